@@ -1,0 +1,80 @@
+//! E.164 phone numbers, parsed and validated with `phonenumber` (libphonenumber metadata).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a phone number was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("{0:?} is not a phone number")]
+    Unparseable(String),
+    #[error("{0:?} is not a valid number in its country")]
+    Invalid(String),
+}
+
+/// A valid phone number in E.164 form (`+493083793369`). Valid by construction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct PhoneNumber(String);
+
+/// Country used for numbers written without `+`/`00` (e.g. `030 1234567`). Germany is our
+/// default region (DESIGN §6).
+pub const DEFAULT_REGION: phonenumber::country::Id = phonenumber::country::Id::DE;
+
+impl PhoneNumber {
+    /// Parses national (`030 123456`, read in `region`) and international (`+49…`, `0049…`)
+    /// forms, and checks the number is valid for its country (`phonenumber::is_valid`).
+    pub fn parse(input: &str, region: phonenumber::country::Id) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        let parsed = phonenumber::parse(Some(region), trimmed)
+            .map_err(|_| PhoneError::Unparseable(trimmed.to_owned()))?;
+        if !phonenumber::is_valid(&parsed) {
+            return Err(PhoneError::Invalid(trimmed.to_owned()));
+        }
+        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// Parses with the [`DEFAULT_REGION`].
+    pub fn parse_default(input: &str) -> Result<Self, PhoneError> {
+        Self::parse(input, DEFAULT_REGION)
+    }
+
+    /// The E.164 string, e.g. `+493083793369`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse_default(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_national_and_international_forms_normalise_to_e164() {
+        for input in ["030 1234567", "+49 (0)30 1234567", "0049 30 1234567", "+4930-123 4567"] {
+            assert_eq!(PhoneNumber::parse_default(input).unwrap().as_str(), "+49301234567", "{input}");
+        }
+        assert_eq!(PhoneNumber::parse_default("0171 1234567").unwrap().as_str(), "+491711234567");
+        assert_eq!(PhoneNumber::parse_default("+1 415 555 0123").unwrap().as_str(), "+14155550123");
+    }
+
+    #[test]
+    fn too_short_number_is_invalid_not_silently_accepted() {
+        assert!(matches!(PhoneNumber::parse_default("12345"), Err(PhoneError::Invalid(_))));
+        assert!(matches!(PhoneNumber::parse_default("hello"), Err(PhoneError::Unparseable(_))));
+    }
+}

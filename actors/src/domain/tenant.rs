@@ -1,0 +1,93 @@
+//! Tenancy: company, branch and service as the core sees them.
+
+use super::ids::{BranchId, CompanyId, EventTypeId};
+use chrono::NaiveTime;
+use schemars::JsonSchema;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Language the agent speaks to callers of a company; picks the text of spoken replies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// German (the default; first language of our callers).
+    #[default]
+    De,
+    /// English.
+    En,
+}
+
+impl Locale {
+    /// Parses a BCP-47-ish tag (`de`, `de-DE`, `en`, `en-GB`); anything else is `None`.
+    pub fn parse(tag: &str) -> Option<Self> {
+        match tag.split(['-', '_']).next()?.to_ascii_lowercase().as_str() {
+            "de" => Some(Self::De),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The tag stored in the database and sent to Cal.com as `attendee.language`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::De => "de",
+            Self::En => "en",
+        }
+    }
+}
+
+/// A company (tenant) with what the core needs at run time. Credentials are secrets and
+/// never printed.
+#[derive(Clone, Debug)]
+pub struct CompanyProfile {
+    pub id: CompanyId,
+    pub name: String,
+    pub locale: Locale,
+    /// IANA zone of the company; all local dates and times callers say are in this zone.
+    pub time_zone: chrono_tz::Tz,
+    /// Retell API key (the webhook-badged one): verifies `X-Retell-Signature`.
+    pub retell_api_key: SecretString,
+    /// Cal.com API key (`cal_…`), sent as `Authorization: Bearer`.
+    pub calcom_api_key: SecretString,
+}
+
+/// The daily window in which the business takes appointments, used to read "halb drei" as
+/// 14:30 and not 02:30. Local time of the company.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusinessWindow {
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+}
+
+impl Default for BusinessWindow {
+    fn default() -> Self {
+        Self {
+            opens: NaiveTime::from_hms_opt(8, 0, 0).expect("valid"),
+            closes: NaiveTime::from_hms_opt(20, 0, 0).expect("valid"),
+        }
+    }
+}
+
+/// Where a dialled number leads: the company and the branch that owns it.
+#[derive(Clone, Debug)]
+pub struct TenantRoute {
+    pub company: CompanyProfile,
+    pub branch_id: BranchId,
+    pub branch_name: String,
+    pub window: BusinessWindow,
+}
+
+/// A service a branch offers, mapped to one Cal.com event type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Service {
+    pub id: i64,
+    pub company_id: CompanyId,
+    pub name: String,
+    /// Other names callers use ("Herrenschnitt", "men's haircut"), matched case-insensitively.
+    pub aliases: Vec<String>,
+    /// Length of the appointment in minutes.
+    pub duration_min: u32,
+    pub event_type_id: EventTypeId,
+    /// Cal.com team id when the event type belongs to a team.
+    pub team_id: Option<i64>,
+}

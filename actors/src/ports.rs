@@ -1,0 +1,112 @@
+//! Ports: the traits the shell (`src/`) implements for the core. The core never talks to a
+//! database, cache or HTTP API except through these.
+
+use crate::domain::booking::{
+    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+};
+use crate::domain::ids::{BookingUid, CompanyId};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
+use crate::records::{
+    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, Job, JobFailure,
+    NewAppointment, WebhookStats,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use std::time::Duration;
+
+/// A storage failure. The message is for logs; callers map it to JSON-RPC 3004.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The backend could not be reached or the statement failed.
+    #[error("database error: {0}")]
+    Backend(String),
+    /// A stored row could not be turned into a domain value (e.g. a bad time zone).
+    #[error("corrupt row in {table}: {message}")]
+    Corrupt { table: &'static str, message: String },
+    /// A unique key was already taken (e.g. an appointment's idempotency key).
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+/// Durable state: tenancy, calls, the outbox and appointments. One implementation per backend
+/// (SQLite now, PostgreSQL later); both must behave identically.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The company and branch that own `number`, or `None` when the number is not configured.
+    async fn tenant_by_phone(&self, number: &PhoneNumber) -> Result<Option<TenantRoute>, StoreError>;
+    /// One company with its credentials.
+    async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError>;
+    /// The services of a company, ordered by name.
+    async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError>;
+
+    /// Upserts the live data of a call (`calls` row, status `ongoing` unless already ended).
+    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError>;
+    /// The live data of a call saved by [`Store::save_call_context`].
+    async fn load_call_context(&self, call_id: &CallId) -> Result<Option<CallContextRecord>, StoreError>;
+
+    /// Records one webhook in **one transaction**: dedupe on (event, call_id), upsert the call,
+    /// find-or-create the customer and enqueue the booking job when given. A repeated
+    /// (event, call_id) changes nothing but a duplicate counter and returns
+    /// [`EventOutcome::Duplicate`].
+    async fn record_call_event(&self, event: &CallEventRecord) -> Result<EventOutcome, StoreError>;
+    /// The local call record with its booking job and appointment.
+    async fn get_call(&self, call_id: &CallId) -> Result<Option<CallView>, StoreError>;
+    /// Counts of webhooks, duplicates and booking jobs (all companies when `None`).
+    async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError>;
+
+    /// Claims up to `limit` due jobs (`pending`, `next_run_at <= now`, or `running` with an
+    /// expired lease): sets `running`, `locked_until = now + lease`, `attempts + 1`.
+    async fn claim_due_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// In one transaction: inserts the appointment (idempotent on its key), links the call,
+    /// marks the job `done`. Returns the appointment id.
+    async fn complete_booking_job(&self, job_id: i64, appointment: &NewAppointment) -> Result<i64, StoreError>;
+    /// Records a failed attempt: back to `pending` at `retry_at`, or `failed` (dead letter)
+    /// when `retry_at` is `None`.
+    async fn fail_job(&self, job_id: i64, failure: &JobFailure) -> Result<(), StoreError>;
+    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
+    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
+    /// Round trip to the database (readiness probe).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Cal.com API v2, one company credential per call (reference/calcom.md). Implemented by the
+/// reqwest client in the shell; the simulators make it testable.
+#[async_trait]
+pub trait CalendarApi: Send + Sync + 'static {
+    /// `GET /v2/event-types` of the key owner.
+    async fn event_types(&self, key: &SecretString) -> Result<Vec<EventType>, UpstreamError>;
+    /// `GET /v2/slots?format=range`, flattened in time order.
+    async fn slots(&self, key: &SecretString, query: &SlotQuery) -> Result<Vec<Slot>, UpstreamError>;
+    /// `POST /v2/bookings` → 201.
+    async fn create_booking(&self, key: &SecretString, request: &BookingRequest) -> Result<Booking, UpstreamError>;
+    /// `GET /v2/bookings` with filters.
+    async fn list_bookings(&self, key: &SecretString, query: &BookingQuery) -> Result<Vec<Booking>, UpstreamError>;
+    /// `GET /v2/bookings/{uid}`.
+    async fn get_booking(&self, key: &SecretString, uid: &BookingUid) -> Result<Booking, UpstreamError>;
+}
+
+/// Short-lived shared cache of JSON values (moka in-process now; Redis later). Keys follow the
+/// documented scheme, e.g. `mcp:calcom:event_types:{company}`. A cache failure is a miss.
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    async fn get(&self, key: &str) -> Option<serde_json::Value>;
+    async fn set(&self, key: &str, value: serde_json::Value, ttl: Duration);
+    async fn remove(&self, key: &str);
+}
+
+/// Wall clock, injectable for tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
