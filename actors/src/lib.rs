@@ -9,8 +9,30 @@
 //! - [`records`]: what is persisted through the [`ports::Store`].
 //! - [`ports`]: traits the shell implements (store, calendar API, cache, clock).
 //! - [`jsonrpc`]: JSON-RPC 2.0 protocol (parse, batch, error objects, application codes).
+//! - [`registry`] + [`router`]: the method registry (routing, param schemas, `rpc.discover`) and
+//!   the `Router` actor; [`server`]: the message every server actor handles.
+//! - [`retell`]: Retell signatures and the call object.
+//! - [`call`]: `CallRegistry` and one `CallContext` actor per live call.
+//! - [`tenant`]: number → tenant resolution, `TenantDirectory`, per-company `TenantSession`.
+//! - [`breaker`]: the `Breaker` actor fronting Cal.com per company credential.
+//! - [`outbox`]: the `OutboxWorker` running durable booking jobs.
+//! - [`servers`]: the server actors (`calcom`, `webhook`, `retell.function`);
+//!   [`functions`]: the Retell custom functions.
+//! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
 
 pub mod domain;
 pub mod jsonrpc;
 pub mod ports;
 pub mod records;
+pub mod breaker;
+pub mod call;
+pub mod metric_names;
+pub mod outbox;
+pub mod registry;
+pub mod retell;
+pub mod router;
+pub mod server;
+pub mod tenant;
+pub mod functions;
+pub mod servers;
+pub mod system;

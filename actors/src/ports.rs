@@ -9,7 +9,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, Job, JobFailure,
-    NewAppointment, WebhookStats,
+    NewAppointment, TokenGrant, WebhookStats,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -67,6 +67,8 @@ pub trait Store: Send + Sync + 'static {
     async fn fail_job(&self, job_id: i64, failure: &JobFailure) -> Result<(), StoreError>;
     /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
+    /// The grant of the token whose SHA-256 hex digest is `token_sha256`, if any.
+    async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError>;
     /// Round trip to the database (readiness probe).
     async fn ping(&self) -> Result<(), StoreError>;
 }

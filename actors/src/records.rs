@@ -277,3 +277,11 @@ pub struct WebhookStats {
     pub jobs: BTreeMap<String, i64>,
     pub appointments: i64,
 }
+
+/// What an API token may touch (`api_tokens` row). Tokens are stored as SHA-256 hex hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenGrant {
+    /// `None` for an admin token (every company); else the one company it belongs to.
+    pub company_id: Option<CompanyId>,
+    pub label: String,
+}

@@ -1,1 +1,712 @@
-//! (in progress)
+//! The `collect_appointment_data` custom function's arguments (DESIGN §3, §6), read into a
+//! patch for [`CollectedAppointment`] plus one spoken error per field that could not be read.
+//!
+//! A field that fails is left out of the patch, never stored half-read, so the agent can ask
+//! again while everything else the caller said is kept.
+
+use super::appointment::{CollectedAppointment, RequiredField, ServiceChoice};
+use super::datetime::{DateParseError, parse_date, parse_time, weekday_name};
+use super::phone::PhoneNumber;
+use super::service_match::match_service;
+use super::tenant::{BusinessWindow, Locale, Service};
+use super::truthy::is_truthy;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// Longest name we store, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest email address, in bytes (RFC 5321 §4.5.3.1.3 path limit less the brackets).
+const MAX_EMAIL_LEN: usize = 254;
+
+/// One argument value as an LLM sends it: the same field arrives as `"14"`, `14` or `true`
+/// depending on the model, so all three are accepted and read as text where text is needed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ArgValue {
+    /// `true` / `false`.
+    Bool(bool),
+    /// Any JSON number; not `f64`, so a long digit string (a phone number) survives unchanged.
+    Number(serde_json::Number),
+    /// A string, untrimmed.
+    Text(String),
+}
+
+// Tool schemas are read by LLMs: one inline `type` list says "any scalar" more plainly than
+// a `$ref` to the `anyOf` an untagged enum derives.
+impl JsonSchema for ArgValue {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "ArgValue".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+impl ArgValue {
+    /// The value as text: strings as sent, numbers in JSON notation, booleans as
+    /// `true`/`false`.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Bool(b) => b.to_string(),
+            Self::Number(n) => n.to_string(),
+            Self::Text(s) => s.clone(),
+        }
+    }
+
+    /// The value as JSON, for [`is_truthy`].
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Bool(b) => Value::Bool(*b),
+            Self::Number(n) => Value::Number(n.clone()),
+            Self::Text(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+/// Raw tool args as the LLM sends them: German names with English aliases (DESIGN §6). Every
+/// field is optional because the agent collects piecemeal over several calls; a blank value
+/// counts as not given. Unknown keys are ignored. Sending a German name and its English alias
+/// together is a deserialisation error (duplicate field). The field docs are the descriptions
+/// the agent's LLM sees in the tool schema.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize, JsonSchema)]
+#[schemars(
+    description = "Appointment details the caller has given so far; send only what is known."
+)]
+pub struct AppointmentArgs {
+    /// Date as the caller said it: "morgen", "nächsten Dienstag", "15.07.", "2026-07-15".
+    #[serde(alias = "date")]
+    pub datum: Option<ArgValue>,
+    /// Time as the caller said it: "14 Uhr", "halb drei", "14:30", "2:30 pm".
+    #[serde(alias = "time")]
+    pub uhrzeit: Option<ArgValue>,
+    /// The caller's name.
+    pub name: Option<ArgValue>,
+    /// Phone number, national ("030 1234567") or international ("+49 30 1234567").
+    #[serde(alias = "phone", alias = "phone_number")]
+    pub telefonnummer: Option<ArgValue>,
+    /// The service wanted, by name or a usual alias.
+    #[serde(alias = "service")]
+    pub dienstleistung: Option<ArgValue>,
+    /// Email address, if the caller gave one.
+    pub email: Option<ArgValue>,
+    /// The staff member the caller prefers, if any.
+    #[serde(alias = "staff")]
+    pub mitarbeiter_wunsch: Option<ArgValue>,
+    /// Anything else the caller wants noted.
+    #[serde(alias = "notes")]
+    pub notizen: Option<ArgValue>,
+    /// The caller confirmed the booking: true, "true", 1, "1", "yes" or "ja".
+    #[serde(alias = "bestätigt", alias = "confirmed")]
+    pub bestaetigt: Option<ArgValue>,
+}
+
+/// What [`normalize`] needs to know about the company and the moment of the call.
+#[derive(Debug, Clone, Copy)]
+pub struct CollectContext<'a> {
+    /// The company's local date: "morgen" and past dates are relative to it.
+    pub today: NaiveDate,
+    /// The company's local date and time: a date and time said together must not be before it.
+    pub now_local: NaiveDateTime,
+    /// Settles 12-hour readings ("halb drei" → 14:30).
+    pub window: BusinessWindow,
+    /// The services of the branch called; what the caller says must match one.
+    pub services: &'a [Service],
+    /// Country for phone numbers said without a country code.
+    pub region: phonenumber::country::Id,
+}
+
+/// Why one argument could not be read; [`FieldError::message`] says it to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldErrorKind {
+    /// No date form matches.
+    #[error("not a date we can read")]
+    UnknownDate,
+    /// A day that no calendar has ("31.02.").
+    #[error("no such day in the calendar")]
+    NoSuchDate,
+    /// A weekday and a date that disagree.
+    #[error("{date} is not a {said}")]
+    WeekdayMismatch {
+        /// The date read.
+        date: NaiveDate,
+        /// The weekday the caller named.
+        said: Weekday,
+    },
+    /// No time form matches, or it names no time of day.
+    #[error("not a time we can read")]
+    UnknownTime,
+    /// The date is before today, or (on `uhrzeit`) date and time are before now.
+    #[error("in the past")]
+    InPast,
+    /// Not a valid phone number in its country.
+    #[error("not a valid phone number")]
+    InvalidPhone,
+    /// No service, or more than one, matches; `offered` are the names of all services.
+    #[error("no single service matches")]
+    UnknownService {
+        /// Names of the branch's services, in the order configured, for the agent to offer.
+        offered: Vec<String>,
+    },
+    /// Not shaped like an email address (one `@`, a dot in the domain).
+    #[error("not an email address")]
+    InvalidEmail,
+    /// A name longer than `max` characters.
+    #[error("longer than {max} characters")]
+    NameTooLong {
+        /// The limit, [`MAX_NAME_CHARS`].
+        max: usize,
+    },
+}
+
+/// One argument that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {input:?}: {kind}")]
+pub struct FieldError {
+    /// German argument name (`datum`, `uhrzeit`, `telefonnummer`, …), whichever alias was sent.
+    pub field: &'static str,
+    /// What was wrong with it.
+    pub kind: FieldErrorKind,
+    /// The value as sent, trimmed.
+    pub input: String,
+}
+
+impl FieldError {
+    /// One short sentence the agent can speak to the caller, in `locale`.
+    pub fn message(&self, locale: Locale) -> String {
+        let input = &self.input;
+        let de = locale == Locale::De;
+        match &self.kind {
+            FieldErrorKind::UnknownDate if de => {
+                format!("Das Datum „{input}“ habe ich nicht verstanden.")
+            }
+            FieldErrorKind::UnknownDate => format!("I didn't understand the date “{input}”."),
+            FieldErrorKind::NoSuchDate if de => format!("Das Datum „{input}“ gibt es nicht."),
+            FieldErrorKind::NoSuchDate => format!("The date “{input}” does not exist."),
+            FieldErrorKind::WeekdayMismatch { date, said } if de => format!(
+                "Der {} ist ein {}, kein {}.",
+                date.format("%d.%m.%Y"),
+                weekday_name(date.weekday(), locale),
+                weekday_name(*said, locale)
+            ),
+            FieldErrorKind::WeekdayMismatch { date, said } => format!(
+                "{} is a {}, not a {}.",
+                date.format("%B %-d, %Y"),
+                weekday_name(date.weekday(), locale),
+                weekday_name(*said, locale)
+            ),
+            FieldErrorKind::UnknownTime if de => {
+                format!("Die Uhrzeit „{input}“ habe ich nicht verstanden.")
+            }
+            FieldErrorKind::UnknownTime => format!("I didn't understand the time “{input}”."),
+            FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
+                if de {
+                    format!("Die Uhrzeit „{input}“ ist heute schon vorbei.")
+                } else {
+                    format!("The time “{input}” has already passed today.")
+                }
+            }
+            FieldErrorKind::InPast if de => {
+                format!("Das Datum „{input}“ liegt in der Vergangenheit.")
+            }
+            FieldErrorKind::InPast => format!("The date “{input}” is in the past."),
+            FieldErrorKind::InvalidPhone if de => {
+                format!("Die Telefonnummer „{input}“ ist nicht gültig.")
+            }
+            FieldErrorKind::InvalidPhone => format!("The phone number “{input}” is not valid."),
+            FieldErrorKind::UnknownService { offered } => {
+                let (refusal, offer) = if de {
+                    ("Diese Dienstleistung bieten wir nicht an.", "Wir bieten")
+                } else {
+                    ("We don't offer that service.", "We offer")
+                };
+                if offered.is_empty() {
+                    refusal.to_owned()
+                } else {
+                    format!("{refusal} {offer}: {}.", offered.join(", "))
+                }
+            }
+            FieldErrorKind::InvalidEmail if de => {
+                format!("Die E-Mail-Adresse „{input}“ ist nicht gültig.")
+            }
+            FieldErrorKind::InvalidEmail => {
+                format!("The email address “{input}” is not valid.")
+            }
+            FieldErrorKind::NameTooLong { max } if de => {
+                format!("Der Name ist zu lang, höchstens {max} Zeichen.")
+            }
+            FieldErrorKind::NameTooLong { max } => {
+                format!("The name is too long, at most {max} characters.")
+            }
+        }
+    }
+}
+
+/// The result of [`normalize`]: the fields read, and an error for each one that was not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Normalized {
+    /// Only the fields given and readable in this call; merge with
+    /// [`CollectedAppointment::merge`].
+    pub patch: CollectedAppointment,
+    /// In argument order (`datum`, `uhrzeit`, `name`, `telefonnummer`, `dienstleistung`,
+    /// `email`).
+    pub errors: Vec<FieldError>,
+}
+
+/// Reads `args` into a patch. Values are trimmed and blank ones ignored; a date before
+/// `ctx.today` is an `InPast` error on `datum`, and a date and time given together that lie
+/// before `ctx.now_local` an `InPast` error on `uhrzeit` (the date is kept). `confirmed` is
+/// [`is_truthy`] of `bestaetigt`.
+pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized {
+    use RequiredField::{Datum, Dienstleistung, Name, Telefonnummer, Uhrzeit};
+    let mut errors = Vec::new();
+    let e = &mut errors;
+    let date = read(e, Datum.arg_name(), &args.datum, |s| {
+        read_date(s, ctx.today)
+    });
+    let time = read(e, Uhrzeit.arg_name(), &args.uhrzeit, |s| {
+        read_time(s, date, ctx)
+    });
+    let name = read(e, Name.arg_name(), &args.name, read_name);
+    let phone = read(e, Telefonnummer.arg_name(), &args.telefonnummer, |s| {
+        PhoneNumber::parse(s, ctx.region).map_err(|_| FieldErrorKind::InvalidPhone)
+    });
+    let service = read(e, Dienstleistung.arg_name(), &args.dienstleistung, |s| {
+        read_service(s, ctx.services)
+    });
+    let email = read(e, "email", &args.email, read_email);
+    let patch = CollectedAppointment {
+        date,
+        time,
+        name,
+        phone,
+        email,
+        service,
+        staff: given(&args.mitarbeiter_wunsch).map(|s| collapse_spaces(&s)),
+        notes: given(&args.notizen),
+        confirmed: args
+            .bestaetigt
+            .as_ref()
+            .is_some_and(|v| is_truthy(&v.to_json())),
+    };
+    Normalized { patch, errors }
+}
+
+/// The trimmed text of a value, `None` when absent or blank: LLMs fill fields they don't
+/// know yet with `""`, which is not an answer.
+fn given(value: &Option<ArgValue>) -> Option<String> {
+    let text = value.as_ref()?.text();
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Runs `parse` on the [`given`] text of `value`; on failure records the error and yields
+/// `None`.
+fn read<T>(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: &Option<ArgValue>,
+    parse: impl FnOnce(&str) -> Result<T, FieldErrorKind>,
+) -> Option<T> {
+    let input = given(value)?;
+    match parse(&input) {
+        Ok(value) => Some(value),
+        Err(kind) => {
+            errors.push(FieldError { field, kind, input });
+            None
+        }
+    }
+}
+
+fn read_date(input: &str, today: NaiveDate) -> Result<NaiveDate, FieldErrorKind> {
+    match parse_date(input, today) {
+        Ok(date) if date < today => Err(FieldErrorKind::InPast),
+        Ok(date) => Ok(date),
+        Err(DateParseError::Impossible(_)) => Err(FieldErrorKind::NoSuchDate),
+        Err(DateParseError::WeekdayMismatch { date, said, .. }) => {
+            Err(FieldErrorKind::WeekdayMismatch { date, said })
+        }
+        Err(DateParseError::Empty | DateParseError::Unrecognized(_)) => {
+            Err(FieldErrorKind::UnknownDate)
+        }
+    }
+}
+
+/// `date` is the date read in the same call, if any: only then can "past" be decided here.
+fn read_time(
+    input: &str,
+    date: Option<NaiveDate>,
+    ctx: &CollectContext<'_>,
+) -> Result<NaiveTime, FieldErrorKind> {
+    let time = parse_time(input, ctx.window).map_err(|_| FieldErrorKind::UnknownTime)?;
+    match date {
+        Some(date) if date.and_time(time) < ctx.now_local => Err(FieldErrorKind::InPast),
+        _ => Ok(time),
+    }
+}
+
+fn read_name(input: &str) -> Result<String, FieldErrorKind> {
+    let name = collapse_spaces(input);
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldErrorKind::NameTooLong {
+            max: MAX_NAME_CHARS,
+        });
+    }
+    Ok(name)
+}
+
+fn read_service(input: &str, services: &[Service]) -> Result<ServiceChoice, FieldErrorKind> {
+    let service = match_service(input, services).ok_or_else(|| FieldErrorKind::UnknownService {
+        offered: services.iter().map(|s| s.name.clone()).collect(),
+    })?;
+    Ok(ServiceChoice {
+        service_id: service.id,
+        name: service.name.clone(),
+        duration_min: service.duration_min,
+        event_type_id: service.event_type_id,
+    })
+}
+
+/// A light syntactic check: the agent spells addresses out loud, so catching a missing `@`
+/// or domain matters; full RFC 5322 validation would refuse nothing more a caller says.
+fn read_email(input: &str) -> Result<String, FieldErrorKind> {
+    let (local, domain) = input.split_once('@').ok_or(FieldErrorKind::InvalidEmail)?;
+    let ok = !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty())
+        && !input.chars().any(char::is_whitespace)
+        && input.len() <= MAX_EMAIL_LEN;
+    if ok {
+        Ok(input.to_owned())
+    } else {
+        Err(FieldErrorKind::InvalidEmail)
+    }
+}
+
+fn collapse_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{CompanyId, EventTypeId};
+    use crate::domain::phone::DEFAULT_REGION;
+    use serde_json::json;
+
+    fn services() -> Vec<Service> {
+        ["Herrenhaarschnitt", "Damenhaarschnitt", "Färben"]
+            .iter()
+            .zip(1..)
+            .map(|(name, id)| Service {
+                id,
+                company_id: CompanyId(1),
+                name: (*name).to_owned(),
+                aliases: if id == 1 {
+                    vec!["Herrenschnitt".into()]
+                } else {
+                    vec![]
+                },
+                duration_min: 30,
+                event_type_id: EventTypeId(100 + id),
+                team_id: None,
+            })
+            .collect()
+    }
+
+    /// Wednesday 2026-07-01, 10:00 in the company's zone; open 09:00–18:00.
+    fn ctx(services: &[Service]) -> CollectContext<'_> {
+        let today = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        CollectContext {
+            today,
+            now_local: today.and_hms_opt(10, 0, 0).unwrap(),
+            window: BusinessWindow {
+                opens: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                closes: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+            },
+            services,
+            region: DEFAULT_REGION,
+        }
+    }
+
+    fn run(args: Value) -> Normalized {
+        let args: AppointmentArgs = serde_json::from_value(args).unwrap();
+        normalize(&args, &ctx(&services()))
+    }
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn german_args_fill_the_patch() {
+        let out = run(json!({
+            "datum": "morgen",
+            "uhrzeit": "halb drei",
+            "name": "  Max   Mustermann ",
+            "telefonnummer": "030 1234567",
+            "dienstleistung": "Herrenschnitt",
+            "email": "max@example.de",
+            "mitarbeiter_wunsch": "Anna",
+            "notizen": " erster Besuch ",
+            "bestaetigt": "ja",
+        }));
+        assert_eq!(out.errors, vec![]);
+        let p = out.patch;
+        assert_eq!(p.date, NaiveDate::from_ymd_opt(2026, 7, 2));
+        assert_eq!(p.time, Some(t(14, 30)));
+        assert_eq!(p.name.as_deref(), Some("Max Mustermann"));
+        assert_eq!(p.phone.unwrap().as_str(), "+49301234567");
+        let service = p.service.unwrap();
+        assert_eq!(
+            (service.service_id, service.name.as_str()),
+            (1, "Herrenhaarschnitt")
+        );
+        assert_eq!(service.event_type_id, EventTypeId(101));
+        assert_eq!(p.email.as_deref(), Some("max@example.de"));
+        assert_eq!(p.staff.as_deref(), Some("Anna"));
+        assert_eq!(p.notes.as_deref(), Some("erster Besuch"));
+        assert!(p.confirmed);
+    }
+
+    #[test]
+    fn english_aliases_are_accepted() {
+        let out = run(json!({
+            "date": "July 15",
+            "time": "2:30 pm",
+            "name": "Jane Doe",
+            "phone": "+1 415 555 0123",
+            "service": "färben",
+            "staff": "Anna",
+            "notes": "first visit",
+            "confirmed": "yes",
+        }));
+        assert_eq!(out.errors, vec![]);
+        let p = out.patch;
+        assert_eq!(p.date, NaiveDate::from_ymd_opt(2026, 7, 15));
+        assert_eq!(p.time, Some(t(14, 30)));
+        assert_eq!(p.phone.unwrap().as_str(), "+14155550123");
+        assert_eq!(p.service.unwrap().service_id, 3);
+        assert_eq!(p.staff.as_deref(), Some("Anna"));
+        assert_eq!(p.notes.as_deref(), Some("first visit"));
+        assert!(p.confirmed);
+        let p = run(json!({"phone_number": "0171 1234567"})).patch;
+        assert_eq!(p.phone.unwrap().as_str(), "+491711234567");
+    }
+
+    #[test]
+    fn bestaetigt_with_umlaut_is_accepted() {
+        assert!(run(json!({"bestätigt": true})).patch.confirmed);
+        assert!(run(json!({"bestaetigt": 1})).patch.confirmed);
+        assert!(!run(json!({"bestätigt": "nein"})).patch.confirmed);
+        assert!(!run(json!({})).patch.confirmed);
+    }
+
+    #[test]
+    fn numbers_and_booleans_are_read_as_text() {
+        let out = run(json!({"uhrzeit": 14, "name": 42, "bestaetigt": true}));
+        assert_eq!(out.patch.time, Some(t(14, 0)));
+        assert_eq!(out.patch.name.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored_and_blank_values_are_not_given() {
+        let out = run(json!({
+            "wetter": "sonnig",
+            "datum": "",
+            "uhrzeit": "   ",
+            "name": null,
+            "email": "",
+        }));
+        assert_eq!(out, Normalized::default());
+    }
+
+    #[test]
+    fn past_date_is_reported_not_stored() {
+        let out = run(json!({"datum": "30.06.2026", "uhrzeit": "15 Uhr"}));
+        assert_eq!(out.patch.date, None);
+        assert_eq!(out.patch.time, Some(t(15, 0)));
+        assert_eq!(
+            out.errors,
+            vec![FieldError {
+                field: "datum",
+                kind: FieldErrorKind::InPast,
+                input: "30.06.2026".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn past_time_today_is_reported_on_uhrzeit_and_the_date_kept() {
+        let out = run(json!({"datum": "heute", "uhrzeit": "9 Uhr"}));
+        assert_eq!(out.patch.date, NaiveDate::from_ymd_opt(2026, 7, 1));
+        assert_eq!(out.patch.time, None);
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(
+            (out.errors[0].field, &out.errors[0].kind),
+            ("uhrzeit", &FieldErrorKind::InPast)
+        );
+        let out = run(json!({"datum": "heute", "uhrzeit": "11 Uhr"}));
+        assert_eq!((out.patch.time, out.errors), (Some(t(11, 0)), vec![]));
+    }
+
+    #[test]
+    fn time_alone_is_not_compared_with_now() {
+        let out = run(json!({"uhrzeit": "9 Uhr"}));
+        assert_eq!((out.patch.time, out.errors), (Some(t(9, 0)), vec![]));
+    }
+
+    #[test]
+    fn unreadable_fields_are_reported_and_the_rest_kept() {
+        let out = run(json!({
+            "datum": "31.02.",
+            "uhrzeit": "irgendwann",
+            "name": "Max",
+            "telefonnummer": "12345",
+            "dienstleistung": "Dauerwelle",
+            "email": "max.example.de",
+        }));
+        let kinds: Vec<(&str, FieldErrorKind)> = out
+            .errors
+            .iter()
+            .map(|e| (e.field, e.kind.clone()))
+            .collect();
+        let offered = vec![
+            "Herrenhaarschnitt".to_owned(),
+            "Damenhaarschnitt".to_owned(),
+            "Färben".to_owned(),
+        ];
+        assert_eq!(
+            kinds,
+            vec![
+                ("datum", FieldErrorKind::NoSuchDate),
+                ("uhrzeit", FieldErrorKind::UnknownTime),
+                ("telefonnummer", FieldErrorKind::InvalidPhone),
+                ("dienstleistung", FieldErrorKind::UnknownService { offered }),
+                ("email", FieldErrorKind::InvalidEmail),
+            ]
+        );
+        assert_eq!(out.patch.name.as_deref(), Some("Max"));
+    }
+
+    #[test]
+    fn ambiguous_service_is_not_guessed() {
+        let out = run(json!({"dienstleistung": "Haarschnitt"}));
+        assert_eq!(out.patch.service, None);
+        assert!(matches!(
+            out.errors[0].kind,
+            FieldErrorKind::UnknownService { .. }
+        ));
+    }
+
+    #[test]
+    fn name_is_collapsed_and_limited_to_100_chars() {
+        let hundred = "a".repeat(100);
+        assert_eq!(run(json!({"name": &hundred})).patch.name, Some(hundred));
+        let out = run(json!({"name": "ä".repeat(101)}));
+        assert_eq!(out.patch.name, None);
+        assert_eq!(out.errors[0].kind, FieldErrorKind::NameTooLong { max: 100 });
+    }
+
+    #[test]
+    fn email_gets_a_light_syntactic_check() {
+        for ok in ["a@b.de", "max.muster+tag@mail.example.com"] {
+            assert_eq!(read_email(ok), Ok(ok.to_owned()), "{ok}");
+        }
+        for bad in [
+            "max", "@b.de", "a@b", "a@@b.de", "a@b@c.de", "a@.de", "a@b.", "a b@c.de",
+        ] {
+            assert_eq!(read_email(bad), Err(FieldErrorKind::InvalidEmail), "{bad}");
+        }
+    }
+
+    #[test]
+    fn weekday_mismatch_is_reported() {
+        let out = run(json!({"datum": "Dienstag, 15.07."}));
+        assert_eq!(out.patch.date, None);
+        assert_eq!(
+            out.errors[0].message(Locale::De),
+            "Der 15.07.2026 ist ein Mittwoch, kein Dienstag."
+        );
+        assert_eq!(
+            out.errors[0].message(Locale::En),
+            "July 15, 2026 is a Wednesday, not a Tuesday."
+        );
+    }
+
+    #[test]
+    fn messages_are_short_spoken_sentences_in_both_locales() {
+        let error = |field, kind, input: &str| FieldError {
+            field,
+            kind,
+            input: input.into(),
+        };
+        let date = error("datum", FieldErrorKind::UnknownDate, "32.13.");
+        assert_eq!(
+            date.message(Locale::De),
+            "Das Datum „32.13.“ habe ich nicht verstanden."
+        );
+        assert_eq!(
+            date.message(Locale::En),
+            "I didn't understand the date “32.13.”."
+        );
+        let offered = vec![
+            "Herrenhaarschnitt".into(),
+            "Damenhaarschnitt".into(),
+            "Färben".into(),
+        ];
+        let service = error(
+            "dienstleistung",
+            FieldErrorKind::UnknownService { offered },
+            "Dauerwelle",
+        );
+        assert_eq!(
+            service.message(Locale::De),
+            "Diese Dienstleistung bieten wir nicht an. Wir bieten: Herrenhaarschnitt, Damenhaarschnitt, Färben."
+        );
+        let late = error("uhrzeit", FieldErrorKind::InPast, "9 Uhr");
+        assert_eq!(
+            late.message(Locale::De),
+            "Die Uhrzeit „9 Uhr“ ist heute schon vorbei."
+        );
+        assert_eq!(
+            late.message(Locale::En),
+            "The time “9 Uhr” has already passed today."
+        );
+    }
+
+    #[test]
+    fn schema_names_the_german_args_as_nullable_scalars() {
+        let schema = serde_json::to_value(schemars::schema_for!(AppointmentArgs)).unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "bestaetigt",
+                "datum",
+                "dienstleistung",
+                "email",
+                "mitarbeiter_wunsch",
+                "name",
+                "notizen",
+                "telefonnummer",
+                "uhrzeit"
+            ]
+        );
+        assert_eq!(
+            props["uhrzeit"]["type"],
+            json!(["string", "number", "boolean", "null"])
+        );
+        assert!(schema.get("required").is_none());
+    }
+}

@@ -1,0 +1,156 @@
+//! The `CallContext` actor: the collected appointment data of one live call. Every change is
+//! written to the store before it is acknowledged, so a restart loses nothing.
+
+use crate::domain::appointment::CollectedAppointment;
+use crate::domain::ids::{BranchId, CallId, CompanyId};
+use crate::ports::{Clock, Store, StoreError};
+use crate::records::CallContextRecord;
+use actix::prelude::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Identity of a call: which company and branch it belongs to, and its numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallKey {
+    pub call_id: CallId,
+    pub company_id: CompanyId,
+    pub branch_id: BranchId,
+    pub from_number: Option<String>,
+    pub to_number: Option<String>,
+}
+
+/// Why a call context could not be read or changed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ContextError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The call id is already recorded for another company.
+    #[error("call {0} belongs to another company")]
+    CrossTenant(CallId),
+    #[error("call context actor unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Message: merge newly collected fields; answers the merged data once it is stored.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<CollectedAppointment, ContextError>")]
+pub struct Collect(pub CollectedAppointment);
+
+/// Message: the data collected so far.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<CollectedAppointment, ContextError>")]
+pub struct Snapshot;
+
+/// The actor for one live call.
+pub struct CallContext {
+    key: CallKey,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    /// `None` until first loaded from the store (the call may have started on another
+    /// instance or before a restart).
+    data: Option<CollectedAppointment>,
+    pub(crate) last_activity: Instant,
+}
+
+impl CallContext {
+    /// A context that loads its state from `store` on first use.
+    pub fn new(key: CallKey, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            key,
+            store,
+            clock,
+            data: None,
+            last_activity: Instant::now(),
+        }
+    }
+}
+
+impl Actor for CallContext {
+    type Context = Context<Self>;
+}
+
+async fn load(store: &dyn Store, key: &CallKey) -> Result<CollectedAppointment, ContextError> {
+    match store.load_call_context(&key.call_id).await? {
+        Some(record) if record.company_id != key.company_id => Err(ContextError::CrossTenant(key.call_id.clone())),
+        Some(record) => Ok(record.collected),
+        None => Ok(CollectedAppointment::default()),
+    }
+}
+
+impl Handler<Collect> for CallContext {
+    type Result = AtomicResponse<Self, Result<CollectedAppointment, ContextError>>;
+
+    fn handle(&mut self, Collect(patch): Collect, _ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let store = Arc::clone(&self.store);
+        let key = self.key.clone();
+        let cached = self.data.clone();
+        let now = self.clock.now();
+        AtomicResponse::new(Box::pin(
+            async move {
+                let mut data = match cached {
+                    Some(d) => d,
+                    None => load(store.as_ref(), &key).await?,
+                };
+                data.merge(patch);
+                let record = CallContextRecord {
+                    call_id: key.call_id.clone(),
+                    company_id: key.company_id,
+                    branch_id: key.branch_id,
+                    from_number: key.from_number.clone(),
+                    to_number: key.to_number.clone(),
+                    collected: data.clone(),
+                    updated_at: now,
+                };
+                store.save_call_context(&record).await?;
+                Ok(data)
+            }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                if let Ok(data) = &result {
+                    act.data = Some(data.clone());
+                }
+                result
+            }),
+        ))
+    }
+}
+
+impl Handler<Snapshot> for CallContext {
+    type Result = AtomicResponse<Self, Result<CollectedAppointment, ContextError>>;
+
+    fn handle(&mut self, _: Snapshot, _ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let store = Arc::clone(&self.store);
+        let key = self.key.clone();
+        let cached = self.data.clone();
+        AtomicResponse::new(Box::pin(
+            async move {
+                match cached {
+                    Some(d) => Ok(d),
+                    None => load(store.as_ref(), &key).await,
+                }
+            }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                if let Ok(data) = &result {
+                    act.data = Some(data.clone());
+                }
+                result
+            }),
+        ))
+    }
+}
+
+/// Message (internal): is this context idle for longer than the given time?
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+pub(crate) struct IdleFor(pub std::time::Duration);
+
+impl Handler<IdleFor> for CallContext {
+    type Result = bool;
+
+    fn handle(&mut self, IdleFor(limit): IdleFor, _ctx: &mut Self::Context) -> bool {
+        self.last_activity.elapsed() >= limit
+    }
+}

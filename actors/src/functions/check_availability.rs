@@ -1,0 +1,184 @@
+//! `check_availability`: is a time free on a day (with the nearest alternatives), or which
+//! times are free that day. Missing args are taken from what the call collected so far.
+
+use super::{FunctionDeps, FunctionError, Invocation, SlotsError, args, free_times, nearest, speech};
+use crate::call::context::ContextError;
+use crate::call::registry::SnapshotFor;
+use crate::domain::datetime::{parse_date, parse_time};
+use crate::domain::service_match::match_service;
+use crate::domain::tenant::{Locale, Service};
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::{Value, json};
+
+/// What the caller asked about, after falling back on the call context.
+pub(super) struct Ask {
+    pub service: Option<Service>,
+    pub date: Option<NaiveDate>,
+    pub time: Option<NaiveTime>,
+    /// Spoken problems with the args (unknown date, service, …).
+    pub problems: Vec<String>,
+}
+
+/// Reads service, date and time from the args, else from the call's collected data.
+pub(super) async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, FunctionError> {
+    let locale = inv.route.company.locale;
+    let services = deps.store.services(inv.route.company.id).await?;
+    let collected = deps
+        .calls
+        .send(SnapshotFor(inv.key()))
+        .await
+        .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+    let today = inv.now_local(deps.clock.as_ref()).date();
+    let mut problems = Vec::new();
+
+    let service = match args::text(inv.args, args::SERVICE) {
+        Some(text) => {
+            let found = match_service(&text, &services).cloned();
+            if found.is_none() {
+                let offered: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+                problems.push(match locale {
+                    Locale::De => format!("„{text}“ bieten wir nicht an. Wir bieten {}.", speech::list(&offered, locale)),
+                    Locale::En => format!("We don't offer \"{text}\". We offer {}.", speech::list(&offered, locale)),
+                });
+            }
+            found
+        }
+        None => collected
+            .service
+            .as_ref()
+            .and_then(|c| services.iter().find(|s| s.id == c.service_id).cloned()),
+    };
+    let date = match args::text(inv.args, args::DATE) {
+        Some(text) => match parse_date(&text, today) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(match locale {
+                    Locale::De => format!("Das Datum „{text}“ habe ich nicht verstanden."),
+                    Locale::En => format!("I didn't understand the date \"{text}\"."),
+                });
+                None
+            }
+        },
+        None => collected.date,
+    };
+    let time = match args::text(inv.args, args::TIME) {
+        Some(text) => match parse_time(&text, inv.route.window) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                problems.push(match locale {
+                    Locale::De => format!("Die Uhrzeit „{text}“ habe ich nicht verstanden."),
+                    Locale::En => format!("I didn't understand the time \"{text}\"."),
+                });
+                None
+            }
+        },
+        None => collected.time,
+    };
+    Ok(Ask {
+        service,
+        date,
+        time,
+        problems,
+    })
+}
+
+/// Reply for a question we cannot answer from the args.
+pub(super) fn unanswerable(ask: &Ask, locale: Locale) -> Option<Value> {
+    let mut text = ask.problems.clone();
+    if ask.service.is_none() && ask.problems.is_empty() {
+        text.push(match locale {
+            Locale::De => "Für welche Dienstleistung soll ich nachsehen?".to_owned(),
+            Locale::En => "Which service should I look up?".to_owned(),
+        });
+    }
+    (!text.is_empty()).then(|| json!({"success": false, "available": null, "message": text.join(" ")}))
+}
+
+/// Reply when the calendar did not answer.
+pub(super) fn calendar_down(e: &SlotsError, locale: Locale) -> Value {
+    if let SlotsError::Upstream(err) = e {
+        tracing::warn!(error = %err, "calendar lookup failed in a custom function");
+    }
+    json!({"success": false, "available": null, "calendar_unreachable": true, "message": speech::calendar_unreachable(locale)})
+}
+
+/// Runs the function.
+pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+    let locale = inv.route.company.locale;
+    let ask = read_ask(deps, &inv).await?;
+    if let Some(reply) = unanswerable(&ask, locale) {
+        return Ok(reply);
+    }
+    let service = ask.service.expect("checked by unanswerable");
+    let Some(date) = ask.date else {
+        let text = match locale {
+            Locale::De => "Für welchen Tag soll ich nachsehen?",
+            Locale::En => "Which day should I check?",
+        };
+        return Ok(json!({"success": false, "available": null, "message": text}));
+    };
+    let free = match free_times(deps, inv.route, &service, date, date).await {
+        Ok(free) => free,
+        Err(e) => return Ok(calendar_down(&e, locale)),
+    };
+    let day: Vec<NaiveTime> = free.iter().filter(|t| t.date() == date).map(|t| t.time()).collect();
+    let spoken_date = speech::date(date, locale);
+    let base = json!({
+        "success": true,
+        "datum": date.to_string(),
+        "dienstleistung": service.name,
+        "freie_zeiten": day.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>(),
+    });
+    let (available, alternatives, message) = match ask.time {
+        Some(time) if day.contains(&time) => (
+            Value::Bool(true),
+            vec![],
+            match locale {
+                Locale::De => format!("Am {spoken_date} um {} ist noch frei.", speech::time(time, locale)),
+                Locale::En => format!("{spoken_date} at {} is available.", speech::time(time, locale)),
+            },
+        ),
+        Some(time) => {
+            let alts = nearest(&free, date, time, 3);
+            let text = match (locale, alts.is_empty()) {
+                (Locale::De, false) => format!(
+                    "Um {} ist am {spoken_date} leider schon belegt. Frei wäre um {}.",
+                    speech::time(time, locale),
+                    speech::times(&alts, locale)
+                ),
+                (Locale::De, true) => format!("Am {spoken_date} ist leider nichts mehr frei."),
+                (Locale::En, false) => format!(
+                    "{} on {spoken_date} is taken. I could offer {}.",
+                    speech::time(time, locale),
+                    speech::times(&alts, locale)
+                ),
+                (Locale::En, true) => format!("{spoken_date} is fully booked."),
+            };
+            (Value::Bool(false), alts, text)
+        }
+        None if day.is_empty() => (
+            Value::Bool(false),
+            vec![],
+            match locale {
+                Locale::De => format!("Am {spoken_date} ist leider nichts mehr frei."),
+                Locale::En => format!("{spoken_date} is fully booked."),
+            },
+        ),
+        None => {
+            let first: Vec<NaiveTime> = day.iter().take(6).copied().collect();
+            (
+                Value::Bool(true),
+                vec![],
+                match locale {
+                    Locale::De => format!("Am {spoken_date} ist zum Beispiel um {} frei.", speech::times(&first, locale)),
+                    Locale::En => format!("On {spoken_date} I have {} available.", speech::times(&first, locale)),
+                },
+            )
+        }
+    };
+    let mut reply = base;
+    reply["available"] = available;
+    reply["alternatives"] = json!(alternatives.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>());
+    reply["message"] = Value::String(message);
+    Ok(reply)
+}

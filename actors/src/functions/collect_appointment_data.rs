@@ -1,0 +1,184 @@
+//! `collect_appointment_data`: validates and normalises what the caller said (German dates and
+//! times, E.164 phone, service), stores it in the call's context, checks the slot when date,
+//! time and service are known, and says what is still missing.
+
+use super::{FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest, speech};
+use crate::call::registry::CollectFor;
+use crate::call::context::ContextError;
+use crate::domain::appointment::CollectedAppointment;
+use crate::domain::collect::{AppointmentArgs, CollectContext, normalize};
+use crate::domain::phone::DEFAULT_REGION;
+use crate::domain::tenant::{Locale, Service};
+use serde_json::{Value, json};
+
+/// Whether the requested slot is free.
+enum Availability {
+    Free,
+    Taken(Vec<chrono::NaiveTime>),
+    Unknown,
+}
+
+fn summary(c: &CollectedAppointment, locale: Locale) -> String {
+    let (Some(service), Some(date), Some(time), Some(name)) = (&c.service, c.date, c.time, &c.name) else {
+        return String::new();
+    };
+    match locale {
+        Locale::De => format!(
+            "{} am {} um {} für {}",
+            service.name,
+            speech::date(date, locale),
+            speech::time(time, locale),
+            name
+        ),
+        Locale::En => format!(
+            "{} on {} at {} for {}",
+            service.name,
+            speech::date(date, locale),
+            speech::time(time, locale),
+            name
+        ),
+    }
+}
+
+/// The data as the agent sees it (German arg names, local ISO date and HH:MM time).
+fn collected_json(c: &CollectedAppointment) -> Value {
+    json!({
+        "datum": c.date.map(|d| d.to_string()),
+        "uhrzeit": c.time.map(|t| t.format("%H:%M").to_string()),
+        "name": c.name,
+        "telefonnummer": c.phone.as_ref().map(|p| p.to_string()),
+        "dienstleistung": c.service.as_ref().map(|s| s.name.clone()),
+        "dauer_minuten": c.service.as_ref().map(|s| s.duration_min),
+        "email": c.email,
+        "mitarbeiter_wunsch": c.staff,
+        "notizen": c.notes,
+        "bestaetigt": c.confirmed,
+    })
+}
+
+async fn availability(deps: &FunctionDeps, inv: &Invocation<'_>, c: &CollectedAppointment, services: &[Service]) -> Availability {
+    let (Some(choice), Some(date), Some(time)) = (&c.service, c.date, c.time) else {
+        return Availability::Unknown;
+    };
+    let Some(service) = services.iter().find(|s| s.id == choice.service_id) else {
+        return Availability::Unknown;
+    };
+    match free_times(deps, inv.route, service, date, date).await {
+        Ok(free) if free.iter().any(|t| t.date() == date && t.time() == time) => Availability::Free,
+        Ok(free) => Availability::Taken(nearest(&free, date, time, 3)),
+        Err(SlotsError::Upstream(e)) => {
+            tracing::warn!(error = %e, "availability check failed during collect");
+            Availability::Unknown
+        }
+        Err(SlotsError::TimedOut | SlotsError::Tenant(_)) => Availability::Unknown,
+    }
+}
+
+/// Runs the function.
+pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+    let locale = inv.route.company.locale;
+    let services = deps.store.services(inv.route.company.id).await?;
+    let args: AppointmentArgs = serde_json::from_value(Value::Object(inv.args.clone())).unwrap_or_default();
+    let now_local = inv.now_local(deps.clock.as_ref());
+    let ctx = CollectContext {
+        today: now_local.date(),
+        now_local,
+        window: inv.route.window,
+        services: &services,
+        region: DEFAULT_REGION,
+    };
+    let normalized = normalize(&args, &ctx);
+    let merged = deps
+        .calls
+        .send(CollectFor {
+            key: inv.key(),
+            patch: normalized.patch,
+        })
+        .await
+        .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+
+    let errors: Vec<Value> = normalized
+        .errors
+        .iter()
+        .map(|e| json!({"field": e.field, "message": e.message(locale)}))
+        .collect();
+    let missing = merged.missing_fields();
+    let missing_names: Vec<&str> = missing.iter().map(|f| f.arg_name()).collect();
+
+    let (status, available, alternatives, message) = if !normalized.errors.is_empty() {
+        let mut text: Vec<String> = normalized.errors.iter().map(|e| e.message(locale)).collect();
+        text.push(match locale {
+            Locale::De => "Können Sie mir das bitte noch einmal sagen?".to_owned(),
+            Locale::En => "Could you tell me that again, please?".to_owned(),
+        });
+        ("invalid", Value::Null, vec![], text.join(" "))
+    } else if !missing.is_empty() {
+        let labels: Vec<String> = missing.iter().map(|f| speech::field_label(*f, locale).to_owned()).collect();
+        let text = match locale {
+            Locale::De => format!("Bitte nennen Sie mir noch {}.", speech::list(&labels, locale)),
+            Locale::En => format!("Please tell me {}.", speech::list(&labels, locale)),
+        };
+        ("incomplete", Value::Null, vec![], text)
+    } else {
+        match availability(deps, &inv, &merged, &services).await {
+            Availability::Taken(alts) => {
+                let when = format!(
+                    "{} {}",
+                    speech::date(merged.date.expect("complete"), locale),
+                    speech::time(merged.time.expect("complete"), locale)
+                );
+                let text = match (locale, alts.is_empty()) {
+                    (Locale::De, false) => format!(
+                        "Der Termin am {when} ist leider nicht frei. Frei wäre um {}. Welche Uhrzeit passt Ihnen?",
+                        speech::times(&alts, locale)
+                    ),
+                    (Locale::De, true) => format!("Am {when} ist leider nichts mehr frei. Möchten Sie einen anderen Tag?"),
+                    (Locale::En, false) => format!(
+                        "Sorry, {when} is not available. I could offer {}. Which time suits you?",
+                        speech::times(&alts, locale)
+                    ),
+                    (Locale::En, true) => format!("Sorry, {when} is fully booked. Would another day work?"),
+                };
+                let alts: Vec<String> = alts.iter().map(|t| t.format("%H:%M").to_string()).collect();
+                ("unavailable", Value::Bool(false), alts, text)
+            }
+            free_or_unknown => {
+                let available = match free_or_unknown {
+                    Availability::Free => Value::Bool(true),
+                    _ => Value::Null,
+                };
+                let what = summary(&merged, locale);
+                let text = match (locale, merged.confirmed) {
+                    (Locale::De, false) => format!("Ich habe: {what}. Soll ich den Termin so verbindlich buchen?"),
+                    (Locale::De, true) => format!(
+                        "Vielen Dank. Ihr Termin {what} wird direkt nach unserem Gespräch gebucht; Sie erhalten eine Bestätigung."
+                    ),
+                    (Locale::En, false) => format!("I have: {what}. Shall I book this appointment for you?"),
+                    (Locale::En, true) => format!(
+                        "Thank you. Your appointment, {what}, will be booked right after this call and you will receive a confirmation."
+                    ),
+                };
+                let text = if matches!(available, Value::Null) {
+                    format!("{text} {}", match locale {
+                        Locale::De => "Die Verfügbarkeit konnte ich gerade nicht prüfen.",
+                        Locale::En => "I couldn't check availability just now.",
+                    })
+                } else {
+                    text
+                };
+                ("complete", available, vec![], text)
+            }
+        }
+    };
+    Ok(json!({
+        "success": status == "complete",
+        "status": status,
+        "collected": collected_json(&merged),
+        "missing_fields": missing_names,
+        "errors": errors,
+        "available": available,
+        "alternatives": alternatives,
+        "confirmed": merged.confirmed,
+        "message": message,
+    }))
+}

@@ -1,0 +1,54 @@
+//! `find_next_slot`: the first free time for a service from a day on (default today, within
+//! 14 days), not earlier than a preferred time on that first day.
+
+use super::check_availability::{calendar_down, read_ask, unanswerable};
+use super::{FunctionDeps, FunctionError, Invocation, free_times, speech};
+use crate::domain::tenant::Locale;
+use chrono::Duration;
+use serde_json::{Value, json};
+
+/// Days searched from the start day.
+pub const SEARCH_DAYS: i64 = 14;
+
+/// Runs the function.
+pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+    let locale = inv.route.company.locale;
+    let ask = read_ask(deps, &inv).await?;
+    if let Some(reply) = unanswerable(&ask, locale) {
+        return Ok(reply);
+    }
+    let service = ask.service.expect("checked by unanswerable");
+    let now = inv.now_local(deps.clock.as_ref());
+    let from = ask.date.unwrap_or(now.date()).max(now.date());
+    let to = from + Duration::days(SEARCH_DAYS - 1);
+    let free = match free_times(deps, inv.route, &service, from, to).await {
+        Ok(free) => free,
+        Err(e) => return Ok(calendar_down(&e, locale)),
+    };
+    let not_before = ask.time.map(|t| from.and_time(t));
+    let next = free
+        .iter()
+        .find(|t| **t > now && not_before.is_none_or(|nb| t.date() > from || **t >= nb));
+    Ok(match next {
+        Some(t) => json!({
+            "success": true,
+            "found": true,
+            "datum": t.date().to_string(),
+            "uhrzeit": t.time().format("%H:%M").to_string(),
+            "dienstleistung": service.name,
+            "message": match locale {
+                Locale::De => format!("Der nächste freie Termin für {} ist am {} um {}.", service.name, speech::date(t.date(), locale), speech::time(t.time(), locale)),
+                Locale::En => format!("The next free time for {} is {} at {}.", service.name, speech::date(t.date(), locale), speech::time(t.time(), locale)),
+            },
+        }),
+        None => json!({
+            "success": true,
+            "found": false,
+            "dienstleistung": service.name,
+            "message": match locale {
+                Locale::De => format!("In den nächsten {SEARCH_DAYS} Tagen ist für {} leider nichts frei.", service.name),
+                Locale::En => format!("There is nothing free for {} in the next {SEARCH_DAYS} days.", service.name),
+            },
+        }),
+    })
+}

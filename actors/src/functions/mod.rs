@@ -1,0 +1,141 @@
+//! Retell custom functions (reference/retell.md §3; DESIGN §6): each takes the tool args of a
+//! live call and answers JSON with a `message` the agent can speak in the company's language.
+//! Calendar trouble never makes a function fail: the reply says so in words.
+
+pub mod args;
+pub mod calculate_duration;
+pub mod check_availability;
+pub mod collect_appointment_data;
+pub mod find_next_slot;
+pub mod speech;
+
+use crate::call::context::{CallKey, ContextError};
+use crate::call::registry::CallRegistry;
+use crate::domain::booking::{SlotQuery, UpstreamError};
+use crate::domain::tenant::{Service, TenantRoute};
+use crate::ports::{Clock, Store, StoreError};
+use crate::retell::call::RetellCall;
+use crate::tenant::{GetTenant, TenantDirectory, TenantError};
+use actix::Addr;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The functions we serve, by Retell tool name.
+pub const NAMES: &[&str] = &[
+    "collect_appointment_data",
+    "check_availability",
+    "find_next_slot",
+    "calculate_duration",
+];
+
+/// What the functions need.
+#[derive(Clone)]
+pub struct FunctionDeps {
+    pub store: Arc<dyn Store>,
+    pub calls: Addr<CallRegistry>,
+    pub tenants: Addr<TenantDirectory>,
+    pub clock: Arc<dyn Clock>,
+    /// Longest wait for Cal.com inside a function before answering without it.
+    pub calendar_timeout: Duration,
+}
+
+/// One call of a function.
+pub struct Invocation<'a> {
+    pub route: &'a TenantRoute,
+    pub call: &'a RetellCall,
+    pub args: &'a Map<String, Value>,
+}
+
+impl Invocation<'_> {
+    /// The call's context key.
+    pub fn key(&self) -> CallKey {
+        CallKey {
+            call_id: self.call.call_id.clone(),
+            company_id: self.route.company.id,
+            branch_id: self.route.branch_id,
+            from_number: self.call.from_number.clone(),
+            to_number: self.call.to_number.clone(),
+        }
+    }
+
+    /// Now, in the company's zone.
+    pub fn now_local(&self, clock: &dyn Clock) -> NaiveDateTime {
+        clock.now().with_timezone(&self.route.company.time_zone).naive_local()
+    }
+}
+
+/// A function could not answer at all (the HTTP layer maps it to a status).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FunctionError {
+    #[error("unknown custom function {0:?}; known: collect_appointment_data, check_availability, find_next_slot, calculate_duration")]
+    Unknown(String),
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+}
+
+/// Runs function `name`.
+pub async fn execute(deps: &FunctionDeps, name: &str, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+    match name {
+        "collect_appointment_data" => collect_appointment_data::run(deps, inv).await,
+        "check_availability" => check_availability::run(deps, inv).await,
+        "find_next_slot" => find_next_slot::run(deps, inv).await,
+        "calculate_duration" => calculate_duration::run(deps, inv).await,
+        other => Err(FunctionError::Unknown(other.to_owned())),
+    }
+}
+
+/// Why free times could not be read.
+#[derive(Debug)]
+pub enum SlotsError {
+    Upstream(UpstreamError),
+    /// No answer within [`FunctionDeps::calendar_timeout`].
+    TimedOut,
+    Tenant(TenantError),
+}
+
+/// Free start times (local) of `service` between `from` and `to` inclusive, in order.
+pub async fn free_times(
+    deps: &FunctionDeps,
+    route: &TenantRoute,
+    service: &Service,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<NaiveDateTime>, SlotsError> {
+    let tz = route.company.time_zone;
+    let lookup = async {
+        let tenant = deps
+            .tenants
+            .send(GetTenant(route.company.id))
+            .await
+            .map_err(|e| SlotsError::Upstream(UpstreamError::Transport { service: "calcom", message: e.to_string() }))?
+            .map_err(SlotsError::Tenant)?;
+        let slots = tenant
+            .calendar
+            .slots(SlotQuery {
+                event_type_id: service.event_type_id,
+                from,
+                to,
+                time_zone: tz,
+                duration_min: None,
+            })
+            .await
+            .map_err(SlotsError::Upstream)?;
+        Ok(slots.into_iter().map(|s| s.start.with_timezone(&tz).naive_local()).collect())
+    };
+    tokio::time::timeout(deps.calendar_timeout, lookup).await.unwrap_or(Err(SlotsError::TimedOut))
+}
+
+/// Free times on `date` closest to `wanted`, at most `n`, in time order.
+pub fn nearest(free: &[NaiveDateTime], date: NaiveDate, wanted: NaiveTime, n: usize) -> Vec<NaiveTime> {
+    let mut same_day: Vec<NaiveTime> = free.iter().filter(|t| t.date() == date).map(|t| t.time()).collect();
+    same_day.sort_by_key(|t| (*t - wanted).num_seconds().abs());
+    same_day.truncate(n);
+    same_day.sort();
+    same_day
+}

@@ -1,0 +1,96 @@
+//! Sentences the agent speaks, in the company's language. Dates and times are local.
+
+use crate::domain::appointment::RequiredField;
+use crate::domain::tenant::Locale;
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+
+const WEEKDAYS_DE: [&str; 7] = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"];
+const WEEKDAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS_EN: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December",
+];
+
+/// "Dienstag, 24.11.2026" / "Tuesday, 24 November 2026".
+pub fn date(d: NaiveDate, locale: Locale) -> String {
+    let wd = d.weekday().num_days_from_monday() as usize;
+    match locale {
+        Locale::De => format!("{}, {}", WEEKDAYS_DE[wd], d.format("%d.%m.%Y")),
+        Locale::En => format!("{}, {} {} {}", WEEKDAYS_EN[wd], d.day(), MONTHS_EN[d.month0() as usize], d.year()),
+    }
+}
+
+/// "14 Uhr", "14:30 Uhr" / "2 pm", "2:30 pm".
+pub fn time(t: NaiveTime, locale: Locale) -> String {
+    match locale {
+        Locale::De if t.minute() == 0 => format!("{} Uhr", t.hour()),
+        Locale::De => format!("{}:{:02} Uhr", t.hour(), t.minute()),
+        Locale::En => {
+            let (pm, h12) = t.hour12();
+            let suffix = if pm { "pm" } else { "am" };
+            if t.minute() == 0 {
+                format!("{h12} {suffix}")
+            } else {
+                format!("{h12}:{:02} {suffix}", t.minute())
+            }
+        }
+    }
+}
+
+/// "a, b und c" / "a, b and c".
+pub fn list(items: &[String], locale: Locale) -> String {
+    let and = match locale {
+        Locale::De => "und",
+        Locale::En => "and",
+    };
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {and} {last}", init.join(", ")),
+    }
+}
+
+/// How the agent asks for a missing field.
+pub fn field_label(field: RequiredField, locale: Locale) -> &'static str {
+    match (locale, field) {
+        (Locale::De, RequiredField::Datum) => "das Datum",
+        (Locale::De, RequiredField::Uhrzeit) => "die Uhrzeit",
+        (Locale::De, RequiredField::Name) => "Ihren Namen",
+        (Locale::De, RequiredField::Telefonnummer) => "Ihre Telefonnummer",
+        (Locale::De, RequiredField::Dienstleistung) => "die gewünschte Dienstleistung",
+        (Locale::En, RequiredField::Datum) => "the date",
+        (Locale::En, RequiredField::Uhrzeit) => "the time",
+        (Locale::En, RequiredField::Name) => "your name",
+        (Locale::En, RequiredField::Telefonnummer) => "your phone number",
+        (Locale::En, RequiredField::Dienstleistung) => "the service you would like",
+    }
+}
+
+/// Spoken when the calendar cannot be asked right now.
+pub fn calendar_unreachable(locale: Locale) -> &'static str {
+    match locale {
+        Locale::De => "Ich kann den Kalender gerade nicht erreichen. Ich nehme Ihre Daten trotzdem auf, und wir bestätigen den Termin so schnell wie möglich.",
+        Locale::En => "I can't reach the calendar right now. I'll still take your details, and we'll confirm the appointment as soon as possible.",
+    }
+}
+
+/// Free times as a spoken list ("9 Uhr, 9:30 Uhr und 10 Uhr").
+pub fn times(list_of: &[NaiveTime], locale: Locale) -> String {
+    list(&list_of.iter().map(|t| time(*t, locale)).collect::<Vec<_>>(), locale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_and_english_dates_and_times_read_naturally() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert_eq!(date(d, Locale::De), "Dienstag, 24.11.2026");
+        assert_eq!(date(d, Locale::En), "Tuesday, 24 November 2026");
+        let t = NaiveTime::from_hms_opt(14, 30, 0).unwrap();
+        assert_eq!(time(t, Locale::De), "14:30 Uhr");
+        assert_eq!(time(t, Locale::En), "2:30 pm");
+        assert_eq!(list(&["a".into(), "b".into(), "c".into()], Locale::De), "a, b und c");
+    }
+}

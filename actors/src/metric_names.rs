@@ -1,0 +1,30 @@
+//! Prometheus metric names (DESIGN §10), in one place so every emitter and dashboard agrees.
+
+/// Counter `{server, method, status}`: JSON-RPC calls; status `ok` or the error code.
+pub const REQUEST_TOTAL: &str = "mcp_request_total";
+/// Histogram `{server, method}`, seconds: JSON-RPC call duration inside the Router.
+pub const REQUEST_DURATION_SECONDS: &str = "mcp_request_duration_seconds";
+/// Counter `{server, error_code}`.
+pub const ERROR_TOTAL: &str = "mcp_error_total";
+/// Gauge `{service, company}`: 0 closed, 1 open, 2 half-open.
+pub const CIRCUIT_BREAKER_STATE: &str = "mcp_circuit_breaker_state";
+/// Counter `{event, status}`: Retell webhooks; status `recorded`, `duplicate`, `error`.
+pub const WEBHOOK_TOTAL: &str = "mcp_webhook_total";
+/// Counter `{status}`: booking attempts; `booked`, `reused`, `retry`, `dead_letter`.
+pub const BOOKING_TOTAL: &str = "mcp_booking_total";
+/// Histogram `{service, method}`, seconds: upstream API calls.
+pub const API_DURATION_SECONDS: &str = "mcp_api_duration_seconds";
+/// Counter `{cache}`: cache hits.
+pub const CACHE_HITS_TOTAL: &str = "mcp_cache_hits_total";
+/// Counter `{function, outcome}`: Retell custom-function calls.
+pub const FUNCTION_TOTAL: &str = "mcp_function_total";
+/// Counter `{actor}`.
+pub const ACTOR_RESTARTS_TOTAL: &str = "actor_restarts_total";
+/// Counter `{outcome}`: calls at `call_ended`; `booking_enqueued`, `unconfirmed`, `incomplete`.
+pub const CALLS_PROCESSED_TOTAL: &str = "calls_processed_total";
+/// Counter `{source}`: appointments stored; `phone` or `gateway`.
+pub const APPOINTMENTS_CREATED_TOTAL: &str = "appointments_created_total";
+/// Counter `{route, status}`: HTTP requests.
+pub const HTTP_REQUESTS_TOTAL: &str = "http_requests_total";
+/// Histogram `{route}`, seconds: HTTP request duration.
+pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";

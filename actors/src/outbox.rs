@@ -1,0 +1,303 @@
+//! The `OutboxWorker` actor: claims due jobs from the durable `jobs` table, books through the
+//! company's [`TenantSession`](crate::tenant::TenantSession), stores the appointment, and
+//! retries transient failures with exponential backoff until `max_attempts`, after which the
+//! job is a dead letter (`failed`) carrying its last error.
+
+use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY, UpstreamError};
+use crate::metric_names as m;
+use crate::ports::{Clock, Store};
+use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment};
+use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Job kind of a booking job.
+pub const KIND_BOOK: &str = "book";
+/// Queue of booking jobs.
+pub const QUEUE_BOOKINGS: &str = "bookings";
+
+/// Worker settings (`[outbox]` in config/default.toml).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutboxConfig {
+    /// How often to look for due jobs when not woken.
+    pub poll_interval: Duration,
+    /// How long a claimed job is ours before another worker may take it.
+    pub lease: Duration,
+    /// Jobs claimed per poll.
+    pub batch: u32,
+    /// First retry delay; doubles per attempt.
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            batch: 16,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Delay before attempt `attempts + 1`: `base · 2^(attempts−1)`, capped at `max`, never
+/// shorter than what the upstream asked for.
+pub fn backoff_delay(cfg: &OutboxConfig, attempts: u32, upstream_hint: Option<Duration>) -> Duration {
+    let exp = attempts.saturating_sub(1).min(20);
+    let delay = cfg.backoff_base.saturating_mul(1u32 << exp).min(cfg.backoff_max);
+    upstream_hint.map_or(delay, |hint| delay.max(hint.min(cfg.backoff_max)))
+}
+
+/// Message: look for due jobs now (sent after a webhook enqueued one).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Wake;
+
+/// The outbox worker of this process.
+pub struct OutboxWorker {
+    store: Arc<dyn Store>,
+    tenants: Addr<TenantDirectory>,
+    clock: Arc<dyn Clock>,
+    cfg: OutboxConfig,
+    /// A poll is in progress; another tick is skipped, a wake-up is remembered.
+    busy: bool,
+    woken_while_busy: bool,
+}
+
+impl OutboxWorker {
+    /// A worker; it starts polling when started.
+    pub fn new(store: Arc<dyn Store>, tenants: Addr<TenantDirectory>, clock: Arc<dyn Clock>, cfg: OutboxConfig) -> Self {
+        Self {
+            store,
+            tenants,
+            clock,
+            cfg,
+            busy: false,
+            woken_while_busy: false,
+        }
+    }
+
+    fn poll(&mut self, ctx: &mut Context<Self>) {
+        if self.busy {
+            self.woken_while_busy = true;
+            return;
+        }
+        self.busy = true;
+        let store = Arc::clone(&self.store);
+        let tenants = self.tenants.clone();
+        let clock = Arc::clone(&self.clock);
+        let cfg = self.cfg;
+        async move {
+            let jobs = match store.claim_due_jobs(clock.now(), cfg.lease, cfg.batch).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox: claiming jobs failed");
+                    return 0;
+                }
+            };
+            let n = jobs.len();
+            let runs = jobs
+                .into_iter()
+                .map(|job| run_job(Arc::clone(&store), tenants.clone(), Arc::clone(&clock), cfg, job));
+            futures_util::future::join_all(runs).await;
+            n
+        }
+        .into_actor(self)
+        .map(|claimed, act, ctx| {
+            act.busy = false;
+            // A full batch or a wake-up during the run: there may be more due right now.
+            if claimed as u32 >= act.cfg.batch || std::mem::take(&mut act.woken_while_busy) {
+                act.poll(ctx);
+            }
+        })
+        .spawn(ctx);
+    }
+}
+
+impl Actor for OutboxWorker {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.cfg.poll_interval, |act, ctx| act.poll(ctx));
+        self.poll(ctx);
+    }
+}
+
+impl Handler<Wake> for OutboxWorker {
+    type Result = ();
+
+    fn handle(&mut self, _: Wake, ctx: &mut Self::Context) {
+        self.poll(ctx);
+    }
+}
+
+/// What to do with a failed attempt.
+enum Failure {
+    Retry(String, Option<Duration>),
+    Permanent(String),
+}
+
+fn classify(e: &UpstreamError) -> Failure {
+    if e.is_slot_unavailable() {
+        Failure::Permanent(format!("time slot not available: {e}"))
+    } else if e.is_transient() {
+        Failure::Retry(e.to_string(), e.retry_after())
+    } else {
+        Failure::Permanent(e.to_string())
+    }
+}
+
+async fn attempt(store: &dyn Store, tenants: &Addr<TenantDirectory>, job: &Job) -> Result<(), Failure> {
+    if job.kind != KIND_BOOK {
+        return Err(Failure::Permanent(format!("unknown job kind {:?}", job.kind)));
+    }
+    let payload: BookingJobPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
+    let tenant = match tenants.send(GetTenant(payload.company_id)).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(TenantError::NotFound(id))) => return Err(Failure::Permanent(format!("company {id} no longer exists"))),
+        Ok(Err(e)) => return Err(Failure::Retry(e.to_string(), None)),
+        Err(e) => return Err(Failure::Retry(format!("tenant directory unavailable: {e}"), None)),
+    };
+    let request = BookingRequest {
+        event_type_id: payload.event_type_id,
+        start: payload.start,
+        attendee: payload.attendee.clone(),
+        metadata: BTreeMap::from([
+            (IDEMPOTENCY_METADATA_KEY.to_owned(), payload.idempotency_key.clone()),
+            ("source".to_owned(), "switchboard-phone".to_owned()),
+        ])
+        .into_iter()
+        .chain(payload.call_id.as_ref().map(|c| ("retell_call_id".to_owned(), c.to_string())))
+        .collect(),
+        length_in_minutes: None,
+    };
+    let book = Book {
+        request,
+        idempotency_key: payload.idempotency_key.clone(),
+        duration_min: payload.duration_min,
+        look_up_first: job.attempts > 1,
+    };
+    let outcome = match tenant.session.send(book).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => return Err(classify(&e)),
+        Err(e) => return Err(Failure::Retry(format!("tenant session unavailable: {e}"), None)),
+    };
+    let booking = outcome.booking();
+    let appointment = NewAppointment {
+        company_id: payload.company_id,
+        branch_id: Some(payload.branch_id),
+        call_id: payload.call_id.clone(),
+        booking_uid: booking.uid.clone(),
+        calcom_booking_id: booking.id,
+        event_type_id: payload.event_type_id,
+        service_id: Some(payload.service_id),
+        service_name: payload.service_name.clone(),
+        start: booking.start,
+        end: booking.end,
+        attendee_name: payload.attendee.name.clone(),
+        attendee_phone: payload.attendee.phone_number.clone(),
+        attendee_email: payload.attendee.email.clone(),
+        idempotency_key: payload.idempotency_key.clone(),
+        source: "phone".to_owned(),
+    };
+    store
+        .complete_booking_job(job.id, &appointment)
+        .await
+        // Booked at Cal.com but not stored: the retry finds the booking by key.
+        .map_err(|e| Failure::Retry(format!("booked as {} but storing failed: {e}", booking.uid), None))?;
+    let status = match outcome {
+        BookOutcome::Created(_) => "booked",
+        BookOutcome::Found(_) => "reused",
+    };
+    metrics::counter!(m::BOOKING_TOTAL, "status" => status).increment(1);
+    metrics::counter!(m::APPOINTMENTS_CREATED_TOTAL, "source" => "phone").increment(1);
+    tracing::info!(job = job.id, call_id = ?payload.call_id, booking_uid = %booking.uid, status, "booking stored");
+    Ok(())
+}
+
+async fn run_job(store: Arc<dyn Store>, tenants: Addr<TenantDirectory>, clock: Arc<dyn Clock>, cfg: OutboxConfig, job: Job) {
+    let Err(failure) = attempt(store.as_ref(), &tenants, &job).await else {
+        return;
+    };
+    let now: DateTime<Utc> = clock.now();
+    let (error, retry_at) = match failure {
+        Failure::Retry(error, hint) if job.attempts < job.max_attempts => {
+            let delay = backoff_delay(&cfg, job.attempts, hint);
+            metrics::counter!(m::BOOKING_TOTAL, "status" => "retry").increment(1);
+            tracing::warn!(job = job.id, attempt = job.attempts, %error, delay_ms = delay.as_millis() as u64, "booking attempt failed; will retry");
+            (error, Some(now + chrono::Duration::from_std(delay).unwrap_or_default()))
+        }
+        Failure::Retry(error, _) => (format!("gave up after {} attempts: {error}", job.attempts), None),
+        Failure::Permanent(error) => (error, None),
+    };
+    if retry_at.is_none() {
+        metrics::counter!(m::BOOKING_TOTAL, "status" => "dead_letter").increment(1);
+        tracing::error!(job = job.id, %error, "booking job is a dead letter");
+    }
+    if let Err(e) = store.fail_job(job.id, &JobFailure { error, retry_at }).await {
+        // The lease expires and the job is claimed again; nothing is lost.
+        tracing::error!(job = job.id, error = %e, "outbox: recording the failure failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let cfg = OutboxConfig {
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(10),
+            ..OutboxConfig::default()
+        };
+        let d: Vec<u64> = (1..=6).map(|a| backoff_delay(&cfg, a, None).as_secs()).collect();
+        assert_eq!(d, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn backoff_honours_upstream_retry_after_up_to_the_cap() {
+        let cfg = OutboxConfig {
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            ..OutboxConfig::default()
+        };
+        assert_eq!(backoff_delay(&cfg, 1, Some(Duration::from_secs(7))), Duration::from_secs(7));
+        assert_eq!(backoff_delay(&cfg, 1, Some(Duration::from_secs(99))), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn slot_taken_is_permanent_and_5xx_is_retried() {
+        let taken = UpstreamError::Status {
+            service: "calcom",
+            status: 400,
+            code: Some("BadRequestException".into()),
+            message: "User either already has booking at this time or is not available".into(),
+            retry_after: None,
+        };
+        assert!(matches!(classify(&taken), Failure::Permanent(_)));
+        let down = UpstreamError::Status {
+            service: "calcom",
+            status: 503,
+            code: None,
+            message: "unavailable".into(),
+            retry_after: None,
+        };
+        assert!(matches!(classify(&down), Failure::Retry(..)));
+        let bad = UpstreamError::Status {
+            service: "calcom",
+            status: 400,
+            code: None,
+            message: "attendee property is wrong".into(),
+            retry_after: None,
+        };
+        assert!(matches!(classify(&bad), Failure::Permanent(_)));
+    }
+}

@@ -1,0 +1,126 @@
+//! The Retell call object, typed for the fields we act on (reference/retell.md §1.3). The whole
+//! object is kept as JSON alongside, so nothing Retell sends is lost.
+
+use crate::domain::ids::CallId;
+use crate::domain::truthy::is_truthy;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// `call_analysis` of a `call_analyzed` webhook.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub struct CallAnalysis {
+    pub call_summary: Option<String>,
+    /// `Negative`, `Positive`, `Neutral` or `Unknown`.
+    pub user_sentiment: Option<String>,
+    pub call_successful: Option<bool>,
+    pub in_voicemail: Option<bool>,
+}
+
+/// A Retell call object. Unknown fields are ignored; enums such as `call_status` stay strings
+/// because Retell adds values over time.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct RetellCall {
+    pub call_id: CallId,
+    pub agent_id: Option<String>,
+    pub call_type: Option<String>,
+    /// `registered`, `not_connected`, `ongoing`, `ended`, `error`.
+    pub call_status: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: Option<String>,
+    /// E.164.
+    pub from_number: Option<String>,
+    /// E.164.
+    pub to_number: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub start_timestamp: Option<i64>,
+    /// Milliseconds since the Unix epoch.
+    pub end_timestamp: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub disconnection_reason: Option<String>,
+    /// `map<string,string>` per Retell; values are read leniently.
+    pub retell_llm_dynamic_variables: Option<Map<String, Value>>,
+    /// `map<string,string>`, "only available after the call ends".
+    pub collected_dynamic_variables: Option<Map<String, Value>>,
+    pub call_analysis: Option<CallAnalysis>,
+}
+
+/// Dynamic variable that marks a confirmed booking (DESIGN §3).
+pub const BOOKING_CONFIRMED_VARIABLE: &str = "booking_confirmed";
+
+impl RetellCall {
+    /// The number that belongs to the business: `to_number` for inbound calls, `from_number`
+    /// for outbound ones.
+    pub fn business_number(&self) -> Option<&str> {
+        match self.direction.as_deref() {
+            Some("outbound") => self.from_number.as_deref(),
+            _ => self.to_number.as_deref(),
+        }
+    }
+
+    /// The caller's number (the other side of [`Self::business_number`]).
+    pub fn caller_number(&self) -> Option<&str> {
+        match self.direction.as_deref() {
+            Some("outbound") => self.to_number.as_deref(),
+            _ => self.from_number.as_deref(),
+        }
+    }
+
+    /// `booking_confirmed` is truthy in `collected_dynamic_variables` or
+    /// `retell_llm_dynamic_variables`.
+    pub fn booking_confirmed_variable(&self) -> bool {
+        [&self.collected_dynamic_variables, &self.retell_llm_dynamic_variables]
+            .into_iter()
+            .flatten()
+            .any(|vars| vars.get(BOOKING_CONFIRMED_VARIABLE).is_some_and(is_truthy))
+    }
+
+    /// `start_timestamp` as UTC.
+    pub fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.start_timestamp.and_then(DateTime::from_timestamp_millis)
+    }
+
+    /// `end_timestamp` as UTC.
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.end_timestamp.and_then(DateTime::from_timestamp_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call(v: Value) -> RetellCall {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn outbound_call_belongs_to_from_number() {
+        let c = call(json!({"call_id":"c1","direction":"outbound","from_number":"+4930","to_number":"+4917"}));
+        assert_eq!(c.business_number(), Some("+4930"));
+        let c = call(json!({"call_id":"c1","direction":"inbound","from_number":"+4917","to_number":"+4930"}));
+        assert_eq!(c.business_number(), Some("+4930"));
+    }
+
+    #[test]
+    fn booking_confirmed_in_either_variable_map() {
+        let c = call(json!({"call_id":"c","collected_dynamic_variables":{"booking_confirmed":"ja"}}));
+        assert!(c.booking_confirmed_variable());
+        let c = call(json!({"call_id":"c","retell_llm_dynamic_variables":{"booking_confirmed":"true"}}));
+        assert!(c.booking_confirmed_variable());
+        let c = call(json!({"call_id":"c","collected_dynamic_variables":{"booking_confirmed":"nein"}}));
+        assert!(!c.booking_confirmed_variable());
+    }
+
+    #[test]
+    fn reference_call_ended_example_parses() {
+        let v = json!({"call_id":"call_8f2c1d0e9b7a4c3e5d6f7a8b9c0","agent_id":"agent_3b","agent_version":4,
+            "call_type":"phone_call","direction":"inbound","from_number":"+14155550123","to_number":"+14155559876",
+            "call_status":"ended","start_timestamp":1767193200000i64,"end_timestamp":1767193347512i64,"duration_ms":147512,
+            "disconnection_reason":"agent_hangup","telephony_identifier":{"twilio_call_sid":"CA5d"},
+            "metadata":{"tenant_id":"clinic_42"},"latency":{"e2e":{"p50":820}}});
+        let c = call(v);
+        assert_eq!(c.ended_at().unwrap().timestamp_millis(), 1767193347512);
+    }
+}

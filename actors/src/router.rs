@@ -1,0 +1,139 @@
+//! The `Router` actor: looks a validated JSON-RPC call up in the registry, checks the scope,
+//! forwards it to its server actor under a deadline and records metrics. It parses nothing.
+
+use crate::jsonrpc::{AppError, ErrorCode, Request, RpcError, success_envelope};
+use crate::metric_names as m;
+use crate::records::TokenGrant;
+use crate::registry::{MethodSpec, authorize, openrpc};
+use crate::server::ServerCall;
+use actix::prelude::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One call to route: a request (already valid JSON-RPC) and who makes it.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Value, RpcError>")]
+pub struct Dispatch {
+    pub request: Request,
+    pub grant: TokenGrant,
+}
+
+struct Route {
+    spec: MethodSpec,
+    server: Recipient<ServerCall>,
+}
+
+/// Routes `<server>.<method>` calls to server actors; answers `rpc.discover` itself.
+pub struct Router {
+    routes: Arc<HashMap<&'static str, Route>>,
+    discover: Arc<Value>,
+    /// Longest time a method may take before the caller gets -32005.
+    deadline: Duration,
+}
+
+/// Collects the servers' method lists and their actors.
+#[derive(Default)]
+pub struct RouterBuilder {
+    routes: HashMap<&'static str, Route>,
+}
+
+impl RouterBuilder {
+    /// Registers every method of one server actor.
+    ///
+    /// # Panics
+    /// When a method name is registered twice: a wiring bug, found at start.
+    pub fn server(mut self, specs: Vec<MethodSpec>, server: Recipient<ServerCall>) -> Self {
+        for spec in specs {
+            let name = spec.name;
+            let previous = self.routes.insert(
+                name,
+                Route {
+                    spec,
+                    server: server.clone(),
+                },
+            );
+            assert!(previous.is_none(), "method {name} registered twice");
+        }
+        self
+    }
+
+    /// The router, with `deadline` per call.
+    pub fn build(self, deadline: Duration) -> Router {
+        let specs: Vec<MethodSpec> = self.routes.values().map(|r| r.spec.clone()).collect();
+        Router {
+            discover: Arc::new(openrpc(&specs, env!("CARGO_PKG_VERSION"))),
+            routes: Arc::new(self.routes),
+            deadline,
+        }
+    }
+}
+
+impl Actor for Router {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Every HTTP worker sends here; a small default mailbox would park them needlessly.
+        ctx.set_mailbox_capacity(1024);
+    }
+}
+
+impl Handler<Dispatch> for Router {
+    type Result = ResponseFuture<Result<Value, RpcError>>;
+
+    fn handle(&mut self, msg: Dispatch, _ctx: &mut Self::Context) -> Self::Result {
+        let routes = Arc::clone(&self.routes);
+        let discover = Arc::clone(&self.discover);
+        let deadline = self.deadline;
+        Box::pin(async move {
+            let Dispatch { request, grant } = msg;
+            let method = request.method;
+            if method == "rpc.discover" {
+                return Ok((*discover).clone());
+            }
+            let Some(route) = routes.get(method.as_str()) else {
+                return Err(RpcError::method_not_found(&method));
+            };
+            let server = route.spec.server();
+            let started = Instant::now();
+            let outcome = match authorize(&grant, route.spec.scope) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    let call = ServerCall {
+                        method: method.clone(),
+                        params: request.params,
+                        grant,
+                    };
+                    match route.server.send(call).timeout(deadline).await {
+                        Ok(result) => result,
+                        Err(MailboxError::Timeout) => Err(AppError::new(
+                            ErrorCode::Timeout,
+                            format!("{method} did not finish within {} ms", deadline.as_millis()),
+                        )
+                        .into()),
+                        Err(MailboxError::Closed) => {
+                            Err(RpcError::internal(format!("server {server} is not running")))
+                        }
+                    }
+                }
+            };
+            let elapsed = started.elapsed();
+            metrics::histogram!(m::REQUEST_DURATION_SECONDS, "server" => server, "method" => route.spec.name)
+                .record(elapsed.as_secs_f64());
+            let status = match &outcome {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => e.code.to_string(),
+            };
+            if let Err(e) = &outcome {
+                metrics::counter!(m::ERROR_TOTAL, "server" => server, "error_code" => e.code.to_string())
+                    .increment(1);
+            }
+            metrics::counter!(m::REQUEST_TOTAL, "server" => server, "method" => route.spec.name, "status" => status)
+                .increment(1);
+            outcome.map(|out| {
+                success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0)
+            })
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! The message every server actor ("MCP server") handles: one JSON-RPC call routed by the
+//! [`Router`](crate::router::Router).
+
+use crate::domain::ids::CompanyId;
+use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::records::TokenGrant;
+use actix::Message;
+use serde_json::Value;
+
+/// One call of `<server>.<method>` with its raw params and the caller's grant.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<MethodOutput, RpcError>")]
+pub struct ServerCall {
+    pub method: String,
+    pub params: Option<Value>,
+    pub grant: TokenGrant,
+}
+
+/// What a method returns: `data` of the success envelope and whether it came from a cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodOutput {
+    pub data: Value,
+    pub cached: bool,
+}
+
+impl MethodOutput {
+    /// A fresh (not cached) result.
+    pub fn fresh(data: impl serde::Serialize) -> Result<Self, RpcError> {
+        let data = serde_json::to_value(data).map_err(|e| RpcError::internal(e.to_string()))?;
+        Ok(Self { data, cached: false })
+    }
+}
+
+/// The company a call acts on: a company token acts on its own company (naming another is
+/// -32002); an admin token must name one (-32602 otherwise).
+pub fn require_company(grant: &TokenGrant, requested: Option<CompanyId>) -> Result<CompanyId, RpcError> {
+    match (grant.company_id, requested) {
+        (Some(own), Some(asked)) if own != asked => Err(forbidden(asked)),
+        (Some(own), _) => Ok(own),
+        (None, Some(asked)) => Ok(asked),
+        (None, None) => Err(RpcError::invalid_params("company_id is required with an admin token")),
+    }
+}
+
+/// Like [`require_company`], but an admin token without `company_id` means all companies.
+pub fn optional_company(grant: &TokenGrant, requested: Option<CompanyId>) -> Result<Option<CompanyId>, RpcError> {
+    match grant.company_id {
+        None => Ok(requested),
+        Some(_) => require_company(grant, requested).map(Some),
+    }
+}
+
+/// -32002 for data of another tenant.
+pub fn forbidden(company: CompanyId) -> RpcError {
+    AppError::new(ErrorCode::Forbidden, format!("this token may not access company {company}")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(company: Option<i64>) -> TokenGrant {
+        TokenGrant { company_id: company.map(CompanyId), label: "t".into() }
+    }
+
+    #[test]
+    fn company_token_cannot_name_another_company() {
+        assert_eq!(require_company(&grant(Some(1)), Some(CompanyId(2))).unwrap_err().code, -32002);
+        assert_eq!(require_company(&grant(Some(1)), None).unwrap(), CompanyId(1));
+    }
+
+    #[test]
+    fn admin_token_must_name_a_company() {
+        assert_eq!(require_company(&grant(None), None).unwrap_err().code, -32602);
+        assert_eq!(optional_company(&grant(None), None).unwrap(), None);
+    }
+}

@@ -1,0 +1,156 @@
+//! `RetellFunctionServer`: runs Retell custom functions for the HTTP endpoint (signed by Retell)
+//! and as the JSON-RPC method `retell.function.execute` (for testing from the gateway).
+
+use crate::domain::phone::PhoneNumber;
+use crate::domain::tenant::TenantRoute;
+use crate::functions::{self, FunctionDeps, FunctionError, Invocation};
+use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::metric_names as m;
+use crate::registry::{MethodSpec, Scope, parse_params};
+use crate::retell::call::RetellCall;
+use crate::server::{MethodOutput, ServerCall, forbidden};
+use crate::servers::store_error;
+use actix::prelude::*;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Message: run one custom function for a resolved, verified call.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Value, FunctionError>")]
+pub struct ExecuteFunction {
+    pub route: TenantRoute,
+    pub call: RetellCall,
+    /// Retell tool name, e.g. `collect_appointment_data`.
+    pub name: String,
+    /// Tool args (reference/retell.md §3.1 `args`).
+    pub args: Map<String, Value>,
+}
+
+/// The `retell.function` server actor.
+pub struct RetellFunctionServer {
+    deps: FunctionDeps,
+}
+
+impl RetellFunctionServer {
+    /// A server running functions with `deps`.
+    pub fn new(deps: FunctionDeps) -> Self {
+        Self { deps }
+    }
+
+    /// The JSON-RPC methods of this server.
+    pub fn methods() -> Vec<MethodSpec> {
+        vec![MethodSpec::new::<ExecuteParams>(
+            "retell.function.execute",
+            "Runs a Retell custom function exactly as the custom-function endpoint does (no signature; token scope applies).",
+            "The function's reply: JSON with a spoken `message`",
+            Scope::Company,
+        )]
+    }
+}
+
+impl Actor for RetellFunctionServer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1024);
+    }
+}
+
+async fn execute(deps: FunctionDeps, msg: ExecuteFunction) -> Result<Value, FunctionError> {
+    let inv = Invocation {
+        route: &msg.route,
+        call: &msg.call,
+        args: &msg.args,
+    };
+    let result = functions::execute(&deps, &msg.name, inv).await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    let name = if functions::NAMES.contains(&msg.name.as_str()) {
+        msg.name.clone()
+    } else {
+        "unknown".to_owned()
+    };
+    metrics::counter!(m::FUNCTION_TOTAL, "function" => name, "outcome" => outcome).increment(1);
+    result
+}
+
+impl Handler<ExecuteFunction> for RetellFunctionServer {
+    type Result = ResponseFuture<Result<Value, FunctionError>>;
+
+    fn handle(&mut self, msg: ExecuteFunction, _ctx: &mut Self::Context) -> Self::Result {
+        Box::pin(execute(self.deps.clone(), msg))
+    }
+}
+
+/// Params of `retell.function.execute`: the custom-function request body of
+/// reference/retell.md §3.1.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteParams {
+    /// Function name, e.g. `collect_appointment_data`.
+    pub name: String,
+    /// Retell call object; needs `call_id` and the business number (`to_number` inbound).
+    #[schemars(with = "Map<String, Value>")]
+    pub call: Value,
+    /// Tool args.
+    #[serde(default)]
+    pub args: Map<String, Value>,
+}
+
+/// Maps a function failure to JSON-RPC.
+pub fn function_rpc_error(e: &FunctionError) -> RpcError {
+    match e {
+        FunctionError::Unknown(_) => RpcError::invalid_params(e.to_string()),
+        FunctionError::Store(s) => store_error(s),
+        FunctionError::Tenant(t) => super::tenant_error(t),
+        FunctionError::Context(crate::call::context::ContextError::CrossTenant(_)) => {
+            AppError::new(ErrorCode::Forbidden, e.to_string()).into()
+        }
+        FunctionError::Context(_) => RpcError::internal(e.to_string()),
+    }
+}
+
+impl Handler<ServerCall> for RetellFunctionServer {
+    type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
+
+    fn handle(&mut self, msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
+        let deps = self.deps.clone();
+        Box::pin(async move {
+            let p: ExecuteParams = parse_params(msg.params)?;
+            let call: RetellCall = serde_json::from_value(p.call)
+                .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
+            let number = call.business_number().map(str::to_owned);
+            let raw = number.ok_or_else(|| RpcError::invalid_params("call has no to_number/from_number"))?;
+            let phone = PhoneNumber::parse_default(&raw)
+                .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
+            let route = deps
+                .store
+                .tenant_by_phone(&phone)
+                .await
+                .map_err(|e| store_error(&e))?
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::PhoneNumberNotConfigured,
+                        format!("phone number {phone} is not configured for any company"),
+                    )
+                })?;
+            if let Some(own) = msg.grant.company_id
+                && own != route.company.id
+            {
+                return Err(forbidden(route.company.id));
+            }
+            let reply = execute(
+                deps,
+                ExecuteFunction {
+                    route,
+                    call,
+                    name: p.name,
+                    args: p.args,
+                },
+            )
+            .await
+            .map_err(|e| function_rpc_error(&e))?;
+            MethodOutput::fresh(reply)
+        })
+    }
+}

@@ -1,0 +1,311 @@
+//! `WebhookServer`: turns verified Retell webhooks into durable records (one transaction per
+//! event, deduplicated on (event, call_id)), enqueues the booking at `call_ended`, and serves
+//! `webhook.getCall` and `webhook.getWebhookStats`.
+
+use crate::call::context::{CallKey, ContextError};
+use crate::call::registry::{CallRegistry, EndCall, SnapshotFor};
+use crate::domain::appointment::CollectedAppointment;
+use crate::domain::booking::Attendee;
+use crate::domain::ids::{CallId, CompanyId};
+use crate::domain::tenant::TenantRoute;
+use crate::jsonrpc::RpcError;
+use crate::metric_names as m;
+use crate::outbox::{KIND_BOOK, QUEUE_BOOKINGS, Wake};
+use crate::ports::{Clock, Store, StoreError};
+use crate::records::{
+    BookingJobPayload, CallEventRecord, EventOutcome, NewCustomer, NewJob, WebhookEvent,
+};
+use crate::registry::{MethodSpec, Scope, parse_params};
+use crate::retell::call::RetellCall;
+use crate::server::{MethodOutput, ServerCall, forbidden, optional_company};
+use crate::servers::store_error;
+use actix::prelude::*;
+use chrono::TimeZone;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Message: one verified webhook (reference/retell.md §1.2: `{event, call}`).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<WebhookAck, WebhookError>")]
+pub struct HandleWebhook {
+    pub route: TenantRoute,
+    pub event: WebhookEvent,
+    pub call: RetellCall,
+    /// The call object exactly as received.
+    pub raw_call: serde_json::Value,
+}
+
+/// The webhook is durable; answer 2xx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookAck {
+    Recorded { booking_job: Option<i64> },
+    Duplicate,
+}
+
+/// The webhook could not be made durable; answer 5xx so Retell retries.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WebhookError {
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Outbox settings the webhook server needs.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingPolicy {
+    /// Attempts before a booking job becomes a dead letter.
+    pub max_attempts: u32,
+}
+
+/// The `webhook` server actor.
+pub struct WebhookServer {
+    store: Arc<dyn Store>,
+    calls: Addr<CallRegistry>,
+    outbox: Recipient<Wake>,
+    clock: Arc<dyn Clock>,
+    policy: BookingPolicy,
+}
+
+impl WebhookServer {
+    /// A server writing to `store`, reading call contexts from `calls`, waking `outbox`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        calls: Addr<CallRegistry>,
+        outbox: Recipient<Wake>,
+        clock: Arc<dyn Clock>,
+        policy: BookingPolicy,
+    ) -> Self {
+        Self {
+            store,
+            calls,
+            outbox,
+            clock,
+            policy,
+        }
+    }
+
+    /// The JSON-RPC methods of this server.
+    pub fn methods() -> Vec<MethodSpec> {
+        vec![
+            MethodSpec::new::<GetCallParams>(
+                "webhook.getCall",
+                "The local record of a call: status, collected data, booking job state, appointment.",
+                "CallView: call_id, company_id, status, numbers, times, collected, booking_job, appointment",
+                Scope::Company,
+            ),
+            MethodSpec::new::<StatsParams>(
+                "webhook.getWebhookStats",
+                "Counts of webhooks by event, duplicates, calls, booking jobs by status, appointments.",
+                "WebhookStats: events, duplicates, calls, jobs, appointments",
+                Scope::Company,
+            ),
+        ]
+    }
+}
+
+impl Actor for WebhookServer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1024);
+    }
+}
+
+/// Why no booking job was enqueued at `call_ended` (metric label `outcome`).
+fn booking_decision(
+    route: &TenantRoute,
+    call: &RetellCall,
+    collected: &CollectedAppointment,
+    max_attempts: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Option<NewJob>, &'static str) {
+    let confirmed = collected.confirmed || call.booking_confirmed_variable();
+    let (Some(date), Some(time), Some(service), Some(name), Some(phone)) = (
+        collected.date,
+        collected.time,
+        collected.service.as_ref(),
+        collected.name.as_ref(),
+        collected.phone.as_ref(),
+    ) else {
+        return (None, "incomplete");
+    };
+    if !confirmed {
+        return (None, "unconfirmed");
+    }
+    let tz = route.company.time_zone;
+    // In the autumn DST overlap the earlier instant is the one the caller means; a time in
+    // the spring gap does not exist and cannot be booked.
+    let Some(start) = tz.from_local_datetime(&date.and_time(time)).earliest() else {
+        return (None, "nonexistent_local_time");
+    };
+    let idempotency_key = format!("retell:{}:book", call.call_id);
+    let payload = BookingJobPayload {
+        company_id: route.company.id,
+        branch_id: route.branch_id,
+        call_id: Some(call.call_id.clone()),
+        service_id: service.service_id,
+        service_name: service.name.clone(),
+        event_type_id: service.event_type_id,
+        duration_min: service.duration_min,
+        start: start.with_timezone(&chrono::Utc),
+        attendee: Attendee {
+            name: name.clone(),
+            time_zone: tz.name().to_owned(),
+            email: collected.email.clone(),
+            phone_number: Some(phone.to_string()),
+            language: Some(route.company.locale.as_str().to_owned()),
+        },
+        notes: collected.notes.clone(),
+        idempotency_key: idempotency_key.clone(),
+    };
+    let job = NewJob {
+        queue: QUEUE_BOOKINGS.to_owned(),
+        kind: KIND_BOOK.to_owned(),
+        company_id: route.company.id,
+        call_id: Some(call.call_id.clone()),
+        idempotency_key,
+        payload: serde_json::to_value(&payload).expect("payload serialises"),
+        max_attempts,
+        run_at: now,
+    };
+    (Some(job), "booking_enqueued")
+}
+
+impl Handler<HandleWebhook> for WebhookServer {
+    type Result = ResponseFuture<Result<WebhookAck, WebhookError>>;
+
+    fn handle(&mut self, msg: HandleWebhook, _ctx: &mut Self::Context) -> Self::Result {
+        let store = Arc::clone(&self.store);
+        let calls = self.calls.clone();
+        let outbox = self.outbox.clone();
+        let now = self.clock.now();
+        let policy = self.policy;
+        Box::pin(async move {
+            let HandleWebhook {
+                route,
+                event,
+                call,
+                raw_call,
+            } = msg;
+            let key = CallKey {
+                call_id: call.call_id.clone(),
+                company_id: route.company.id,
+                branch_id: route.branch_id,
+                from_number: call.from_number.clone(),
+                to_number: call.to_number.clone(),
+            };
+            let mut record = CallEventRecord {
+                event: event.clone(),
+                call_id: call.call_id.clone(),
+                company_id: route.company.id,
+                branch_id: route.branch_id,
+                call: raw_call,
+                call_status: call.call_status.clone(),
+                direction: call.direction.clone(),
+                from_number: call.from_number.clone(),
+                to_number: call.to_number.clone(),
+                started_at: call.started_at(),
+                ended_at: call.ended_at(),
+                duration_ms: call.duration_ms,
+                disconnection_reason: call.disconnection_reason.clone(),
+                summary: call.call_analysis.as_ref().and_then(|a| a.call_summary.clone()),
+                sentiment: call.call_analysis.as_ref().and_then(|a| a.user_sentiment.clone()),
+                collected: None,
+                customer: None,
+                booking_job: None,
+                received_at: now,
+            };
+            let mut outcome_label = None;
+            if event == WebhookEvent::CallEnded {
+                let collected = calls
+                    .send(SnapshotFor(key))
+                    .await
+                    .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+                let (job, label) = booking_decision(&route, &call, &collected, policy.max_attempts, now);
+                record.customer = collected.phone.as_ref().map(|p| NewCustomer {
+                    name: collected.name.clone(),
+                    phone: p.to_string(),
+                    email: collected.email.clone(),
+                });
+                record.booking_job = job;
+                record.collected = Some(collected);
+                outcome_label = Some(label);
+            }
+            let result = store.record_call_event(&record).await;
+            let status = match &result {
+                Ok(EventOutcome::Recorded { .. }) => "recorded",
+                Ok(EventOutcome::Duplicate) => "duplicate",
+                Err(_) => "error",
+            };
+            metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.as_str().to_owned(), "status" => status)
+                .increment(1);
+            match result? {
+                EventOutcome::Duplicate => {
+                    tracing::info!(call_id = %call.call_id, event = event.as_str(), "duplicate webhook ignored");
+                    Ok(WebhookAck::Duplicate)
+                }
+                EventOutcome::Recorded { job_id } => {
+                    if let Some(label) = outcome_label {
+                        metrics::counter!(m::CALLS_PROCESSED_TOTAL, "outcome" => label).increment(1);
+                        tracing::info!(call_id = %call.call_id, outcome = label, job_id, "call ended");
+                        calls.do_send(EndCall(call.call_id.clone()));
+                    }
+                    if job_id.is_some() {
+                        outbox.do_send(Wake);
+                    }
+                    Ok(WebhookAck::Recorded { booking_job: job_id })
+                }
+            }
+        })
+    }
+}
+
+/// Params of `webhook.getCall`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetCallParams {
+    /// Retell call id.
+    pub call_id: CallId,
+}
+
+/// Params of `webhook.getWebhookStats`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// Company to count; admin tokens may omit it for all companies.
+    pub company_id: Option<CompanyId>,
+}
+
+impl Handler<ServerCall> for WebhookServer {
+    type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
+
+    fn handle(&mut self, msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
+        let store = Arc::clone(&self.store);
+        Box::pin(async move {
+            match msg.method.as_str() {
+                "webhook.getCall" => {
+                    let p: GetCallParams = parse_params(msg.params)?;
+                    let view = store.get_call(&p.call_id).await.map_err(|e| store_error(&e))?;
+                    let Some(view) = view else {
+                        return Err(RpcError::invalid_params(format!("no call with call_id {}", p.call_id)));
+                    };
+                    if let Some(own) = msg.grant.company_id
+                        && own != view.company_id
+                    {
+                        return Err(forbidden(view.company_id));
+                    }
+                    MethodOutput::fresh(view)
+                }
+                "webhook.getWebhookStats" => {
+                    let p: StatsParams = parse_params(msg.params)?;
+                    let company = optional_company(&msg.grant, p.company_id)?;
+                    let stats = store.webhook_stats(company).await.map_err(|e| store_error(&e))?;
+                    MethodOutput::fresh(stats)
+                }
+                other => Err(RpcError::method_not_found(other)),
+            }
+        })
+    }
+}

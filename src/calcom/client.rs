@@ -1,0 +1,306 @@
+//! [`CalcomClient`]: the reqwest implementation of the core's [`CalendarApi`] port.
+
+use super::SERVICE;
+use super::error::status_error;
+use super::wire::{self, BookingData, Envelope, FirstOccurrence, SlotsData, WireEventType};
+use async_trait::async_trait;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::time::{Duration, Instant};
+use switchboard_actors::domain::booking::{
+    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+};
+use switchboard_actors::domain::ids::BookingUid;
+use switchboard_actors::metric_names::API_DURATION_SECONDS;
+use switchboard_actors::ports::CalendarApi;
+
+/// Header that selects the controller version; each route group answers only to its own
+/// value and 404s on the others (reference/calcom.md §1, "`cal-api-version` header").
+const API_VERSION_HEADER: &str = "cal-api-version";
+
+/// One Cal.com operation: how it is labelled in metrics and logs, and which API version its
+/// route group requires (§1 table).
+struct Op {
+    /// `method` label of [`API_DURATION_SECONDS`], named after the port method.
+    name: &'static str,
+    method: Method,
+    api_version: &'static str,
+}
+
+const EVENT_TYPES: Op = Op {
+    name: "event_types",
+    method: Method::GET,
+    api_version: "2024-06-14",
+};
+const SLOTS: Op = Op {
+    name: "slots",
+    method: Method::GET,
+    api_version: "2024-09-04",
+};
+const CREATE_BOOKING: Op = Op {
+    name: "create_booking",
+    method: Method::POST,
+    api_version: "2024-08-13",
+};
+const LIST_BOOKINGS: Op = Op {
+    name: "list_bookings",
+    method: Method::GET,
+    api_version: "2024-08-13",
+};
+const GET_BOOKING: Op = Op {
+    name: "get_booking",
+    method: Method::GET,
+    api_version: "2024-08-13",
+};
+
+/// Why a [`CalcomClient`] could not be built. Both are configuration or start-up faults.
+#[derive(Debug, thiserror::Error)]
+pub enum CalcomClientError {
+    /// The base URL does not parse, is not http(s), carries a query or fragment, or already
+    /// ends in `/v2` (the client adds that itself).
+    #[error("invalid Cal.com base URL {url:?}: {reason}")]
+    InvalidBaseUrl { url: String, reason: String },
+    /// reqwest could not build its client (in practice: TLS backend initialisation).
+    #[error("cannot build the Cal.com HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
+/// Cal.com API v2 over HTTPS (reference/calcom.md §1–5), one API key per call so one client
+/// serves every company.
+///
+/// Cheap to clone: clones share the connection pool, which is why there is exactly one
+/// `reqwest::Client` per `CalcomClient` and never one per request.
+#[derive(Clone, Debug)]
+pub struct CalcomClient {
+    http: reqwest::Client,
+    /// Scheme, host and optional path prefix; `/v2/…` is appended per request.
+    base: Url,
+    /// Kept for error messages; reqwest enforces it.
+    timeout: Duration,
+}
+
+impl CalcomClient {
+    /// A client for `base_url` without the `/v2` suffix, e.g. `https://api.cal.com`,
+    /// `https://api.cal.eu` or `http://127.0.0.1:PORT` (a self-hosted API under a path prefix
+    /// such as `https://host/api` works too). `timeout` bounds each request from connect to
+    /// the last body byte.
+    ///
+    /// Redirects are not followed: an API that redirects means a wrong base URL (e.g. http
+    /// instead of https), and following it would turn a `POST` into a `GET`.
+    ///
+    /// # Errors
+    /// [`CalcomClientError::InvalidBaseUrl`] for a bad URL, [`CalcomClientError::Build`] when
+    /// the TLS backend cannot start.
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, CalcomClientError> {
+        let invalid = |reason: &str| CalcomClientError::InvalidBaseUrl {
+            url: base_url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let base = Url::parse(base_url).map_err(|e| invalid(&e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(invalid("must be an http or https URL"));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(invalid("must not have a query or fragment"));
+        }
+        if base.path().trim_end_matches('/').ends_with("/v2") {
+            return Err(invalid("leave out the /v2 suffix; the client adds it"));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(redirect::Policy::none())
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            base,
+            timeout,
+        })
+    }
+
+    /// `base` + `/v2/<segments>`, each segment percent-encoded (a booking uid is opaque).
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("new() rejects URLs that cannot be a base")
+            .pop_if_empty()
+            .push("v2")
+            .extend(segments);
+        url
+    }
+
+    /// Sends one request and reads `data` of the success envelope. Every outcome, transport
+    /// failures included, is timed: slow failures are what the histogram is for.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        op: &Op,
+        key: &SecretString,
+        url: Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<T, UpstreamError> {
+        let path = url.path().to_owned();
+        let request = build(self.http.request(op.method.clone(), url))
+            .header(AUTHORIZATION, bearer(key)?)
+            .header(API_VERSION_HEADER, op.api_version);
+
+        let started = Instant::now();
+        let result = exchange(request).await;
+        let elapsed = started.elapsed();
+        metrics::histogram!(API_DURATION_SECONDS, "service" => SERVICE, "method" => op.name)
+            .record(elapsed.as_secs_f64());
+
+        let (status, headers, body) = result.map_err(|e| self.transport_error(op, &path, e))?;
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        if !status.is_success() {
+            let error = status_error(status, &headers, &body);
+            // Info, not warn: most refusals (slot taken, unknown uid) are ordinary outcomes
+            // the caller handles; the request id is what Cal.com support asks for.
+            tracing::info!(
+                op = op.name,
+                %path,
+                status = status.as_u16(),
+                request_id,
+                ?elapsed,
+                %error,
+                "Cal.com request failed"
+            );
+            return Err(error);
+        }
+        tracing::debug!(
+            op = op.name,
+            %path,
+            status = status.as_u16(),
+            request_id,
+            ?elapsed,
+            "Cal.com request"
+        );
+        serde_json::from_slice::<Envelope<T>>(&body)
+            .map(|envelope| envelope.data)
+            .map_err(|e| UpstreamError::Decode {
+                service: SERVICE,
+                message: format!("{} {path}: {e}", op.method),
+            })
+    }
+
+    /// Message without the URL, whose query may hold an attendee's email, but with reqwest's
+    /// cause chain, where the useful part ("Connection refused") lives.
+    fn transport_error(&self, op: &Op, path: &str, error: reqwest::Error) -> UpstreamError {
+        let timed_out = error.is_timeout();
+        let error = error.without_url();
+        let mut parts = vec![format!("{} {path}", op.method)];
+        if timed_out {
+            parts.push(format!("timed out after {:?}", self.timeout));
+        }
+        let mut cause: Option<&dyn std::error::Error> = Some(&error);
+        while let Some(e) = cause {
+            parts.push(e.to_string());
+            cause = e.source();
+        }
+        UpstreamError::Transport {
+            service: SERVICE,
+            message: parts.join(": "),
+        }
+    }
+}
+
+/// Status, headers and the whole body. Reading the body is part of the exchange: a reset in
+/// the middle of it is a transport failure, not an unreadable answer.
+async fn exchange(
+    request: RequestBuilder,
+) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    Ok((status, headers, body.to_vec()))
+}
+
+/// `Authorization: Bearer <key>`, marked sensitive so reqwest/hyper never print it. A key
+/// that cannot be a header value is reported as refused credentials (401), which is what
+/// Cal.com would answer to a garbled key and what the caller can act on.
+fn bearer(key: &SecretString) -> Result<HeaderValue, UpstreamError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
+            UpstreamError::Status {
+                service: SERVICE,
+                status: StatusCode::UNAUTHORIZED.as_u16(),
+                code: Some("InvalidApiKey".to_owned()),
+                message: "the API key contains characters not allowed in an HTTP header".to_owned(),
+                retry_after: None,
+            }
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+#[async_trait]
+impl CalendarApi for CalcomClient {
+    /// `GET /v2/event-types` without filters: the key owner's event types (§3).
+    async fn event_types(&self, key: &SecretString) -> Result<Vec<EventType>, UpstreamError> {
+        let data: Vec<WireEventType> = self
+            .call(&EVENT_TYPES, key, self.url(&["event-types"]), |r| r)
+            .await?;
+        Ok(data.into_iter().map(Into::into).collect())
+    }
+
+    /// `GET /v2/slots?format=range` (§2), flattened and sorted by start.
+    async fn slots(
+        &self,
+        key: &SecretString,
+        query: &SlotQuery,
+    ) -> Result<Vec<Slot>, UpstreamError> {
+        let params = wire::slots_query_params(query);
+        let data: SlotsData = self
+            .call(&SLOTS, key, self.url(&["slots"]), |r| r.query(&params))
+            .await?;
+        Ok(wire::flatten_slots(data))
+    }
+
+    /// `POST /v2/bookings` (§4.1). Any 2xx counts (Cal.com sends 201). A recurring event
+    /// type answers with the whole series; its first occurrence is returned.
+    async fn create_booking(
+        &self,
+        key: &SecretString,
+        request: &BookingRequest,
+    ) -> Result<Booking, UpstreamError> {
+        let body = wire::CreateBookingBody::from(request);
+        let FirstOccurrence(booking) = self
+            .call(&CREATE_BOOKING, key, self.url(&["bookings"]), |r| {
+                r.json(&body)
+            })
+            .await?;
+        Ok(booking)
+    }
+
+    /// `GET /v2/bookings` (§4.3): one page of at most `take` (upstream default 100); the
+    /// `pagination` block is not followed.
+    async fn list_bookings(
+        &self,
+        key: &SecretString,
+        query: &BookingQuery,
+    ) -> Result<Vec<Booking>, UpstreamError> {
+        let params = wire::booking_query_params(query);
+        let data: Vec<BookingData> = self
+            .call(&LIST_BOOKINGS, key, self.url(&["bookings"]), |r| {
+                r.query(&params)
+            })
+            .await?;
+        Ok(data.into_iter().map(|b| b.0).collect())
+    }
+
+    /// `GET /v2/bookings/{uid}` (§4.2); for a recurring series uid, its first occurrence.
+    async fn get_booking(
+        &self,
+        key: &SecretString,
+        uid: &BookingUid,
+    ) -> Result<Booking, UpstreamError> {
+        let url = self.url(&["bookings", uid.as_str()]);
+        let FirstOccurrence(booking) = self.call(&GET_BOOKING, key, url, |r| r).await?;
+        Ok(booking)
+    }
+}

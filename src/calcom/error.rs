@@ -1,0 +1,342 @@
+//! Turning a non-2xx Cal.com answer into [`UpstreamError::Status`] (reference/calcom.md §5).
+//!
+//! Cal.com answers errors in two shapes depending on which layer threw: Nest `HttpException`s
+//! go through its filter and become the envelope
+//! `{"status":"error","error":{"code","message","details"?}}`, while booking-core `HttpError`s
+//! fall through to Nest's default `{"statusCode":N,"message":…}`. Proxies in front of it may
+//! answer with plain text or HTML. All three must give a readable message, because
+//! [`UpstreamError::is_slot_unavailable`] classifies by it.
+
+use super::SERVICE;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use switchboard_actors::domain::booking::UpstreamError;
+
+/// How much of a body that is not a known error shape ends up in the message: enough to
+/// recognise an HTML error page or a proxy message, not a whole page in the logs.
+const RAW_BODY_PREVIEW_CHARS: usize = 200;
+
+/// Reset values above this are read as a Unix timestamp rather than a delay: §5 open
+/// question 3 (Cal.com's code says seconds, a third-party page says timestamp). No real
+/// delay is 30 years long, so the two readings cannot be confused.
+const UNIX_TIMESTAMP_THRESHOLD: u64 = 1_000_000_000;
+
+/// The error for a non-2xx `status` with `headers` and raw `body`.
+pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
+    let (code, message) = match serde_json::from_slice::<Value>(body) {
+        Ok(json) => parse_json_error(&json),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| (None, raw_preview(status, body)));
+    UpstreamError::Status {
+        service: SERVICE,
+        status: status.as_u16(),
+        code,
+        message,
+        retry_after: retry_after(status, headers, SystemTime::now()),
+    }
+}
+
+/// `(code, message)` from either JSON error shape, `None` when the JSON is neither.
+fn parse_json_error(json: &Value) -> Option<(Option<String>, String)> {
+    if let Some(error) = json.get("error").filter(|e| e.is_object()) {
+        let code = error.get("code").and_then(Value::as_str).map(str::to_owned);
+        // ErrorWithCodeExceptionFilter puts the message at the top level of the envelope.
+        let message = error
+            .get("message")
+            .or_else(|| json.get("message"))
+            .map(message_text)
+            .unwrap_or_default();
+        let message = match error.get("details").map(validation_constraints) {
+            // The global ValidationPipe says only "Bad Request Exception"; the reason is in
+            // the class-validator errors under `details`.
+            Some(constraints) if !constraints.is_empty() => {
+                format!("{message}: {}", constraints.join("; "))
+            }
+            _ => message,
+        };
+        return Some((code, message));
+    }
+    json.get("message")
+        .filter(|_| json.get("statusCode").is_some())
+        .map(|m| (None, message_text(m)))
+}
+
+/// Nest sends `message` as a string, or as a list of strings from a default ValidationPipe.
+fn message_text(message: &Value) -> String {
+    match message {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Constraint messages of `details.errors[]` (class-validator `ValidationError`s, nested
+/// through `children`), e.g. `take must not be greater than 250`.
+fn validation_constraints(details: &Value) -> Vec<String> {
+    fn collect(error: &Value, out: &mut Vec<String>) {
+        if let Some(constraints) = error.get("constraints").and_then(Value::as_object) {
+            out.extend(
+                constraints
+                    .values()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned),
+            );
+        }
+        for child in error
+            .get("children")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            collect(child, out);
+        }
+    }
+    let mut out = Vec::new();
+    for error in details
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        collect(error, &mut out);
+    }
+    out
+}
+
+fn raw_preview(status: StatusCode, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        status.canonical_reason().unwrap_or("no body").to_owned()
+    } else {
+        text.chars().take(RAW_BODY_PREVIEW_CHARS).collect()
+    }
+}
+
+/// `Retry-After` (delay-seconds) on any status. On a 429 only, Cal.com's throttler reset
+/// headers as a fallback: Cal.com never sends `Retry-After` there (§5), and its
+/// `X-RateLimit-Reset-*` headers ride on every answer, where on a 400 they would be no reason
+/// to wait. With several named limits, the exhausted ones decide; otherwise `Default`.
+fn retry_after(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(secs) = header_u64(headers, RETRY_AFTER.as_str()) {
+        return Some(Duration::from_secs(secs));
+    }
+    if status != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let exhausted = headers
+        .keys()
+        .filter_map(|name| {
+            name.as_str()
+                .strip_prefix("x-ratelimit-remaining-")
+                .filter(|_| header_u64(headers, name.as_str()) == Some(0))
+        })
+        .filter_map(|limit| header_u64(headers, &format!("x-ratelimit-reset-{limit}")))
+        .max();
+    exhausted
+        .or_else(|| header_u64(headers, "x-ratelimit-reset-default"))
+        .map(|reset| reset_delay(reset, now))
+}
+
+fn reset_delay(reset: u64, now: SystemTime) -> Duration {
+    if reset < UNIX_TIMESTAMP_THRESHOLD {
+        return Duration::from_secs(reset);
+    }
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    Duration::from_secs(reset.saturating_sub(now))
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn error(status: u16, headers: &[(&'static str, &str)], body: &str) -> UpstreamError {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        status_error(StatusCode::from_u16(status).unwrap(), &map, body.as_bytes())
+    }
+
+    fn parts(e: &UpstreamError) -> (u16, Option<&str>, &str, Option<Duration>) {
+        match e {
+            UpstreamError::Status {
+                service,
+                status,
+                code,
+                message,
+                retry_after,
+            } => {
+                assert_eq!(*service, "calcom");
+                (*status, code.as_deref(), message.as_str(), *retry_after)
+            }
+            other => panic!("expected Status, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn envelope_shape_gives_code_and_message() {
+        // §5 sample, verbatim.
+        let e = error(
+            400,
+            &[],
+            r#"{"status":"error","timestamp":"2025-07-01T10:00:00.000Z","path":"/v2/bookings",
+ "error":{"code":"BadRequestException","message":"User either already has booking at this time or is not available",
+  "details":{"message":"User either already has booking at this time or is not available","error":"Bad Request","statusCode":400}}}"#,
+        );
+        assert_eq!(
+            parts(&e),
+            (
+                400,
+                Some("BadRequestException"),
+                "User either already has booking at this time or is not available",
+                None
+            )
+        );
+        assert!(e.is_slot_unavailable());
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn envelope_without_details_is_accepted() {
+        let e = error(
+            404,
+            &[],
+            r#"{"status":"error","error":{"code":"NotFoundException","message":"Cannot GET /v2/slots"}}"#,
+        );
+        assert_eq!(
+            parts(&e),
+            (404, Some("NotFoundException"), "Cannot GET /v2/slots", None)
+        );
+    }
+
+    #[test]
+    fn nest_default_shape_gives_message_without_code() {
+        let e = error(
+            409,
+            &[],
+            r#"{"statusCode":409,"message":"booking_conflict_error"}"#,
+        );
+        assert_eq!(parts(&e), (409, None, "booking_conflict_error", None));
+        assert!(e.is_slot_unavailable());
+    }
+
+    #[test]
+    fn nest_message_list_is_joined() {
+        let e = error(
+            400,
+            &[],
+            r#"{"statusCode":400,"message":["take must be a number","skip must be a number"],"error":"Bad Request"}"#,
+        );
+        assert_eq!(parts(&e).2, "take must be a number; skip must be a number");
+    }
+
+    #[test]
+    fn validation_pipe_constraints_are_appended() {
+        let e = error(
+            400,
+            &[],
+            r#"{"status":"error","error":{"code":"BadRequestException","message":"Bad Request Exception",
+              "details":{"errors":[{"property":"take","value":900,"constraints":{"max":"take must not be greater than 250"}}]}}}"#,
+        );
+        assert_eq!(
+            parts(&e).2,
+            "Bad Request Exception: take must not be greater than 250"
+        );
+    }
+
+    #[test]
+    fn non_json_body_is_truncated_text() {
+        let html = format!("<html>{}</html>", "x".repeat(500));
+        let e = error(502, &[], &html);
+        let (status, code, message, _) = parts(&e);
+        assert_eq!((status, code), (502, None));
+        assert_eq!(message.chars().count(), 200);
+        assert!(message.starts_with("<html>xxx"));
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn empty_body_uses_reason_phrase() {
+        assert_eq!(parts(&error(503, &[], "")).2, "Service Unavailable");
+    }
+
+    #[test]
+    fn unknown_json_is_shown_raw() {
+        assert_eq!(parts(&error(500, &[], r#"{"oops":1}"#)).2, r#"{"oops":1}"#);
+    }
+
+    #[test]
+    fn throttled_429_takes_reset_default_as_retry_after() {
+        let e = error(
+            429,
+            &[
+                ("x-ratelimit-limit-default", "120"),
+                ("x-ratelimit-remaining-default", "0"),
+                ("x-ratelimit-reset-default", "42"),
+            ],
+            r#"{"status":"error","timestamp":"2025-07-01T10:00:00.000Z","path":"/v2/slots","error":{"code":"ThrottlerException","message":"CustomThrottlerGuard - Too many requests. Please try again later.","details":"CustomThrottlerGuard - Too many requests. Please try again later."}}"#,
+        );
+        assert_eq!(
+            parts(&e),
+            (
+                429,
+                Some("ThrottlerException"),
+                "CustomThrottlerGuard - Too many requests. Please try again later.",
+                Some(Duration::from_secs(42))
+            )
+        );
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn exhausted_named_limit_wins_over_default() {
+        let e = error(
+            429,
+            &[
+                ("x-ratelimit-remaining-default", "80"),
+                ("x-ratelimit-reset-default", "5"),
+                ("x-ratelimit-remaining-booking", "0"),
+                ("x-ratelimit-reset-booking", "30"),
+            ],
+            "",
+        );
+        assert_eq!(parts(&e).3, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn retry_after_header_wins_and_applies_to_any_status() {
+        let e = error(
+            503,
+            &[("retry-after", "7"), ("x-ratelimit-reset-default", "42")],
+            "",
+        );
+        assert_eq!(parts(&e).3, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn reset_header_is_ignored_outside_429() {
+        let e = error(400, &[("x-ratelimit-reset-default", "42")], "");
+        assert_eq!(parts(&e).3, None);
+    }
+
+    #[test]
+    fn reset_as_unix_timestamp_becomes_delay() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(reset_delay(1_800_000_060, now), Duration::from_secs(60));
+        assert_eq!(reset_delay(1_799_999_000, now), Duration::ZERO);
+        assert_eq!(reset_delay(60, now), Duration::from_secs(60));
+    }
+}

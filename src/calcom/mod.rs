@@ -1,0 +1,24 @@
+//! Cal.com API v2 adapter: [`CalcomClient`] implements the core's
+//! [`CalendarApi`](switchboard_actors::ports::CalendarApi) port over reqwest. The wire format
+//! it follows is written up, with sources, in `reference/calcom.md`.
+//!
+//! # Layout
+//! - `client` — [`CalcomClient`]: URLs, auth and `cal-api-version` per route, timing, and
+//!   the mapping of transport failures.
+//! - `wire` — serde shapes of request and response bodies and their conversion to the core's
+//!   domain types; the only place that knows Cal.com's field names.
+//! - `error` — non-2xx answers (both error body shapes, rate-limit headers) to
+//!   [`UpstreamError`](switchboard_actors::domain::booking::UpstreamError).
+
+mod client;
+mod error;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use client::{CalcomClient, CalcomClientError};
+
+/// `service` of every [`UpstreamError`](switchboard_actors::domain::booking::UpstreamError)
+/// and metric label this adapter produces.
+const SERVICE: &str = "calcom";

@@ -1,0 +1,765 @@
+//! HTTP behaviour of [`CalcomClient`] against a throwaway actix-web stub on `127.0.0.1:0`.
+//! The stub records every request and answers with canned bodies, so the assertions run in
+//! the test, not in a server thread where a panic would only look like a dropped connection.
+
+use super::{CalcomClient, CalcomClientError};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use chrono::{NaiveDate, TimeZone, Utc};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use switchboard_actors::domain::booking::{
+    Attendee, BookingQuery, BookingRequest, IDEMPOTENCY_METADATA_KEY, SlotQuery, UpstreamError,
+};
+use switchboard_actors::domain::ids::{BookingUid, EventTypeId};
+use switchboard_actors::ports::CalendarApi;
+
+const KEY: &str = "cal_test_0123456789";
+
+/// §4.1 `data` (trimmed of fields we ignore).
+fn booking_json(uid: &str) -> Value {
+    json!({
+        "id": 123, "uid": uid, "title": "Consultation between Jane and Alice", "status": "accepted",
+        "start": "2030-01-08T15:00:00.000Z", "end": "2030-01-08T15:15:00.000Z", "duration": 15,
+        "eventTypeId": 123, "eventType": {"id": 123, "slug": "consult"},
+        "attendees": [{"name": "Alice", "email": "919876543210@sms.cal.com",
+            "displayEmail": "919876543210@sms.cal.com", "phoneNumber": "+919876543210",
+            "timeZone": "Europe/Madrid", "language": "es", "absent": false}],
+        "metadata": {"callId": "c-42"}
+    })
+}
+
+fn success(data: Value) -> String {
+    json!({"status": "success", "data": data}).to_string()
+}
+
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, &'static str)>,
+    body: String,
+    delay: Duration,
+}
+
+fn reply(status: u16, body: impl Into<String>) -> Reply {
+    Reply {
+        status,
+        headers: Vec::new(),
+        body: body.into(),
+        delay: Duration::ZERO,
+    }
+}
+
+/// One request as the stub saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    /// Raw (still percent-encoded) path.
+    path: String,
+    query: HashMap<String, String>,
+    /// Lower-case names.
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+}
+
+struct StubState {
+    routes: Vec<(&'static str, &'static str, Reply)>,
+    seen: Mutex<Vec<Seen>>,
+}
+
+struct Stub {
+    addr: std::net::SocketAddr,
+    state: Arc<StubState>,
+}
+
+impl Stub {
+    /// Serves `routes` (method, raw path, reply); anything else gets Cal.com's 404 envelope.
+    fn start(routes: Vec<(&'static str, &'static str, Reply)>) -> Self {
+        let state = Arc::new(StubState {
+            routes,
+            seen: Mutex::new(Vec::new()),
+        });
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(answer))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .expect("bind stub");
+        let addr = server.addrs()[0];
+        actix_rt::spawn(server.run());
+        Self { addr, state }
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn client(&self) -> CalcomClient {
+        CalcomClient::new(&self.base(), Duration::from_secs(5)).unwrap()
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    fn only_request(&self) -> Seen {
+        let seen = self.seen();
+        assert_eq!(seen.len(), 1, "requests: {seen:?}");
+        seen.into_iter().next().unwrap()
+    }
+}
+
+async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<StubState>) -> HttpResponse {
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    state.seen.lock().unwrap().push(Seen {
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+        query,
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
+        body: body.to_vec(),
+    });
+    let found = state
+        .routes
+        .iter()
+        .find(|(m, p, _)| *m == req.method().as_str() && *p == req.path())
+        .map(|(_, _, r)| r.clone());
+    let Some(r) = found else {
+        return HttpResponse::NotFound()
+            .content_type("application/json")
+            .body(
+                json!({"status": "error", "error": {"code": "NotFoundException",
+                "message": format!("Cannot {} {}", req.method(), req.path())}})
+                .to_string(),
+            );
+    };
+    if !r.delay.is_zero() {
+        actix_rt::time::sleep(r.delay).await;
+    }
+    let mut response =
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(r.status).unwrap());
+    for header in r.headers {
+        response.insert_header(header);
+    }
+    response.content_type("application/json").body(r.body)
+}
+
+fn key() -> SecretString {
+    SecretString::from(KEY)
+}
+
+fn booking_request(phone: Option<&str>, email: Option<&str>) -> BookingRequest {
+    BookingRequest {
+        event_type_id: EventTypeId(123),
+        start: Utc.with_ymd_and_hms(2030, 1, 8, 15, 0, 0).unwrap(),
+        attendee: Attendee {
+            name: "Alice".into(),
+            time_zone: "Europe/Madrid".into(),
+            email: email.map(Into::into),
+            phone_number: phone.map(Into::into),
+            language: Some("es".into()),
+        },
+        metadata: BTreeMap::from([(IDEMPOTENCY_METADATA_KEY.to_owned(), "idem-1".to_owned())]),
+        length_in_minutes: None,
+    }
+}
+
+fn slot_query() -> SlotQuery {
+    SlotQuery {
+        event_type_id: EventTypeId(42),
+        from: NaiveDate::from_ymd_opt(2050, 9, 5).unwrap(),
+        to: NaiveDate::from_ymd_opt(2050, 9, 6).unwrap(),
+        time_zone: chrono_tz::Europe::Rome,
+        duration_min: Some(30),
+    }
+}
+
+fn status_parts(e: &UpstreamError) -> (u16, Option<&str>, &str, Option<Duration>) {
+    match e {
+        UpstreamError::Status {
+            service: "calcom",
+            status,
+            code,
+            message,
+            retry_after,
+        } => (*status, code.as_deref(), message.as_str(), *retry_after),
+        other => panic!("expected a calcom Status error, got {other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn sends_version_header_per_route() {
+    let stub = Stub::start(vec![
+        ("GET", "/v2/event-types", reply(200, success(json!([])))),
+        ("GET", "/v2/slots", reply(200, success(json!({})))),
+        (
+            "POST",
+            "/v2/bookings",
+            reply(201, success(booking_json("u1"))),
+        ),
+        ("GET", "/v2/bookings", reply(200, success(json!([])))),
+        (
+            "GET",
+            "/v2/bookings/u1",
+            reply(200, success(booking_json("u1"))),
+        ),
+    ]);
+    let client = stub.client();
+    let uid = BookingUid::parse("u1").unwrap();
+    client.event_types(&key()).await.unwrap();
+    client.slots(&key(), &slot_query()).await.unwrap();
+    client
+        .create_booking(&key(), &booking_request(None, Some("a@x.com")))
+        .await
+        .unwrap();
+    client
+        .list_bookings(&key(), &BookingQuery::default())
+        .await
+        .unwrap();
+    client.get_booking(&key(), &uid).await.unwrap();
+
+    let seen: Vec<(String, String, Option<String>)> = stub
+        .seen()
+        .into_iter()
+        .map(|s| {
+            assert_eq!(s.header("authorization"), Some(&*format!("Bearer {KEY}")));
+            (
+                s.method.clone(),
+                s.path.clone(),
+                s.header("cal-api-version").map(Into::into),
+            )
+        })
+        .collect();
+    let expected = [
+        ("GET", "/v2/event-types", "2024-06-14"),
+        ("GET", "/v2/slots", "2024-09-04"),
+        ("POST", "/v2/bookings", "2024-08-13"),
+        ("GET", "/v2/bookings", "2024-08-13"),
+        ("GET", "/v2/bookings/u1", "2024-08-13"),
+    ]
+    .map(|(m, p, v)| (m.to_owned(), p.to_owned(), Some(v.to_owned())));
+    assert_eq!(seen, expected);
+}
+
+#[actix_web::test]
+async fn slots_query_uses_utc_bounds_and_range_format() {
+    let stub = Stub::start(vec![(
+        "GET",
+        "/v2/slots",
+        reply(
+            200,
+            success(json!({
+                "2050-09-06": [{"start": "2050-09-06T09:00:00.000+02:00", "end": "2050-09-06T09:30:00.000+02:00"}],
+                "2050-09-05": [{"start": "2050-09-05T14:00:00.000+02:00", "end": "2050-09-05T14:30:00.000+02:00"},
+                               {"start": "2050-09-05T09:00:00.000+02:00", "end": "2050-09-05T09:30:00.000+02:00"}]
+            })),
+        ),
+    )]);
+    let slots = stub.client().slots(&key(), &slot_query()).await.unwrap();
+
+    let expected: HashMap<String, String> = [
+        ("eventTypeId", "42"),
+        ("start", "2050-09-04T22:00:00Z"),
+        ("end", "2050-09-06T21:59:59Z"),
+        ("timeZone", "Europe/Rome"),
+        ("format", "range"),
+        ("duration", "30"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(stub.only_request().query, expected);
+
+    let starts: Vec<String> = slots.iter().map(|s| s.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2050-09-05T09:00:00+02:00",
+            "2050-09-05T14:00:00+02:00",
+            "2050-09-06T09:00:00+02:00"
+        ]
+    );
+    assert_eq!(slots[0].end.to_rfc3339(), "2050-09-05T09:30:00+02:00");
+}
+
+#[actix_web::test]
+async fn create_booking_sends_only_known_fields() {
+    let stub = Stub::start(vec![(
+        "POST",
+        "/v2/bookings",
+        reply(201, success(booking_json("bFJeNb2uX8ANpT3JL5EfXw"))),
+    )]);
+    let mut request = booking_request(Some("+919876543210"), None);
+    request.length_in_minutes = Some(15);
+    let booking = stub
+        .client()
+        .create_booking(&key(), &request)
+        .await
+        .unwrap();
+
+    let seen = stub.only_request();
+    assert!(
+        seen.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json"))
+    );
+    assert_eq!(
+        seen.json(),
+        json!({
+            "start": "2030-01-08T15:00:00Z",
+            "eventTypeId": 123,
+            "attendee": {"name": "Alice", "timeZone": "Europe/Madrid",
+                         "phoneNumber": "+919876543210", "language": "es"},
+            "metadata": {IDEMPOTENCY_METADATA_KEY: "idem-1"},
+            "lengthInMinutes": 15,
+            "location": {"type": "attendeePhone", "phone": "+919876543210"}
+        })
+    );
+    assert_eq!(booking.uid.as_str(), "bFJeNb2uX8ANpT3JL5EfXw");
+    assert_eq!(booking.event_type_id, EventTypeId(123));
+    assert_eq!(
+        booking.attendees[0].phone_number.as_deref(),
+        Some("+919876543210")
+    );
+}
+
+#[actix_web::test]
+async fn create_booking_without_phone_sends_no_location() {
+    let stub = Stub::start(vec![(
+        "POST",
+        "/v2/bookings",
+        reply(201, success(booking_json("u1"))),
+    )]);
+    stub.client()
+        .create_booking(&key(), &booking_request(None, Some("alice@x.com")))
+        .await
+        .unwrap();
+    let body = stub.only_request().json();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["attendee", "eventTypeId", "metadata", "start"]);
+    assert_eq!(
+        body["attendee"],
+        json!({"name": "Alice", "timeZone": "Europe/Madrid", "email": "alice@x.com", "language": "es"})
+    );
+}
+
+#[actix_web::test]
+async fn list_bookings_sends_camel_case_filters() {
+    let stub = Stub::start(vec![(
+        "GET",
+        "/v2/bookings",
+        reply(
+            200,
+            json!({"status": "success", "data": [booking_json("u1"), booking_json("u2")],
+                   "pagination": {"totalItems": 2, "hasNextPage": false}})
+            .to_string(),
+        ),
+    )]);
+    let query = BookingQuery {
+        status: Some("upcoming,unconfirmed".into()),
+        event_type_id: Some(EventTypeId(123)),
+        attendee_email: Some("919876543210@sms.cal.com".into()),
+        after_start: Some(Utc.with_ymd_and_hms(2030, 1, 8, 0, 0, 0).unwrap()),
+        before_end: Some(Utc.with_ymd_and_hms(2030, 1, 9, 0, 0, 0).unwrap()),
+        take: Some(50),
+    };
+    let bookings = stub.client().list_bookings(&key(), &query).await.unwrap();
+
+    let expected: HashMap<String, String> = [
+        ("status", "upcoming,unconfirmed"),
+        ("eventTypeId", "123"),
+        ("attendeeEmail", "919876543210@sms.cal.com"),
+        ("afterStart", "2030-01-08T00:00:00Z"),
+        ("beforeEnd", "2030-01-09T00:00:00Z"),
+        ("take", "50"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(stub.only_request().query, expected);
+    let uids: Vec<&str> = bookings.iter().map(|b| b.uid.as_str()).collect();
+    assert_eq!(uids, ["u1", "u2"]);
+}
+
+#[actix_web::test]
+async fn get_booking_percent_encodes_the_uid() {
+    let stub = Stub::start(vec![(
+        "GET",
+        "/v2/bookings/a%2Fb%3Fc",
+        reply(200, success(booking_json("a/b?c"))),
+    )]);
+    let uid = BookingUid::parse("a/b?c").unwrap();
+    let booking = stub.client().get_booking(&key(), &uid).await.unwrap();
+    assert_eq!(booking.uid, uid);
+    assert!(stub.only_request().query.is_empty());
+}
+
+#[actix_web::test]
+async fn event_types_map_to_domain() {
+    let stub = Stub::start(vec![(
+        "GET",
+        "/v2/event-types",
+        reply(
+            200,
+            success(json!([
+                {"id": 1, "lengthInMinutes": 30, "title": "Consultation", "slug": "consult",
+                 "users": [{"id": 10, "name": "Jane", "username": "jane"}], "hidden": false},
+                {"id": 2, "lengthInMinutes": 60, "lengthInMinutesOptions": [30, 60],
+                 "title": "Treatment", "slug": "treat"}
+            ])),
+        ),
+    )]);
+    let types = stub.client().event_types(&key()).await.unwrap();
+    let summary: Vec<(i64, &str, u32)> = types
+        .iter()
+        .map(|t| (t.id.0, t.slug.as_str(), t.length_in_minutes))
+        .collect();
+    assert_eq!(summary, [(1, "consult", 30), (2, "treat", 60)]);
+}
+
+#[actix_web::test]
+async fn parses_both_error_shapes() {
+    let stub = Stub::start(vec![
+        (
+            "POST",
+            "/v2/bookings",
+            reply(
+                400,
+                json!({"status": "error", "timestamp": "2025-07-01T10:00:00.000Z", "path": "/v2/bookings",
+                       "error": {"code": "BadRequestException",
+                                 "message": "User either already has booking at this time or is not available",
+                                 "details": {"statusCode": 400}}})
+                .to_string(),
+            ),
+        ),
+        (
+            "GET",
+            "/v2/bookings/u1",
+            reply(409, r#"{"statusCode":409,"message":"booking_conflict_error"}"#),
+        ),
+        (
+            "GET",
+            "/v2/event-types",
+            reply(502, "<html><body>Bad gateway</body></html>"),
+        ),
+    ]);
+    let client = stub.client();
+
+    let envelope = client
+        .create_booking(&key(), &booking_request(None, Some("a@x.com")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status_parts(&envelope),
+        (
+            400,
+            Some("BadRequestException"),
+            "User either already has booking at this time or is not available",
+            None
+        )
+    );
+    assert!(envelope.is_slot_unavailable() && !envelope.is_transient());
+
+    let nest = client
+        .get_booking(&key(), &BookingUid::parse("u1").unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status_parts(&nest),
+        (409, None, "booking_conflict_error", None)
+    );
+    assert!(nest.is_slot_unavailable());
+
+    let html = client.event_types(&key()).await.unwrap_err();
+    assert_eq!(
+        status_parts(&html),
+        (502, None, "<html><body>Bad gateway</body></html>", None)
+    );
+    assert!(html.is_transient());
+}
+
+#[actix_web::test]
+async fn wrong_route_404_keeps_nest_code() {
+    let stub = Stub::start(Vec::new());
+    let e = stub.client().event_types(&key()).await.unwrap_err();
+    assert_eq!(
+        status_parts(&e),
+        (
+            404,
+            Some("NotFoundException"),
+            "Cannot GET /v2/event-types",
+            None
+        )
+    );
+}
+
+#[actix_web::test]
+async fn rate_limit_reset_becomes_retry_after() {
+    let mut throttled = reply(
+        429,
+        json!({"status": "error", "timestamp": "2025-07-01T10:00:00.000Z", "path": "/v2/slots",
+               "error": {"code": "ThrottlerException",
+                         "message": "CustomThrottlerGuard - Too many requests. Please try again later.",
+                         "details": "CustomThrottlerGuard - Too many requests. Please try again later."}})
+        .to_string(),
+    );
+    throttled.headers = vec![
+        ("X-RateLimit-Limit-Default", "120"),
+        ("X-RateLimit-Remaining-Default", "0"),
+        ("X-RateLimit-Reset-Default", "37"),
+    ];
+    let stub = Stub::start(vec![("GET", "/v2/slots", throttled)]);
+    let e = stub
+        .client()
+        .slots(&key(), &slot_query())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status_parts(&e),
+        (
+            429,
+            Some("ThrottlerException"),
+            "CustomThrottlerGuard - Too many requests. Please try again later.",
+            Some(Duration::from_secs(37))
+        )
+    );
+    assert!(e.is_transient());
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(37)));
+}
+
+#[actix_web::test]
+async fn unreadable_success_body_is_decode_error() {
+    let stub = Stub::start(vec![
+        (
+            "GET",
+            "/v2/event-types",
+            reply(200, "<html>maintenance</html>"),
+        ),
+        (
+            "GET",
+            "/v2/slots",
+            reply(
+                200,
+                success(json!({"2050-09-05": [{"start": "2050-09-05T09:00:00.000+02:00"}]})),
+            ),
+        ),
+    ]);
+    let client = stub.client();
+    for e in [
+        client.event_types(&key()).await.unwrap_err(),
+        // `end` is missing although format=range was asked for.
+        client.slots(&key(), &slot_query()).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                &e,
+                UpstreamError::Decode {
+                    service: "calcom",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(!e.is_transient());
+    }
+}
+
+#[actix_web::test]
+async fn connection_refused_is_transport_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client =
+        CalcomClient::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).unwrap();
+    let e = client.event_types(&key()).await.unwrap_err();
+    match &e {
+        UpstreamError::Transport { service, message } => {
+            assert_eq!(*service, "calcom");
+            assert!(message.starts_with("GET /v2/event-types: "), "{message}");
+            assert!(message.to_lowercase().contains("refused"), "{message}");
+        }
+        other => panic!("expected Transport, got {other:?}"),
+    }
+    assert!(e.is_transient());
+}
+
+#[actix_web::test]
+async fn timeout_is_transport_error() {
+    let mut slow = reply(200, success(json!({})));
+    slow.delay = Duration::from_secs(3);
+    let stub = Stub::start(vec![("GET", "/v2/slots", slow)]);
+    let client = CalcomClient::new(&stub.base(), Duration::from_millis(200)).unwrap();
+
+    let started = Instant::now();
+    let e = client.slots(&key(), &slot_query()).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    match &e {
+        UpstreamError::Transport { message, .. } => {
+            assert!(message.contains("timed out after 200ms"), "{message}");
+            // The query (which may hold an attendee's email) stays out of the message.
+            assert!(!message.contains("eventTypeId"), "{message}");
+        }
+        other => panic!("expected Transport, got {other:?}"),
+    }
+    assert!(e.is_transient());
+}
+
+#[actix_web::test]
+async fn base_url_path_prefix_and_trailing_slash_are_kept() {
+    let stub = Stub::start(vec![(
+        "GET",
+        "/api/v2/event-types",
+        reply(200, success(json!([]))),
+    )]);
+    for base in [
+        format!("{}/api", stub.base()),
+        format!("{}/api/", stub.base()),
+    ] {
+        let client = CalcomClient::new(&base, Duration::from_secs(5)).unwrap();
+        client.event_types(&key()).await.unwrap();
+    }
+    assert_eq!(stub.seen().len(), 2);
+}
+
+#[test]
+fn new_rejects_bad_base_urls() {
+    for bad in [
+        "not a url",
+        "ftp://api.cal.com",
+        "mailto:x@cal.com",
+        "https://api.cal.com/v2",
+        "https://api.cal.com/v2/",
+        "https://api.cal.com?x=1",
+    ] {
+        assert!(
+            matches!(
+                CalcomClient::new(bad, Duration::from_secs(1)),
+                Err(CalcomClientError::InvalidBaseUrl { .. })
+            ),
+            "{bad}"
+        );
+    }
+    assert!(CalcomClient::new("https://api.cal.com", Duration::from_secs(1)).is_ok());
+}
+
+#[actix_web::test]
+async fn key_unfit_for_a_header_is_refused_without_a_request() {
+    let stub = Stub::start(Vec::new());
+    let e = stub
+        .client()
+        .event_types(&SecretString::from("cal_bad\nkey"))
+        .await
+        .unwrap_err();
+    assert!(e.is_unauthorized(), "{e:?}");
+    assert!(!e.to_string().contains("cal_bad"));
+    assert!(stub.seen().is_empty());
+}
+
+/// Histogram records as `name{label=value,…}`, one entry per recorded value.
+type Records = Arc<Mutex<Vec<String>>>;
+
+/// A recorder that keeps only histogram records, installed per thread in the test below.
+#[derive(Default)]
+struct Histograms(Records);
+
+struct Sink {
+    key: String,
+    records: Records,
+}
+
+impl metrics::HistogramFn for Sink {
+    fn record(&self, _seconds: f64) {
+        self.records.lock().unwrap().push(self.key.clone());
+    }
+}
+
+impl metrics::Recorder for Histograms {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        let labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        metrics::Histogram::from_arc(Arc::new(Sink {
+            key: format!("{}{{{}}}", key.name(), labels.join(",")),
+            records: self.0.clone(),
+        }))
+    }
+}
+
+#[actix_web::test]
+async fn records_duration_per_operation_even_on_failure() {
+    let stub = Stub::start(vec![("GET", "/v2/slots", reply(500, ""))]);
+    let recorder = Histograms::default();
+    let records = recorder.0.clone();
+    {
+        // actix tests run on one thread, so a thread-local recorder sees the client's calls.
+        let _guard = metrics::set_default_local_recorder(&recorder);
+        let client = stub.client();
+        client.slots(&key(), &slot_query()).await.unwrap_err();
+        client.event_types(&key()).await.unwrap_err();
+    }
+    assert_eq!(
+        *records.lock().unwrap(),
+        [
+            "mcp_api_duration_seconds{service=calcom,method=slots}",
+            "mcp_api_duration_seconds{service=calcom,method=event_types}"
+        ]
+    );
+}

@@ -1,0 +1,60 @@
+//! Command line: `serve`, `sim calcom`, `replay`.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// switchboard — Retell voice agents booking Cal.com appointments, exactly once.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (sandbox mode by default: Cal.com simulator + demo tenant).
+    Serve {
+        /// TOML file with overrides of config/default.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run a simulator of an external API standalone.
+    Sim {
+        #[command(subcommand)]
+        api: SimApi,
+    },
+    /// Play call scripts (examples/calls/*.json) against a running service, signed like Retell.
+    Replay {
+        /// Call script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Base URL of the service.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Retell API key to sign with (default: the script's, else the sandbox demo key).
+        #[arg(long)]
+        key: Option<String>,
+        /// Gateway token used to wait for and print the booking (admin or company token).
+        #[arg(long, env = "SWITCHBOARD__SANDBOX__ADMIN_TOKEN")]
+        token: Option<String>,
+        /// Seconds to wait for the booking after call_ended.
+        #[arg(long, default_value_t = 15)]
+        wait_s: u64,
+    },
+}
+
+/// Simulated APIs.
+#[derive(Debug, Subcommand)]
+pub enum SimApi {
+    /// Cal.com API v2 simulator with the demo catalog.
+    Calcom {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 5555)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+}

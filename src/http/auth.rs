@@ -1,0 +1,37 @@
+//! Bearer-token auth of the gateway: `Authorization: Bearer <token>` or `X-MCP-Token`.
+//! Tokens are stored as SHA-256 hex digests, never in clear.
+
+use actix_web::HttpRequest;
+use crate::store::token_digest;
+use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::records::TokenGrant;
+
+/// Why a request is not authorised.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing token: send Authorization: Bearer <token> or X-MCP-Token")]
+    Missing,
+    #[error("unknown or revoked token")]
+    Unknown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn presented(req: &HttpRequest) -> Option<&str> {
+    if let Some(v) = req.headers().get("authorization").and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = v.trim().split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty());
+    }
+    req.headers()
+        .get("x-mcp-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The grant of the request's token. The lookup is by hash, so comparing secrets in
+/// non-constant time never happens.
+pub async fn authenticate(req: &HttpRequest, store: &dyn Store) -> Result<TokenGrant, AuthError> {
+    let token = presented(req).ok_or(AuthError::Missing)?;
+    store.api_token(&token_digest(token)).await?.ok_or(AuthError::Unknown)
+}

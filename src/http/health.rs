@@ -1,0 +1,64 @@
+//! `GET /api/mcp/health`, `GET /livez`, `GET /readyz`.
+
+use super::AppState;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use std::time::Instant;
+
+/// Liveness: the process answers.
+pub async fn livez() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers (migrations ran at start, before we listened).
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(e) => HttpResponse::ServiceUnavailable().json(json!({"status": "not_ready", "database": e.to_string()})),
+    }
+}
+
+/// `{"status": "healthy|degraded|unhealthy", "services": {…}}` per dependency and server actor.
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let db = state.store.ping().await;
+    let db_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let core = &state.core;
+    let actors = [
+        ("router", core.router.connected()),
+        ("webhook", core.webhooks.connected()),
+        ("retell.function", core.functions.connected()),
+        ("call_registry", core.calls.connected()),
+        ("tenant_directory", core.tenants.connected()),
+        ("outbox_worker", core.outbox.connected()),
+    ];
+    let all_actors = actors.iter().all(|(_, up)| *up);
+    let status = match (db.is_ok(), all_actors) {
+        (true, true) => "healthy",
+        (false, _) => "unhealthy",
+        (true, false) => "degraded",
+    };
+    let mut services = serde_json::Map::new();
+    services.insert(
+        "database".into(),
+        match &db {
+            Ok(()) => json!({"status": "up", "latency_ms": db_ms}),
+            Err(e) => json!({"status": "down", "error": e.to_string()}),
+        },
+    );
+    for (name, up) in actors {
+        services.insert(name.into(), json!({"status": if up { "up" } else { "down" }}));
+    }
+    services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
+    let body = json!({
+        "status": status,
+        "version": env!("CARGO_PKG_VERSION"),
+        "mode": state.mode.as_str(),
+        "services": services,
+    });
+    if status == "unhealthy" {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}

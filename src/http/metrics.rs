@@ -1,0 +1,32 @@
+//! `GET /api/metrics` (Prometheus text format) and the middleware that counts and times every
+//! HTTP request by route pattern.
+
+use super::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, web};
+use std::time::Instant;
+use switchboard_actors::metric_names as m;
+
+/// Renders all metrics.
+pub async fn render(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.prometheus.render())
+}
+
+/// Middleware: `http_requests_total{route,status}` and `http_request_duration_seconds{route}`.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    // The pattern, not the path: keeps label cardinality bounded.
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let res = next.call(req).await?;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!(m::HTTP_REQUESTS_TOTAL, "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!(m::HTTP_REQUEST_DURATION_SECONDS, "route" => route).record(started.elapsed().as_secs_f64());
+    Ok(res)
+}

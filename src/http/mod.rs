@@ -1,0 +1,48 @@
+//! The HTTP surface (DESIGN §4): routes, shared state and middleware.
+
+pub mod auth;
+pub mod custom_function;
+pub mod gateway;
+pub mod health;
+pub mod metrics;
+pub mod request_id;
+pub mod retell;
+pub mod webhook;
+
+use crate::startup::Mode;
+use actix_web::web;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_actors::jsonrpc::Limits;
+use switchboard_actors::ports::{Clock, Store};
+use switchboard_actors::system::Core;
+
+/// What every handler shares (cheap to clone: addresses and `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub prometheus: PrometheusHandle,
+    pub rpc_limits: Limits,
+    /// ± milliseconds accepted between a Retell signature timestamp and our clock.
+    pub signature_tolerance_ms: i64,
+    /// Deadline of one custom function.
+    pub function_deadline: Duration,
+    pub mode: Mode,
+    /// Base URL of the Cal.com API in use (the simulator in sandbox mode).
+    pub calcom_base_url: String,
+}
+
+/// Mounts every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/mcp/gateway", web::post().to(gateway::handle))
+        .route("/api/mcp/retell/webhook", web::post().to(webhook::handle))
+        .route("/api/mcp/retell/custom-function", web::post().to(custom_function::handle))
+        .route("/api/mcp/retell/custom-function/{name}", web::post().to(custom_function::handle_named))
+        .route("/api/mcp/health", web::get().to(health::health))
+        .route("/livez", web::get().to(health::livez))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/api/metrics", web::get().to(metrics::render));
+}

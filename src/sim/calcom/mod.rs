@@ -1,0 +1,102 @@
+//! # Cal.com API v2 simulator
+//!
+//! An in-memory copy of the parts of Cal.com API v2 that switchboard uses, faithful to the wire
+//! format in `shared/reference/calcom.md` (cited below as §N): same paths, `cal-api-version`
+//! routing, auth rules, status codes, both error body shapes and response headers. It serves
+//! one demo tenant ([`catalog`]) and computes slots from working hours and its own bookings.
+//!
+//! Runs standalone (`switchboard sim calcom --port N`) and in-process in sandbox mode; both go
+//! through [`CalcomSim::serve`]. Tests mount [`CalcomSim::configure`] on an `App` directly.
+//!
+//! ## Layout
+//! - [`catalog`]: the demo tenant — API key, host, event types, working hours.
+//! - `routes/`: one file per resource (`slots`, `event_types`, `bookings`), the parsing of
+//!   booking bodies and list queries, and the mounting with version guards and the 404 page.
+//! - `context`: the per-request view (shared state, request URL, current time).
+//! - `auth`: the throttler and `ApiAuthStrategy` rules for `Authorization: Bearer` (§1).
+//! - `headers`: `X-Request-Id` and the `X-RateLimit-*-Default` headers of every reply (§1, §5).
+//! - `errors`: the envelope and the bare `HttpError` body (§5).
+//! - `validate`: class-validator checks and Cal.com's two ways of reporting them.
+//! - `slots`: the slot grid, shared by `GET /v2/slots` and booking (§2, §4.1).
+//! - `store`: the bookings and their atomic create / reschedule / cancel (§4).
+//! - `output`: `BookingOutput_2024_08_13`, `EventTypeOutput_2024_06_14`, timestamps.
+
+pub mod catalog;
+
+mod auth;
+mod context;
+mod errors;
+mod headers;
+mod output;
+mod routes;
+mod slots;
+mod store;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use switchboard_actors::ports::{Clock, SystemClock};
+
+/// State shared by all workers of one simulator.
+struct Shared {
+    /// Decides "now" for slots, past checks and timestamps; injectable for tests.
+    clock: Arc<dyn Clock>,
+    store: store::Store,
+    rate: headers::RateWindows,
+}
+
+impl Shared {
+    fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { clock, store: store::Store::default(), rate: headers::RateWindows::default() }
+    }
+}
+
+/// A running-or-not Cal.com simulator. Cheap to clone: clones share one bookings store, so a
+/// booking made through one clone (or worker) is seen by all.
+#[derive(Clone)]
+pub struct CalcomSim {
+    shared: Arc<Shared>,
+}
+
+impl CalcomSim {
+    /// The demo tenant of [`catalog`] with no bookings, on the system clock.
+    pub fn demo() -> Self {
+        Self { shared: Arc::new(Shared::new(Arc::new(SystemClock))) }
+    }
+
+    /// The same simulator on `clock` (tests pin "now" to make slots deterministic).
+    ///
+    /// Meant for building: the result starts with an empty bookings store and is not shared
+    /// with clones of `self`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { shared: Arc::new(Shared::new(clock)) }
+    }
+
+    /// Mounts every simulated route, the unknown-route 404 and the response headers on `cfg`.
+    ///
+    /// Everything lives in one root scope, so the app that mounts it should mount nothing
+    /// else: the scope's 404 answers every path it does not know.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        routes::mount(cfg, web::Data::from(Arc::clone(&self.shared)));
+    }
+
+    /// Serves the simulator on `listener` with two workers and returns the server without
+    /// running it: `.await` it standalone, or `actix_rt::spawn` it inside an existing
+    /// System (sandbox mode). Stop it through its handle; signal handling is left at actix's
+    /// default for the caller to change.
+    ///
+    /// # Errors
+    /// When the listener cannot be handed to the server (e.g. it is not listening).
+    pub fn serve(&self, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+        let sim = self.clone();
+        let server = HttpServer::new(move || App::new().configure(|cfg| sim.configure(cfg)))
+            .workers(2)
+            .listen(listener)?
+            .run();
+        Ok(server)
+    }
+}

@@ -1,0 +1,201 @@
+//! Builds the application: store, simulators (sandbox), actors, HTTP server on a listener we
+//! bind ourselves (so tests can use port 0 and read the port back).
+
+use crate::cache::MokaCache;
+use crate::calcom::CalcomClient;
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::sandbox;
+use crate::sim::calcom::CalcomSim;
+use crate::store::SqliteStore;
+use crate::telemetry;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_actors::breaker::BreakerPolicy;
+use switchboard_actors::jsonrpc::Limits;
+use switchboard_actors::outbox::OutboxConfig;
+use switchboard_actors::ports::{Clock, Store, SystemClock};
+use switchboard_actors::servers::calcom::CacheTtl;
+use switchboard_actors::system::{Core, CoreConfig, CoreDeps};
+
+/// How the process talks to the outside world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// In-process Cal.com simulator, demo tenant.
+    Sandbox,
+    /// Real upstream APIs.
+    Production,
+}
+
+impl Mode {
+    /// `sandbox` / `production`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// A built, not yet running application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    sim: Option<Server>,
+    /// Gateway admin token (sandbox mode).
+    pub admin_token: Option<String>,
+    /// URL of the in-process Cal.com simulator (sandbox mode).
+    pub calcom_url: String,
+    pub core: Core,
+    pub store: SqliteStore,
+}
+
+fn core_config(s: &Settings) -> CoreConfig {
+    CoreConfig {
+        breaker: BreakerPolicy {
+            failure_threshold: s.breaker.calcom.failure_threshold,
+            open_for: Duration::from_secs(s.breaker.calcom.open_s),
+            call_timeout: Duration::from_millis(s.calcom.timeout_ms),
+        },
+        outbox: OutboxConfig {
+            poll_interval: Duration::from_millis(s.outbox.poll_interval_ms),
+            lease: Duration::from_secs(s.outbox.lease_s),
+            batch: s.outbox.batch,
+            backoff_base: Duration::from_millis(s.outbox.backoff_base_ms),
+            backoff_max: Duration::from_millis(s.outbox.backoff_max_ms),
+        },
+        booking_max_attempts: s.outbox.max_attempts,
+        rpc_deadline: Duration::from_millis(s.gateway.deadline_ms),
+        function_calendar_timeout: Duration::from_millis(s.functions.calendar_timeout_ms),
+        call_idle_timeout: Duration::from_secs(s.calls.idle_timeout_s),
+        cache_ttl: CacheTtl {
+            event_types: Duration::from_secs(s.cache.event_types_ttl_s),
+            availability: Duration::from_secs(s.cache.availability_ttl_s),
+        },
+    }
+}
+
+impl Application {
+    /// Builds everything. Must run inside an actix System (actors start on its arbiter).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let prometheus = telemetry::prometheus();
+        let mode = if settings.sandbox.enabled { Mode::Sandbox } else { Mode::Production };
+
+        let (calcom_url, sim) = if settings.sandbox.enabled {
+            let listener = TcpListener::bind(("127.0.0.1", settings.sandbox.calcom_port))
+                .with_context(|| format!("binding the Cal.com simulator to 127.0.0.1:{}", settings.sandbox.calcom_port))?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let server = CalcomSim::demo().serve(listener)?;
+            (url, Some(server))
+        } else {
+            (settings.calcom.base_url.trim_end_matches('/').to_owned(), None)
+        };
+
+        let store = SqliteStore::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .with_context(|| format!("opening database {}", settings.database.url))?;
+
+        let admin_token = if settings.sandbox.enabled {
+            let configured = settings.sandbox.admin_token.expose_secret().trim().to_owned();
+            let token = if configured.is_empty() { uuid::Uuid::new_v4().simple().to_string() } else { configured };
+            let demo = sandbox::seed(&store, &token).await.context("seeding the demo tenant")?;
+            tracing::info!(company_id = %demo.company_id, phone = sandbox::DEMO_PHONE, "demo tenant ready");
+            Some(token)
+        } else {
+            None
+        };
+
+        let calendar = CalcomClient::new(&calcom_url, Duration::from_millis(settings.calcom.timeout_ms))
+            .context("building the Cal.com client")?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        let core = Core::start(
+            CoreDeps {
+                store: Arc::clone(&store_port),
+                calendar: Arc::new(calendar),
+                cache: Arc::new(MokaCache::new(settings.cache.max_entries)),
+                clock: Arc::clone(&clock),
+            },
+            core_config(&settings),
+        );
+
+        let state = AppState {
+            core: core.clone(),
+            store: store_port,
+            clock,
+            prometheus,
+            rpc_limits: Limits {
+                max_batch: settings.gateway.max_batch,
+            },
+            signature_tolerance_ms: settings.retell.signature_tolerance_ms,
+            function_deadline: settings.function_deadline(),
+            mode,
+            calcom_base_url: calcom_url.clone(),
+        };
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let max_body = settings.server.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::PayloadConfig::new(max_body))
+                .wrap(from_fn(http::metrics::middleware))
+                .wrap(from_fn(http::request_id::middleware))
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_s);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.run();
+        tracing::info!(
+            address = %format!("{}:{port}", settings.server.host),
+            mode = mode.as_str(),
+            calcom = %calcom_url,
+            database = %settings.database.url,
+            "switchboard listening"
+        );
+        Ok(Self {
+            port,
+            server,
+            sim,
+            admin_token,
+            calcom_url,
+            core,
+            store,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Handle to stop the HTTP server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or [`ServerHandle::stop`]): stops accepting, lets in-flight
+    /// requests finish, then stops the simulator. Queued jobs stay in the database.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let sim_handle = self.sim.as_ref().map(Server::handle);
+        if let Some(sim) = self.sim {
+            actix_rt::spawn(sim);
+        }
+        let result = self.server.await;
+        if let Some(h) = sim_handle {
+            h.stop(true).await;
+        }
+        tracing::info!("switchboard stopped");
+        result
+    }
+}

@@ -1,0 +1,297 @@
+//! Rows as the SQLite driver decodes them (JSON as TEXT, enums as their stored strings) and
+//! their checked conversion into the core's records. Every conversion that can meet a bad
+//! stored value returns [`StoreError::Corrupt`] naming the table, so an operator can find
+//! the row instead of the process panicking or silently guessing.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use switchboard_actors::domain::appointment::CollectedAppointment;
+use switchboard_actors::domain::ids::{BranchId, CallId, CompanyId, EventTypeId};
+use switchboard_actors::domain::tenant::{
+    BusinessWindow, CompanyProfile, Locale, Service, TenantRoute,
+};
+use switchboard_actors::ports::StoreError;
+use switchboard_actors::records::{
+    AppointmentView, CallContextRecord, CallView, Job, JobStatus, JobView,
+};
+
+/// Format of `branches.opens` / `closes` (local time of the company).
+pub(super) const WINDOW_TIME_FORMAT: &str = "%H:%M";
+
+fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        message: message.into(),
+    }
+}
+
+/// Parses a JSON column.
+pub(super) fn json_column<T: DeserializeOwned>(
+    table: &'static str,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(table, format!("{column}: {e}")))
+}
+
+/// An integer column that the domain keeps as `u32` (counts, minutes).
+fn u32_column(table: &'static str, column: &str, value: i64) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| corrupt(table, format!("{column} out of range: {value}")))
+}
+
+fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreError> {
+    CallId::parse(value).map_err(|e| corrupt(table, format!("call_id: {e}")))
+}
+
+/// `companies` row.
+#[derive(sqlx::FromRow)]
+pub(super) struct CompanyRow {
+    pub id: i64,
+    pub name: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub retell_api_key: String,
+    pub calcom_api_key: String,
+}
+
+impl CompanyRow {
+    pub fn into_profile(self) -> Result<CompanyProfile, StoreError> {
+        let locale = Locale::parse(&self.locale)
+            .ok_or_else(|| corrupt("companies", format!("unknown locale {:?}", self.locale)))?;
+        let time_zone = self
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| corrupt("companies", format!("unknown time zone {:?}", self.time_zone)))?;
+        Ok(CompanyProfile {
+            id: CompanyId(self.id),
+            name: self.name,
+            locale,
+            time_zone,
+            retell_api_key: SecretString::from(self.retell_api_key),
+            calcom_api_key: SecretString::from(self.calcom_api_key),
+        })
+    }
+}
+
+/// `phone_numbers ⋈ branches ⋈ companies` row of a tenant lookup.
+#[derive(sqlx::FromRow)]
+pub(super) struct RouteRow {
+    #[sqlx(flatten)]
+    pub company: CompanyRow,
+    pub branch_id: i64,
+    pub branch_name: String,
+    pub opens: String,
+    pub closes: String,
+}
+
+impl RouteRow {
+    pub fn into_route(self) -> Result<TenantRoute, StoreError> {
+        let time = |column: &str, text: &str| {
+            NaiveTime::parse_from_str(text, WINDOW_TIME_FORMAT)
+                .map_err(|e| corrupt("branches", format!("{column} {text:?}: {e}")))
+        };
+        let window = BusinessWindow {
+            opens: time("opens", &self.opens)?,
+            closes: time("closes", &self.closes)?,
+        };
+        Ok(TenantRoute {
+            company: self.company.into_profile()?,
+            branch_id: BranchId(self.branch_id),
+            branch_name: self.branch_name,
+            window,
+        })
+    }
+}
+
+/// `services` row.
+#[derive(sqlx::FromRow)]
+pub(super) struct ServiceRow {
+    pub id: i64,
+    pub company_id: i64,
+    pub name: String,
+    pub aliases: String,
+    pub duration_min: i64,
+    pub event_type_id: i64,
+    pub team_id: Option<i64>,
+}
+
+impl ServiceRow {
+    pub fn into_service(self) -> Result<Service, StoreError> {
+        Ok(Service {
+            id: self.id,
+            company_id: CompanyId(self.company_id),
+            aliases: json_column("services", "aliases", &self.aliases)?,
+            duration_min: u32_column("services", "duration_min", self.duration_min)?,
+            name: self.name,
+            event_type_id: EventTypeId(self.event_type_id),
+            team_id: self.team_id,
+        })
+    }
+}
+
+/// The live-data columns of a `calls` row.
+#[derive(sqlx::FromRow)]
+pub(super) struct CallContextRow {
+    pub call_id: String,
+    pub company_id: i64,
+    pub branch_id: Option<i64>,
+    pub from_number: Option<String>,
+    pub to_number: Option<String>,
+    pub collected: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CallContextRow {
+    pub fn into_record(self) -> Result<CallContextRecord, StoreError> {
+        let branch_id = self
+            .branch_id
+            .ok_or_else(|| corrupt("calls", "call with collected data has no branch_id"))?;
+        Ok(CallContextRecord {
+            call_id: call_id_column("calls", self.call_id)?,
+            company_id: CompanyId(self.company_id),
+            branch_id: BranchId(branch_id),
+            from_number: self.from_number,
+            to_number: self.to_number,
+            collected: json_column("calls", "collected", &self.collected)?,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A `calls` row as shown by `webhook.getCall`.
+#[derive(sqlx::FromRow)]
+pub(super) struct CallRow {
+    pub call_id: String,
+    pub company_id: i64,
+    pub branch_id: Option<i64>,
+    pub status: String,
+    pub from_number: Option<String>,
+    pub to_number: Option<String>,
+    pub direction: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub disconnection_reason: Option<String>,
+    pub summary: Option<String>,
+    pub sentiment: Option<String>,
+    pub collected: Option<String>,
+}
+
+impl CallRow {
+    pub fn into_view(
+        self,
+        booking_job: Option<JobView>,
+        appointment: Option<AppointmentView>,
+    ) -> Result<CallView, StoreError> {
+        let collected = self
+            .collected
+            .map(|text| json_column::<CollectedAppointment>("calls", "collected", &text))
+            .transpose()?;
+        Ok(CallView {
+            call_id: self.call_id,
+            company_id: CompanyId(self.company_id),
+            branch_id: self.branch_id.map(BranchId),
+            status: self.status,
+            from_number: self.from_number,
+            to_number: self.to_number,
+            direction: self.direction,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            duration_ms: self.duration_ms,
+            disconnection_reason: self.disconnection_reason,
+            summary: self.summary,
+            sentiment: self.sentiment,
+            collected,
+            booking_job,
+            appointment,
+        })
+    }
+}
+
+/// The `jobs` columns shown by `webhook.getCall`.
+#[derive(sqlx::FromRow)]
+pub(super) struct JobViewRow {
+    pub id: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub next_run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+impl JobViewRow {
+    pub fn into_view(self) -> Result<JobView, StoreError> {
+        Ok(JobView {
+            id: self.id,
+            status: job_status(&self.status)?,
+            attempts: u32_column("jobs", "attempts", self.attempts)?,
+            max_attempts: u32_column("jobs", "max_attempts", self.max_attempts)?,
+            next_run_at: self.next_run_at,
+            last_error: self.last_error,
+        })
+    }
+}
+
+fn job_status(text: &str) -> Result<JobStatus, StoreError> {
+    JobStatus::parse(text).ok_or_else(|| corrupt("jobs", format!("unknown status {text:?}")))
+}
+
+/// A claimed `jobs` row (the `RETURNING` of the claim).
+#[derive(sqlx::FromRow)]
+pub(super) struct JobRow {
+    pub id: i64,
+    pub queue: String,
+    pub kind: String,
+    pub company_id: i64,
+    pub call_id: Option<String>,
+    pub idempotency_key: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl JobRow {
+    pub fn into_job(self) -> Result<Job, StoreError> {
+        Ok(Job {
+            id: self.id,
+            call_id: self
+                .call_id
+                .map(|id| call_id_column("jobs", id))
+                .transpose()?,
+            payload: json_column("jobs", "payload", &self.payload)?,
+            attempts: u32_column("jobs", "attempts", self.attempts)?,
+            max_attempts: u32_column("jobs", "max_attempts", self.max_attempts)?,
+            queue: self.queue,
+            kind: self.kind,
+            company_id: CompanyId(self.company_id),
+            idempotency_key: self.idempotency_key,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// The `appointments` columns shown by `webhook.getCall`.
+#[derive(sqlx::FromRow)]
+pub(super) struct AppointmentViewRow {
+    pub id: i64,
+    pub booking_uid: String,
+    pub service_name: String,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    pub status: String,
+}
+
+impl AppointmentViewRow {
+    pub fn into_view(self) -> AppointmentView {
+        AppointmentView {
+            id: self.id,
+            booking_uid: self.booking_uid,
+            service_name: self.service_name,
+            start: self.start_at,
+            end: self.end_at,
+            status: self.status,
+        }
+    }
+}

@@ -1,0 +1,747 @@
+//! One test per guarantee of the store, each on its own database file.
+
+use super::{NewCompany, NewService, SqliteStore, token_digest};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+use switchboard_actors::domain::appointment::{CollectedAppointment, ServiceChoice};
+use switchboard_actors::domain::ids::{BookingUid, BranchId, CallId, CompanyId, EventTypeId};
+use switchboard_actors::domain::phone::PhoneNumber;
+use switchboard_actors::domain::tenant::Locale;
+use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::records::{
+    CallContextRecord, CallEventRecord, EventOutcome, JobFailure, JobStatus, NewAppointment,
+    NewCustomer, NewJob, WebhookEvent,
+};
+use tempfile::TempDir;
+
+const NUMBER: &str = "+49301234567";
+const CALLER: &str = "+491711234567";
+const LEASE: Duration = Duration::from_secs(30);
+
+/// A store on a fresh file with one seeded tenant. The directory lives as long as the test.
+struct Fixture {
+    dir: TempDir,
+    store: SqliteStore,
+    company: CompanyId,
+    branch: BranchId,
+    service_id: i64,
+}
+
+fn url(dir: &TempDir, file: &str) -> String {
+    format!("sqlite://{}", dir.path().join(file).display())
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+fn hm(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+fn company(name: &str) -> NewCompany {
+    NewCompany {
+        name: name.to_owned(),
+        locale: Locale::De,
+        time_zone: chrono_tz::Europe::Berlin,
+        retell_api_key: SecretString::from("key_retell_secret"),
+        calcom_api_key: SecretString::from("cal_live_secret"),
+    }
+}
+
+fn service(company: CompanyId, name: &str) -> NewService {
+    NewService {
+        company_id: company,
+        name: name.to_owned(),
+        aliases: vec!["Herrenhaarschnitt".to_owned(), "men's haircut".to_owned()],
+        duration_min: 30,
+        event_type_id: EventTypeId(101),
+        team_id: None,
+    }
+}
+
+/// Seeds the demo tenant; safe to run any number of times.
+async fn seed(store: &SqliteStore) -> (CompanyId, BranchId, i64) {
+    let company = store.upsert_company(&company("Salon Sonne")).await.unwrap();
+    let branch = store
+        .upsert_branch(company, "Mitte", hm(9, 0), hm(18, 30))
+        .await
+        .unwrap();
+    store
+        .upsert_phone_number(&PhoneNumber::parse_default(NUMBER).unwrap(), branch)
+        .await
+        .unwrap();
+    let service_id = store
+        .upsert_service(&service(company, "Herrenschnitt"))
+        .await
+        .unwrap();
+    (company, branch, service_id)
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::connect(&url(&dir, "store.db"), 4).await.unwrap();
+    let (company, branch, service_id) = seed(&store).await;
+    Fixture {
+        dir,
+        store,
+        company,
+        branch,
+        service_id,
+    }
+}
+
+fn call_id(id: &str) -> CallId {
+    CallId::parse(id).unwrap()
+}
+
+fn collected(fx: &Fixture) -> CollectedAppointment {
+    CollectedAppointment {
+        date: NaiveDate::from_ymd_opt(2026, 3, 10),
+        time: Some(hm(14, 30)),
+        name: Some("Max Mustermann".to_owned()),
+        phone: Some(PhoneNumber::parse_default(CALLER).unwrap()),
+        email: Some("max@example.org".to_owned()),
+        service: Some(ServiceChoice {
+            service_id: fx.service_id,
+            name: "Herrenschnitt".to_owned(),
+            duration_min: 30,
+            event_type_id: EventTypeId(101),
+        }),
+        staff: None,
+        notes: Some("bitte pünktlich".to_owned()),
+        confirmed: true,
+    }
+}
+
+fn event(fx: &Fixture, kind: WebhookEvent, call: &str, at: DateTime<Utc>) -> CallEventRecord {
+    CallEventRecord {
+        event: kind,
+        call_id: call_id(call),
+        company_id: fx.company,
+        branch_id: fx.branch,
+        call: serde_json::json!({ "call_id": call, "call_status": "ongoing" }),
+        call_status: Some("ongoing".to_owned()),
+        direction: Some("inbound".to_owned()),
+        from_number: Some(CALLER.to_owned()),
+        to_number: Some(NUMBER.to_owned()),
+        started_at: Some(t0()),
+        ended_at: None,
+        duration_ms: None,
+        disconnection_reason: None,
+        summary: None,
+        sentiment: None,
+        collected: None,
+        customer: None,
+        booking_job: None,
+        received_at: at,
+    }
+}
+
+/// A `call_ended` that carries a confirmed booking, as the webhook server builds it.
+fn call_ended(fx: &Fixture, call: &str) -> CallEventRecord {
+    CallEventRecord {
+        call: serde_json::json!({ "call_id": call, "call_status": "ended" }),
+        call_status: Some("ended".to_owned()),
+        ended_at: Some(t0() + TimeDelta::minutes(3)),
+        duration_ms: Some(180_000),
+        disconnection_reason: Some("user_hangup".to_owned()),
+        collected: Some(collected(fx)),
+        customer: Some(NewCustomer {
+            name: Some("Max Mustermann".to_owned()),
+            phone: CALLER.to_owned(),
+            email: None,
+        }),
+        booking_job: Some(NewJob {
+            queue: "bookings".to_owned(),
+            kind: "book".to_owned(),
+            company_id: fx.company,
+            call_id: Some(call_id(call)),
+            idempotency_key: format!("book:{call}"),
+            payload: serde_json::json!({ "call_id": call, "service_id": fx.service_id }),
+            max_attempts: 3,
+            run_at: t0(),
+        }),
+        ..event(fx, WebhookEvent::CallEnded, call, t0() + TimeDelta::minutes(3))
+    }
+}
+
+fn call_analyzed(fx: &Fixture, call: &str) -> CallEventRecord {
+    CallEventRecord {
+        call: serde_json::json!({ "call_id": call, "call_status": "ended",
+            "call_analysis": { "call_summary": "Termin gebucht" } }),
+        call_status: Some("ended".to_owned()),
+        summary: Some("Termin gebucht".to_owned()),
+        sentiment: Some("Positive".to_owned()),
+        ..event(fx, WebhookEvent::CallAnalyzed, call, t0() + TimeDelta::minutes(5))
+    }
+}
+
+fn appointment(fx: &Fixture, call: &str, uid: &str, key: &str) -> NewAppointment {
+    let start = Utc.with_ymd_and_hms(2026, 3, 10, 13, 30, 0).unwrap();
+    NewAppointment {
+        company_id: fx.company,
+        branch_id: Some(fx.branch),
+        call_id: Some(call_id(call)),
+        booking_uid: BookingUid::parse(uid).unwrap(),
+        calcom_booking_id: 4711,
+        event_type_id: EventTypeId(101),
+        service_id: Some(fx.service_id),
+        service_name: "Herrenschnitt".to_owned(),
+        start,
+        end: start + TimeDelta::minutes(30),
+        attendee_name: "Max Mustermann".to_owned(),
+        attendee_phone: Some(CALLER.to_owned()),
+        attendee_email: Some("max@example.org".to_owned()),
+        idempotency_key: key.to_owned(),
+        source: "phone".to_owned(),
+    }
+}
+
+/// Records the call's `call_ended` and returns the id of its booking job.
+async fn enqueue_booking(fx: &Fixture, call: &str) -> i64 {
+    match fx.store.record_call_event(&call_ended(fx, call)).await.unwrap() {
+        EventOutcome::Recorded { job_id: Some(id) } => id,
+        other => panic!("expected a booking job, got {other:?}"),
+    }
+}
+
+async fn count(store: &SqliteStore, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn migrations_apply_on_fresh_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir, "nested/deeper/switchboard.db");
+    let store = SqliteStore::connect(&url, 2).await.unwrap();
+    assert!(dir.path().join("nested/deeper/switchboard.db").is_file());
+    store.ping().await.unwrap();
+
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '_sqlx%' ORDER BY name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        tables,
+        [
+            "api_tokens",
+            "appointments",
+            "branches",
+            "calls",
+            "companies",
+            "customers",
+            "jobs",
+            "phone_numbers",
+            "retell_configurations",
+            "retell_custom_functions",
+            "services",
+            "staff",
+            "webhook_events",
+        ]
+    );
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+    assert_eq!(count(&store, "PRAGMA foreign_keys").await, 1);
+    store.pool().close().await;
+
+    // Reopening applies nothing new and keeps the data.
+    let again = SqliteStore::connect(&url, 2).await.unwrap();
+    assert_eq!(
+        count(&again, "SELECT COUNT(*) FROM _sqlx_migrations").await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_starts_migrate_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir, "shared.db");
+    let (a, b, c) = tokio::join!(
+        SqliteStore::connect(&url, 2),
+        SqliteStore::connect(&url, 2),
+        SqliteStore::connect(&url, 2),
+    );
+    let a = a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    assert_eq!(count(&a, "SELECT COUNT(*) FROM _sqlx_migrations").await, 1);
+}
+
+#[tokio::test]
+async fn tenant_resolves_by_e164_number() {
+    let fx = fixture().await;
+    // The core normalises what Retell sends; any spelling of the number finds the branch.
+    let dialled = PhoneNumber::parse_default("030 1234567").unwrap();
+    let route = fx.store.tenant_by_phone(&dialled).await.unwrap().unwrap();
+    assert_eq!(route.company.id, fx.company);
+    assert_eq!(route.company.name, "Salon Sonne");
+    assert_eq!(route.company.locale, Locale::De);
+    assert_eq!(route.company.time_zone, chrono_tz::Europe::Berlin);
+    assert_eq!(route.company.retell_api_key.expose_secret(), "key_retell_secret");
+    assert_eq!(route.company.calcom_api_key.expose_secret(), "cal_live_secret");
+    assert_eq!(route.branch_id, fx.branch);
+    assert_eq!(route.branch_name, "Mitte");
+    assert_eq!((route.window.opens, route.window.closes), (hm(9, 0), hm(18, 30)));
+
+    let profile = fx.store.company(fx.company).await.unwrap().unwrap();
+    assert_eq!(profile.name, "Salon Sonne");
+    assert!(fx.store.company(CompanyId(999)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn unknown_number_resolves_to_none() {
+    let fx = fixture().await;
+    let other = PhoneNumber::parse_default("+49 30 7654321").unwrap();
+    assert!(fx.store.tenant_by_phone(&other).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn corrupt_time_zone_is_reported_as_corrupt() {
+    let fx = fixture().await;
+    sqlx::query("UPDATE companies SET time_zone = 'Mars/Olympus' WHERE id = $1")
+        .bind(fx.company.0)
+        .execute(fx.store.pool())
+        .await
+        .unwrap();
+    let number = PhoneNumber::parse_default(NUMBER).unwrap();
+    let error = fx.store.tenant_by_phone(&number).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::Corrupt { table: "companies", .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn services_are_listed_by_name_with_aliases() {
+    let fx = fixture().await;
+    fx.store
+        .upsert_service(&NewService {
+            team_id: Some(7),
+            ..service(fx.company, "Damenschnitt")
+        })
+        .await
+        .unwrap();
+    let services = fx.store.services(fx.company).await.unwrap();
+    let names: Vec<_> = services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Damenschnitt", "Herrenschnitt"]);
+    assert_eq!(services[0].team_id, Some(7));
+    assert_eq!(services[1].id, fx.service_id);
+    assert_eq!(services[1].aliases, ["Herrenhaarschnitt", "men's haircut"]);
+    assert_eq!(services[1].duration_min, 30);
+    assert_eq!(services[1].event_type_id, EventTypeId(101));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_call_ended_records_once() {
+    let fx = fixture().await;
+    let deliveries: Vec<_> = (0..4)
+        .map(|_| {
+            let store = fx.store.clone();
+            let event = call_ended(&fx, "call_dup");
+            tokio::spawn(async move { store.record_call_event(&event).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for delivery in deliveries {
+        outcomes.push(delivery.await.unwrap().unwrap());
+    }
+
+    let recorded: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, EventOutcome::Recorded { job_id: Some(_) }))
+        .collect();
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| **o == EventOutcome::Duplicate)
+        .count();
+    assert_eq!((recorded.len(), duplicates), (1, 3), "{outcomes:?}");
+    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM jobs").await, 1);
+    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM calls").await, 1);
+    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM customers").await, 1);
+
+    let stats = fx.store.webhook_stats(Some(fx.company)).await.unwrap();
+    assert_eq!(stats.events.get("call_ended"), Some(&1));
+    assert_eq!(stats.duplicates, 3);
+    assert_eq!(stats.calls, 1);
+    assert_eq!(stats.jobs.get("pending"), Some(&1));
+    assert_eq!(stats.appointments, 0);
+}
+
+#[tokio::test]
+async fn webhook_stats_are_scoped_to_a_company() {
+    let fx = fixture().await;
+    enqueue_booking(&fx, "call_a").await;
+    let other = fx.store.upsert_company(&company("Praxis Mond")).await.unwrap();
+    let stats = fx.store.webhook_stats(Some(other)).await.unwrap();
+    assert_eq!(stats, Default::default());
+    let all = fx.store.webhook_stats(None).await.unwrap();
+    assert_eq!((all.calls, all.events.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn job_claim_sets_lease_and_attempts() {
+    let fx = fixture().await;
+    let job_id = enqueue_booking(&fx, "call_claim").await;
+
+    // Not due yet.
+    let early = t0() - TimeDelta::seconds(1);
+    assert!(fx.store.claim_due_jobs(early, LEASE, 10).await.unwrap().is_empty());
+
+    let now = t0() + TimeDelta::seconds(5);
+    let jobs = fx.store.claim_due_jobs(now, LEASE, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    let job = &jobs[0];
+    assert_eq!(job.id, job_id);
+    assert_eq!((job.queue.as_str(), job.kind.as_str()), ("bookings", "book"));
+    assert_eq!(job.company_id, fx.company);
+    assert_eq!(job.call_id, Some(call_id("call_claim")));
+    assert_eq!(job.idempotency_key, "book:call_claim");
+    assert_eq!(job.payload["service_id"], fx.service_id);
+    assert_eq!((job.attempts, job.max_attempts), (1, 3));
+
+    let (status, locked_until): (String, DateTime<Utc>) =
+        sqlx::query_as("SELECT status, locked_until FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_one(fx.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "running");
+    assert_eq!(locked_until, now + TimeDelta::seconds(30));
+}
+
+#[tokio::test]
+async fn claimed_job_is_not_claimed_twice_until_lease_expires() {
+    let fx = fixture().await;
+    let job_id = enqueue_booking(&fx, "call_lease").await;
+    let now = t0();
+    assert_eq!(fx.store.claim_due_jobs(now, LEASE, 10).await.unwrap().len(), 1);
+
+    let during = now + TimeDelta::seconds(29);
+    assert!(fx.store.claim_due_jobs(during, LEASE, 10).await.unwrap().is_empty());
+
+    // The worker died: once the lease is over, another one takes the job.
+    let after = now + TimeDelta::seconds(31);
+    let jobs = fx.store.claim_due_jobs(after, LEASE, 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), [(job_id, 2)]);
+}
+
+#[tokio::test]
+async fn claim_respects_the_limit() {
+    let fx = fixture().await;
+    for call in ["call_1", "call_2", "call_3"] {
+        enqueue_booking(&fx, call).await;
+    }
+    let first = fx.store.claim_due_jobs(t0(), LEASE, 2).await.unwrap();
+    let second = fx.store.claim_due_jobs(t0(), LEASE, 2).await.unwrap();
+    assert_eq!((first.len(), second.len()), (2, 1));
+    assert!(first.iter().all(|a| second.iter().all(|b| a.id != b.id)));
+}
+
+#[tokio::test]
+async fn failed_job_becomes_dead_letter() {
+    let fx = fixture().await;
+    let job_id = enqueue_booking(&fx, "call_fail").await;
+    fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
+
+    // A retryable failure: back to pending, invisible until retry_at.
+    let retry_at = t0() + TimeDelta::seconds(60);
+    let failure = JobFailure {
+        error: "calcom timeout".to_owned(),
+        retry_at: Some(retry_at),
+    };
+    fx.store.fail_job(job_id, &failure).await.unwrap();
+    let before = retry_at - TimeDelta::seconds(1);
+    assert!(fx.store.claim_due_jobs(before, LEASE, 1).await.unwrap().is_empty());
+    let again = fx.store.claim_due_jobs(retry_at, LEASE, 1).await.unwrap();
+    assert_eq!(again[0].attempts, 2);
+
+    // The last failure: dead letter, never claimed again.
+    let last = JobFailure {
+        error: "slot taken".to_owned(),
+        retry_at: None,
+    };
+    fx.store.fail_job(job_id, &last).await.unwrap();
+    let much_later = t0() + TimeDelta::days(1);
+    assert!(fx.store.claim_due_jobs(much_later, LEASE, 10).await.unwrap().is_empty());
+
+    let view = fx.store.get_call(&call_id("call_fail")).await.unwrap().unwrap();
+    let job = view.booking_job.unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.last_error.as_deref(), Some("slot taken"));
+    assert_eq!(job.attempts, 2);
+    let stats = fx.store.webhook_stats(None).await.unwrap();
+    assert_eq!(stats.jobs.get("failed"), Some(&1));
+
+    let missing = fx.store.fail_job(9_999, &last).await.unwrap_err();
+    assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
+}
+
+#[tokio::test]
+async fn late_failure_does_not_reopen_a_done_job() {
+    let fx = fixture().await;
+    let job_id = enqueue_booking(&fx, "call_late").await;
+    fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
+    fx.store
+        .complete_booking_job(job_id, &appointment(&fx, "call_late", "uid_late", "book:call_late"))
+        .await
+        .unwrap();
+    let late = JobFailure {
+        error: "timeout".to_owned(),
+        retry_at: Some(t0()),
+    };
+    fx.store.fail_job(job_id, &late).await.unwrap();
+    let view = fx.store.get_call(&call_id("call_late")).await.unwrap().unwrap();
+    assert_eq!(view.booking_job.unwrap().status, JobStatus::Done);
+}
+
+#[tokio::test]
+async fn complete_booking_is_idempotent_on_key() {
+    let fx = fixture().await;
+    let job_id = enqueue_booking(&fx, "call_book").await;
+    fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
+    let booked = appointment(&fx, "call_book", "uid_book_1", "book:call_book");
+
+    let first = fx.store.complete_booking_job(job_id, &booked).await.unwrap();
+    let second = fx.store.complete_booking_job(job_id, &booked).await.unwrap();
+    let via_gateway = fx.store.insert_appointment(&booked).await.unwrap();
+    assert_eq!((first, second, via_gateway), (first, first, first));
+    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM appointments").await, 1);
+    // The attendee is the caller the webhook already created.
+    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM customers").await, 1);
+
+    let (status, locked_until, last_error): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT status, locked_until, last_error FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_one(fx.store.pool())
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), locked_until, last_error), ("done", None, None));
+
+    // Another key may not claim a booking uid that is already stored.
+    let stolen = appointment(&fx, "call_book", "uid_book_1", "another-key");
+    let error = fx.store.insert_appointment(&stolen).await.unwrap_err();
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+
+    let missing = fx.store.complete_booking_job(9_999, &booked).await.unwrap_err();
+    assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
+}
+
+#[tokio::test]
+async fn call_view_shows_job_and_appointment() {
+    let fx = fixture().await;
+    let job_id = enqueue_booking(&fx, "call_view").await;
+
+    let pending = fx.store.get_call(&call_id("call_view")).await.unwrap().unwrap();
+    let job = pending.booking_job.clone().unwrap();
+    assert_eq!((job.id, job.status, job.attempts), (job_id, JobStatus::Pending, 0));
+    assert_eq!(job.next_run_at, t0());
+    assert!(pending.appointment.is_none());
+
+    fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
+    let booked = appointment(&fx, "call_view", "uid_view", "book:call_view");
+    let appointment_id = fx.store.complete_booking_job(job_id, &booked).await.unwrap();
+
+    let view = fx.store.get_call(&call_id("call_view")).await.unwrap().unwrap();
+    assert_eq!(view.call_id, "call_view");
+    assert_eq!(view.company_id, fx.company);
+    assert_eq!(view.branch_id, Some(fx.branch));
+    assert_eq!(view.status, "ended");
+    assert_eq!(view.from_number.as_deref(), Some(CALLER));
+    assert_eq!(view.to_number.as_deref(), Some(NUMBER));
+    assert_eq!(view.direction.as_deref(), Some("inbound"));
+    assert_eq!(view.started_at, Some(t0()));
+    assert_eq!(view.ended_at, Some(t0() + TimeDelta::minutes(3)));
+    assert_eq!(view.duration_ms, Some(180_000));
+    assert_eq!(view.disconnection_reason.as_deref(), Some("user_hangup"));
+    assert_eq!(view.collected, Some(collected(&fx)));
+    let job = view.booking_job.unwrap();
+    assert_eq!((job.status, job.attempts, job.max_attempts), (JobStatus::Done, 1, 3));
+    let shown = view.appointment.unwrap();
+    assert_eq!(shown.id, appointment_id);
+    assert_eq!(shown.booking_uid, "uid_view");
+    assert_eq!(shown.service_name, "Herrenschnitt");
+    assert_eq!((shown.start, shown.end), (booked.start, booked.end));
+    assert_eq!(shown.status, "scheduled");
+
+    assert!(fx.store.get_call(&call_id("call_unknown")).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seeding_twice_is_idempotent() {
+    let fx = fixture().await;
+    // Two instances seed the same file again, at the same time.
+    let second = SqliteStore::connect(&url(&fx.dir, "store.db"), 2).await.unwrap();
+    let (a, b) = tokio::join!(seed(&fx.store), seed(&second));
+    assert_eq!(a, (fx.company, fx.branch, fx.service_id));
+    assert_eq!(b, a);
+    for table in ["companies", "branches", "phone_numbers", "services"] {
+        let rows = count(&fx.store, &format!("SELECT COUNT(*) FROM {table}")).await;
+        assert_eq!(rows, 1, "{table}");
+    }
+
+    let token = token_digest("sb_secret_token");
+    fx.store
+        .insert_api_token(&token, Some(fx.company), "ops")
+        .await
+        .unwrap();
+    fx.store
+        .insert_api_token(&token, None, "second label")
+        .await
+        .unwrap();
+    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM api_tokens").await, 1);
+}
+
+#[tokio::test]
+async fn reseeding_updates_the_tenant() {
+    let fx = fixture().await;
+    let renewed = NewCompany {
+        locale: Locale::En,
+        calcom_api_key: SecretString::from("cal_live_rotated"),
+        ..company("Salon Sonne")
+    };
+    assert_eq!(fx.store.upsert_company(&renewed).await.unwrap(), fx.company);
+    let branch = fx
+        .store
+        .upsert_branch(fx.company, "Mitte", hm(8, 0), hm(20, 0))
+        .await
+        .unwrap();
+    assert_eq!(branch, fx.branch);
+    let number = PhoneNumber::parse_default(NUMBER).unwrap();
+    let route = fx.store.tenant_by_phone(&number).await.unwrap().unwrap();
+    assert_eq!(route.company.locale, Locale::En);
+    assert_eq!(route.company.calcom_api_key.expose_secret(), "cal_live_rotated");
+    assert_eq!((route.window.opens, route.window.closes), (hm(8, 0), hm(20, 0)));
+
+    let inverted = fx.store.upsert_branch(fx.company, "Nacht", hm(20, 0), hm(8, 0)).await;
+    assert!(matches!(inverted, Err(StoreError::Backend(_))), "{inverted:?}");
+}
+
+#[tokio::test]
+async fn api_token_grants_company_or_admin() {
+    let fx = fixture().await;
+    let tenant = token_digest("tenant-token");
+    let admin = token_digest("admin-token");
+    fx.store
+        .insert_api_token(&tenant, Some(fx.company), "tenant")
+        .await
+        .unwrap();
+    fx.store.insert_api_token(&admin, None, "admin").await.unwrap();
+
+    let grant = fx.store.api_token(&tenant).await.unwrap().unwrap();
+    assert_eq!((grant.company_id, grant.label.as_str()), (Some(fx.company), "tenant"));
+    let grant = fx.store.api_token(&admin.to_uppercase()).await.unwrap().unwrap();
+    assert_eq!((grant.company_id, grant.label.as_str()), (None, "admin"));
+    let unknown = token_digest("nope");
+    assert!(fx.store.api_token(&unknown).await.unwrap().is_none());
+
+    let malformed = fx.store.insert_api_token("plain-token", None, "x").await;
+    assert!(matches!(malformed, Err(StoreError::Backend(_))), "{malformed:?}");
+}
+
+#[tokio::test]
+async fn call_context_roundtrips() {
+    let fx = fixture().await;
+    let id = call_id("call_ctx");
+    assert!(fx.store.load_call_context(&id).await.unwrap().is_none());
+
+    let mut ctx = CallContextRecord {
+        call_id: id.clone(),
+        company_id: fx.company,
+        branch_id: fx.branch,
+        from_number: Some(CALLER.to_owned()),
+        to_number: Some(NUMBER.to_owned()),
+        collected: CollectedAppointment {
+            time: None,
+            ..collected(&fx)
+        },
+        updated_at: t0() + TimeDelta::nanoseconds(123_456_789),
+    };
+    fx.store.save_call_context(&ctx).await.unwrap();
+    assert_eq!(fx.store.load_call_context(&id).await.unwrap(), Some(ctx.clone()));
+
+    // A later collect replaces the data; the call stays ongoing.
+    ctx.collected = collected(&fx);
+    ctx.updated_at = t0() + TimeDelta::seconds(20);
+    fx.store.save_call_context(&ctx).await.unwrap();
+    assert_eq!(fx.store.load_call_context(&id).await.unwrap(), Some(ctx));
+    let view = fx.store.get_call(&id).await.unwrap().unwrap();
+    assert_eq!(view.status, "ongoing");
+}
+
+#[tokio::test]
+async fn analyzed_does_not_regress_status() {
+    let fx = fixture().await;
+    let id = call_id("call_order");
+    // Retell delivers out of order: analysis first, then the end, then the start.
+    let analyzed = fx.store.record_call_event(&call_analyzed(&fx, "call_order")).await;
+    assert_eq!(analyzed.unwrap(), EventOutcome::Recorded { job_id: None });
+    enqueue_booking(&fx, "call_order").await;
+    let started = event(&fx, WebhookEvent::CallStarted, "call_order", t0());
+    fx.store.record_call_event(&started).await.unwrap();
+
+    let view = fx.store.get_call(&id).await.unwrap().unwrap();
+    assert_eq!(view.status, "analyzed");
+    assert_eq!(view.summary.as_deref(), Some("Termin gebucht"));
+    assert_eq!(view.sentiment.as_deref(), Some("Positive"));
+    // Facts only the end event carried are still merged in.
+    assert_eq!(view.duration_ms, Some(180_000));
+    assert!(view.booking_job.is_some());
+    let payload: String = sqlx::query_scalar("SELECT payload FROM calls WHERE call_id = $1")
+        .bind(id.as_str())
+        .fetch_one(fx.store.pool())
+        .await
+        .unwrap();
+    assert!(payload.contains("call_analysis"), "{payload}");
+
+    // A context saved after the end does not reopen the call either.
+    let ctx = CallContextRecord {
+        call_id: id.clone(),
+        company_id: fx.company,
+        branch_id: fx.branch,
+        from_number: None,
+        to_number: None,
+        collected: collected(&fx),
+        updated_at: t0() + TimeDelta::minutes(6),
+    };
+    fx.store.save_call_context(&ctx).await.unwrap();
+    assert_eq!(fx.store.get_call(&id).await.unwrap().unwrap().status, "analyzed");
+
+    // In order, the end moves an ongoing call to ended.
+    let started = event(&fx, WebhookEvent::CallStarted, "call_inorder", t0());
+    fx.store.record_call_event(&started).await.unwrap();
+    let inorder = call_id("call_inorder");
+    assert_eq!(fx.store.get_call(&inorder).await.unwrap().unwrap().status, "ongoing");
+    enqueue_booking(&fx, "call_inorder").await;
+    assert_eq!(fx.store.get_call(&inorder).await.unwrap().unwrap().status, "ended");
+}
+
+#[tokio::test]
+async fn undecodable_job_is_dead_lettered_not_returned() {
+    let fx = fixture().await;
+    let good = enqueue_booking(&fx, "call_good").await;
+    let bad = enqueue_booking(&fx, "call_bad").await;
+    sqlx::query("UPDATE jobs SET call_id = 'has space' WHERE id = $1")
+        .bind(bad)
+        .execute(fx.store.pool())
+        .await
+        .unwrap();
+    let jobs = fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [good]);
+    let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
+        .bind(bad)
+        .fetch_one(fx.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+}
