@@ -33,6 +33,7 @@ use switchboard_actors::domain::tenant::Locale;
 pub struct NewCompany {
     /// Unique across companies; the upsert key.
     pub name: String,
+    /// Language of the agent's spoken replies.
     pub locale: Locale,
     /// IANA zone in which callers' local dates and times are read.
     pub time_zone: chrono_tz::Tz,
@@ -46,6 +47,7 @@ pub struct NewCompany {
 /// ([`SqliteStore::upsert_service`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewService {
+    /// The owning company; must exist.
     pub company_id: CompanyId,
     /// Unique within the company; the upsert key.
     pub name: String,
@@ -53,6 +55,7 @@ pub struct NewService {
     pub aliases: Vec<String>,
     /// Length of the appointment in minutes; must be > 0.
     pub duration_min: u32,
+    /// The Cal.com event type bookings of this service are made against.
     pub event_type_id: EventTypeId,
     /// Cal.com team id when the event type belongs to a team.
     pub team_id: Option<i64>,

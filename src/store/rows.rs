@@ -59,10 +59,12 @@ impl CompanyRow {
     pub fn into_profile(self) -> Result<CompanyProfile, StoreError> {
         let locale = Locale::parse(&self.locale)
             .ok_or_else(|| corrupt("companies", format!("unknown locale {:?}", self.locale)))?;
-        let time_zone = self
-            .time_zone
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| corrupt("companies", format!("unknown time zone {:?}", self.time_zone)))?;
+        let time_zone = self.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            corrupt(
+                "companies",
+                format!("unknown time zone {:?}", self.time_zone),
+            )
+        })?;
         Ok(CompanyProfile {
             id: CompanyId(self.id),
             name: self.name,

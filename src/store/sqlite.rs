@@ -4,8 +4,8 @@
 //! Concurrency model: SQLite has one writer at a time. Every write transaction starts with
 //! `BEGIN IMMEDIATE`, so it takes the write lock before its first statement and a concurrent
 //! writer waits in `busy_timeout` (5 s) instead of failing with `SQLITE_BUSY` when a deferred
-//! transaction tries to upgrade from read to write. The first statement of each transaction
-//! is a write as well, so the same code keeps its meaning on PostgreSQL's plain `BEGIN`.
+//! transaction tries to upgrade from read to write. Each write transaction also opens with a
+//! write statement, so the same code keeps its meaning on PostgreSQL's plain `BEGIN`.
 //! What still comes back busy or locked (lock recovery, a timeout under heavy load) is
 //! retried as a whole transaction a few times by [`retry_busy`].
 
@@ -38,7 +38,7 @@ use switchboard_actors::records::{
 /// Embedded at compile time; the binary needs no migration files at run time. The public
 /// `sqlx::migrate!` wrapper needs sqlx's `macros` feature, which this crate does not enable;
 /// the proc macro behind it comes with `derive` + `migrate`.
-static MIGRATOR: Migrator = sqlx::sqlx_macros::migrate!("./migrations/sqlite");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How long a connection waits for another writer's lock before SQLite reports busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -312,7 +312,7 @@ impl SqliteStore {
         };
         upsert_call(&mut tx, event, fields, customer_id).await?;
         let job_id = match &event.booking_job {
-            Some(job) => Some(enqueue(&mut tx, job, &fields.job_payload, event.received_at).await?),
+            Some(job) => Some(enqueue(&mut tx, job, event.received_at).await?),
             None => None,
         };
         tx.commit().await?;
@@ -340,7 +340,6 @@ struct EventFields {
     status: &'static str,
     payload: String,
     collected: Option<String>,
-    job_payload: String,
 }
 
 impl EventFields {
@@ -351,15 +350,10 @@ impl EventFields {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Backend(format!("collected: {e}")))?;
-        let job_payload = event
-            .booking_job
-            .as_ref()
-            .map_or_else(String::new, |job| job.payload.to_string());
         Ok(Self {
             status: event_status(event),
             payload: event.call.to_string(),
             collected,
-            job_payload,
         })
     }
 }
@@ -488,7 +482,6 @@ async fn upsert_call(
 async fn enqueue(
     conn: &mut SqliteConnection,
     job: &NewJob,
-    payload: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     let inserted: Option<i64> = sqlx::query_scalar(
@@ -503,7 +496,7 @@ async fn enqueue(
     .bind(job.company_id.0)
     .bind(job.call_id.as_ref().map(CallId::as_str))
     .bind(&job.idempotency_key)
-    .bind(payload)
+    .bind(job.payload.to_string())
     // A job with no attempts would sit in the outbox forever; the caller meant "once".
     .bind(i64::from(job.max_attempts.max(1)))
     .bind(job.run_at)

@@ -81,7 +81,9 @@ async fn seed(store: &SqliteStore) -> (CompanyId, BranchId, i64) {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::connect(&url(&dir, "store.db"), 4).await.unwrap();
+    let store = SqliteStore::connect(&url(&dir, "store.db"), 4)
+        .await
+        .unwrap();
     let (company, branch, service_id) = seed(&store).await;
     Fixture {
         dir,
@@ -163,7 +165,12 @@ fn call_ended(fx: &Fixture, call: &str) -> CallEventRecord {
             max_attempts: 3,
             run_at: t0(),
         }),
-        ..event(fx, WebhookEvent::CallEnded, call, t0() + TimeDelta::minutes(3))
+        ..event(
+            fx,
+            WebhookEvent::CallEnded,
+            call,
+            t0() + TimeDelta::minutes(3),
+        )
     }
 }
 
@@ -174,7 +181,12 @@ fn call_analyzed(fx: &Fixture, call: &str) -> CallEventRecord {
         call_status: Some("ended".to_owned()),
         summary: Some("Termin gebucht".to_owned()),
         sentiment: Some("Positive".to_owned()),
-        ..event(fx, WebhookEvent::CallAnalyzed, call, t0() + TimeDelta::minutes(5))
+        ..event(
+            fx,
+            WebhookEvent::CallAnalyzed,
+            call,
+            t0() + TimeDelta::minutes(5),
+        )
     }
 }
 
@@ -201,7 +213,12 @@ fn appointment(fx: &Fixture, call: &str, uid: &str, key: &str) -> NewAppointment
 
 /// Records the call's `call_ended` and returns the id of its booking job.
 async fn enqueue_booking(fx: &Fixture, call: &str) -> i64 {
-    match fx.store.record_call_event(&call_ended(fx, call)).await.unwrap() {
+    match fx
+        .store
+        .record_call_event(&call_ended(fx, call))
+        .await
+        .unwrap()
+    {
         EventOutcome::Recorded { job_id: Some(id) } => id,
         other => panic!("expected a booking job, got {other:?}"),
     }
@@ -288,11 +305,20 @@ async fn tenant_resolves_by_e164_number() {
     assert_eq!(route.company.name, "Salon Sonne");
     assert_eq!(route.company.locale, Locale::De);
     assert_eq!(route.company.time_zone, chrono_tz::Europe::Berlin);
-    assert_eq!(route.company.retell_api_key.expose_secret(), "key_retell_secret");
-    assert_eq!(route.company.calcom_api_key.expose_secret(), "cal_live_secret");
+    assert_eq!(
+        route.company.retell_api_key.expose_secret(),
+        "key_retell_secret"
+    );
+    assert_eq!(
+        route.company.calcom_api_key.expose_secret(),
+        "cal_live_secret"
+    );
     assert_eq!(route.branch_id, fx.branch);
     assert_eq!(route.branch_name, "Mitte");
-    assert_eq!((route.window.opens, route.window.closes), (hm(9, 0), hm(18, 30)));
+    assert_eq!(
+        (route.window.opens, route.window.closes),
+        (hm(9, 0), hm(18, 30))
+    );
 
     let profile = fx.store.company(fx.company).await.unwrap().unwrap();
     assert_eq!(profile.name, "Salon Sonne");
@@ -317,7 +343,13 @@ async fn corrupt_time_zone_is_reported_as_corrupt() {
     let number = PhoneNumber::parse_default(NUMBER).unwrap();
     let error = fx.store.tenant_by_phone(&number).await.unwrap_err();
     assert!(
-        matches!(error, StoreError::Corrupt { table: "companies", .. }),
+        matches!(
+            error,
+            StoreError::Corrupt {
+                table: "companies",
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -382,7 +414,11 @@ async fn duplicate_call_ended_records_once() {
 async fn webhook_stats_are_scoped_to_a_company() {
     let fx = fixture().await;
     enqueue_booking(&fx, "call_a").await;
-    let other = fx.store.upsert_company(&company("Praxis Mond")).await.unwrap();
+    let other = fx
+        .store
+        .upsert_company(&company("Praxis Mond"))
+        .await
+        .unwrap();
     let stats = fx.store.webhook_stats(Some(other)).await.unwrap();
     assert_eq!(stats, Default::default());
     let all = fx.store.webhook_stats(None).await.unwrap();
@@ -396,14 +432,23 @@ async fn job_claim_sets_lease_and_attempts() {
 
     // Not due yet.
     let early = t0() - TimeDelta::seconds(1);
-    assert!(fx.store.claim_due_jobs(early, LEASE, 10).await.unwrap().is_empty());
+    assert!(
+        fx.store
+            .claim_due_jobs(early, LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let now = t0() + TimeDelta::seconds(5);
     let jobs = fx.store.claim_due_jobs(now, LEASE, 10).await.unwrap();
     assert_eq!(jobs.len(), 1);
     let job = &jobs[0];
     assert_eq!(job.id, job_id);
-    assert_eq!((job.queue.as_str(), job.kind.as_str()), ("bookings", "book"));
+    assert_eq!(
+        (job.queue.as_str(), job.kind.as_str()),
+        ("bookings", "book")
+    );
     assert_eq!(job.company_id, fx.company);
     assert_eq!(job.call_id, Some(call_id("call_claim")));
     assert_eq!(job.idempotency_key, "book:call_claim");
@@ -425,15 +470,27 @@ async fn claimed_job_is_not_claimed_twice_until_lease_expires() {
     let fx = fixture().await;
     let job_id = enqueue_booking(&fx, "call_lease").await;
     let now = t0();
-    assert_eq!(fx.store.claim_due_jobs(now, LEASE, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        fx.store.claim_due_jobs(now, LEASE, 10).await.unwrap().len(),
+        1
+    );
 
     let during = now + TimeDelta::seconds(29);
-    assert!(fx.store.claim_due_jobs(during, LEASE, 10).await.unwrap().is_empty());
+    assert!(
+        fx.store
+            .claim_due_jobs(during, LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // The worker died: once the lease is over, another one takes the job.
     let after = now + TimeDelta::seconds(31);
     let jobs = fx.store.claim_due_jobs(after, LEASE, 10).await.unwrap();
-    assert_eq!(jobs.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), [(job_id, 2)]);
+    assert_eq!(
+        jobs.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
+        [(job_id, 2)]
+    );
 }
 
 #[tokio::test]
@@ -462,7 +519,13 @@ async fn failed_job_becomes_dead_letter() {
     };
     fx.store.fail_job(job_id, &failure).await.unwrap();
     let before = retry_at - TimeDelta::seconds(1);
-    assert!(fx.store.claim_due_jobs(before, LEASE, 1).await.unwrap().is_empty());
+    assert!(
+        fx.store
+            .claim_due_jobs(before, LEASE, 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = fx.store.claim_due_jobs(retry_at, LEASE, 1).await.unwrap();
     assert_eq!(again[0].attempts, 2);
 
@@ -473,9 +536,20 @@ async fn failed_job_becomes_dead_letter() {
     };
     fx.store.fail_job(job_id, &last).await.unwrap();
     let much_later = t0() + TimeDelta::days(1);
-    assert!(fx.store.claim_due_jobs(much_later, LEASE, 10).await.unwrap().is_empty());
+    assert!(
+        fx.store
+            .claim_due_jobs(much_later, LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let view = fx.store.get_call(&call_id("call_fail")).await.unwrap().unwrap();
+    let view = fx
+        .store
+        .get_call(&call_id("call_fail"))
+        .await
+        .unwrap()
+        .unwrap();
     let job = view.booking_job.unwrap();
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.last_error.as_deref(), Some("slot taken"));
@@ -493,7 +567,10 @@ async fn late_failure_does_not_reopen_a_done_job() {
     let job_id = enqueue_booking(&fx, "call_late").await;
     fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
     fx.store
-        .complete_booking_job(job_id, &appointment(&fx, "call_late", "uid_late", "book:call_late"))
+        .complete_booking_job(
+            job_id,
+            &appointment(&fx, "call_late", "uid_late", "book:call_late"),
+        )
         .await
         .unwrap();
     let late = JobFailure {
@@ -501,7 +578,12 @@ async fn late_failure_does_not_reopen_a_done_job() {
         retry_at: Some(t0()),
     };
     fx.store.fail_job(job_id, &late).await.unwrap();
-    let view = fx.store.get_call(&call_id("call_late")).await.unwrap().unwrap();
+    let view = fx
+        .store
+        .get_call(&call_id("call_late"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(view.booking_job.unwrap().status, JobStatus::Done);
 }
 
@@ -512,11 +594,22 @@ async fn complete_booking_is_idempotent_on_key() {
     fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
     let booked = appointment(&fx, "call_book", "uid_book_1", "book:call_book");
 
-    let first = fx.store.complete_booking_job(job_id, &booked).await.unwrap();
-    let second = fx.store.complete_booking_job(job_id, &booked).await.unwrap();
+    let first = fx
+        .store
+        .complete_booking_job(job_id, &booked)
+        .await
+        .unwrap();
+    let second = fx
+        .store
+        .complete_booking_job(job_id, &booked)
+        .await
+        .unwrap();
     let via_gateway = fx.store.insert_appointment(&booked).await.unwrap();
     assert_eq!((first, second, via_gateway), (first, first, first));
-    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM appointments").await, 1);
+    assert_eq!(
+        count(&fx.store, "SELECT COUNT(*) FROM appointments").await,
+        1
+    );
     // The attendee is the caller the webhook already created.
     assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM customers").await, 1);
 
@@ -526,14 +619,21 @@ async fn complete_booking_is_idempotent_on_key() {
             .fetch_one(fx.store.pool())
             .await
             .unwrap();
-    assert_eq!((status.as_str(), locked_until, last_error), ("done", None, None));
+    assert_eq!(
+        (status.as_str(), locked_until, last_error),
+        ("done", None, None)
+    );
 
     // Another key may not claim a booking uid that is already stored.
     let stolen = appointment(&fx, "call_book", "uid_book_1", "another-key");
     let error = fx.store.insert_appointment(&stolen).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
 
-    let missing = fx.store.complete_booking_job(9_999, &booked).await.unwrap_err();
+    let missing = fx
+        .store
+        .complete_booking_job(9_999, &booked)
+        .await
+        .unwrap_err();
     assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
 }
 
@@ -542,17 +642,34 @@ async fn call_view_shows_job_and_appointment() {
     let fx = fixture().await;
     let job_id = enqueue_booking(&fx, "call_view").await;
 
-    let pending = fx.store.get_call(&call_id("call_view")).await.unwrap().unwrap();
+    let pending = fx
+        .store
+        .get_call(&call_id("call_view"))
+        .await
+        .unwrap()
+        .unwrap();
     let job = pending.booking_job.clone().unwrap();
-    assert_eq!((job.id, job.status, job.attempts), (job_id, JobStatus::Pending, 0));
+    assert_eq!(
+        (job.id, job.status, job.attempts),
+        (job_id, JobStatus::Pending, 0)
+    );
     assert_eq!(job.next_run_at, t0());
     assert!(pending.appointment.is_none());
 
     fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
     let booked = appointment(&fx, "call_view", "uid_view", "book:call_view");
-    let appointment_id = fx.store.complete_booking_job(job_id, &booked).await.unwrap();
+    let appointment_id = fx
+        .store
+        .complete_booking_job(job_id, &booked)
+        .await
+        .unwrap();
 
-    let view = fx.store.get_call(&call_id("call_view")).await.unwrap().unwrap();
+    let view = fx
+        .store
+        .get_call(&call_id("call_view"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(view.call_id, "call_view");
     assert_eq!(view.company_id, fx.company);
     assert_eq!(view.branch_id, Some(fx.branch));
@@ -566,7 +683,10 @@ async fn call_view_shows_job_and_appointment() {
     assert_eq!(view.disconnection_reason.as_deref(), Some("user_hangup"));
     assert_eq!(view.collected, Some(collected(&fx)));
     let job = view.booking_job.unwrap();
-    assert_eq!((job.status, job.attempts, job.max_attempts), (JobStatus::Done, 1, 3));
+    assert_eq!(
+        (job.status, job.attempts, job.max_attempts),
+        (JobStatus::Done, 1, 3)
+    );
     let shown = view.appointment.unwrap();
     assert_eq!(shown.id, appointment_id);
     assert_eq!(shown.booking_uid, "uid_view");
@@ -574,14 +694,22 @@ async fn call_view_shows_job_and_appointment() {
     assert_eq!((shown.start, shown.end), (booked.start, booked.end));
     assert_eq!(shown.status, "scheduled");
 
-    assert!(fx.store.get_call(&call_id("call_unknown")).await.unwrap().is_none());
+    assert!(
+        fx.store
+            .get_call(&call_id("call_unknown"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seeding_twice_is_idempotent() {
     let fx = fixture().await;
     // Two instances seed the same file again, at the same time.
-    let second = SqliteStore::connect(&url(&fx.dir, "store.db"), 2).await.unwrap();
+    let second = SqliteStore::connect(&url(&fx.dir, "store.db"), 2)
+        .await
+        .unwrap();
     let (a, b) = tokio::join!(seed(&fx.store), seed(&second));
     assert_eq!(a, (fx.company, fx.branch, fx.service_id));
     assert_eq!(b, a);
@@ -620,11 +748,23 @@ async fn reseeding_updates_the_tenant() {
     let number = PhoneNumber::parse_default(NUMBER).unwrap();
     let route = fx.store.tenant_by_phone(&number).await.unwrap().unwrap();
     assert_eq!(route.company.locale, Locale::En);
-    assert_eq!(route.company.calcom_api_key.expose_secret(), "cal_live_rotated");
-    assert_eq!((route.window.opens, route.window.closes), (hm(8, 0), hm(20, 0)));
+    assert_eq!(
+        route.company.calcom_api_key.expose_secret(),
+        "cal_live_rotated"
+    );
+    assert_eq!(
+        (route.window.opens, route.window.closes),
+        (hm(8, 0), hm(20, 0))
+    );
 
-    let inverted = fx.store.upsert_branch(fx.company, "Nacht", hm(20, 0), hm(8, 0)).await;
-    assert!(matches!(inverted, Err(StoreError::Backend(_))), "{inverted:?}");
+    let inverted = fx
+        .store
+        .upsert_branch(fx.company, "Nacht", hm(20, 0), hm(8, 0))
+        .await;
+    assert!(
+        matches!(inverted, Err(StoreError::Backend(_))),
+        "{inverted:?}"
+    );
 }
 
 #[tokio::test]
@@ -636,17 +776,31 @@ async fn api_token_grants_company_or_admin() {
         .insert_api_token(&tenant, Some(fx.company), "tenant")
         .await
         .unwrap();
-    fx.store.insert_api_token(&admin, None, "admin").await.unwrap();
+    fx.store
+        .insert_api_token(&admin, None, "admin")
+        .await
+        .unwrap();
 
     let grant = fx.store.api_token(&tenant).await.unwrap().unwrap();
-    assert_eq!((grant.company_id, grant.label.as_str()), (Some(fx.company), "tenant"));
-    let grant = fx.store.api_token(&admin.to_uppercase()).await.unwrap().unwrap();
+    assert_eq!(
+        (grant.company_id, grant.label.as_str()),
+        (Some(fx.company), "tenant")
+    );
+    let grant = fx
+        .store
+        .api_token(&admin.to_uppercase())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((grant.company_id, grant.label.as_str()), (None, "admin"));
     let unknown = token_digest("nope");
     assert!(fx.store.api_token(&unknown).await.unwrap().is_none());
 
     let malformed = fx.store.insert_api_token("plain-token", None, "x").await;
-    assert!(matches!(malformed, Err(StoreError::Backend(_))), "{malformed:?}");
+    assert!(
+        matches!(malformed, Err(StoreError::Backend(_))),
+        "{malformed:?}"
+    );
 }
 
 #[tokio::test]
@@ -668,7 +822,10 @@ async fn call_context_roundtrips() {
         updated_at: t0() + TimeDelta::nanoseconds(123_456_789),
     };
     fx.store.save_call_context(&ctx).await.unwrap();
-    assert_eq!(fx.store.load_call_context(&id).await.unwrap(), Some(ctx.clone()));
+    assert_eq!(
+        fx.store.load_call_context(&id).await.unwrap(),
+        Some(ctx.clone())
+    );
 
     // A later collect replaces the data; the call stays ongoing.
     ctx.collected = collected(&fx);
@@ -684,7 +841,10 @@ async fn analyzed_does_not_regress_status() {
     let fx = fixture().await;
     let id = call_id("call_order");
     // Retell delivers out of order: analysis first, then the end, then the start.
-    let analyzed = fx.store.record_call_event(&call_analyzed(&fx, "call_order")).await;
+    let analyzed = fx
+        .store
+        .record_call_event(&call_analyzed(&fx, "call_order"))
+        .await;
     assert_eq!(analyzed.unwrap(), EventOutcome::Recorded { job_id: None });
     enqueue_booking(&fx, "call_order").await;
     let started = event(&fx, WebhookEvent::CallStarted, "call_order", t0());
@@ -715,15 +875,24 @@ async fn analyzed_does_not_regress_status() {
         updated_at: t0() + TimeDelta::minutes(6),
     };
     fx.store.save_call_context(&ctx).await.unwrap();
-    assert_eq!(fx.store.get_call(&id).await.unwrap().unwrap().status, "analyzed");
+    assert_eq!(
+        fx.store.get_call(&id).await.unwrap().unwrap().status,
+        "analyzed"
+    );
 
     // In order, the end moves an ongoing call to ended.
     let started = event(&fx, WebhookEvent::CallStarted, "call_inorder", t0());
     fx.store.record_call_event(&started).await.unwrap();
     let inorder = call_id("call_inorder");
-    assert_eq!(fx.store.get_call(&inorder).await.unwrap().unwrap().status, "ongoing");
+    assert_eq!(
+        fx.store.get_call(&inorder).await.unwrap().unwrap().status,
+        "ongoing"
+    );
     enqueue_booking(&fx, "call_inorder").await;
-    assert_eq!(fx.store.get_call(&inorder).await.unwrap().unwrap().status, "ended");
+    assert_eq!(
+        fx.store.get_call(&inorder).await.unwrap().unwrap().status,
+        "ended"
+    );
 }
 
 #[tokio::test]

@@ -129,7 +129,8 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, DateParseE
 ///   "quarter past three", "quarter to four", "ten to four";
 /// - "Mittag"/"noon"/"midday" (12:00);
 /// - a part of the day after any of these fixes am/pm: "morgens", "vormittags" (am);
-///   "nachmittags", "abends", "in the afternoon" (pm); "mittags" (around noon: "ein Uhr mittags" is 13:00).
+///   "nachmittags", "abends", "in the afternoon" (pm); "mittags" (around noon: "ein Uhr
+///   mittags" is 13:00).
 ///
 /// Number words run from zero to fifty-nine in both languages ("eins"/"ein", "zwölf"/"zwoelf",
 /// "dreiundzwanzig", "forty-five").

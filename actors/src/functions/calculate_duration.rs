@@ -56,9 +56,12 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
     let listed: Vec<String> = matched.iter().map(|s| s.name.clone()).collect();
     let start = args::text(inv.args, args::TIME).and_then(|t| parse_time(&t, inv.route.window).ok());
     let end = start.map(|t| t + Duration::minutes(i64::from(total)));
-    let mut text = match locale {
-        Locale::De => format!("{} dauert insgesamt {total} Minuten.", speech::list(&listed, locale)),
-        Locale::En => format!("{} takes {total} minutes in total.", speech::list(&listed, locale)),
+    let several = listed.len() > 1;
+    let mut text = match (locale, several) {
+        (Locale::De, false) => format!("{} dauert {total} Minuten.", listed[0]),
+        (Locale::De, true) => format!("{} dauern zusammen {total} Minuten.", speech::list(&listed, locale)),
+        (Locale::En, false) => format!("{} takes {total} minutes.", listed[0]),
+        (Locale::En, true) => format!("{} take {total} minutes together.", speech::list(&listed, locale)),
     };
     if let (Some(s), Some(e)) = (start, end) {
         text.push(' ');

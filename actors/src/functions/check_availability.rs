@@ -142,13 +142,13 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
             let alts = nearest(&free, date, time, 3);
             let text = match (locale, alts.is_empty()) {
                 (Locale::De, false) => format!(
-                    "Um {} ist am {spoken_date} leider schon belegt. Frei wäre um {}.",
+                    "Um {} ist am {spoken_date} leider nichts frei. Frei wäre um {}.",
                     speech::time(time, locale),
                     speech::times(&alts, locale)
                 ),
                 (Locale::De, true) => format!("Am {spoken_date} ist leider nichts mehr frei."),
                 (Locale::En, false) => format!(
-                    "{} on {spoken_date} is taken. I could offer {}.",
+                    "{} on {spoken_date} is not available. I could offer {}.",
                     speech::time(time, locale),
                     speech::times(&alts, locale)
                 ),

@@ -78,7 +78,17 @@ async fn availability(deps: &FunctionDeps, inv: &Invocation<'_>, c: &CollectedAp
 pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
     let services = deps.store.services(inv.route.company.id).await?;
-    let args: AppointmentArgs = serde_json::from_value(Value::Object(inv.args.clone())).unwrap_or_default();
+    let args: AppointmentArgs = match serde_json::from_value(Value::Object(inv.args.clone())) {
+        Ok(args) => args,
+        // Never drop what the caller said silently: tell the agent which argument is wrong.
+        Err(e) => {
+            let message = match locale {
+                Locale::De => "Entschuldigung, die Angaben kamen bei mir unvollständig an. Können Sie sie bitte wiederholen?",
+                Locale::En => "Sorry, your details didn't come through properly. Could you repeat them, please?",
+            };
+            return Ok(json!({"success": false, "status": "invalid", "errors": [{"field": null, "message": e.to_string()}], "message": message}));
+        }
+    };
     let now_local = inv.now_local(deps.clock.as_ref());
     let ctx = CollectContext {
         today: now_local.date(),

@@ -31,9 +31,9 @@ pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
 /// `CustomThrottlerGuard`: unknown `cal_…` keys are refused before anything else.
 fn throttler(token: Option<&str>) -> Result<(), CalcomError> {
     match token {
-        Some(t) if t.starts_with(API_KEY_PREFIX) && t != SANDBOX_CALCOM_API_KEY => {
-            Err(CalcomError::Unauthorized("CustomThrottlerGuard - Invalid API Key".into()))
-        }
+        Some(t) if t.starts_with(API_KEY_PREFIX) && t != SANDBOX_CALCOM_API_KEY => Err(
+            CalcomError::Unauthorized("CustomThrottlerGuard - Invalid API Key".into()),
+        ),
         _ => Ok(()),
     }
 }
@@ -77,7 +77,10 @@ impl Caller {
     }
 }
 
-fn extract<T>(req: &HttpRequest, check: impl FnOnce(&HttpRequest) -> Result<T, CalcomError>) -> Result<T, actix_web::Error> {
+fn extract<T>(
+    req: &HttpRequest,
+    check: impl FnOnce(&HttpRequest) -> Result<T, CalcomError>,
+) -> Result<T, actix_web::Error> {
     let ctx = Ctx::of(req)?;
     check(req).map_err(|e| ctx.reject(e).into())
 }
@@ -100,6 +103,8 @@ impl FromRequest for Public {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(extract(req, |req| throttler(bearer(req).as_deref()).map(|()| Public)))
+        ready(extract(req, |req| {
+            throttler(bearer(req).as_deref()).map(|()| Public)
+        }))
     }
 }

@@ -64,7 +64,12 @@ pub struct DemoEventType {
 pub fn event_types() -> impl Iterator<Item = DemoEventType> {
     DEMO_EVENT_TYPES
         .iter()
-        .map(|&(id, title, slug, minutes)| DemoEventType { id, title, slug, minutes })
+        .map(|&(id, title, slug, minutes)| DemoEventType {
+            id,
+            title,
+            slug,
+            minutes,
+        })
 }
 
 /// The demo event type with this id.

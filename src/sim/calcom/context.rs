@@ -24,10 +24,15 @@ impl Ctx {
         let shared = req
             .app_data::<web::Data<Shared>>()
             .cloned()
-            .ok_or_else(|| actix_web::error::ErrorInternalServerError("calcom simulator state not mounted"))?;
+            .ok_or_else(|| {
+                actix_web::error::ErrorInternalServerError("calcom simulator state not mounted")
+            })?;
         let now = shared.clock.now();
         // Nest reports Express's `req.url`: path plus query string.
-        let url = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
+        let url = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
         Ok(Self { shared, url, now })
     }
 

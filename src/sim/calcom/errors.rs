@@ -54,7 +54,9 @@ impl CalcomError {
     /// Nest's exception class name (`error.code`) and `HttpStatus` reason (`details.error`).
     fn exception(&self) -> (&'static str, &'static str) {
         match self {
-            Self::BadRequest(_) | Self::QueryValidation(_) => ("BadRequestException", "Bad Request"),
+            Self::BadRequest(_) | Self::QueryValidation(_) => {
+                ("BadRequestException", "Bad Request")
+            }
             Self::Unauthorized(_) => ("UnauthorizedException", "Unauthorized"),
             Self::NotFound(_) => ("NotFoundException", "Not Found"),
             Self::Core { .. } => ("HttpError", ""),
@@ -96,13 +98,23 @@ pub(super) struct Rejection {
 impl Rejection {
     /// Binds `error` to the request URL `path` and the simulator time `at`.
     pub(super) fn new(error: CalcomError, path: impl Into<String>, at: DateTime<Utc>) -> Self {
-        Self { error, path: path.into(), at }
+        Self {
+            error,
+            path: path.into(),
+            at,
+        }
     }
 }
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.error.status().as_u16(), self.path, self.error)
+        write!(
+            f,
+            "{} {}: {}",
+            self.error.status().as_u16(),
+            self.path,
+            self.error
+        )
     }
 }
 
@@ -138,7 +150,13 @@ mod tests {
 
     #[test]
     fn core_error_is_the_bare_nest_shape() {
-        let error = CalcomError::Core { status: StatusCode::BAD_REQUEST, message: "x".into() };
-        assert_eq!(error.body("/v2/bookings/u/cancel", at()), json!({"statusCode":400,"message":"x"}));
+        let error = CalcomError::Core {
+            status: StatusCode::BAD_REQUEST,
+            message: "x".into(),
+        };
+        assert_eq!(
+            error.body("/v2/bookings/u/cancel", at()),
+            json!({"statusCode":400,"message":"x"})
+        );
     }
 }

@@ -56,7 +56,12 @@ impl RateWindows {
 /// The throttler's tracker: the bearer token, else the OAuth client id, else the client IP
 /// (`cf-connecting-ip` first, as behind Cloudflare).
 pub(super) fn tracker(req: &ServiceRequest) -> String {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     if let Some(token) = super::auth::bearer(req.request()) {
         return format!("token:{token}");
     }
@@ -91,9 +96,27 @@ mod tests {
     fn window_counts_down_and_resets_after_a_minute() {
         let rate = RateWindows::default();
         let t0 = Utc.with_ymd_and_hms(2050, 9, 1, 8, 0, 0).unwrap();
-        assert_eq!(rate.hit("a", t0), Quota { remaining: 119, reset_seconds: 60 });
-        assert_eq!(rate.hit("a", t0 + Duration::seconds(15)), Quota { remaining: 118, reset_seconds: 45 });
+        assert_eq!(
+            rate.hit("a", t0),
+            Quota {
+                remaining: 119,
+                reset_seconds: 60
+            }
+        );
+        assert_eq!(
+            rate.hit("a", t0 + Duration::seconds(15)),
+            Quota {
+                remaining: 118,
+                reset_seconds: 45
+            }
+        );
         assert_eq!(rate.hit("b", t0 + Duration::seconds(15)).remaining, 119);
-        assert_eq!(rate.hit("a", t0 + Duration::seconds(61)), Quota { remaining: 119, reset_seconds: 60 });
+        assert_eq!(
+            rate.hit("a", t0 + Duration::seconds(61)),
+            Quota {
+                remaining: 119,
+                reset_seconds: 60
+            }
+        );
     }
 }

@@ -51,7 +51,11 @@ struct Shared {
 
 impl Shared {
     fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { clock, store: store::Store::default(), rate: headers::RateWindows::default() }
+        Self {
+            clock,
+            store: store::Store::default(),
+            rate: headers::RateWindows::default(),
+        }
     }
 }
 
@@ -65,7 +69,9 @@ pub struct CalcomSim {
 impl CalcomSim {
     /// The demo tenant of [`catalog`] with no bookings, on the system clock.
     pub fn demo() -> Self {
-        Self { shared: Arc::new(Shared::new(Arc::new(SystemClock))) }
+        Self {
+            shared: Arc::new(Shared::new(Arc::new(SystemClock))),
+        }
     }
 
     /// The same simulator on `clock` (tests pin "now" to make slots deterministic).
@@ -73,7 +79,9 @@ impl CalcomSim {
     /// Meant for building: the result starts with an empty bookings store and is not shared
     /// with clones of `self`.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
-        Self { shared: Arc::new(Shared::new(clock)) }
+        Self {
+            shared: Arc::new(Shared::new(clock)),
+        }
     }
 
     /// Mounts every simulated route, the unknown-route 404 and the response headers on `cfg`.
@@ -91,7 +99,10 @@ impl CalcomSim {
     ///
     /// # Errors
     /// When the listener cannot be handed to the server (e.g. it is not listening).
-    pub fn serve(&self, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    pub fn serve(
+        &self,
+        listener: std::net::TcpListener,
+    ) -> std::io::Result<actix_web::dev::Server> {
         let sim = self.clone();
         let server = HttpServer::new(move || App::new().configure(|cfg| sim.configure(cfg)))
             .workers(2)

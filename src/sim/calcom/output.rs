@@ -38,7 +38,10 @@ impl OutputZone {
     pub(super) fn format(self, at: DateTime<Utc>) -> String {
         match self {
             Self::Utc => iso_ms_utc(at),
-            Self::Iana(tz) => at.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+            Self::Iana(tz) => at
+                .with_timezone(&tz)
+                .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                .to_string(),
         }
     }
 
@@ -146,9 +149,7 @@ fn responses(b: &Booking) -> Value {
 
 /// Default booking fields of an event type whose booker may give email, phone or both.
 fn booking_fields() -> Value {
-    let field = |kind: &str, slug: &str, required: bool| {
-        json!({ "isDefault": true, "type": kind, "slug": slug, "required": required, "hidden": false })
-    };
+    let field = |kind: &str, slug: &str, required: bool| json!({ "isDefault": true, "type": kind, "slug": slug, "required": required, "hidden": false });
     json!([
         field("name", "name", true),
         field("email", "email", false),
@@ -225,8 +226,14 @@ mod tests {
     #[test]
     fn luxon_writes_z_only_for_its_fixed_utc_zone() {
         let at = Utc.with_ymd_and_hms(2050, 9, 5, 7, 0, 0).unwrap();
-        assert_eq!(OutputZone::parse("UTC").unwrap().format(at), "2050-09-05T07:00:00.000Z");
-        assert_eq!(OutputZone::parse("Etc/UTC").unwrap().format(at), "2050-09-05T07:00:00.000+00:00");
+        assert_eq!(
+            OutputZone::parse("UTC").unwrap().format(at),
+            "2050-09-05T07:00:00.000Z"
+        );
+        assert_eq!(
+            OutputZone::parse("Etc/UTC").unwrap().format(at),
+            "2050-09-05T07:00:00.000+00:00"
+        );
         assert_eq!(
             OutputZone::parse("Europe/Berlin").unwrap().format(at),
             "2050-09-05T09:00:00.000+02:00"

@@ -26,7 +26,11 @@ fn day_grid(day: NaiveDate, length: Duration) -> Vec<DateTime<Utc>> {
     // Compared as a difference: `NaiveTime + Duration` wraps past midnight.
     while close.signed_duration_since(at) >= length {
         // Opening hours never fall into a DST gap in Berlin; `earliest` keeps the code total.
-        if let Some(start) = day.and_time(at).and_local_timezone(DEMO_HOST.time_zone).earliest() {
+        if let Some(start) = day
+            .and_time(at)
+            .and_local_timezone(DEMO_HOST.time_zone)
+            .earliest()
+        {
             starts.push(start.with_timezone(&Utc));
         }
         at += length;
@@ -36,7 +40,10 @@ fn day_grid(day: NaiveDate, length: Duration) -> Vec<DateTime<Utc>> {
 
 fn is_free(start: DateTime<Utc>, length: Duration, busy: &[Busy], now: DateTime<Utc>) -> bool {
     let end = start + length;
-    start >= now && busy.iter().all(|&(b_start, b_end)| end <= b_start || start >= b_end)
+    start >= now
+        && busy
+            .iter()
+            .all(|&(b_start, b_end)| end <= b_start || start >= b_end)
 }
 
 /// Free slot starts of `length` minutes that start within `[from, to]`, in time order.
@@ -59,7 +66,12 @@ pub(super) fn free_starts(
 }
 
 /// Whether a booking of `length` may start at `start`: on the grid of its day and free.
-pub(super) fn is_bookable(start: DateTime<Utc>, length: Duration, busy: &[Busy], now: DateTime<Utc>) -> bool {
+pub(super) fn is_bookable(
+    start: DateTime<Utc>,
+    length: Duration,
+    busy: &[Busy],
+    now: DateTime<Utc>,
+) -> bool {
     let day = start.with_timezone(&DEMO_HOST.time_zone).date_naive();
     day_grid(day, length).contains(&start) && is_free(start, length, busy, now)
 }
@@ -75,26 +87,65 @@ mod tests {
 
     #[test]
     fn monday_grid_is_nine_to_six_berlin_in_length_steps() {
-        let starts = free_starts(utc(5, 0, 0), utc(5, 23, 59), Duration::minutes(90), &[], utc(1, 0, 0));
+        let starts = free_starts(
+            utc(5, 0, 0),
+            utc(5, 23, 59),
+            Duration::minutes(90),
+            &[],
+            utc(1, 0, 0),
+        );
         // 09:00, 10:30, 12:00, 13:30, 15:00, 16:30 Berlin (UTC+2); 18:00 would end at 19:30.
-        let hours: Vec<_> = starts.iter().map(|s| s.format("%H:%M").to_string()).collect();
-        assert_eq!(hours, ["07:00", "08:30", "10:00", "11:30", "13:00", "14:30"]);
+        let hours: Vec<_> = starts
+            .iter()
+            .map(|s| s.format("%H:%M").to_string())
+            .collect();
+        assert_eq!(
+            hours,
+            ["07:00", "08:30", "10:00", "11:30", "13:00", "14:30"]
+        );
     }
 
     #[test]
     fn sunday_is_closed_and_saturday_is_short() {
-        let sunday = free_starts(utc(11, 0, 0), utc(11, 23, 59), Duration::minutes(30), &[], utc(1, 0, 0));
+        let sunday = free_starts(
+            utc(11, 0, 0),
+            utc(11, 23, 59),
+            Duration::minutes(30),
+            &[],
+            utc(1, 0, 0),
+        );
         assert!(sunday.is_empty());
-        let saturday = free_starts(utc(10, 0, 0), utc(10, 23, 59), Duration::minutes(60), &[], utc(1, 0, 0));
-        assert_eq!(saturday, [utc(10, 8, 0), utc(10, 9, 0), utc(10, 10, 0), utc(10, 11, 0)]);
+        let saturday = free_starts(
+            utc(10, 0, 0),
+            utc(10, 23, 59),
+            Duration::minutes(60),
+            &[],
+            utc(1, 0, 0),
+        );
+        assert_eq!(
+            saturday,
+            [utc(10, 8, 0), utc(10, 9, 0), utc(10, 10, 0), utc(10, 11, 0)]
+        );
     }
 
     #[test]
     fn busy_time_and_the_past_remove_overlapping_slots() {
         let busy = [(utc(5, 7, 15), utc(5, 7, 45))];
-        let starts = free_starts(utc(5, 7, 0), utc(5, 8, 30), Duration::minutes(30), &busy, utc(5, 6, 0));
+        let starts = free_starts(
+            utc(5, 7, 0),
+            utc(5, 8, 30),
+            Duration::minutes(30),
+            &busy,
+            utc(5, 6, 0),
+        );
         assert_eq!(starts, [utc(5, 8, 0), utc(5, 8, 30)]);
-        let later = free_starts(utc(5, 7, 0), utc(5, 8, 30), Duration::minutes(30), &[], utc(5, 7, 1));
+        let later = free_starts(
+            utc(5, 7, 0),
+            utc(5, 8, 30),
+            Duration::minutes(30),
+            &[],
+            utc(5, 7, 1),
+        );
         assert_eq!(later, [utc(5, 7, 30), utc(5, 8, 0), utc(5, 8, 30)]);
     }
 
@@ -103,6 +154,9 @@ mod tests {
         let now = utc(1, 0, 0);
         assert!(is_bookable(utc(5, 7, 30), Duration::minutes(30), &[], now));
         assert!(!is_bookable(utc(5, 7, 10), Duration::minutes(30), &[], now));
-        assert!(!is_bookable(utc(5, 15, 30), Duration::minutes(60), &[], now), "ends after 18:00");
+        assert!(
+            !is_bookable(utc(5, 15, 30), Duration::minutes(60), &[], now),
+            "ends after 18:00"
+        );
     }
 }

@@ -166,7 +166,11 @@ impl Store {
     }
 
     /// Books `new` if its start is a free slot: 400 for the past or a taken/off-grid start.
-    pub(super) fn create(&self, new: NewBooking, now: DateTime<Utc>) -> Result<Booking, CalcomError> {
+    pub(super) fn create(
+        &self,
+        new: NewBooking,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, CalcomError> {
         let length = Duration::minutes(i64::from(new.event_type.minutes));
         let mut inner = self.lock();
         inner.check_start(new.start, length, None, now)?;
@@ -254,16 +258,25 @@ impl Store {
         by: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<Booking, CalcomError> {
-        let core = |status, message: &str| CalcomError::Core { status, message: message.into() };
+        let core = |status, message: &str| CalcomError::Core {
+            status,
+            message: message.into(),
+        };
         let mut inner = self.lock();
         let Some(booking) = inner.find_mut(uid) else {
             return Err(core(StatusCode::NOT_FOUND, "Booking not found."));
         };
         if booking.status == BookingStatus::Cancelled {
-            return Err(core(StatusCode::BAD_REQUEST, "This booking has already been cancelled."));
+            return Err(core(
+                StatusCode::BAD_REQUEST,
+                "This booking has already been cancelled.",
+            ));
         }
         if booking.end < now {
-            return Err(core(StatusCode::BAD_REQUEST, "Cannot cancel a booking that has already ended"));
+            return Err(core(
+                StatusCode::BAD_REQUEST,
+                "Cannot cancel a booking that has already ended",
+            ));
         }
         booking.status = BookingStatus::Cancelled;
         booking.cancellation_reason = reason;

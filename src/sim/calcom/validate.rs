@@ -23,18 +23,34 @@ pub(super) struct Violation {
 
 impl Violation {
     /// A failure of `property` with one constraint.
-    pub(super) fn new(property: &str, constraint: &'static str, message: impl Into<String>) -> Self {
-        Self { property: property.into(), constraints: vec![(constraint, message.into())], children: Vec::new() }
+    pub(super) fn new(
+        property: &str,
+        constraint: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            property: property.into(),
+            constraints: vec![(constraint, message.into())],
+            children: Vec::new(),
+        }
     }
 
     /// `property X should not exist` (whitelist + forbidNonWhitelisted).
     pub(super) fn unknown(property: &str) -> Self {
-        Self::new(property, "whitelistValidation", format!("property {property} should not exist"))
+        Self::new(
+            property,
+            "whitelistValidation",
+            format!("property {property} should not exist"),
+        )
     }
 
     /// A nested object whose own properties failed.
     pub(super) fn nested(property: &str, children: Vec<Violation>) -> Self {
-        Self { property: property.into(), constraints: Vec::new(), children }
+        Self {
+            property: property.into(),
+            constraints: Vec::new(),
+            children,
+        }
     }
 }
 
@@ -44,7 +60,12 @@ pub(super) fn pipe_message(violations: &[Violation]) -> String {
         .iter()
         .map(|v| {
             let constraints: Vec<&str> = v.constraints.iter().map(|(_, m)| m.as_str()).collect();
-            format!("{} property is wrong,{} {}", v.property, constraints.join(", "), pipe_message(&v.children))
+            format!(
+                "{} property is wrong,{} {}",
+                v.property,
+                constraints.join(", "),
+                pipe_message(&v.children)
+            )
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -60,8 +81,15 @@ pub(super) fn pipe_result(violations: &[Violation]) -> Result<(), CalcomError> {
 }
 
 /// 400 from the global `ValidationPipe` on a query DTO, or `Ok` when nothing failed.
-pub(super) fn query_result(violations: &[Violation], query: &Map<String, Value>) -> Result<(), CalcomError> {
-    if violations.is_empty() { Ok(()) } else { Err(query_error(violations, query)) }
+pub(super) fn query_result(
+    violations: &[Violation],
+    query: &Map<String, Value>,
+) -> Result<(), CalcomError> {
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(query_error(violations, query))
+    }
 }
 
 /// The global `ValidationPipe`'s 400: `details.errors` lists one `ValidationError` per failed
@@ -70,8 +98,11 @@ pub(super) fn query_error(violations: &[Violation], query: &Map<String, Value>) 
     let errors = violations
         .iter()
         .map(|v| {
-            let constraints: Map<String, Value> =
-                v.constraints.iter().map(|(name, message)| ((*name).to_owned(), json!(message))).collect();
+            let constraints: Map<String, Value> = v
+                .constraints
+                .iter()
+                .map(|(name, message)| ((*name).to_owned(), json!(message)))
+                .collect();
             json!({
                 "target": query,
                 "value": query.get(&v.property).cloned().unwrap_or(Value::Null),
@@ -85,8 +116,17 @@ pub(super) fn query_error(violations: &[Violation], query: &Map<String, Value>) 
 }
 
 /// Reports every key of `object` not in `allowed`.
-pub(super) fn unknown_keys(object: &Map<String, Value>, allowed: &[&str], out: &mut Vec<Violation>) {
-    out.extend(object.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| Violation::unknown(k)));
+pub(super) fn unknown_keys(
+    object: &Map<String, Value>,
+    allowed: &[&str],
+    out: &mut Vec<Violation>,
+) {
+    out.extend(
+        object
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .map(|k| Violation::unknown(k)),
+    );
 }
 
 /// `@IsDateString()` message.
@@ -124,7 +164,11 @@ fn split_offset(time: &str) -> Option<(&str, i64)> {
         return None;
     }
     let hours: i64 = digits[..2].parse().ok()?;
-    let minutes: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let minutes: i64 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     Some((clock, sign * (hours * 3600 + minutes * 60)))
 }
 
@@ -139,7 +183,9 @@ pub(super) fn international_phone(s: &str) -> Option<String> {
     if !s.trim_start().starts_with('+') {
         return None;
     }
-    PhoneNumber::parse_default(s).ok().map(|p| p.as_str().to_owned())
+    PhoneNumber::parse_default(s)
+        .ok()
+        .map(|p| p.as_str().to_owned())
 }
 
 /// class-validator `isEmail`, reduced to the shape checks that matter for a simulator.
@@ -167,8 +213,17 @@ mod tests {
         assert_eq!(parse_instant("2050-09-05T09:00"), Some(nine_utc));
         assert_eq!(parse_instant("2050-09-05T11:00:00+02:00"), Some(nine_utc));
         assert_eq!(parse_instant("2050-09-05T11:00:00+0200"), Some(nine_utc));
-        assert_eq!(parse_instant("2050-09-05"), Utc.with_ymd_and_hms(2050, 9, 5, 0, 0, 0).single());
-        for bad in ["", "tomorrow", "2050-13-01", "2050-09-05T25:00:00Z", "2050-09-05T09:00:00+2"] {
+        assert_eq!(
+            parse_instant("2050-09-05"),
+            Utc.with_ymd_and_hms(2050, 9, 5, 0, 0, 0).single()
+        );
+        for bad in [
+            "",
+            "tomorrow",
+            "2050-13-01",
+            "2050-09-05T25:00:00Z",
+            "2050-09-05T09:00:00+2",
+        ] {
             assert_eq!(parse_instant(bad), None, "{bad}");
         }
     }
@@ -177,7 +232,10 @@ mod tests {
     fn pipe_message_nests_like_cal_com() {
         let violations = [
             Violation::unknown("foo"),
-            Violation::nested("attendee", vec![Violation::new("name", "isString", "name must be a string")]),
+            Violation::nested(
+                "attendee",
+                vec![Violation::new("name", "isString", "name must be a string")],
+            ),
         ];
         assert_eq!(
             pipe_message(&violations),
@@ -187,7 +245,10 @@ mod tests {
 
     #[test]
     fn phone_must_be_international_and_valid() {
-        assert_eq!(international_phone("+49 30 1234567").as_deref(), Some("+49301234567"));
+        assert_eq!(
+            international_phone("+49 30 1234567").as_deref(),
+            Some("+49301234567")
+        );
         assert_eq!(international_phone("030 1234567"), None);
         assert_eq!(international_phone("+49 12"), None);
     }

@@ -9,8 +9,8 @@ use crate::sim::calcom::catalog::{self, DEMO_HOST, DemoEventType};
 use crate::sim::calcom::errors::CalcomError;
 use crate::sim::calcom::store::{Attendee, NewBooking, Reschedule};
 use crate::sim::calcom::validate::{
-    Violation, date_string_message, international_phone, is_email, is_time_zone, parse_instant, pipe_result,
-    unknown_keys,
+    Violation, date_string_message, international_phone, is_email, is_time_zone, parse_instant,
+    pipe_result, unknown_keys,
 };
 
 /// Properties of `CreateBookingInput_2024_08_13` (plus `recurrenceCount` of the recurring
@@ -38,42 +38,60 @@ const CREATE_KEYS: &[&str] = &[
 const ATTENDEE_KEYS: &[&str] = &["name", "timeZone", "phoneNumber", "language", "email"];
 
 /// Properties of `RescheduleBookingInput_2024_08_13`.
-const RESCHEDULE_KEYS: &[&str] = &["start", "reschedulingReason", "rescheduledBy", "emailVerificationCode"];
+const RESCHEDULE_KEYS: &[&str] = &[
+    "start",
+    "reschedulingReason",
+    "rescheduledBy",
+    "emailVerificationCode",
+];
 
 /// Properties of `CancelBookingInput_2024_08_13` and its seated variant.
 const CANCEL_KEYS: &[&str] = &["cancellationReason", "cancelSubsequentBookings", "seatUid"];
 
 /// Values of Cal.com's `BookingLanguage` enum (`attendee.language`).
 const LANGUAGES: &[&str] = &[
-    "ar", "ca", "de", "es", "eu", "he", "id", "ja", "lv", "pl", "ro", "sr", "th", "vi", "az", "cs", "el", "es-419",
-    "fi", "hr", "it", "km", "nl", "pt", "ru", "sv", "tr", "zh-CN", "bg", "da", "en", "et", "fr", "hu", "iw", "ko",
-    "no", "pt-BR", "sk", "ta", "uk", "zh-TW", "bn",
+    "ar", "ca", "de", "es", "eu", "he", "id", "ja", "lv", "pl", "ro", "sr", "th", "vi", "az", "cs",
+    "el", "es-419", "fi", "hr", "it", "km", "nl", "pt", "ru", "sv", "tr", "zh-CN", "bg", "da",
+    "en", "et", "fr", "hu", "iw", "ko", "no", "pt-BR", "sk", "ta", "uk", "zh-TW", "bn",
 ];
 
 const NO_CONTACT: &str = "At least one contact method (email or phone number) must be provided";
 
-const METADATA_RULES: &str =
-    "Metadata must have at most 50 keys, each key up to 40 characters, and string values up to 500 characters.";
+const METADATA_RULES: &str = "Metadata must have at most 50 keys, each key up to 40 characters, and string values up to 500 characters.";
 
-const NO_EVENT_TYPE: &str = "Either eventTypeId or eventTypeSlug + username or eventTypeSlug + teamSlug must be provided";
+const NO_EVENT_TYPE: &str =
+    "Either eventTypeId or eventTypeSlug + username or eventTypeSlug + teamSlug must be provided";
 
 /// How the body names the event type, in the bookings service's order of preference.
 #[derive(Debug, Clone, PartialEq)]
 enum Selector {
     Id(i64),
-    UserSlug { username: String, slug: String, organization: Option<String> },
-    TeamSlug { team: String },
+    UserSlug {
+        username: String,
+        slug: String,
+        organization: Option<String>,
+    },
+    TeamSlug {
+        team: String,
+    },
 }
 
 impl Selector {
     /// The event type, or the 404 `getBookedEventType`/`handleEventTypeToBeBookedNotFound` give.
     fn find(&self) -> Result<DemoEventType, CalcomError> {
         match self {
-            Self::Id(id) => catalog::event_type(*id)
-                .ok_or_else(|| CalcomError::NotFound(format!("Event type with id {id} not found."))),
-            Self::UserSlug { username, slug, organization } => {
+            Self::Id(id) => catalog::event_type(*id).ok_or_else(|| {
+                CalcomError::NotFound(format!("Event type with id {id} not found."))
+            }),
+            Self::UserSlug {
+                username,
+                slug,
+                organization,
+            } => {
                 if username != DEMO_HOST.username {
-                    return Err(CalcomError::NotFound(format!("User with username {username} not found")));
+                    return Err(CalcomError::NotFound(format!(
+                        "User with username {username} not found"
+                    )));
                 }
                 catalog::event_type_by_slug(username, slug).ok_or_else(|| {
                     CalcomError::NotFound(match organization {
@@ -84,7 +102,9 @@ impl Selector {
                     })
                 })
             }
-            Self::TeamSlug { team } => Err(CalcomError::NotFound(format!("Team with slug {team} not found"))),
+            Self::TeamSlug { team } => Err(CalcomError::NotFound(format!(
+                "Team with slug {team} not found"
+            ))),
         }
     }
 }
@@ -131,7 +151,13 @@ impl CreateInput {
             ));
         }
         let location = location(self.location.as_ref(), event_type)?;
-        let AttendeeInput { name, time_zone, email, phone, language } = self.attendee;
+        let AttendeeInput {
+            name,
+            time_zone,
+            email,
+            phone,
+            language,
+        } = self.attendee;
         // The core books phone-only attendees under a synthetic, deterministic address.
         let email = match (email, &phone) {
             (Some(email), _) => email,
@@ -141,7 +167,13 @@ impl CreateInput {
         Ok(NewBooking {
             event_type,
             start: self.start,
-            attendee: Attendee { name, email, phone, time_zone, language: language.unwrap_or_else(|| "en".into()) },
+            attendee: Attendee {
+                name,
+                email,
+                phone,
+                time_zone,
+                language: language.unwrap_or_else(|| "en".into()),
+            },
             guests: self.guests,
             location,
             metadata: self.metadata,
@@ -171,19 +203,28 @@ fn truthy(value: &Value) -> bool {
 /// a type the event type offers — the demo event types offer only `attendeePhone`, whose
 /// `phone` becomes the location. The structural location validator is async and so never runs
 /// under the pipe's `validateSync`; this service check is the only one.
-fn location(input: Option<&Value>, event_type: DemoEventType) -> Result<Option<String>, CalcomError> {
+fn location(
+    input: Option<&Value>,
+    event_type: DemoEventType,
+) -> Result<Option<String>, CalcomError> {
     match input {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => {
-            let kind = other.get("type").and_then(Value::as_str).unwrap_or("undefined");
+            let kind = other
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("undefined");
             if kind != "attendeePhone" {
                 return Err(CalcomError::BadRequest(format!(
                     "Booking location with type {kind} not valid for event type with id={}. The event type has following location types: attendeePhone, and only these types are allowed for booking location.",
                     event_type.id
                 )));
             }
-            Ok(other.get("phone").and_then(Value::as_str).map(str::to_owned))
+            Ok(other
+                .get("phone")
+                .and_then(Value::as_str)
+                .map(str::to_owned))
         }
     }
 }
@@ -207,7 +248,8 @@ impl<'a> Checks<'a> {
     }
 
     fn fail(&mut self, key: &str, constraint: &'static str, message: String) {
-        self.violations.push(Violation::new(key, constraint, message));
+        self.violations
+            .push(Violation::new(key, constraint, message));
     }
 
     /// `@IsString()` (`required`) or `@IsOptional() @IsString()`.
@@ -224,7 +266,10 @@ impl<'a> Checks<'a> {
 
     /// `@IsDateString()`, required.
     fn date(&mut self, key: &str) -> Option<DateTime<Utc>> {
-        let parsed = self.present(key).and_then(Value::as_str).and_then(parse_instant);
+        let parsed = self
+            .present(key)
+            .and_then(Value::as_str)
+            .and_then(parse_instant);
         if parsed.is_none() {
             self.fail(key, "isDateString", date_string_message(key));
         }
@@ -234,8 +279,12 @@ impl<'a> Checks<'a> {
     /// `@IsOptional() @IsInt()` with an optional `@Min(min)`.
     fn int(&mut self, key: &str, min: Option<i64>) -> Option<i64> {
         let value = self.present(key)?;
-        let Some(n) = value.as_i64().or_else(|| value.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-        else {
+        let Some(n) = value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0)
+                .map(|f| f as i64)
+        }) else {
             self.fail(key, "isInt", format!("{key} must be an integer number"));
             return None;
         };
@@ -283,7 +332,11 @@ impl<'a> Checks<'a> {
     /// `@IsOptional() @ValidateNested()` of an object we do not otherwise use.
     fn nested_object(&mut self, key: &str) {
         if self.present(key).is_some_and(|v| !v.is_object()) {
-            self.fail(key, "nestedValidation", format!("nested property {key} must be either object or array"));
+            self.fail(
+                key,
+                "nestedValidation",
+                format!("nested property {key} must be either object or array"),
+            );
         }
     }
 
@@ -304,7 +357,11 @@ impl<'a> Checks<'a> {
             return Map::new();
         };
         let too_long = |v: &Value| v.as_str().is_some_and(|s| s.chars().count() > 500);
-        if map.len() > 50 || map.iter().any(|(k, v)| k.chars().count() > 40 || too_long(v)) {
+        if map.len() > 50
+            || map
+                .iter()
+                .any(|(k, v)| k.chars().count() > 40 || too_long(v))
+        {
             self.fail("metadata", "validateMetadata", METADATA_RULES.into());
         }
         map.clone()
@@ -314,7 +371,11 @@ impl<'a> Checks<'a> {
     fn attendee(&mut self) -> Option<AttendeeInput> {
         let map = match self.present("attendee") {
             None => {
-                self.fail("attendee", "isDefined", "attendee should not be null or undefined".into());
+                self.fail(
+                    "attendee",
+                    "isDefined",
+                    "attendee should not be null or undefined".into(),
+                );
                 return None;
             }
             Some(Value::Object(map)) => map,
@@ -326,9 +387,16 @@ impl<'a> Checks<'a> {
         };
         let mut inner = Checks::new(map, ATTENDEE_KEYS);
         let name = inner.string("name", true);
-        let time_zone = inner.present("timeZone").and_then(Value::as_str).filter(|z| is_time_zone(z));
+        let time_zone = inner
+            .present("timeZone")
+            .and_then(Value::as_str)
+            .filter(|z| is_time_zone(z));
         if time_zone.is_none() {
-            inner.fail("timeZone", "isTimeZone", "timeZone must be a valid IANA time-zone".into());
+            inner.fail(
+                "timeZone",
+                "isTimeZone",
+                "timeZone must be a valid IANA time-zone".into(),
+            );
         }
         let phone = inner.present("phoneNumber").filter(|v| truthy(v));
         if phone.is_some_and(|p| p.as_str().and_then(international_phone).is_none()) {
@@ -337,7 +405,10 @@ impl<'a> Checks<'a> {
         }
         let language = inner.string("language", false);
         if language.as_deref().is_some_and(|l| !LANGUAGES.contains(&l)) {
-            let message = format!("language must be one of the following values: {}", LANGUAGES.join(", "));
+            let message = format!(
+                "language must be one of the following values: {}",
+                LANGUAGES.join(", ")
+            );
             inner.fail("language", "isEnum", message);
         }
         let email = inner.present("email").filter(|v| truthy(v));
@@ -345,10 +416,15 @@ impl<'a> Checks<'a> {
             inner.fail("email", "customValidation", "Invalid email format".into());
         }
         if phone.is_none() && email.is_none() {
-            inner.fail("attendee email or phone", "requireEmailOrPhone", NO_CONTACT.into());
+            inner.fail(
+                "attendee email or phone",
+                "requireEmailOrPhone",
+                NO_CONTACT.into(),
+            );
         }
         if !inner.violations.is_empty() {
-            self.violations.push(Violation::nested("attendee", inner.violations));
+            self.violations
+                .push(Violation::nested("attendee", inner.violations));
             return None;
         }
         Some(AttendeeInput {
@@ -386,24 +462,50 @@ pub(super) fn create(body: &Map<String, Value>) -> Result<CreateInput, CalcomErr
     let length_in_minutes = checks.int("lengthInMinutes", Some(1));
     checks.nested_object("routing");
     checks.string("emailVerificationCode", false);
-    checks.array("rrHostSubsetIds", |v| v.is_i64(), "must be an integer number");
+    checks.array(
+        "rrHostSubsetIds",
+        |v| v.is_i64(),
+        "must be an integer number",
+    );
     let recurring = checks.int("recurrenceCount", Some(1)).is_some();
 
     let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-    let selector = match (event_type_id.filter(|id| *id != 0), non_empty(&slug), non_empty(&username), non_empty(&team)) {
+    let selector = match (
+        event_type_id.filter(|id| *id != 0),
+        non_empty(&slug),
+        non_empty(&username),
+        non_empty(&team),
+    ) {
         (Some(id), ..) => Some(Selector::Id(id)),
-        (None, Some(slug), Some(username), _) => Some(Selector::UserSlug { username, slug, organization }),
+        (None, Some(slug), Some(username), _) => Some(Selector::UserSlug {
+            username,
+            slug,
+            organization,
+        }),
         (None, Some(_), None, Some(team)) => Some(Selector::TeamSlug { team }),
         _ => {
             let property = "eventTypeId or eventTypeSlug + username";
-            checks.fail(property, "requireEventTypeIdentification", NO_EVENT_TYPE.into());
+            checks.fail(
+                property,
+                "requireEventTypeIdentification",
+                NO_EVENT_TYPE.into(),
+            );
             None
         }
     };
     // `null` booking-field responses are stored as empty strings.
     let responses = responses
         .into_iter()
-        .map(|(k, v)| (k, if v.is_null() { Value::String(String::new()) } else { v }))
+        .map(|(k, v)| {
+            (
+                k,
+                if v.is_null() {
+                    Value::String(String::new())
+                } else {
+                    v
+                },
+            )
+        })
         .collect();
     let location = body
         .get("location")
@@ -415,7 +517,11 @@ pub(super) fn create(body: &Map<String, Value>) -> Result<CreateInput, CalcomErr
             start,
             selector,
             attendee,
-            guests: guests.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            guests: guests
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             location,
             metadata,
             length_in_minutes,
@@ -434,7 +540,11 @@ pub(super) fn reschedule(body: &Map<String, Value>) -> Result<Reschedule, Calcom
     let reason = checks.string("reschedulingReason", false);
     let by = checks.string("rescheduledBy", false);
     if by.as_deref().is_some_and(|b| !is_email(b)) {
-        checks.fail("rescheduledBy", "isEmail", "rescheduledBy must be an email".into());
+        checks.fail(
+            "rescheduledBy",
+            "isEmail",
+            "rescheduledBy must be an email".into(),
+        );
     }
     checks.string("emailVerificationCode", false);
     let value = start.map(|start| Reschedule { start, reason, by });

@@ -48,12 +48,18 @@ pub(super) struct ListQuery {
 pub(super) fn parse(query: &Map<String, Value>) -> Result<ListQuery, CalcomError> {
     let text = |key: &str| query.get(key).and_then(Value::as_str).map(str::to_owned);
     let mut violations = Vec::new();
-    let mut out = ListQuery { take: DEFAULT_TAKE, ..ListQuery::default() };
+    let mut out = ListQuery {
+        take: DEFAULT_TAKE,
+        ..ListQuery::default()
+    };
 
     if let Some(status) = text("status") {
         out.statuses = status.split(',').map(|s| s.trim().to_owned()).collect();
         if out.statuses.iter().any(|s| !STATUSES.contains(&s.as_str())) {
-            let message = format!("each value in status must be one of the following values: {}", STATUSES.join(", "));
+            let message = format!(
+                "each value in status must be one of the following values: {}",
+                STATUSES.join(", ")
+            );
             violations.push(Violation::new("status", "isEnum", message));
         }
     }
@@ -79,13 +85,18 @@ pub(super) fn parse(query: &Map<String, Value>) -> Result<ListQuery, CalcomError
             )),
         }
     }
-    out.event_type_ids = (query.contains_key("eventTypeId") || query.contains_key("eventTypeIds")).then_some(ids);
+    out.event_type_ids =
+        (query.contains_key("eventTypeId") || query.contains_key("eventTypeIds")).then_some(ids);
 
     let mut date = |key: &str| {
         let value = text(key)?;
         let parsed = parse_instant(&value);
         if parsed.is_none() {
-            violations.push(Violation::new(key, "isDateString", date_string_message(key)));
+            violations.push(Violation::new(
+                key,
+                "isDateString",
+                date_string_message(key),
+            ));
         }
         parsed
     };
@@ -118,9 +129,17 @@ pub(super) fn parse(query: &Map<String, Value>) -> Result<ListQuery, CalcomError
     if let Some(take) = text("take") {
         match take.parse::<i64>() {
             Err(_) => violations.push(number_violation("take")),
-            Ok(n) if n < 1 => violations.push(Violation::new("take", "min", "take must not be less than 1")),
+            Ok(n) if n < 1 => violations.push(Violation::new(
+                "take",
+                "min",
+                "take must not be less than 1",
+            )),
             Ok(n) if n > MAX_TAKE => {
-                violations.push(Violation::new("take", "max", format!("take must not be greater than {MAX_TAKE}")));
+                violations.push(Violation::new(
+                    "take",
+                    "max",
+                    format!("take must not be greater than {MAX_TAKE}"),
+                ));
             }
             Ok(n) => out.take = usize::try_from(n).unwrap_or(DEFAULT_TAKE),
         }
@@ -128,7 +147,11 @@ pub(super) fn parse(query: &Map<String, Value>) -> Result<ListQuery, CalcomError
     if let Some(skip) = text("skip") {
         match skip.parse::<i64>() {
             Err(_) => violations.push(number_violation("skip")),
-            Ok(n) if n < 0 => violations.push(Violation::new("skip", "min", "skip must not be less than 0")),
+            Ok(n) if n < 0 => violations.push(Violation::new(
+                "skip",
+                "min",
+                "skip must not be less than 0",
+            )),
             Ok(n) => out.skip = usize::try_from(n).unwrap_or(0),
         }
     }
@@ -137,7 +160,11 @@ pub(super) fn parse(query: &Map<String, Value>) -> Result<ListQuery, CalcomError
 }
 
 fn number_violation(key: &str) -> Violation {
-    Violation::new(key, "isNumber", format!("{key} must be a number conforming to the specified constraints"))
+    Violation::new(
+        key,
+        "isNumber",
+        format!("{key} must be a number conforming to the specified constraints"),
+    )
 }
 
 impl ListQuery {
@@ -155,15 +182,25 @@ impl ListQuery {
     }
 
     fn matches(&self, b: &Booking, now: DateTime<Utc>) -> bool {
-        let within = |t: DateTime<Utc>, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>| {
-            after.is_none_or(|a| t >= a) && before.is_none_or(|e| t <= e)
-        };
+        let within =
+            |t: DateTime<Utc>, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>| {
+                after.is_none_or(|a| t >= a) && before.is_none_or(|e| t <= e)
+            };
         !self.team
             && self.status_matches(b, now)
-            && self.attendee_email.as_ref().is_none_or(|e| b.attendee.email.eq_ignore_ascii_case(e))
-            && self.attendee_name.as_ref().is_none_or(|n| b.attendee.name.eq_ignore_ascii_case(n))
+            && self
+                .attendee_email
+                .as_ref()
+                .is_none_or(|e| b.attendee.email.eq_ignore_ascii_case(e))
+            && self
+                .attendee_name
+                .as_ref()
+                .is_none_or(|n| b.attendee.name.eq_ignore_ascii_case(n))
             && self.booking_uid.as_ref().is_none_or(|u| &b.uid == u)
-            && self.event_type_ids.as_ref().is_none_or(|ids| ids.contains(&b.event_type.id))
+            && self
+                .event_type_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&b.event_type.id))
             && within(b.start, self.after_start, None)
             && within(b.end, None, self.before_end)
             && within(b.created_at, self.after_created, self.before_created)
@@ -175,14 +212,24 @@ impl ListQuery {
     fn order(&self) -> (SortKey, bool) {
         self.sort.unwrap_or_else(|| {
             let newest_first = !self.statuses.is_empty()
-                && self.statuses.iter().all(|s| s == "past" || s == "cancelled");
+                && self
+                    .statuses
+                    .iter()
+                    .all(|s| s == "past" || s == "cancelled");
             (SortKey::Start, newest_first)
         })
     }
 
     /// The requested page of `bookings` and the total number that matched.
-    pub(super) fn apply(&self, bookings: Vec<Booking>, now: DateTime<Utc>) -> (Vec<Booking>, usize) {
-        let mut matched: Vec<Booking> = bookings.into_iter().filter(|b| self.matches(b, now)).collect();
+    pub(super) fn apply(
+        &self,
+        bookings: Vec<Booking>,
+        now: DateTime<Utc>,
+    ) -> (Vec<Booking>, usize) {
+        let mut matched: Vec<Booking> = bookings
+            .into_iter()
+            .filter(|b| self.matches(b, now))
+            .collect();
         let (key, descending) = self.order();
         let at = |b: &Booking| match key {
             SortKey::Start => b.start,
@@ -195,7 +242,11 @@ impl ListQuery {
             if descending { order.reverse() } else { order }
         });
         let total = matched.len();
-        let page = matched.into_iter().skip(self.skip).take(self.take).collect();
+        let page = matched
+            .into_iter()
+            .skip(self.skip)
+            .take(self.take)
+            .collect();
         (page, total)
     }
 

@@ -13,16 +13,26 @@ use crate::sim::calcom::errors::{CalcomError, Rejection};
 use crate::sim::calcom::output;
 
 /// `POST /v2/bookings` → 201 with the new booking.
-pub(super) async fn create(ctx: Ctx, _: Caller, body: web::Bytes) -> Result<HttpResponse, Rejection> {
+pub(super) async fn create(
+    ctx: Ctx,
+    _: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         let new = booking_input::create(&json_object(&body)?)?.resolve()?;
         Ok(output::booking(&ctx.store().create(new, ctx.now())?))
     };
-    run().map(|data| reply(StatusCode::CREATED, data)).map_err(|e| ctx.reject(e))
+    run()
+        .map(|data| reply(StatusCode::CREATED, data))
+        .map_err(|e| ctx.reject(e))
 }
 
 /// `GET /v2/bookings` → the host's bookings matching the filters, with `pagination`.
-pub(super) async fn list(ctx: Ctx, caller: Caller, req: HttpRequest) -> Result<HttpResponse, Rejection> {
+pub(super) async fn list(
+    ctx: Ctx,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         caller.require_owner()?;
         let query = booking_list::parse(&query_map(&req)?)?;
@@ -31,11 +41,17 @@ pub(super) async fn list(ctx: Ctx, caller: Caller, req: HttpRequest) -> Result<H
         let data: Vec<Value> = page.iter().map(output::booking).collect();
         Ok(json!({ "status": "success", "data": data, "pagination": pagination }))
     };
-    run().map(|body| HttpResponse::Ok().json(body)).map_err(|e| ctx.reject(e))
+    run()
+        .map(|body| HttpResponse::Ok().json(body))
+        .map_err(|e| ctx.reject(e))
 }
 
 /// `GET /v2/bookings/{uid}` → 200, or 404 for an unknown uid.
-pub(super) async fn get(ctx: Ctx, _: Caller, uid: web::Path<String>) -> Result<HttpResponse, Rejection> {
+pub(super) async fn get(
+    ctx: Ctx,
+    _: Caller,
+    uid: web::Path<String>,
+) -> Result<HttpResponse, Rejection> {
     match ctx.store().get(&uid) {
         Some(booking) => Ok(reply(StatusCode::OK, output::booking(&booking))),
         None => Err(ctx.reject(CalcomError::NotFound(format!(
@@ -54,9 +70,15 @@ pub(super) async fn reschedule(
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         let change = booking_input::reschedule(&json_object(&body)?)?;
-        Ok(output::booking(&ctx.store().reschedule(&uid, change, ctx.now())?))
+        Ok(output::booking(&ctx.store().reschedule(
+            &uid,
+            change,
+            ctx.now(),
+        )?))
     };
-    run().map(|data| reply(StatusCode::CREATED, data)).map_err(|e| ctx.reject(e))
+    run()
+        .map(|data| reply(StatusCode::CREATED, data))
+        .map_err(|e| ctx.reject(e))
 }
 
 /// `POST /v2/bookings/{uid}/cancel` → 200 with the cancelled booking (`@HttpCode(200)`).
@@ -68,7 +90,14 @@ pub(super) async fn cancel(
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         let reason = booking_input::cancel(&json_object(&body)?)?;
-        Ok(output::booking(&ctx.store().cancel(&uid, reason, caller.email(), ctx.now())?))
+        Ok(output::booking(&ctx.store().cancel(
+            &uid,
+            reason,
+            caller.email(),
+            ctx.now(),
+        )?))
     };
-    run().map(|data| reply(StatusCode::OK, data)).map_err(|e| ctx.reject(e))
+    run()
+        .map(|data| reply(StatusCode::OK, data))
+        .map_err(|e| ctx.reject(e))
 }

@@ -17,7 +17,11 @@ use crate::sim::calcom::output;
 use crate::sim::calcom::validate::{Violation, query_error};
 
 /// Lists event types for `caller`.
-pub(super) async fn list(ctx: Ctx, caller: Caller, req: HttpRequest) -> Result<HttpResponse, Rejection> {
+pub(super) async fn list(
+    ctx: Ctx,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Rejection> {
     answer(caller, &req).map_err(|e| ctx.reject(e))
 }
 
@@ -28,13 +32,21 @@ fn answer(caller: Caller, req: &HttpRequest) -> Result<HttpResponse, CalcomError
         None | Some("asc") => false,
         Some("desc") => true,
         Some(_) => {
-            let v = Violation::new("sortCreatedAt", "isEnum", "sortCreatedAt must be one of the following values: asc, desc");
+            let v = Violation::new(
+                "sortCreatedAt",
+                "isEnum",
+                "sortCreatedAt must be one of the following values: asc, desc",
+            );
             return Err(query_error(&[v], &query));
         }
     };
     let mut types: Vec<_> = match (text("username"), text("eventSlug")) {
-        (Some(username), Some(slug)) => catalog::event_type_by_slug(username, slug).into_iter().collect(),
-        (Some(username), None) if username == DEMO_HOST.username => catalog::event_types().collect(),
+        (Some(username), Some(slug)) => catalog::event_type_by_slug(username, slug)
+            .into_iter()
+            .collect(),
+        (Some(username), None) if username == DEMO_HOST.username => {
+            catalog::event_types().collect()
+        }
         (Some(_), None) => Vec::new(),
         // Dynamic group events (`usernames`) are not simulated.
         _ if query.contains_key("usernames") => Vec::new(),

@@ -36,7 +36,9 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
         web::scope("")
             .app_data(shared)
             .wrap_fn(move |req, srv| {
-                let quota = counters.rate.hit(&headers::tracker(&req), counters.clock.now());
+                let quota = counters
+                    .rate
+                    .hit(&headers::tracker(&req), counters.clock.now());
                 let reply = srv.call(req);
                 async move {
                     let mut res = reply.await?;
@@ -45,7 +47,9 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
                 }
             })
             .service(versioned("/v2/slots", SLOTS).route(web::get().to(slots::get)))
-            .service(versioned("/v2/event-types", EVENT_TYPES).route(web::get().to(event_types::list)))
+            .service(
+                versioned("/v2/event-types", EVENT_TYPES).route(web::get().to(event_types::list)),
+            )
             .service(
                 versioned("/v2/bookings", BOOKINGS)
                     .route(web::get().to(bookings::list))
@@ -53,9 +57,13 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
             )
             .service(versioned("/v2/bookings/{uid}", BOOKINGS).route(web::get().to(bookings::get)))
             .service(
-                versioned("/v2/bookings/{uid}/reschedule", BOOKINGS).route(web::post().to(bookings::reschedule)),
+                versioned("/v2/bookings/{uid}/reschedule", BOOKINGS)
+                    .route(web::post().to(bookings::reschedule)),
             )
-            .service(versioned("/v2/bookings/{uid}/cancel", BOOKINGS).route(web::post().to(bookings::cancel)))
+            .service(
+                versioned("/v2/bookings/{uid}/cancel", BOOKINGS)
+                    .route(web::post().to(bookings::cancel)),
+            )
             .default_service(web::to(not_found)),
     );
 }
@@ -84,7 +92,11 @@ fn reply(status: StatusCode, data: Value) -> HttpResponse {
 fn query_map(req: &HttpRequest) -> Result<Map<String, Value>, CalcomError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| CalcomError::BadRequest(e.to_string()))?;
-    Ok(pairs.into_inner().into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    Ok(pairs
+        .into_inner()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
 }
 
 /// A JSON request body as Express's `json()` parser and Cal.com's pipes see it: no body is

@@ -62,13 +62,21 @@ fn answer(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, CalcomError> {
     let start = text("start").and_then(parse_instant);
     let start = start.ok_or_else(|| CalcomError::BadRequest("Invalid start date".into()))?;
     let end = text("end").and_then(parse_instant);
-    let end = end.map(end_of_day).ok_or_else(|| CalcomError::BadRequest("Invalid end date".into()))?;
+    let end = end
+        .map(end_of_day)
+        .ok_or_else(|| CalcomError::BadRequest("Invalid end date".into()))?;
     let format = match text("format").map(str::to_ascii_lowercase).as_deref() {
         None | Some("time") => SlotFormat::Time,
         Some("range") => SlotFormat::Range,
-        Some(_) => return Err(CalcomError::BadRequest("slotFormat must be either 'range' or 'time'".into())),
+        Some(_) => {
+            return Err(CalcomError::BadRequest(
+                "slotFormat must be either 'range' or 'time'".into(),
+            ));
+        }
     };
-    let zone = text("timeZone").and_then(OutputZone::parse).unwrap_or(OutputZone::Utc);
+    let zone = text("timeZone")
+        .and_then(OutputZone::parse)
+        .unwrap_or(OutputZone::Utc);
     // `validate` let only durations >= 1 through.
     let minutes = js_parse_int(text("duration")).unwrap_or(i64::from(minutes));
     let length = Duration::minutes(minutes.min(MAX_MINUTES));
@@ -78,9 +86,13 @@ fn answer(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, CalcomError> {
     for slot in free_starts(start, end, length, &busy, ctx.now()) {
         let entry = match format {
             SlotFormat::Time => json!({ "start": zone.format(slot) }),
-            SlotFormat::Range => json!({ "start": zone.format(slot), "end": zone.format(slot + length) }),
+            SlotFormat::Range => {
+                json!({ "start": zone.format(slot), "end": zone.format(slot + length) })
+            }
         };
-        days.entry(zone.date(slot).to_string()).or_default().push(entry);
+        days.entry(zone.date(slot).to_string())
+            .or_default()
+            .push(entry);
     }
     Ok(reply(StatusCode::OK, json!(days)))
 }
@@ -114,11 +126,19 @@ fn validate(query: &Map<String, Value>) -> Result<(), CalcomError> {
     unknown_keys(query, KNOWN, &mut violations);
     for key in ["start", "end"] {
         if !has(key) {
-            violations.push(Violation::new(key, "isDateString", date_string_message(key)));
+            violations.push(Violation::new(
+                key,
+                "isDateString",
+                date_string_message(key),
+            ));
         }
     }
     if text("timeZone").is_some_and(|zone| !is_time_zone(zone)) {
-        violations.push(Violation::new("timeZone", "isTimeZone", "timeZone must be a valid IANA time-zone"));
+        violations.push(Violation::new(
+            "timeZone",
+            "isTimeZone",
+            "timeZone must be a valid IANA time-zone",
+        ));
     }
     if has("duration") {
         match js_parse_int(text("duration")) {
@@ -127,7 +147,11 @@ fn validate(query: &Map<String, Value>) -> Result<(), CalcomError> {
                 "isNumber",
                 "duration must be a number conforming to the specified constraints",
             )),
-            Some(d) if d < 1 => violations.push(Violation::new("duration", "min", "duration must not be less than 1")),
+            Some(d) if d < 1 => violations.push(Violation::new(
+                "duration",
+                "min",
+                "duration must not be less than 1",
+            )),
             Some(_) => {}
         }
     }
@@ -145,15 +169,25 @@ fn validate(query: &Map<String, Value>) -> Result<(), CalcomError> {
             violations.push(Violation {
                 property: "usernames".into(),
                 constraints: vec![
-                    ("isString", "each value in usernames must be a string".into()),
-                    ("arrayMinSize", "The array must contain at least 2 elements.".into()),
+                    (
+                        "isString",
+                        "each value in usernames must be a string".into(),
+                    ),
+                    (
+                        "arrayMinSize",
+                        "The array must contain at least 2 elements.".into(),
+                    ),
                     ("isArray", "usernames must be an array".into()),
                 ],
                 children: Vec::new(),
             });
         }
         if !has("organizationSlug") {
-            violations.push(Violation::new("organizationSlug", "isString", "organizationSlug must be a string"));
+            violations.push(Violation::new(
+                "organizationSlug",
+                "isString",
+                "organizationSlug must be a string",
+            ));
         }
     }
     pipe_result(&violations)
@@ -173,19 +207,25 @@ fn event_minutes(query: &Map<String, Value>) -> Result<u32, CalcomError> {
     }
     if let (Some(slug), Some(username)) = (text("eventTypeSlug"), text("username")) {
         if username != DEMO_HOST.username {
-            return Err(CalcomError::NotFound(format!("User with username {username} not found")));
+            return Err(CalcomError::NotFound(format!(
+                "User with username {username} not found"
+            )));
         }
         return catalog::event_type_by_slug(username, slug)
             .map(|e| e.minutes)
             .ok_or_else(|| CalcomError::NotFound("Event Type not found".into()));
     }
     if let Some(team) = text("teamSlug") {
-        return Err(CalcomError::NotFound(format!("Team with slug {team} not found")));
+        return Err(CalcomError::NotFound(format!(
+            "Team with slug {team} not found"
+        )));
     }
     // A dynamic group event: only possible when every username is the demo host.
     let usernames = text("usernames").map(split_list).unwrap_or_default();
     match usernames.iter().find(|u| *u != DEMO_HOST.username) {
-        Some(unknown) => Err(CalcomError::NotFound(format!("User with username {unknown} not found"))),
+        Some(unknown) => Err(CalcomError::NotFound(format!(
+            "User with username {unknown} not found"
+        ))),
         None => Ok(DYNAMIC_EVENT_MINUTES),
     }
 }

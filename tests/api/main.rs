@@ -1,0 +1,9 @@
+//! Black-box tests: each starts the real application on an ephemeral port, with a fresh SQLite
+//! file and the in-process Cal.com simulator (sandbox mode), and talks HTTP to it.
+
+mod custom_functions;
+mod flow;
+mod gateway;
+mod health;
+mod helpers;
+mod webhooks;
