@@ -32,7 +32,10 @@ impl MokaCache {
     /// A cache holding at most `max_entries` values.
     pub fn new(max_entries: u64) -> Self {
         Self {
-            inner: Moka::builder().max_capacity(max_entries).expire_after(PerEntryTtl).build(),
+            inner: Moka::builder()
+                .max_capacity(max_entries)
+                .expire_after(PerEntryTtl)
+                .build(),
         }
     }
 }
@@ -44,7 +47,9 @@ impl Cache for MokaCache {
     }
 
     async fn set(&self, key: &str, value: Value, ttl: Duration) {
-        self.inner.insert(key.to_owned(), Entry { value, ttl }).await;
+        self.inner
+            .insert(key.to_owned(), Entry { value, ttl })
+            .await;
     }
 
     async fn remove(&self, key: &str) {
@@ -59,7 +64,10 @@ mod tests {
 
     #[test]
     fn each_entry_expires_after_its_own_ttl() {
-        let entry = Entry { value: json!(1), ttl: Duration::from_secs(7) };
+        let entry = Entry {
+            value: json!(1),
+            ttl: Duration::from_secs(7),
+        };
         let ttl = PerEntryTtl.expire_after_create(&"k".to_owned(), &entry, Instant::now());
         assert_eq!(ttl, Some(Duration::from_secs(7)));
     }

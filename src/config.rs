@@ -196,7 +196,9 @@ impl Settings {
             return bad("server.max_body_bytes must be at least 1024");
         }
         if self.outbox.max_attempts == 0 || self.breaker.calcom.failure_threshold == 0 {
-            return bad("outbox.max_attempts and breaker.calcom.failure_threshold must be at least 1");
+            return bad(
+                "outbox.max_attempts and breaker.calcom.failure_threshold must be at least 1",
+            );
         }
         Ok(())
     }
@@ -213,7 +215,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -250,7 +255,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "[server]\nport = 7000\nhost = \"10.0.0.1\"\n").unwrap();
-        let s = Settings::load_from(Some(&path), env(&[("SWITCHBOARD__SERVER__PORT", "7001")])).unwrap();
+        let s = Settings::load_from(Some(&path), env(&[("SWITCHBOARD__SERVER__PORT", "7001")]))
+            .unwrap();
         assert_eq!(s.server.host, "10.0.0.1");
         assert_eq!(s.server.port, 7001);
     }
@@ -262,7 +268,9 @@ mod tests {
         std::fs::write(&path, "[server]\nprot = 1\n").unwrap();
         assert!(Settings::load_from(Some(&path), env(&[])).is_err());
         assert!(Settings::load_from(None, env(&[("SWITCHBOARD__SERVER__PORT", "x")])).is_err());
-        assert!(Settings::load_from(None, env(&[("SWITCHBOARD__DATABASE__URL", "mysql://x")])).is_err());
+        assert!(
+            Settings::load_from(None, env(&[("SWITCHBOARD__DATABASE__URL", "mysql://x")])).is_err()
+        );
         assert!(Settings::load_from(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
     }
 }

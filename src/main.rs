@@ -15,19 +15,34 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { config } => {
             let settings = Settings::load(config.as_deref())?;
             telemetry::init_logs(&settings.log);
-            let generated = settings.sandbox.enabled && settings.sandbox.admin_token.expose_secret().is_empty();
+            let generated =
+                settings.sandbox.enabled && settings.sandbox.admin_token.expose_secret().is_empty();
             let app = Application::build(settings).await?;
             if let (true, Some(token)) = (generated, &app.admin_token) {
-                println!("sandbox admin token (set SWITCHBOARD__SANDBOX__ADMIN_TOKEN to choose one): {token}");
+                println!(
+                    "sandbox admin token (set SWITCHBOARD__SANDBOX__ADMIN_TOKEN to choose one): {token}"
+                );
             }
             app.run_until_stopped().await.context("HTTP server")
         }
-        Command::Sim { api: SimApi::Calcom { port, host } } => {
+        Command::Sim {
+            api: SimApi::Calcom { port, host },
+        } => {
             telemetry::init_logs(&Settings::load(None)?.log);
-            let listener = std::net::TcpListener::bind((host.as_str(), port)).with_context(|| format!("binding {host}:{port}"))?;
+            let listener = std::net::TcpListener::bind((host.as_str(), port))
+                .with_context(|| format!("binding {host}:{port}"))?;
             tracing::info!(address = %listener.local_addr()?, "Cal.com simulator listening");
-            CalcomSim::demo().serve(listener)?.await.context("simulator")
+            CalcomSim::demo()
+                .serve(listener)?
+                .await
+                .context("simulator")
         }
-        Command::Replay { files, url, key, token, wait_s } => replay::run(&files, &url, key.as_deref(), token.as_deref(), wait_s).await,
+        Command::Replay {
+            files,
+            url,
+            key,
+            token,
+            wait_s,
+        } => replay::run(&files, &url, key.as_deref(), token.as_deref(), wait_s).await,
     }
 }

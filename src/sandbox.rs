@@ -22,9 +22,32 @@ pub const DEMO_RETELL_API_KEY: &str = "key_sandbox_0123456789abcdef";
 /// Aliases callers use for the demo services, by simulator event type id.
 fn aliases(event_type_id: i64) -> Vec<String> {
     let list: &[&str] = match event_type_id {
-        1001 => &["Herrenschnitt", "Männerhaarschnitt", "Haarschnitt Herren", "men's haircut", "haircut for men", "mens haircut"],
-        1002 => &["Damenschnitt", "Frauenhaarschnitt", "Haarschnitt Damen", "women's haircut", "haircut for women", "ladies haircut"],
-        1003 => &["Farbe", "Haare färben", "Coloration", "colouring", "coloring", "hair colour", "hair color", "dye"],
+        1001 => &[
+            "Herrenschnitt",
+            "Männerhaarschnitt",
+            "Haarschnitt Herren",
+            "men's haircut",
+            "haircut for men",
+            "mens haircut",
+        ],
+        1002 => &[
+            "Damenschnitt",
+            "Frauenhaarschnitt",
+            "Haarschnitt Damen",
+            "women's haircut",
+            "haircut for women",
+            "ladies haircut",
+        ],
+        1003 => &[
+            "Farbe",
+            "Haare färben",
+            "Coloration",
+            "colouring",
+            "coloring",
+            "hair colour",
+            "hair color",
+            "dye",
+        ],
         _ => &[],
     };
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -50,7 +73,9 @@ pub async fn seed(store: &SqliteStore, admin_token: &str) -> Result<DemoTenant, 
         .await?;
     let hm = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("valid time");
     // The branch window spans the longest opening hours of the week (Mon–Fri 09–18).
-    let branch_id = store.upsert_branch(company_id, DEMO_BRANCH, hm(9), hm(18)).await?;
+    let branch_id = store
+        .upsert_branch(company_id, DEMO_BRANCH, hm(9), hm(18))
+        .await?;
     let phone = PhoneNumber::parse_default(DEMO_PHONE).expect("demo number is valid");
     store.upsert_phone_number(&phone, branch_id).await?;
     for (id, title, _slug, minutes) in DEMO_EVENT_TYPES {
@@ -65,6 +90,11 @@ pub async fn seed(store: &SqliteStore, admin_token: &str) -> Result<DemoTenant, 
             })
             .await?;
     }
-    store.insert_api_token(&token_digest(admin_token), None, "sandbox admin").await?;
-    Ok(DemoTenant { company_id, branch_id })
+    store
+        .insert_api_token(&token_digest(admin_token), None, "sandbox admin")
+        .await?;
+    Ok(DemoTenant {
+        company_id,
+        branch_id,
+    })
 }

@@ -85,16 +85,28 @@ impl Application {
     /// Builds everything. Must run inside an actix System (actors start on its arbiter).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let prometheus = telemetry::prometheus();
-        let mode = if settings.sandbox.enabled { Mode::Sandbox } else { Mode::Production };
+        let mode = if settings.sandbox.enabled {
+            Mode::Sandbox
+        } else {
+            Mode::Production
+        };
 
         let (calcom_url, sim) = if settings.sandbox.enabled {
             let listener = TcpListener::bind(("127.0.0.1", settings.sandbox.calcom_port))
-                .with_context(|| format!("binding the Cal.com simulator to 127.0.0.1:{}", settings.sandbox.calcom_port))?;
+                .with_context(|| {
+                    format!(
+                        "binding the Cal.com simulator to 127.0.0.1:{}",
+                        settings.sandbox.calcom_port
+                    )
+                })?;
             let url = format!("http://{}", listener.local_addr()?);
             let server = CalcomSim::demo().serve(listener)?;
             (url, Some(server))
         } else {
-            (settings.calcom.base_url.trim_end_matches('/').to_owned(), None)
+            (
+                settings.calcom.base_url.trim_end_matches('/').to_owned(),
+                None,
+            )
         };
 
         let store = SqliteStore::connect(&settings.database.url, settings.database.max_connections)
@@ -102,17 +114,31 @@ impl Application {
             .with_context(|| format!("opening database {}", settings.database.url))?;
 
         let admin_token = if settings.sandbox.enabled {
-            let configured = settings.sandbox.admin_token.expose_secret().trim().to_owned();
-            let token = if configured.is_empty() { uuid::Uuid::new_v4().simple().to_string() } else { configured };
-            let demo = sandbox::seed(&store, &token).await.context("seeding the demo tenant")?;
+            let configured = settings
+                .sandbox
+                .admin_token
+                .expose_secret()
+                .trim()
+                .to_owned();
+            let token = if configured.is_empty() {
+                uuid::Uuid::new_v4().simple().to_string()
+            } else {
+                configured
+            };
+            let demo = sandbox::seed(&store, &token)
+                .await
+                .context("seeding the demo tenant")?;
             tracing::info!(company_id = %demo.company_id, phone = sandbox::DEMO_PHONE, "demo tenant ready");
             Some(token)
         } else {
             None
         };
 
-        let calendar = CalcomClient::new(&calcom_url, Duration::from_millis(settings.calcom.timeout_ms))
-            .context("building the Cal.com client")?;
+        let calendar = CalcomClient::new(
+            &calcom_url,
+            Duration::from_millis(settings.calcom.timeout_ms),
+        )
+        .context("building the Cal.com client")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
         let core = Core::start(
@@ -139,7 +165,9 @@ impl Application {
             calcom_base_url: calcom_url.clone(),
         };
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let port = listener.local_addr()?.port();
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {

@@ -64,10 +64,7 @@ impl failsafe::Instrument for StateGauge {
     }
 }
 
-type Machine = StateMachine<
-    failure_policy::ConsecutiveFailures<backoff::Constant>,
-    StateGauge,
->;
+type Machine = StateMachine<failure_policy::ConsecutiveFailures<backoff::Constant>, StateGauge>;
 
 /// One Cal.com operation.
 #[derive(Debug, Clone)]
@@ -146,7 +143,11 @@ impl Actor for Breaker {
     type Context = Context<Self>;
 }
 
-async fn run(api: Arc<dyn CalendarApi>, key: SecretString, op: CalendarOp) -> Result<CalendarOut, UpstreamError> {
+async fn run(
+    api: Arc<dyn CalendarApi>,
+    key: SecretString,
+    op: CalendarOp,
+) -> Result<CalendarOut, UpstreamError> {
     Ok(match op {
         CalendarOp::EventTypes => CalendarOut::EventTypes(api.event_types(&key).await?),
         CalendarOp::Slots(q) => CalendarOut::Slots(api.slots(&key, &q).await?),
@@ -211,7 +212,10 @@ macro_rules! expect_out {
     ($out:expr, $variant:ident) => {
         match $out {
             CalendarOut::$variant(v) => Ok(v),
-            other => unreachable!("breaker answered {other:?} to a {} call", stringify!($variant)),
+            other => unreachable!(
+                "breaker answered {other:?} to a {} call",
+                stringify!($variant)
+            ),
         }
     };
 }
@@ -238,7 +242,10 @@ impl CalendarHandle {
 
     /// Creates a booking (not serialised; use the tenant session for that).
     pub async fn create_booking(&self, request: BookingRequest) -> Result<Booking, UpstreamError> {
-        expect_out!(self.call(CalendarOp::CreateBooking(request)).await?, Booking)
+        expect_out!(
+            self.call(CalendarOp::CreateBooking(request)).await?,
+            Booking
+        )
     }
 
     /// Lists bookings.

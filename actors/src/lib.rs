@@ -20,19 +20,19 @@
 //!   [`functions`]: the Retell custom functions.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
 
-pub mod domain;
-pub mod jsonrpc;
-pub mod ports;
-pub mod records;
 pub mod breaker;
 pub mod call;
+pub mod domain;
+pub mod functions;
+pub mod jsonrpc;
 pub mod metric_names;
 pub mod outbox;
+pub mod ports;
+pub mod records;
 pub mod registry;
 pub mod retell;
 pub mod router;
 pub mod server;
-pub mod tenant;
-pub mod functions;
 pub mod servers;
 pub mod system;
+pub mod tenant;

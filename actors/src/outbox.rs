@@ -48,9 +48,16 @@ impl Default for OutboxConfig {
 
 /// Delay before attempt `attempts + 1`: `base · 2^(attempts−1)`, capped at `max`, never
 /// shorter than what the upstream asked for.
-pub fn backoff_delay(cfg: &OutboxConfig, attempts: u32, upstream_hint: Option<Duration>) -> Duration {
+pub fn backoff_delay(
+    cfg: &OutboxConfig,
+    attempts: u32,
+    upstream_hint: Option<Duration>,
+) -> Duration {
     let exp = attempts.saturating_sub(1).min(20);
-    let delay = cfg.backoff_base.saturating_mul(1u32 << exp).min(cfg.backoff_max);
+    let delay = cfg
+        .backoff_base
+        .saturating_mul(1u32 << exp)
+        .min(cfg.backoff_max);
     upstream_hint.map_or(delay, |hint| delay.max(hint.min(cfg.backoff_max)))
 }
 
@@ -72,7 +79,12 @@ pub struct OutboxWorker {
 
 impl OutboxWorker {
     /// A worker; it starts polling when started.
-    pub fn new(store: Arc<dyn Store>, tenants: Addr<TenantDirectory>, clock: Arc<dyn Clock>, cfg: OutboxConfig) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        tenants: Addr<TenantDirectory>,
+        clock: Arc<dyn Clock>,
+        cfg: OutboxConfig,
+    ) -> Self {
         Self {
             store,
             tenants,
@@ -94,7 +106,10 @@ impl OutboxWorker {
         let clock = Arc::clone(&self.clock);
         let cfg = self.cfg;
         async move {
-            let jobs = match store.claim_due_jobs(clock.now(), cfg.lease, cfg.batch).await {
+            let jobs = match store
+                .claim_due_jobs(clock.now(), cfg.lease, cfg.batch)
+                .await
+            {
                 Ok(jobs) => jobs,
                 Err(e) => {
                     tracing::error!(error = %e, "outbox: claiming jobs failed");
@@ -102,9 +117,15 @@ impl OutboxWorker {
                 }
             };
             let n = jobs.len();
-            let runs = jobs
-                .into_iter()
-                .map(|job| run_job(Arc::clone(&store), tenants.clone(), Arc::clone(&clock), cfg, job));
+            let runs = jobs.into_iter().map(|job| {
+                run_job(
+                    Arc::clone(&store),
+                    tenants.clone(),
+                    Arc::clone(&clock),
+                    cfg,
+                    job,
+                )
+            });
             futures_util::future::join_all(runs).await;
             n
         }
@@ -153,28 +174,50 @@ fn classify(e: &UpstreamError) -> Failure {
     }
 }
 
-async fn attempt(store: &dyn Store, tenants: &Addr<TenantDirectory>, job: &Job) -> Result<(), Failure> {
+async fn attempt(
+    store: &dyn Store,
+    tenants: &Addr<TenantDirectory>,
+    job: &Job,
+) -> Result<(), Failure> {
     if job.kind != KIND_BOOK {
-        return Err(Failure::Permanent(format!("unknown job kind {:?}", job.kind)));
+        return Err(Failure::Permanent(format!(
+            "unknown job kind {:?}",
+            job.kind
+        )));
     }
     let payload: BookingJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
     let tenant = match tenants.send(GetTenant(payload.company_id)).await {
         Ok(Ok(t)) => t,
-        Ok(Err(TenantError::NotFound(id))) => return Err(Failure::Permanent(format!("company {id} no longer exists"))),
+        Ok(Err(TenantError::NotFound(id))) => {
+            return Err(Failure::Permanent(format!("company {id} no longer exists")));
+        }
         Ok(Err(e)) => return Err(Failure::Retry(e.to_string(), None)),
-        Err(e) => return Err(Failure::Retry(format!("tenant directory unavailable: {e}"), None)),
+        Err(e) => {
+            return Err(Failure::Retry(
+                format!("tenant directory unavailable: {e}"),
+                None,
+            ));
+        }
     };
     let request = BookingRequest {
         event_type_id: payload.event_type_id,
         start: payload.start,
         attendee: payload.attendee.clone(),
         metadata: BTreeMap::from([
-            (IDEMPOTENCY_METADATA_KEY.to_owned(), payload.idempotency_key.clone()),
+            (
+                IDEMPOTENCY_METADATA_KEY.to_owned(),
+                payload.idempotency_key.clone(),
+            ),
             ("source".to_owned(), "switchboard-phone".to_owned()),
         ])
         .into_iter()
-        .chain(payload.call_id.as_ref().map(|c| ("retell_call_id".to_owned(), c.to_string())))
+        .chain(
+            payload
+                .call_id
+                .as_ref()
+                .map(|c| ("retell_call_id".to_owned(), c.to_string())),
+        )
         .collect(),
         length_in_minutes: None,
     };
@@ -187,7 +230,12 @@ async fn attempt(store: &dyn Store, tenants: &Addr<TenantDirectory>, job: &Job) 
     let outcome = match tenant.session.send(book).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(e)) => return Err(classify(&e)),
-        Err(e) => return Err(Failure::Retry(format!("tenant session unavailable: {e}"), None)),
+        Err(e) => {
+            return Err(Failure::Retry(
+                format!("tenant session unavailable: {e}"),
+                None,
+            ));
+        }
     };
     let booking = outcome.booking();
     let appointment = NewAppointment {
@@ -211,7 +259,12 @@ async fn attempt(store: &dyn Store, tenants: &Addr<TenantDirectory>, job: &Job) 
         .complete_booking_job(job.id, &appointment)
         .await
         // Booked at Cal.com but not stored: the retry finds the booking by key.
-        .map_err(|e| Failure::Retry(format!("booked as {} but storing failed: {e}", booking.uid), None))?;
+        .map_err(|e| {
+            Failure::Retry(
+                format!("booked as {} but storing failed: {e}", booking.uid),
+                None,
+            )
+        })?;
     let status = match outcome {
         BookOutcome::Created(_) => "booked",
         BookOutcome::Found(_) => "reused",
@@ -222,7 +275,13 @@ async fn attempt(store: &dyn Store, tenants: &Addr<TenantDirectory>, job: &Job) 
     Ok(())
 }
 
-async fn run_job(store: Arc<dyn Store>, tenants: Addr<TenantDirectory>, clock: Arc<dyn Clock>, cfg: OutboxConfig, job: Job) {
+async fn run_job(
+    store: Arc<dyn Store>,
+    tenants: Addr<TenantDirectory>,
+    clock: Arc<dyn Clock>,
+    cfg: OutboxConfig,
+    job: Job,
+) {
     let Err(failure) = attempt(store.as_ref(), &tenants, &job).await else {
         return;
     };
@@ -232,16 +291,25 @@ async fn run_job(store: Arc<dyn Store>, tenants: Addr<TenantDirectory>, clock: A
             let delay = backoff_delay(&cfg, job.attempts, hint);
             metrics::counter!(m::BOOKING_TOTAL, "status" => "retry").increment(1);
             tracing::warn!(job = job.id, attempt = job.attempts, %error, delay_ms = delay.as_millis() as u64, "booking attempt failed; will retry");
-            (error, Some(now + chrono::Duration::from_std(delay).unwrap_or_default()))
+            (
+                error,
+                Some(now + chrono::Duration::from_std(delay).unwrap_or_default()),
+            )
         }
-        Failure::Retry(error, _) => (format!("gave up after {} attempts: {error}", job.attempts), None),
+        Failure::Retry(error, _) => (
+            format!("gave up after {} attempts: {error}", job.attempts),
+            None,
+        ),
         Failure::Permanent(error) => (error, None),
     };
     if retry_at.is_none() {
         metrics::counter!(m::BOOKING_TOTAL, "status" => "dead_letter").increment(1);
         tracing::error!(job = job.id, %error, "booking job is a dead letter");
     }
-    if let Err(e) = store.fail_job(job.id, &JobFailure { error, retry_at }).await {
+    if let Err(e) = store
+        .fail_job(job.id, &JobFailure { error, retry_at })
+        .await
+    {
         // The lease expires and the job is claimed again; nothing is lost.
         tracing::error!(job = job.id, error = %e, "outbox: recording the failure failed");
     }
@@ -258,7 +326,9 @@ mod tests {
             backoff_max: Duration::from_secs(10),
             ..OutboxConfig::default()
         };
-        let d: Vec<u64> = (1..=6).map(|a| backoff_delay(&cfg, a, None).as_secs()).collect();
+        let d: Vec<u64> = (1..=6)
+            .map(|a| backoff_delay(&cfg, a, None).as_secs())
+            .collect();
         assert_eq!(d, [1, 2, 4, 8, 10, 10]);
     }
 
@@ -269,8 +339,14 @@ mod tests {
             backoff_max: Duration::from_secs(30),
             ..OutboxConfig::default()
         };
-        assert_eq!(backoff_delay(&cfg, 1, Some(Duration::from_secs(7))), Duration::from_secs(7));
-        assert_eq!(backoff_delay(&cfg, 1, Some(Duration::from_secs(99))), Duration::from_secs(30));
+        assert_eq!(
+            backoff_delay(&cfg, 1, Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            backoff_delay(&cfg, 1, Some(Duration::from_secs(99))),
+            Duration::from_secs(30)
+        );
     }
 
     #[test]

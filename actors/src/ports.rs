@@ -24,7 +24,10 @@ pub enum StoreError {
     Backend(String),
     /// A stored row could not be turned into a domain value (e.g. a bad time zone).
     #[error("corrupt row in {table}: {message}")]
-    Corrupt { table: &'static str, message: String },
+    Corrupt {
+        table: &'static str,
+        message: String,
+    },
     /// A unique key was already taken (e.g. an appointment's idempotency key).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -35,7 +38,10 @@ pub enum StoreError {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The company and branch that own `number`, or `None` when the number is not configured.
-    async fn tenant_by_phone(&self, number: &PhoneNumber) -> Result<Option<TenantRoute>, StoreError>;
+    async fn tenant_by_phone(
+        &self,
+        number: &PhoneNumber,
+    ) -> Result<Option<TenantRoute>, StoreError>;
     /// One company with its credentials.
     async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError>;
     /// The services of a company, ordered by name.
@@ -44,7 +50,10 @@ pub trait Store: Send + Sync + 'static {
     /// Upserts the live data of a call (`calls` row, status `ongoing` unless already ended).
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError>;
     /// The live data of a call saved by [`Store::save_call_context`].
-    async fn load_call_context(&self, call_id: &CallId) -> Result<Option<CallContextRecord>, StoreError>;
+    async fn load_call_context(
+        &self,
+        call_id: &CallId,
+    ) -> Result<Option<CallContextRecord>, StoreError>;
 
     /// Records one webhook in **one transaction**: dedupe on (event, call_id), upsert the call,
     /// find-or-create the customer and enqueue the booking job when given. A repeated
@@ -58,10 +67,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims up to `limit` due jobs (`pending`, `next_run_at <= now`, or `running` with an
     /// expired lease): sets `running`, `locked_until = now + lease`, `attempts + 1`.
-    async fn claim_due_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<Job>, StoreError>;
+    async fn claim_due_jobs(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
     /// In one transaction: inserts the appointment (idempotent on its key), links the call,
     /// marks the job `done`. Returns the appointment id.
-    async fn complete_booking_job(&self, job_id: i64, appointment: &NewAppointment) -> Result<i64, StoreError>;
+    async fn complete_booking_job(
+        &self,
+        job_id: i64,
+        appointment: &NewAppointment,
+    ) -> Result<i64, StoreError>;
     /// Records a failed attempt: back to `pending` at `retry_at`, or `failed` (dead letter)
     /// when `retry_at` is `None`.
     async fn fail_job(&self, job_id: i64, failure: &JobFailure) -> Result<(), StoreError>;
@@ -80,13 +98,29 @@ pub trait CalendarApi: Send + Sync + 'static {
     /// `GET /v2/event-types` of the key owner.
     async fn event_types(&self, key: &SecretString) -> Result<Vec<EventType>, UpstreamError>;
     /// `GET /v2/slots?format=range`, flattened in time order.
-    async fn slots(&self, key: &SecretString, query: &SlotQuery) -> Result<Vec<Slot>, UpstreamError>;
+    async fn slots(
+        &self,
+        key: &SecretString,
+        query: &SlotQuery,
+    ) -> Result<Vec<Slot>, UpstreamError>;
     /// `POST /v2/bookings` → 201.
-    async fn create_booking(&self, key: &SecretString, request: &BookingRequest) -> Result<Booking, UpstreamError>;
+    async fn create_booking(
+        &self,
+        key: &SecretString,
+        request: &BookingRequest,
+    ) -> Result<Booking, UpstreamError>;
     /// `GET /v2/bookings` with filters.
-    async fn list_bookings(&self, key: &SecretString, query: &BookingQuery) -> Result<Vec<Booking>, UpstreamError>;
+    async fn list_bookings(
+        &self,
+        key: &SecretString,
+        query: &BookingQuery,
+    ) -> Result<Vec<Booking>, UpstreamError>;
     /// `GET /v2/bookings/{uid}`.
-    async fn get_booking(&self, key: &SecretString, uid: &BookingUid) -> Result<Booking, UpstreamError>;
+    async fn get_booking(
+        &self,
+        key: &SecretString,
+        uid: &BookingUid,
+    ) -> Result<Booking, UpstreamError>;
 }
 
 /// Short-lived shared cache of JSON values (moka in-process now; Redis later). Keys follow the

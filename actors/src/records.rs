@@ -1,9 +1,9 @@
 //! Records exchanged with the [`Store`](crate::ports::Store): what gets persisted and what
 //! comes back for the gateway.
 
-pub use crate::domain::ids::CallId;
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::booking::Attendee;
+pub use crate::domain::ids::CallId;
 use crate::domain::ids::{BookingUid, BranchId, CompanyId, EventTypeId};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;

@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn server_is_everything_before_the_last_dot() {
-        assert_eq!(server_of("retell.config.getWebhookConfiguration"), "retell.config");
+        assert_eq!(
+            server_of("retell.config.getWebhookConfiguration"),
+            "retell.config"
+        );
         assert_eq!(server_of("calcom.getEventTypes"), "calcom");
     }
 
@@ -139,13 +142,21 @@ mod tests {
         let err = parse_params::<P>(Some(json!({"nope": 1}))).err().unwrap();
         assert_eq!(err.code, -32602);
         assert!(parse_params::<P>(None).is_ok());
-        assert_eq!(parse_params::<P>(Some(json!([1]))).err().unwrap().code, -32602);
+        assert_eq!(
+            parse_params::<P>(Some(json!([1]))).err().unwrap().code,
+            -32602
+        );
     }
 
     #[test]
     fn openrpc_lists_methods_with_param_schemas() {
         let doc = openrpc(
-            &[MethodSpec::new::<P>("calcom.getEventTypes", "s", "r", Scope::Company)],
+            &[MethodSpec::new::<P>(
+                "calcom.getEventTypes",
+                "s",
+                "r",
+                Scope::Company,
+            )],
             "0.1.0",
         );
         assert_eq!(doc["methods"][0]["name"], "calcom.getEventTypes");

@@ -112,9 +112,9 @@ impl Handler<Dispatch> for Router {
                             format!("{method} did not finish within {} ms", deadline.as_millis()),
                         )
                         .into()),
-                        Err(MailboxError::Closed) => {
-                            Err(RpcError::internal(format!("server {server} is not running")))
-                        }
+                        Err(MailboxError::Closed) => Err(RpcError::internal(format!(
+                            "server {server} is not running"
+                        ))),
                     }
                 }
             };
@@ -131,9 +131,8 @@ impl Handler<Dispatch> for Router {
             }
             metrics::counter!(m::REQUEST_TOTAL, "server" => server, "method" => route.spec.name, "status" => status)
                 .increment(1);
-            outcome.map(|out| {
-                success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0)
-            })
+            outcome
+                .map(|out| success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0))
         })
     }
 }

@@ -27,23 +27,34 @@ impl MethodOutput {
     /// A fresh (not cached) result.
     pub fn fresh(data: impl serde::Serialize) -> Result<Self, RpcError> {
         let data = serde_json::to_value(data).map_err(|e| RpcError::internal(e.to_string()))?;
-        Ok(Self { data, cached: false })
+        Ok(Self {
+            data,
+            cached: false,
+        })
     }
 }
 
 /// The company a call acts on: a company token acts on its own company (naming another is
 /// -32002); an admin token must name one (-32602 otherwise).
-pub fn require_company(grant: &TokenGrant, requested: Option<CompanyId>) -> Result<CompanyId, RpcError> {
+pub fn require_company(
+    grant: &TokenGrant,
+    requested: Option<CompanyId>,
+) -> Result<CompanyId, RpcError> {
     match (grant.company_id, requested) {
         (Some(own), Some(asked)) if own != asked => Err(forbidden(asked)),
         (Some(own), _) => Ok(own),
         (None, Some(asked)) => Ok(asked),
-        (None, None) => Err(RpcError::invalid_params("company_id is required with an admin token")),
+        (None, None) => Err(RpcError::invalid_params(
+            "company_id is required with an admin token",
+        )),
     }
 }
 
 /// Like [`require_company`], but an admin token without `company_id` means all companies.
-pub fn optional_company(grant: &TokenGrant, requested: Option<CompanyId>) -> Result<Option<CompanyId>, RpcError> {
+pub fn optional_company(
+    grant: &TokenGrant,
+    requested: Option<CompanyId>,
+) -> Result<Option<CompanyId>, RpcError> {
     match grant.company_id {
         None => Ok(requested),
         Some(_) => require_company(grant, requested).map(Some),
@@ -52,7 +63,11 @@ pub fn optional_company(grant: &TokenGrant, requested: Option<CompanyId>) -> Res
 
 /// -32002 for data of another tenant.
 pub fn forbidden(company: CompanyId) -> RpcError {
-    AppError::new(ErrorCode::Forbidden, format!("this token may not access company {company}")).into()
+    AppError::new(
+        ErrorCode::Forbidden,
+        format!("this token may not access company {company}"),
+    )
+    .into()
 }
 
 #[cfg(test)]
@@ -60,18 +75,32 @@ mod tests {
     use super::*;
 
     fn grant(company: Option<i64>) -> TokenGrant {
-        TokenGrant { company_id: company.map(CompanyId), label: "t".into() }
+        TokenGrant {
+            company_id: company.map(CompanyId),
+            label: "t".into(),
+        }
     }
 
     #[test]
     fn company_token_cannot_name_another_company() {
-        assert_eq!(require_company(&grant(Some(1)), Some(CompanyId(2))).unwrap_err().code, -32002);
-        assert_eq!(require_company(&grant(Some(1)), None).unwrap(), CompanyId(1));
+        assert_eq!(
+            require_company(&grant(Some(1)), Some(CompanyId(2)))
+                .unwrap_err()
+                .code,
+            -32002
+        );
+        assert_eq!(
+            require_company(&grant(Some(1)), None).unwrap(),
+            CompanyId(1)
+        );
     }
 
     #[test]
     fn admin_token_must_name_a_company() {
-        assert_eq!(require_company(&grant(None), None).unwrap_err().code, -32602);
+        assert_eq!(
+            require_company(&grant(None), None).unwrap_err().code,
+            -32602
+        );
         assert_eq!(optional_company(&grant(None), None).unwrap(), None);
     }
 }

@@ -5,7 +5,7 @@ use crate::breaker::BreakerPolicy;
 use crate::call::registry::CallRegistry;
 use crate::functions::FunctionDeps;
 use crate::outbox::{OutboxConfig, OutboxWorker};
-use crate::ports::{CalendarApi, Cache, Clock, Store};
+use crate::ports::{Cache, CalendarApi, Clock, Store};
 use crate::router::{Router, RouterBuilder};
 use crate::servers::calcom::{CacheTtl, CalcomServer};
 use crate::servers::retell_function::RetellFunctionServer;
@@ -54,9 +54,25 @@ pub struct Core {
 impl Core {
     /// Starts all actors on the current arbiter.
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
-        let tenants = TenantDirectory::new(Arc::clone(&deps.store), Arc::clone(&deps.calendar), cfg.breaker).start();
-        let calls = CallRegistry::new(Arc::clone(&deps.store), Arc::clone(&deps.clock), cfg.call_idle_timeout).start();
-        let outbox = OutboxWorker::new(Arc::clone(&deps.store), tenants.clone(), Arc::clone(&deps.clock), cfg.outbox).start();
+        let tenants = TenantDirectory::new(
+            Arc::clone(&deps.store),
+            Arc::clone(&deps.calendar),
+            cfg.breaker,
+        )
+        .start();
+        let calls = CallRegistry::new(
+            Arc::clone(&deps.store),
+            Arc::clone(&deps.clock),
+            cfg.call_idle_timeout,
+        )
+        .start();
+        let outbox = OutboxWorker::new(
+            Arc::clone(&deps.store),
+            tenants.clone(),
+            Arc::clone(&deps.clock),
+            cfg.outbox,
+        )
+        .start();
         let webhooks = WebhookServer::new(
             Arc::clone(&deps.store),
             calls.clone(),
@@ -86,7 +102,10 @@ impl Core {
         let router = RouterBuilder::default()
             .server(CalcomServer::methods(), calcom.recipient())
             .server(WebhookServer::methods(), webhooks.clone().recipient())
-            .server(RetellFunctionServer::methods(), functions.clone().recipient())
+            .server(
+                RetellFunctionServer::methods(),
+                functions.clone().recipient(),
+            )
             .build(cfg.rpc_deadline)
             .start();
         Self {

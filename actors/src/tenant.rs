@@ -27,9 +27,13 @@ pub enum RouteError {
 }
 
 /// Resolves the business number of a call to its company and branch.
-pub async fn resolve_route(store: &dyn Store, number: Option<&str>) -> Result<TenantRoute, RouteError> {
+pub async fn resolve_route(
+    store: &dyn Store,
+    number: Option<&str>,
+) -> Result<TenantRoute, RouteError> {
     let raw = number.ok_or(RouteError::NoNumber)?;
-    let phone = PhoneNumber::parse_default(raw).map_err(|_| RouteError::InvalidNumber(raw.to_owned()))?;
+    let phone =
+        PhoneNumber::parse_default(raw).map_err(|_| RouteError::InvalidNumber(raw.to_owned()))?;
     store
         .tenant_by_phone(&phone)
         .await?
@@ -97,36 +101,34 @@ impl Handler<GetTenant> for TenantDirectory {
             return Box::pin(async move { Ok(handle) }.into_actor(self));
         }
         let store = Arc::clone(&self.store);
-        Box::pin(
-            async move { store.company(id).await }
-                .into_actor(self)
-                .map(move |loaded, act, _ctx| {
-                    let profile = loaded?.ok_or(TenantError::NotFound(id))?;
-                    // Another request may have created it while we were loading.
-                    if let Some(handle) = act.tenants.get(&id) {
-                        return Ok(handle.clone());
-                    }
-                    let breaker = Breaker::new(
-                        Arc::clone(&act.api),
-                        profile.calcom_api_key.clone(),
-                        id,
-                        act.policy,
-                    )
-                    .start();
-                    let calendar = CalendarHandle::new(breaker);
-                    let session = TenantSession {
-                        calendar: calendar.clone(),
-                    }
-                    .start();
-                    let handle = TenantHandle {
-                        profile,
-                        calendar,
-                        session,
-                    };
-                    act.tenants.insert(id, handle.clone());
-                    Ok(handle)
-                }),
-        )
+        Box::pin(async move { store.company(id).await }.into_actor(self).map(
+            move |loaded, act, _ctx| {
+                let profile = loaded?.ok_or(TenantError::NotFound(id))?;
+                // Another request may have created it while we were loading.
+                if let Some(handle) = act.tenants.get(&id) {
+                    return Ok(handle.clone());
+                }
+                let breaker = Breaker::new(
+                    Arc::clone(&act.api),
+                    profile.calcom_api_key.clone(),
+                    id,
+                    act.policy,
+                )
+                .start();
+                let calendar = CalendarHandle::new(breaker);
+                let session = TenantSession {
+                    calendar: calendar.clone(),
+                }
+                .start();
+                let handle = TenantHandle {
+                    profile,
+                    calendar,
+                    session,
+                };
+                act.tenants.insert(id, handle.clone());
+                Ok(handle)
+            },
+        ))
     }
 }
 
@@ -217,7 +219,10 @@ impl Handler<Book> for TenantSession {
                 match calendar.create_booking(request.clone()).await {
                     Ok(booking) => Ok(BookOutcome::Created(booking)),
                     // A timeout may hide a success, and "slot taken" may be our own booking.
-                    Err(e) if e.is_slot_unavailable() || matches!(e, UpstreamError::Transport { .. }) => {
+                    Err(e)
+                        if e.is_slot_unavailable()
+                            || matches!(e, UpstreamError::Transport { .. }) =>
+                    {
                         match find_own(&calendar, &request, &key, duration_min).await {
                             Ok(Some(found)) => Ok(BookOutcome::Found(found)),
                             _ => Err(e),

@@ -1,8 +1,8 @@
 //! Bearer-token auth of the gateway: `Authorization: Bearer <token>` or `X-MCP-Token`.
 //! Tokens are stored as SHA-256 hex digests, never in clear.
 
-use actix_web::HttpRequest;
 use crate::store::token_digest;
+use actix_web::HttpRequest;
 use switchboard_actors::ports::{Store, StoreError};
 use switchboard_actors::records::TokenGrant;
 
@@ -18,9 +18,16 @@ pub enum AuthError {
 }
 
 fn presented(req: &HttpRequest) -> Option<&str> {
-    if let Some(v) = req.headers().get("authorization").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
         let (scheme, token) = v.trim().split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty());
     }
     req.headers()
         .get("x-mcp-token")
@@ -33,5 +40,8 @@ fn presented(req: &HttpRequest) -> Option<&str> {
 /// non-constant time never happens.
 pub async fn authenticate(req: &HttpRequest, store: &dyn Store) -> Result<TokenGrant, AuthError> {
     let token = presented(req).ok_or(AuthError::Missing)?;
-    store.api_token(&token_digest(token)).await?.ok_or(AuthError::Unknown)
+    store
+        .api_token(&token_digest(token))
+        .await?
+        .ok_or(AuthError::Unknown)
 }

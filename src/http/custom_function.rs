@@ -34,15 +34,30 @@ pub struct CallQuery {
 
 fn fallback(locale: Locale, timeout: bool) -> Value {
     let message = match (locale, timeout) {
-        (Locale::De, true) => "Einen Moment bitte, das dauert gerade länger. Ich notiere Ihren Wunsch und wir melden uns mit der Bestätigung.",
-        (Locale::De, false) => "Entschuldigung, da ist bei mir etwas schiefgelaufen. Ich notiere Ihren Wunsch und wir melden uns bei Ihnen.",
-        (Locale::En, true) => "One moment please, this is taking longer than usual. I'll note your request and we'll get back to you with a confirmation.",
-        (Locale::En, false) => "Sorry, something went wrong on my side. I'll note your request and we'll get back to you.",
+        (Locale::De, true) => {
+            "Einen Moment bitte, das dauert gerade länger. Ich notiere Ihren Wunsch und wir melden uns mit der Bestätigung."
+        }
+        (Locale::De, false) => {
+            "Entschuldigung, da ist bei mir etwas schiefgelaufen. Ich notiere Ihren Wunsch und wir melden uns bei Ihnen."
+        }
+        (Locale::En, true) => {
+            "One moment please, this is taking longer than usual. I'll note your request and we'll get back to you with a confirmation."
+        }
+        (Locale::En, false) => {
+            "Sorry, something went wrong on my side. I'll note your request and we'll get back to you."
+        }
     };
     json!({"success": false, "fallback": true, "timeout": timeout, "message": message})
 }
 
-async fn run(req: HttpRequest, body: web::Bytes, name: String, call: Value, args: Map<String, Value>, state: web::Data<AppState>) -> HttpResponse {
+async fn run(
+    req: HttpRequest,
+    body: web::Bytes,
+    name: String,
+    call: Value,
+    args: Map<String, Value>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let call: RetellCall = match serde_json::from_value(call) {
         Ok(c) => c,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("call: {e}")),
@@ -53,13 +68,30 @@ async fn run(req: HttpRequest, body: web::Bytes, name: String, call: Value, args
     };
     let locale = route.company.locale;
     let call_id = call.call_id.clone();
-    let msg = ExecuteFunction { route, call, name: name.clone(), args };
-    match state.core.functions.send(msg).timeout(state.function_deadline).await {
+    let msg = ExecuteFunction {
+        route,
+        call,
+        name: name.clone(),
+        args,
+    };
+    match state
+        .core
+        .functions
+        .send(msg)
+        .timeout(state.function_deadline)
+        .await
+    {
         Ok(Ok(reply)) => HttpResponse::Ok().json(reply),
-        Ok(Err(FunctionError::Unknown(_))) => error(StatusCode::NOT_FOUND, "unknown_function", format!("unknown custom function {name:?}")),
-        Ok(Err(FunctionError::Context(ContextError::CrossTenant(_)))) => {
-            error(StatusCode::FORBIDDEN, "-32002", format!("call {call_id} belongs to another company"))
-        }
+        Ok(Err(FunctionError::Unknown(_))) => error(
+            StatusCode::NOT_FOUND,
+            "unknown_function",
+            format!("unknown custom function {name:?}"),
+        ),
+        Ok(Err(FunctionError::Context(ContextError::CrossTenant(_)))) => error(
+            StatusCode::FORBIDDEN,
+            "-32002",
+            format!("call {call_id} belongs to another company"),
+        ),
         Ok(Err(e)) => {
             tracing::error!(%call_id, function = %name, error = %e, "custom function failed");
             HttpResponse::Ok().json(fallback(locale, false))
@@ -76,13 +108,27 @@ async fn run(req: HttpRequest, body: web::Bytes, name: String, call: Value, args
 }
 
 /// `POST /api/mcp/retell/custom-function`.
-pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(e) => e,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("body is not a Retell custom-function request {{name, call, args}}: {e}")),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("body is not a Retell custom-function request {{name, call, args}}: {e}"),
+            );
+        }
     };
     let Some(name) = envelope.name else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "missing function name (use /custom-function/{name} for args-at-root tools)");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "missing function name (use /custom-function/{name} for args-at-root tools)",
+        );
     };
     run(req, body, name, envelope.call, envelope.args, state).await
 }
@@ -98,7 +144,13 @@ pub async fn handle_named(
     let name = path.into_inner();
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("body is not JSON: {e}")),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("body is not JSON: {e}"),
+            );
+        }
     };
     if value.get("call").is_some_and(Value::is_object) {
         let envelope: Envelope = match serde_json::from_value(value) {
@@ -106,16 +158,28 @@ pub async fn handle_named(
             Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
         };
         if envelope.name.as_ref().is_some_and(|n| *n != name) {
-            return error(StatusCode::BAD_REQUEST, "bad_request", "function name in the path and the body differ");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "function name in the path and the body differ",
+            );
         }
         return run(req, body, name, envelope.call, envelope.args, state).await;
     }
     let Value::Object(args) = value else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "args must be a JSON object");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "args must be a JSON object",
+        );
     };
     let q = query.into_inner();
     let Some(call_id) = q.call_id else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "args-at-root calls need ?call_id=…&to_number=… in the URL");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "args-at-root calls need ?call_id=…&to_number=… in the URL",
+        );
     };
     let call = json!({"call_id": call_id, "to_number": q.to_number, "from_number": q.from_number, "direction": "inbound"});
     run(req, body, name, call, args, state).await

@@ -15,7 +15,11 @@ fn rpc_error_response(status: StatusCode, err: RpcError) -> HttpResponse {
 }
 
 /// Handles one gateway request.
-pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let grant = match authenticate(&req, state.store.as_ref()).await {
         Ok(grant) => grant,
         Err(AuthError::Store(e)) => {
@@ -45,7 +49,9 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
     })
     .await;
     match reply {
-        Some(body) => HttpResponse::Ok().content_type("application/json").body(body),
+        Some(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
         None => HttpResponse::NoContent().finish(),
     }
 }

@@ -14,7 +14,8 @@ pub async fn livez() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.ping().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
-        Err(e) => HttpResponse::ServiceUnavailable().json(json!({"status": "not_ready", "database": e.to_string()})),
+        Err(e) => HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "not_ready", "database": e.to_string()})),
     }
 }
 
@@ -47,7 +48,10 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         },
     );
     for (name, up) in actors {
-        services.insert(name.into(), json!({"status": if up { "up" } else { "down" }}));
+        services.insert(
+            name.into(),
+            json!({"status": if up { "up" } else { "down" }}),
+        );
     }
     services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
     let body = json!({

@@ -39,8 +39,14 @@ pub struct AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/mcp/gateway", web::post().to(gateway::handle))
         .route("/api/mcp/retell/webhook", web::post().to(webhook::handle))
-        .route("/api/mcp/retell/custom-function", web::post().to(custom_function::handle))
-        .route("/api/mcp/retell/custom-function/{name}", web::post().to(custom_function::handle_named))
+        .route(
+            "/api/mcp/retell/custom-function",
+            web::post().to(custom_function::handle),
+        )
+        .route(
+            "/api/mcp/retell/custom-function/{name}",
+            web::post().to(custom_function::handle_named),
+        )
         .route("/api/mcp/health", web::get().to(health::health))
         .route("/livez", web::get().to(health::livez))
         .route("/readyz", web::get().to(health::readyz))

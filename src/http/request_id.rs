@@ -17,7 +17,8 @@ pub struct RequestId(pub String);
 
 fn incoming(req: &ServiceRequest) -> Option<String> {
     let v = req.headers().get(&HEADER)?.to_str().ok()?;
-    (!v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())).then(|| v.to_owned())
+    (!v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| v.to_owned())
 }
 
 /// Middleware (use with `actix_web::middleware::from_fn`).

@@ -16,7 +16,8 @@ pub const SIGNATURE_HEADER: &str = "x-retell-signature";
 /// A JSON error body `{"error": {"code", "message"}}` with `status`. `code` is one of our
 /// DESIGN §5 codes where one fits, else a short name.
 pub fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> HttpResponse {
-    HttpResponse::build(status).json(json!({"error": {"code": code, "message": message.to_string()}}))
+    HttpResponse::build(status)
+        .json(json!({"error": {"code": code, "message": message.to_string()}}))
 }
 
 /// Resolves the tenant of `number` and checks the request's signature over `body`.
@@ -26,15 +27,26 @@ pub async fn authenticate_call(
     number: Option<&str>,
     state: &AppState,
 ) -> Result<TenantRoute, HttpResponse> {
-    let route = resolve_route(state.store.as_ref(), number).await.map_err(|e| match e {
-        RouteError::NoNumber | RouteError::InvalidNumber(_) => error(StatusCode::BAD_REQUEST, "4003", &e),
-        RouteError::NotConfigured(_) => error(StatusCode::NOT_FOUND, "1003", &e),
-        RouteError::Store(ref s) => {
-            tracing::error!(error = %s, "tenant lookup failed");
-            error(StatusCode::SERVICE_UNAVAILABLE, "3004", "database unavailable")
-        }
-    })?;
-    let header = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let route = resolve_route(state.store.as_ref(), number)
+        .await
+        .map_err(|e| match e {
+            RouteError::NoNumber | RouteError::InvalidNumber(_) => {
+                error(StatusCode::BAD_REQUEST, "4003", &e)
+            }
+            RouteError::NotConfigured(_) => error(StatusCode::NOT_FOUND, "1003", &e),
+            RouteError::Store(ref s) => {
+                tracing::error!(error = %s, "tenant lookup failed");
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "3004",
+                    "database unavailable",
+                )
+            }
+        })?;
+    let header = req
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
     signature::verify(
         header,
         body,

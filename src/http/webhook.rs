@@ -20,10 +20,20 @@ struct Envelope {
 }
 
 /// Handles one webhook.
-pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(e) => e,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("body is not a Retell webhook {{event, call}}: {e}")),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("body is not a Retell webhook {{event, call}}: {e}"),
+            );
+        }
     };
     let call: RetellCall = match serde_json::from_value(envelope.call.clone()) {
         Ok(c) => c,
@@ -41,14 +51,24 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         raw_call: envelope.call,
     };
     match state.core.webhooks.send(msg).await {
-        Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => HttpResponse::NoContent().finish(),
+        Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {
+            HttpResponse::NoContent().finish()
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "webhook not stored");
-            error(StatusCode::SERVICE_UNAVAILABLE, "3004", "webhook could not be stored; retry")
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "3004",
+                "webhook could not be stored; retry",
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "webhook server unavailable");
-            error(StatusCode::SERVICE_UNAVAILABLE, "internal", "webhook server unavailable; retry")
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "webhook server unavailable; retry",
+            )
         }
     }
 }

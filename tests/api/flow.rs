@@ -14,7 +14,10 @@ async fn confirmed_call_is_booked_end_to_end() {
 
     let view = app.wait_for_booking("call_flow_1").await;
     assert_eq!(view["booking_job"]["status"], "done", "{view}");
-    let uid = view["appointment"]["booking_uid"].as_str().unwrap().to_owned();
+    let uid = view["appointment"]["booking_uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(view["status"], "ended");
     assert_eq!(view["collected"]["phone"], "+4915112345678");
 
@@ -22,11 +25,17 @@ async fn confirmed_call_is_booked_end_to_end() {
     assert_eq!(bookings.len(), 1);
     assert_eq!(bookings[0]["uid"], uid.as_str());
     assert_eq!(bookings[0]["event_type_id"], 1001);
-    assert_eq!(bookings[0]["attendees"][0]["phone_number"], "+4915112345678");
+    assert_eq!(
+        bookings[0]["attendees"][0]["phone_number"],
+        "+4915112345678"
+    );
     assert_eq!(bookings[0]["attendees"][0]["time_zone"], "Europe/Berlin");
     // 14:00 in Berlin is 13:00 UTC in winter and 12:00 UTC in summer.
     let start = bookings[0]["start"].as_str().unwrap();
-    assert!(start.contains("T13:00:00") || start.contains("T12:00:00"), "{start}");
+    assert!(
+        start.contains("T13:00:00") || start.contains("T12:00:00"),
+        "{start}"
+    );
 }
 
 #[actix_web::test]
@@ -51,7 +60,13 @@ async fn duplicate_call_ended_books_once() {
 async fn unconfirmed_call_is_not_booked() {
     let app = spawn_app().await;
     let reply = app.collect_complete("call_unconf", "10 Uhr", false).await;
-    assert!(reply["message"].as_str().unwrap().contains("Soll ich den Termin"), "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("Soll ich den Termin"),
+        "{reply}"
+    );
     assert_eq!(app.webhook("call_ended", ended("call_unconf")).await, 204);
     let view = app.get_call("call_unconf").await;
     assert_eq!(view["status"], "ended");
@@ -74,16 +89,26 @@ async fn booking_confirmed_dynamic_variable_confirms_the_booking() {
 async fn incomplete_call_is_not_booked_and_lists_missing_fields() {
     let app = spawn_app().await;
     let (status, reply) = app
-        .function("collect_appointment_data", "call_incomplete", json!({"dienstleistung": "Färben", "datum": "morgen", "bestaetigt": true}))
+        .function(
+            "collect_appointment_data",
+            "call_incomplete",
+            json!({"dienstleistung": "Färben", "datum": "morgen", "bestaetigt": true}),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(reply["status"], "incomplete");
-    assert_eq!(reply["missing_fields"], json!(["uhrzeit", "name", "telefonnummer"]));
+    assert_eq!(
+        reply["missing_fields"],
+        json!(["uhrzeit", "name", "telefonnummer"])
+    );
     assert_eq!(
         reply["message"],
         "Bitte nennen Sie mir noch die Uhrzeit, Ihren Namen und Ihre Telefonnummer."
     );
-    assert_eq!(app.webhook("call_ended", ended("call_incomplete")).await, 204);
+    assert_eq!(
+        app.webhook("call_ended", ended("call_incomplete")).await,
+        204
+    );
     assert!(app.get_call("call_incomplete").await["booking_job"].is_null());
     assert!(app.calcom_bookings().await.is_empty());
 }
@@ -93,7 +118,10 @@ async fn taken_slot_becomes_dead_letter_with_clear_error() {
     let app = spawn_app().await;
     // Someone books the slot through the gateway after the caller heard it was free.
     app.collect_complete("call_taken", "16 Uhr", true).await;
-    let date = app.get_call("call_taken").await["collected"]["date"].as_str().unwrap().to_owned();
+    let date = app.get_call("call_taken").await["collected"]["date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let created = app
         .rpc(
             "calcom.createBooking",
@@ -119,7 +147,13 @@ async fn collect_reports_a_taken_slot_with_alternatives() {
     let reply = app.collect_complete("call_second", "9 Uhr", false).await;
     assert_eq!(reply["status"], "unavailable", "{reply}");
     assert_eq!(reply["available"], false);
-    assert!(reply["alternatives"].as_array().unwrap().contains(&json!("09:30")), "{reply}");
+    assert!(
+        reply["alternatives"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("09:30")),
+        "{reply}"
+    );
 }
 
 #[actix_web::test]
@@ -137,12 +171,29 @@ async fn call_analyzed_adds_summary_and_sentiment() {
 #[actix_web::test]
 async fn collected_data_survives_between_function_calls_piecemeal() {
     let app = spawn_app().await;
-    app.function("collect_appointment_data", "call_piece", json!({"service": "women's haircut"})).await;
-    app.function("collect_appointment_data", "call_piece", json!({"date": "day after tomorrow", "time": "2 pm"})).await;
+    app.function(
+        "collect_appointment_data",
+        "call_piece",
+        json!({"service": "women's haircut"}),
+    )
+    .await;
+    app.function(
+        "collect_appointment_data",
+        "call_piece",
+        json!({"date": "day after tomorrow", "time": "2 pm"}),
+    )
+    .await;
     let (_, reply) = app
-        .function("collect_appointment_data", "call_piece", json!({"name": "Jane Doe", "phone": "+1 415 555 0123"}))
+        .function(
+            "collect_appointment_data",
+            "call_piece",
+            json!({"name": "Jane Doe", "phone": "+1 415 555 0123"}),
+        )
         .await;
-    assert_eq!(reply["collected"]["dienstleistung"], "Damenhaarschnitt", "{reply}");
+    assert_eq!(
+        reply["collected"]["dienstleistung"], "Damenhaarschnitt",
+        "{reply}"
+    );
     assert_eq!(reply["collected"]["uhrzeit"], "14:00");
     assert_eq!(reply["collected"]["telefonnummer"], "+14155550123");
     assert_eq!(reply["missing_fields"], json!([]));

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 #[actix_web::test]
 async fn missing_or_unknown_token_is_401_with_jsonrpc_error() {
     let app = spawn_app().await;
-    let body = r#"{"jsonrpc":"2.0","id":1,"method":"calcom.getEventTypes","params":{"company_id":1}}"#;
+    let body =
+        r#"{"jsonrpc":"2.0","id":1,"method":"calcom.getEventTypes","params":{"company_id":1}}"#;
     let (status, reply) = app.gateway_raw(body, None).await;
     assert_eq!(status, 401);
     assert_eq!(reply["error"]["code"], -32001);
@@ -19,7 +20,12 @@ async fn missing_or_unknown_token_is_401_with_jsonrpc_error() {
 #[actix_web::test]
 async fn parse_error_is_32700_with_null_id() {
     let app = spawn_app().await;
-    let (status, reply) = app.gateway_raw(r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#, Some(ADMIN_TOKEN)).await;
+    let (status, reply) = app
+        .gateway_raw(
+            r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#,
+            Some(ADMIN_TOKEN),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(reply["error"]["code"], -32700);
     assert_eq!(reply["id"], Value::Null);
@@ -48,11 +54,24 @@ async fn unknown_method_and_invalid_params_have_spec_codes() {
     let res = app.rpc("calcom.noSuchMethod", json!({})).await;
     assert_eq!(res["error"]["code"], -32601);
     assert_eq!(res["id"], 1);
-    let res = app.rpc("calcom.getEventTypes", json!({"company_id": 1, "surprise": true})).await;
+    let res = app
+        .rpc(
+            "calcom.getEventTypes",
+            json!({"company_id": 1, "surprise": true}),
+        )
+        .await;
     assert_eq!(res["error"]["code"], -32602);
     let res = app.rpc("calcom.getEventTypes", json!({})).await;
-    assert_eq!(res["error"]["code"], -32602, "admin token must name the company: {res}");
-    let res = app.rpc("calcom.checkAvailability", json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": "24.11.2026"})).await;
+    assert_eq!(
+        res["error"]["code"], -32602,
+        "admin token must name the company: {res}"
+    );
+    let res = app
+        .rpc(
+            "calcom.checkAvailability",
+            json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": "24.11.2026"}),
+        )
+        .await;
     assert_eq!(res["error"]["code"], -32602);
 }
 
@@ -80,7 +99,12 @@ async fn rpc_discover_lists_every_registered_method_with_schemas() {
     let app = spawn_app().await;
     let doc = app.rpc("rpc.discover", json!({})).await["result"].clone();
     assert_eq!(doc["openrpc"], "1.3.2");
-    let names: Vec<&str> = doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
     for expected in [
         "calcom.getEventTypes",
         "calcom.checkAvailability",
@@ -90,19 +114,37 @@ async fn rpc_discover_lists_every_registered_method_with_schemas() {
         "webhook.getWebhookStats",
         "retell.function.execute",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
-    let create = doc["methods"].as_array().unwrap().iter().find(|m| m["name"] == "calcom.createBooking").unwrap();
+    let create = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "calcom.createBooking")
+        .unwrap();
     assert!(create["params"][0]["schema"]["properties"]["idempotency_key"].is_object());
 }
 
 #[actix_web::test]
 async fn event_types_are_cached_on_the_second_call() {
     let app = spawn_app().await;
-    let first = app.rpc("calcom.getEventTypes", json!({"company_id": 1})).await;
+    let first = app
+        .rpc("calcom.getEventTypes", json!({"company_id": 1}))
+        .await;
     assert_eq!(first["result"]["metadata"]["cached"], false);
-    assert_eq!(first["result"]["data"]["event_types"].as_array().unwrap().len(), 3);
-    let second = app.rpc("calcom.getEventTypes", json!({"company_id": 1})).await;
+    assert_eq!(
+        first["result"]["data"]["event_types"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let second = app
+        .rpc("calcom.getEventTypes", json!({"company_id": 1}))
+        .await;
     assert_eq!(second["result"]["metadata"]["cached"], true);
     assert_eq!(first["result"]["data"], second["result"]["data"]);
 }
@@ -116,7 +158,10 @@ async fn create_booking_with_one_idempotency_key_books_once() {
     assert_eq!(first["result"]["data"]["reused"], false, "{first}");
     let second = app.rpc("calcom.createBooking", params).await;
     assert_eq!(second["result"]["data"]["reused"], true, "{second}");
-    assert_eq!(first["result"]["data"]["booking"]["uid"], second["result"]["data"]["booking"]["uid"]);
+    assert_eq!(
+        first["result"]["data"]["booking"]["uid"],
+        second["result"]["data"]["booking"]["uid"]
+    );
     assert_eq!(app.calcom_bookings().await.len(), 1);
 }
 
@@ -124,7 +169,10 @@ async fn create_booking_with_one_idempotency_key_books_once() {
 async fn taken_slot_via_gateway_is_2003() {
     let app = spawn_app().await;
     let params = json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": next_weekday(), "time": "12:00", "name": "A", "phone": "030 1234567"});
-    assert_eq!(app.rpc("calcom.createBooking", params.clone()).await["result"]["success"], true);
+    assert_eq!(
+        app.rpc("calcom.createBooking", params.clone()).await["result"]["success"],
+        true
+    );
     let res = app.rpc("calcom.createBooking", params).await;
     assert_eq!(res["error"]["code"], 2003, "{res}");
     assert_eq!(res["error"]["data"]["type"], "slot_not_available");
@@ -150,7 +198,9 @@ async fn booking_in_the_past_or_without_contact_is_refused() {
 #[actix_web::test]
 async fn unknown_company_is_3001() {
     let app = spawn_app().await;
-    let res = app.rpc("calcom.getEventTypes", json!({"company_id": 999})).await;
+    let res = app
+        .rpc("calcom.getEventTypes", json!({"company_id": 999}))
+        .await;
     assert_eq!(res["error"]["code"], 3001, "{res}");
 }
 
@@ -164,13 +214,18 @@ async fn retell_function_execute_runs_the_custom_function() {
         )
         .await;
     assert_eq!(res["result"]["data"]["dauer_minuten"], 90, "{res}");
-    assert_eq!(res["result"]["data"]["message"], "Färben dauert 90 Minuten.");
+    assert_eq!(
+        res["result"]["data"]["message"],
+        "Färben dauert 90 Minuten."
+    );
 }
 
 /// The next Tuesday in Berlin as `YYYY-MM-DD` (always open, always in the future).
 fn next_weekday() -> String {
     use chrono::{Datelike, Duration, Weekday};
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive();
     let mut d = today + Duration::days(1);
     while d.weekday() != Weekday::Tue {
         d += Duration::days(1);

@@ -31,11 +31,18 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("SWITCHBOARD__SERVER__PORT".into(), "0".into()),
         ("SWITCHBOARD__SERVER__WORKERS".into(), "2".into()),
         ("SWITCHBOARD__DATABASE__URL".into(), db),
-        ("SWITCHBOARD__SANDBOX__ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
+        (
+            "SWITCHBOARD__SANDBOX__ADMIN_TOKEN".into(),
+            ADMIN_TOKEN.into(),
+        ),
         ("SWITCHBOARD__OUTBOX__POLL_INTERVAL_MS".into(), "50".into()),
         ("SWITCHBOARD__OUTBOX__BACKOFF_BASE_MS".into(), "50".into()),
     ];
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let settings = Settings::load_from(None, env).expect("settings");
     let app = Application::build(settings).await.expect("app builds");
     let url = format!("http://127.0.0.1:{}", app.port());
@@ -81,13 +88,25 @@ pub fn ended(call_id: &str) -> Value {
 
 impl TestApp {
     /// POSTs `body` signed with `key` at `ts_ms` (or unsigned when `key` is `None`).
-    pub async fn post_signed(&self, path: &str, body: &Value, key: Option<&str>, ts_ms: i64) -> reqwest::Response {
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&str>,
+        ts_ms: i64,
+    ) -> reqwest::Response {
         let bytes = serde_json::to_vec(body).unwrap();
         self.post_raw(path, bytes, key, ts_ms).await
     }
 
     /// POSTs raw bytes, signed over exactly those bytes when `key` is given.
-    pub async fn post_raw(&self, path: &str, bytes: Vec<u8>, key: Option<&str>, ts_ms: i64) -> reqwest::Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+        key: Option<&str>,
+        ts_ms: i64,
+    ) -> reqwest::Response {
         let mut req = self
             .client
             .post(format!("{}{path}", self.url))
@@ -102,7 +121,12 @@ impl TestApp {
     pub async fn function(&self, name: &str, call_id: &str, args: Value) -> (u16, Value) {
         let body = json!({"name": name, "call": call(call_id), "args": args});
         let res = self
-            .post_signed("/api/mcp/retell/custom-function", &body, Some(DEMO_RETELL_API_KEY), now_ms())
+            .post_signed(
+                "/api/mcp/retell/custom-function",
+                &body,
+                Some(DEMO_RETELL_API_KEY),
+                now_ms(),
+            )
             .await;
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
@@ -111,10 +135,15 @@ impl TestApp {
     /// A signed webhook; returns the status.
     pub async fn webhook(&self, event: &str, call: Value) -> u16 {
         let body = json!({"event": event, "call": call});
-        self.post_signed("/api/mcp/retell/webhook", &body, Some(DEMO_RETELL_API_KEY), now_ms())
-            .await
-            .status()
-            .as_u16()
+        self.post_signed(
+            "/api/mcp/retell/webhook",
+            &body,
+            Some(DEMO_RETELL_API_KEY),
+            now_ms(),
+        )
+        .await
+        .status()
+        .as_u16()
     }
 
     /// POSTs a raw gateway body with the admin token; returns (status, body or Null).
@@ -135,31 +164,45 @@ impl TestApp {
 
     /// One JSON-RPC call with the admin token; returns the whole response object.
     pub async fn rpc(&self, method: &str, params: Value) -> Value {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
         self.gateway_raw(&body, Some(ADMIN_TOKEN)).await.1
     }
 
     /// `webhook.getCall` data.
     pub async fn get_call(&self, call_id: &str) -> Value {
-        self.rpc("webhook.getCall", json!({"call_id": call_id})).await["result"]["data"].clone()
+        self.rpc("webhook.getCall", json!({"call_id": call_id}))
+            .await["result"]["data"]
+            .clone()
     }
 
     /// Waits (bounded) until the call's booking job is `done` or `failed`; returns the call view.
     pub async fn wait_for_booking(&self, call_id: &str) -> Value {
         for _ in 0..200 {
             let view = self.get_call(call_id).await;
-            if matches!(view["booking_job"]["status"].as_str(), Some("done" | "failed")) {
+            if matches!(
+                view["booking_job"]["status"].as_str(),
+                Some("done" | "failed")
+            ) {
                 return view;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("booking of {call_id} did not finish: {}", self.get_call(call_id).await);
+        panic!(
+            "booking of {call_id} did not finish: {}",
+            self.get_call(call_id).await
+        );
     }
 
     /// Bookings in the simulator (all, via the gateway).
     pub async fn calcom_bookings(&self) -> Vec<Value> {
-        let res = self.rpc("calcom.getBookings", json!({"company_id": 1})).await;
-        res["result"]["data"]["bookings"].as_array().cloned().unwrap_or_default()
+        let res = self
+            .rpc("calcom.getBookings", json!({"company_id": 1}))
+            .await;
+        res["result"]["data"]["bookings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Collects complete, confirmed data for a Herrenhaarschnitt next Tuesday at `time`.

@@ -7,8 +7,13 @@ use switchboard::sandbox::DEMO_RETELL_API_KEY;
 const PATH: &str = "/api/mcp/retell/webhook";
 
 async fn nothing_stored(app: &TestApp, call_id: &str) {
-    let res = app.rpc("webhook.getCall", json!({"call_id": call_id})).await;
-    assert_eq!(res["error"]["code"], -32602, "call {call_id} must not exist: {res}");
+    let res = app
+        .rpc("webhook.getCall", json!({"call_id": call_id}))
+        .await;
+    assert_eq!(
+        res["error"]["code"], -32602,
+        "call {call_id} must not exist: {res}"
+    );
     let stats = app.rpc("webhook.getWebhookStats", json!({})).await["result"]["data"].clone();
     assert_eq!(stats["calls"], 0, "{stats}");
 }
@@ -16,10 +21,22 @@ async fn nothing_stored(app: &TestApp, call_id: &str) {
 #[actix_web::test]
 async fn unsigned_webhook_is_401_and_stores_nothing() {
     let app = spawn_app().await;
-    let res = app.post_signed(PATH, &json!({"event": "call_ended", "call": ended("c_unsigned")}), None, now_ms()).await;
+    let res = app
+        .post_signed(
+            PATH,
+            &json!({"event": "call_ended", "call": ended("c_unsigned")}),
+            None,
+            now_ms(),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 401);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("missing X-Retell-Signature"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing X-Retell-Signature")
+    );
     nothing_stored(&app, "c_unsigned").await;
 }
 
@@ -27,7 +44,9 @@ async fn unsigned_webhook_is_401_and_stores_nothing() {
 async fn signature_with_another_key_is_401() {
     let app = spawn_app().await;
     let body = json!({"event": "call_ended", "call": ended("c_wrongkey")});
-    let res = app.post_signed(PATH, &body, Some("key_of_someone_else"), now_ms()).await;
+    let res = app
+        .post_signed(PATH, &body, Some("key_of_someone_else"), now_ms())
+        .await;
     assert_eq!(res.status().as_u16(), 401);
     nothing_stored(&app, "c_wrongkey").await;
 }
@@ -37,7 +56,9 @@ async fn stale_signature_is_401() {
     let app = spawn_app().await;
     let body = json!({"event": "call_ended", "call": ended("c_stale")});
     let six_minutes_ago = now_ms() - 6 * 60 * 1000;
-    let res = app.post_signed(PATH, &body, Some(DEMO_RETELL_API_KEY), six_minutes_ago).await;
+    let res = app
+        .post_signed(PATH, &body, Some(DEMO_RETELL_API_KEY), six_minutes_ago)
+        .await;
     assert_eq!(res.status().as_u16(), 401);
     let text = res.text().await.unwrap();
     assert!(text.contains("away from our clock"), "{text}");
@@ -47,9 +68,12 @@ async fn stale_signature_is_401() {
 #[actix_web::test]
 async fn tampered_body_is_401() {
     let app = spawn_app().await;
-    let signed = serde_json::to_vec(&json!({"event": "call_started", "call": ended("c_tamper")})).unwrap();
-    let header = switchboard_actors::retell::signature::sign(&signed, DEMO_RETELL_API_KEY, now_ms());
-    let tampered = serde_json::to_vec(&json!({"event": "call_ended", "call": ended("c_tamper")})).unwrap();
+    let signed =
+        serde_json::to_vec(&json!({"event": "call_started", "call": ended("c_tamper")})).unwrap();
+    let header =
+        switchboard_actors::retell::signature::sign(&signed, DEMO_RETELL_API_KEY, now_ms());
+    let tampered =
+        serde_json::to_vec(&json!({"event": "call_ended", "call": ended("c_tamper")})).unwrap();
     let res = app
         .client
         .post(format!("{}{PATH}", app.url))
@@ -65,9 +89,23 @@ async fn tampered_body_is_401() {
 #[actix_web::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
-    let res = app.post_raw(PATH, b"{\"event\": \"call_ended\", \"call\": ".to_vec(), Some(DEMO_RETELL_API_KEY), now_ms()).await;
+    let res = app
+        .post_raw(
+            PATH,
+            b"{\"event\": \"call_ended\", \"call\": ".to_vec(),
+            Some(DEMO_RETELL_API_KEY),
+            now_ms(),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 400);
-    let res = app.post_signed(PATH, &json!({"event": "call_ended", "call": {"no_call_id": 1}}), Some(DEMO_RETELL_API_KEY), now_ms()).await;
+    let res = app
+        .post_signed(
+            PATH,
+            &json!({"event": "call_ended", "call": {"no_call_id": 1}}),
+            Some(DEMO_RETELL_API_KEY),
+            now_ms(),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 400);
 }
 
@@ -76,11 +114,23 @@ async fn unknown_number_is_404_with_clear_error() {
     let app = spawn_app().await;
     let mut call = ended("c_unknown");
     call["to_number"] = json!("+4940123456789");
-    let res = app.post_signed(PATH, &json!({"event": "call_ended", "call": call}), Some(DEMO_RETELL_API_KEY), now_ms()).await;
+    let res = app
+        .post_signed(
+            PATH,
+            &json!({"event": "call_ended", "call": call}),
+            Some(DEMO_RETELL_API_KEY),
+            now_ms(),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 404);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "1003");
-    assert!(body["error"]["message"].as_str().unwrap().contains("+4940123456789 is not configured"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("+4940123456789 is not configured")
+    );
     nothing_stored(&app, "c_unknown").await;
 }
 
@@ -89,6 +139,13 @@ async fn oversized_body_is_413() {
     let app = spawn_app().await;
     let mut call = ended("c_big");
     call["transcript"] = json!("x".repeat(2 * 1024 * 1024));
-    let res = app.post_signed(PATH, &json!({"event": "call_ended", "call": call}), Some(DEMO_RETELL_API_KEY), now_ms()).await;
+    let res = app
+        .post_signed(
+            PATH,
+            &json!({"event": "call_ended", "call": call}),
+            Some(DEMO_RETELL_API_KEY),
+            now_ms(),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 413);
 }

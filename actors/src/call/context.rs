@@ -71,7 +71,9 @@ impl Actor for CallContext {
 
 async fn load(store: &dyn Store, key: &CallKey) -> Result<CollectedAppointment, ContextError> {
     match store.load_call_context(&key.call_id).await? {
-        Some(record) if record.company_id != key.company_id => Err(ContextError::CrossTenant(key.call_id.clone())),
+        Some(record) if record.company_id != key.company_id => {
+            Err(ContextError::CrossTenant(key.call_id.clone()))
+        }
         Some(record) => Ok(record.collected),
         None => Ok(CollectedAppointment::default()),
     }

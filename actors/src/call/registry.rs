@@ -57,7 +57,12 @@ impl CallRegistry {
         if let Some(addr) = self.contexts.get(&key.call_id).filter(|a| a.connected()) {
             return addr.clone();
         }
-        let addr = CallContext::new(key.clone(), Arc::clone(&self.store), Arc::clone(&self.clock)).start();
+        let addr = CallContext::new(
+            key.clone(),
+            Arc::clone(&self.store),
+            Arc::clone(&self.clock),
+        )
+        .start();
         self.contexts.insert(key.call_id.clone(), addr.clone());
         addr
     }

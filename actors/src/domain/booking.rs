@@ -87,7 +87,9 @@ pub struct Booking {
 impl Booking {
     /// Our idempotency key, when this booking was made by switchboard.
     pub fn idempotency_key(&self) -> Option<&str> {
-        self.metadata.get(IDEMPOTENCY_METADATA_KEY).map(String::as_str)
+        self.metadata
+            .get(IDEMPOTENCY_METADATA_KEY)
+            .map(String::as_str)
     }
 }
 
@@ -109,7 +111,10 @@ pub struct BookingQuery {
 pub enum UpstreamError {
     /// No answer: connect error, reset, or our timeout.
     #[error("{service} unreachable: {message}")]
-    Transport { service: &'static str, message: String },
+    Transport {
+        service: &'static str,
+        message: String,
+    },
     /// The upstream answered with an error status.
     #[error("{service} answered {status}: {message}")]
     Status {
@@ -123,7 +128,10 @@ pub enum UpstreamError {
     },
     /// A 2xx whose body we could not read.
     #[error("{service} sent an unreadable answer: {message}")]
-    Decode { service: &'static str, message: String },
+    Decode {
+        service: &'static str,
+        message: String,
+    },
     /// The circuit breaker is open; nothing was sent.
     #[error("{service} circuit breaker is open")]
     CircuitOpen {
@@ -170,13 +178,21 @@ impl UpstreamError {
 
     /// The credential was refused (401/403).
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Status { status: 401 | 403, .. })
+        matches!(
+            self,
+            Self::Status {
+                status: 401 | 403,
+                ..
+            }
+        )
     }
 
     /// Delay the upstream asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::Status { retry_after, .. } | Self::CircuitOpen { retry_after, .. } => *retry_after,
+            Self::Status { retry_after, .. } | Self::CircuitOpen { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }

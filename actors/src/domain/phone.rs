@@ -32,7 +32,9 @@ impl PhoneNumber {
         if !phonenumber::is_valid(&parsed) {
             return Err(PhoneError::Invalid(trimmed.to_owned()));
         }
-        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok(Self(
+            parsed.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
     }
 
     /// Parses with the [`DEFAULT_REGION`].
@@ -65,16 +67,39 @@ mod tests {
 
     #[test]
     fn german_national_and_international_forms_normalise_to_e164() {
-        for input in ["030 1234567", "+49 (0)30 1234567", "0049 30 1234567", "+4930-123 4567"] {
-            assert_eq!(PhoneNumber::parse_default(input).unwrap().as_str(), "+49301234567", "{input}");
+        for input in [
+            "030 1234567",
+            "+49 (0)30 1234567",
+            "0049 30 1234567",
+            "+4930-123 4567",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse_default(input).unwrap().as_str(),
+                "+49301234567",
+                "{input}"
+            );
         }
-        assert_eq!(PhoneNumber::parse_default("0171 1234567").unwrap().as_str(), "+491711234567");
-        assert_eq!(PhoneNumber::parse_default("+1 415 555 0123").unwrap().as_str(), "+14155550123");
+        assert_eq!(
+            PhoneNumber::parse_default("0171 1234567").unwrap().as_str(),
+            "+491711234567"
+        );
+        assert_eq!(
+            PhoneNumber::parse_default("+1 415 555 0123")
+                .unwrap()
+                .as_str(),
+            "+14155550123"
+        );
     }
 
     #[test]
     fn too_short_number_is_invalid_not_silently_accepted() {
-        assert!(matches!(PhoneNumber::parse_default("12345"), Err(PhoneError::Invalid(_))));
-        assert!(matches!(PhoneNumber::parse_default("hello"), Err(PhoneError::Unparseable(_))));
+        assert!(matches!(
+            PhoneNumber::parse_default("12345"),
+            Err(PhoneError::Invalid(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse_default("hello"),
+            Err(PhoneError::Unparseable(_))
+        ));
     }
 }

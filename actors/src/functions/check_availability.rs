@@ -1,7 +1,9 @@
 //! `check_availability`: is a time free on a day (with the nearest alternatives), or which
 //! times are free that day. Missing args are taken from what the call collected so far.
 
-use super::{FunctionDeps, FunctionError, Invocation, SlotsError, args, free_times, nearest, speech};
+use super::{
+    FunctionDeps, FunctionError, Invocation, SlotsError, args, free_times, nearest, speech,
+};
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
 use crate::domain::datetime::{parse_date, parse_time};
@@ -20,7 +22,10 @@ pub(super) struct Ask {
 }
 
 /// Reads service, date and time from the args, else from the call's collected data.
-pub(super) async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, FunctionError> {
+pub(super) async fn read_ask(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+) -> Result<Ask, FunctionError> {
     let locale = inv.route.company.locale;
     let services = deps.store.services(inv.route.company.id).await?;
     let collected = deps
@@ -37,8 +42,14 @@ pub(super) async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Resul
             if found.is_none() {
                 let offered: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
                 problems.push(match locale {
-                    Locale::De => format!("„{text}“ bieten wir nicht an. Wir bieten {}.", speech::list(&offered, locale)),
-                    Locale::En => format!("We don't offer \"{text}\". We offer {}.", speech::list(&offered, locale)),
+                    Locale::De => format!(
+                        "„{text}“ bieten wir nicht an. Wir bieten {}.",
+                        speech::list(&offered, locale)
+                    ),
+                    Locale::En => format!(
+                        "We don't offer \"{text}\". We offer {}.",
+                        speech::list(&offered, locale)
+                    ),
                 });
             }
             found
@@ -91,7 +102,8 @@ pub(super) fn unanswerable(ask: &Ask, locale: Locale) -> Option<Value> {
             Locale::En => "Which service should I look up?".to_owned(),
         });
     }
-    (!text.is_empty()).then(|| json!({"success": false, "available": null, "message": text.join(" ")}))
+    (!text.is_empty())
+        .then(|| json!({"success": false, "available": null, "message": text.join(" ")}))
 }
 
 /// Reply when the calendar did not answer.
@@ -121,7 +133,11 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
         Ok(free) => free,
         Err(e) => return Ok(calendar_down(&e, locale)),
     };
-    let day: Vec<NaiveTime> = free.iter().filter(|t| t.date() == date).map(|t| t.time()).collect();
+    let day: Vec<NaiveTime> = free
+        .iter()
+        .filter(|t| t.date() == date)
+        .map(|t| t.time())
+        .collect();
     let spoken_date = speech::date(date, locale);
     let base = json!({
         "success": true,
@@ -134,8 +150,14 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
             Value::Bool(true),
             vec![],
             match locale {
-                Locale::De => format!("Am {spoken_date} um {} ist noch frei.", speech::time(time, locale)),
-                Locale::En => format!("{spoken_date} at {} is available.", speech::time(time, locale)),
+                Locale::De => format!(
+                    "Am {spoken_date} um {} ist noch frei.",
+                    speech::time(time, locale)
+                ),
+                Locale::En => format!(
+                    "{spoken_date} at {} is available.",
+                    speech::time(time, locale)
+                ),
             },
         ),
         Some(time) => {
@@ -170,15 +192,26 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
                 Value::Bool(true),
                 vec![],
                 match locale {
-                    Locale::De => format!("Am {spoken_date} ist zum Beispiel um {} frei.", speech::times(&first, locale)),
-                    Locale::En => format!("On {spoken_date} I have {} available.", speech::times(&first, locale)),
+                    Locale::De => format!(
+                        "Am {spoken_date} ist zum Beispiel um {} frei.",
+                        speech::times(&first, locale)
+                    ),
+                    Locale::En => format!(
+                        "On {spoken_date} I have {} available.",
+                        speech::times(&first, locale)
+                    ),
                 },
             )
         }
     };
     let mut reply = base;
     reply["available"] = available;
-    reply["alternatives"] = json!(alternatives.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>());
+    reply["alternatives"] = json!(
+        alternatives
+            .iter()
+            .map(|t| t.format("%H:%M").to_string())
+            .collect::<Vec<_>>()
+    );
     reply["message"] = Value::String(message);
     Ok(reply)
 }

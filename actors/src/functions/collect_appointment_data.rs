@@ -3,8 +3,8 @@
 //! time and service are known, and says what is still missing.
 
 use super::{FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest, speech};
-use crate::call::registry::CollectFor;
 use crate::call::context::ContextError;
+use crate::call::registry::CollectFor;
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::collect::{AppointmentArgs, CollectContext, normalize};
 use crate::domain::phone::DEFAULT_REGION;
@@ -19,7 +19,8 @@ enum Availability {
 }
 
 fn summary(c: &CollectedAppointment, locale: Locale) -> String {
-    let (Some(service), Some(date), Some(time), Some(name)) = (&c.service, c.date, c.time, &c.name) else {
+    let (Some(service), Some(date), Some(time), Some(name)) = (&c.service, c.date, c.time, &c.name)
+    else {
         return String::new();
     };
     match locale {
@@ -56,7 +57,12 @@ fn collected_json(c: &CollectedAppointment) -> Value {
     })
 }
 
-async fn availability(deps: &FunctionDeps, inv: &Invocation<'_>, c: &CollectedAppointment, services: &[Service]) -> Availability {
+async fn availability(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+    c: &CollectedAppointment,
+    services: &[Service],
+) -> Availability {
     let (Some(choice), Some(date), Some(time)) = (&c.service, c.date, c.time) else {
         return Availability::Unknown;
     };
@@ -83,10 +89,16 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
         // Never drop what the caller said silently: tell the agent which argument is wrong.
         Err(e) => {
             let message = match locale {
-                Locale::De => "Entschuldigung, die Angaben kamen bei mir unvollständig an. Können Sie sie bitte wiederholen?",
-                Locale::En => "Sorry, your details didn't come through properly. Could you repeat them, please?",
+                Locale::De => {
+                    "Entschuldigung, die Angaben kamen bei mir unvollständig an. Können Sie sie bitte wiederholen?"
+                }
+                Locale::En => {
+                    "Sorry, your details didn't come through properly. Could you repeat them, please?"
+                }
             };
-            return Ok(json!({"success": false, "status": "invalid", "errors": [{"field": null, "message": e.to_string()}], "message": message}));
+            return Ok(
+                json!({"success": false, "status": "invalid", "errors": [{"field": null, "message": e.to_string()}], "message": message}),
+            );
         }
     };
     let now_local = inv.now_local(deps.clock.as_ref());
@@ -116,16 +128,26 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
     let missing_names: Vec<&str> = missing.iter().map(|f| f.arg_name()).collect();
 
     let (status, available, alternatives, message) = if !normalized.errors.is_empty() {
-        let mut text: Vec<String> = normalized.errors.iter().map(|e| e.message(locale)).collect();
+        let mut text: Vec<String> = normalized
+            .errors
+            .iter()
+            .map(|e| e.message(locale))
+            .collect();
         text.push(match locale {
             Locale::De => "Können Sie mir das bitte noch einmal sagen?".to_owned(),
             Locale::En => "Could you tell me that again, please?".to_owned(),
         });
         ("invalid", Value::Null, vec![], text.join(" "))
     } else if !missing.is_empty() {
-        let labels: Vec<String> = missing.iter().map(|f| speech::field_label(*f, locale).to_owned()).collect();
+        let labels: Vec<String> = missing
+            .iter()
+            .map(|f| speech::field_label(*f, locale).to_owned())
+            .collect();
         let text = match locale {
-            Locale::De => format!("Bitte nennen Sie mir noch {}.", speech::list(&labels, locale)),
+            Locale::De => format!(
+                "Bitte nennen Sie mir noch {}.",
+                speech::list(&labels, locale)
+            ),
             Locale::En => format!("Please tell me {}.", speech::list(&labels, locale)),
         };
         ("incomplete", Value::Null, vec![], text)
@@ -142,14 +164,19 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
                         "Der Termin am {when} ist leider nicht frei. Frei wäre um {}. Welche Uhrzeit passt Ihnen?",
                         speech::times(&alts, locale)
                     ),
-                    (Locale::De, true) => format!("Am {when} ist leider nichts mehr frei. Möchten Sie einen anderen Tag?"),
+                    (Locale::De, true) => format!(
+                        "Am {when} ist leider nichts mehr frei. Möchten Sie einen anderen Tag?"
+                    ),
                     (Locale::En, false) => format!(
                         "Sorry, {when} is not available. I could offer {}. Which time suits you?",
                         speech::times(&alts, locale)
                     ),
-                    (Locale::En, true) => format!("Sorry, {when} is fully booked. Would another day work?"),
+                    (Locale::En, true) => {
+                        format!("Sorry, {when} is fully booked. Would another day work?")
+                    }
                 };
-                let alts: Vec<String> = alts.iter().map(|t| t.format("%H:%M").to_string()).collect();
+                let alts: Vec<String> =
+                    alts.iter().map(|t| t.format("%H:%M").to_string()).collect();
                 ("unavailable", Value::Bool(false), alts, text)
             }
             free_or_unknown => {
@@ -159,20 +186,27 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
                 };
                 let what = summary(&merged, locale);
                 let text = match (locale, merged.confirmed) {
-                    (Locale::De, false) => format!("Ich habe: {what}. Soll ich den Termin so verbindlich buchen?"),
+                    (Locale::De, false) => {
+                        format!("Ich habe: {what}. Soll ich den Termin so verbindlich buchen?")
+                    }
                     (Locale::De, true) => format!(
                         "Vielen Dank. Ihr Termin {what} wird direkt nach unserem Gespräch gebucht; Sie erhalten eine Bestätigung."
                     ),
-                    (Locale::En, false) => format!("I have: {what}. Shall I book this appointment for you?"),
+                    (Locale::En, false) => {
+                        format!("I have: {what}. Shall I book this appointment for you?")
+                    }
                     (Locale::En, true) => format!(
                         "Thank you. Your appointment, {what}, will be booked right after this call and you will receive a confirmation."
                     ),
                 };
                 let text = if matches!(available, Value::Null) {
-                    format!("{text} {}", match locale {
-                        Locale::De => "Die Verfügbarkeit konnte ich gerade nicht prüfen.",
-                        Locale::En => "I couldn't check availability just now.",
-                    })
+                    format!(
+                        "{text} {}",
+                        match locale {
+                            Locale::De => "Die Verfügbarkeit konnte ich gerade nicht prüfen.",
+                            Locale::En => "I couldn't check availability just now.",
+                        }
+                    )
                 } else {
                     text
                 };

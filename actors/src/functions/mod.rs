@@ -62,14 +62,19 @@ impl Invocation<'_> {
 
     /// Now, in the company's zone.
     pub fn now_local(&self, clock: &dyn Clock) -> NaiveDateTime {
-        clock.now().with_timezone(&self.route.company.time_zone).naive_local()
+        clock
+            .now()
+            .with_timezone(&self.route.company.time_zone)
+            .naive_local()
     }
 }
 
 /// A function could not answer at all (the HTTP layer maps it to a status).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FunctionError {
-    #[error("unknown custom function {0:?}; known: collect_appointment_data, check_availability, find_next_slot, calculate_duration")]
+    #[error(
+        "unknown custom function {0:?}; known: collect_appointment_data, check_availability, find_next_slot, calculate_duration"
+    )]
     Unknown(String),
     #[error(transparent)]
     Context(#[from] ContextError),
@@ -80,7 +85,11 @@ pub enum FunctionError {
 }
 
 /// Runs function `name`.
-pub async fn execute(deps: &FunctionDeps, name: &str, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+pub async fn execute(
+    deps: &FunctionDeps,
+    name: &str,
+    inv: Invocation<'_>,
+) -> Result<Value, FunctionError> {
     match name {
         "collect_appointment_data" => collect_appointment_data::run(deps, inv).await,
         "check_availability" => check_availability::run(deps, inv).await,
@@ -113,7 +122,12 @@ pub async fn free_times(
             .tenants
             .send(GetTenant(route.company.id))
             .await
-            .map_err(|e| SlotsError::Upstream(UpstreamError::Transport { service: "calcom", message: e.to_string() }))?
+            .map_err(|e| {
+                SlotsError::Upstream(UpstreamError::Transport {
+                    service: "calcom",
+                    message: e.to_string(),
+                })
+            })?
             .map_err(SlotsError::Tenant)?;
         let slots = tenant
             .calendar
@@ -126,14 +140,28 @@ pub async fn free_times(
             })
             .await
             .map_err(SlotsError::Upstream)?;
-        Ok(slots.into_iter().map(|s| s.start.with_timezone(&tz).naive_local()).collect())
+        Ok(slots
+            .into_iter()
+            .map(|s| s.start.with_timezone(&tz).naive_local())
+            .collect())
     };
-    tokio::time::timeout(deps.calendar_timeout, lookup).await.unwrap_or(Err(SlotsError::TimedOut))
+    tokio::time::timeout(deps.calendar_timeout, lookup)
+        .await
+        .unwrap_or(Err(SlotsError::TimedOut))
 }
 
 /// Free times on `date` closest to `wanted`, at most `n`, in time order.
-pub fn nearest(free: &[NaiveDateTime], date: NaiveDate, wanted: NaiveTime, n: usize) -> Vec<NaiveTime> {
-    let mut same_day: Vec<NaiveTime> = free.iter().filter(|t| t.date() == date).map(|t| t.time()).collect();
+pub fn nearest(
+    free: &[NaiveDateTime],
+    date: NaiveDate,
+    wanted: NaiveTime,
+    n: usize,
+) -> Vec<NaiveTime> {
+    let mut same_day: Vec<NaiveTime> = free
+        .iter()
+        .filter(|t| t.date() == date)
+        .map(|t| t.time())
+        .collect();
     same_day.sort_by_key(|t| (*t - wanted).num_seconds().abs());
     same_day.truncate(n);
     same_day.sort();

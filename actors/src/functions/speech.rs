@@ -4,10 +4,36 @@ use crate::domain::appointment::RequiredField;
 use crate::domain::tenant::Locale;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 
-const WEEKDAYS_DE: [&str; 7] = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"];
-const WEEKDAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS_DE: [&str; 7] = [
+    "Montag",
+    "Dienstag",
+    "Mittwoch",
+    "Donnerstag",
+    "Freitag",
+    "Samstag",
+    "Sonntag",
+];
+const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
@@ -16,7 +42,13 @@ pub fn date(d: NaiveDate, locale: Locale) -> String {
     let wd = d.weekday().num_days_from_monday() as usize;
     match locale {
         Locale::De => format!("{}, {}", WEEKDAYS_DE[wd], d.format("%d.%m.%Y")),
-        Locale::En => format!("{}, {} {} {}", WEEKDAYS_EN[wd], d.day(), MONTHS_EN[d.month0() as usize], d.year()),
+        Locale::En => format!(
+            "{}, {} {} {}",
+            WEEKDAYS_EN[wd],
+            d.day(),
+            MONTHS_EN[d.month0() as usize],
+            d.year()
+        ),
     }
 }
 
@@ -69,14 +101,21 @@ pub fn field_label(field: RequiredField, locale: Locale) -> &'static str {
 /// Spoken when the calendar cannot be asked right now.
 pub fn calendar_unreachable(locale: Locale) -> &'static str {
     match locale {
-        Locale::De => "Ich kann den Kalender gerade nicht erreichen. Ich nehme Ihre Daten trotzdem auf, und wir bestätigen den Termin so schnell wie möglich.",
-        Locale::En => "I can't reach the calendar right now. I'll still take your details, and we'll confirm the appointment as soon as possible.",
+        Locale::De => {
+            "Ich kann den Kalender gerade nicht erreichen. Ich nehme Ihre Daten trotzdem auf, und wir bestätigen den Termin so schnell wie möglich."
+        }
+        Locale::En => {
+            "I can't reach the calendar right now. I'll still take your details, and we'll confirm the appointment as soon as possible."
+        }
     }
 }
 
 /// Free times as a spoken list ("9 Uhr, 9:30 Uhr und 10 Uhr").
 pub fn times(list_of: &[NaiveTime], locale: Locale) -> String {
-    list(&list_of.iter().map(|t| time(*t, locale)).collect::<Vec<_>>(), locale)
+    list(
+        &list_of.iter().map(|t| time(*t, locale)).collect::<Vec<_>>(),
+        locale,
+    )
 }
 
 #[cfg(test)]
@@ -91,6 +130,9 @@ mod tests {
         let t = NaiveTime::from_hms_opt(14, 30, 0).unwrap();
         assert_eq!(time(t, Locale::De), "14:30 Uhr");
         assert_eq!(time(t, Locale::En), "2:30 pm");
-        assert_eq!(list(&["a".into(), "b".into(), "c".into()], Locale::De), "a, b und c");
+        assert_eq!(
+            list(&["a".into(), "b".into(), "c".into()], Locale::De),
+            "a, b und c"
+        );
     }
 }

@@ -69,15 +69,19 @@ impl RetellCall {
     /// `booking_confirmed` is truthy in `collected_dynamic_variables` or
     /// `retell_llm_dynamic_variables`.
     pub fn booking_confirmed_variable(&self) -> bool {
-        [&self.collected_dynamic_variables, &self.retell_llm_dynamic_variables]
-            .into_iter()
-            .flatten()
-            .any(|vars| vars.get(BOOKING_CONFIRMED_VARIABLE).is_some_and(is_truthy))
+        [
+            &self.collected_dynamic_variables,
+            &self.retell_llm_dynamic_variables,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|vars| vars.get(BOOKING_CONFIRMED_VARIABLE).is_some_and(is_truthy))
     }
 
     /// `start_timestamp` as UTC.
     pub fn started_at(&self) -> Option<DateTime<Utc>> {
-        self.start_timestamp.and_then(DateTime::from_timestamp_millis)
+        self.start_timestamp
+            .and_then(DateTime::from_timestamp_millis)
     }
 
     /// `end_timestamp` as UTC.
@@ -97,19 +101,27 @@ mod tests {
 
     #[test]
     fn outbound_call_belongs_to_from_number() {
-        let c = call(json!({"call_id":"c1","direction":"outbound","from_number":"+4930","to_number":"+4917"}));
+        let c = call(
+            json!({"call_id":"c1","direction":"outbound","from_number":"+4930","to_number":"+4917"}),
+        );
         assert_eq!(c.business_number(), Some("+4930"));
-        let c = call(json!({"call_id":"c1","direction":"inbound","from_number":"+4917","to_number":"+4930"}));
+        let c = call(
+            json!({"call_id":"c1","direction":"inbound","from_number":"+4917","to_number":"+4930"}),
+        );
         assert_eq!(c.business_number(), Some("+4930"));
     }
 
     #[test]
     fn booking_confirmed_in_either_variable_map() {
-        let c = call(json!({"call_id":"c","collected_dynamic_variables":{"booking_confirmed":"ja"}}));
+        let c =
+            call(json!({"call_id":"c","collected_dynamic_variables":{"booking_confirmed":"ja"}}));
         assert!(c.booking_confirmed_variable());
-        let c = call(json!({"call_id":"c","retell_llm_dynamic_variables":{"booking_confirmed":"true"}}));
+        let c = call(
+            json!({"call_id":"c","retell_llm_dynamic_variables":{"booking_confirmed":"true"}}),
+        );
         assert!(c.booking_confirmed_variable());
-        let c = call(json!({"call_id":"c","collected_dynamic_variables":{"booking_confirmed":"nein"}}));
+        let c =
+            call(json!({"call_id":"c","collected_dynamic_variables":{"booking_confirmed":"nein"}}));
         assert!(!c.booking_confirmed_variable());
     }
 

@@ -30,7 +30,9 @@ fn mac(body: &[u8], key: &[u8], timestamp_ms: i64) -> Hmac<Sha256> {
 
 /// Signs `body` as Retell does; returns the header value `v=<timestamp_ms>,d=<hex>`.
 pub fn sign(body: &[u8], api_key: &str, timestamp_ms: i64) -> String {
-    let digest = mac(body, api_key.as_bytes(), timestamp_ms).finalize().into_bytes();
+    let digest = mac(body, api_key.as_bytes(), timestamp_ms)
+        .finalize()
+        .into_bytes();
     format!("v={timestamp_ms},d={}", hex::encode(digest))
 }
 
@@ -73,7 +75,11 @@ mod tests {
     /// Known-answer vector from Retell's TypeScript SDK tests (reference/retell.md §2.1).
     #[test]
     fn known_answer_vector_from_retell_sdk() {
-        let sig = sign(br#"{"event":"call_ended"}"#, "test-api-key", 1_700_000_000_000);
+        let sig = sign(
+            br#"{"event":"call_ended"}"#,
+            "test-api-key",
+            1_700_000_000_000,
+        );
         assert_eq!(
             sig,
             "v=1700000000000,d=07024cabe7dd8f6d1c6e4a8324ca92c812e6ad4a7ee506c04f7e462e3321823e"
@@ -84,11 +90,27 @@ mod tests {
     #[test]
     fn python_sdk_vector_verifies() {
         let body = br#"{"event":"call_started","call":{"call_id":"call_abc123"}}"#;
-        let header = "v=1714608475945,d=e885e3449c7a365e269d3429c427d35f90783b01568818d86e3f746c5dd242ec";
+        let header =
+            "v=1714608475945,d=e885e3449c7a365e269d3429c427d35f90783b01568818d86e3f746c5dd242ec";
         let key = "key_test_0123456789abcdef";
-        assert_eq!(verify(Some(header), body, key, 1714608475945 + 60_000, DEFAULT_TOLERANCE_MS), Ok(()));
+        assert_eq!(
+            verify(
+                Some(header),
+                body,
+                key,
+                1714608475945 + 60_000,
+                DEFAULT_TOLERANCE_MS
+            ),
+            Ok(())
+        );
         assert!(matches!(
-            verify(Some(header), body, key, 1714608475945 + 301_000, DEFAULT_TOLERANCE_MS),
+            verify(
+                Some(header),
+                body,
+                key,
+                1714608475945 + 301_000,
+                DEFAULT_TOLERANCE_MS
+            ),
             Err(SignatureError::Stale { .. })
         ));
     }
@@ -107,11 +129,28 @@ mod tests {
     fn tampered_body_wrong_key_and_garbage_are_rejected() {
         let body = br#"{"a":1}"#;
         let header = sign(body, "k", 5);
-        assert_eq!(verify(Some(&header), br#"{"a":2}"#, "k", 5, 1), Err(SignatureError::Mismatch));
-        assert_eq!(verify(Some(&header), body, "other", 5, 1), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(Some(&header), br#"{"a":2}"#, "k", 5, 1),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(Some(&header), body, "other", 5, 1),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(verify(None, body, "k", 5, 1), Err(SignatureError::Missing));
-        for bad in ["", "v=5", "d=abc", "v=x,d=00", "v=5,d=zz", &header[..header.len() - 1]] {
-            assert_eq!(verify(Some(bad), body, "k", 5, 1), Err(SignatureError::Malformed), "{bad}");
+        for bad in [
+            "",
+            "v=5",
+            "d=abc",
+            "v=x,d=00",
+            "v=5,d=zz",
+            &header[..header.len() - 1],
+        ] {
+            assert_eq!(
+                verify(Some(bad), body, "k", 5, 1),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
         }
     }
 

@@ -3,7 +3,8 @@
 //! company's `TenantSession`.
 
 use crate::domain::booking::{
-    Attendee, Booking, BookingQuery, BookingRequest, EventType, IDEMPOTENCY_METADATA_KEY, Slot, SlotQuery,
+    Attendee, Booking, BookingQuery, BookingRequest, EventType, IDEMPOTENCY_METADATA_KEY, Slot,
+    SlotQuery,
 };
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::phone::PhoneNumber;
@@ -187,7 +188,10 @@ impl Ctx {
     }
 
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, RpcError> {
-        self.store.services(company).await.map_err(|e| store_error(&e))
+        self.store
+            .services(company)
+            .await
+            .map_err(|e| store_error(&e))
     }
 
     async fn event_type_of(
@@ -200,8 +204,13 @@ impl Ctx {
         match (service, event_type) {
             (Some(name), _) => {
                 let s = match_service(name, &services).cloned().ok_or_else(|| {
-                    AppError::new(ErrorCode::ServiceNotMapped, format!("no service {name:?} for company {company}"))
-                        .with_details(json!({"services": services.iter().map(|s| &s.name).collect::<Vec<_>>()}))
+                    AppError::new(
+                        ErrorCode::ServiceNotMapped,
+                        format!("no service {name:?} for company {company}"),
+                    )
+                    .with_details(
+                        json!({"services": services.iter().map(|s| &s.name).collect::<Vec<_>>()}),
+                    )
                 })?;
                 Ok((s.event_type_id, Some(s)))
             }
@@ -214,7 +223,10 @@ impl Ctx {
         let key = format!("mcp:calcom:event_types:{grant_company}");
         if let Some(hit) = self.cache.get(&key).await {
             metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "event_types").increment(1);
-            return Ok(MethodOutput { data: hit, cached: true });
+            return Ok(MethodOutput {
+                data: hit,
+                cached: true,
+            });
         }
         let tenant = self.tenant(grant_company).await?;
         let types = tenant
@@ -226,21 +238,35 @@ impl Ctx {
         let views: Vec<EventTypeView> = types
             .into_iter()
             .map(|t| EventTypeView {
-                service: services.iter().find(|s| s.event_type_id == t.id).map(|s| s.name.clone()),
+                service: services
+                    .iter()
+                    .find(|s| s.event_type_id == t.id)
+                    .map(|s| s.name.clone()),
                 event_type: t,
             })
             .collect();
         let data = json!({ "event_types": views });
-        self.cache.set(&key, data.clone(), self.ttl.event_types).await;
-        Ok(MethodOutput { data, cached: false })
+        self.cache
+            .set(&key, data.clone(), self.ttl.event_types)
+            .await;
+        Ok(MethodOutput {
+            data,
+            cached: false,
+        })
     }
 
-    async fn check_availability(&self, company: CompanyId, p: AvailabilityParams) -> Result<MethodOutput, RpcError> {
+    async fn check_availability(
+        &self,
+        company: CompanyId,
+        p: AvailabilityParams,
+    ) -> Result<MethodOutput, RpcError> {
         let days = p.days.unwrap_or(1);
         if !(1..=31).contains(&days) {
             return Err(RpcError::invalid_params("days must be 1 to 31"));
         }
-        let (event_type_id, _) = self.event_type_of(company, p.service.as_deref(), p.event_type_id).await?;
+        let (event_type_id, _) = self
+            .event_type_of(company, p.service.as_deref(), p.event_type_id)
+            .await?;
         let tenant = self.tenant(company).await?;
         let tz = tenant.profile.time_zone;
         let single_day_key = (days == 1).then(|| availability_key(event_type_id, p.date));
@@ -248,7 +274,10 @@ impl Ctx {
             && let Some(hit) = self.cache.get(key).await
         {
             metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "availability").increment(1);
-            return Ok(MethodOutput { data: hit, cached: true });
+            return Ok(MethodOutput {
+                data: hit,
+                cached: true,
+            });
         }
         let slots: Vec<Slot> = tenant
             .calendar
@@ -263,12 +292,21 @@ impl Ctx {
             .map_err(|e| upstream_error(&e, ErrorCode::EventTypeNotFound))?;
         let data = json!({"event_type_id": event_type_id, "time_zone": tz.name(), "slots": slots});
         if let Some(key) = &single_day_key {
-            self.cache.set(key, data.clone(), self.ttl.availability).await;
+            self.cache
+                .set(key, data.clone(), self.ttl.availability)
+                .await;
         }
-        Ok(MethodOutput { data, cached: false })
+        Ok(MethodOutput {
+            data,
+            cached: false,
+        })
     }
 
-    async fn get_bookings(&self, company: CompanyId, p: GetBookingsParams) -> Result<MethodOutput, RpcError> {
+    async fn get_bookings(
+        &self,
+        company: CompanyId,
+        p: GetBookingsParams,
+    ) -> Result<MethodOutput, RpcError> {
         if p.take.is_some_and(|t| !(1..=250).contains(&t)) {
             return Err(RpcError::invalid_params("take must be 1 to 250"));
         }
@@ -288,8 +326,14 @@ impl Ctx {
         MethodOutput::fresh(json!({ "bookings": bookings }))
     }
 
-    async fn create_booking(&self, company: CompanyId, p: CreateBookingParams) -> Result<MethodOutput, RpcError> {
-        let (event_type_id, service) = self.event_type_of(company, p.service.as_deref(), p.event_type_id).await?;
+    async fn create_booking(
+        &self,
+        company: CompanyId,
+        p: CreateBookingParams,
+    ) -> Result<MethodOutput, RpcError> {
+        let (event_type_id, service) = self
+            .event_type_of(company, p.service.as_deref(), p.event_type_id)
+            .await?;
         let tenant = self.tenant(company).await?;
         let tz = tenant.profile.time_zone;
         let start: DateTime<Utc> = match (p.start, p.date, p.time) {
@@ -298,13 +342,22 @@ impl Ctx {
                 .from_local_datetime(&date.and_time(time))
                 .earliest()
                 .ok_or_else(|| {
-                    AppError::new(ErrorCode::InvalidDateFormat, format!("{date} {time} does not exist in {}", tz.name()))
+                    AppError::new(
+                        ErrorCode::InvalidDateFormat,
+                        format!("{date} {time} does not exist in {}", tz.name()),
+                    )
                 })?
                 .with_timezone(&Utc),
-            _ => return Err(RpcError::invalid_params("give either start, or date and time")),
+            _ => {
+                return Err(RpcError::invalid_params(
+                    "give either start, or date and time",
+                ));
+            }
         };
         if start <= self.clock.now() {
-            return Err(AppError::new(ErrorCode::InvalidDateFormat, "start lies in the past").into());
+            return Err(
+                AppError::new(ErrorCode::InvalidDateFormat, "start lies in the past").into(),
+            );
         }
         let phone = p
             .phone
@@ -313,14 +366,18 @@ impl Ctx {
             .transpose()
             .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
         if phone.is_none() && p.email.is_none() {
-            return Err(AppError::new(ErrorCode::MissingRequiredField, "give phone or email").into());
+            return Err(
+                AppError::new(ErrorCode::MissingRequiredField, "give phone or email").into(),
+            );
         }
         let name = p.name.trim().to_owned();
         if name.is_empty() {
             return Err(AppError::new(ErrorCode::MissingRequiredField, "name is empty").into());
         }
         let given_key = p.idempotency_key.clone();
-        let key = given_key.clone().unwrap_or_else(|| format!("gateway:{}", uuid::Uuid::new_v4()));
+        let key = given_key
+            .clone()
+            .unwrap_or_else(|| format!("gateway:{}", uuid::Uuid::new_v4()));
         let attendee = Attendee {
             name: name.clone(),
             time_zone: tz.name().to_owned(),
@@ -361,7 +418,9 @@ impl Ctx {
                 calcom_booking_id: booking.id,
                 event_type_id,
                 service_id: service.as_ref().map(|s| s.id),
-                service_name: service.as_ref().map_or_else(|| booking.title.clone(), |s| s.name.clone()),
+                service_name: service
+                    .as_ref()
+                    .map_or_else(|| booking.title.clone(), |s| s.name.clone()),
                 start: booking.start,
                 end: booking.end,
                 attendee_name: name,
@@ -373,12 +432,16 @@ impl Ctx {
             .await
             .map_err(|e| store_error(&e))?;
         let local_date = booking.start.with_timezone(&tz).date_naive();
-        self.cache.remove(&availability_key(event_type_id, local_date)).await;
+        self.cache
+            .remove(&availability_key(event_type_id, local_date))
+            .await;
         let reused = matches!(outcome, BookOutcome::Found(_));
         if !reused {
             metrics::counter!(m::APPOINTMENTS_CREATED_TOTAL, "source" => "gateway").increment(1);
         }
-        MethodOutput::fresh(json!({"booking": booking, "appointment_id": appointment_id, "reused": reused}))
+        MethodOutput::fresh(
+            json!({"booking": booking, "appointment_id": appointment_id, "reused": reused}),
+        )
     }
 }
 
@@ -394,11 +457,16 @@ impl Handler<ServerCall> for CalcomServer {
             ttl: self.ttl,
         };
         Box::pin(async move {
-            let ServerCall { method, params, grant } = msg;
+            let ServerCall {
+                method,
+                params,
+                grant,
+            } = msg;
             match method.as_str() {
                 "calcom.getEventTypes" => {
                     let p: CompanyParams = parse_params(params)?;
-                    ctx.get_event_types(require_company(&grant, p.company_id)?).await
+                    ctx.get_event_types(require_company(&grant, p.company_id)?)
+                        .await
                 }
                 "calcom.checkAvailability" => {
                     let p: AvailabilityParams = parse_params(params)?;

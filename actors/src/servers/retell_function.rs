@@ -120,7 +120,8 @@ impl Handler<ServerCall> for RetellFunctionServer {
             let call: RetellCall = serde_json::from_value(p.call)
                 .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
             let number = call.business_number().map(str::to_owned);
-            let raw = number.ok_or_else(|| RpcError::invalid_params("call has no to_number/from_number"))?;
+            let raw = number
+                .ok_or_else(|| RpcError::invalid_params("call has no to_number/from_number"))?;
             let phone = PhoneNumber::parse_default(&raw)
                 .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
             let route = deps

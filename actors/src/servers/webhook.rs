@@ -210,8 +210,14 @@ impl Handler<HandleWebhook> for WebhookServer {
                 ended_at: call.ended_at(),
                 duration_ms: call.duration_ms,
                 disconnection_reason: call.disconnection_reason.clone(),
-                summary: call.call_analysis.as_ref().and_then(|a| a.call_summary.clone()),
-                sentiment: call.call_analysis.as_ref().and_then(|a| a.user_sentiment.clone()),
+                summary: call
+                    .call_analysis
+                    .as_ref()
+                    .and_then(|a| a.call_summary.clone()),
+                sentiment: call
+                    .call_analysis
+                    .as_ref()
+                    .and_then(|a| a.user_sentiment.clone()),
                 collected: None,
                 customer: None,
                 booking_job: None,
@@ -223,7 +229,8 @@ impl Handler<HandleWebhook> for WebhookServer {
                     .send(SnapshotFor(key))
                     .await
                     .map_err(|e| ContextError::Unavailable(e.to_string()))??;
-                let (job, label) = booking_decision(&route, &call, &collected, policy.max_attempts, now);
+                let (job, label) =
+                    booking_decision(&route, &call, &collected, policy.max_attempts, now);
                 record.customer = collected.phone.as_ref().map(|p| NewCustomer {
                     name: collected.name.clone(),
                     phone: p.to_string(),
@@ -248,14 +255,17 @@ impl Handler<HandleWebhook> for WebhookServer {
                 }
                 EventOutcome::Recorded { job_id } => {
                     if let Some(label) = outcome_label {
-                        metrics::counter!(m::CALLS_PROCESSED_TOTAL, "outcome" => label).increment(1);
+                        metrics::counter!(m::CALLS_PROCESSED_TOTAL, "outcome" => label)
+                            .increment(1);
                         tracing::info!(call_id = %call.call_id, outcome = label, job_id, "call ended");
                         calls.do_send(EndCall(call.call_id.clone()));
                     }
                     if job_id.is_some() {
                         outbox.do_send(Wake);
                     }
-                    Ok(WebhookAck::Recorded { booking_job: job_id })
+                    Ok(WebhookAck::Recorded {
+                        booking_job: job_id,
+                    })
                 }
             }
         })
@@ -287,9 +297,15 @@ impl Handler<ServerCall> for WebhookServer {
             match msg.method.as_str() {
                 "webhook.getCall" => {
                     let p: GetCallParams = parse_params(msg.params)?;
-                    let view = store.get_call(&p.call_id).await.map_err(|e| store_error(&e))?;
+                    let view = store
+                        .get_call(&p.call_id)
+                        .await
+                        .map_err(|e| store_error(&e))?;
                     let Some(view) = view else {
-                        return Err(RpcError::invalid_params(format!("no call with call_id {}", p.call_id)));
+                        return Err(RpcError::invalid_params(format!(
+                            "no call with call_id {}",
+                            p.call_id
+                        )));
                     };
                     if let Some(own) = msg.grant.company_id
                         && own != view.company_id
@@ -301,7 +317,10 @@ impl Handler<ServerCall> for WebhookServer {
                 "webhook.getWebhookStats" => {
                     let p: StatsParams = parse_params(msg.params)?;
                     let company = optional_company(&msg.grant, p.company_id)?;
-                    let stats = store.webhook_stats(company).await.map_err(|e| store_error(&e))?;
+                    let stats = store
+                        .webhook_stats(company)
+                        .await
+                        .map_err(|e| store_error(&e))?;
                     MethodOutput::fresh(stats)
                 }
                 other => Err(RpcError::method_not_found(other)),
