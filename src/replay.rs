@@ -108,9 +108,17 @@ const DEFAULT_DISCONNECTION_REASON: &str = "user_hangup";
 /// # Errors
 /// When the service cannot be reached (at once), or — after all files were played — when any
 /// script could not be read, got an unexpected HTTP status or missed its `expect`.
-pub async fn run(files: &[PathBuf], url: &str, key: Option<&str>, token: Option<&str>, wait_s: u64) -> anyhow::Result<()> {
+pub async fn run(
+    files: &[PathBuf],
+    url: &str,
+    key: Option<&str>,
+    token: Option<&str>,
+    wait_s: u64,
+) -> anyhow::Result<()> {
     let service = Service {
-        http: reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?,
+        http: reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()?,
         url: url.trim_end_matches('/').to_owned(),
         token: token.map(str::to_owned),
         wait: Duration::from_secs(wait_s),
@@ -127,7 +135,11 @@ pub async fn run(files: &[PathBuf], url: &str, key: Option<&str>, token: Option<
             }
         }
     }
-    println!("{} of {} scripts passed", files.len() - failed.len(), files.len());
+    println!(
+        "{} of {} scripts passed",
+        files.len() - failed.len(),
+        files.len()
+    );
     if failed.is_empty() {
         Ok(())
     } else {
@@ -231,7 +243,8 @@ impl WebhookStep {
 
 /// Reads and validates the script at `path`.
 fn read_script(path: &Path) -> Result<Script, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse_script(&text).map_err(|e| format!("{} is not a valid call script: {e}", path.display()))
 }
 
@@ -248,15 +261,23 @@ fn parse_script(text: &str) -> Result<Script, String> {
         return Err("\"steps\" is empty".to_owned());
     }
     let expect = raw.expect.map(|e| e.booking);
-    let has_call_ended = steps.iter().any(|s| matches!(s, Step::Webhook(w) if w.event == "call_ended"));
+    let has_call_ended = steps
+        .iter()
+        .any(|s| matches!(s, Step::Webhook(w) if w.event == "call_ended"));
     if expect.is_some() && !has_call_ended {
         return Err("\"expect\" needs a {\"webhook\": \"call_ended\"} step".to_owned());
     }
     let time_zone = match raw.time_zone {
-        Some(name) => name.parse().map_err(|_| format!("unknown time_zone {name:?} (IANA name expected)"))?,
+        Some(name) => name
+            .parse()
+            .map_err(|_| format!("unknown time_zone {name:?} (IANA name expected)"))?,
         None => DEFAULT_TIME_ZONE,
     };
-    let pinned = raw.call.get("call_id").and_then(Value::as_str).map(str::to_owned);
+    let pinned = raw
+        .call
+        .get("call_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Ok(Script {
         description: raw.description,
         retell_api_key: raw.retell_api_key,
@@ -272,7 +293,10 @@ fn parse_script(text: &str) -> Result<Script, String> {
 fn parse_step(raw: RawStep) -> Result<Step, String> {
     match (raw.function, raw.webhook) {
         (Some(name), None) => {
-            if raw.collected_dynamic_variables.is_some() || raw.disconnection_reason.is_some() || raw.call_analysis.is_some() {
+            if raw.collected_dynamic_variables.is_some()
+                || raw.disconnection_reason.is_some()
+                || raw.call_analysis.is_some()
+            {
                 return Err(format!(
                     "function step {name:?}: collected_dynamic_variables, disconnection_reason and call_analysis belong to webhook steps"
                 ));
@@ -285,7 +309,9 @@ fn parse_step(raw: RawStep) -> Result<Step, String> {
         }
         (None, Some(event)) => {
             if raw.args.is_some() || raw.user.is_some() {
-                return Err(format!("webhook step {event:?}: args and user belong to function steps"));
+                return Err(format!(
+                    "webhook step {event:?}: args and user belong to function steps"
+                ));
             }
             Ok(Step::Webhook(WebhookStep {
                 event,
@@ -294,7 +320,9 @@ fn parse_step(raw: RawStep) -> Result<Step, String> {
                 call_analysis: raw.call_analysis,
             }))
         }
-        (Some(_), Some(_)) => Err("a step is either a \"function\" or a \"webhook\", not both".to_owned()),
+        (Some(_), Some(_)) => {
+            Err("a step is either a \"function\" or a \"webhook\", not both".to_owned())
+        }
         (None, None) => Err("a step needs \"function\" or \"webhook\"".to_owned()),
     }
 }
@@ -323,8 +351,16 @@ struct CallState {
 enum Turn {
     /// `role` is `agent` or `user`.
     Utterance { role: &'static str, content: String },
-    Invocation { id: String, name: String, arguments: String },
-    Result { id: String, content: String, successful: bool },
+    Invocation {
+        id: String,
+        name: String,
+        arguments: String,
+    },
+    Result {
+        id: String,
+        content: String,
+        successful: bool,
+    },
 }
 
 /// How the call ended, set by the first ending webhook and repeated by later ones.
@@ -343,10 +379,11 @@ impl CallState {
         let previous = self.ended.take();
         self.ended = Some(Ended {
             end_ms: previous.as_ref().map_or(now_ms, |e| e.end_ms),
-            disconnection_reason: step
-                .disconnection_reason
-                .clone()
-                .or_else(|| previous.as_ref().and_then(|e| e.disconnection_reason.clone())),
+            disconnection_reason: step.disconnection_reason.clone().or_else(|| {
+                previous
+                    .as_ref()
+                    .and_then(|e| e.disconnection_reason.clone())
+            }),
             collected_dynamic_variables: step
                 .collected_dynamic_variables
                 .clone()
@@ -359,7 +396,10 @@ impl CallState {
         self.transcript
             .iter()
             .filter_map(|t| match t {
-                Turn::Utterance { role, content } => Some(format!("{}: {content}\n", if *role == "agent" { "Agent" } else { "User" })),
+                Turn::Utterance { role, content } => Some(format!(
+                    "{}: {content}\n",
+                    if *role == "agent" { "Agent" } else { "User" }
+                )),
                 _ => None,
             })
             .collect()
@@ -370,7 +410,9 @@ impl CallState {
         self.transcript
             .iter()
             .filter_map(|t| match t {
-                Turn::Utterance { role, content } => Some(json!({"role": role, "content": content, "words": []})),
+                Turn::Utterance { role, content } => {
+                    Some(json!({"role": role, "content": content, "words": []}))
+                }
                 _ => None,
             })
             .collect()
@@ -396,23 +438,40 @@ impl CallState {
     /// status, the timestamps and what was said so far; once ended, with the end fields.
     fn call_object(&self, script_call: &Map<String, Value>) -> Value {
         let mut call = script_call.clone();
-        call.entry("call_type").or_insert_with(|| json!("phone_call"));
+        call.entry("call_type")
+            .or_insert_with(|| json!("phone_call"));
         call.entry("direction").or_insert_with(|| json!("inbound"));
         call.insert("call_id".into(), json!(self.call_id));
         call.insert("start_timestamp".into(), json!(self.started_ms));
-        call.insert("call_status".into(), json!(if self.ended.is_some() { "ended" } else { "ongoing" }));
+        call.insert(
+            "call_status".into(),
+            json!(if self.ended.is_some() {
+                "ended"
+            } else {
+                "ongoing"
+            }),
+        );
         if !self.transcript.is_empty() {
             call.insert("transcript".into(), json!(self.transcript_text()));
             call.insert("transcript_object".into(), json!(self.transcript_object()));
-            call.insert("transcript_with_tool_calls".into(), json!(self.transcript_with_tool_calls()));
+            call.insert(
+                "transcript_with_tool_calls".into(),
+                json!(self.transcript_with_tool_calls()),
+            );
         }
         if let Some(ended) = &self.ended {
             call.insert("end_timestamp".into(), json!(ended.end_ms));
             call.insert("duration_ms".into(), json!(ended.end_ms - self.started_ms));
-            let reason = ended.disconnection_reason.as_deref().unwrap_or(DEFAULT_DISCONNECTION_REASON);
+            let reason = ended
+                .disconnection_reason
+                .as_deref()
+                .unwrap_or(DEFAULT_DISCONNECTION_REASON);
             call.insert("disconnection_reason".into(), json!(reason));
             if let Some(vars) = &ended.collected_dynamic_variables {
-                call.insert("collected_dynamic_variables".into(), Value::Object(vars.clone()));
+                call.insert(
+                    "collected_dynamic_variables".into(),
+                    Value::Object(vars.clone()),
+                );
             }
         }
         Value::Object(call)
@@ -435,7 +494,10 @@ impl CallState {
     /// Adds a function call and its reply to the transcript.
     fn record_function(&mut self, step: &FunctionStep, reply: &Reply) {
         if let Some(user) = &step.user {
-            self.transcript.push(Turn::Utterance { role: "user", content: user.clone() });
+            self.transcript.push(Turn::Utterance {
+                role: "user",
+                content: user.clone(),
+            });
         }
         let id = format!("tool_call_{}", self.transcript.len());
         self.transcript.push(Turn::Invocation {
@@ -449,7 +511,10 @@ impl CallState {
             successful: reply.status.is_success(),
         });
         if let Some(message) = reply.message() {
-            self.transcript.push(Turn::Utterance { role: "agent", content: message });
+            self.transcript.push(Turn::Utterance {
+                role: "agent",
+                content: message,
+            });
         }
     }
 }
@@ -529,9 +594,17 @@ impl Service {
                 anyhow::Error::from(e)
             ))
         } else if e.is_timeout() {
-            ScriptError::Failed(format!("no answer from {} within {} s", self.url, REQUEST_TIMEOUT.as_secs()))
+            ScriptError::Failed(format!(
+                "no answer from {} within {} s",
+                self.url,
+                REQUEST_TIMEOUT.as_secs()
+            ))
         } else {
-            ScriptError::Failed(format!("request to {} failed: {:#}", self.url, anyhow::Error::from(e)))
+            ScriptError::Failed(format!(
+                "request to {} failed: {:#}",
+                self.url,
+                anyhow::Error::from(e)
+            ))
         }
     }
 
@@ -539,18 +612,30 @@ impl Service {
     async fn get_call(&self, token: &str, call_id: &str) -> Result<CallView, ScriptError> {
         let rpc = json!({"jsonrpc": "2.0", "id": 1, "method": "webhook.getCall", "params": {"call_id": call_id}});
         let reply = self
-            .send(self.http.post(format!("{}{GATEWAY_PATH}", self.url)).bearer_auth(token).json(&rpc))
+            .send(
+                self.http
+                    .post(format!("{}{GATEWAY_PATH}", self.url))
+                    .bearer_auth(token)
+                    .json(&rpc),
+            )
             .await?;
         let failed = |why: String| ScriptError::Failed(format!("webhook.getCall: {why}"));
         if !reply.status.is_success() {
-            return Err(failed(format!("HTTP {}: {}", reply.status, reply.text.trim())));
+            return Err(failed(format!(
+                "HTTP {}: {}",
+                reply.status,
+                reply.text.trim()
+            )));
         }
-        let body = reply.json().ok_or_else(|| failed(format!("not JSON: {}", reply.text.trim())))?;
+        let body = reply
+            .json()
+            .ok_or_else(|| failed(format!("not JSON: {}", reply.text.trim())))?;
         if let Some(error) = body.get("error") {
             return Err(failed(format!("gateway error {error}")));
         }
         let data = body.pointer("/result/data").cloned().unwrap_or(Value::Null);
-        serde_json::from_value(data).map_err(|e| failed(format!("unexpected result ({e}): {}", reply.text.trim())))
+        serde_json::from_value(data)
+            .map_err(|e| failed(format!("unexpected result ({e}): {}", reply.text.trim())))
     }
 
     /// Polls `webhook.getCall` until the booking is settled or the wait is over.
@@ -563,7 +648,10 @@ impl Service {
             }
             if Instant::now() >= deadline {
                 let status = view.booking_job.map_or("none", |j| j.status.as_str());
-                return Ok(Booking::Waiting { status, waited: self.wait });
+                return Ok(Booking::Waiting {
+                    status,
+                    waited: self.wait,
+                });
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
@@ -596,23 +684,42 @@ struct AppointmentView {
 /// The booking outcome of a call as seen through the gateway.
 #[derive(Debug, Clone, PartialEq)]
 enum Booking {
-    Booked { uid: String, start: DateTime<Utc> },
+    Booked {
+        uid: String,
+        start: DateTime<Utc>,
+    },
     /// No job was enqueued at `call_ended`.
-    NoJob { reason: String },
+    NoJob {
+        reason: String,
+    },
     /// Dead letter.
-    Failed { attempts: u32, error: Option<String> },
+    Failed {
+        attempts: u32,
+        error: Option<String>,
+    },
     /// Not settled within the wait; `status` is the job's, or `none`.
-    Waiting { status: &'static str, waited: Duration },
+    Waiting {
+        status: &'static str,
+        waited: Duration,
+    },
 }
 
 /// The outcome if the call is settled: job done with an appointment, job failed, or no job.
 fn settle(view: &CallView) -> Option<Booking> {
     let Some(job) = &view.booking_job else {
-        return Some(Booking::NoJob { reason: no_job_reason(view.collected.as_ref()) });
+        return Some(Booking::NoJob {
+            reason: no_job_reason(view.collected.as_ref()),
+        });
     };
     match (job.status, &view.appointment) {
-        (JobStatus::Done, Some(a)) => Some(Booking::Booked { uid: a.booking_uid.clone(), start: a.start }),
-        (JobStatus::Failed, _) => Some(Booking::Failed { attempts: job.attempts, error: job.last_error.clone() }),
+        (JobStatus::Done, Some(a)) => Some(Booking::Booked {
+            uid: a.booking_uid.clone(),
+            start: a.start,
+        }),
+        (JobStatus::Failed, _) => Some(Booking::Failed {
+            attempts: job.attempts,
+            error: job.last_error.clone(),
+        }),
         _ => None,
     }
 }
@@ -622,7 +729,11 @@ fn no_job_reason(collected: Option<&CollectedAppointment>) -> String {
     let Some(collected) = collected else {
         return "no appointment data was collected".to_owned();
     };
-    let missing: Vec<&str> = collected.missing_fields().iter().map(|f| f.arg_name()).collect();
+    let missing: Vec<&str> = collected
+        .missing_fields()
+        .iter()
+        .map(|f| f.arg_name())
+        .collect();
     if !missing.is_empty() {
         format!("data incomplete (missing {})", missing.join(", "))
     } else if !collected.confirmed {
@@ -637,7 +748,10 @@ impl Booking {
     fn describe(&self, tz: Tz) -> String {
         match self {
             Self::Booked { uid, start } => {
-                format!("booked: uid {uid}, start {}", start.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"))
+                format!(
+                    "booked: uid {uid}, start {}",
+                    start.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z")
+                )
             }
             Self::NoJob { reason } => format!("no booking job: {reason}"),
             Self::Failed { attempts, error } => format!(
@@ -645,7 +759,10 @@ impl Booking {
                 error.as_deref().unwrap_or("no error recorded")
             ),
             Self::Waiting { status, waited } => {
-                format!("booking not settled after {} s (job {status}); try a larger --wait-s", waited.as_secs())
+                format!(
+                    "booking not settled after {} s (job {status}); try a larger --wait-s",
+                    waited.as_secs()
+                )
             }
         }
     }
@@ -657,7 +774,10 @@ fn check_expectation(expected: ExpectedBooking, outcome: &Booking, tz: Tz) -> Re
         (ExpectedBooking::Booked, Booking::Booked { .. })
         | (ExpectedBooking::None, Booking::NoJob { .. })
         | (ExpectedBooking::Failed, Booking::Failed { .. }) => Ok(()),
-        _ => Err(format!("expected booking {expected}, got: {}", outcome.describe(tz))),
+        _ => Err(format!(
+            "expected booking {expected}, got: {}",
+            outcome.describe(tz)
+        )),
     }
 }
 
@@ -692,6 +812,12 @@ fn quoted(reply: &Reply) -> String {
     }
 }
 
+/// Prints one step: what was sent, the HTTP status and the reply's message.
+fn print_step(what: &str, reply: &Reply) {
+    let line = format!("  {what:<26} {}  {}", reply.status, quoted(reply));
+    println!("{}", line.trim_end());
+}
+
 /// Fails the script unless `reply` has the expected status.
 fn require(reply: &Reply, ok: bool, what: &str, key_source: &str) -> Result<(), ScriptError> {
     if ok {
@@ -702,7 +828,11 @@ fn require(reply: &Reply, ok: bool, what: &str, key_source: &str) -> Result<(), 
     } else {
         String::new()
     };
-    Err(ScriptError::Failed(format!("{what}: unexpected HTTP {}{hint} {}", reply.status, quoted(reply))))
+    Err(ScriptError::Failed(format!(
+        "{what}: unexpected HTTP {}{hint} {}",
+        reply.status,
+        quoted(reply)
+    )))
 }
 
 async fn play_file(service: &Service, path: &Path, key: Option<&str>) -> Result<(), ScriptError> {
@@ -717,20 +847,38 @@ async fn play_file(service: &Service, path: &Path, key: Option<&str>) -> Result<
     if let Some(description) = &script.description {
         println!("  {description}");
     }
-    println!("  call {} (signed with {key_source})", state.call_id);
+    let number = |field: &str| {
+        script
+            .call
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+    };
+    println!(
+        "  call {} from {} to {} (signed with {key_source})",
+        state.call_id,
+        number("from_number"),
+        number("to_number")
+    );
     let mut booking = None;
     for step in &script.steps {
         match step {
-            Step::Function(f) => play_function(service, &script, &mut state, f, key, key_source).await?,
+            Step::Function(f) => {
+                play_function(service, &script, &mut state, f, key, key_source).await?
+            }
             Step::Webhook(w) => {
-                if let Some(outcome) = play_webhook(service, &script, &mut state, w, key, key_source).await? {
+                if let Some(outcome) =
+                    play_webhook(service, &script, &mut state, w, key, key_source).await?
+                {
                     booking = Some(outcome);
                 }
             }
         }
     }
     match (script.expect, &booking) {
-        (Some(expected), None) => println!("  expect booking {expected}: not checked (no gateway token)"),
+        (Some(expected), None) => {
+            println!("  expect booking {expected}: not checked (no gateway token)")
+        }
         (Some(expected), Some(outcome)) => {
             check_expectation(expected, outcome, script.time_zone).map_err(ScriptError::Failed)?;
             println!("  expect booking {expected}: met");
@@ -750,8 +898,13 @@ async fn play_function(
 ) -> Result<(), ScriptError> {
     let body = state.function_body(&script.call, step);
     let reply = service.post_signed(FUNCTION_PATH, &body, key).await?;
-    println!("  {:<26} {}  {}", step.name, reply.status.as_u16(), quoted(&reply));
-    require(&reply, reply.status == StatusCode::OK, &step.name, key_source)?;
+    print_step(&step.name, &reply);
+    require(
+        &reply,
+        reply.status == StatusCode::OK,
+        &step.name,
+        key_source,
+    )?;
     state.record_function(step, &reply);
     Ok(())
 }
@@ -772,13 +925,15 @@ async fn play_webhook(
     let body = state.webhook_body(&script.call, step);
     let reply = service.post_signed(WEBHOOK_PATH, &body, key).await?;
     let label = format!("webhook {}", step.event);
-    println!("  {label:<26} {}  {}", reply.status.as_u16(), quoted(&reply));
+    print_step(&label, &reply);
     require(&reply, reply.status.is_success(), &label, key_source)?;
     if step.event != "call_ended" {
         return Ok(None);
     }
     let Some(token) = &service.token else {
-        println!("  cannot wait for the booking: no gateway token (pass --token or set SWITCHBOARD__SANDBOX__ADMIN_TOKEN)");
+        println!(
+            "  cannot wait for the booking: no gateway token (pass --token or set SWITCHBOARD__SANDBOX__ADMIN_TOKEN)"
+        );
         return Ok(None);
     };
     let outcome = service.wait_for_booking(token, &state.call_id).await?;
@@ -790,7 +945,8 @@ async fn play_webhook(
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = r#"{"call": {"to_number": "+493083793369"}, "steps": [{"webhook": "call_started"}]}"#;
+    const MINIMAL: &str =
+        r#"{"call": {"to_number": "+493083793369"}, "steps": [{"webhook": "call_started"}]}"#;
 
     fn script(text: &str) -> Script {
         parse_script(text).unwrap()
@@ -847,9 +1003,12 @@ mod tests {
 
     #[test]
     fn call_id_is_pinned_at_top_level_or_in_the_call() {
-        let s = script(r#"{"call_id": "call_top", "call": {"call_id": "call_in"}, "steps": [{"webhook": "call_started"}]}"#);
+        let s = script(
+            r#"{"call_id": "call_top", "call": {"call_id": "call_in"}, "steps": [{"webhook": "call_started"}]}"#,
+        );
         assert_eq!(s.call_id.as_deref(), Some("call_top"));
-        let s = script(r#"{"call": {"call_id": "call_in"}, "steps": [{"webhook": "call_started"}]}"#);
+        let s =
+            script(r#"{"call": {"call_id": "call_in"}, "steps": [{"webhook": "call_started"}]}"#);
         assert_eq!(s.call_id.as_deref(), Some("call_in"));
     }
 
@@ -858,7 +1017,9 @@ mod tests {
         let s = script(
             r#"{"call": {}, "steps": [{"function": "collect_appointment_data", "user": "Morgen", "args": {"datum": "morgen"}}]}"#,
         );
-        let Step::Function(f) = &s.steps[0] else { panic!("not a function step") };
+        let Step::Function(f) = &s.steps[0] else {
+            panic!("not a function step")
+        };
         assert_eq!(f.name, "collect_appointment_data");
         assert_eq!(f.args["datum"], "morgen");
         assert_eq!(f.user.as_deref(), Some("Morgen"));
@@ -870,12 +1031,30 @@ mod tests {
             (r#"{"steps": []}"#, "missing field `call`"),
             (r#"{"call": {}, "steps": []}"#, "\"steps\" is empty"),
             (r#"{"call": {}, "steps": [{}]}"#, "step 1: a step needs"),
-            (r#"{"call": {}, "steps": [{"function": "f", "webhook": "call_ended"}]}"#, "not both"),
-            (r#"{"call": {}, "steps": [{"function": "f", "call_analysis": {}}]}"#, "belong to webhook steps"),
-            (r#"{"call": {}, "steps": [{"webhook": "call_ended", "args": {}}]}"#, "belong to function steps"),
-            (r#"{"call": {}, "steps": [{"webhook": "call_started"}], "expect": {"booking": "booked"}}"#, "needs a"),
-            (r#"{"call": {}, "steps": [{"webhook": "call_ended"}], "expect": {"booking": "maybe"}}"#, "unknown variant"),
-            (r#"{"call": {}, "time_zone": "Mars/Olympus", "steps": [{"webhook": "call_ended"}]}"#, "unknown time_zone"),
+            (
+                r#"{"call": {}, "steps": [{"function": "f", "webhook": "call_ended"}]}"#,
+                "not both",
+            ),
+            (
+                r#"{"call": {}, "steps": [{"function": "f", "call_analysis": {}}]}"#,
+                "belong to webhook steps",
+            ),
+            (
+                r#"{"call": {}, "steps": [{"webhook": "call_ended", "args": {}}]}"#,
+                "belong to function steps",
+            ),
+            (
+                r#"{"call": {}, "steps": [{"webhook": "call_started"}], "expect": {"booking": "booked"}}"#,
+                "needs a",
+            ),
+            (
+                r#"{"call": {}, "steps": [{"webhook": "call_ended"}], "expect": {"booking": "maybe"}}"#,
+                "unknown variant",
+            ),
+            (
+                r#"{"call": {}, "time_zone": "Mars/Olympus", "steps": [{"webhook": "call_ended"}]}"#,
+                "unknown time_zone",
+            ),
             (r#"{"call": {}, "stepz": []}"#, "unknown field `stepz`"),
         ];
         for (text, want) in cases {
@@ -887,7 +1066,10 @@ mod tests {
     #[test]
     fn unreadable_file_names_the_path() {
         let err = read_script(Path::new("/nonexistent/call.json")).unwrap_err();
-        assert!(err.starts_with("cannot read /nonexistent/call.json"), "{err}");
+        assert!(
+            err.starts_with("cannot read /nonexistent/call.json"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -895,7 +1077,11 @@ mod tests {
         let id = new_call_id();
         assert_eq!(id.len(), 5 + 28);
         assert!(id.starts_with("call_"));
-        assert!(id[5..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            id[5..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert_ne!(id, new_call_id());
     }
 
@@ -909,7 +1095,12 @@ mod tests {
         assert_eq!(obj["call_type"], "phone_call");
         assert_eq!(obj["call_status"], "ongoing");
         assert_eq!(obj["start_timestamp"], 1_000);
-        for absent in ["end_timestamp", "duration_ms", "transcript", "collected_dynamic_variables"] {
+        for absent in [
+            "end_timestamp",
+            "duration_ms",
+            "transcript",
+            "collected_dynamic_variables",
+        ] {
             assert!(obj.get(absent).is_none(), "{absent}");
         }
     }
@@ -926,22 +1117,31 @@ mod tests {
         let body = st.function_body(&Map::new(), &step);
         assert_eq!(body["name"], "collect_appointment_data");
         assert_eq!(body["args"]["datum"], "morgen");
-        assert_eq!(body["call"]["transcript"], "User: Morgen bitte.\nAgent: Um wie viel Uhr?\n");
-        let tools = body["call"]["transcript_with_tool_calls"].as_array().unwrap();
+        assert_eq!(
+            body["call"]["transcript"],
+            "User: Morgen bitte.\nAgent: Um wie viel Uhr?\n"
+        );
+        let tools = body["call"]["transcript_with_tool_calls"]
+            .as_array()
+            .unwrap();
         assert_eq!(tools.len(), 4);
         assert_eq!(tools[1]["role"], "tool_call_invocation");
         assert_eq!(tools[1]["arguments"], r#"{"datum":"morgen"}"#);
         assert_eq!(tools[2]["role"], "tool_call_result");
         assert_eq!(tools[2]["tool_call_id"], tools[1]["tool_call_id"]);
         assert_eq!(tools[2]["successful"], true);
-        assert_eq!(body["call"]["transcript_object"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            body["call"]["transcript_object"].as_array().unwrap().len(),
+            2
+        );
     }
 
     #[test]
     fn call_ended_completes_the_call_object() {
         let mut st = state();
         let mut ended = webhook("call_ended");
-        ended.collected_dynamic_variables = Some(serde_json::from_str(r#"{"booking_confirmed": "true"}"#).unwrap());
+        ended.collected_dynamic_variables =
+            Some(serde_json::from_str(r#"{"booking_confirmed": "true"}"#).unwrap());
         st.end(&ended, 61_000);
         let body = st.webhook_body(&Map::new(), &ended);
         assert_eq!(body["event"], "call_ended");
@@ -950,7 +1150,10 @@ mod tests {
         assert_eq!(call["end_timestamp"], 61_000);
         assert_eq!(call["duration_ms"], 60_000);
         assert_eq!(call["disconnection_reason"], DEFAULT_DISCONNECTION_REASON);
-        assert_eq!(call["collected_dynamic_variables"]["booking_confirmed"], "true");
+        assert_eq!(
+            call["collected_dynamic_variables"]["booking_confirmed"],
+            "true"
+        );
         assert!(call.get("call_analysis").is_none());
     }
 
@@ -981,8 +1184,19 @@ mod tests {
 
     #[test]
     fn reply_message_is_the_spoken_text_or_the_error() {
-        assert_eq!(reply(200, r#"{"message": "Hallo"}"#).message().as_deref(), Some("Hallo"));
-        assert_eq!(reply(401, r#"{"error": {"code": "unauthorized", "message": "bad"}}"#).message().as_deref(), Some("bad"));
+        assert_eq!(
+            reply(200, r#"{"message": "Hallo"}"#).message().as_deref(),
+            Some("Hallo")
+        );
+        assert_eq!(
+            reply(
+                401,
+                r#"{"error": {"code": "unauthorized", "message": "bad"}}"#
+            )
+            .message()
+            .as_deref(),
+            Some("bad")
+        );
         assert_eq!(reply(204, "").message(), None);
         assert_eq!(quoted(&reply(500, "oops")), "oops");
     }
@@ -1006,42 +1220,79 @@ mod tests {
             r#"{"booking_job": {"status": "done", "attempts": 1, "last_error": null},
                 "appointment": {"booking_uid": "uid1", "start": "2026-11-24T13:30:00Z"}, "collected": null}"#,
         );
-        let Some(Booking::Booked { uid, start }) = settle(&booked) else { panic!("not booked") };
+        let Some(Booking::Booked { uid, start }) = settle(&booked) else {
+            panic!("not booked")
+        };
         assert_eq!(uid, "uid1");
         assert_eq!(
             Booking::Booked { uid, start }.describe(DEFAULT_TIME_ZONE),
             "booked: uid uid1, start Tue 2026-11-24 14:30 CET"
         );
-        let failed = view(r#"{"booking_job": {"status": "failed", "attempts": 5, "last_error": "slot taken"}}"#);
-        assert_eq!(settle(&failed), Some(Booking::Failed { attempts: 5, error: Some("slot taken".to_owned()) }));
+        let failed = view(
+            r#"{"booking_job": {"status": "failed", "attempts": 5, "last_error": "slot taken"}}"#,
+        );
+        assert_eq!(
+            settle(&failed),
+            Some(Booking::Failed {
+                attempts: 5,
+                error: Some("slot taken".to_owned())
+            })
+        );
         for pending in ["pending", "running", "done"] {
-            let v = view(&format!(r#"{{"booking_job": {{"status": "{pending}", "attempts": 0}}}}"#));
+            let v = view(&format!(
+                r#"{{"booking_job": {{"status": "{pending}", "attempts": 0}}}}"#
+            ));
             assert_eq!(settle(&v), None, "{pending}");
         }
     }
 
     #[test]
     fn no_job_says_what_was_missing_or_unconfirmed() {
-        let missing = view(r#"{"collected": {"date": "2026-11-24", "time": "14:30:00", "name": "Max", "confirmed": false}}"#);
+        let missing = view(
+            r#"{"collected": {"date": "2026-11-24", "time": "14:30:00", "name": "Max", "confirmed": false}}"#,
+        );
         assert_eq!(
             settle(&missing),
-            Some(Booking::NoJob { reason: "data incomplete (missing dienstleistung, telefonnummer)".to_owned() })
+            Some(Booking::NoJob {
+                reason: "data incomplete (missing dienstleistung, telefonnummer)".to_owned()
+            })
         );
         let unconfirmed = view(
             r#"{"collected": {"date": "2026-11-24", "time": "14:30:00", "name": "Max", "phone": "+4915123456789",
                 "service": {"service_id": 1, "name": "Herrenhaarschnitt", "duration_min": 30, "event_type_id": 1001},
                 "confirmed": false}}"#,
         );
-        assert_eq!(settle(&unconfirmed), Some(Booking::NoJob { reason: "the caller never confirmed".to_owned() }));
-        assert_eq!(settle(&view("{}")), Some(Booking::NoJob { reason: "no appointment data was collected".to_owned() }));
+        assert_eq!(
+            settle(&unconfirmed),
+            Some(Booking::NoJob {
+                reason: "the caller never confirmed".to_owned()
+            })
+        );
+        assert_eq!(
+            settle(&view("{}")),
+            Some(Booking::NoJob {
+                reason: "no appointment data was collected".to_owned()
+            })
+        );
     }
 
     #[test]
     fn expectations_match_outcomes() {
-        let booked = Booking::Booked { uid: "u".to_owned(), start: DateTime::UNIX_EPOCH };
-        let none = Booking::NoJob { reason: "r".to_owned() };
-        let failed = Booking::Failed { attempts: 5, error: None };
-        let waiting = Booking::Waiting { status: "pending", waited: Duration::from_secs(15) };
+        let booked = Booking::Booked {
+            uid: "u".to_owned(),
+            start: DateTime::UNIX_EPOCH,
+        };
+        let none = Booking::NoJob {
+            reason: "r".to_owned(),
+        };
+        let failed = Booking::Failed {
+            attempts: 5,
+            error: None,
+        };
+        let waiting = Booking::Waiting {
+            status: "pending",
+            waited: Duration::from_secs(15),
+        };
         let tz = DEFAULT_TIME_ZONE;
         assert!(check_expectation(ExpectedBooking::Booked, &booked, tz).is_ok());
         assert!(check_expectation(ExpectedBooking::None, &none, tz).is_ok());
@@ -1055,9 +1306,21 @@ mod tests {
 
     #[test]
     fn unexpected_status_mentions_the_signing_key_on_401() {
-        let err = require(&reply(401, r#"{"error": {"message": "mismatch"}}"#), false, "webhook call_ended", "--key");
-        let Err(ScriptError::Failed(message)) = err else { panic!("not a failure") };
-        assert!(message.contains("401 Unauthorized") && message.contains("signed with --key") && message.contains("mismatch"), "{message}");
+        let err = require(
+            &reply(401, r#"{"error": {"message": "mismatch"}}"#),
+            false,
+            "webhook call_ended",
+            "--key",
+        );
+        let Err(ScriptError::Failed(message)) = err else {
+            panic!("not a failure")
+        };
+        assert!(
+            message.contains("401 Unauthorized")
+                && message.contains("signed with --key")
+                && message.contains("mismatch"),
+            "{message}"
+        );
         assert!(require(&reply(204, ""), true, "x", "--key").is_ok());
     }
 }

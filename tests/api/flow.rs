@@ -75,6 +75,49 @@ async fn unconfirmed_call_is_not_booked() {
 }
 
 #[actix_web::test]
+async fn withdrawn_confirmation_is_not_booked() {
+    let app = spawn_app().await;
+    app.collect_complete("call_withdrawn", "13 Uhr", true).await;
+    let (_, reply) = app
+        .function(
+            "collect_appointment_data",
+            "call_withdrawn",
+            json!({"bestaetigt": "nein"}),
+        )
+        .await;
+    assert_eq!(reply["confirmed"], false, "{reply}");
+    assert_eq!(
+        app.webhook("call_ended", ended("call_withdrawn")).await,
+        204
+    );
+    assert!(app.get_call("call_withdrawn").await["booking_job"].is_null());
+    assert!(app.calcom_bookings().await.is_empty());
+}
+
+#[actix_web::test]
+async fn moved_appointment_needs_a_new_confirmation() {
+    let app = spawn_app().await;
+    app.collect_complete("call_moved", "13 Uhr", true).await;
+    let (_, reply) = app
+        .function(
+            "collect_appointment_data",
+            "call_moved",
+            json!({"uhrzeit": "14 Uhr"}),
+        )
+        .await;
+    assert_eq!(reply["confirmed"], false, "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("Soll ich den Termin"),
+        "{reply}"
+    );
+    assert_eq!(app.webhook("call_ended", ended("call_moved")).await, 204);
+    assert!(app.get_call("call_moved").await["booking_job"].is_null());
+}
+
+#[actix_web::test]
 async fn booking_confirmed_dynamic_variable_confirms_the_booking() {
     let app = spawn_app().await;
     app.collect_complete("call_dynvar", "11 Uhr", false).await;
@@ -147,6 +190,13 @@ async fn collect_reports_a_taken_slot_with_alternatives() {
     let reply = app.collect_complete("call_second", "9 Uhr", false).await;
     assert_eq!(reply["status"], "unavailable", "{reply}");
     assert_eq!(reply["available"], false);
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains(" um 9 Uhr ist leider nicht frei"),
+        "{reply}"
+    );
     assert!(
         reply["alternatives"]
             .as_array()

@@ -31,10 +31,14 @@ pub enum ContextError {
     Unavailable(String),
 }
 
-/// Message: merge newly collected fields; answers the merged data once it is stored.
+/// Message: merge newly collected fields and an explicit yes/no to the booking (see
+/// [`CollectedAppointment::merge`]); answers the merged data once it is stored.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CollectedAppointment, ContextError>")]
-pub struct Collect(pub CollectedAppointment);
+pub struct Collect {
+    pub patch: CollectedAppointment,
+    pub confirmation: Option<bool>,
+}
 
 /// Message: the data collected so far.
 #[derive(Debug, Message)]
@@ -82,7 +86,7 @@ async fn load(store: &dyn Store, key: &CallKey) -> Result<CollectedAppointment, 
 impl Handler<Collect> for CallContext {
     type Result = AtomicResponse<Self, Result<CollectedAppointment, ContextError>>;
 
-    fn handle(&mut self, Collect(patch): Collect, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Collect, _ctx: &mut Self::Context) -> Self::Result {
         self.last_activity = Instant::now();
         let store = Arc::clone(&self.store);
         let key = self.key.clone();
@@ -94,7 +98,7 @@ impl Handler<Collect> for CallContext {
                     Some(d) => d,
                     None => load(store.as_ref(), &key).await?,
                 };
-                data.merge(patch);
+                data.merge(msg.patch, msg.confirmation);
                 let record = CallContextRecord {
                     call_id: key.call_id.clone(),
                     company_id: key.company_id,

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Message: merge `patch` into the call's context.
+/// Message: merge `patch` and an explicit yes/no to the booking into the call's context.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CollectedAppointment, ContextError>")]
 pub struct CollectFor {
     pub key: CallKey,
     pub patch: CollectedAppointment,
+    pub confirmation: Option<bool>,
 }
 
 /// Message: the call's collected data (loaded from the store if no context is live here).
@@ -101,7 +102,14 @@ impl Handler<CollectFor> for CallRegistry {
 
     fn handle(&mut self, msg: CollectFor, _ctx: &mut Self::Context) -> Self::Result {
         let addr = self.context(&msg.key);
-        Box::pin(async move { addr.send(Collect(msg.patch)).await.map_err(unavailable)? })
+        Box::pin(async move {
+            addr.send(Collect {
+                patch: msg.patch,
+                confirmation: msg.confirmation,
+            })
+            .await
+            .map_err(unavailable)?
+        })
     }
 }
 

@@ -85,12 +85,84 @@ impl CollectedAppointment {
         self.missing_fields().is_empty()
     }
 
-    /// Overlays the fields set in `newer` on `self`; `confirmed` only ever turns on.
-    pub fn merge(&mut self, newer: CollectedAppointment) {
+    /// Overlays the fields set in `newer` on `self` (`newer.confirmed` is not read).
+    ///
+    /// A confirmation covers one slot: an explicit yes or no in this call (`confirmation`)
+    /// replaces the flag; without one, a change of date, time or service withdraws an earlier
+    /// yes, so a moved appointment is never booked without a new confirmation.
+    pub fn merge(&mut self, newer: CollectedAppointment, confirmation: Option<bool>) {
+        let slot_before = self.slot();
         macro_rules! take {
             ($($f:ident),*) => { $( if newer.$f.is_some() { self.$f = newer.$f; } )* };
         }
         take!(date, time, name, phone, email, service, staff, notes);
-        self.confirmed |= newer.confirmed;
+        self.confirmed = match confirmation {
+            Some(yes) => yes,
+            None => self.confirmed && self.slot() == slot_before,
+        };
+    }
+
+    fn slot(&self) -> (Option<NaiveDate>, Option<NaiveTime>, Option<i64>) {
+        (
+            self.date,
+            self.time,
+            self.service.as_ref().map(|s| s.service_id),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot_at(hour: u32) -> CollectedAppointment {
+        CollectedAppointment {
+            date: NaiveDate::from_ymd_opt(2030, 7, 16),
+            time: NaiveTime::from_hms_opt(hour, 0, 0),
+            service: Some(ServiceChoice {
+                service_id: 1,
+                name: "Herrenhaarschnitt".into(),
+                duration_min: 30,
+                event_type_id: EventTypeId(1001),
+            }),
+            ..CollectedAppointment::default()
+        }
+    }
+
+    #[test]
+    fn confirmation_can_be_withdrawn() {
+        let mut c = slot_at(14);
+        c.merge(CollectedAppointment::default(), Some(true));
+        assert!(c.confirmed);
+        c.merge(CollectedAppointment::default(), Some(false));
+        assert!(!c.confirmed);
+    }
+
+    #[test]
+    fn moving_the_slot_withdraws_an_earlier_confirmation() {
+        let mut c = slot_at(14);
+        c.merge(CollectedAppointment::default(), Some(true));
+        c.merge(slot_at(15), None);
+        assert!(!c.confirmed, "a new time needs a new yes");
+        c.merge(slot_at(15), Some(true));
+        assert!(
+            c.confirmed,
+            "a new time with a yes in the same call is confirmed"
+        );
+    }
+
+    #[test]
+    fn correcting_the_name_or_repeating_the_slot_keeps_the_confirmation() {
+        let mut c = slot_at(14);
+        c.merge(CollectedAppointment::default(), Some(true));
+        c.merge(
+            CollectedAppointment {
+                name: Some("Max".into()),
+                ..slot_at(14)
+            },
+            None,
+        );
+        assert!(c.confirmed);
+        assert_eq!(c.name.as_deref(), Some("Max"));
     }
 }

@@ -93,17 +93,20 @@ pub(super) async fn read_ask(
     })
 }
 
-/// Reply for a question we cannot answer from the args.
-pub(super) fn unanswerable(ask: &Ask, locale: Locale) -> Option<Value> {
+/// The service to look up, or the spoken reply when the args do not say which (or say
+/// something we did not understand).
+pub(super) fn service_or_reply(ask: &mut Ask, locale: Locale) -> Result<Service, Value> {
     let mut text = ask.problems.clone();
-    if ask.service.is_none() && ask.problems.is_empty() {
+    if ask.service.is_none() && text.is_empty() {
         text.push(match locale {
             Locale::De => "Für welche Dienstleistung soll ich nachsehen?".to_owned(),
             Locale::En => "Which service should I look up?".to_owned(),
         });
     }
-    (!text.is_empty())
-        .then(|| json!({"success": false, "available": null, "message": text.join(" ")}))
+    match ask.service.take() {
+        Some(service) if text.is_empty() => Ok(service),
+        _ => Err(json!({"success": false, "available": null, "message": text.join(" ")})),
+    }
 }
 
 /// Reply when the calendar did not answer.
@@ -117,11 +120,11 @@ pub(super) fn calendar_down(e: &SlotsError, locale: Locale) -> Value {
 /// Runs the function.
 pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let ask = read_ask(deps, &inv).await?;
-    if let Some(reply) = unanswerable(&ask, locale) {
-        return Ok(reply);
-    }
-    let service = ask.service.expect("checked by unanswerable");
+    let mut ask = read_ask(deps, &inv).await?;
+    let service = match service_or_reply(&mut ask, locale) {
+        Ok(service) => service,
+        Err(reply) => return Ok(reply),
+    };
     let Some(date) = ask.date else {
         let text = match locale {
             Locale::De => "Für welchen Tag soll ich nachsehen?",

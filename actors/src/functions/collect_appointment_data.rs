@@ -9,6 +9,7 @@ use crate::domain::appointment::CollectedAppointment;
 use crate::domain::collect::{AppointmentArgs, CollectContext, normalize};
 use crate::domain::phone::DEFAULT_REGION;
 use crate::domain::tenant::{Locale, Service};
+use crate::domain::truthy::is_truthy;
 use serde_json::{Value, json};
 
 /// Whether the requested slot is free.
@@ -115,6 +116,7 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
         .send(CollectFor {
             key: inv.key(),
             patch: normalized.patch,
+            confirmation: args.bestaetigt.as_ref().map(|v| is_truthy(&v.to_json())),
         })
         .await
         .map_err(|e| ContextError::Unavailable(e.to_string()))??;
@@ -154,25 +156,22 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
     } else {
         match availability(deps, &inv, &merged, &services).await {
             Availability::Taken(alts) => {
-                let when = format!(
-                    "{} {}",
-                    speech::date(merged.date.expect("complete"), locale),
-                    speech::time(merged.time.expect("complete"), locale)
-                );
+                let day = speech::date(merged.date.expect("complete"), locale);
+                let hour = speech::time(merged.time.expect("complete"), locale);
                 let text = match (locale, alts.is_empty()) {
                     (Locale::De, false) => format!(
-                        "Der Termin am {when} ist leider nicht frei. Frei wäre um {}. Welche Uhrzeit passt Ihnen?",
+                        "Der Termin am {day} um {hour} ist leider nicht frei. Frei wäre um {}. Welche Uhrzeit passt Ihnen?",
                         speech::times(&alts, locale)
                     ),
                     (Locale::De, true) => format!(
-                        "Am {when} ist leider nichts mehr frei. Möchten Sie einen anderen Tag?"
+                        "Am {day} ist leider nichts mehr frei. Möchten Sie einen anderen Tag?"
                     ),
                     (Locale::En, false) => format!(
-                        "Sorry, {when} is not available. I could offer {}. Which time suits you?",
+                        "Sorry, {day} at {hour} is not available. I could offer {}. Which time suits you?",
                         speech::times(&alts, locale)
                     ),
                     (Locale::En, true) => {
-                        format!("Sorry, {when} is fully booked. Would another day work?")
+                        format!("Sorry, {day} is fully booked. Would another day work?")
                     }
                 };
                 let alts: Vec<String> =

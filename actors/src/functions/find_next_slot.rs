@@ -1,7 +1,7 @@
 //! `find_next_slot`: the first free time for a service from a day on (default today, within
 //! 14 days), not earlier than a preferred time on that first day.
 
-use super::check_availability::{calendar_down, read_ask, unanswerable};
+use super::check_availability::{calendar_down, read_ask, service_or_reply};
 use super::{FunctionDeps, FunctionError, Invocation, free_times, speech};
 use crate::domain::tenant::Locale;
 use chrono::Duration;
@@ -13,11 +13,11 @@ pub const SEARCH_DAYS: i64 = 14;
 /// Runs the function.
 pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let ask = read_ask(deps, &inv).await?;
-    if let Some(reply) = unanswerable(&ask, locale) {
-        return Ok(reply);
-    }
-    let service = ask.service.expect("checked by unanswerable");
+    let mut ask = read_ask(deps, &inv).await?;
+    let service = match service_or_reply(&mut ask, locale) {
+        Ok(service) => service,
+        Err(reply) => return Ok(reply),
+    };
     let now = inv.now_local(deps.clock.as_ref());
     let from = ask.date.unwrap_or(now.date()).max(now.date());
     let to = from + Duration::days(SEARCH_DAYS - 1);
