@@ -7,6 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
+    /// What to run.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -20,8 +21,15 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the circuit breakers of a running service (from its /api/mcp/health).
+    CircuitStatus {
+        /// Base URL of the service.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
     /// Run a simulator of an external API standalone.
     Sim {
+        /// Which API to simulate.
         #[command(subcommand)]
         api: SimApi,
     },

@@ -5,6 +5,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
+use switchboard_actors::breaker::UpstreamPolicy;
+use switchboard_actors::resilience::{BreakerPolicy, BudgetPolicy, RetryBudget, RetryPolicy};
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -12,8 +14,11 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A source could not be read or does not fit the settings' shape (unknown key, wrong type,
+    /// missing `--config` file).
     #[error("configuration: {0}")]
     Invalid(#[from] config::ConfigError),
+    /// A value has the right type but is not allowed, e.g. a database URL that is not `sqlite:`.
     #[error("configuration: {0}")]
     Value(String),
 }
@@ -22,8 +27,11 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
+    /// Address to bind, e.g. `127.0.0.1` or `0.0.0.0`.
     pub host: String,
+    /// TCP port; 0 picks a free one (the log says which).
     pub port: u16,
+    /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// Bytes.
     pub max_body_bytes: usize,
@@ -37,6 +45,8 @@ pub struct ServerSettings {
 pub struct LogSettings {
     /// `pretty` or `json`.
     pub format: String,
+    /// tracing filter in `RUST_LOG` syntax, e.g. `info,sqlx=warn`; the `RUST_LOG` variable wins
+    /// when set.
     pub level: String,
 }
 
@@ -44,7 +54,10 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// `sqlite://PATH`, PATH relative to the working directory; the file and its directory are
+    /// created. Other schemes are refused in this release.
     pub url: String,
+    /// Connections in the pool.
     pub max_connections: u32,
 }
 
@@ -52,47 +65,129 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxSettings {
+    /// In-process Cal.com simulator and seeded demo tenant instead of the real Cal.com; `false` in
+    /// production.
     pub enabled: bool,
+    /// Gateway admin token in sandbox mode; empty means one is generated and printed at start.
     pub admin_token: SecretString,
+    /// Loopback port of the in-process Cal.com simulator; 0 picks a free one.
     pub calcom_port: u16,
+    /// Base URL of an external simulator to use instead of the in-process one; empty = none.
+    pub calcom_url: String,
 }
 
 /// `[calcom]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalcomSettings {
+    /// Cal.com API base URL without `/v2`, e.g. `https://api.cal.com` or `https://api.cal.eu`;
+    /// ignored in sandbox mode.
     pub base_url: String,
-    pub timeout_ms: u64,
 }
 
 /// `[retell]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetellSettings {
+    /// Largest distance between the `X-Retell-Signature` timestamp and our clock, milliseconds,
+    /// either way (Retell's SDKs use 300000).
     pub signature_tolerance_ms: i64,
 }
 
-/// `[breaker.<upstream>]`.
+/// `[resilience.<upstream>]`: circuit breaker, timeout, retries and retry budget.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BreakerSettings {
+pub struct UpstreamSettings {
+    /// Consecutive failures that open the breaker.
     pub failure_threshold: u32,
-    /// Seconds.
+    /// Seconds the breaker stays open.
     pub open_s: u64,
+    /// Probe calls admitted while half-open.
+    pub half_open_probes: u32,
+    /// Successful probes that close the breaker.
+    pub close_after: u32,
+    /// Milliseconds after which a call counts as a failure.
+    pub slow_call_ms: u64,
+    /// Timeout of one call, milliseconds.
+    pub timeout_ms: u64,
+    /// Attempts in total, first try included.
+    pub retry_max_attempts: u32,
+    /// First retry delay, milliseconds.
+    pub retry_min_delay_ms: u64,
+    /// Longest retry delay, milliseconds.
+    pub retry_max_delay_ms: u64,
+    /// Retries as a percentage of recent requests (0–100).
+    pub retry_budget_percent: f32,
+    /// Retries per second always allowed.
+    pub retry_budget_min_per_s: u32,
 }
 
-/// `[breaker]`.
+impl UpstreamSettings {
+    /// The core's policy for this upstream.
+    pub fn policy(&self) -> UpstreamPolicy {
+        UpstreamPolicy {
+            breaker: BreakerPolicy {
+                failure_threshold: self.failure_threshold,
+                open_for: Duration::from_secs(self.open_s),
+                half_open_probes: self.half_open_probes,
+                close_after: self.close_after,
+                slow_call: Duration::from_millis(self.slow_call_ms),
+            },
+            retry: RetryPolicy {
+                min_delay: Duration::from_millis(self.retry_min_delay_ms),
+                max_delay: Duration::from_millis(self.retry_max_delay_ms),
+                max_attempts: self.retry_max_attempts,
+                ..RetryPolicy::default()
+            },
+            budget: BudgetPolicy {
+                retry_ratio: self.retry_budget_percent / 100.0,
+                min_per_sec: self.retry_budget_min_per_s,
+                ..BudgetPolicy::default()
+            },
+            call_timeout: Duration::from_millis(self.timeout_ms),
+        }
+    }
+
+    fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Value(format!("resilience.{name}: {m}")));
+        if self.failure_threshold == 0 || self.half_open_probes == 0 || self.close_after == 0 {
+            return bad(
+                "failure_threshold, half_open_probes and close_after must be at least 1".into(),
+            );
+        }
+        if self.close_after > self.half_open_probes {
+            return bad("close_after cannot exceed half_open_probes".into());
+        }
+        if self.retry_max_attempts == 0 || self.timeout_ms == 0 {
+            return bad("retry_max_attempts and timeout_ms must be at least 1".into());
+        }
+        if !(0.0..=100.0).contains(&self.retry_budget_percent) {
+            return bad("retry_budget_percent must be 0 to 100".into());
+        }
+        if let Err(e) = RetryBudget::new(self.policy().budget) {
+            return bad(e.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// `[resilience]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BreakersSettings {
-    pub calcom: BreakerSettings,
+pub struct ResilienceSettings {
+    /// Cal.com API.
+    pub calcom: UpstreamSettings,
+    /// Retell API.
+    pub retell: UpstreamSettings,
 }
 
 /// `[gateway]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
+    /// Deadline of one JSON-RPC call in milliseconds; after it the caller gets -32005.
     pub deadline_ms: u64,
+    /// Most elements in one JSON-RPC batch; a longer batch is refused whole with -32600.
     pub max_batch: usize,
 }
 
@@ -100,7 +195,10 @@ pub struct GatewaySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSettings {
+    /// Milliseconds within which a custom function answers, with a spoken fallback if need be.
     pub deadline_ms: u64,
+    /// Longest wait for Cal.com inside a custom function, milliseconds, before answering without
+    /// it.
     pub calendar_timeout_ms: u64,
 }
 
@@ -108,18 +206,35 @@ pub struct FunctionSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxSettings {
+    /// Milliseconds between polls for due jobs; a webhook that enqueues one also wakes the worker.
     pub poll_interval_ms: u64,
+    /// Seconds a claimed job stays locked to this worker before another may take it.
     pub lease_s: u64,
+    /// Jobs claimed per poll.
     pub batch: u32,
+    /// Attempts before a booking job becomes a dead letter (`failed`); at least 1.
     pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubles per attempt up to `backoff_max_ms`.
     pub backoff_base_ms: u64,
+    /// Longest retry delay in milliseconds; also caps a longer `Retry-After` from Cal.com.
     pub backoff_max_ms: u64,
+}
+
+/// `[supervision]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionSettings {
+    /// Restarts of all actors together allowed within `window_s`.
+    pub max_restarts: u32,
+    /// Seconds.
+    pub window_s: u64,
 }
 
 /// `[calls]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallSettings {
+    /// Seconds without activity after which a call context leaves memory; its data stays stored.
     pub idle_timeout_s: u64,
 }
 
@@ -127,8 +242,12 @@ pub struct CallSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
+    /// Lifetime of cached Cal.com event types, seconds.
     pub event_types_ttl_s: u64,
+    /// Lifetime of the cached free slots of one event type and day, seconds; our own bookings
+    /// invalidate them at once.
     pub availability_ttl_s: u64,
+    /// Most entries in the in-process cache.
     pub max_entries: u64,
 }
 
@@ -136,17 +255,31 @@ pub struct CacheSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// `[server]`: bind address, workers, body limit, shutdown grace.
     pub server: ServerSettings,
+    /// `[log]`: format and filter.
     pub log: LogSettings,
+    /// `[database]`: SQLite URL and pool size.
     pub database: DatabaseSettings,
+    /// `[sandbox]`: simulator and demo tenant.
     pub sandbox: SandboxSettings,
+    /// `[calcom]`: API base URL and request timeout.
     pub calcom: CalcomSettings,
+    /// `[retell]`: signature timestamp tolerance.
     pub retell: RetellSettings,
-    pub breaker: BreakersSettings,
+    /// `[resilience.*]`: breakers, timeouts, retries per upstream.
+    pub resilience: ResilienceSettings,
+    /// `[gateway]`: JSON-RPC deadline and batch limit.
     pub gateway: GatewaySettings,
+    /// `[functions]`: custom-function deadlines.
     pub functions: FunctionSettings,
+    /// `[outbox]`: the booking job worker.
     pub outbox: OutboxSettings,
+    /// `[supervision]`: restart budget of the actors.
+    pub supervision: SupervisionSettings,
+    /// `[calls]`: live call contexts.
     pub calls: CallSettings,
+    /// `[cache]`: lifetimes and size of the in-process cache.
     pub cache: CacheSettings,
 }
 
@@ -195,11 +328,11 @@ impl Settings {
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
         }
-        if self.outbox.max_attempts == 0 || self.breaker.calcom.failure_threshold == 0 {
-            return bad(
-                "outbox.max_attempts and breaker.calcom.failure_threshold must be at least 1",
-            );
+        if self.outbox.max_attempts == 0 {
+            return bad("outbox.max_attempts must be at least 1");
         }
+        self.resilience.calcom.validate("calcom")?;
+        self.resilience.retell.validate("retell")?;
         Ok(())
     }
 
@@ -227,7 +360,8 @@ mod tests {
         assert_eq!(s.server.port, 8080);
         assert_eq!(s.database.url, "sqlite://data/switchboard.db");
         assert!(s.sandbox.enabled);
-        assert_eq!(s.breaker.calcom.failure_threshold, 5);
+        assert_eq!(s.resilience.calcom.failure_threshold, 5);
+        assert_eq!(s.resilience.calcom.half_open_probes, 3);
     }
 
     #[test]
@@ -239,7 +373,7 @@ mod tests {
                 ("SWITCHBOARD__SERVER__HOST", "0.0.0.0"),
                 ("SWITCHBOARD__DATABASE__URL", "sqlite://x/y.db"),
                 ("SWITCHBOARD__SANDBOX__ADMIN_TOKEN", "tok"),
-                ("SWITCHBOARD__BREAKER__CALCOM__OPEN_S", "7"),
+                ("SWITCHBOARD__RESILIENCE__CALCOM__OPEN_S", "7"),
             ]),
         )
         .unwrap();
@@ -247,7 +381,7 @@ mod tests {
         assert_eq!(s.server.host, "0.0.0.0");
         assert_eq!(s.database.url, "sqlite://x/y.db");
         assert_eq!(s.sandbox.admin_token.expose_secret(), "tok");
-        assert_eq!(s.breaker.calcom.open_s, 7);
+        assert_eq!(s.resilience.calcom.open_s, 7);
     }
 
     #[test]
@@ -272,5 +406,18 @@ mod tests {
             Settings::load_from(None, env(&[("SWITCHBOARD__DATABASE__URL", "mysql://x")])).is_err()
         );
         assert!(Settings::load_from(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
+        let too_many = env(&[("SWITCHBOARD__RESILIENCE__CALCOM__CLOSE_AFTER", "4")]);
+        assert!(
+            Settings::load_from(None, too_many).is_err(),
+            "close_after > half_open_probes"
+        );
+        let ratio = env(&[(
+            "SWITCHBOARD__RESILIENCE__RETELL__RETRY_BUDGET_PERCENT",
+            "250",
+        )]);
+        assert!(
+            Settings::load_from(None, ratio).is_err(),
+            "budget ratio over 100 %"
+        );
     }
 }

@@ -12,10 +12,14 @@
 //! - [`cache`]: the in-process (moka) cache (the `Cache` port).
 //! - [`sim`]: simulators of external APIs (Cal.com).
 //! - [`sandbox`]: the seeded demo tenant.
-//! - [`replay`]: plays call scripts against a running service.
+//! - [`replay`]: plays call scripts against a running service; [`circuit_status`]: prints the
+//!   breakers of a running service.
+
+#![warn(missing_docs)]
 
 pub mod cache;
 pub mod calcom;
+pub mod circuit_status;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -23,7 +23,11 @@ async fn main() -> anyhow::Result<()> {
                     "sandbox admin token (set SWITCHBOARD__SANDBOX__ADMIN_TOKEN to choose one): {token}"
                 );
             }
-            app.run_until_stopped().await.context("HTTP server")
+            let code = app.run_until_stopped().await.context("HTTP server")?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
         }
         Command::Sim {
             api: SimApi::Calcom { port, host },
@@ -37,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("simulator")
         }
+        Command::CircuitStatus { url } => switchboard::circuit_status::run(&url).await,
         Command::Replay {
             files,
             url,

@@ -56,7 +56,9 @@ fn aliases(event_type_id: i64) -> Vec<String> {
 /// What was seeded.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoTenant {
+    /// Id of the company [`DEMO_COMPANY`].
     pub company_id: CompanyId,
+    /// Id of its branch [`DEMO_BRANCH`], which owns [`DEMO_PHONE`].
     pub branch_id: BranchId,
 }
 

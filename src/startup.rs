@@ -15,13 +15,14 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use switchboard_actors::breaker::BreakerPolicy;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
 use switchboard_actors::ports::{Clock, Store, SystemClock};
 use switchboard_actors::servers::calcom::CacheTtl;
+use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
 use switchboard_actors::system::{Core, CoreConfig, CoreDeps};
 
 /// How the process talks to the outside world.
@@ -52,17 +53,17 @@ pub struct Application {
     pub admin_token: Option<String>,
     /// URL of the in-process Cal.com simulator (sandbox mode).
     pub calcom_url: String,
+    /// Addresses of the running core actors.
     pub core: Core,
+    /// The SQLite store the application uses.
     pub store: SqliteStore,
+    /// Set to the process exit code when the app stops itself (restart budget exhausted).
+    exit_code: Arc<AtomicI32>,
 }
 
 fn core_config(s: &Settings) -> CoreConfig {
     CoreConfig {
-        breaker: BreakerPolicy {
-            failure_threshold: s.breaker.calcom.failure_threshold,
-            open_for: Duration::from_secs(s.breaker.calcom.open_s),
-            call_timeout: Duration::from_millis(s.calcom.timeout_ms),
-        },
+        calcom: s.resilience.calcom.policy(),
         outbox: OutboxConfig {
             poll_interval: Duration::from_millis(s.outbox.poll_interval_ms),
             lease: Duration::from_secs(s.outbox.lease_s),
@@ -91,7 +92,15 @@ impl Application {
             Mode::Production
         };
 
-        let (calcom_url, sim) = if settings.sandbox.enabled {
+        let external_sim = settings
+            .sandbox
+            .calcom_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        let (calcom_url, sim) = if settings.sandbox.enabled && !external_sim.is_empty() {
+            (external_sim, None)
+        } else if settings.sandbox.enabled {
             let listener = TcpListener::bind(("127.0.0.1", settings.sandbox.calcom_port))
                 .with_context(|| {
                     format!(
@@ -136,17 +145,43 @@ impl Application {
 
         let calendar = CalcomClient::new(
             &calcom_url,
-            Duration::from_millis(settings.calcom.timeout_ms),
+            // The breaker's own timeout fires first; this one only bounds a stuck connection.
+            Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000)),
         )
         .context("building the Cal.com client")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        // When actors keep failing, stop serving and exit non-zero rather than restart in a
+        // loop: the HTTP server's handle is known only once it is built, hence the cell.
+        let exit_code = Arc::new(AtomicI32::new(0));
+        let http_handle: Arc<OnceLock<ServerHandle>> = Arc::default();
+        let budget = RestartBudget::new(
+            settings.supervision.max_restarts,
+            Duration::from_secs(settings.supervision.window_s),
+        )
+        .on_exhausted({
+            let exit_code = Arc::clone(&exit_code);
+            let http_handle = Arc::clone(&http_handle);
+            move |actor| {
+                tracing::error!(
+                    actor,
+                    exit_code = EXIT_RESTART_BUDGET,
+                    "restart budget exhausted: actors keep failing; shutting down instead of restarting in a loop"
+                );
+                exit_code.store(EXIT_RESTART_BUDGET, Ordering::SeqCst);
+                if let Some(handle) = http_handle.get() {
+                    // The stop command is sent now; awaiting it is not needed.
+                    drop(handle.stop(true));
+                }
+            }
+        });
         let core = Core::start(
             CoreDeps {
                 store: Arc::clone(&store_port),
                 calendar: Arc::new(calendar),
                 cache: Arc::new(MokaCache::new(settings.cache.max_entries)),
                 clock: Arc::clone(&clock),
+                budget,
             },
             core_config(&settings),
         );
@@ -184,6 +219,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.run();
+        let _ = http_handle.set(server.handle());
         tracing::info!(
             address = %format!("{}:{port}", settings.server.host),
             mode = mode.as_str(),
@@ -199,6 +235,7 @@ impl Application {
             calcom_url,
             core,
             store,
+            exit_code,
         })
     }
 
@@ -214,7 +251,9 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT (or [`ServerHandle::stop`]): stops accepting, lets in-flight
     /// requests finish, then stops the simulator. Queued jobs stay in the database.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    /// Returns the exit code for the process: 0 after a normal stop, or
+    /// [`EXIT_RESTART_BUDGET`] when actors kept failing.
+    pub async fn run_until_stopped(self) -> std::io::Result<i32> {
         let sim_handle = self.sim.as_ref().map(Server::handle);
         if let Some(sim) = self.sim {
             actix_rt::spawn(sim);
@@ -223,7 +262,8 @@ impl Application {
         if let Some(h) = sim_handle {
             h.stop(true).await;
         }
-        tracing::info!("switchboard stopped");
-        result
+        let code = self.exit_code.load(Ordering::SeqCst);
+        tracing::info!(exit_code = code, "switchboard stopped");
+        result.map(|()| code)
     }
 }

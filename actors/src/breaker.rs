@@ -1,6 +1,9 @@
-//! The `Breaker` actor: fronts one upstream (Cal.com) for one company credential. The timeout
-//! runs inside the circuit breaker (failsafe: 5 consecutive failures open it for a fixed time);
-//! only upstream failures count (transport, 5xx, 429), never a refusal of our input.
+//! The `Breaker` actor: fronts Cal.com for one company credential, composed from the units in
+//! [`crate::resilience`]: retries with backoff and a per-upstream retry budget **outside** the
+//! circuit breaker, the per-call timeout **inside** it. Only upstream failures count
+//! (timeouts, connection errors, 5xx, 429, slow calls), never a refusal of our input.
+//! Creating a booking is not retried here: the booking job retries it with a look-up of its
+//! own earlier booking first (see [`crate::tenant`]).
 
 use crate::domain::booking::{
     Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
@@ -8,71 +11,95 @@ use crate::domain::booking::{
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::metric_names as m;
 use crate::ports::CalendarApi;
+use crate::resilience::{
+    BreakerState, BudgetPolicy, CircuitBreaker, RetryBudget, RetryPolicy, StateKind,
+    TransitionObserver, retry,
+};
+use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
-use failsafe::futures::CircuitBreaker as _;
-use failsafe::{Config, StateMachine, backoff, failure_policy};
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Breaker policy (`[breaker.calcom]` in config/default.toml).
+/// Resilience settings of one upstream (`[resilience.<upstream>]` in config/default.toml).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BreakerPolicy {
-    /// Consecutive failures that open the circuit.
-    pub failure_threshold: u32,
-    /// How long the circuit stays open before a trial call.
-    pub open_for: Duration,
-    /// Per-call timeout, inside the breaker.
+pub struct UpstreamPolicy {
+    /// Circuit breaker: thresholds, open time, half-open probes, slow-call rule.
+    pub breaker: crate::resilience::BreakerPolicy,
+    /// Retries outside the breaker.
+    pub retry: RetryPolicy,
+    /// Cap on retries relative to recent requests, shared by all companies of the upstream.
+    pub budget: BudgetPolicy,
+    /// Timeout of one call, inside the breaker.
     pub call_timeout: Duration,
 }
 
-impl Default for BreakerPolicy {
+impl Default for UpstreamPolicy {
     fn default() -> Self {
         Self {
-            failure_threshold: 5,
-            open_for: Duration::from_secs(60),
+            breaker: crate::resilience::BreakerPolicy::default(),
+            retry: RetryPolicy::default(),
+            budget: BudgetPolicy::default(),
             call_timeout: Duration::from_secs(5),
         }
     }
 }
 
-/// Publishes breaker transitions as `mcp_circuit_breaker_state{service,company}`.
+fn kind_label(kind: StateKind) -> &'static str {
+    match kind {
+        StateKind::Closed => "closed",
+        StateKind::Open => "open",
+        StateKind::HalfOpen => "half_open",
+    }
+}
+
+/// The value of `mcp_circuit_breaker_state` (DESIGN §10): 0 closed, 1 open, 2 half-open.
+pub fn state_value(kind: StateKind) -> f64 {
+    match kind {
+        StateKind::Closed => 0.0,
+        StateKind::Open => 1.0,
+        StateKind::HalfOpen => 2.0,
+    }
+}
+
+/// Publishes transitions: `mcp_circuit_breaker_state{service,company}`,
+/// `mcp_circuit_breaker_transitions_total{service,company,from,to}` and a log line.
 #[derive(Clone, Debug)]
-struct StateGauge {
+struct TransitionMetrics {
     service: &'static str,
     company: String,
 }
 
-impl StateGauge {
-    fn set(&self, state: f64) {
-        metrics::gauge!(m::CIRCUIT_BREAKER_STATE, "service" => self.service, "company" => self.company.clone())
-            .set(state);
+impl TransitionObserver for TransitionMetrics {
+    fn on_transition(&self, from: StateKind, to: StateKind) {
+        let (service, company) = (self.service, self.company.clone());
+        metrics::gauge!(m::CIRCUIT_BREAKER_STATE, "service" => service, "company" => company.clone())
+            .set(state_value(to));
+        metrics::counter!(m::CIRCUIT_BREAKER_TRANSITIONS_TOTAL, "service" => service, "company" => company.clone(),
+            "from" => kind_label(from), "to" => kind_label(to))
+        .increment(1);
+        if to == StateKind::Open {
+            tracing::warn!(service, %company, from = kind_label(from), "circuit breaker opened");
+        } else {
+            tracing::info!(service, %company, from = kind_label(from), to = kind_label(to), "circuit breaker transition");
+        }
     }
 }
-
-impl failsafe::Instrument for StateGauge {
-    fn on_call_rejected(&self) {}
-    fn on_open(&self) {
-        tracing::warn!(service = self.service, company = %self.company, "circuit breaker opened");
-        self.set(1.0);
-    }
-    fn on_half_open(&self) {
-        self.set(2.0);
-    }
-    fn on_closed(&self) {
-        self.set(0.0);
-    }
-}
-
-type Machine = StateMachine<failure_policy::ConsecutiveFailures<backoff::Constant>, StateGauge>;
 
 /// One Cal.com operation.
 #[derive(Debug, Clone)]
 pub enum CalendarOp {
+    /// `GET /v2/event-types`: the key owner's event types (reference/calcom.md §3).
     EventTypes,
+    /// `GET /v2/slots?format=range` for the query's event type and local days (reference/calcom.md
+    /// §2).
     Slots(SlotQuery),
+    /// `POST /v2/bookings` (reference/calcom.md §4.1). Not serialised here: slot-changing work goes
+    /// through the company's [`TenantSession`](crate::tenant::TenantSession).
     CreateBooking(BookingRequest),
+    /// `GET /v2/bookings` with the query's filters (reference/calcom.md §4.3).
     ListBookings(BookingQuery),
+    /// `GET /v2/bookings/{uid}` (reference/calcom.md §4.2).
     GetBooking(BookingUid),
 }
 
@@ -91,9 +118,15 @@ impl CalendarOp {
 /// Result of a [`CalendarOp`].
 #[derive(Debug, Clone)]
 pub enum CalendarOut {
+    /// Answer to [`CalendarOp::EventTypes`].
     EventTypes(Vec<EventType>),
+    /// Answer to [`CalendarOp::Slots`]: free slots in time order, with the UTC offset of the
+    /// queried zone.
     Slots(Vec<Slot>),
+    /// Answer to [`CalendarOp::CreateBooking`] (the new booking) and [`CalendarOp::GetBooking`];
+    /// for a recurring series, its first occurrence.
     Booking(Booking),
+    /// Answer to [`CalendarOp::ListBookings`]: at most `take` bookings, in Cal.com's order.
     Bookings(Vec<Booking>),
 }
 
@@ -106,42 +139,51 @@ pub struct CalendarCall(pub CalendarOp);
 pub struct Breaker {
     api: Arc<dyn CalendarApi>,
     key: SecretString,
-    machine: Machine,
-    policy: BreakerPolicy,
+    circuit: CircuitBreaker,
+    policy: UpstreamPolicy,
+    retries: RetryBudget,
+    budget: RestartBudget,
 }
 
 impl Breaker {
-    /// A closed breaker for `company` using `key`.
+    /// A closed breaker for `company` using `key`; `retries` is the upstream's shared budget.
     pub fn new(
         api: Arc<dyn CalendarApi>,
         key: SecretString,
         company: CompanyId,
-        policy: BreakerPolicy,
+        policy: UpstreamPolicy,
+        retries: RetryBudget,
+        budget: RestartBudget,
     ) -> Self {
-        let gauge = StateGauge {
+        let observer = TransitionMetrics {
             service: "calcom",
             company: company.to_string(),
         };
-        gauge.set(0.0);
-        let machine = Config::new()
-            .failure_policy(failure_policy::consecutive_failures(
-                policy.failure_threshold,
-                backoff::constant(policy.open_for),
-            ))
-            .instrument(gauge)
-            .build();
+        metrics::gauge!(m::CIRCUIT_BREAKER_STATE, "service" => "calcom", "company" => company.to_string())
+            .set(state_value(StateKind::Closed));
         Self {
             api,
             key,
-            machine,
+            circuit: CircuitBreaker::with_observer(policy.breaker, Arc::new(observer)),
             policy,
+            retries,
+            budget,
         }
+    }
+
+    /// The circuit, for reading its state (health, `circuit-status`).
+    pub fn circuit(&self) -> CircuitBreaker {
+        self.circuit.clone()
     }
 }
 
 impl Actor for Breaker {
     type Context = Context<Self>;
 }
+
+impl Supervised for Breaker {}
+
+crate::guarded_actor!(Breaker, "breaker");
 
 async fn run(
     api: Arc<dyn CalendarApi>,
@@ -157,48 +199,78 @@ async fn run(
     })
 }
 
+/// One attempt: through the circuit, with the timeout inside it.
+async fn attempt(
+    circuit: CircuitBreaker,
+    api: Arc<dyn CalendarApi>,
+    key: SecretString,
+    op: CalendarOp,
+    timeout: Duration,
+) -> Result<CalendarOut, UpstreamError> {
+    circuit
+        .call("calcom", async move {
+            tokio::time::timeout(timeout, run(api, key, op))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(UpstreamError::Transport {
+                        service: "calcom",
+                        message: format!("no answer within {} ms", timeout.as_millis()),
+                    })
+                })
+        })
+        .await
+}
+
 impl Handler<CalendarCall> for Breaker {
     type Result = ResponseFuture<Result<CalendarOut, UpstreamError>>;
 
-    fn handle(&mut self, CalendarCall(op): CalendarCall, _ctx: &mut Self::Context) -> Self::Result {
-        let api = Arc::clone(&self.api);
-        let key = self.key.clone();
-        let machine = self.machine.clone();
-        let timeout = self.policy.call_timeout;
-        let retry_after = Some(self.policy.open_for);
-        Box::pin(async move {
-            let name = op.name();
-            let started = Instant::now();
-            let attempt = async move {
-                match tokio::time::timeout(timeout, run(api, key, op)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(UpstreamError::Transport {
-                        service: "calcom",
-                        message: format!("no answer within {} ms", timeout.as_millis()),
-                    }),
+    fn handle(&mut self, CalendarCall(op): CalendarCall, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let api = Arc::clone(&this.api);
+                let key = this.key.clone();
+                let circuit = this.circuit.clone();
+                let policy = this.policy;
+                let retries = this.retries.clone();
+                async move {
+                    let name = op.name();
+                    let started = Instant::now();
+                    let once = || {
+                        attempt(
+                            circuit.clone(),
+                            Arc::clone(&api),
+                            key.clone(),
+                            op.clone(),
+                            policy.call_timeout,
+                        )
+                    };
+                    let result = if matches!(op, CalendarOp::CreateBooking(_)) {
+                        once().await
+                    } else {
+                        retry(&policy.retry, &retries, once).await
+                    };
+                    metrics::histogram!(m::API_DURATION_SECONDS, "service" => "calcom", "method" => name)
+                        .record(started.elapsed().as_secs_f64());
+                    result
                 }
-            };
-            let result = machine
-                .call_with(UpstreamError::is_breaker_failure, attempt)
-                .await
-                .map_err(|e| match e {
-                    failsafe::Error::Rejected => UpstreamError::CircuitOpen {
-                        service: "calcom",
-                        retry_after,
-                    },
-                    failsafe::Error::Inner(inner) => inner,
-                });
-            metrics::histogram!(m::API_DURATION_SECONDS, "service" => "calcom", "method" => name)
-                .record(started.elapsed().as_secs_f64());
-            result
-        })
+            },
+            |m| {
+                Err(UpstreamError::Transport {
+                    service: "calcom",
+                    message: format!("breaker failed: {m}"),
+                })
+            },
+        )
     }
 }
 
-/// Typed front of a [`Breaker`] address.
+/// Typed front of a [`Breaker`] address, with a read-only view of its circuit.
 #[derive(Clone)]
 pub struct CalendarHandle {
     addr: Addr<Breaker>,
+    circuit: CircuitBreaker,
 }
 
 fn closed(e: MailboxError) -> UpstreamError {
@@ -222,8 +294,13 @@ macro_rules! expect_out {
 
 impl CalendarHandle {
     /// Wraps the address of a running breaker.
-    pub fn new(addr: Addr<Breaker>) -> Self {
-        Self { addr }
+    pub fn new(addr: Addr<Breaker>, circuit: CircuitBreaker) -> Self {
+        Self { addr, circuit }
+    }
+
+    /// The circuit breaker's current state (never changes it).
+    pub fn state(&self) -> BreakerState {
+        self.circuit.state()
     }
 
     async fn call(&self, op: CalendarOp) -> Result<CalendarOut, UpstreamError> {

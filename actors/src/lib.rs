@@ -20,6 +20,8 @@
 //!   [`functions`]: the Retell custom functions.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
 
+#![warn(missing_docs)]
+
 pub mod breaker;
 pub mod call;
 pub mod domain;
@@ -30,9 +32,11 @@ pub mod outbox;
 pub mod ports;
 pub mod records;
 pub mod registry;
+pub mod resilience;
 pub mod retell;
 pub mod router;
 pub mod server;
 pub mod servers;
+pub mod supervision;
 pub mod system;
 pub mod tenant;

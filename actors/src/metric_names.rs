@@ -8,6 +8,9 @@ pub const REQUEST_DURATION_SECONDS: &str = "mcp_request_duration_seconds";
 pub const ERROR_TOTAL: &str = "mcp_error_total";
 /// Gauge `{service, company}`: 0 closed, 1 open, 2 half-open.
 pub const CIRCUIT_BREAKER_STATE: &str = "mcp_circuit_breaker_state";
+/// Counter `{service, company, from, to}`: circuit breaker transitions (`closed`, `open`,
+/// `half_open`).
+pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "mcp_circuit_breaker_transitions_total";
 /// Counter `{event, status}`: Retell webhooks; status `recorded`, `duplicate`, `error`.
 pub const WEBHOOK_TOTAL: &str = "mcp_webhook_total";
 /// Counter `{status}`: booking attempts; `booked`, `reused`, `retry`, `dead_letter`.

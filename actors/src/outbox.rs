@@ -7,6 +7,7 @@ use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY, UpstreamE
 use crate::metric_names as m;
 use crate::ports::{Clock, Store};
 use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment};
+use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
@@ -41,7 +42,7 @@ impl Default for OutboxConfig {
             lease: Duration::from_secs(60),
             batch: 16,
             backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(300),
         }
     }
 }
@@ -75,6 +76,7 @@ pub struct OutboxWorker {
     /// A poll is in progress; another tick is skipped, a wake-up is remembered.
     busy: bool,
     woken_while_busy: bool,
+    budget: RestartBudget,
 }
 
 impl OutboxWorker {
@@ -84,6 +86,7 @@ impl OutboxWorker {
         tenants: Addr<TenantDirectory>,
         clock: Arc<dyn Clock>,
         cfg: OutboxConfig,
+        budget: RestartBudget,
     ) -> Self {
         Self {
             store,
@@ -92,6 +95,7 @@ impl OutboxWorker {
             cfg,
             busy: false,
             woken_while_busy: false,
+            budget,
         }
     }
 
@@ -105,7 +109,7 @@ impl OutboxWorker {
         let tenants = self.tenants.clone();
         let clock = Arc::clone(&self.clock);
         let cfg = self.cfg;
-        async move {
+        catch(async move {
             let jobs = match store
                 .claim_due_jobs(clock.now(), cfg.lease, cfg.batch)
                 .await
@@ -128,10 +132,15 @@ impl OutboxWorker {
             });
             futures_util::future::join_all(runs).await;
             n
-        }
+        })
         .into_actor(self)
         .map(|claimed, act, ctx| {
             act.busy = false;
+            // Claimed jobs keep their lease; after it expires they are claimed again.
+            let claimed = match claimed {
+                Ok(n) => n,
+                Err(panic) => return restart_after_panic(act, ctx, &panic),
+            };
             // A full batch or a wake-up during the run: there may be more due right now.
             if claimed as u32 >= act.cfg.batch || std::mem::take(&mut act.woken_while_busy) {
                 act.poll(ctx);
@@ -149,6 +158,15 @@ impl Actor for OutboxWorker {
         self.poll(ctx);
     }
 }
+
+impl Supervised for OutboxWorker {
+    fn restarting(&mut self, _ctx: &mut Self::Context) {
+        self.busy = false;
+        self.woken_while_busy = false;
+    }
+}
+
+crate::guarded_actor!(OutboxWorker, "outbox");
 
 impl Handler<Wake> for OutboxWorker {
     type Result = ();
@@ -225,7 +243,9 @@ async fn attempt(
         request,
         idempotency_key: payload.idempotency_key.clone(),
         duration_min: payload.duration_min,
-        look_up_first: job.attempts > 1,
+        // Always: an earlier attempt — before a crash, a lost answer, or a dead letter that was
+        // re-queued with its attempts reset — may have booked already.
+        look_up_first: true,
     };
     let outcome = match tenant.session.send(book).await {
         Ok(Ok(outcome)) => outcome,

@@ -8,8 +8,8 @@ use crate::domain::ids::{BookingUid, CompanyId};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
-    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, Job, JobFailure,
-    NewAppointment, TokenGrant, WebhookStats,
+    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
+    JobStatus, NewAppointment, QueueOverview, RecentJob, RetryOutcome, TokenGrant, WebhookStats,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -25,7 +25,9 @@ pub enum StoreError {
     /// A stored row could not be turned into a domain value (e.g. a bad time zone).
     #[error("corrupt row in {table}: {message}")]
     Corrupt {
+        /// Table the row came from, e.g. `companies`.
         table: &'static str,
+        /// What could not be read, e.g. the unknown zone name.
         message: String,
     },
     /// A unique key was already taken (e.g. an appointment's idempotency key).
@@ -83,6 +85,53 @@ pub trait Store: Send + Sync + 'static {
     /// Records a failed attempt: back to `pending` at `retry_at`, or `failed` (dead letter)
     /// when `retry_at` is `None`.
     async fn fail_job(&self, job_id: i64, failure: &JobFailure) -> Result<(), StoreError>;
+
+    /// Outbox state per queue as of `now` (UTC), read in one consistent snapshot: counts by
+    /// status, the due pending jobs and the age of the oldest of them, expired leases and
+    /// the next time a waiting job becomes due. `company: None` covers all companies.
+    async fn queue_overview(
+        &self,
+        company: Option<CompanyId>,
+        now: DateTime<Utc>,
+    ) -> Result<QueueOverview, StoreError>;
+    /// Dead letters (`failed` jobs), newest (highest id) first, at most `limit`; with
+    /// `before_id` only jobs with a smaller id (the next page). `company: None` covers all
+    /// companies.
+    async fn failed_jobs(
+        &self,
+        company: Option<CompanyId>,
+        limit: u32,
+        before_id: Option<i64>,
+    ) -> Result<Vec<FailedJob>, StoreError>;
+    /// The newest (highest id) jobs first, at most `limit`, only of `status` when given.
+    /// `company: None` covers all companies.
+    async fn recent_jobs(
+        &self,
+        company: Option<CompanyId>,
+        limit: u32,
+        status: Option<JobStatus>,
+    ) -> Result<Vec<RecentJob>, StoreError>;
+    /// Puts one dead letter back in the outbox in one transaction: `pending`, due at `now`,
+    /// `attempts = 0`, no lease, `updated_at = now`; `last_error` is kept until the next
+    /// attempt replaces it. With `company` given, a job of another company is
+    /// [`RetryOutcome::NotFound`]; a job that is not `failed` is left alone and reported as
+    /// [`RetryOutcome::NotFailed`].
+    async fn retry_job(
+        &self,
+        job_id: i64,
+        company: Option<CompanyId>,
+        now: DateTime<Utc>,
+    ) -> Result<RetryOutcome, StoreError>;
+    /// Puts every dead letter that failed (`updated_at`) at or after `since` back in the
+    /// outbox, as [`Store::retry_job`] does, in one statement; returns how many.
+    /// `company: None` covers all companies.
+    async fn retry_failed(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
     /// The grant of the token whose SHA-256 hex digest is `token_sha256`, if any.
@@ -127,13 +176,19 @@ pub trait CalendarApi: Send + Sync + 'static {
 /// documented scheme, e.g. `mcp:calcom:event_types:{company}`. A cache failure is a miss.
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
+    /// The value under `key`; `None` when absent, expired, or the cache failed.
     async fn get(&self, key: &str) -> Option<serde_json::Value>;
+    /// Stores `value` under `key` for `ttl`, replacing what was there. A failure is ignored: the
+    /// next read is a miss.
     async fn set(&self, key: &str, value: serde_json::Value, ttl: Duration);
+    /// Drops `key`, e.g. after our own booking changed the free slots it holds. An absent key is no
+    /// error.
     async fn remove(&self, key: &str);
 }
 
 /// Wall clock, injectable for tests.
 pub trait Clock: Send + Sync + 'static {
+    /// The current instant, UTC.
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -14,13 +14,19 @@ use std::collections::BTreeMap;
 /// said is lost when the process dies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallContextRecord {
+    /// Retell call id; one record per call.
     pub call_id: CallId,
+    /// Company that owns the dialled number.
     pub company_id: CompanyId,
+    /// Branch that owns the dialled number.
     pub branch_id: BranchId,
     /// E.164 or whatever Retell sent.
     pub from_number: Option<String>,
+    /// The dialled number as Retell sent it (E.164 expected, not validated).
     pub to_number: Option<String>,
+    /// Everything collected so far, merged across the call's function calls.
     pub collected: CollectedAppointment,
+    /// When the data was last saved, UTC (stored as `calls.collected_at`).
     pub updated_at: DateTime<Utc>,
 }
 
@@ -28,9 +34,13 @@ pub struct CallContextRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookEvent {
+    /// `call_started`: the call connected. Not sent for calls that never connected.
     CallStarted,
+    /// `call_ended`: the call ended, was transferred or failed; the booking job is decided here.
     CallEnded,
+    /// `call_analyzed`: the post-call analysis (summary, sentiment) is in `call.call_analysis`.
     CallAnalyzed,
+    /// Any other event name (e.g. `transcript_updated`): recorded and deduplicated, not acted on.
     #[serde(untagged)]
     Other(String),
 }
@@ -60,9 +70,11 @@ impl WebhookEvent {
 /// A customer to find (by company + phone) or create when a call ends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewCustomer {
+    /// Name as collected; fills a missing stored name, never replaces one.
     pub name: Option<String>,
     /// E.164.
     pub phone: String,
+    /// Email as collected; fills a missing stored email, never replaces one.
     pub email: Option<String>,
 }
 
@@ -73,41 +85,62 @@ pub struct NewJob {
     pub queue: String,
     /// Job kind, e.g. `book`.
     pub kind: String,
+    /// Company whose credentials the job uses.
     pub company_id: CompanyId,
+    /// The call the job comes from; `None` for jobs no call started.
     pub call_id: Option<CallId>,
     /// Unique across all jobs; a second insert with the same key is ignored.
     pub idempotency_key: String,
+    /// Kind-specific JSON; for `book` a [`BookingJobPayload`].
     pub payload: serde_json::Value,
+    /// Attempts before the job becomes a dead letter (`failed`); 0 is stored as 1.
     pub max_attempts: u32,
+    /// Earliest time to run it, UTC (usually now).
     pub run_at: DateTime<Utc>,
 }
 
 /// One verified webhook, ready to be stored in one transaction.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallEventRecord {
+    /// The webhook's `event`.
     pub event: WebhookEvent,
+    /// `call.call_id`; with `event`, the dedupe key.
     pub call_id: CallId,
+    /// Company resolved from the call's business number.
     pub company_id: CompanyId,
+    /// Branch resolved from the call's business number.
     pub branch_id: BranchId,
     /// The whole Retell call object as received (reference/retell.md §1.3).
     pub call: serde_json::Value,
     /// `registered`, `ongoing`, `ended`, `error`, … (Retell `call_status`).
     pub call_status: Option<String>,
+    /// `inbound` or `outbound` (Retell `direction`); `None` for web calls.
     pub direction: Option<String>,
+    /// Retell `from_number` as sent (E.164 expected, not validated).
     pub from_number: Option<String>,
+    /// Retell `to_number` as sent (E.164 expected, not validated).
     pub to_number: Option<String>,
     /// Start/end of the call, from Retell's ms timestamps.
     pub started_at: Option<DateTime<Utc>>,
+    /// End of the call, UTC, from Retell's `end_timestamp`; `None` before it ended.
     pub ended_at: Option<DateTime<Utc>>,
+    /// Call length in milliseconds (Retell `duration_ms`); `None` before it ended.
     pub duration_ms: Option<i64>,
+    /// Why the call ended, e.g. `user_hangup` (Retell's open enum, reference/retell.md §1.3).
     pub disconnection_reason: Option<String>,
     /// `call_analysis.call_summary` / `user_sentiment` (only `call_analyzed`).
     pub summary: Option<String>,
+    /// `call_analysis.user_sentiment`: `Negative`, `Positive`, `Neutral` or `Unknown` (only
+    /// `call_analyzed`).
     pub sentiment: Option<String>,
     /// The collected data at the time of the event (call_ended), for the record.
     pub collected: Option<CollectedAppointment>,
+    /// Customer to find or create (only `call_ended`, when a phone number was collected).
     pub customer: Option<NewCustomer>,
+    /// The `book` job to enqueue in the same transaction (only `call_ended` with complete,
+    /// confirmed data).
     pub booking_job: Option<NewJob>,
+    /// When we received the webhook, UTC; the time stamp of every row it writes.
     pub received_at: DateTime<Utc>,
 }
 
@@ -115,7 +148,11 @@ pub struct CallEventRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventOutcome {
     /// First time this (event, call_id) was seen; `job_id` when a booking job was enqueued.
-    Recorded { job_id: Option<i64> },
+    Recorded {
+        /// Id of the booking job in `jobs`: the new row, or the one that already held its
+        /// idempotency key; `None` when the event asked for no job.
+        job_id: Option<i64>,
+    },
     /// Seen before; nothing changed.
     Duplicate,
 }
@@ -124,8 +161,11 @@ pub enum EventOutcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
+    /// Waiting for `next_run_at`: new, or scheduled for a retry.
     Pending,
+    /// Claimed by a worker until `locked_until`; after that another worker may take it.
     Running,
+    /// Finished; for a `book` job the appointment is stored.
     Done,
     /// Dead letter: gave up after `max_attempts` or a permanent error.
     Failed,
@@ -157,22 +197,33 @@ impl JobStatus {
 /// A claimed outbox job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
+    /// Row id in `jobs`.
     pub id: i64,
+    /// Queue name, e.g. `bookings`.
     pub queue: String,
+    /// Job kind, e.g. `book`; an unknown kind is dead-lettered.
     pub kind: String,
+    /// Company the job belongs to.
     pub company_id: CompanyId,
+    /// The call the job comes from, if any.
     pub call_id: Option<CallId>,
+    /// Unique key of the job, e.g. `retell:<call_id>:book`; a `book` job's booking carries it in
+    /// its Cal.com metadata.
     pub idempotency_key: String,
+    /// Kind-specific JSON; for `book` a [`BookingJobPayload`].
     pub payload: serde_json::Value,
     /// Attempts including the one just claimed.
     pub attempts: u32,
+    /// Attempts allowed; a transient failure on the last one makes the job a dead letter.
     pub max_attempts: u32,
+    /// When the job was enqueued, UTC.
     pub created_at: DateTime<Utc>,
 }
 
 /// A failed attempt of a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobFailure {
+    /// The attempt's error, stored as `last_error`.
     pub error: String,
     /// Next attempt; `None` makes the job a dead letter (`failed`).
     pub retry_at: Option<DateTime<Utc>>,
@@ -182,37 +233,61 @@ pub struct JobFailure {
 /// `call_ended` so later edits of services do not change a confirmed booking.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BookingJobPayload {
+    /// Company whose Cal.com key books it.
     pub company_id: CompanyId,
+    /// Branch that was called.
     pub branch_id: BranchId,
+    /// Retell call that collected the data; sent to Cal.com as metadata `retell_call_id`.
     pub call_id: Option<CallId>,
+    /// Our `services.id`.
     pub service_id: i64,
+    /// Service name at `call_ended`; stored on the appointment.
     pub service_name: String,
+    /// Cal.com event type to book.
     pub event_type_id: EventTypeId,
     /// Minutes.
     pub duration_min: u32,
     /// Start in UTC (converted from the caller's local date and time).
     pub start: DateTime<Utc>,
+    /// The caller, with the company's time zone and language.
     pub attendee: Attendee,
+    /// What the caller asked to note (`notizen`); kept in the job, not sent to Cal.com.
     pub notes: Option<String>,
+    /// `retell:<call_id>:book`: the job's key, and the booking's metadata value under
+    /// [`IDEMPOTENCY_METADATA_KEY`](crate::domain::booking::IDEMPOTENCY_METADATA_KEY) so a retry
+    /// finds its own booking.
     pub idempotency_key: String,
 }
 
 /// An appointment to store after Cal.com accepted the booking.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewAppointment {
+    /// Company the booking belongs to.
     pub company_id: CompanyId,
+    /// Branch that was called; `None` for gateway bookings.
     pub branch_id: Option<BranchId>,
+    /// The call that asked for it, which gets linked to the appointment; `None` for gateway
+    /// bookings.
     pub call_id: Option<CallId>,
+    /// Cal.com booking uid.
     pub booking_uid: BookingUid,
+    /// Cal.com's numeric booking id.
     pub calcom_booking_id: i64,
+    /// Cal.com event type booked.
     pub event_type_id: EventTypeId,
+    /// Our service, when the event type is mapped to one.
     pub service_id: Option<i64>,
+    /// Service name; the Cal.com booking title when no service is mapped.
     pub service_name: String,
+    /// Start as Cal.com booked it, UTC.
     pub start: DateTime<Utc>,
+    /// End as Cal.com booked it, UTC.
     pub end: DateTime<Utc>,
+    /// Attendee's name as sent to Cal.com.
     pub attendee_name: String,
     /// E.164; finds or creates the customer.
     pub attendee_phone: Option<String>,
+    /// Attendee's email, if given.
     pub attendee_email: Option<String>,
     /// Unique: a second insert with the same key returns the first row.
     pub idempotency_key: String,
@@ -223,21 +298,32 @@ pub struct NewAppointment {
 /// Booking job state as shown by `webhook.getCall`.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct JobView {
+    /// Row id in `jobs`.
     pub id: i64,
+    /// `pending`, `running`, `done` or `failed`.
     pub status: JobStatus,
+    /// Attempts started so far.
     pub attempts: u32,
+    /// Attempts allowed before the job becomes `failed`.
     pub max_attempts: u32,
+    /// When the job is (or was last) due, UTC.
     pub next_run_at: DateTime<Utc>,
+    /// Error of the last failed attempt; cleared when the job is done.
     pub last_error: Option<String>,
 }
 
 /// Appointment as shown by `webhook.getCall`.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct AppointmentView {
+    /// Row id in `appointments`.
     pub id: i64,
+    /// Cal.com booking uid.
     pub booking_uid: String,
+    /// Service booked.
     pub service_name: String,
+    /// Start, UTC.
     pub start: DateTime<Utc>,
+    /// End, UTC.
     pub end: DateTime<Utc>,
     /// `scheduled`, `rescheduled` or `cancelled`.
     pub status: String,
@@ -246,22 +332,37 @@ pub struct AppointmentView {
 /// The local record of a call (`webhook.getCall`).
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct CallView {
+    /// Retell call id.
     pub call_id: String,
+    /// Company the call belongs to.
     pub company_id: CompanyId,
+    /// Branch that was called.
     pub branch_id: Option<BranchId>,
     /// `ongoing`, `ended`, `analyzed`, or Retell's status.
     pub status: String,
+    /// Retell `from_number` (the caller on inbound calls), E.164 expected.
     pub from_number: Option<String>,
+    /// Retell `to_number` (the dialled business on inbound calls), E.164 expected.
     pub to_number: Option<String>,
+    /// `inbound` or `outbound`.
     pub direction: Option<String>,
+    /// Start of the call, UTC.
     pub started_at: Option<DateTime<Utc>>,
+    /// End of the call, UTC.
     pub ended_at: Option<DateTime<Utc>>,
+    /// Call length in milliseconds.
     pub duration_ms: Option<i64>,
+    /// Why the call ended, e.g. `user_hangup` (Retell).
     pub disconnection_reason: Option<String>,
+    /// Retell's call summary (after `call_analyzed`).
     pub summary: Option<String>,
+    /// Retell's `user_sentiment` (after `call_analyzed`).
     pub sentiment: Option<String>,
+    /// Appointment data collected during the call; `None` when no function stored any.
     pub collected: Option<CollectedAppointment>,
+    /// The latest booking job of the call; `None` when none was enqueued.
     pub booking_job: Option<JobView>,
+    /// The appointment booked for the call; `None` until the booking is stored.
     pub appointment: Option<AppointmentView>,
 }
 
@@ -272,10 +373,142 @@ pub struct WebhookStats {
     pub events: BTreeMap<String, i64>,
     /// Repeated deliveries of an (event, call_id) already seen.
     pub duplicates: i64,
+    /// Calls recorded, in any status.
     pub calls: i64,
     /// Booking jobs by status.
     pub jobs: BTreeMap<String, i64>,
+    /// Appointments stored, from calls and from the gateway.
     pub appointments: i64,
+}
+
+/// Outbox jobs of one queue by status (part of [`QueueSummary`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct JobCounts {
+    /// Waiting for their `next_run_at` or for a worker.
+    pub pending: u64,
+    /// Claimed by a worker (lease live or expired).
+    pub running: u64,
+    /// Finished successfully.
+    pub done: u64,
+    /// Dead letters.
+    pub failed: u64,
+}
+
+/// The state of one outbox queue at [`QueueOverview::as_of`].
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct QueueSummary {
+    /// Queue name, e.g. `bookings`.
+    pub queue: String,
+    /// Jobs by status.
+    pub counts: JobCounts,
+    /// Pending jobs whose `next_run_at` has come: they wait only for a worker.
+    pub due: u64,
+    /// Age in whole seconds (`as_of − created_at`) of the oldest pending job that is due;
+    /// `None` when no pending job is due. A growing value means the workers fall behind.
+    pub oldest_due_age_s: Option<u64>,
+    /// Running jobs whose lease (`locked_until`) has passed: their worker died or hangs;
+    /// the next claim takes them again.
+    pub expired_leases: u64,
+    /// Earliest `next_run_at` (UTC) of the pending jobs that are not due yet (retries waiting
+    /// for their backoff); `None` when there are none.
+    pub next_due_at: Option<DateTime<Utc>>,
+}
+
+/// Outbox state per queue (`queue.getOverview`). Queues without jobs (of the company asked
+/// for) are absent.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct QueueOverview {
+    /// The instant (UTC) "due", "expired" and ages were measured against.
+    pub as_of: DateTime<Utc>,
+    /// One entry per queue, ordered by queue name.
+    pub queues: Vec<QueueSummary>,
+}
+
+/// What a job is about, read from its payload for operators. Holds no credentials and no
+/// contact data (phone, e-mail) of the attendee; a field is `None` when the payload does not
+/// carry it (another job kind, or an unreadable payload — often why the job failed).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+pub struct JobSummary {
+    /// `service_name` of a booking payload.
+    pub service_name: Option<String>,
+    /// `start` (UTC) of a booking payload.
+    pub start: Option<DateTime<Utc>>,
+    /// `attendee.name` of a booking payload.
+    pub attendee_name: Option<String>,
+}
+
+/// A dead letter: an outbox job with status `failed` (`queue.getFailedJobs`).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct FailedJob {
+    /// Job id; also the paging cursor (`before_id`).
+    pub id: i64,
+    /// Queue name, e.g. `bookings`.
+    pub queue: String,
+    /// Job kind, e.g. `book`.
+    pub kind: String,
+    /// The company the job works for.
+    pub company_id: CompanyId,
+    /// Retell call id the job came from, as stored (shown even when it is malformed, which
+    /// may be why the job failed).
+    pub call_id: Option<String>,
+    /// Attempts made since the job was created or last retried by an operator.
+    pub attempts: u32,
+    /// Attempts allowed before the job becomes a dead letter.
+    pub max_attempts: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the job was enqueued (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When the job last changed (UTC): for a dead letter, when it failed for good.
+    pub updated_at: DateTime<Utc>,
+    /// What the job is about.
+    pub summary: JobSummary,
+}
+
+/// An outbox job in any status (`queue.getRecentJobs`).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct RecentJob {
+    /// Job id.
+    pub id: i64,
+    /// Queue name, e.g. `bookings`.
+    pub queue: String,
+    /// Job kind, e.g. `book`.
+    pub kind: String,
+    /// The company the job works for.
+    pub company_id: CompanyId,
+    /// Retell call id the job came from, as stored.
+    pub call_id: Option<String>,
+    /// Current status.
+    pub status: JobStatus,
+    /// Attempts made since the job was created or last retried by an operator.
+    pub attempts: u32,
+    /// Attempts allowed before the job becomes a dead letter.
+    pub max_attempts: u32,
+    /// When a pending job is due (UTC); for other statuses, when it was last due.
+    pub next_run_at: DateTime<Utc>,
+    /// End of the worker's lease (UTC) while `running`; `None` otherwise.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Why the last attempt failed; a retried job keeps it until its next attempt.
+    pub last_error: Option<String>,
+    /// When the job was enqueued (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When the job last changed (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// What the job is about.
+    pub summary: JobSummary,
+}
+
+/// Result of [`Store::retry_job`](crate::ports::Store::retry_job).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RetryOutcome {
+    /// The dead letter is `pending` again, due at once, with `attempts = 0`. Its
+    /// `last_error` is the error that made it a dead letter, kept until the next attempt.
+    Requeued(JobView),
+    /// No job with this id — or it belongs to another company than the one asked for,
+    /// which is reported the same way so other tenants' jobs stay invisible.
+    NotFound,
+    /// The job exists but is not a dead letter; carries its current status.
+    NotFailed(JobStatus),
 }
 
 /// What an API token may touch (`api_tokens` row). Tokens are stored as SHA-256 hex hashes.
@@ -283,5 +516,6 @@ pub struct WebhookStats {
 pub struct TokenGrant {
     /// `None` for an admin token (every company); else the one company it belongs to.
     pub company_id: Option<CompanyId>,
+    /// Label given when the token was created, e.g. `sandbox admin`; safe to log.
     pub label: String,
 }

@@ -31,10 +31,13 @@ impl Scope {
 pub struct MethodSpec {
     /// `<server>.<method>`, e.g. `calcom.getEventTypes`.
     pub name: &'static str,
+    /// One line for `rpc.discover` (OpenRPC `summary`).
     pub summary: &'static str,
     /// What `result.data` holds.
     pub result: &'static str,
+    /// Who may call it; the router checks it before the server sees the call.
     pub scope: Scope,
+    /// JSON Schema of the by-name params, generated from the type that parses them.
     pub params: Schema,
 }
 

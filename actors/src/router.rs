@@ -6,6 +6,7 @@ use crate::metric_names as m;
 use crate::records::TokenGrant;
 use crate::registry::{MethodSpec, authorize, openrpc};
 use crate::server::ServerCall;
+use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -16,7 +17,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Value, RpcError>")]
 pub struct Dispatch {
+    /// A valid JSON-RPC 2.0 request; `rpc.discover` is answered by the router itself.
     pub request: Request,
+    /// Who calls: scopes and tenancy are checked against it.
     pub grant: TokenGrant,
 }
 
@@ -31,6 +34,7 @@ pub struct Router {
     discover: Arc<Value>,
     /// Longest time a method may take before the caller gets -32005.
     deadline: Duration,
+    budget: RestartBudget,
 }
 
 /// Collects the servers' method lists and their actors.
@@ -60,12 +64,13 @@ impl RouterBuilder {
     }
 
     /// The router, with `deadline` per call.
-    pub fn build(self, deadline: Duration) -> Router {
+    pub fn build(self, deadline: Duration, budget: RestartBudget) -> Router {
         let specs: Vec<MethodSpec> = self.routes.values().map(|r| r.spec.clone()).collect();
         Router {
             discover: Arc::new(openrpc(&specs, env!("CARGO_PKG_VERSION"))),
             routes: Arc::new(self.routes),
             deadline,
+            budget,
         }
     }
 }
@@ -79,60 +84,75 @@ impl Actor for Router {
     }
 }
 
+impl Supervised for Router {}
+
+crate::guarded_actor!(Router, "router");
+
 impl Handler<Dispatch> for Router {
     type Result = ResponseFuture<Result<Value, RpcError>>;
 
-    fn handle(&mut self, msg: Dispatch, _ctx: &mut Self::Context) -> Self::Result {
-        let routes = Arc::clone(&self.routes);
-        let discover = Arc::clone(&self.discover);
-        let deadline = self.deadline;
-        Box::pin(async move {
-            let Dispatch { request, grant } = msg;
-            let method = request.method;
-            if method == "rpc.discover" {
-                return Ok((*discover).clone());
-            }
-            let Some(route) = routes.get(method.as_str()) else {
-                return Err(RpcError::method_not_found(&method));
-            };
-            let server = route.spec.server();
-            let started = Instant::now();
-            let outcome = match authorize(&grant, route.spec.scope) {
-                Err(e) => Err(e),
-                Ok(()) => {
-                    let call = ServerCall {
-                        method: method.clone(),
-                        params: request.params,
-                        grant,
-                    };
-                    match route.server.send(call).timeout(deadline).await {
-                        Ok(result) => result,
-                        Err(MailboxError::Timeout) => Err(AppError::new(
-                            ErrorCode::Timeout,
-                            format!("{method} did not finish within {} ms", deadline.as_millis()),
-                        )
-                        .into()),
-                        Err(MailboxError::Closed) => Err(RpcError::internal(format!(
-                            "server {server} is not running"
-                        ))),
-                    }
+    fn handle(&mut self, msg: Dispatch, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |act, _| dispatch(act, msg),
+            |m| Err(RpcError::internal(format!("router failed: {m}"))),
+        )
+    }
+}
+
+fn dispatch(
+    act: &Router,
+    msg: Dispatch,
+) -> impl std::future::Future<Output = Result<Value, RpcError>> + use<> {
+    let routes = Arc::clone(&act.routes);
+    let discover = Arc::clone(&act.discover);
+    let deadline = act.deadline;
+    async move {
+        let Dispatch { request, grant } = msg;
+        let method = request.method;
+        if method == "rpc.discover" {
+            return Ok((*discover).clone());
+        }
+        let Some(route) = routes.get(method.as_str()) else {
+            return Err(RpcError::method_not_found(&method));
+        };
+        let server = route.spec.server();
+        let started = Instant::now();
+        let outcome = match authorize(&grant, route.spec.scope) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let call = ServerCall {
+                    method: method.clone(),
+                    params: request.params,
+                    grant,
+                };
+                match route.server.send(call).timeout(deadline).await {
+                    Ok(result) => result,
+                    Err(MailboxError::Timeout) => Err(AppError::new(
+                        ErrorCode::Timeout,
+                        format!("{method} did not finish within {} ms", deadline.as_millis()),
+                    )
+                    .into()),
+                    Err(MailboxError::Closed) => Err(RpcError::internal(format!(
+                        "server {server} is not running"
+                    ))),
                 }
-            };
-            let elapsed = started.elapsed();
-            metrics::histogram!(m::REQUEST_DURATION_SECONDS, "server" => server, "method" => route.spec.name)
-                .record(elapsed.as_secs_f64());
-            let status = match &outcome {
-                Ok(_) => "ok".to_owned(),
-                Err(e) => e.code.to_string(),
-            };
-            if let Err(e) = &outcome {
-                metrics::counter!(m::ERROR_TOTAL, "server" => server, "error_code" => e.code.to_string())
-                    .increment(1);
             }
-            metrics::counter!(m::REQUEST_TOTAL, "server" => server, "method" => route.spec.name, "status" => status)
+        };
+        let elapsed = started.elapsed();
+        metrics::histogram!(m::REQUEST_DURATION_SECONDS, "server" => server, "method" => route.spec.name)
+                .record(elapsed.as_secs_f64());
+        let status = match &outcome {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.code.to_string(),
+        };
+        if let Err(e) = &outcome {
+            metrics::counter!(m::ERROR_TOTAL, "server" => server, "error_code" => e.code.to_string())
+                    .increment(1);
+        }
+        metrics::counter!(m::REQUEST_TOTAL, "server" => server, "method" => route.spec.name, "status" => status)
                 .increment(1);
-            outcome
-                .map(|out| success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0))
-        })
+        outcome.map(|out| success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0))
     }
 }

@@ -11,15 +11,21 @@ use serde_json::Value;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<MethodOutput, RpcError>")]
 pub struct ServerCall {
+    /// Full method name, `<server>.<method>`.
     pub method: String,
+    /// Raw `params` (an object, or an array that [`parse_params`](crate::registry::parse_params)
+    /// refuses); `None` when absent.
     pub params: Option<Value>,
+    /// Who calls: a company token's company, or an admin.
     pub grant: TokenGrant,
 }
 
 /// What a method returns: `data` of the success envelope and whether it came from a cache.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MethodOutput {
+    /// Becomes `result.data` of the success envelope (DESIGN §5).
     pub data: Value,
+    /// Served from the cache; becomes `result.metadata.cached`.
     pub cached: bool,
 }
 

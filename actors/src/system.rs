@@ -1,15 +1,18 @@
 //! Starts every long-lived actor of the core and hands out their addresses. Called once in
 //! `main` under the actix System, before the HTTP server, so HTTP workers share the actors.
 
-use crate::breaker::BreakerPolicy;
+use crate::breaker::UpstreamPolicy;
 use crate::call::registry::CallRegistry;
 use crate::functions::FunctionDeps;
 use crate::outbox::{OutboxConfig, OutboxWorker};
 use crate::ports::{Cache, CalendarApi, Clock, Store};
+use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
 use crate::servers::calcom::{CacheTtl, CalcomServer};
+use crate::servers::queue::QueueServer;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
+use crate::supervision::RestartBudget;
 use crate::tenant::TenantDirectory;
 use actix::prelude::*;
 use std::sync::Arc;
@@ -18,16 +21,24 @@ use std::time::Duration;
 /// The ports the core needs.
 #[derive(Clone)]
 pub struct CoreDeps {
+    /// Durable state: tenancy, calls, the outbox and appointments.
     pub store: Arc<dyn Store>,
+    /// Cal.com API v2 client; every company's breaker wraps it.
     pub calendar: Arc<dyn CalendarApi>,
+    /// Short-lived cache of Cal.com reads.
     pub cache: Arc<dyn Cache>,
+    /// Wall clock; a fake one in tests.
     pub clock: Arc<dyn Clock>,
+    /// Restart budget shared by every actor (see [`crate::supervision`]).
+    pub budget: RestartBudget,
 }
 
 /// Settings of the core (from config/default.toml).
 #[derive(Clone, Debug)]
 pub struct CoreConfig {
-    pub breaker: BreakerPolicy,
+    /// Resilience of the Cal.com upstream (`[resilience.calcom]`).
+    pub calcom: UpstreamPolicy,
+    /// Poll interval, lease, batch and backoff of the outbox worker.
     pub outbox: OutboxConfig,
     /// Attempts before a booking job is a dead letter.
     pub booking_max_attempts: u32,
@@ -37,77 +48,134 @@ pub struct CoreConfig {
     pub function_calendar_timeout: Duration,
     /// Idle call contexts are stopped after this (their data stays in the store).
     pub call_idle_timeout: Duration,
+    /// Lifetimes of cached event types and free slots.
     pub cache_ttl: CacheTtl,
 }
 
 /// Addresses of the running core.
 #[derive(Clone)]
 pub struct Core {
+    /// The JSON-RPC router; the gateway sends every call here.
     pub router: Addr<Router>,
+    /// Takes verified Retell webhooks ([`HandleWebhook`](crate::servers::webhook::HandleWebhook)).
     pub webhooks: Addr<WebhookServer>,
+    /// Runs Retell custom functions
+    /// ([`ExecuteFunction`](crate::servers::retell_function::ExecuteFunction)).
     pub functions: Addr<RetellFunctionServer>,
+    /// Finds or spawns the context of a live call.
     pub calls: Addr<CallRegistry>,
+    /// Per-company booking sessions and Cal.com breakers.
     pub tenants: Addr<TenantDirectory>,
+    /// The booking outbox worker; [`Wake`](crate::outbox::Wake) makes it poll at once.
     pub outbox: Addr<OutboxWorker>,
 }
 
 impl Core {
-    /// Starts all actors on the current arbiter.
+    /// Starts all actors on the current arbiter, each under an actix `Supervisor` so a
+    /// guarded panic restarts it (see [`crate::supervision`]).
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
-        let tenants = TenantDirectory::new(
-            Arc::clone(&deps.store),
-            Arc::clone(&deps.calendar),
-            cfg.breaker,
-        )
-        .start();
-        let calls = CallRegistry::new(
-            Arc::clone(&deps.store),
-            Arc::clone(&deps.clock),
-            cfg.call_idle_timeout,
-        )
-        .start();
-        let outbox = OutboxWorker::new(
-            Arc::clone(&deps.store),
-            tenants.clone(),
-            Arc::clone(&deps.clock),
-            cfg.outbox,
-        )
-        .start();
-        let webhooks = WebhookServer::new(
-            Arc::clone(&deps.store),
-            calls.clone(),
-            outbox.clone().recipient(),
-            Arc::clone(&deps.clock),
-            BookingPolicy {
-                max_attempts: cfg.booking_max_attempts,
-            },
-        )
-        .start();
-        let functions = RetellFunctionServer::new(FunctionDeps {
-            store: Arc::clone(&deps.store),
-            calls: calls.clone(),
-            tenants: tenants.clone(),
-            clock: Arc::clone(&deps.clock),
-            calendar_timeout: cfg.function_calendar_timeout,
-        })
-        .start();
-        let calcom = CalcomServer::new(
-            Arc::clone(&deps.store),
-            tenants.clone(),
-            Arc::clone(&deps.cache),
-            Arc::clone(&deps.clock),
-            cfg.cache_ttl,
-        )
-        .start();
-        let router = RouterBuilder::default()
-            .server(CalcomServer::methods(), calcom.recipient())
+        let budget = deps.budget.clone();
+        let tenants = {
+            let actor = TenantDirectory::new(
+                Arc::clone(&deps.store),
+                Arc::clone(&deps.calendar),
+                cfg.calcom,
+                // Validated when the configuration was loaded.
+                RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let calls = {
+            let actor = CallRegistry::new(
+                Arc::clone(&deps.store),
+                Arc::clone(&deps.clock),
+                cfg.call_idle_timeout,
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let outbox = {
+            let actor = OutboxWorker::new(
+                Arc::clone(&deps.store),
+                tenants.clone(),
+                Arc::clone(&deps.clock),
+                cfg.outbox,
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let webhooks = {
+            let actor = WebhookServer::new(
+                Arc::clone(&deps.store),
+                calls.clone(),
+                outbox.clone().recipient(),
+                Arc::clone(&deps.clock),
+                BookingPolicy {
+                    max_attempts: cfg.booking_max_attempts,
+                },
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let functions = {
+            let actor = RetellFunctionServer::new(
+                FunctionDeps {
+                    store: Arc::clone(&deps.store),
+                    calls: calls.clone(),
+                    tenants: tenants.clone(),
+                    clock: Arc::clone(&deps.clock),
+                    calendar_timeout: cfg.function_calendar_timeout,
+                },
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let calcom = {
+            let actor = CalcomServer::new(
+                Arc::clone(&deps.store),
+                tenants.clone(),
+                Arc::clone(&deps.cache),
+                Arc::clone(&deps.clock),
+                cfg.cache_ttl,
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let queue = {
+            let actor = QueueServer::new(
+                Arc::clone(&deps.store),
+                outbox.clone().recipient(),
+                Arc::clone(&deps.clock),
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let builder = RouterBuilder::default()
+            .server(CalcomServer::methods(), calcom.clone().recipient())
+            .server(QueueServer::methods(), queue.recipient())
             .server(WebhookServer::methods(), webhooks.clone().recipient())
             .server(
                 RetellFunctionServer::methods(),
                 functions.clone().recipient(),
-            )
-            .build(cfg.rpc_deadline)
-            .start();
+            );
+        #[cfg(feature = "fault-injection")]
+        let builder = {
+            use crate::servers::fault::FaultServer;
+            let fault = FaultServer::new(budget.clone())
+                .target("calcom", calcom.clone().recipient())
+                .target("webhook", webhooks.clone().recipient())
+                .target("retell.function", functions.clone().recipient())
+                .target("call_registry", calls.clone().recipient())
+                .target("tenant_directory", tenants.clone().recipient())
+                .target("outbox", outbox.clone().recipient());
+            let fault = Supervisor::start(move |_| fault);
+            builder.server(FaultServer::methods(), fault.recipient())
+        };
+        let router = {
+            let actor = builder.build(cfg.rpc_deadline, budget);
+            Supervisor::start(move |_| actor)
+        };
         Self {
             router,
             webhooks,

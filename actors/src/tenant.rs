@@ -2,12 +2,14 @@
 //! spawns one [`TenantSession`] and one Cal.com [`Breaker`] per company on demand, and the
 //! session that serialises a company's slot-changing work.
 
-use crate::breaker::{Breaker, BreakerPolicy, CalendarHandle};
+use crate::breaker::{Breaker, CalendarHandle, UpstreamPolicy};
 use crate::domain::booking::{Booking, BookingQuery, BookingRequest, UpstreamError};
 use crate::domain::ids::CompanyId;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::{CompanyProfile, TenantRoute};
 use crate::ports::{CalendarApi, Store, StoreError};
+use crate::resilience::{BreakerState, RetryBudget};
+use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
 use chrono::Duration as ChronoDuration;
 use std::collections::HashMap;
@@ -16,12 +18,17 @@ use std::sync::Arc;
 /// Why a dialled number does not lead to a tenant.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RouteError {
+    /// The call object has no business number (`to_number`, or `from_number` on outbound calls),
+    /// e.g. a web call.
     #[error("the call object has no business phone number (to_number / from_number)")]
     NoNumber,
+    /// The business number is not a valid phone number.
     #[error("{0:?} is not a valid E.164 phone number")]
     InvalidNumber(String),
+    /// No branch owns the number (DESIGN §5 code 1003); carries its E.164 form.
     #[error("phone number {0} is not configured for any company")]
     NotConfigured(String),
+    /// The lookup in the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -43,8 +50,10 @@ pub async fn resolve_route(
 /// Why a company's session could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TenantError {
+    /// No company has this id.
     #[error("company {0} not found")]
     NotFound(CompanyId),
+    /// Loading the company failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,6 +61,8 @@ pub enum TenantError {
 /// A company's live handles.
 #[derive(Clone)]
 pub struct TenantHandle {
+    /// The company as loaded at first use in this process; not reloaded, so edited credentials or
+    /// zone need a restart.
     pub profile: CompanyProfile,
     /// Reads (event types, slots, bookings) go straight to the breaker.
     pub calendar: CalendarHandle,
@@ -68,18 +79,29 @@ pub struct GetTenant(pub CompanyId);
 pub struct TenantDirectory {
     store: Arc<dyn Store>,
     api: Arc<dyn CalendarApi>,
-    policy: BreakerPolicy,
+    policy: UpstreamPolicy,
+    /// One retry budget for Cal.com, shared by every company's breaker.
+    retries: RetryBudget,
     tenants: HashMap<CompanyId, TenantHandle>,
+    budget: RestartBudget,
 }
 
 impl TenantDirectory {
     /// An empty directory; sessions are created on demand.
-    pub fn new(store: Arc<dyn Store>, api: Arc<dyn CalendarApi>, policy: BreakerPolicy) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        api: Arc<dyn CalendarApi>,
+        policy: UpstreamPolicy,
+        retries: RetryBudget,
+        budget: RestartBudget,
+    ) -> Self {
         Self {
             store,
             api,
             policy,
+            retries,
             tenants: HashMap::new(),
+            budget,
         }
     }
 }
@@ -92,6 +114,10 @@ impl Actor for TenantDirectory {
     }
 }
 
+impl Supervised for TenantDirectory {}
+
+crate::guarded_actor!(TenantDirectory, "tenant_directory");
+
 impl Handler<GetTenant> for TenantDirectory {
     type Result = ResponseActFuture<Self, Result<TenantHandle, TenantError>>;
 
@@ -101,34 +127,83 @@ impl Handler<GetTenant> for TenantDirectory {
             return Box::pin(async move { Ok(handle) }.into_actor(self));
         }
         let store = Arc::clone(&self.store);
-        Box::pin(async move { store.company(id).await }.into_actor(self).map(
-            move |loaded, act, _ctx| {
-                let profile = loaded?.ok_or(TenantError::NotFound(id))?;
-                // Another request may have created it while we were loading.
-                if let Some(handle) = act.tenants.get(&id) {
-                    return Ok(handle.clone());
-                }
-                let breaker = Breaker::new(
-                    Arc::clone(&act.api),
-                    profile.calcom_api_key.clone(),
-                    id,
-                    act.policy,
-                )
-                .start();
-                let calendar = CalendarHandle::new(breaker);
-                let session = TenantSession {
-                    calendar: calendar.clone(),
-                }
-                .start();
-                let handle = TenantHandle {
-                    profile,
-                    calendar,
-                    session,
-                };
-                act.tenants.insert(id, handle.clone());
-                Ok(handle)
-            },
-        ))
+        Box::pin(
+            catch(async move { store.company(id).await })
+                .into_actor(self)
+                .map(move |loaded, act, ctx| {
+                    let loaded = match loaded {
+                        Ok(loaded) => loaded,
+                        Err(panic) => {
+                            restart_after_panic(act, ctx, &panic);
+                            return Err(TenantError::Store(StoreError::Backend(format!(
+                                "tenant lookup failed: {panic}"
+                            ))));
+                        }
+                    };
+                    let profile = loaded?.ok_or(TenantError::NotFound(id))?;
+                    // Another request may have created it while we were loading.
+                    if let Some(handle) = act.tenants.get(&id) {
+                        return Ok(handle.clone());
+                    }
+                    let breaker = Breaker::new(
+                        Arc::clone(&act.api),
+                        profile.calcom_api_key.clone(),
+                        id,
+                        act.policy,
+                        act.retries.clone(),
+                        act.budget.clone(),
+                    );
+                    let circuit = breaker.circuit();
+                    let calendar =
+                        CalendarHandle::new(Supervisor::start(move |_| breaker), circuit);
+                    let session = TenantSession {
+                        calendar: calendar.clone(),
+                        budget: act.budget.clone(),
+                    };
+                    let session = Supervisor::start(move |_| session);
+                    let handle = TenantHandle {
+                        profile,
+                        calendar,
+                        session,
+                    };
+                    act.tenants.insert(id, handle.clone());
+                    Ok(handle)
+                }),
+        )
+    }
+}
+
+/// One company's Cal.com circuit breaker, for health and `circuit-status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakerStatus {
+    /// Upstream, `calcom`.
+    pub service: &'static str,
+    /// Company whose credential the breaker fronts.
+    pub company: CompanyId,
+    /// Current state.
+    pub state: BreakerState,
+}
+
+/// Message: the state of every breaker started in this process, by company.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<BreakerStatus>")]
+pub struct ListBreakers;
+
+impl Handler<ListBreakers> for TenantDirectory {
+    type Result = Vec<BreakerStatus>;
+
+    fn handle(&mut self, _: ListBreakers, _ctx: &mut Self::Context) -> Vec<BreakerStatus> {
+        let mut list: Vec<BreakerStatus> = self
+            .tenants
+            .iter()
+            .map(|(company, handle)| BreakerStatus {
+                service: "calcom",
+                company: *company,
+                state: handle.calendar.state(),
+            })
+            .collect();
+        list.sort_by_key(|b| b.company);
+        list
     }
 }
 
@@ -156,6 +231,8 @@ impl BookOutcome {
 pub struct Book {
     /// Must carry `idempotency_key` in its metadata.
     pub request: BookingRequest,
+    /// Our key for this booking, e.g. `retell:<call_id>:book`; a booking with it in its metadata is
+    /// ours.
     pub idempotency_key: String,
     /// Minutes; bounds the search for an earlier booking.
     pub duration_min: u32,
@@ -168,6 +245,7 @@ pub struct Book {
 /// one company cannot race for one slot inside this process.
 pub struct TenantSession {
     calendar: CalendarHandle,
+    budget: RestartBudget,
 }
 
 impl Actor for TenantSession {
@@ -198,40 +276,51 @@ async fn find_own(
         .find(|b| b.idempotency_key() == Some(key) && b.status != "cancelled"))
 }
 
+impl Supervised for TenantSession {}
+
+crate::guarded_actor!(TenantSession, "tenant_session");
+
 impl Handler<Book> for TenantSession {
     type Result = AtomicResponse<Self, Result<BookOutcome, UpstreamError>>;
 
     fn handle(&mut self, msg: Book, _ctx: &mut Self::Context) -> Self::Result {
         let calendar = self.calendar.clone();
-        AtomicResponse::new(Box::pin(
-            async move {
-                let Book {
-                    request,
-                    idempotency_key: key,
-                    duration_min,
-                    look_up_first,
-                } = msg;
-                if look_up_first
-                    && let Some(found) = find_own(&calendar, &request, &key, duration_min).await?
-                {
-                    return Ok(BookOutcome::Found(found));
+        AtomicResponse::new(Box::pin(catch(book(calendar, msg)).into_actor(self).map(
+            |result, act, ctx| match result {
+                Ok(outcome) => outcome,
+                Err(panic) => {
+                    restart_after_panic(act, ctx, &panic);
+                    Err(UpstreamError::Transport {
+                        service: "calcom",
+                        message: format!("booking session failed: {panic}"),
+                    })
                 }
-                match calendar.create_booking(request.clone()).await {
-                    Ok(booking) => Ok(BookOutcome::Created(booking)),
-                    // A timeout may hide a success, and "slot taken" may be our own booking.
-                    Err(e)
-                        if e.is_slot_unavailable()
-                            || matches!(e, UpstreamError::Transport { .. }) =>
-                    {
-                        match find_own(&calendar, &request, &key, duration_min).await {
-                            Ok(Some(found)) => Ok(BookOutcome::Found(found)),
-                            _ => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+            },
+        )))
+    }
+}
+
+/// Books once per idempotency key: looks for an earlier booking of ours first when asked,
+/// and again when the create failed in a way that may hide a success.
+async fn book(calendar: CalendarHandle, msg: Book) -> Result<BookOutcome, UpstreamError> {
+    let Book {
+        request,
+        idempotency_key: key,
+        duration_min,
+        look_up_first,
+    } = msg;
+    if look_up_first && let Some(found) = find_own(&calendar, &request, &key, duration_min).await? {
+        return Ok(BookOutcome::Found(found));
+    }
+    match calendar.create_booking(request.clone()).await {
+        Ok(booking) => Ok(BookOutcome::Created(booking)),
+        // A timeout may hide a success, and "slot taken" may be our own booking.
+        Err(e) if e.is_slot_unavailable() || matches!(e, UpstreamError::Transport { .. }) => {
+            match find_own(&calendar, &request, &key, duration_min).await {
+                Ok(Some(found)) => Ok(BookOutcome::Found(found)),
+                _ => Err(e),
             }
-            .into_actor(self),
-        ))
+        }
+        Err(e) => Err(e),
     }
 }

@@ -61,7 +61,12 @@ pub enum CalcomClientError {
     /// The base URL does not parse, is not http(s), carries a query or fragment, or already
     /// ends in `/v2` (the client adds that itself).
     #[error("invalid Cal.com base URL {url:?}: {reason}")]
-    InvalidBaseUrl { url: String, reason: String },
+    InvalidBaseUrl {
+        /// The base URL as configured.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// reqwest could not build its client (in practice: TLS backend initialisation).
     #[error("cannot build the Cal.com HTTP client: {0}")]
     Build(#[from] reqwest::Error),

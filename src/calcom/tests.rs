@@ -609,6 +609,82 @@ async fn connection_refused_is_transport_error() {
     assert!(e.is_transient());
 }
 
+/// Serves one connection: reads a whole request, answers `head` (status line and headers)
+/// and `partial` body bytes, then closes the socket before the body is complete.
+async fn break_after_head(head: &'static str, partial: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    actix_rt::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        // Read the request to its end first: closing with unread input would send a reset
+        // that could discard the answer before the client reads it.
+        let mut request = Vec::new();
+        let mut buf = [0; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                if request.len() >= end + 4 + length {
+                    break;
+                }
+            }
+            assert!(n > 0, "client closed before sending its request");
+        }
+        socket
+            .write_all(format!("{head}\r\n\r\n{partial}").as_bytes())
+            .await
+            .unwrap();
+        socket.shutdown().await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+#[actix_web::test]
+async fn dropped_connection_mid_body_is_transport_error() {
+    // The answer to a booking that was made: its head arrives, its body breaks off. Both
+    // framings: a declared length (what a proxy sends) and chunked (what the simulator's
+    // "drop" fault sends).
+    let framings = [
+        (
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 400",
+            r#"{"status":"success","data":{"id":123,"uid":"#,
+        ),
+        (
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ntransfer-encoding: chunked",
+            "2c\r\n{\"status\":\"success\",\"data\":{\"id\":123,\"uid\":\r\n",
+        ),
+    ];
+    for (head, partial) in framings {
+        let base = break_after_head(head, partial).await;
+        let client = CalcomClient::new(&base, Duration::from_secs(5)).unwrap();
+        let e = client
+            .create_booking(&key(), &booking_request(None, Some("a@example.com")))
+            .await
+            .unwrap_err();
+        match &e {
+            UpstreamError::Transport { service, message } => {
+                assert_eq!(*service, "calcom");
+                assert!(message.starts_with("POST /v2/bookings: "), "{message}");
+                // reqwest files a body that breaks off under "decoding"; the cause chain
+                // says what happened, and it is no timeout.
+                assert!(
+                    message.contains("error reading a body from connection"),
+                    "{message}"
+                );
+                assert!(!message.contains("timed out"), "{message}");
+            }
+            other => panic!("expected Transport for {head:?}, got {other:?}"),
+        }
+        assert!(e.is_transient());
+    }
+}
+
 #[actix_web::test]
 async fn timeout_is_transport_error() {
     let mut slow = reply(200, success(json!({})));

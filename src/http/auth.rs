@@ -9,10 +9,14 @@ use switchboard_actors::records::TokenGrant;
 /// Why a request is not authorised.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    /// No bearer token in `Authorization` and, when that header is absent, none in `X-MCP-Token`
+    /// (HTTP 401, -32001).
     #[error("missing token: send Authorization: Bearer <token> or X-MCP-Token")]
     Missing,
+    /// No stored token has this SHA-256 digest (HTTP 401, -32001).
     #[error("unknown or revoked token")]
     Unknown,
+    /// The token lookup failed (HTTP 503, 3004).
     #[error(transparent)]
     Store(#[from] StoreError),
 }

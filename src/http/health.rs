@@ -4,6 +4,8 @@ use super::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 use std::time::Instant;
+use switchboard_actors::resilience::BreakerState;
+use switchboard_actors::tenant::ListBreakers;
 
 /// Liveness: the process answers.
 pub async fn livez() -> HttpResponse {
@@ -54,12 +56,37 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         );
     }
     services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
-    let body = json!({
+    let breakers: Vec<serde_json::Value> = state
+        .core
+        .tenants
+        .send(ListBreakers)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|b| {
+            let (name, retry_after) = match b.state {
+                BreakerState::Closed => ("closed", None),
+                BreakerState::Open { retry_after } => ("open", Some(retry_after.as_secs_f64())),
+                BreakerState::HalfOpen => ("half_open", None),
+            };
+            json!({"service": b.service, "company_id": b.company, "state": name, "retry_after_s": retry_after})
+        })
+        .collect();
+    let any_open = breakers.iter().any(|b| b["state"] != "closed");
+    let mut body = json!({
         "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "mode": state.mode.as_str(),
         "services": services,
+        "breakers": breakers,
     });
+    // An open breaker degrades the service: callers get spoken fallbacks meanwhile.
+    let status = if status == "healthy" && any_open {
+        "degraded"
+    } else {
+        status
+    };
+    body["status"] = json!(status);
     if status == "unhealthy" {
         HttpResponse::ServiceUnavailable().json(body)
     } else {

@@ -21,15 +21,21 @@ use switchboard_actors::system::Core;
 /// What every handler shares (cheap to clone: addresses and `Arc`s).
 #[derive(Clone)]
 pub struct AppState {
+    /// Addresses of the core's actors.
     pub core: Core,
+    /// Token lookups, tenant resolution of Retell calls, and the readiness probe.
     pub store: Arc<dyn Store>,
+    /// Wall clock; "now" for Retell signature timestamps.
     pub clock: Arc<dyn Clock>,
+    /// Renders `GET /api/metrics` (Prometheus text format).
     pub prometheus: PrometheusHandle,
+    /// JSON-RPC limits of the gateway (largest batch).
     pub rpc_limits: Limits,
     /// ± milliseconds accepted between a Retell signature timestamp and our clock.
     pub signature_tolerance_ms: i64,
     /// Deadline of one custom function.
     pub function_deadline: Duration,
+    /// Sandbox or production; reported by `GET /api/mcp/health`.
     pub mode: Mode,
     /// Base URL of the Cal.com API in use (the simulator in sandbox mode).
     pub calcom_base_url: String,

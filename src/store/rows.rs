@@ -13,7 +13,8 @@ use switchboard_actors::domain::tenant::{
 };
 use switchboard_actors::ports::StoreError;
 use switchboard_actors::records::{
-    AppointmentView, CallContextRecord, CallView, Job, JobStatus, JobView,
+    AppointmentView, CallContextRecord, CallView, FailedJob, Job, JobCounts, JobStatus, JobSummary,
+    JobView, QueueSummary, RecentJob,
 };
 
 /// Format of `branches.opens` / `closes` (local time of the company).
@@ -38,6 +39,11 @@ pub(super) fn json_column<T: DeserializeOwned>(
 /// An integer column that the domain keeps as `u32` (counts, minutes).
 fn u32_column(table: &'static str, column: &str, value: i64) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| corrupt(table, format!("{column} out of range: {value}")))
+}
+
+/// A count the domain keeps as `u64`.
+fn u64_column(table: &'static str, column: &str, value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| corrupt(table, format!("{column} out of range: {value}")))
 }
 
 fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreError> {
@@ -295,5 +301,131 @@ impl AppointmentViewRow {
             end: self.end_at,
             status: self.status,
         }
+    }
+}
+
+/// The `SELECT` list of [`JobListingRow`] over `jobs`: the columns operators see plus the
+/// payload summary, extracted in SQL so the payload (with the attendee's contact data)
+/// never leaves the database. A summary field that is missing or not a string is NULL.
+pub(super) const JOB_LISTING_COLUMNS: &str = "id, queue, kind, company_id, call_id, status, \
+     attempts, max_attempts, next_run_at, locked_until, last_error, created_at, updated_at, \
+     CASE json_type(payload, '$.service_name') \
+         WHEN 'text' THEN json_extract(payload, '$.service_name') END AS service_name, \
+     CASE json_type(payload, '$.start') \
+         WHEN 'text' THEN json_extract(payload, '$.start') END AS start, \
+     CASE json_type(payload, '$.attendee.name') \
+         WHEN 'text' THEN json_extract(payload, '$.attendee.name') END AS attendee_name";
+
+/// A `jobs` row as the queue listings show it ([`JOB_LISTING_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(super) struct JobListingRow {
+    pub id: i64,
+    pub queue: String,
+    pub kind: String,
+    pub company_id: i64,
+    pub call_id: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub next_run_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub service_name: Option<String>,
+    /// RFC 3339 as the core serialised it into the payload.
+    pub start: Option<String>,
+    pub attendee_name: Option<String>,
+}
+
+impl JobListingRow {
+    /// The summary is best effort: a start that does not parse is left out rather than
+    /// failing the listing, because unreadable payloads are among the dead letters an
+    /// operator most needs to see.
+    fn summary(&self) -> JobSummary {
+        JobSummary {
+            service_name: self.service_name.clone(),
+            start: self
+                .start
+                .as_deref()
+                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+                .map(|start| start.with_timezone(&Utc)),
+            attendee_name: self.attendee_name.clone(),
+        }
+    }
+
+    /// The row as a dead letter; [`StoreError::Corrupt`] for out-of-range counts.
+    pub fn into_failed(self) -> Result<FailedJob, StoreError> {
+        Ok(FailedJob {
+            summary: self.summary(),
+            attempts: u32_column("jobs", "attempts", self.attempts)?,
+            max_attempts: u32_column("jobs", "max_attempts", self.max_attempts)?,
+            id: self.id,
+            queue: self.queue,
+            kind: self.kind,
+            company_id: CompanyId(self.company_id),
+            call_id: self.call_id,
+            last_error: self.last_error,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+
+    /// The row as a listed job; [`StoreError::Corrupt`] for an unknown status or
+    /// out-of-range counts.
+    pub fn into_recent(self) -> Result<RecentJob, StoreError> {
+        Ok(RecentJob {
+            summary: self.summary(),
+            status: job_status(&self.status)?,
+            attempts: u32_column("jobs", "attempts", self.attempts)?,
+            max_attempts: u32_column("jobs", "max_attempts", self.max_attempts)?,
+            id: self.id,
+            queue: self.queue,
+            kind: self.kind,
+            company_id: CompanyId(self.company_id),
+            call_id: self.call_id,
+            next_run_at: self.next_run_at,
+            locked_until: self.locked_until,
+            last_error: self.last_error,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// One queue's aggregates of the overview statement.
+#[derive(sqlx::FromRow)]
+pub(super) struct QueueOverviewRow {
+    pub queue: String,
+    pub pending: i64,
+    pub running: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub due: i64,
+    pub oldest_due_created_at: Option<DateTime<Utc>>,
+    pub expired_leases: i64,
+    pub next_due_at: Option<DateTime<Utc>>,
+}
+
+impl QueueOverviewRow {
+    /// The summary with ages measured at `now`; a creation time after `now` (clock skew
+    /// between instances) counts as age 0.
+    pub fn into_summary(self, now: DateTime<Utc>) -> Result<QueueSummary, StoreError> {
+        let count = |column: &str, value: i64| u64_column("jobs", column, value);
+        Ok(QueueSummary {
+            counts: JobCounts {
+                pending: count("pending", self.pending)?,
+                running: count("running", self.running)?,
+                done: count("done", self.done)?,
+                failed: count("failed", self.failed)?,
+            },
+            due: count("due", self.due)?,
+            oldest_due_age_s: self
+                .oldest_due_created_at
+                .map(|created| u64::try_from((now - created).num_seconds()).unwrap_or(0)),
+            expired_leases: count("expired_leases", self.expired_leases)?,
+            next_due_at: self.next_due_at,
+            queue: self.queue,
+        })
     }
 }

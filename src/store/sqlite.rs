@@ -10,8 +10,8 @@
 //! retried as a whole transaction a few times by [`retry_busy`].
 
 use super::rows::{
-    AppointmentViewRow, CallContextRow, CallRow, CompanyRow, JobRow, JobViewRow, RouteRow,
-    ServiceRow, WINDOW_TIME_FORMAT,
+    AppointmentViewRow, CallContextRow, CallRow, CompanyRow, JOB_LISTING_COLUMNS, JobListingRow,
+    JobRow, JobViewRow, QueueOverviewRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT,
 };
 use super::{NewCompany, NewService};
 use async_trait::async_trait;
@@ -31,8 +31,9 @@ use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use switchboard_actors::ports::{Store, StoreError};
 use switchboard_actors::records::{
-    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, Job, JobFailure,
-    NewAppointment, NewJob, TokenGrant, WebhookEvent, WebhookStats,
+    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
+    JobStatus, NewAppointment, NewJob, QueueOverview, RecentJob, RetryOutcome, TokenGrant,
+    WebhookEvent, WebhookStats,
 };
 
 /// Embedded at compile time; the binary needs no migration files at run time. The public
@@ -973,6 +974,163 @@ impl Store for SqliteStore {
         } else {
             Err(job_not_found(job_id))
         }
+    }
+
+    async fn queue_overview(
+        &self,
+        company: Option<CompanyId>,
+        now: DateTime<Utc>,
+    ) -> Result<QueueOverview, StoreError> {
+        // One statement is one snapshot: the counts and the lag signals agree. "Due",
+        // "expired" and the ages use the same comparisons as `claim_due_jobs`.
+        let rows: Vec<QueueOverviewRow> = sqlx::query_as(
+            "SELECT queue, \
+                 SUM(status = 'pending') AS pending, \
+                 SUM(status = 'running') AS running, \
+                 SUM(status = 'done') AS done, \
+                 SUM(status = 'failed') AS failed, \
+                 SUM(status = 'pending' AND next_run_at <= $2) AS due, \
+                 MIN(CASE WHEN status = 'pending' AND next_run_at <= $2 THEN created_at END) \
+                     AS oldest_due_created_at, \
+                 SUM(status = 'running' AND locked_until < $2) AS expired_leases, \
+                 MIN(CASE WHEN status = 'pending' AND next_run_at > $2 THEN next_run_at END) \
+                     AS next_due_at \
+             FROM jobs WHERE $1 IS NULL OR company_id = $1 \
+             GROUP BY queue ORDER BY queue",
+        )
+        .bind(company.map(|c| c.0))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(QueueOverview {
+            as_of: now,
+            queues: rows
+                .into_iter()
+                .map(|row| row.into_summary(now))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn failed_jobs(
+        &self,
+        company: Option<CompanyId>,
+        limit: u32,
+        before_id: Option<i64>,
+    ) -> Result<Vec<FailedJob>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_LISTING_COLUMNS} FROM jobs \
+             WHERE status = 'failed' AND ($1 IS NULL OR company_id = $1) \
+                 AND ($2 IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<JobListingRow> = sqlx::query_as(&sql)
+            .bind(company.map(|c| c.0))
+            .bind(before_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(JobListingRow::into_failed).collect()
+    }
+
+    async fn recent_jobs(
+        &self,
+        company: Option<CompanyId>,
+        limit: u32,
+        status: Option<JobStatus>,
+    ) -> Result<Vec<RecentJob>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_LISTING_COLUMNS} FROM jobs \
+             WHERE ($1 IS NULL OR company_id = $1) AND ($2 IS NULL OR status = $2) \
+             ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<JobListingRow> = sqlx::query_as(&sql)
+            .bind(company.map(|c| c.0))
+            .bind(status.map(JobStatus::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(JobListingRow::into_recent).collect()
+    }
+
+    async fn retry_job(
+        &self,
+        job_id: i64,
+        company: Option<CompanyId>,
+        now: DateTime<Utc>,
+    ) -> Result<RetryOutcome, StoreError> {
+        let company = company.map(|c| c.0);
+        // The update and, when it matched nothing, the look at why, in one transaction: the
+        // reported status is the one that stopped the retry.
+        let (requeued, status) = retry_busy(|| async {
+            let mut tx = self.begin_write().await?;
+            let requeued: Option<JobViewRow> = sqlx::query_as(
+                "UPDATE jobs SET status = 'pending', attempts = 0, next_run_at = $3, \
+                     locked_until = NULL, updated_at = $3 \
+                 WHERE id = $1 AND status = 'failed' AND ($2 IS NULL OR company_id = $2) \
+                 RETURNING id, status, attempts, max_attempts, next_run_at, last_error",
+            )
+            .bind(job_id)
+            .bind(company)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let status: Option<String> = if requeued.is_some() {
+                None
+            } else {
+                sqlx::query_scalar(
+                    "SELECT status FROM jobs WHERE id = $1 AND ($2 IS NULL OR company_id = $2)",
+                )
+                .bind(job_id)
+                .bind(company)
+                .fetch_optional(&mut *tx)
+                .await?
+            };
+            tx.commit().await?;
+            Ok((requeued, status))
+        })
+        .await
+        .map_err(backend)?;
+        match (requeued, status) {
+            (Some(row), _) => {
+                tracing::info!(job_id, "dead letter requeued by an operator");
+                Ok(RetryOutcome::Requeued(row.into_view()?))
+            }
+            (None, Some(status)) => JobStatus::parse(&status)
+                .map(RetryOutcome::NotFailed)
+                .ok_or_else(|| StoreError::Corrupt {
+                    table: "jobs",
+                    message: format!("unknown status {status:?}"),
+                }),
+            (None, None) => Ok(RetryOutcome::NotFound),
+        }
+    }
+
+    async fn retry_failed(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let done = retry_busy(|| {
+            sqlx::query(
+                "UPDATE jobs SET status = 'pending', attempts = 0, next_run_at = $3, \
+                     locked_until = NULL, updated_at = $3 \
+                 WHERE status = 'failed' AND updated_at >= $2 \
+                     AND ($1 IS NULL OR company_id = $1)",
+            )
+            .bind(company.map(|c| c.0))
+            .bind(since)
+            .bind(now)
+            .execute(&self.pool)
+        })
+        .await
+        .map_err(backend)?;
+        let requeued = done.rows_affected();
+        tracing::info!(requeued, %since, "dead letters requeued by an operator");
+        Ok(requeued)
     }
 
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {

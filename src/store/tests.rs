@@ -5,13 +5,14 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 use switchboard_actors::domain::appointment::{CollectedAppointment, ServiceChoice};
+use switchboard_actors::domain::booking::Attendee;
 use switchboard_actors::domain::ids::{BookingUid, BranchId, CallId, CompanyId, EventTypeId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::ports::{Store, StoreError};
 use switchboard_actors::records::{
-    CallContextRecord, CallEventRecord, EventOutcome, JobFailure, JobStatus, NewAppointment,
-    NewCustomer, NewJob, WebhookEvent,
+    BookingJobPayload, CallContextRecord, CallEventRecord, EventOutcome, JobCounts, JobFailure,
+    JobStatus, JobSummary, NewAppointment, NewCustomer, NewJob, RetryOutcome, WebhookEvent,
 };
 use tempfile::TempDir;
 
@@ -913,4 +914,551 @@ async fn undecodable_job_is_dead_lettered_not_returned() {
         .await
         .unwrap();
     assert_eq!(status, "failed");
+}
+
+// ---- The operator's view of the outbox (`queue.*`) ----
+
+const CALLER_EMAIL: &str = "max@example.org";
+
+/// A `call_ended` whose job carries a real booking payload, as the webhook server builds
+/// it, received at `received_at` (the job's `created_at`) and put in `queue`.
+fn booking_call_ended(
+    fx: &Fixture,
+    call: &str,
+    received_at: DateTime<Utc>,
+    queue: &str,
+) -> CallEventRecord {
+    let payload = BookingJobPayload {
+        company_id: fx.company,
+        branch_id: fx.branch,
+        call_id: Some(call_id(call)),
+        service_id: fx.service_id,
+        service_name: "Herrenschnitt".to_owned(),
+        event_type_id: EventTypeId(101),
+        duration_min: 30,
+        start: Utc.with_ymd_and_hms(2026, 3, 10, 13, 30, 0).unwrap(),
+        attendee: Attendee {
+            name: "Max Mustermann".to_owned(),
+            time_zone: "Europe/Berlin".to_owned(),
+            email: Some(CALLER_EMAIL.to_owned()),
+            phone_number: Some(CALLER.to_owned()),
+            language: Some("de".to_owned()),
+        },
+        notes: Some("bitte pünktlich".to_owned()),
+        idempotency_key: format!("book:{call}"),
+    };
+    let mut event = call_ended(fx, call);
+    event.received_at = received_at;
+    let job = event.booking_job.as_mut().unwrap();
+    job.queue = queue.to_owned();
+    job.payload = serde_json::to_value(&payload).unwrap();
+    event
+}
+
+/// Enqueues the booking of `call` (created at t0 + 3 min, due at t0) and returns its job id.
+async fn enqueue_payload_booking(fx: &Fixture, call: &str) -> i64 {
+    let event = booking_call_ended(fx, call, t0() + TimeDelta::minutes(3), "bookings");
+    match fx.store.record_call_event(&event).await.unwrap() {
+        EventOutcome::Recorded { job_id: Some(id) } => id,
+        other => panic!("expected a booking job, got {other:?}"),
+    }
+}
+
+/// Enqueues the booking of `call`, runs its one attempt and makes it a dead letter with
+/// `error`. No other job may be due when this is called.
+async fn dead_letter(fx: &Fixture, call: &str, error: &str) -> i64 {
+    let id = enqueue_payload_booking(fx, call).await;
+    let claimed = fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), [id]);
+    let failure = JobFailure {
+        error: error.to_owned(),
+        retry_at: None,
+    };
+    fx.store.fail_job(id, &failure).await.unwrap();
+    id
+}
+
+async fn job_status(store: &SqliteStore, id: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn failed_jobs_lists_dead_letters_newest_first() {
+    let fx = fixture().await;
+    let older = dead_letter(&fx, "call_dead_1", "time slot not available: taken").await;
+    let done = enqueue_payload_booking(&fx, "call_done").await;
+    fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
+    fx.store
+        .complete_booking_job(
+            done,
+            &appointment(&fx, "call_done", "uid_done", "book:call_done"),
+        )
+        .await
+        .unwrap();
+    let newer = dead_letter(&fx, "call_dead_2", "gave up after 1 attempts: timeout").await;
+    enqueue_payload_booking(&fx, "call_pending").await;
+
+    let jobs = fx.store.failed_jobs(None, 50, None).await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.id).collect::<Vec<_>>(),
+        [newer, older]
+    );
+    let job = &jobs[0];
+    assert_eq!(
+        (job.queue.as_str(), job.kind.as_str()),
+        ("bookings", "book")
+    );
+    assert_eq!(job.company_id, fx.company);
+    assert_eq!(job.call_id.as_deref(), Some("call_dead_2"));
+    assert_eq!((job.attempts, job.max_attempts), (1, 3));
+    assert_eq!(
+        job.last_error.as_deref(),
+        Some("gave up after 1 attempts: timeout")
+    );
+    assert_eq!(job.created_at, t0() + TimeDelta::minutes(3));
+    assert!(job.updated_at > job.created_at, "updated when it failed");
+    assert_eq!(job.summary.service_name.as_deref(), Some("Herrenschnitt"));
+    assert_eq!(
+        job.summary.start,
+        Some(Utc.with_ymd_and_hms(2026, 3, 10, 13, 30, 0).unwrap())
+    );
+    assert_eq!(job.summary.attendee_name.as_deref(), Some("Max Mustermann"));
+    // The caller's contact data stays in the payload.
+    let shown = serde_json::to_string(&jobs).unwrap();
+    assert!(
+        !shown.contains(CALLER) && !shown.contains(CALLER_EMAIL),
+        "{shown}"
+    );
+
+    // Paging: the limit cuts, before_id continues below the last id seen.
+    let first = fx.store.failed_jobs(None, 1, None).await.unwrap();
+    assert_eq!(first.iter().map(|j| j.id).collect::<Vec<_>>(), [newer]);
+    let second = fx.store.failed_jobs(None, 1, Some(newer)).await.unwrap();
+    assert_eq!(second.iter().map(|j| j.id).collect::<Vec<_>>(), [older]);
+    assert!(
+        fx.store
+            .failed_jobs(None, 1, Some(older))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Company scope.
+    assert_eq!(
+        fx.store
+            .failed_jobs(Some(fx.company), 50, None)
+            .await
+            .unwrap(),
+        jobs
+    );
+    let other = fx
+        .store
+        .upsert_company(&company("Praxis Mond"))
+        .await
+        .unwrap();
+    assert!(
+        fx.store
+            .failed_jobs(Some(other), 50, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn failed_jobs_show_undecodable_jobs_with_an_empty_summary() {
+    let fx = fixture().await;
+    let bad = enqueue_booking(&fx, "call_bad_row").await;
+    sqlx::query(
+        "UPDATE jobs SET call_id = 'has space', \
+             payload = '{\"start\": \"next tuesday\", \"attendee\": \"Max\", \"service_name\": 7}' \
+         WHERE id = $1",
+    )
+    .bind(bad)
+    .execute(fx.store.pool())
+    .await
+    .unwrap();
+    // The claim dead-letters the row it cannot decode.
+    assert!(
+        fx.store
+            .claim_due_jobs(t0(), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let jobs = fx.store.failed_jobs(None, 50, None).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].id, bad);
+    assert_eq!(jobs[0].call_id.as_deref(), Some("has space"));
+    assert!(
+        jobs[0].last_error.as_deref().unwrap().contains("call_id"),
+        "{jobs:?}"
+    );
+    assert_eq!(jobs[0].summary, JobSummary::default());
+    let recent = fx.store.recent_jobs(None, 50, None).await.unwrap();
+    assert_eq!(recent[0].summary, JobSummary::default());
+}
+
+#[tokio::test]
+async fn recent_jobs_lists_newest_first_filtered_by_status() {
+    let fx = fixture().await;
+    let dead = dead_letter(&fx, "call_r1", "time slot not available").await;
+    let running = enqueue_payload_booking(&fx, "call_r2").await;
+    fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
+    let pending = enqueue_payload_booking(&fx, "call_r3").await;
+
+    let all = fx.store.recent_jobs(None, 50, None).await.unwrap();
+    assert_eq!(
+        all.iter().map(|j| (j.id, j.status)).collect::<Vec<_>>(),
+        [
+            (pending, JobStatus::Pending),
+            (running, JobStatus::Running),
+            (dead, JobStatus::Failed),
+        ]
+    );
+    assert_eq!(all[1].locked_until, Some(t0() + TimeDelta::seconds(30)));
+    assert_eq!(all[1].attempts, 1);
+    assert_eq!((all[0].locked_until, all[0].next_run_at), (None, t0()));
+    assert_eq!(
+        all[2].last_error.as_deref(),
+        Some("time slot not available")
+    );
+    assert_eq!(
+        all[0].summary.attendee_name.as_deref(),
+        Some("Max Mustermann")
+    );
+
+    let limited = fx.store.recent_jobs(None, 2, None).await.unwrap();
+    assert_eq!(
+        limited.iter().map(|j| j.id).collect::<Vec<_>>(),
+        [pending, running]
+    );
+    let failed = fx
+        .store
+        .recent_jobs(Some(fx.company), 50, Some(JobStatus::Failed))
+        .await
+        .unwrap();
+    assert_eq!(failed.iter().map(|j| j.id).collect::<Vec<_>>(), [dead]);
+    assert!(
+        fx.store
+            .recent_jobs(None, 50, Some(JobStatus::Done))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = fx
+        .store
+        .upsert_company(&company("Praxis Mond"))
+        .await
+        .unwrap();
+    assert!(
+        fx.store
+            .recent_jobs(Some(other), 50, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn retry_job_requeues_only_failed_jobs() {
+    let fx = fixture().await;
+    let dead = dead_letter(&fx, "call_retry", "time slot not available: taken").await;
+    let later = t0() + TimeDelta::hours(1);
+
+    let outcome = fx
+        .store
+        .retry_job(dead, Some(fx.company), later)
+        .await
+        .unwrap();
+    let RetryOutcome::Requeued(job) = outcome else {
+        panic!("expected a requeue, got {outcome:?}");
+    };
+    assert_eq!(job.id, dead);
+    assert_eq!(job.status, JobStatus::Pending);
+    assert_eq!((job.attempts, job.max_attempts), (0, 3));
+    assert_eq!(job.next_run_at, later);
+    // The error that made it a dead letter stays until the next attempt replaces it.
+    assert_eq!(
+        job.last_error.as_deref(),
+        Some("time slot not available: taken")
+    );
+    let (locked_until, updated_at): (Option<String>, DateTime<Utc>) =
+        sqlx::query_as("SELECT locked_until, updated_at FROM jobs WHERE id = $1")
+            .bind(dead)
+            .fetch_one(fx.store.pool())
+            .await
+            .unwrap();
+    assert_eq!((locked_until, updated_at), (None, later));
+    assert!(
+        fx.store
+            .failed_jobs(None, 50, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Due at once: the next claim runs it as a first attempt.
+    let claimed = fx.store.claim_due_jobs(later, LEASE, 10).await.unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|j| (j.id, j.attempts))
+            .collect::<Vec<_>>(),
+        [(dead, 1)]
+    );
+
+    // Not a dead letter (any more): left alone, its status named.
+    assert_eq!(
+        fx.store.retry_job(dead, None, later).await.unwrap(),
+        RetryOutcome::NotFailed(JobStatus::Running)
+    );
+    let pending = enqueue_payload_booking(&fx, "call_still_pending").await;
+    assert_eq!(
+        fx.store.retry_job(pending, None, later).await.unwrap(),
+        RetryOutcome::NotFailed(JobStatus::Pending)
+    );
+    fx.store
+        .complete_booking_job(
+            dead,
+            &appointment(&fx, "call_retry", "uid_retry", "book:call_retry"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.store.retry_job(dead, None, later).await.unwrap(),
+        RetryOutcome::NotFailed(JobStatus::Done)
+    );
+    assert_eq!(job_status(&fx.store, dead).await, "done");
+    assert_eq!(job_status(&fx.store, pending).await, "pending");
+
+    assert_eq!(
+        fx.store.retry_job(9_999, None, later).await.unwrap(),
+        RetryOutcome::NotFound
+    );
+}
+
+#[tokio::test]
+async fn retry_job_of_another_company_is_not_found() {
+    let fx = fixture().await;
+    let dead = dead_letter(&fx, "call_theirs", "time slot not available").await;
+    let other = fx
+        .store
+        .upsert_company(&company("Praxis Mond"))
+        .await
+        .unwrap();
+
+    // The same answer as for an id that does not exist: nothing about the job leaks.
+    assert_eq!(
+        fx.store.retry_job(dead, Some(other), t0()).await.unwrap(),
+        RetryOutcome::NotFound
+    );
+    assert_eq!(job_status(&fx.store, dead).await, "failed");
+    // Also for a job of theirs that is not failed.
+    let pending = enqueue_payload_booking(&fx, "call_theirs_pending").await;
+    assert_eq!(
+        fx.store
+            .retry_job(pending, Some(other), t0())
+            .await
+            .unwrap(),
+        RetryOutcome::NotFound
+    );
+    // Their own company (or an admin) may.
+    assert!(matches!(
+        fx.store
+            .retry_job(dead, Some(fx.company), t0())
+            .await
+            .unwrap(),
+        RetryOutcome::Requeued(_)
+    ));
+}
+
+#[tokio::test]
+async fn retry_failed_since_requeues_only_newer_dead_letters() {
+    let fx = fixture().await;
+    let old = dead_letter(&fx, "call_old", "time slot not available").await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let new = dead_letter(&fx, "call_new", "time slot not available").await;
+    let failed = fx.store.failed_jobs(None, 50, None).await.unwrap();
+    let failed_at = |id: i64| failed.iter().find(|j| j.id == id).unwrap().updated_at;
+    let since = failed_at(new);
+    assert!(failed_at(old) < since);
+    // Another company's newer dead letter is out of this company's reach.
+    let other = fx
+        .store
+        .upsert_company(&company("Praxis Mond"))
+        .await
+        .unwrap();
+    let theirs = dead_letter(&fx, "call_other_company", "time slot not available").await;
+    sqlx::query("UPDATE jobs SET company_id = $1 WHERE id = $2")
+        .bind(other.0)
+        .bind(theirs)
+        .execute(fx.store.pool())
+        .await
+        .unwrap();
+
+    let now = Utc::now() + TimeDelta::seconds(1);
+    // `since` in the future retries nothing.
+    let future = now + TimeDelta::hours(1);
+    assert_eq!(
+        fx.store
+            .retry_failed(Some(fx.company), future, now)
+            .await
+            .unwrap(),
+        0
+    );
+    // At or after `since`: exactly the dead letter that failed at `since`.
+    assert_eq!(
+        fx.store
+            .retry_failed(Some(fx.company), since, now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(job_status(&fx.store, new).await, "pending");
+    assert_eq!(job_status(&fx.store, old).await, "failed");
+    assert_eq!(job_status(&fx.store, theirs).await, "failed");
+    let requeued = fx
+        .store
+        .recent_jobs(None, 1, Some(JobStatus::Pending))
+        .await;
+    let requeued = requeued.unwrap();
+    assert_eq!(
+        (
+            requeued[0].id,
+            requeued[0].attempts,
+            requeued[0].next_run_at
+        ),
+        (new, 0, now)
+    );
+
+    // All companies: the other company's newer one; the old one stays a dead letter.
+    assert_eq!(fx.store.retry_failed(None, since, now).await.unwrap(), 1);
+    assert_eq!(job_status(&fx.store, theirs).await, "pending");
+    assert_eq!(job_status(&fx.store, old).await, "failed");
+}
+
+#[tokio::test]
+async fn overview_counts_by_status_and_oldest_due_age() {
+    let fx = fixture().await;
+    // Created at t0 + 3 min, due at t0; all claimed at t0 with a 30 s lease.
+    let running = enqueue_payload_booking(&fx, "call_running").await;
+    let failed = enqueue_payload_booking(&fx, "call_failed").await;
+    let done = enqueue_payload_booking(&fx, "call_done").await;
+    let waiting = enqueue_payload_booking(&fx, "call_waiting").await;
+    assert_eq!(
+        fx.store
+            .claim_due_jobs(t0(), LEASE, 10)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    let permanent = JobFailure {
+        error: "time slot not available".to_owned(),
+        retry_at: None,
+    };
+    fx.store.fail_job(failed, &permanent).await.unwrap();
+    fx.store
+        .complete_booking_job(
+            done,
+            &appointment(&fx, "call_done", "uid_ov", "book:call_done"),
+        )
+        .await
+        .unwrap();
+    let backoff_until = t0() + TimeDelta::hours(2);
+    let retry = JobFailure {
+        error: "calcom 503".to_owned(),
+        retry_at: Some(backoff_until),
+    };
+    fx.store.fail_job(waiting, &retry).await.unwrap();
+    // Two due pending jobs; the older one (t0 + 3 min) sets the age.
+    for (call, created) in [("call_due_old", 3), ("call_due_young", 10)] {
+        let event = booking_call_ended(&fx, call, t0() + TimeDelta::minutes(created), "bookings");
+        fx.store.record_call_event(&event).await.unwrap();
+    }
+    let reminder = booking_call_ended(
+        &fx,
+        "call_reminder",
+        t0() + TimeDelta::minutes(30),
+        "reminders",
+    );
+    fx.store.record_call_event(&reminder).await.unwrap();
+
+    let now = t0() + TimeDelta::hours(1);
+    let overview = fx.store.queue_overview(None, now).await.unwrap();
+    assert_eq!(overview.as_of, now);
+    let queues: Vec<_> = overview.queues.iter().map(|q| q.queue.as_str()).collect();
+    assert_eq!(queues, ["bookings", "reminders"]);
+    let bookings = &overview.queues[0];
+    assert_eq!(
+        bookings.counts,
+        JobCounts {
+            pending: 3,
+            running: 1,
+            done: 1,
+            failed: 1,
+        }
+    );
+    assert_eq!(bookings.due, 2);
+    assert_eq!(bookings.oldest_due_age_s, Some(57 * 60));
+    assert_eq!(bookings.expired_leases, 1, "job {running} lost its worker");
+    assert_eq!(bookings.next_due_at, Some(backoff_until));
+    let reminders = &overview.queues[1];
+    assert_eq!(
+        reminders.counts,
+        JobCounts {
+            pending: 1,
+            ..JobCounts::default()
+        }
+    );
+    assert_eq!(
+        (
+            reminders.due,
+            reminders.oldest_due_age_s,
+            reminders.expired_leases
+        ),
+        (1, Some(30 * 60), 0)
+    );
+    assert_eq!(reminders.next_due_at, None);
+
+    // Before the lease ends and before anything is due: no lag is reported.
+    let early = t0() + TimeDelta::seconds(10) - TimeDelta::minutes(1);
+    let calm = fx.store.queue_overview(None, early).await.unwrap();
+    assert_eq!(
+        (
+            calm.queues[0].due,
+            calm.queues[0].oldest_due_age_s,
+            calm.queues[0].expired_leases,
+            calm.queues[0].next_due_at,
+        ),
+        (0, None, 0, Some(t0()))
+    );
+
+    // Company scope.
+    assert_eq!(
+        fx.store
+            .queue_overview(Some(fx.company), now)
+            .await
+            .unwrap(),
+        overview
+    );
+    let other = fx
+        .store
+        .upsert_company(&company("Praxis Mond"))
+        .await
+        .unwrap();
+    assert!(
+        fx.store
+            .queue_overview(Some(other), now)
+            .await
+            .unwrap()
+            .queues
+            .is_empty()
+    );
 }

@@ -15,6 +15,8 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub calcom_url: String,
+    /// The server task; resolves to the process exit code when the app stops.
+    pub stopped: Option<actix_rt::task::JoinHandle<std::io::Result<i32>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -47,11 +49,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings).await.expect("app builds");
     let url = format!("http://127.0.0.1:{}", app.port());
     let calcom_url = app.calcom_url.clone();
-    actix_rt::spawn(app.run_until_stopped());
+    let stopped = Some(actix_rt::spawn(app.run_until_stopped()));
     TestApp {
         url,
         client: reqwest::Client::new(),
         calcom_url,
+        stopped,
         _dir: dir,
     }
 }

@@ -6,4 +6,7 @@ mod flow;
 mod gateway;
 mod health;
 mod helpers;
+mod queue;
+mod resilience;
+mod supervision;
 mod webhooks;

@@ -5,6 +5,7 @@ use crate::domain::appointment::CollectedAppointment;
 use crate::domain::ids::{BranchId, CallId, CompanyId};
 use crate::ports::{Clock, Store, StoreError};
 use crate::records::CallContextRecord;
+use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,21 +13,31 @@ use std::time::Instant;
 /// Identity of a call: which company and branch it belongs to, and its numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallKey {
+    /// Retell `call.call_id`.
     pub call_id: CallId,
+    /// Company that owns the dialled number. A stored context of another company is refused with
+    /// [`ContextError::CrossTenant`].
     pub company_id: CompanyId,
+    /// Branch that owns the dialled number.
     pub branch_id: BranchId,
+    /// Retell `call.from_number` as sent (E.164 expected, not validated); `None` when absent, e.g.
+    /// on web calls.
     pub from_number: Option<String>,
+    /// Retell `call.to_number` as sent (E.164 expected, not validated); `None` when absent, e.g. on
+    /// web calls.
     pub to_number: Option<String>,
 }
 
 /// Why a call context could not be read or changed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ContextError {
+    /// Loading or saving the context in the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The call id is already recorded for another company.
     #[error("call {0} belongs to another company")]
     CrossTenant(CallId),
+    /// The call's actor could not be reached (actix mailbox error; the text says which).
     #[error("call context actor unavailable: {0}")]
     Unavailable(String),
 }
@@ -36,7 +47,10 @@ pub enum ContextError {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CollectedAppointment, ContextError>")]
 pub struct Collect {
+    /// Fields read in this function call; a `None` field leaves the stored value as it is.
     pub patch: CollectedAppointment,
+    /// An explicit yes (`Some(true)`) or no (`Some(false)`) from `bestaetigt` in this call; `None`
+    /// when not said, which keeps an earlier yes only while date, time and service stay the same.
     pub confirmation: Option<bool>,
 }
 
@@ -54,17 +68,24 @@ pub struct CallContext {
     /// instance or before a restart).
     data: Option<CollectedAppointment>,
     pub(crate) last_activity: Instant,
+    budget: RestartBudget,
 }
 
 impl CallContext {
     /// A context that loads its state from `store` on first use.
-    pub fn new(key: CallKey, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        key: CallKey,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        budget: RestartBudget,
+    ) -> Self {
         Self {
             key,
             store,
             clock,
             data: None,
             last_activity: Instant::now(),
+            budget,
         }
     }
 }
@@ -83,6 +104,15 @@ async fn load(store: &dyn Store, key: &CallKey) -> Result<CollectedAppointment, 
     }
 }
 
+impl Supervised for CallContext {
+    /// After a panic the in-memory copy may be half-updated: reload it from the store.
+    fn restarting(&mut self, _ctx: &mut Self::Context) {
+        self.data = None;
+    }
+}
+
+crate::guarded_actor!(CallContext, "call_context");
+
 impl Handler<Collect> for CallContext {
     type Result = AtomicResponse<Self, Result<CollectedAppointment, ContextError>>;
 
@@ -93,7 +123,7 @@ impl Handler<Collect> for CallContext {
         let cached = self.data.clone();
         let now = self.clock.now();
         AtomicResponse::new(Box::pin(
-            async move {
+            catch(async move {
                 let mut data = match cached {
                     Some(d) => d,
                     None => load(store.as_ref(), &key).await?,
@@ -110,9 +140,15 @@ impl Handler<Collect> for CallContext {
                 };
                 store.save_call_context(&record).await?;
                 Ok(data)
-            }
+            })
             .into_actor(self)
-            .map(|result, act, _ctx| {
+            .map(|result, act, ctx| {
+                let result = result.unwrap_or_else(|panic| {
+                    restart_after_panic(act, ctx, &panic);
+                    Err(ContextError::Unavailable(format!(
+                        "call context failed: {panic}"
+                    )))
+                });
                 if let Ok(data) = &result {
                     act.data = Some(data.clone());
                 }
@@ -131,14 +167,20 @@ impl Handler<Snapshot> for CallContext {
         let key = self.key.clone();
         let cached = self.data.clone();
         AtomicResponse::new(Box::pin(
-            async move {
+            catch(async move {
                 match cached {
                     Some(d) => Ok(d),
                     None => load(store.as_ref(), &key).await,
                 }
-            }
+            })
             .into_actor(self)
-            .map(|result, act, _ctx| {
+            .map(|result, act, ctx| {
+                let result = result.unwrap_or_else(|panic| {
+                    restart_after_panic(act, ctx, &panic);
+                    Err(ContextError::Unavailable(format!(
+                        "call context failed: {panic}"
+                    )))
+                });
                 if let Ok(data) = &result {
                     act.data = Some(data.clone());
                 }

@@ -5,6 +5,7 @@ use super::context::{CallContext, CallKey, Collect, ContextError, IdleFor, Snaps
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::ids::CallId;
 use crate::ports::{Clock, Store};
+use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,8 +15,13 @@ use std::time::Duration;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CollectedAppointment, ContextError>")]
 pub struct CollectFor {
+    /// The call and the company and branch it belongs to; a context is spawned when none is live in
+    /// this process.
     pub key: CallKey,
+    /// Fields read in this function call; a `None` field leaves the stored value as it is.
     pub patch: CollectedAppointment,
+    /// An explicit yes or no to the booking in this call, `None` when not said (see
+    /// [`CollectedAppointment::merge`]).
     pub confirmation: Option<bool>,
 }
 
@@ -41,16 +47,23 @@ pub struct CallRegistry {
     contexts: HashMap<CallId, Addr<CallContext>>,
     /// A context with no message for this long is stopped (its data is in the store).
     idle_timeout: Duration,
+    budget: RestartBudget,
 }
 
 impl CallRegistry {
     /// A registry that expires contexts idle for `idle_timeout`.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, idle_timeout: Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        idle_timeout: Duration,
+        budget: RestartBudget,
+    ) -> Self {
         Self {
             store,
             clock,
             contexts: HashMap::new(),
             idle_timeout,
+            budget,
         }
     }
 
@@ -58,12 +71,13 @@ impl CallRegistry {
         if let Some(addr) = self.contexts.get(&key.call_id).filter(|a| a.connected()) {
             return addr.clone();
         }
-        let addr = CallContext::new(
+        let context = CallContext::new(
             key.clone(),
             Arc::clone(&self.store),
             Arc::clone(&self.clock),
-        )
-        .start();
+            self.budget.clone(),
+        );
+        let addr = Supervisor::start(move |_| context);
         self.contexts.insert(key.call_id.clone(), addr.clone());
         addr
     }
@@ -97,28 +111,54 @@ fn unavailable(e: MailboxError) -> ContextError {
     ContextError::Unavailable(e.to_string())
 }
 
+impl Supervised for CallRegistry {}
+
+crate::guarded_actor!(CallRegistry, "call_registry");
+
 impl Handler<CollectFor> for CallRegistry {
     type Result = ResponseFuture<Result<CollectedAppointment, ContextError>>;
 
-    fn handle(&mut self, msg: CollectFor, _ctx: &mut Self::Context) -> Self::Result {
-        let addr = self.context(&msg.key);
-        Box::pin(async move {
-            addr.send(Collect {
-                patch: msg.patch,
-                confirmation: msg.confirmation,
-            })
-            .await
-            .map_err(unavailable)?
-        })
+    fn handle(&mut self, msg: CollectFor, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let addr = this.context(&msg.key);
+                async move {
+                    addr.send(Collect {
+                        patch: msg.patch,
+                        confirmation: msg.confirmation,
+                    })
+                    .await
+                    .map_err(unavailable)?
+                }
+            },
+            |m| {
+                Err(ContextError::Unavailable(format!(
+                    "call registry failed: {m}"
+                )))
+            },
+        )
     }
 }
 
 impl Handler<SnapshotFor> for CallRegistry {
     type Result = ResponseFuture<Result<CollectedAppointment, ContextError>>;
 
-    fn handle(&mut self, SnapshotFor(key): SnapshotFor, _ctx: &mut Self::Context) -> Self::Result {
-        let addr = self.context(&key);
-        Box::pin(async move { addr.send(Snapshot).await.map_err(unavailable)? })
+    fn handle(&mut self, SnapshotFor(key): SnapshotFor, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let addr = this.context(&key);
+                async move { addr.send(Snapshot).await.map_err(unavailable)? }
+            },
+            |m| {
+                Err(ContextError::Unavailable(format!(
+                    "call registry failed: {m}"
+                )))
+            },
+        )
     }
 }
 

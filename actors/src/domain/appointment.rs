@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 /// The service a caller chose, resolved against the company's services.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceChoice {
+    /// Our `services.id` of the matched service.
     pub service_id: i64,
+    /// The service's configured name (not what the caller said); spoken back and stored on the
+    /// appointment.
     pub name: String,
     /// Minutes.
     pub duration_min: u32,
+    /// The Cal.com event type that books this service.
     pub event_type_id: EventTypeId,
 }
 
@@ -21,13 +25,25 @@ pub struct ServiceChoice {
 /// local to the company's time zone.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CollectedAppointment {
+    /// Appointment day, local to the company (`YYYY-MM-DD` in JSON); `None` until the caller said
+    /// one.
     pub date: Option<NaiveDate>,
+    /// Start time, local to the company (`HH:MM:SS` in JSON); `None` until the caller said one.
     pub time: Option<NaiveTime>,
+    /// The caller's name, inner spaces collapsed, at most 100 characters.
     pub name: Option<String>,
+    /// The caller's number, E.164; numbers said without a country code are read as German.
     pub phone: Option<PhoneNumber>,
+    /// Email address, if the caller gave one; lightly checked (one `@`, a dot in the domain).
     pub email: Option<String>,
+    /// The matched service with its length and Cal.com event type; `None` until exactly one service
+    /// matches.
     pub service: Option<ServiceChoice>,
+    /// The staff member the caller asked for (`mitarbeiter_wunsch`), free text. Not sent to
+    /// Cal.com.
     pub staff: Option<String>,
+    /// Anything else the caller wants noted (`notizen`), free text. Copied into the booking job,
+    /// but not sent to Cal.com.
     pub notes: Option<String>,
     /// The caller confirmed the booking (`bestaetigt` / `confirmed` arg).
     pub confirmed: bool,
@@ -38,10 +54,15 @@ pub struct CollectedAppointment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RequiredField {
+    /// The appointment day (`datum`, alias `date`).
     Datum,
+    /// The start time (`uhrzeit`, alias `time`).
     Uhrzeit,
+    /// The caller's name (`name`).
     Name,
+    /// The caller's phone number (`telefonnummer`, alias `phone`).
     Telefonnummer,
+    /// The service wanted (`dienstleistung`, alias `service`).
     Dienstleistung,
 }
 

@@ -14,8 +14,11 @@ pub const IDEMPOTENCY_METADATA_KEY: &str = "switchboard_idempotency_key";
 /// A Cal.com event type (subset of `EventTypeOutput_2024_06_14`, reference/calcom.md §3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EventType {
+    /// Cal.com event type id (`id`).
     pub id: EventTypeId,
+    /// Display title (`title`), e.g. `Herrenhaarschnitt`.
     pub title: String,
+    /// URL slug, unique per owner (`slug`).
     pub slug: String,
     /// Default length in minutes (`lengthInMinutes`).
     pub length_in_minutes: u32,
@@ -24,6 +27,7 @@ pub struct EventType {
 /// Query for free slots (`GET /v2/slots`, cal-api-version 2024-09-04).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SlotQuery {
+    /// Event type whose slots are wanted (`eventTypeId`).
     pub event_type_id: EventTypeId,
     /// First day (inclusive), in `time_zone`.
     pub from: NaiveDate,
@@ -38,7 +42,9 @@ pub struct SlotQuery {
 /// One free slot (`format=range`): start and end with the offset of the queried zone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Slot {
+    /// Slot start, with the UTC offset of the queried zone, e.g. `2050-09-05T09:00:00+02:00`.
     pub start: DateTime<FixedOffset>,
+    /// Slot end: `start` plus the event type's length, or the query's `duration`.
     pub end: DateTime<FixedOffset>,
 }
 
@@ -46,9 +52,12 @@ pub struct Slot {
 /// least one of email / phone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Attendee {
+    /// Full name (`name`, required by Cal.com).
     pub name: String,
     /// IANA zone of the attendee.
     pub time_zone: String,
+    /// Email (`email`). `None` in our requests for a phone-only caller; in Cal.com's answers such
+    /// an attendee has the synthetic `<digits>@sms.cal.com` (reference/calcom.md §4.1).
     pub email: Option<String>,
     /// E.164.
     pub phone_number: Option<String>,
@@ -59,9 +68,12 @@ pub struct Attendee {
 /// `POST /v2/bookings` (cal-api-version 2024-08-13).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BookingRequest {
+    /// Event type to book (`eventTypeId`).
     pub event_type_id: EventTypeId,
     /// Start in UTC.
     pub start: DateTime<Utc>,
+    /// Who the booking is for (`attendee`). When it has a phone number, the booking's location is
+    /// `attendeePhone` with that number.
     pub attendee: Attendee,
     /// String values ≤ 500 chars, ≤ 50 keys; carries [`IDEMPOTENCY_METADATA_KEY`].
     pub metadata: BTreeMap<String, String>,
@@ -72,15 +84,25 @@ pub struct BookingRequest {
 /// A Cal.com booking (subset of `BookingOutput_2024_08_13`, reference/calcom.md §4.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Booking {
+    /// Cal.com's numeric booking id (`id`).
     pub id: i64,
+    /// Cal.com booking uid (`uid`): the handle for get, reschedule and cancel.
     pub uid: BookingUid,
+    /// Title Cal.com generated (`title`), e.g. `Consultation between Jane and Alice`.
     pub title: String,
     /// `accepted`, `pending`, `cancelled` or `rejected`.
     pub status: String,
+    /// Start in UTC (`start`; millisecond ISO 8601 with `Z` on the wire).
     pub start: DateTime<Utc>,
+    /// End in UTC (`end`).
     pub end: DateTime<Utc>,
+    /// Event type booked (`eventType.id`, or the deprecated `eventTypeId` alias).
     pub event_type_id: EventTypeId,
+    /// The attendees (`attendees`); for a collective team event the other hosts too.
     pub attendees: Vec<Attendee>,
+    /// Free-form string map (`metadata`). Ours carry [`IDEMPOTENCY_METADATA_KEY`], `source` and,
+    /// from a call, `retell_call_id`; values another client stored as non-strings are kept as their
+    /// JSON text.
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -98,9 +120,14 @@ impl Booking {
 pub struct BookingQuery {
     /// Comma list of `upcoming,recurring,past,cancelled,unconfirmed`.
     pub status: Option<String>,
+    /// Only bookings of this event type (`eventTypeId`).
     pub event_type_id: Option<EventTypeId>,
+    /// Only bookings with this attendee email (`attendeeEmail`). Cal.com has no phone filter; a
+    /// phone-only attendee is `<E.164 digits without +>@sms.cal.com`.
     pub attendee_email: Option<String>,
+    /// Only bookings starting after this instant (`afterStart`, sent as UTC ISO 8601).
     pub after_start: Option<DateTime<Utc>>,
+    /// Only bookings ending before this instant (`beforeEnd`, sent as UTC ISO 8601).
     pub before_end: Option<DateTime<Utc>>,
     /// 1–250.
     pub take: Option<u32>,
@@ -112,16 +139,23 @@ pub enum UpstreamError {
     /// No answer: connect error, reset, or our timeout.
     #[error("{service} unreachable: {message}")]
     Transport {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
         service: &'static str,
+        /// The cause, e.g. reqwest's error chain (never the URL, whose query may hold an email) or
+        /// `no answer within N ms` from the breaker's timeout.
         message: String,
     },
     /// The upstream answered with an error status.
     #[error("{service} answered {status}: {message}")]
     Status {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
         service: &'static str,
+        /// HTTP status code.
         status: u16,
         /// Upstream error code, e.g. Cal.com `BadRequestException`.
         code: Option<String>,
+        /// The upstream's error message (reference/calcom.md §5: `error.message` plus validation
+        /// details, or Nest's `message`), else the first 200 characters of the body.
         message: String,
         /// From `Retry-After` or Cal.com's `X-RateLimit-Reset-*` (seconds).
         retry_after: Option<Duration>,
@@ -129,13 +163,17 @@ pub enum UpstreamError {
     /// A 2xx whose body we could not read.
     #[error("{service} sent an unreadable answer: {message}")]
     Decode {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
         service: &'static str,
+        /// The serde error, naming the method, path and bad field.
         message: String,
     },
     /// The circuit breaker is open; nothing was sent.
     #[error("{service} circuit breaker is open")]
     CircuitOpen {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
         service: &'static str,
+        /// The breaker's whole open period (not the time left of it).
         retry_after: Option<Duration>,
     },
 }

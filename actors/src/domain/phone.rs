@@ -7,8 +7,11 @@ use std::fmt;
 /// Why a phone number was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
+    /// libphonenumber cannot read it as a phone number at all (letters, no digits).
     #[error("{0:?} is not a phone number")]
     Unparseable(String),
+    /// It reads as a number but is not valid in its country (`phonenumber::is_valid`), e.g. too
+    /// short.
     #[error("{0:?} is not a valid number in its country")]
     Invalid(String),
 }

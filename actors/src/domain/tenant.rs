@@ -40,8 +40,11 @@ impl Locale {
 /// never printed.
 #[derive(Clone, Debug)]
 pub struct CompanyProfile {
+    /// Primary key of the company.
     pub id: CompanyId,
+    /// Display name, e.g. `Demo Salon Berlin`.
     pub name: String,
+    /// Language of spoken replies and of `attendee.language` on Cal.com bookings.
     pub locale: Locale,
     /// IANA zone of the company; all local dates and times callers say are in this zone.
     pub time_zone: chrono_tz::Tz,
@@ -55,7 +58,9 @@ pub struct CompanyProfile {
 /// 14:30 and not 02:30. Local time of the company.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BusinessWindow {
+    /// Opening time, local to the company.
     pub opens: NaiveTime,
+    /// Closing time, local to the company.
     pub closes: NaiveTime,
 }
 
@@ -71,22 +76,31 @@ impl Default for BusinessWindow {
 /// Where a dialled number leads: the company and the branch that owns it.
 #[derive(Clone, Debug)]
 pub struct TenantRoute {
+    /// The company that owns the number, with its credentials.
     pub company: CompanyProfile,
+    /// The branch that owns the number.
     pub branch_id: BranchId,
+    /// The branch's display name, e.g. `Mitte`.
     pub branch_name: String,
+    /// The branch's opening hours, which settle 12-hour readings such as "halb drei".
     pub window: BusinessWindow,
 }
 
 /// A service a branch offers, mapped to one Cal.com event type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Service {
+    /// Our `services.id`.
     pub id: i64,
+    /// The company that offers it.
     pub company_id: CompanyId,
+    /// Name the agent speaks and callers' words are matched against first, e.g.
+    /// `Herrenhaarschnitt`.
     pub name: String,
     /// Other names callers use ("Herrenschnitt", "men's haircut"), matched case-insensitively.
     pub aliases: Vec<String>,
     /// Length of the appointment in minutes.
     pub duration_min: u32,
+    /// The Cal.com event type that books it (a team event type when `team_id` is set).
     pub event_type_id: EventTypeId,
     /// Cal.com team id when the event type belongs to a team.
     pub team_id: Option<i64>,

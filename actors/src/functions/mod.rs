@@ -33,9 +33,13 @@ pub const NAMES: &[&str] = &[
 /// What the functions need.
 #[derive(Clone)]
 pub struct FunctionDeps {
+    /// The company's services; for `retell.function.execute` also the number → tenant lookup.
     pub store: Arc<dyn Store>,
+    /// The live call contexts the collected data goes into.
     pub calls: Addr<CallRegistry>,
+    /// Per-company handles: the Cal.com breaker that free slots are read through.
     pub tenants: Addr<TenantDirectory>,
+    /// "Now" for relative dates ("morgen") and the past check, read in the company's zone.
     pub clock: Arc<dyn Clock>,
     /// Longest wait for Cal.com inside a function before answering without it.
     pub calendar_timeout: Duration,
@@ -43,8 +47,11 @@ pub struct FunctionDeps {
 
 /// One call of a function.
 pub struct Invocation<'a> {
+    /// Company and branch of the dialled number.
     pub route: &'a TenantRoute,
+    /// The Retell call object of the request (reference/retell.md §3.1 `call`).
     pub call: &'a RetellCall,
+    /// The tool's args as the LLM sent them (reference/retell.md §3.1 `args`).
     pub args: &'a Map<String, Value>,
 }
 
@@ -72,16 +79,23 @@ impl Invocation<'_> {
 /// A function could not answer at all (the HTTP layer maps it to a status).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FunctionError {
+    /// No function has this name (HTTP 404; JSON-RPC -32602).
     #[error(
         "unknown custom function {0:?}; known: collect_appointment_data, check_availability, find_next_slot, calculate_duration"
     )]
     Unknown(String),
+    /// The call's context could not be read or stored, or belongs to another company.
     #[error(transparent)]
     Context(#[from] ContextError),
+    /// The store failed, e.g. reading the company's services.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The company's handles could not be had (company gone, or the store failed).
     #[error(transparent)]
     Tenant(#[from] TenantError),
+    /// The function panicked; the server actor was restarted.
+    #[error("custom function failed: {0}")]
+    Panicked(String),
 }
 
 /// Runs function `name`.
@@ -102,9 +116,11 @@ pub async fn execute(
 /// Why free times could not be read.
 #[derive(Debug)]
 pub enum SlotsError {
+    /// Cal.com or its breaker refused or failed, or the tenant directory did not answer.
     Upstream(UpstreamError),
     /// No answer within [`FunctionDeps::calendar_timeout`].
     TimedOut,
+    /// The company's handles could not be had.
     Tenant(TenantError),
 }
 

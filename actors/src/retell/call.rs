@@ -10,10 +10,13 @@ use serde_json::{Map, Value};
 /// `call_analysis` of a `call_analyzed` webhook.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 pub struct CallAnalysis {
+    /// Retell's summary of the call, free text.
     pub call_summary: Option<String>,
     /// `Negative`, `Positive`, `Neutral` or `Unknown`.
     pub user_sentiment: Option<String>,
+    /// Whether Retell judged the call successful.
     pub call_successful: Option<bool>,
+    /// Whether the call reached a voicemail.
     pub in_voicemail: Option<bool>,
 }
 
@@ -21,8 +24,11 @@ pub struct CallAnalysis {
 /// because Retell adds values over time.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct RetellCall {
+    /// Opaque Retell id, e.g. `call_8f2c1d0e…`.
     pub call_id: CallId,
+    /// The Retell agent that took the call.
     pub agent_id: Option<String>,
+    /// `phone_call` or `web_call` (web calls have no numbers and no direction).
     pub call_type: Option<String>,
     /// `registered`, `not_connected`, `ongoing`, `ended`, `error`.
     pub call_status: Option<String>,
@@ -36,12 +42,16 @@ pub struct RetellCall {
     pub start_timestamp: Option<i64>,
     /// Milliseconds since the Unix epoch.
     pub end_timestamp: Option<i64>,
+    /// Call length in milliseconds; set once the call ended.
     pub duration_ms: Option<i64>,
+    /// Why the call ended, e.g. `user_hangup` or `dial_no_answer` (open enum, reference/retell.md
+    /// §1.3).
     pub disconnection_reason: Option<String>,
     /// `map<string,string>` per Retell; values are read leniently.
     pub retell_llm_dynamic_variables: Option<Map<String, Value>>,
     /// `map<string,string>`, "only available after the call ends".
     pub collected_dynamic_variables: Option<Map<String, Value>>,
+    /// Post-call analysis; only in `call_analyzed`.
     pub call_analysis: Option<CallAnalysis>,
 }
 

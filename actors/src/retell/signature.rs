@@ -11,12 +11,23 @@ pub const DEFAULT_TOLERANCE_MS: i64 = 300_000;
 /// Why a signature was refused. Every variant maps to HTTP 401.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// No `X-Retell-Signature` header.
     #[error("missing X-Retell-Signature header")]
     Missing,
+    /// The header is not `v=<digits>,d=<64 hex digits>`.
     #[error("malformed X-Retell-Signature header (expected v=<unix_ms>,d=<64 hex>)")]
     Malformed,
+    /// The signed timestamp is more than `tolerance_ms` away from our clock: a replay, or clock
+    /// skew.
     #[error("signature timestamp is {skew_ms} ms away from our clock (allowed ±{tolerance_ms} ms)")]
-    Stale { skew_ms: i64, tolerance_ms: i64 },
+    Stale {
+        /// Our clock minus the signed timestamp, milliseconds; negative when signed in the
+        /// future.
+        skew_ms: i64,
+        /// The allowed distance either way, milliseconds.
+        tolerance_ms: i64,
+    },
+    /// The HMAC does not match: another API key signed it, or the body was changed.
     #[error("signature does not match the body and the company's Retell API key")]
     Mismatch,
 }

@@ -17,6 +17,7 @@ use crate::records::NewAppointment;
 use crate::registry::{MethodSpec, Scope, parse_params};
 use crate::server::{MethodOutput, ServerCall, require_company};
 use crate::servers::{store_error, tenant_error, upstream_error};
+use crate::supervision::{RestartBudget, guard};
 use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantHandle};
 use actix::prelude::*;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -30,7 +31,10 @@ use std::time::Duration;
 /// Cache lifetimes (`[cache]` in config/default.toml).
 #[derive(Debug, Clone, Copy)]
 pub struct CacheTtl {
+    /// Lifetime of a company's cached event types (`event_types_ttl_s`).
     pub event_types: Duration,
+    /// Lifetime of one event type's cached free slots of one day (`availability_ttl_s`); our own
+    /// bookings drop the entry at once.
     pub availability: Duration,
 }
 
@@ -41,6 +45,7 @@ pub struct CalcomServer {
     cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
     ttl: CacheTtl,
+    budget: RestartBudget,
 }
 
 impl CalcomServer {
@@ -51,6 +56,7 @@ impl CalcomServer {
         cache: Arc<dyn Cache>,
         clock: Arc<dyn Clock>,
         ttl: CacheTtl,
+        budget: RestartBudget,
     ) -> Self {
         Self {
             store,
@@ -58,6 +64,7 @@ impl CalcomServer {
             cache,
             clock,
             ttl,
+            budget,
         }
     }
 
@@ -112,8 +119,11 @@ pub struct CompanyParams {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityParams {
+    /// Defaults to the token's company; required with an admin token.
     pub company_id: Option<CompanyId>,
+    /// Service name or alias, matched like a caller's words; wins over `event_type_id`.
     pub service: Option<String>,
+    /// Cal.com event type id, used when no `service` is given.
     pub event_type_id: Option<EventTypeId>,
     /// First day, `YYYY-MM-DD`, local to the company.
     pub date: NaiveDate,
@@ -125,10 +135,14 @@ pub struct AvailabilityParams {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetBookingsParams {
+    /// Defaults to the token's company; required with an admin token.
     pub company_id: Option<CompanyId>,
     /// Comma list of `upcoming,recurring,past,cancelled,unconfirmed`.
     pub status: Option<String>,
+    /// Only bookings of this Cal.com event type.
     pub event_type_id: Option<EventTypeId>,
+    /// Only bookings with this attendee email; a phone-only attendee is `<E.164 digits without
+    /// +>@sms.cal.com`.
     pub attendee_email: Option<String>,
     /// UTC, RFC 3339.
     pub after_start: Option<DateTime<Utc>>,
@@ -143,16 +157,24 @@ pub struct GetBookingsParams {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBookingParams {
+    /// Defaults to the token's company; required with an admin token.
     pub company_id: Option<CompanyId>,
+    /// Service name or alias, matched like a caller's words; wins over `event_type_id`.
     pub service: Option<String>,
+    /// Cal.com event type id, used when no `service` is given.
     pub event_type_id: Option<EventTypeId>,
+    /// Start, RFC 3339 with offset, e.g. `2030-01-08T15:00:00+01:00`; give this or `date` + `time`.
+    /// Must lie in the future.
     pub start: Option<DateTime<chrono::FixedOffset>>,
+    /// Day, `YYYY-MM-DD`, local to the company; with `time`, instead of `start`.
     pub date: Option<NaiveDate>,
     /// `HH:MM`, local.
     pub time: Option<NaiveTime>,
+    /// Attendee's name; must not be blank.
     pub name: String,
     /// Any common form; stored as E.164 (default region DE).
     pub phone: Option<String>,
+    /// Attendee's email; give this or `phone`.
     pub email: Option<String>,
     /// Makes the call safe to repeat: the same key books at most once.
     pub idempotency_key: Option<String>,
@@ -445,46 +467,57 @@ impl Ctx {
     }
 }
 
+impl Supervised for CalcomServer {}
+
+crate::guarded_actor!(CalcomServer, "calcom");
+
 impl Handler<ServerCall> for CalcomServer {
     type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
 
-    fn handle(&mut self, msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
-        let ctx = Ctx {
-            store: Arc::clone(&self.store),
-            tenants: self.tenants.clone(),
-            cache: Arc::clone(&self.cache),
-            clock: Arc::clone(&self.clock),
-            ttl: self.ttl,
-        };
-        Box::pin(async move {
-            let ServerCall {
-                method,
-                params,
-                grant,
-            } = msg;
-            match method.as_str() {
-                "calcom.getEventTypes" => {
-                    let p: CompanyParams = parse_params(params)?;
-                    ctx.get_event_types(require_company(&grant, p.company_id)?)
-                        .await
+    fn handle(&mut self, msg: ServerCall, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let ctx = Ctx {
+                    store: Arc::clone(&this.store),
+                    tenants: this.tenants.clone(),
+                    cache: Arc::clone(&this.cache),
+                    clock: Arc::clone(&this.clock),
+                    ttl: this.ttl,
+                };
+                async move {
+                    let ServerCall {
+                        method,
+                        params,
+                        grant,
+                    } = msg;
+                    match method.as_str() {
+                        "calcom.getEventTypes" => {
+                            let p: CompanyParams = parse_params(params)?;
+                            ctx.get_event_types(require_company(&grant, p.company_id)?)
+                                .await
+                        }
+                        "calcom.checkAvailability" => {
+                            let p: AvailabilityParams = parse_params(params)?;
+                            let company = require_company(&grant, p.company_id)?;
+                            ctx.check_availability(company, p).await
+                        }
+                        "calcom.getBookings" => {
+                            let p: GetBookingsParams = parse_params(params)?;
+                            let company = require_company(&grant, p.company_id)?;
+                            ctx.get_bookings(company, p).await
+                        }
+                        "calcom.createBooking" => {
+                            let p: CreateBookingParams = parse_params(params)?;
+                            let company = require_company(&grant, p.company_id)?;
+                            ctx.create_booking(company, p).await
+                        }
+                        other => Err(RpcError::method_not_found(other)),
+                    }
                 }
-                "calcom.checkAvailability" => {
-                    let p: AvailabilityParams = parse_params(params)?;
-                    let company = require_company(&grant, p.company_id)?;
-                    ctx.check_availability(company, p).await
-                }
-                "calcom.getBookings" => {
-                    let p: GetBookingsParams = parse_params(params)?;
-                    let company = require_company(&grant, p.company_id)?;
-                    ctx.get_bookings(company, p).await
-                }
-                "calcom.createBooking" => {
-                    let p: CreateBookingParams = parse_params(params)?;
-                    let company = require_company(&grant, p.company_id)?;
-                    ctx.create_booking(company, p).await
-                }
-                other => Err(RpcError::method_not_found(other)),
-            }
-        })
+            },
+            |m| Err(RpcError::internal(format!("calcom server failed: {m}"))),
+        )
     }
 }

@@ -3,6 +3,9 @@
 //! [`ServerCall`](crate::server::ServerCall).
 
 pub mod calcom;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
+pub mod queue;
 pub mod retell_function;
 pub mod webhook;
 

@@ -10,6 +10,7 @@ use crate::registry::{MethodSpec, Scope, parse_params};
 use crate::retell::call::RetellCall;
 use crate::server::{MethodOutput, ServerCall, forbidden};
 use crate::servers::store_error;
+use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -19,7 +20,9 @@ use serde_json::{Map, Value};
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Value, FunctionError>")]
 pub struct ExecuteFunction {
+    /// Company and branch of the call's business number, already resolved.
     pub route: TenantRoute,
+    /// The Retell call object: signature verified (endpoint) or token scope checked (gateway).
     pub call: RetellCall,
     /// Retell tool name, e.g. `collect_appointment_data`.
     pub name: String,
@@ -30,12 +33,13 @@ pub struct ExecuteFunction {
 /// The `retell.function` server actor.
 pub struct RetellFunctionServer {
     deps: FunctionDeps,
+    budget: RestartBudget,
 }
 
 impl RetellFunctionServer {
     /// A server running functions with `deps`.
-    pub fn new(deps: FunctionDeps) -> Self {
-        Self { deps }
+    pub fn new(deps: FunctionDeps, budget: RestartBudget) -> Self {
+        Self { deps, budget }
     }
 
     /// The JSON-RPC methods of this server.
@@ -74,11 +78,20 @@ async fn execute(deps: FunctionDeps, msg: ExecuteFunction) -> Result<Value, Func
     result
 }
 
+impl Supervised for RetellFunctionServer {}
+
+crate::guarded_actor!(RetellFunctionServer, "retell.function");
+
 impl Handler<ExecuteFunction> for RetellFunctionServer {
     type Result = ResponseFuture<Result<Value, FunctionError>>;
 
-    fn handle(&mut self, msg: ExecuteFunction, _ctx: &mut Self::Context) -> Self::Result {
-        Box::pin(execute(self.deps.clone(), msg))
+    fn handle(&mut self, msg: ExecuteFunction, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| execute(this.deps.clone(), msg),
+            |m| Err(FunctionError::Panicked(m)),
+        )
     }
 }
 
@@ -106,52 +119,64 @@ pub fn function_rpc_error(e: &FunctionError) -> RpcError {
         FunctionError::Context(crate::call::context::ContextError::CrossTenant(_)) => {
             AppError::new(ErrorCode::Forbidden, e.to_string()).into()
         }
-        FunctionError::Context(_) => RpcError::internal(e.to_string()),
+        FunctionError::Context(_) | FunctionError::Panicked(_) => RpcError::internal(e.to_string()),
     }
 }
 
 impl Handler<ServerCall> for RetellFunctionServer {
     type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
 
-    fn handle(&mut self, msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
-        let deps = self.deps.clone();
-        Box::pin(async move {
-            let p: ExecuteParams = parse_params(msg.params)?;
-            let call: RetellCall = serde_json::from_value(p.call)
-                .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
-            let number = call.business_number().map(str::to_owned);
-            let raw = number
-                .ok_or_else(|| RpcError::invalid_params("call has no to_number/from_number"))?;
-            let phone = PhoneNumber::parse_default(&raw)
-                .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
-            let route = deps
-                .store
-                .tenant_by_phone(&phone)
-                .await
-                .map_err(|e| store_error(&e))?
-                .ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::PhoneNumberNotConfigured,
-                        format!("phone number {phone} is not configured for any company"),
+    fn handle(&mut self, msg: ServerCall, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let deps = this.deps.clone();
+                async move {
+                    let p: ExecuteParams = parse_params(msg.params)?;
+                    let call: RetellCall = serde_json::from_value(p.call)
+                        .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
+                    let number = call.business_number().map(str::to_owned);
+                    let raw = number.ok_or_else(|| {
+                        RpcError::invalid_params("call has no to_number/from_number")
+                    })?;
+                    let phone = PhoneNumber::parse_default(&raw)
+                        .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
+                    let route = deps
+                        .store
+                        .tenant_by_phone(&phone)
+                        .await
+                        .map_err(|e| store_error(&e))?
+                        .ok_or_else(|| {
+                            AppError::new(
+                                ErrorCode::PhoneNumberNotConfigured,
+                                format!("phone number {phone} is not configured for any company"),
+                            )
+                        })?;
+                    if let Some(own) = msg.grant.company_id
+                        && own != route.company.id
+                    {
+                        return Err(forbidden(route.company.id));
+                    }
+                    let reply = execute(
+                        deps,
+                        ExecuteFunction {
+                            route,
+                            call,
+                            name: p.name,
+                            args: p.args,
+                        },
                     )
-                })?;
-            if let Some(own) = msg.grant.company_id
-                && own != route.company.id
-            {
-                return Err(forbidden(route.company.id));
-            }
-            let reply = execute(
-                deps,
-                ExecuteFunction {
-                    route,
-                    call,
-                    name: p.name,
-                    args: p.args,
-                },
-            )
-            .await
-            .map_err(|e| function_rpc_error(&e))?;
-            MethodOutput::fresh(reply)
-        })
+                    .await
+                    .map_err(|e| function_rpc_error(&e))?;
+                    MethodOutput::fresh(reply)
+                }
+            },
+            |m| {
+                Err(RpcError::internal(format!(
+                    "retell.function server failed: {m}"
+                )))
+            },
+        )
     }
 }

@@ -19,6 +19,7 @@ use crate::registry::{MethodSpec, Scope, parse_params};
 use crate::retell::call::RetellCall;
 use crate::server::{MethodOutput, ServerCall, forbidden, optional_company};
 use crate::servers::store_error;
+use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use chrono::TimeZone;
 use schemars::JsonSchema;
@@ -29,8 +30,12 @@ use std::sync::Arc;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<WebhookAck, WebhookError>")]
 pub struct HandleWebhook {
+    /// Company and branch of the call's business number; the signature was verified with this
+    /// company's key.
     pub route: TenantRoute,
+    /// The webhook's `event`.
     pub event: WebhookEvent,
+    /// `call`, typed for the fields we act on (reference/retell.md §1.3).
     pub call: RetellCall,
     /// The call object exactly as received.
     pub raw_call: serde_json::Value,
@@ -39,17 +44,28 @@ pub struct HandleWebhook {
 /// The webhook is durable; answer 2xx.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookAck {
-    Recorded { booking_job: Option<i64> },
+    /// First delivery of this (event, call_id): recorded.
+    Recorded {
+        /// Id of the booking job enqueued at `call_ended`; `None` when the call was not
+        /// booked (incomplete or unconfirmed data, or another event).
+        booking_job: Option<i64>,
+    },
+    /// Seen before (a Retell retry); nothing changed.
     Duplicate,
 }
 
 /// The webhook could not be made durable; answer 5xx so Retell retries.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WebhookError {
+    /// The call's collected data could not be read at `call_ended`.
     #[error(transparent)]
     Context(#[from] ContextError),
+    /// The transaction recording the event failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Processing panicked; the server actor was restarted and nothing was acknowledged.
+    #[error("webhook server failed: {0}")]
+    Panicked(String),
 }
 
 /// Outbox settings the webhook server needs.
@@ -66,6 +82,7 @@ pub struct WebhookServer {
     outbox: Recipient<Wake>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
+    budget: RestartBudget,
 }
 
 impl WebhookServer {
@@ -76,6 +93,7 @@ impl WebhookServer {
         outbox: Recipient<Wake>,
         clock: Arc<dyn Clock>,
         policy: BookingPolicy,
+        budget: RestartBudget,
     ) -> Self {
         Self {
             store,
@@ -83,6 +101,7 @@ impl WebhookServer {
             outbox,
             clock,
             policy,
+            budget,
         }
     }
 
@@ -173,102 +192,113 @@ fn booking_decision(
     (Some(job), "booking_enqueued")
 }
 
+impl Supervised for WebhookServer {}
+
+crate::guarded_actor!(WebhookServer, "webhook");
+
 impl Handler<HandleWebhook> for WebhookServer {
     type Result = ResponseFuture<Result<WebhookAck, WebhookError>>;
 
-    fn handle(&mut self, msg: HandleWebhook, _ctx: &mut Self::Context) -> Self::Result {
-        let store = Arc::clone(&self.store);
-        let calls = self.calls.clone();
-        let outbox = self.outbox.clone();
-        let now = self.clock.now();
-        let policy = self.policy;
-        Box::pin(async move {
-            let HandleWebhook {
-                route,
-                event,
-                call,
-                raw_call,
-            } = msg;
-            let key = CallKey {
-                call_id: call.call_id.clone(),
-                company_id: route.company.id,
-                branch_id: route.branch_id,
-                from_number: call.from_number.clone(),
-                to_number: call.to_number.clone(),
-            };
-            let mut record = CallEventRecord {
-                event: event.clone(),
-                call_id: call.call_id.clone(),
-                company_id: route.company.id,
-                branch_id: route.branch_id,
-                call: raw_call,
-                call_status: call.call_status.clone(),
-                direction: call.direction.clone(),
-                from_number: call.from_number.clone(),
-                to_number: call.to_number.clone(),
-                started_at: call.started_at(),
-                ended_at: call.ended_at(),
-                duration_ms: call.duration_ms,
-                disconnection_reason: call.disconnection_reason.clone(),
-                summary: call
-                    .call_analysis
-                    .as_ref()
-                    .and_then(|a| a.call_summary.clone()),
-                sentiment: call
-                    .call_analysis
-                    .as_ref()
-                    .and_then(|a| a.user_sentiment.clone()),
-                collected: None,
-                customer: None,
-                booking_job: None,
-                received_at: now,
-            };
-            let mut outcome_label = None;
-            if event == WebhookEvent::CallEnded {
-                let collected = calls
-                    .send(SnapshotFor(key))
-                    .await
-                    .map_err(|e| ContextError::Unavailable(e.to_string()))??;
-                let (job, label) =
-                    booking_decision(&route, &call, &collected, policy.max_attempts, now);
-                record.customer = collected.phone.as_ref().map(|p| NewCustomer {
-                    name: collected.name.clone(),
-                    phone: p.to_string(),
-                    email: collected.email.clone(),
-                });
-                record.booking_job = job;
-                record.collected = Some(collected);
-                outcome_label = Some(label);
-            }
-            let result = store.record_call_event(&record).await;
-            let status = match &result {
-                Ok(EventOutcome::Recorded { .. }) => "recorded",
-                Ok(EventOutcome::Duplicate) => "duplicate",
-                Err(_) => "error",
-            };
-            metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.as_str().to_owned(), "status" => status)
+    fn handle(&mut self, msg: HandleWebhook, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let store = Arc::clone(&this.store);
+                let calls = this.calls.clone();
+                let outbox = this.outbox.clone();
+                let now = this.clock.now();
+                let policy = this.policy;
+                async move {
+                    let HandleWebhook {
+                        route,
+                        event,
+                        call,
+                        raw_call,
+                    } = msg;
+                    let key = CallKey {
+                        call_id: call.call_id.clone(),
+                        company_id: route.company.id,
+                        branch_id: route.branch_id,
+                        from_number: call.from_number.clone(),
+                        to_number: call.to_number.clone(),
+                    };
+                    let mut record = CallEventRecord {
+                        event: event.clone(),
+                        call_id: call.call_id.clone(),
+                        company_id: route.company.id,
+                        branch_id: route.branch_id,
+                        call: raw_call,
+                        call_status: call.call_status.clone(),
+                        direction: call.direction.clone(),
+                        from_number: call.from_number.clone(),
+                        to_number: call.to_number.clone(),
+                        started_at: call.started_at(),
+                        ended_at: call.ended_at(),
+                        duration_ms: call.duration_ms,
+                        disconnection_reason: call.disconnection_reason.clone(),
+                        summary: call
+                            .call_analysis
+                            .as_ref()
+                            .and_then(|a| a.call_summary.clone()),
+                        sentiment: call
+                            .call_analysis
+                            .as_ref()
+                            .and_then(|a| a.user_sentiment.clone()),
+                        collected: None,
+                        customer: None,
+                        booking_job: None,
+                        received_at: now,
+                    };
+                    let mut outcome_label = None;
+                    if event == WebhookEvent::CallEnded {
+                        let collected = calls
+                            .send(SnapshotFor(key))
+                            .await
+                            .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+                        let (job, label) =
+                            booking_decision(&route, &call, &collected, policy.max_attempts, now);
+                        record.customer = collected.phone.as_ref().map(|p| NewCustomer {
+                            name: collected.name.clone(),
+                            phone: p.to_string(),
+                            email: collected.email.clone(),
+                        });
+                        record.booking_job = job;
+                        record.collected = Some(collected);
+                        outcome_label = Some(label);
+                    }
+                    let result = store.record_call_event(&record).await;
+                    let status = match &result {
+                        Ok(EventOutcome::Recorded { .. }) => "recorded",
+                        Ok(EventOutcome::Duplicate) => "duplicate",
+                        Err(_) => "error",
+                    };
+                    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.as_str().to_owned(), "status" => status)
                 .increment(1);
-            match result? {
-                EventOutcome::Duplicate => {
-                    tracing::info!(call_id = %call.call_id, event = event.as_str(), "duplicate webhook ignored");
-                    Ok(WebhookAck::Duplicate)
-                }
-                EventOutcome::Recorded { job_id } => {
-                    if let Some(label) = outcome_label {
-                        metrics::counter!(m::CALLS_PROCESSED_TOTAL, "outcome" => label)
-                            .increment(1);
-                        tracing::info!(call_id = %call.call_id, outcome = label, job_id, "call ended");
-                        calls.do_send(EndCall(call.call_id.clone()));
+                    match result? {
+                        EventOutcome::Duplicate => {
+                            tracing::info!(call_id = %call.call_id, event = event.as_str(), "duplicate webhook ignored");
+                            Ok(WebhookAck::Duplicate)
+                        }
+                        EventOutcome::Recorded { job_id } => {
+                            if let Some(label) = outcome_label {
+                                metrics::counter!(m::CALLS_PROCESSED_TOTAL, "outcome" => label)
+                                    .increment(1);
+                                tracing::info!(call_id = %call.call_id, outcome = label, job_id, "call ended");
+                                calls.do_send(EndCall(call.call_id.clone()));
+                            }
+                            if job_id.is_some() {
+                                outbox.do_send(Wake);
+                            }
+                            Ok(WebhookAck::Recorded {
+                                booking_job: job_id,
+                            })
+                        }
                     }
-                    if job_id.is_some() {
-                        outbox.do_send(Wake);
-                    }
-                    Ok(WebhookAck::Recorded {
-                        booking_job: job_id,
-                    })
                 }
-            }
-        })
+            },
+            |m| Err(WebhookError::Panicked(m)),
+        )
     }
 }
 
@@ -291,40 +321,47 @@ pub struct StatsParams {
 impl Handler<ServerCall> for WebhookServer {
     type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
 
-    fn handle(&mut self, msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
-        let store = Arc::clone(&self.store);
-        Box::pin(async move {
-            match msg.method.as_str() {
-                "webhook.getCall" => {
-                    let p: GetCallParams = parse_params(msg.params)?;
-                    let view = store
-                        .get_call(&p.call_id)
-                        .await
-                        .map_err(|e| store_error(&e))?;
-                    let Some(view) = view else {
-                        return Err(RpcError::invalid_params(format!(
-                            "no call with call_id {}",
-                            p.call_id
-                        )));
-                    };
-                    if let Some(own) = msg.grant.company_id
-                        && own != view.company_id
-                    {
-                        return Err(forbidden(view.company_id));
+    fn handle(&mut self, msg: ServerCall, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let store = Arc::clone(&this.store);
+                async move {
+                    match msg.method.as_str() {
+                        "webhook.getCall" => {
+                            let p: GetCallParams = parse_params(msg.params)?;
+                            let view = store
+                                .get_call(&p.call_id)
+                                .await
+                                .map_err(|e| store_error(&e))?;
+                            let Some(view) = view else {
+                                return Err(RpcError::invalid_params(format!(
+                                    "no call with call_id {}",
+                                    p.call_id
+                                )));
+                            };
+                            if let Some(own) = msg.grant.company_id
+                                && own != view.company_id
+                            {
+                                return Err(forbidden(view.company_id));
+                            }
+                            MethodOutput::fresh(view)
+                        }
+                        "webhook.getWebhookStats" => {
+                            let p: StatsParams = parse_params(msg.params)?;
+                            let company = optional_company(&msg.grant, p.company_id)?;
+                            let stats = store
+                                .webhook_stats(company)
+                                .await
+                                .map_err(|e| store_error(&e))?;
+                            MethodOutput::fresh(stats)
+                        }
+                        other => Err(RpcError::method_not_found(other)),
                     }
-                    MethodOutput::fresh(view)
                 }
-                "webhook.getWebhookStats" => {
-                    let p: StatsParams = parse_params(msg.params)?;
-                    let company = optional_company(&msg.grant, p.company_id)?;
-                    let stats = store
-                        .webhook_stats(company)
-                        .await
-                        .map_err(|e| store_error(&e))?;
-                    MethodOutput::fresh(stats)
-                }
-                other => Err(RpcError::method_not_found(other)),
-            }
-        })
+            },
+            |m| Err(RpcError::internal(format!("webhook server failed: {m}"))),
+        )
     }
 }

@@ -29,7 +29,7 @@ pub struct DemoHost {
     pub id: i64,
     /// Username, the first path segment of `bookingUrl`.
     pub username: &'static str,
-    /// Display name; also used in booking titles ("<event> between <host> and <attendee>").
+    /// Display name; also used in booking titles (`"<event> between <host> and <attendee>"`).
     pub name: &'static str,
     /// Email shown in `hosts[].email` and used as `cancelledByEmail` for the key owner.
     pub email: &'static str,

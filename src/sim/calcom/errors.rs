@@ -30,6 +30,16 @@ pub(super) enum CalcomError {
     /// `NotFoundException(message)`: unknown ids and unmatched routes.
     #[error("{0}")]
     NotFound(String),
+    /// `ThrottlerException` from `CustomThrottlerGuard` (§5 "Rate limits"); its `details` is
+    /// the message itself.
+    #[error("CustomThrottlerGuard - Too many requests. Please try again later.")]
+    Throttled,
+    /// `InternalServerErrorException()` without arguments: an injected 500.
+    #[error("Internal Server Error")]
+    Internal,
+    /// `ServiceUnavailableException()` without arguments: an injected 503.
+    #[error("Service Unavailable")]
+    Unavailable,
     /// A booking-core `HttpError` (or body-parser error) answered in the bare shape.
     #[error("{message}")]
     Core {
@@ -47,6 +57,9 @@ impl CalcomError {
             Self::BadRequest(_) | Self::QueryValidation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Core { status, .. } => *status,
         }
     }
@@ -59,6 +72,9 @@ impl CalcomError {
             }
             Self::Unauthorized(_) => ("UnauthorizedException", "Unauthorized"),
             Self::NotFound(_) => ("NotFoundException", "Not Found"),
+            Self::Throttled => ("ThrottlerException", "Too Many Requests"),
+            Self::Internal => ("InternalServerErrorException", "Internal Server Error"),
+            Self::Unavailable => ("ServiceUnavailableException", "Service Unavailable"),
             Self::Core { .. } => ("HttpError", ""),
         }
     }
@@ -71,10 +87,15 @@ impl CalcomError {
         }
         let (code, reason) = self.exception();
         let message = self.to_string();
-        // `details` is Nest's `getResponse()`: the object passed to the exception, or the
-        // default `{message, error, statusCode}` when a string was passed.
+        // `details` is Nest's `getResponse()`: the object passed to the exception, the
+        // default `{message, error, statusCode}` when a string was passed, `{message,
+        // statusCode}` when nothing was, and the throttler's bare string.
         let details = match self {
             Self::QueryValidation(errors) => json!({ "errors": errors }),
+            Self::Throttled => json!(message),
+            Self::Internal | Self::Unavailable => {
+                json!({ "message": message, "statusCode": status })
+            }
             _ => json!({ "message": message, "error": reason, "statusCode": status }),
         };
         json!({
@@ -145,6 +166,27 @@ mod tests {
             json!({"status":"error","timestamp":"2050-09-01T08:00:00.000Z","path":"/v2/bookings",
                    "error":{"code":"BadRequestException","message":"nope",
                             "details":{"message":"nope","error":"Bad Request","statusCode":400}}})
+        );
+    }
+
+    #[test]
+    fn throttler_envelope_has_the_message_as_details() {
+        let body = CalcomError::Throttled.body("/v2/slots", at());
+        let message = "CustomThrottlerGuard - Too many requests. Please try again later.";
+        assert_eq!(
+            body,
+            json!({"status":"error","timestamp":"2050-09-01T08:00:00.000Z","path":"/v2/slots",
+                   "error":{"code":"ThrottlerException","message":message,"details":message}})
+        );
+    }
+
+    #[test]
+    fn argumentless_server_errors_carry_nest_default_details() {
+        let body = CalcomError::Unavailable.body("/v2/slots", at());
+        assert_eq!(
+            body["error"],
+            json!({"code":"ServiceUnavailableException","message":"Service Unavailable",
+                   "details":{"message":"Service Unavailable","statusCode":503}})
         );
     }
 

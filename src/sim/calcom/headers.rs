@@ -2,7 +2,8 @@
 //! `X-RateLimit-{Limit,Remaining,Reset}-Default` (calcom.md §1 and §5 "Rate limits").
 //!
 //! Requests are counted per tracker in fixed 60 s windows like `@nestjs/throttler`, so the
-//! headers move as they do in production; nothing is refused yet.
+//! headers move as they do in production; the simulator refuses nothing on its own. A 429 is
+//! only ever injected by the fault layer, which stamps an [`Quota::exhausted`] quota.
 
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -18,12 +19,25 @@ fn window() -> Duration {
     Duration::seconds(60)
 }
 
+/// How long a throttled client is blocked (`RATE_LIMIT_DEFAULT_BLOCK_MS` = 60 000), in seconds.
+const BLOCK_SECONDS: i64 = 60;
+
 /// Where a tracker stands after one more request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Quota {
     remaining: u32,
     /// Seconds until the window resets (the throttler storage's `timeToExpire`).
     reset_seconds: i64,
+}
+
+impl Quota {
+    /// A throttled tracker: nothing left, blocked for the block duration (§5).
+    pub(super) fn exhausted() -> Self {
+        Self {
+            remaining: 0,
+            reset_seconds: BLOCK_SECONDS,
+        }
+    }
 }
 
 /// Request counters per tracker.
@@ -74,14 +88,19 @@ pub(super) fn tracker(req: &ServiceRequest) -> String {
     format!("ip:{ip}")
 }
 
-/// Sets the request id and the rate-limit headers on a reply.
+/// Sets the request id and the rate-limit headers on a reply. A reply that already carries
+/// rate-limit headers (a throttled 429) keeps its own.
 pub(super) fn stamp(headers: &mut HeaderMap, quota: Quota) {
+    let throttled = headers.contains_key("x-ratelimit-remaining-default");
     let mut set = |name: &'static str, value: String| {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(HeaderName::from_static(name), value);
         }
     };
     set("x-request-id", uuid::Uuid::new_v4().to_string());
+    if throttled {
+        return;
+    }
     set("x-ratelimit-limit-default", LIMIT.to_string());
     set("x-ratelimit-remaining-default", quota.remaining.to_string());
     set("x-ratelimit-reset-default", quota.reset_seconds.to_string());
@@ -91,6 +110,24 @@ pub(super) fn stamp(headers: &mut HeaderMap, quota: Quota) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn stamp_keeps_the_headers_of_a_throttled_reply() {
+        let mut headers = HeaderMap::new();
+        stamp(&mut headers, Quota::exhausted());
+        stamp(
+            &mut headers,
+            Quota {
+                remaining: 100,
+                reset_seconds: 5,
+            },
+        );
+        let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(value("x-ratelimit-remaining-default"), Some("0"));
+        assert_eq!(value("x-ratelimit-reset-default"), Some("60"));
+        assert_eq!(value("x-ratelimit-limit-default"), Some("120"));
+        assert!(value("x-request-id").is_some());
+    }
 
     #[test]
     fn window_counts_down_and_resets_after_a_minute() {

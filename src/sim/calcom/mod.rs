@@ -8,6 +8,10 @@
 //! Runs standalone (`switchboard sim calcom --port N`) and in-process in sandbox mode; both go
 //! through [`CalcomSim::serve`]. Tests mount [`CalcomSim::configure`] on an `App` directly.
 //!
+//! Faults (latency, errors, hangs, outages, commits whose answer is lost) are injected into
+//! `/v2/…` requests as set at start ([`CalcomSim::with_faults`]) or at run time through
+//! `/__sim/faults` (see [`crate::sim::faults`]).
+//!
 //! ## Layout
 //! - [`catalog`]: the demo tenant — API key, host, event types, working hours.
 //! - `routes/`: one file per resource (`slots`, `event_types`, `bookings`), the parsing of
@@ -15,6 +19,7 @@
 //! - `context`: the per-request view (shared state, request URL, current time).
 //! - `auth`: the throttler and `ApiAuthStrategy` rules for `Authorization: Bearer` (§1).
 //! - `headers`: `X-Request-Id` and the `X-RateLimit-*-Default` headers of every reply (§1, §5).
+//! - `faults`: the fault layer, rendering [`crate::sim::faults`] decisions as Cal.com fails.
 //! - `errors`: the envelope and the bare `HttpError` body (§5).
 //! - `validate`: class-validator checks and Cal.com's two ways of reporting them.
 //! - `slots`: the slot grid, shared by `GET /v2/slots` and booking (§2, §4.1).
@@ -26,6 +31,7 @@ pub mod catalog;
 mod auth;
 mod context;
 mod errors;
+mod faults;
 mod headers;
 mod output;
 mod routes;
@@ -41,20 +47,24 @@ use std::sync::Arc;
 use actix_web::{App, HttpServer, web};
 use switchboard_actors::ports::{Clock, SystemClock};
 
+use crate::sim::faults::{FaultConfig, Faults};
+
 /// State shared by all workers of one simulator.
 struct Shared {
     /// Decides "now" for slots, past checks and timestamps; injectable for tests.
     clock: Arc<dyn Clock>,
     store: store::Store,
     rate: headers::RateWindows,
+    faults: Faults,
 }
 
 impl Shared {
-    fn new(clock: Arc<dyn Clock>) -> Self {
+    fn new(clock: Arc<dyn Clock>, faults: Faults) -> Self {
         Self {
             clock,
             store: store::Store::default(),
             rate: headers::RateWindows::default(),
+            faults,
         }
     }
 }
@@ -67,28 +77,43 @@ pub struct CalcomSim {
 }
 
 impl CalcomSim {
-    /// The demo tenant of [`catalog`] with no bookings, on the system clock.
+    /// The demo tenant of [`catalog`] with no bookings and no faults, on the system clock.
     pub fn demo() -> Self {
         Self {
-            shared: Arc::new(Shared::new(Arc::new(SystemClock))),
+            shared: Arc::new(Shared::new(Arc::new(SystemClock), Faults::default())),
         }
     }
 
     /// The same simulator on `clock` (tests pin "now" to make slots deterministic).
     ///
     /// Meant for building: the result starts with an empty bookings store and is not shared
-    /// with clones of `self`.
+    /// with clones of `self`; it keeps the faults of `self`.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self {
-            shared: Arc::new(Shared::new(clock)),
+            shared: Arc::new(Shared::new(clock, self.shared.faults.clone())),
         }
     }
 
-    /// Mounts every simulated route, the unknown-route 404 and the response headers on `cfg`.
+    /// The same simulator with `faults` in force from now on, as `POST /__sim/faults` would
+    /// set them (an `outage_s` starts now). The faults are shared with clones of `self`.
+    pub fn with_faults(self, faults: FaultConfig) -> Self {
+        self.shared.faults.set(faults);
+        self
+    }
+
+    /// The faults of this simulator, for changing them in process (the `/__sim/faults`
+    /// endpoints act on the same state).
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// Mounts `/__sim/faults`, every simulated route, the unknown-route 404, the fault
+    /// layer and the response headers on `cfg`.
     ///
-    /// Everything lives in one root scope, so the app that mounts it should mount nothing
-    /// else: the scope's 404 answers every path it does not know.
+    /// Everything but `/__sim/faults` lives in one root scope, so the app that mounts it
+    /// should mount nothing else: the scope's 404 answers every path it does not know.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.service(self.shared.faults.resource());
         routes::mount(cfg, web::Data::from(Arc::clone(&self.shared)));
     }
 

@@ -14,13 +14,14 @@ mod slots;
 
 use actix_web::dev::Service;
 use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, Resource, guard, web};
 use serde_json::{Map, Value};
 
 use super::Shared;
 use super::context::Ctx;
 use super::errors::{CalcomError, Rejection};
-use super::headers;
+use super::{faults, headers};
 
 /// `cal-api-version` of the bookings controller (`BookingsController_2024_08_13`).
 const BOOKINGS: &str = "2024-08-13";
@@ -29,12 +30,18 @@ const SLOTS: &str = "2024-09-04";
 /// `cal-api-version` of the user event types controller (`EventTypesController_2024_06_14`).
 const EVENT_TYPES: &str = "2024-06-14";
 
-/// Mounts the simulator in one root scope that also stamps the headers of every reply.
+/// Mounts the simulator in one root scope that applies faults to `/v2/…` requests and
+/// stamps the headers of every reply (faulted ones included).
 pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
     let counters = shared.clone();
+    let fault_state = shared.clone();
     cfg.service(
         web::scope("")
             .app_data(shared)
+            // Registered first, so it runs inside the header stamping (actix wraps outward).
+            .wrap(from_fn(move |req, next| {
+                faults::apply(fault_state.clone(), req, next)
+            }))
             .wrap_fn(move |req, srv| {
                 let quota = counters
                     .rate

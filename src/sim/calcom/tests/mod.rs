@@ -4,6 +4,7 @@
 mod auth_and_routing;
 mod bookings;
 mod event_types;
+mod faults;
 mod list;
 mod serve;
 mod slots;
@@ -13,6 +14,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{App, test};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use switchboard_actors::ports::Clock;
 
@@ -46,6 +48,16 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 fn sim() -> (CalcomSim, Arc<TestClock>) {
     let clock = Arc::new(TestClock(Mutex::new(utc(2050, 9, 1, 8, 0))));
     (CalcomSim::demo().with_clock(clock.clone()), clock)
+}
+
+/// Starts `sim` on an ephemeral loopback port; returns its address and stop handle.
+fn start(sim: &CalcomSim) -> (SocketAddr, actix_web::dev::ServerHandle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = sim.serve(listener).unwrap();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    (addr, handle)
 }
 
 /// What a test looks at in a reply.

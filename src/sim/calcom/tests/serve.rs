@@ -2,18 +2,7 @@
 
 use super::*;
 use futures_util::future::join_all;
-use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Starts `sim` on an ephemeral loopback port; returns its address and stop handle.
-fn start(sim: &CalcomSim) -> (SocketAddr, actix_web::dev::ServerHandle) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = sim.serve(listener).unwrap();
-    let handle = server.handle();
-    actix_rt::spawn(server);
-    (addr, handle)
-}
 
 /// One HTTP/1.1 exchange over a fresh connection; the whole response as text.
 async fn exchange(addr: SocketAddr, head: &str, body: &str) -> String {
