@@ -255,7 +255,8 @@ impl Driver {
         }
     }
 
-    async fn metric(&self, name_and_labels: &str) -> f64 {
+    /// Sum of the samples of `name` whose labels include every `key="value"` in `labels`.
+    async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let text = self
             .client
             .get(format!("{}/api/metrics", self.base))
@@ -266,8 +267,14 @@ impl Driver {
             .await
             .unwrap();
         text.lines()
-            .filter_map(|l| l.strip_prefix(name_and_labels))
-            .filter_map(|v| v.trim().parse::<f64>().ok())
+            .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
+            .filter_map(|rest| rest.split_once("} "))
+            .filter(|(have, _)| {
+                labels
+                    .iter()
+                    .all(|(k, v)| have.split(',').any(|kv| kv == format!("{k}=\"{v}\"")))
+            })
+            .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
             .sum()
     }
 }
@@ -333,7 +340,12 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
     let outage_started = Instant::now();
     driver.run_calls(&first[CALLS / 4..]).await;
     let opened_during_outage = loop {
-        let opened = driver.metric("mcp_circuit_breaker_transitions_total{service=\"calcom\",company=\"1\",to=\"open\"}").await;
+        let opened = driver
+            .metric(
+                "mcp_circuit_breaker_transitions_total",
+                &[("service", "calcom"), ("company", "1"), ("to", "open")],
+            )
+            .await;
         if opened >= 1.0 || outage_started.elapsed() > Duration::from_secs(OUTAGE_S) {
             break opened;
         }
@@ -342,9 +354,17 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
     // After the outage the breaker must close again by itself.
     let closed_after = loop {
         let state = driver
-            .metric("mcp_circuit_breaker_state{service=\"calcom\",company=\"1\"}")
+            .metric(
+                "mcp_circuit_breaker_state",
+                &[("service", "calcom"), ("company", "1")],
+            )
             .await;
-        let closed = driver.metric("mcp_circuit_breaker_transitions_total{service=\"calcom\",company=\"1\",to=\"closed\"}").await;
+        let closed = driver
+            .metric(
+                "mcp_circuit_breaker_transitions_total",
+                &[("service", "calcom"), ("company", "1"), ("to", "closed")],
+            )
+            .await;
         if outage_started.elapsed() > Duration::from_secs(OUTAGE_S) && state == 0.0 && closed >= 1.0
         {
             break true;
@@ -355,7 +375,10 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let transitions = driver
-        .metric("mcp_circuit_breaker_transitions_total{service=\"calcom\",company=\"1\"")
+        .metric(
+            "mcp_circuit_breaker_transitions_total",
+            &[("service", "calcom"), ("company", "1")],
+        )
         .await;
 
     // Phase 2: a forced restart of the booking worker, then the rest of the calls with a

@@ -133,7 +133,13 @@ pub enum CalendarOut {
 /// Message: run one operation through the breaker.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CalendarOut, UpstreamError>")]
-pub struct CalendarCall(pub CalendarOp);
+pub struct CalendarCall {
+    /// What to do.
+    pub op: CalendarOp,
+    /// Retry transient failures here (outside the breaker). Off for work that has its own
+    /// retry — booking jobs — so a failing upstream never holds a tenant session.
+    pub retry: bool,
+}
 
 /// Breaker for Cal.com with one company's API key.
 pub struct Breaker {
@@ -224,7 +230,14 @@ async fn attempt(
 impl Handler<CalendarCall> for Breaker {
     type Result = ResponseFuture<Result<CalendarOut, UpstreamError>>;
 
-    fn handle(&mut self, CalendarCall(op): CalendarCall, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(
+        &mut self,
+        CalendarCall {
+            op,
+            retry: retries_allowed,
+        }: CalendarCall,
+        ctx: &mut Self::Context,
+    ) -> Self::Result {
         guard(
             self,
             ctx,
@@ -246,7 +259,7 @@ impl Handler<CalendarCall> for Breaker {
                             policy.call_timeout,
                         )
                     };
-                    let result = if matches!(op, CalendarOp::CreateBooking(_)) {
+                    let result = if !retries_allowed || matches!(op, CalendarOp::CreateBooking(_)) {
                         once().await
                     } else {
                         retry(&policy.retry, &retries, once).await
@@ -304,7 +317,10 @@ impl CalendarHandle {
     }
 
     async fn call(&self, op: CalendarOp) -> Result<CalendarOut, UpstreamError> {
-        self.addr.send(CalendarCall(op)).await.map_err(closed)?
+        self.addr
+            .send(CalendarCall { op, retry: true })
+            .await
+            .map_err(closed)?
     }
 
     /// The company's Cal.com event types.
@@ -328,6 +344,18 @@ impl CalendarHandle {
     /// Lists bookings.
     pub async fn list_bookings(&self, query: BookingQuery) -> Result<Vec<Booking>, UpstreamError> {
         expect_out!(self.call(CalendarOp::ListBookings(query)).await?, Bookings)
+    }
+
+    /// Lists bookings with a single attempt (no retry here; the caller has its own).
+    pub async fn list_bookings_once(
+        &self,
+        query: BookingQuery,
+    ) -> Result<Vec<Booking>, UpstreamError> {
+        let call = CalendarCall {
+            op: CalendarOp::ListBookings(query),
+            retry: false,
+        };
+        expect_out!(self.addr.send(call).await.map_err(closed)??, Bookings)
     }
 
     /// One booking.

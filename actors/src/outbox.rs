@@ -243,9 +243,10 @@ async fn attempt(
         request,
         idempotency_key: payload.idempotency_key.clone(),
         duration_min: payload.duration_min,
-        // Always: an earlier attempt — before a crash, a lost answer, or a dead letter that was
-        // re-queued with its attempts reset — may have booked already.
-        look_up_first: true,
+        // A retry may follow a booking whose answer was lost or a crash before our commit. A
+        // first attempt (also of a re-queued dead letter) creates directly: if a booking of
+        // ours exists, Cal.com refuses the taken slot and the session looks it up then.
+        look_up_first: job.attempts > 1,
     };
     let outcome = match tenant.session.send(book).await {
         Ok(Ok(outcome)) => outcome,

@@ -270,7 +270,7 @@ async fn find_own(
         take: Some(100),
         ..BookingQuery::default()
     };
-    let bookings = calendar.list_bookings(query).await?;
+    let bookings = calendar.list_bookings_once(query).await?;
     Ok(bookings
         .into_iter()
         .find(|b| b.idempotency_key() == Some(key) && b.status != "cancelled"))
@@ -314,8 +314,9 @@ async fn book(calendar: CalendarHandle, msg: Book) -> Result<BookOutcome, Upstre
     }
     match calendar.create_booking(request.clone()).await {
         Ok(booking) => Ok(BookOutcome::Created(booking)),
-        // A timeout may hide a success, and "slot taken" may be our own booking.
-        Err(e) if e.is_slot_unavailable() || matches!(e, UpstreamError::Transport { .. }) => {
+        // A timeout, a dropped line or a 5xx may hide a success ("commit then fail"), and
+        // "slot taken" may be our own booking from an attempt whose answer we never got.
+        Err(e) if e.is_slot_unavailable() || e.is_transient() => {
             match find_own(&calendar, &request, &key, duration_min).await {
                 Ok(Some(found)) => Ok(BookOutcome::Found(found)),
                 _ => Err(e),

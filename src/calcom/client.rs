@@ -200,6 +200,10 @@ impl CalcomClient {
         let mut parts = vec![format!("{} {path}", op.method)];
         if timed_out {
             parts.push(format!("timed out after {:?}", self.timeout));
+        } else if error.is_decode() {
+            // reqwest files any failure while reading the body as "error decoding response
+            // body", but we decode JSON ourselves: here it is always the connection.
+            parts.push("connection broke while reading the body".to_owned());
         }
         let mut cause: Option<&dyn std::error::Error> = Some(&error);
         while let Some(e) = cause {
@@ -214,7 +218,10 @@ impl CalcomClient {
 }
 
 /// Status, headers and the whole body. Reading the body is part of the exchange: a reset in
-/// the middle of it is a transport failure, not an unreadable answer.
+/// the middle of it is a transport failure, not an unreadable answer — the request may well
+/// have been carried out, so the caller must look before repeating it. reqwest reports such a
+/// break as `is_decode()` ("error decoding response body"), which is why its kinds are not
+/// used to classify.
 async fn exchange(
     request: RequestBuilder,
 ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
