@@ -64,5 +64,8 @@ pub enum SimApi {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// Faults from the start (also settable at run time: POST /__sim/faults).
+        #[command(flatten)]
+        faults: crate::sim::faults::FaultArgs,
     },
 }

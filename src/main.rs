@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sim {
-            api: SimApi::Calcom { port, host },
+            api: SimApi::Calcom { port, host, faults },
         } => {
             telemetry::init_logs(&Settings::load(None)?.log);
             let listener = std::net::TcpListener::bind((host.as_str(), port))

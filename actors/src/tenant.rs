@@ -319,9 +319,122 @@ async fn book(calendar: CalendarHandle, msg: Book) -> Result<BookOutcome, Upstre
         Err(e) if e.is_slot_unavailable() || e.is_transient() => {
             match find_own(&calendar, &request, &key, duration_min).await {
                 Ok(Some(found)) => Ok(BookOutcome::Found(found)),
-                _ => Err(e),
+                // We could not check: never turn "maybe ours" into a permanent "slot taken".
+                Err(lookup) if lookup.is_transient() => Err(lookup),
+                Ok(None) | Err(_) => Err(e),
             }
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::booking::{Attendee, EventType, Slot, SlotQuery};
+    use crate::domain::ids::{BookingUid, EventTypeId};
+    use crate::resilience::RetryBudget;
+    use async_trait::async_trait;
+    use chrono::TimeZone;
+    use secrecy::SecretString;
+    use std::collections::BTreeMap;
+
+    /// Cal.com whose create says "slot taken" and whose list answers `list_status`.
+    struct Refusing {
+        list_status: u16,
+    }
+
+    fn status(status: u16, message: &str) -> UpstreamError {
+        UpstreamError::Status {
+            service: "calcom",
+            status,
+            code: None,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    #[async_trait]
+    impl CalendarApi for Refusing {
+        async fn event_types(&self, _: &SecretString) -> Result<Vec<EventType>, UpstreamError> {
+            unreachable!()
+        }
+        async fn slots(&self, _: &SecretString, _: &SlotQuery) -> Result<Vec<Slot>, UpstreamError> {
+            unreachable!()
+        }
+        async fn create_booking(
+            &self,
+            _: &SecretString,
+            _: &BookingRequest,
+        ) -> Result<Booking, UpstreamError> {
+            Err(status(
+                400,
+                "User either already has booking at this time or is not available",
+            ))
+        }
+        async fn list_bookings(
+            &self,
+            _: &SecretString,
+            _: &BookingQuery,
+        ) -> Result<Vec<Booking>, UpstreamError> {
+            match self.list_status {
+                200 => Ok(vec![]),
+                s => Err(status(s, "unavailable")),
+            }
+        }
+        async fn get_booking(
+            &self,
+            _: &SecretString,
+            _: &BookingUid,
+        ) -> Result<Booking, UpstreamError> {
+            unreachable!()
+        }
+    }
+
+    fn calendar(list_status: u16) -> CalendarHandle {
+        let breaker = Breaker::new(
+            Arc::new(Refusing { list_status }),
+            SecretString::from("cal_test"),
+            CompanyId(1),
+            UpstreamPolicy::default(),
+            RetryBudget::default(),
+            RestartBudget::new(10, std::time::Duration::from_secs(60)),
+        );
+        let circuit = breaker.circuit();
+        CalendarHandle::new(breaker.start(), circuit)
+    }
+
+    fn request() -> Book {
+        Book {
+            request: BookingRequest {
+                event_type_id: EventTypeId(1001),
+                start: chrono::Utc.with_ymd_and_hms(2030, 7, 16, 12, 0, 0).unwrap(),
+                attendee: Attendee {
+                    name: "A".into(),
+                    time_zone: "Europe/Berlin".into(),
+                    email: None,
+                    phone_number: Some("+4915112345678".into()),
+                    language: None,
+                },
+                metadata: BTreeMap::new(),
+                length_in_minutes: None,
+            },
+            idempotency_key: "k".into(),
+            duration_min: 30,
+            look_up_first: false,
+        }
+    }
+
+    #[actix_rt::test]
+    async fn slot_taken_with_a_failed_look_up_is_retryable_not_a_dead_letter() {
+        let err = book(calendar(503), request()).await.unwrap_err();
+        assert!(err.is_transient(), "must be retried, got {err}");
+        assert!(!err.is_slot_unavailable());
+    }
+
+    #[actix_rt::test]
+    async fn slot_taken_by_someone_else_stays_slot_taken() {
+        let err = book(calendar(200), request()).await.unwrap_err();
+        assert!(err.is_slot_unavailable(), "{err}");
     }
 }
