@@ -61,6 +61,16 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
 }
 
+/// `[redis]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://…`; empty = in-process cache.
+    pub url: String,
+    /// Prepended to every cache key.
+    pub key_prefix: String,
+}
+
 /// `[sandbox]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -261,6 +271,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// `[database]`: SQLite URL and pool size.
     pub database: DatabaseSettings,
+    /// `[redis]`: the shared cache (optional).
+    pub redis: RedisSettings,
     /// `[sandbox]`: simulator and demo tenant.
     pub sandbox: SandboxSettings,
     /// `[calcom]`: API base URL and request timeout.
@@ -319,8 +331,13 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Value(m.to_owned()));
-        if !self.database.url.starts_with("sqlite:") {
-            return bad("database.url must be sqlite://PATH in this release");
+        let db = self.database.url.as_str();
+        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| db.starts_with(p)) {
+            return bad("database.url must be sqlite://PATH or postgres://USER@HOST/DB");
+        }
+        let redis = self.redis.url.as_str();
+        if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
+            return bad("redis.url must be empty or redis://HOST:PORT");
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return bad("log.format must be \"pretty\" or \"json\"");
@@ -406,6 +423,9 @@ mod tests {
             Settings::load_from(None, env(&[("SWITCHBOARD__DATABASE__URL", "mysql://x")])).is_err()
         );
         assert!(Settings::load_from(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
+        assert!(Settings::load_from(None, env(&[("SWITCHBOARD__REDIS__URL", "http://x")])).is_err());
+        let pg = env(&[("SWITCHBOARD__DATABASE__URL", "postgres://u@127.0.0.1/db")]);
+        assert!(Settings::load_from(None, pg).is_ok());
         let too_many = env(&[("SWITCHBOARD__RESILIENCE__CALCOM__CLOSE_AFTER", "4")]);
         assert!(
             Settings::load_from(None, too_many).is_err(),

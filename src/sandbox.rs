@@ -2,7 +2,7 @@
 //! Cal.com simulator's catalog, so `switchboard serve` works end to end with no set-up.
 
 use crate::sim::calcom::catalog::{DEMO_EVENT_TYPES, SANDBOX_CALCOM_API_KEY};
-use crate::store::{NewCompany, NewService, SqliteStore, token_digest};
+use crate::store::{AnyStore, NewCompany, NewService, token_digest};
 use chrono::NaiveTime;
 use secrecy::SecretString;
 use switchboard_actors::domain::ids::{BranchId, CompanyId, EventTypeId};
@@ -63,7 +63,7 @@ pub struct DemoTenant {
 }
 
 /// Seeds (idempotently) the demo tenant and registers `admin_token` as an admin token.
-pub async fn seed(store: &SqliteStore, admin_token: &str) -> Result<DemoTenant, StoreError> {
+pub async fn seed(store: &AnyStore, admin_token: &str) -> Result<DemoTenant, StoreError> {
     let company_id = store
         .upsert_company(&NewCompany {
             name: DEMO_COMPANY.to_owned(),

@@ -1,13 +1,13 @@
 //! Builds the application: store, simulators (sandbox), actors, HTTP server on a listener we
 //! bind ourselves (so tests can use port 0 and read the port back).
 
-use crate::cache::MokaCache;
+use crate::cache::AnyCache;
 use crate::calcom::CalcomClient;
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::sandbox;
 use crate::sim::calcom::CalcomSim;
-use crate::store::SqliteStore;
+use crate::store::AnyStore;
 use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -55,8 +55,8 @@ pub struct Application {
     pub calcom_url: String,
     /// Addresses of the running core actors.
     pub core: Core,
-    /// The SQLite store the application uses.
-    pub store: SqliteStore,
+    /// The store the application uses (SQLite or PostgreSQL, by `database.url`).
+    pub store: AnyStore,
     /// Set to the process exit code when the app stops itself (restart budget exhausted).
     exit_code: Arc<AtomicI32>,
 }
@@ -118,7 +118,7 @@ impl Application {
             )
         };
 
-        let store = SqliteStore::connect(&settings.database.url, settings.database.max_connections)
+        let store = AnyStore::connect(&settings.database.url, settings.database.max_connections)
             .await
             .with_context(|| format!("opening database {}", settings.database.url))?;
 
@@ -143,6 +143,14 @@ impl Application {
             None
         };
 
+        let cache = match AnyCache::from_url(Some(&settings.redis.url), settings.cache.max_entries)
+            .context("configuring the cache")?
+        {
+            AnyCache::Redis(redis) => {
+                AnyCache::Redis(redis.with_key_prefix(&settings.redis.key_prefix))
+            }
+            memory => memory,
+        };
         let calendar = CalcomClient::new(
             &calcom_url,
             // The breaker's own timeout fires first; this one only bounds a stuck connection.
@@ -151,6 +159,12 @@ impl Application {
         .context("building the Cal.com client")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        // Names this process among the instances sharing one database (booking lock holder).
+        let instance_id = format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "switchboard".to_owned()),
+            uuid::Uuid::new_v4().simple()
+        );
         // When actors keep failing, stop serving and exit non-zero rather than restart in a
         // loop: the HTTP server's handle is known only once it is built, hence the cell.
         let exit_code = Arc::new(AtomicI32::new(0));
@@ -179,9 +193,10 @@ impl Application {
             CoreDeps {
                 store: Arc::clone(&store_port),
                 calendar: Arc::new(calendar),
-                cache: Arc::new(MokaCache::new(settings.cache.max_entries)),
+                cache: Arc::new(cache.clone()),
                 clock: Arc::clone(&clock),
                 budget,
+                instance_id: instance_id.clone(),
             },
             core_config(&settings),
         );
@@ -198,6 +213,7 @@ impl Application {
             function_deadline: settings.function_deadline(),
             mode,
             calcom_base_url: calcom_url.clone(),
+            cache,
         };
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -224,7 +240,8 @@ impl Application {
             address = %format!("{}:{port}", settings.server.host),
             mode = mode.as_str(),
             calcom = %calcom_url,
-            database = %settings.database.url,
+            database = store.backend(),
+            cache = if settings.redis.url.is_empty() { "memory" } else { "redis" },
             "switchboard listening"
         );
         Ok(Self {

@@ -55,13 +55,31 @@ fn spawn_sim(port: u16) -> Proc {
     )
 }
 
-fn spawn_serve(dir: &Path, port: u16, sim_port: u16) -> Proc {
-    let envs = [
+/// The database of the run: a fresh PostgreSQL database when `SWITCHBOARD_TEST_DATABASE_URL`
+/// is set (the production-backend CI pass), else a SQLite file in `dir`.
+async fn database_url(dir: &Path) -> String {
+    use sqlx::{Connection, Executor};
+    match std::env::var("SWITCHBOARD_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            let name = format!("sb_chaos_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("PostgreSQL reachable");
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let (server, _) = base.rsplit_once('/').expect("URL ends in a database name");
+            format!("{server}/{name}")
+        }
+        _ => format!("sqlite://{}/chaos.db", dir.display()),
+    }
+}
+
+fn spawn_serve(dir: &Path, database_url: &str, port: u16, sim_port: u16) -> Proc {
+    let mut envs = vec![
         ("SWITCHBOARD__SERVER__PORT", port.to_string()),
-        (
-            "SWITCHBOARD__DATABASE__URL",
-            format!("sqlite://{}/chaos.db", dir.display()),
-        ),
+        ("SWITCHBOARD__DATABASE__URL", database_url.to_owned()),
         ("SWITCHBOARD__SANDBOX__ADMIN_TOKEN", ADMIN.to_owned()),
         (
             "SWITCHBOARD__SANDBOX__CALCOM_URL",
@@ -79,6 +97,11 @@ fn spawn_serve(dir: &Path, port: u16, sim_port: u16) -> Proc {
         ),
         ("SWITCHBOARD__LOG__LEVEL", "warn".to_owned()),
     ];
+    if let Ok(redis) = std::env::var("SWITCHBOARD_TEST_REDIS_URL") {
+        envs.push(("SWITCHBOARD__REDIS__URL", redis));
+        let prefix = format!("chaos-{}:", uuid::Uuid::new_v4().simple());
+        envs.push(("SWITCHBOARD__REDIS__KEY_PREFIX", prefix));
+    }
     Proc(
         Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("serve")
@@ -312,7 +335,8 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
         .unwrap();
     let _sim = spawn_sim(sim_port);
     wait_until_up(&client, &format!("{sim_url}/__sim/faults")).await;
-    let mut serve = spawn_serve(dir.path(), app_port, sim_port);
+    let db = database_url(dir.path()).await;
+    let mut serve = spawn_serve(dir.path(), &db, app_port, sim_port);
     let driver = Driver {
         client: client.clone(),
         base: format!("http://127.0.0.1:{app_port}"),
@@ -388,7 +412,7 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
     let (before_kill, after_kill) = second.split_at(second.len() / 2);
     driver.run_calls(before_kill).await;
     drop(serve);
-    serve = spawn_serve(dir.path(), app_port, sim_port);
+    serve = spawn_serve(dir.path(), &db, app_port, sim_port);
     wait_until_up(&client, &format!("{}/readyz", driver.base)).await;
     driver.run_calls(after_kill).await;
 
@@ -433,27 +457,30 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
         }
     }
 
-    // What we recorded.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}/chaos.db", dir.path().display()))
-        .await
-        .unwrap();
-    let jobs: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT call_id, status, last_error, created_at, updated_at FROM jobs WHERE kind = 'book'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let jobs: HashMap<String, (String, Option<String>, f64)> = jobs
-        .into_iter()
-        .map(|(call, status, error, created, updated)| {
-            let ms = |s: &str| {
-                chrono::DateTime::parse_from_rfc3339(s)
-                    .unwrap()
-                    .timestamp_millis() as f64
-            };
+    // What we recorded, through the gateway (the same on every database backend).
+    let recent = driver
+        .rpc(
+            "queue.getRecentJobs",
+            json!({"company_id": 1, "limit": 500}),
+        )
+        .await;
+    let ms = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis() as f64
+    };
+    let jobs: HashMap<String, (String, Option<String>, f64)> = recent["result"]["data"]["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("queue.getRecentJobs: {recent}"))
+        .iter()
+        .filter(|j| j["kind"] == "book")
+        .map(|j| {
+            let secs = (ms(&j["updated_at"]) - ms(&j["created_at"])) / 1000.0;
+            let error = j["last_error"].as_str().map(str::to_owned);
+            let status = j["status"].as_str().unwrap().to_owned();
             (
-                call,
-                (status, error, (ms(&updated) - ms(&created)) / 1000.0),
+                j["call_id"].as_str().unwrap().to_owned(),
+                (status, error, secs),
             )
         })
         .collect();

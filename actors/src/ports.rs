@@ -136,6 +136,19 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
     /// The grant of the token whose SHA-256 hex digest is `token_sha256`, if any.
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError>;
+    /// Takes the booking lock of `company` for `holder` until `now + lease`, unless another
+    /// holder's lease is still running. Returns whether `holder` now holds it. Serialises a
+    /// company's slot-changing work across instances; a holder that dies frees it when its
+    /// lease ends. Taking it again as the same holder extends the lease.
+    async fn try_lock_tenant(
+        &self,
+        company: CompanyId,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError>;
+    /// Releases the booking lock of `company` if `holder` still holds it.
+    async fn unlock_tenant(&self, company: CompanyId, holder: &str) -> Result<(), StoreError>;
     /// Round trip to the database (readiness probe).
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -13,7 +13,7 @@ use crate::servers::queue::QueueServer;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::supervision::RestartBudget;
-use crate::tenant::TenantDirectory;
+use crate::tenant::{TenantDirectory, TenantLock};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,8 @@ pub struct CoreDeps {
     pub clock: Arc<dyn Clock>,
     /// Restart budget shared by every actor (see [`crate::supervision`]).
     pub budget: RestartBudget,
+    /// Unique id of this process among the instances sharing one database (lock holder).
+    pub instance_id: String,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -82,6 +84,11 @@ impl Core {
                 cfg.calcom,
                 // Validated when the configuration was loaded.
                 RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
+                TenantLock::new(
+                    Arc::clone(&deps.store),
+                    Arc::clone(&deps.clock),
+                    deps.instance_id.clone(),
+                ),
                 budget.clone(),
             );
             Supervisor::start(move |_| actor)

@@ -7,7 +7,7 @@ use crate::domain::booking::{Booking, BookingQuery, BookingRequest, UpstreamErro
 use crate::domain::ids::CompanyId;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::{CompanyProfile, TenantRoute};
-use crate::ports::{CalendarApi, Store, StoreError};
+use crate::ports::{CalendarApi, Clock, Store, StoreError};
 use crate::resilience::{BreakerState, RetryBudget};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
@@ -82,6 +82,8 @@ pub struct TenantDirectory {
     policy: UpstreamPolicy,
     /// One retry budget for Cal.com, shared by every company's breaker.
     retries: RetryBudget,
+    /// Cross-instance booking lock handed to every session.
+    lock: TenantLock,
     tenants: HashMap<CompanyId, TenantHandle>,
     budget: RestartBudget,
 }
@@ -93,6 +95,7 @@ impl TenantDirectory {
         api: Arc<dyn CalendarApi>,
         policy: UpstreamPolicy,
         retries: RetryBudget,
+        lock: TenantLock,
         budget: RestartBudget,
     ) -> Self {
         Self {
@@ -100,6 +103,7 @@ impl TenantDirectory {
             api,
             policy,
             retries,
+            lock,
             tenants: HashMap::new(),
             budget,
         }
@@ -157,7 +161,9 @@ impl Handler<GetTenant> for TenantDirectory {
                     let calendar =
                         CalendarHandle::new(Supervisor::start(move |_| breaker), circuit);
                     let session = TenantSession {
+                        company: id,
                         calendar: calendar.clone(),
+                        lock: act.lock.clone(),
                         budget: act.budget.clone(),
                     };
                     let session = Supervisor::start(move |_| session);
@@ -244,8 +250,74 @@ pub struct Book {
 /// The per-company booking session: one slot-changing operation at a time, so two calls of
 /// one company cannot race for one slot inside this process.
 pub struct TenantSession {
+    company: CompanyId,
     calendar: CalendarHandle,
+    lock: TenantLock,
     budget: RestartBudget,
+}
+
+/// How long a company's booking lock is held at most before another instance may take it
+/// (covers a look-up plus a create, each bounded by the call timeout).
+pub const LOCK_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a booking waits for another instance to release the company's lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The cross-instance booking lock of a company: a lease row in the store, so two instances
+/// never run slot-changing work of one company at once, and a crashed holder's lease ends.
+#[derive(Clone)]
+pub struct TenantLock {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    /// This process (instance id).
+    holder: String,
+}
+
+impl TenantLock {
+    /// A lock handle for `holder` (unique per process).
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, holder: String) -> Self {
+        Self {
+            store,
+            clock,
+            holder,
+        }
+    }
+
+    /// Waits up to [`LOCK_WAIT`] for the lock; a busy or unreachable lock is a transient error,
+    /// so the booking job retries later.
+    async fn acquire(&self, company: CompanyId) -> Result<(), UpstreamError> {
+        let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match self
+                .store
+                .try_lock_tenant(company, &self.holder, self.clock.now(), LOCK_LEASE)
+                .await
+            {
+                Ok(true) => return Ok(()),
+                Ok(false) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                }
+                Ok(false) => {
+                    return Err(UpstreamError::Transport {
+                        service: "booking-lock",
+                        message: format!("company {company} is booking on another instance"),
+                    });
+                }
+                Err(e) => {
+                    return Err(UpstreamError::Transport {
+                        service: "booking-lock",
+                        message: format!("booking lock unavailable: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn release(&self, company: CompanyId) {
+        if let Err(e) = self.store.unlock_tenant(company, &self.holder).await {
+            // The lease ends by itself; only a delay for the next booking of this company.
+            tracing::warn!(%company, error = %e, "releasing the booking lock failed");
+        }
+    }
 }
 
 impl Actor for TenantSession {
@@ -285,7 +357,15 @@ impl Handler<Book> for TenantSession {
 
     fn handle(&mut self, msg: Book, _ctx: &mut Self::Context) -> Self::Result {
         let calendar = self.calendar.clone();
-        AtomicResponse::new(Box::pin(catch(book(calendar, msg)).into_actor(self).map(
+        let lock = self.lock.clone();
+        let company = self.company;
+        let locked = async move {
+            lock.acquire(company).await?;
+            let result = book(calendar, msg).await;
+            lock.release(company).await;
+            result
+        };
+        AtomicResponse::new(Box::pin(catch(locked).into_actor(self).map(
             |result, act, ctx| match result {
                 Ok(outcome) => outcome,
                 Err(panic) => {

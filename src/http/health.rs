@@ -15,7 +15,12 @@ pub async fn livez() -> HttpResponse {
 /// Readiness: the database answers (migrations ran at start, before we listened).
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        // A cache outage degrades (reads go to the database) but does not make us unready.
+        Ok(()) => {
+            let cache = state.cache.health().await;
+            let status = if cache.up { "ready" } else { "degraded" };
+            HttpResponse::Ok().json(json!({"status": status, "cache": cache}))
+        }
         Err(e) => HttpResponse::ServiceUnavailable()
             .json(json!({"status": "not_ready", "database": e.to_string()})),
     }
@@ -56,6 +61,9 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         );
     }
     services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
+    let cache = state.cache.health().await;
+    let cache_down = !cache.up;
+    services.insert("cache".into(), json!(cache));
     let breakers: Vec<serde_json::Value> = state
         .core
         .tenants
@@ -81,7 +89,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         "breakers": breakers,
     });
     // An open breaker degrades the service: callers get spoken fallbacks meanwhile.
-    let status = if status == "healthy" && any_open {
+    let status = if status == "healthy" && (any_open || cache_down) {
         "degraded"
     } else {
         status

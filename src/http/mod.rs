@@ -39,6 +39,8 @@ pub struct AppState {
     pub mode: Mode,
     /// Base URL of the Cal.com API in use (the simulator in sandbox mode).
     pub calcom_base_url: String,
+    /// The cache in use (its health is reported; a Redis outage degrades, never fails).
+    pub cache: crate::cache::AnyCache,
 }
 
 /// Mounts every route.

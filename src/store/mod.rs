@@ -3,22 +3,32 @@
 //! # Layout
 //! - `mod.rs` — backend-neutral inputs of the admin/seed methods ([`NewCompany`],
 //!   [`NewService`]) and the token digest shared with the auth layer.
+//! - `any.rs` — [`AnyStore`]: the backend chosen by the URL scheme, delegating to one of:
 //! - `sqlite.rs` — [`SqliteStore`]: the embedded default (a file under `data/`), its
 //!   connection settings, migrations and every [`Store`] method.
-//! - `rows.rs` — rows as the SQLite driver decodes them and their conversion into domain
-//!   values; a bad stored value becomes [`StoreError::Corrupt`].
+//! - `postgres.rs` — [`PgStore`]: the production backend, with the same behaviour; where
+//!   the dialect or the concurrency model differs it says how the meaning is kept.
+//! - `rows.rs` — rows as both drivers decode them and their conversion into domain
+//!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
+//!   writes, derived once for both.
+//! - `tests.rs` — one suite, run on SQLite always and on PostgreSQL when
+//!   `SWITCHBOARD_TEST_DATABASE_URL` is set.
 //!
-//! Schema: `migrations/sqlite/` (DESIGN §7). A PostgreSQL twin will sit beside `sqlite.rs`
-//! with the same behaviour, checked by the same tests.
+//! Schema: `migrations/sqlite/` and its twin `migrations/postgres/` (DESIGN §7), the same
+//! tables, columns and constraints in each dialect.
 //!
 //! [`Store`]: switchboard_actors::ports::Store
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
+mod any;
+mod postgres;
 mod rows;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
+pub use any::AnyStore;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use secrecy::SecretString;
@@ -28,7 +38,7 @@ use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::tenant::Locale;
 
 /// A company to create or update, keyed by its unique `name`
-/// ([`SqliteStore::upsert_company`]). Credentials stay secret in `Debug` output.
+/// ([`AnyStore::upsert_company`]). Credentials stay secret in `Debug` output.
 #[derive(Clone, Debug)]
 pub struct NewCompany {
     /// Unique across companies; the upsert key.
@@ -44,7 +54,7 @@ pub struct NewCompany {
 }
 
 /// A service to create or update, keyed by (`company_id`, `name`)
-/// ([`SqliteStore::upsert_service`]).
+/// ([`AnyStore::upsert_service`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewService {
     /// The owning company; must exist.

@@ -1,5 +1,6 @@
-//! Rows as the SQLite driver decodes them (JSON as TEXT, enums as their stored strings) and
-//! their checked conversion into the core's records. Every conversion that can meet a bad
+//! Rows as both drivers decode them (JSON as TEXT, enums as their stored strings, times as
+//! `DateTime<Utc>`) and their checked conversion into the core's records; plus the values a
+//! webhook writes, derived once for both backends. Every conversion that can meet a bad
 //! stored value returns [`StoreError::Corrupt`] naming the table, so an operator can find
 //! the row instead of the process panicking or silently guessing.
 
@@ -13,9 +14,12 @@ use switchboard_actors::domain::tenant::{
 };
 use switchboard_actors::ports::StoreError;
 use switchboard_actors::records::{
-    AppointmentView, CallContextRecord, CallView, FailedJob, Job, JobCounts, JobStatus, JobSummary,
-    JobView, QueueSummary, RecentJob,
+    AppointmentView, CallContextRecord, CallEventRecord, CallView, FailedJob, Job, JobCounts,
+    JobStatus, JobSummary, JobView, QueueSummary, RecentJob, WebhookEvent,
 };
+
+/// `jobs.kind` of the outbox job that books a call's appointment (DESIGN §3 step 4).
+pub(super) const BOOK_KIND: &str = "book";
 
 /// Format of `branches.opens` / `closes` (local time of the company).
 pub(super) const WINDOW_TIME_FORMAT: &str = "%H:%M";
@@ -304,7 +308,8 @@ impl AppointmentViewRow {
     }
 }
 
-/// The `SELECT` list of [`JobListingRow`] over `jobs`: the columns operators see plus the
+/// The `SELECT` list of [`JobListingRow`] over `jobs` (SQLite dialect; the PostgreSQL twin is
+/// `JOB_LISTING_FROM` in `postgres.rs`): the columns operators see plus the
 /// payload summary, extracted in SQL so the payload (with the attendee's contact data)
 /// never leaves the database. A summary field that is missing or not a string is NULL.
 pub(super) const JOB_LISTING_COLUMNS: &str = "id, queue, kind, company_id, call_id, status, \
@@ -427,5 +432,57 @@ impl QueueOverviewRow {
             next_due_at: self.next_due_at,
             queue: self.queue,
         })
+    }
+}
+
+/// Values of a [`CallEventRecord`] serialised before the transaction, so a retried
+/// transaction does not serialise again and its body can only fail in the database.
+pub(super) struct EventFields {
+    /// The `calls.status` the event asks for ([`event_status`]).
+    pub status: &'static str,
+    /// The Retell call object as JSON text (`calls.payload`).
+    pub payload: String,
+    /// The collected data as JSON text (`calls.collected`), when the event carries it.
+    pub collected: Option<String>,
+}
+
+impl EventFields {
+    /// [`StoreError::Backend`] when the collected data does not serialise.
+    pub fn of(event: &CallEventRecord) -> Result<Self, StoreError> {
+        let collected = event
+            .collected
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Backend(format!("collected: {e}")))?;
+        Ok(Self {
+            status: event_status(event),
+            payload: event.call.to_string(),
+            collected,
+        })
+    }
+}
+
+/// The `calls.status` an event asks for. `call_ended` means `ended` unless Retell says the
+/// call failed; its own `call_status` is not trusted beyond that because samples show stale
+/// values such as `registered` (reference/retell.md §1.4). Unknown statuses map to
+/// `registered`, the lowest rank, so they can never move a call backwards.
+fn event_status(event: &CallEventRecord) -> &'static str {
+    let retell = event.call_status.as_deref();
+    match event.event {
+        WebhookEvent::CallStarted => "ongoing",
+        WebhookEvent::CallEnded => match retell {
+            Some("error") => "error",
+            Some("not_connected") => "not_connected",
+            _ => "ended",
+        },
+        WebhookEvent::CallAnalyzed => "analyzed",
+        WebhookEvent::Other(_) => match retell {
+            Some("ongoing") => "ongoing",
+            Some("ended") => "ended",
+            Some("error") => "error",
+            Some("not_connected") => "not_connected",
+            _ => "registered",
+        },
     }
 }

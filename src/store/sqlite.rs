@@ -1165,4 +1165,46 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         Ok(())
     }
+
+    async fn try_lock_tenant(
+        &self,
+        company: CompanyId,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        // Capped so an absurd lease cannot overflow the timestamp.
+        let lease = lease.min(std::time::Duration::from_secs(10 * 365 * 24 * 3600));
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::zero());
+        // One statement: insert, or take over an expired lease, or extend our own.
+        let taken: Option<String> = retry_busy(|| {
+            sqlx::query_scalar(
+                "INSERT INTO tenant_locks (company_id, holder, locked_until) VALUES ($1, $2, $3) \
+                 ON CONFLICT (company_id) DO UPDATE SET holder = excluded.holder, \
+                     locked_until = excluded.locked_until \
+                 WHERE tenant_locks.locked_until < $4 OR tenant_locks.holder = excluded.holder \
+                 RETURNING holder",
+            )
+            .bind(company.0)
+            .bind(holder)
+            .bind(until)
+            .bind(now)
+            .fetch_optional(&self.pool)
+        })
+        .await
+        .map_err(backend)?;
+        Ok(taken.is_some())
+    }
+
+    async fn unlock_tenant(&self, company: CompanyId, holder: &str) -> Result<(), StoreError> {
+        retry_busy(|| {
+            sqlx::query("DELETE FROM tenant_locks WHERE company_id = $1 AND holder = $2")
+                .bind(company.0)
+                .bind(holder)
+                .execute(&self.pool)
+        })
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
 }

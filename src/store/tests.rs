@@ -1,8 +1,20 @@
-//! One test per guarantee of the store, each on its own database file.
+//! One test per guarantee of the store. Every guarantee is one test body, run by
+//! [`on_both_backends!`] on SQLite (a fresh file per test, always) and on PostgreSQL (a fresh
+//! database per test on the server of `SWITCHBOARD_TEST_DATABASE_URL`, dropped when the
+//! test ends, pass or fail; without the variable the PostgreSQL twins pass after saying
+//! "skipped" on stderr). Tests that only make sense for one backend say so in their name.
 
-use super::{NewCompany, NewService, SqliteStore, token_digest};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use super::{AnyStore, NewCompany, NewService, PgStore, SqliteStore, token_digest};
+use chrono::{DateTime, DurationRound, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Connection, Executor, FromRow, PgConnection};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 use switchboard_actors::domain::appointment::{CollectedAppointment, ServiceChoice};
 use switchboard_actors::domain::booking::Attendee;
@@ -15,22 +27,148 @@ use switchboard_actors::records::{
     JobStatus, JobSummary, NewAppointment, NewCustomer, NewJob, RetryOutcome, WebhookEvent,
 };
 use tempfile::TempDir;
+use tokio::sync::Barrier;
 
 const NUMBER: &str = "+49301234567";
 const CALLER: &str = "+491711234567";
 const LEASE: Duration = Duration::from_secs(30);
 
-/// A store on a fresh file with one seeded tenant. The directory lives as long as the test.
+/// Names the PostgreSQL server the suite also runs on; unset, only SQLite is tested.
+const DATABASE_URL_VAR: &str = "SWITCHBOARD_TEST_DATABASE_URL";
+
+/// A fresh, empty database of one backend, owned by one test.
+struct TestDb {
+    /// What [`AnyStore::connect`] takes; every instance a test opens uses it.
+    url: String,
+    /// Keeps a SQLite file's directory until the test ends.
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self {
+            url: sqlite_url(&dir, "store.db"),
+            _dir: Some(dir),
+        }
+    }
+}
+
+fn sqlite_url(dir: &TempDir, file: &str) -> String {
+    format!("sqlite://{}", dir.path().join(file).display())
+}
+
+/// `server` (a `postgres://` URL) pointing at `database` instead, query options kept.
+fn with_database(server: &str, database: &str) -> String {
+    let (scheme, rest) = server.split_once("://").expect("a postgres:// URL");
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let options = rest.find('?').map_or("", |start| &rest[start..]);
+    format!("{scheme}://{authority}/{database}{options}")
+}
+
+/// Runs `test` on a database of its own, `sb_<uuid>`, created on the server of
+/// `SWITCHBOARD_TEST_DATABASE_URL` and dropped afterwards (`WITH (FORCE)`, so the test's
+/// open pools do not block it), also when the test panics. Without the variable the test
+/// is skipped: it passes and says so on stderr.
+async fn on_postgres<Fut>(name: &str, test: impl FnOnce(TestDb) -> Fut)
+where
+    Fut: Future<Output = ()>,
+{
+    let Ok(server) = std::env::var(DATABASE_URL_VAR) else {
+        eprintln!("skipped postgres::{name}: {DATABASE_URL_VAR} is not set");
+        return;
+    };
+    let database = format!("sb_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&server).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    let db = TestDb {
+        url: with_database(&server, &database),
+        _dir: None,
+    };
+    let outcome = AssertUnwindSafe(test(db)).catch_unwind().await;
+    admin
+        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Generates `mod sqlite` and `mod postgres`, each with one `#[tokio::test]` per listed
+/// body `async fn name(db: TestDb)`, so both backends run the same assertions.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        /// The suite on SQLite, each test on a fresh file.
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::TestDb::sqlite()).await;
+                }
+            )*
+        }
+
+        /// The suite on PostgreSQL, each test on a fresh database.
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::on_postgres(stringify!($name), super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Evaluates `$body` with `$pool` bound to the pool of whichever backend `$store` uses:
+/// raw SQL for assertions and for planting bad rows, written once for both dialects.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            AnyStore::Sqlite(store) => {
+                let $pool = store.pool();
+                $body
+            }
+            AnyStore::Postgres(store) => {
+                let $pool = store.pool();
+                $body
+            }
+        }
+    };
+}
+
+/// The one row `sql` returns for `$1 = id`.
+async fn row<T>(store: &AnyStore, sql: &str, id: i64) -> T
+where
+    T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>,
+{
+    with_pool!(store, |pool| sqlx::query_as(sql)
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap())
+}
+
+/// Runs `sql` with `$1 = id`.
+async fn execute(store: &AnyStore, sql: &str, id: i64) {
+    with_pool!(store, |pool| {
+        sqlx::query(sql).bind(id).execute(pool).await.unwrap();
+    })
+}
+
+/// A fixture's store with one seeded tenant.
 struct Fixture {
-    dir: TempDir,
-    store: SqliteStore,
+    /// The database's URL, for a second instance.
+    url: String,
+    store: AnyStore,
     company: CompanyId,
     branch: BranchId,
     service_id: i64,
-}
-
-fn url(dir: &TempDir, file: &str) -> String {
-    format!("sqlite://{}", dir.path().join(file).display())
 }
 
 fn t0() -> DateTime<Utc> {
@@ -63,7 +201,7 @@ fn service(company: CompanyId, name: &str) -> NewService {
 }
 
 /// Seeds the demo tenant; safe to run any number of times.
-async fn seed(store: &SqliteStore) -> (CompanyId, BranchId, i64) {
+async fn seed(store: &AnyStore) -> (CompanyId, BranchId, i64) {
     let company = store.upsert_company(&company("Salon Sonne")).await.unwrap();
     let branch = store
         .upsert_branch(company, "Mitte", hm(9, 0), hm(18, 30))
@@ -80,14 +218,11 @@ async fn seed(store: &SqliteStore) -> (CompanyId, BranchId, i64) {
     (company, branch, service_id)
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::connect(&url(&dir, "store.db"), 4)
-        .await
-        .unwrap();
+async fn fixture(db: &TestDb) -> Fixture {
+    let store = AnyStore::connect(&db.url, 4).await.unwrap();
     let (company, branch, service_id) = seed(&store).await;
     Fixture {
-        dir,
+        url: db.url.clone(),
         store,
         company,
         branch,
@@ -225,30 +360,66 @@ async fn enqueue_booking(fx: &Fixture, call: &str) -> i64 {
     }
 }
 
-async fn count(store: &SqliteStore, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
+async fn count(store: &AnyStore, sql: &str) -> i64 {
+    with_pool!(store, |pool| sqlx::query_scalar(sql)
+        .fetch_one(pool)
         .await
+        .unwrap())
+}
+
+/// The current instant at the precision both backends store (microseconds).
+fn now_us() -> DateTime<Utc> {
+    Utc::now()
+        .duration_trunc(TimeDelta::microseconds(1))
         .unwrap()
 }
 
-#[tokio::test]
-async fn migrations_apply_on_fresh_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = url(&dir, "nested/deeper/switchboard.db");
-    let store = SqliteStore::connect(&url, 2).await.unwrap();
-    assert!(dir.path().join("nested/deeper/switchboard.db").is_file());
-    store.ping().await.unwrap();
+/// The migration versions (file names without `.sql`) of `migrations/<backend>/`, sorted.
+fn migration_versions(backend: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut versions: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter_map(|name| name.strip_suffix(".sql").map(str::to_owned))
+        .collect();
+    versions.sort();
+    versions
+}
 
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' ORDER BY name",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+/// The user tables of the store's database, sorted by name (migration bookkeeping excluded).
+async fn tables(store: &AnyStore) -> Vec<String> {
+    let sql = match store.backend() {
+        "sqlite" => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'"
+        }
+        _ => {
+            "SELECT tablename::text FROM pg_tables \
+             WHERE schemaname = current_schema() AND tablename NOT LIKE '_sqlx%'"
+        }
+    };
+    let mut tables: Vec<String> = with_pool!(store, |pool| sqlx::query_scalar(sql)
+        .fetch_all(pool)
+        .await
+        .unwrap());
+    tables.sort();
+    tables
+}
+
+#[test]
+fn both_backends_have_the_same_migration_versions() {
+    let sqlite = migration_versions("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(migration_versions("postgres"), sqlite);
+}
+
+async fn migrations_apply_on_fresh_database(db: TestDb) {
+    let store = AnyStore::connect(&db.url, 2).await.unwrap();
+    store.ping().await.unwrap();
     assert_eq!(
-        tables,
+        tables(&store).await,
         [
             "api_tokens",
             "appointments",
@@ -262,43 +433,63 @@ async fn migrations_apply_on_fresh_file() {
             "retell_custom_functions",
             "services",
             "staff",
+            "tenant_locks",
             "webhook_events",
         ]
     );
+    let migrations = migration_versions(store.backend()).len();
+    let applied = count(
+        &store,
+        "SELECT COUNT(*) FROM _sqlx_migrations WHERE success",
+    )
+    .await;
+    assert_eq!(usize::try_from(applied).unwrap(), migrations);
+    let (company, _, _) = seed(&store).await;
+    with_pool!(&store, |pool| pool.close().await);
+
+    // Reopening applies nothing new and keeps the data.
+    let again = AnyStore::connect(&db.url, 2).await.unwrap();
+    assert_eq!(
+        count(&again, "SELECT COUNT(*) FROM _sqlx_migrations").await,
+        applied
+    );
+    assert!(again.company(company).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_with_wal_and_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir, "nested/deeper/switchboard.db");
+    let store = SqliteStore::connect(&url, 2).await.unwrap();
+    assert!(dir.path().join("nested/deeper/switchboard.db").is_file());
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(store.pool())
         .await
         .unwrap();
     assert_eq!(journal, "wal");
-    assert_eq!(count(&store, "PRAGMA foreign_keys").await, 1);
-    store.pool().close().await;
-
-    // Reopening applies nothing new and keeps the data.
-    let again = SqliteStore::connect(&url, 2).await.unwrap();
-    assert_eq!(
-        count(&again, "SELECT COUNT(*) FROM _sqlx_migrations").await,
-        1
-    );
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(foreign_keys, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_starts_migrate_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = url(&dir, "shared.db");
+async fn concurrent_starts_migrate_once(db: TestDb) {
     let (a, b, c) = tokio::join!(
-        SqliteStore::connect(&url, 2),
-        SqliteStore::connect(&url, 2),
-        SqliteStore::connect(&url, 2),
+        AnyStore::connect(&db.url, 2),
+        AnyStore::connect(&db.url, 2),
+        AnyStore::connect(&db.url, 2),
     );
     let a = a.unwrap();
     b.unwrap();
     c.unwrap();
-    assert_eq!(count(&a, "SELECT COUNT(*) FROM _sqlx_migrations").await, 1);
+    let migrations = migration_versions(a.backend()).len();
+    let applied = count(&a, "SELECT COUNT(*) FROM _sqlx_migrations").await;
+    assert_eq!(usize::try_from(applied).unwrap(), migrations);
 }
 
-#[tokio::test]
-async fn tenant_resolves_by_e164_number() {
-    let fx = fixture().await;
+async fn tenant_resolves_by_e164_number(db: TestDb) {
+    let fx = fixture(&db).await;
     // The core normalises what Retell sends; any spelling of the number finds the branch.
     let dialled = PhoneNumber::parse_default("030 1234567").unwrap();
     let route = fx.store.tenant_by_phone(&dialled).await.unwrap().unwrap();
@@ -326,21 +517,20 @@ async fn tenant_resolves_by_e164_number() {
     assert!(fx.store.company(CompanyId(999)).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn unknown_number_resolves_to_none() {
-    let fx = fixture().await;
+async fn unknown_number_resolves_to_none(db: TestDb) {
+    let fx = fixture(&db).await;
     let other = PhoneNumber::parse_default("+49 30 7654321").unwrap();
     assert!(fx.store.tenant_by_phone(&other).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn corrupt_time_zone_is_reported_as_corrupt() {
-    let fx = fixture().await;
-    sqlx::query("UPDATE companies SET time_zone = 'Mars/Olympus' WHERE id = $1")
-        .bind(fx.company.0)
-        .execute(fx.store.pool())
-        .await
-        .unwrap();
+async fn corrupt_time_zone_is_reported_as_corrupt(db: TestDb) {
+    let fx = fixture(&db).await;
+    execute(
+        &fx.store,
+        "UPDATE companies SET time_zone = 'Mars/Olympus' WHERE id = $1",
+        fx.company.0,
+    )
+    .await;
     let number = PhoneNumber::parse_default(NUMBER).unwrap();
     let error = fx.store.tenant_by_phone(&number).await.unwrap_err();
     assert!(
@@ -355,9 +545,8 @@ async fn corrupt_time_zone_is_reported_as_corrupt() {
     );
 }
 
-#[tokio::test]
-async fn services_are_listed_by_name_with_aliases() {
-    let fx = fixture().await;
+async fn services_are_listed_by_name_with_aliases(db: TestDb) {
+    let fx = fixture(&db).await;
     fx.store
         .upsert_service(&NewService {
             team_id: Some(7),
@@ -375,9 +564,8 @@ async fn services_are_listed_by_name_with_aliases() {
     assert_eq!(services[1].event_type_id, EventTypeId(101));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn duplicate_call_ended_records_once() {
-    let fx = fixture().await;
+async fn duplicate_call_ended_records_once(db: TestDb) {
+    let fx = fixture(&db).await;
     let deliveries: Vec<_> = (0..4)
         .map(|_| {
             let store = fx.store.clone();
@@ -411,9 +599,8 @@ async fn duplicate_call_ended_records_once() {
     assert_eq!(stats.appointments, 0);
 }
 
-#[tokio::test]
-async fn webhook_stats_are_scoped_to_a_company() {
-    let fx = fixture().await;
+async fn webhook_stats_are_scoped_to_a_company(db: TestDb) {
+    let fx = fixture(&db).await;
     enqueue_booking(&fx, "call_a").await;
     let other = fx
         .store
@@ -426,9 +613,8 @@ async fn webhook_stats_are_scoped_to_a_company() {
     assert_eq!((all.calls, all.events.len()), (1, 1));
 }
 
-#[tokio::test]
-async fn job_claim_sets_lease_and_attempts() {
-    let fx = fixture().await;
+async fn job_claim_sets_lease_and_attempts(db: TestDb) {
+    let fx = fixture(&db).await;
     let job_id = enqueue_booking(&fx, "call_claim").await;
 
     // Not due yet.
@@ -456,19 +642,18 @@ async fn job_claim_sets_lease_and_attempts() {
     assert_eq!(job.payload["service_id"], fx.service_id);
     assert_eq!((job.attempts, job.max_attempts), (1, 3));
 
-    let (status, locked_until): (String, DateTime<Utc>) =
-        sqlx::query_as("SELECT status, locked_until FROM jobs WHERE id = $1")
-            .bind(job_id)
-            .fetch_one(fx.store.pool())
-            .await
-            .unwrap();
+    let (status, locked_until): (String, DateTime<Utc>) = row(
+        &fx.store,
+        "SELECT status, locked_until FROM jobs WHERE id = $1",
+        job_id,
+    )
+    .await;
     assert_eq!(status, "running");
     assert_eq!(locked_until, now + TimeDelta::seconds(30));
 }
 
-#[tokio::test]
-async fn claimed_job_is_not_claimed_twice_until_lease_expires() {
-    let fx = fixture().await;
+async fn claimed_job_is_not_claimed_twice_until_lease_expires(db: TestDb) {
+    let fx = fixture(&db).await;
     let job_id = enqueue_booking(&fx, "call_lease").await;
     let now = t0();
     assert_eq!(
@@ -494,9 +679,8 @@ async fn claimed_job_is_not_claimed_twice_until_lease_expires() {
     );
 }
 
-#[tokio::test]
-async fn claim_respects_the_limit() {
-    let fx = fixture().await;
+async fn claim_respects_the_limit(db: TestDb) {
+    let fx = fixture(&db).await;
     for call in ["call_1", "call_2", "call_3"] {
         enqueue_booking(&fx, call).await;
     }
@@ -506,9 +690,8 @@ async fn claim_respects_the_limit() {
     assert!(first.iter().all(|a| second.iter().all(|b| a.id != b.id)));
 }
 
-#[tokio::test]
-async fn failed_job_becomes_dead_letter() {
-    let fx = fixture().await;
+async fn failed_job_becomes_dead_letter(db: TestDb) {
+    let fx = fixture(&db).await;
     let job_id = enqueue_booking(&fx, "call_fail").await;
     fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
 
@@ -562,9 +745,8 @@ async fn failed_job_becomes_dead_letter() {
     assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
 }
 
-#[tokio::test]
-async fn late_failure_does_not_reopen_a_done_job() {
-    let fx = fixture().await;
+async fn late_failure_does_not_reopen_a_done_job(db: TestDb) {
+    let fx = fixture(&db).await;
     let job_id = enqueue_booking(&fx, "call_late").await;
     fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
     fx.store
@@ -588,9 +770,8 @@ async fn late_failure_does_not_reopen_a_done_job() {
     assert_eq!(view.booking_job.unwrap().status, JobStatus::Done);
 }
 
-#[tokio::test]
-async fn complete_booking_is_idempotent_on_key() {
-    let fx = fixture().await;
+async fn complete_booking_is_idempotent_on_key(db: TestDb) {
+    let fx = fixture(&db).await;
     let job_id = enqueue_booking(&fx, "call_book").await;
     fx.store.claim_due_jobs(t0(), LEASE, 1).await.unwrap();
     let booked = appointment(&fx, "call_book", "uid_book_1", "book:call_book");
@@ -614,12 +795,12 @@ async fn complete_booking_is_idempotent_on_key() {
     // The attendee is the caller the webhook already created.
     assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM customers").await, 1);
 
-    let (status, locked_until, last_error): (String, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT status, locked_until, last_error FROM jobs WHERE id = $1")
-            .bind(job_id)
-            .fetch_one(fx.store.pool())
-            .await
-            .unwrap();
+    let (status, locked_until, last_error): (String, Option<DateTime<Utc>>, Option<String>) = row(
+        &fx.store,
+        "SELECT status, locked_until, last_error FROM jobs WHERE id = $1",
+        job_id,
+    )
+    .await;
     assert_eq!(
         (status.as_str(), locked_until, last_error),
         ("done", None, None)
@@ -638,9 +819,8 @@ async fn complete_booking_is_idempotent_on_key() {
     assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
 }
 
-#[tokio::test]
-async fn call_view_shows_job_and_appointment() {
-    let fx = fixture().await;
+async fn call_view_shows_job_and_appointment(db: TestDb) {
+    let fx = fixture(&db).await;
     let job_id = enqueue_booking(&fx, "call_view").await;
 
     let pending = fx
@@ -704,13 +884,10 @@ async fn call_view_shows_job_and_appointment() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn seeding_twice_is_idempotent() {
-    let fx = fixture().await;
-    // Two instances seed the same file again, at the same time.
-    let second = SqliteStore::connect(&url(&fx.dir, "store.db"), 2)
-        .await
-        .unwrap();
+async fn seeding_twice_is_idempotent(db: TestDb) {
+    let fx = fixture(&db).await;
+    // Two instances seed the same database again, at the same time.
+    let second = AnyStore::connect(&fx.url, 2).await.unwrap();
     let (a, b) = tokio::join!(seed(&fx.store), seed(&second));
     assert_eq!(a, (fx.company, fx.branch, fx.service_id));
     assert_eq!(b, a);
@@ -731,9 +908,8 @@ async fn seeding_twice_is_idempotent() {
     assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM api_tokens").await, 1);
 }
 
-#[tokio::test]
-async fn reseeding_updates_the_tenant() {
-    let fx = fixture().await;
+async fn reseeding_updates_the_tenant(db: TestDb) {
+    let fx = fixture(&db).await;
     let renewed = NewCompany {
         locale: Locale::En,
         calcom_api_key: SecretString::from("cal_live_rotated"),
@@ -768,9 +944,8 @@ async fn reseeding_updates_the_tenant() {
     );
 }
 
-#[tokio::test]
-async fn api_token_grants_company_or_admin() {
-    let fx = fixture().await;
+async fn api_token_grants_company_or_admin(db: TestDb) {
+    let fx = fixture(&db).await;
     let tenant = token_digest("tenant-token");
     let admin = token_digest("admin-token");
     fx.store
@@ -804,9 +979,8 @@ async fn api_token_grants_company_or_admin() {
     );
 }
 
-#[tokio::test]
-async fn call_context_roundtrips() {
-    let fx = fixture().await;
+async fn call_context_roundtrips(db: TestDb) {
+    let fx = fixture(&db).await;
     let id = call_id("call_ctx");
     assert!(fx.store.load_call_context(&id).await.unwrap().is_none());
 
@@ -820,7 +994,8 @@ async fn call_context_roundtrips() {
             time: None,
             ..collected(&fx)
         },
-        updated_at: t0() + TimeDelta::nanoseconds(123_456_789),
+        // Both backends keep microseconds (PostgreSQL's TIMESTAMPTZ precision).
+        updated_at: t0() + TimeDelta::microseconds(123_456),
     };
     fx.store.save_call_context(&ctx).await.unwrap();
     assert_eq!(
@@ -837,9 +1012,8 @@ async fn call_context_roundtrips() {
     assert_eq!(view.status, "ongoing");
 }
 
-#[tokio::test]
-async fn analyzed_does_not_regress_status() {
-    let fx = fixture().await;
+async fn analyzed_does_not_regress_status(db: TestDb) {
+    let fx = fixture(&db).await;
     let id = call_id("call_order");
     // Retell delivers out of order: analysis first, then the end, then the start.
     let analyzed = fx
@@ -858,11 +1032,13 @@ async fn analyzed_does_not_regress_status() {
     // Facts only the end event carried are still merged in.
     assert_eq!(view.duration_ms, Some(180_000));
     assert!(view.booking_job.is_some());
-    let payload: String = sqlx::query_scalar("SELECT payload FROM calls WHERE call_id = $1")
-        .bind(id.as_str())
-        .fetch_one(fx.store.pool())
-        .await
-        .unwrap();
+    let payload: String = with_pool!(&fx.store, |pool| sqlx::query_scalar(
+        "SELECT payload FROM calls WHERE call_id = $1"
+    )
+    .bind(id.as_str())
+    .fetch_one(pool)
+    .await
+    .unwrap());
     assert!(payload.contains("call_analysis"), "{payload}");
 
     // A context saved after the end does not reopen the call either.
@@ -896,24 +1072,19 @@ async fn analyzed_does_not_regress_status() {
     );
 }
 
-#[tokio::test]
-async fn undecodable_job_is_dead_lettered_not_returned() {
-    let fx = fixture().await;
+async fn undecodable_job_is_dead_lettered_not_returned(db: TestDb) {
+    let fx = fixture(&db).await;
     let good = enqueue_booking(&fx, "call_good").await;
     let bad = enqueue_booking(&fx, "call_bad").await;
-    sqlx::query("UPDATE jobs SET call_id = 'has space' WHERE id = $1")
-        .bind(bad)
-        .execute(fx.store.pool())
-        .await
-        .unwrap();
+    execute(
+        &fx.store,
+        "UPDATE jobs SET call_id = 'has space' WHERE id = $1",
+        bad,
+    )
+    .await;
     let jobs = fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
     assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [good]);
-    let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-        .bind(bad)
-        .fetch_one(fx.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(status, "failed");
+    assert_eq!(job_status(&fx.store, bad).await, "failed");
 }
 
 // ---- The operator's view of the outbox (`queue.*`) ----
@@ -978,17 +1149,13 @@ async fn dead_letter(fx: &Fixture, call: &str, error: &str) -> i64 {
     id
 }
 
-async fn job_status(store: &SqliteStore, id: i64) -> String {
-    sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-        .bind(id)
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
+async fn job_status(store: &AnyStore, id: i64) -> String {
+    let (status,): (String,) = row(store, "SELECT status FROM jobs WHERE id = $1", id).await;
+    status
 }
 
-#[tokio::test]
-async fn failed_jobs_lists_dead_letters_newest_first() {
-    let fx = fixture().await;
+async fn failed_jobs_lists_dead_letters_newest_first(db: TestDb) {
+    let fx = fixture(&db).await;
     let older = dead_letter(&fx, "call_dead_1", "time slot not available: taken").await;
     let done = enqueue_payload_booking(&fx, "call_done").await;
     fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
@@ -1069,19 +1236,17 @@ async fn failed_jobs_lists_dead_letters_newest_first() {
     );
 }
 
-#[tokio::test]
-async fn failed_jobs_show_undecodable_jobs_with_an_empty_summary() {
-    let fx = fixture().await;
+async fn failed_jobs_show_undecodable_jobs_with_an_empty_summary(db: TestDb) {
+    let fx = fixture(&db).await;
     let bad = enqueue_booking(&fx, "call_bad_row").await;
-    sqlx::query(
+    execute(
+        &fx.store,
         "UPDATE jobs SET call_id = 'has space', \
              payload = '{\"start\": \"next tuesday\", \"attendee\": \"Max\", \"service_name\": 7}' \
          WHERE id = $1",
+        bad,
     )
-    .bind(bad)
-    .execute(fx.store.pool())
-    .await
-    .unwrap();
+    .await;
     // The claim dead-letters the row it cannot decode.
     assert!(
         fx.store
@@ -1104,9 +1269,8 @@ async fn failed_jobs_show_undecodable_jobs_with_an_empty_summary() {
     assert_eq!(recent[0].summary, JobSummary::default());
 }
 
-#[tokio::test]
-async fn recent_jobs_lists_newest_first_filtered_by_status() {
-    let fx = fixture().await;
+async fn recent_jobs_lists_newest_first_filtered_by_status(db: TestDb) {
+    let fx = fixture(&db).await;
     let dead = dead_letter(&fx, "call_r1", "time slot not available").await;
     let running = enqueue_payload_booking(&fx, "call_r2").await;
     fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
@@ -1165,9 +1329,8 @@ async fn recent_jobs_lists_newest_first_filtered_by_status() {
     );
 }
 
-#[tokio::test]
-async fn retry_job_requeues_only_failed_jobs() {
-    let fx = fixture().await;
+async fn retry_job_requeues_only_failed_jobs(db: TestDb) {
+    let fx = fixture(&db).await;
     let dead = dead_letter(&fx, "call_retry", "time slot not available: taken").await;
     let later = t0() + TimeDelta::hours(1);
 
@@ -1188,12 +1351,12 @@ async fn retry_job_requeues_only_failed_jobs() {
         job.last_error.as_deref(),
         Some("time slot not available: taken")
     );
-    let (locked_until, updated_at): (Option<String>, DateTime<Utc>) =
-        sqlx::query_as("SELECT locked_until, updated_at FROM jobs WHERE id = $1")
-            .bind(dead)
-            .fetch_one(fx.store.pool())
-            .await
-            .unwrap();
+    let (locked_until, updated_at): (Option<DateTime<Utc>>, DateTime<Utc>) = row(
+        &fx.store,
+        "SELECT locked_until, updated_at FROM jobs WHERE id = $1",
+        dead,
+    )
+    .await;
     assert_eq!((locked_until, updated_at), (None, later));
     assert!(
         fx.store
@@ -1243,9 +1406,8 @@ async fn retry_job_requeues_only_failed_jobs() {
     );
 }
 
-#[tokio::test]
-async fn retry_job_of_another_company_is_not_found() {
-    let fx = fixture().await;
+async fn retry_job_of_another_company_is_not_found(db: TestDb) {
+    let fx = fixture(&db).await;
     let dead = dead_letter(&fx, "call_theirs", "time slot not available").await;
     let other = fx
         .store
@@ -1278,9 +1440,8 @@ async fn retry_job_of_another_company_is_not_found() {
     ));
 }
 
-#[tokio::test]
-async fn retry_failed_since_requeues_only_newer_dead_letters() {
-    let fx = fixture().await;
+async fn retry_failed_since_requeues_only_newer_dead_letters(db: TestDb) {
+    let fx = fixture(&db).await;
     let old = dead_letter(&fx, "call_old", "time slot not available").await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let new = dead_letter(&fx, "call_new", "time slot not available").await;
@@ -1295,14 +1456,16 @@ async fn retry_failed_since_requeues_only_newer_dead_letters() {
         .await
         .unwrap();
     let theirs = dead_letter(&fx, "call_other_company", "time slot not available").await;
-    sqlx::query("UPDATE jobs SET company_id = $1 WHERE id = $2")
-        .bind(other.0)
-        .bind(theirs)
-        .execute(fx.store.pool())
-        .await
-        .unwrap();
+    with_pool!(&fx.store, |pool| {
+        sqlx::query("UPDATE jobs SET company_id = $1 WHERE id = $2")
+            .bind(other.0)
+            .bind(theirs)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
 
-    let now = Utc::now() + TimeDelta::seconds(1);
+    let now = now_us() + TimeDelta::seconds(1);
     // `since` in the future retries nothing.
     let future = now + TimeDelta::hours(1);
     assert_eq!(
@@ -1343,9 +1506,8 @@ async fn retry_failed_since_requeues_only_newer_dead_letters() {
     assert_eq!(job_status(&fx.store, old).await, "failed");
 }
 
-#[tokio::test]
-async fn overview_counts_by_status_and_oldest_due_age() {
-    let fx = fixture().await;
+async fn overview_counts_by_status_and_oldest_due_age(db: TestDb) {
+    let fx = fixture(&db).await;
     // Created at t0 + 3 min, due at t0; all claimed at t0 with a 30 s lease.
     let running = enqueue_payload_booking(&fx, "call_running").await;
     let failed = enqueue_payload_booking(&fx, "call_failed").await;
@@ -1461,4 +1623,230 @@ async fn overview_counts_by_status_and_oldest_due_age() {
             .queues
             .is_empty()
     );
+}
+
+// ---- Several instances on one database ----
+
+async fn two_workers_never_claim_the_same_job(db: TestDb) {
+    let fx = fixture(&db).await;
+    let other = AnyStore::connect(&fx.url, 4).await.unwrap();
+    // A double claim is a race, so the race is run several times: each round enqueues 20
+    // jobs and releases eight claimers on two instances (two pools) together, each taking
+    // small batches until nothing is left. A claimer may come back empty while the rest is
+    // held by others' claims in flight; those claims return them. Earlier rounds' jobs are
+    // leased past the claim time and stay out.
+    for round in 0..5 {
+        let mut enqueued = BTreeSet::new();
+        for n in 0..20 {
+            enqueued.insert(enqueue_booking(&fx, &format!("call_r{round}_{n}")).await);
+        }
+        let start = Arc::new(Barrier::new(8));
+        let workers: Vec<_> = (0..8)
+            .map(|n| {
+                let store = if n % 2 == 0 {
+                    fx.store.clone()
+                } else {
+                    other.clone()
+                };
+                let start = Arc::clone(&start);
+                tokio::spawn(async move {
+                    start.wait().await;
+                    let mut claimed = Vec::new();
+                    loop {
+                        let batch = store.claim_due_jobs(t0(), LEASE, 3).await.unwrap();
+                        if batch.is_empty() {
+                            break claimed;
+                        }
+                        claimed.extend(batch.into_iter().map(|job| job.id));
+                    }
+                })
+            })
+            .collect();
+        let mut claimed = Vec::new();
+        for worker in workers {
+            claimed.extend(worker.await.unwrap());
+        }
+        let distinct: BTreeSet<i64> = claimed.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            claimed.len(),
+            "round {round}, claimed twice: {claimed:?}"
+        );
+        assert_eq!(distinct, enqueued, "round {round}");
+    }
+    assert_eq!(
+        count(&fx.store, "SELECT COUNT(*) FROM jobs WHERE attempts = 1").await,
+        100
+    );
+}
+
+async fn concurrent_seeding_from_two_instances_is_idempotent(db: TestDb) {
+    // Nothing is seeded yet: every seeder races to create the same rows.
+    let (a, b) = tokio::join!(AnyStore::connect(&db.url, 4), AnyStore::connect(&db.url, 4));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let instances = [a.clone(), b.clone()];
+    let seeders: Vec<_> = (0..8)
+        .map(|n| {
+            let store = instances[n % 2].clone();
+            tokio::spawn(async move { seed(&store).await })
+        })
+        .collect();
+    let mut seeded = Vec::new();
+    for seeder in seeders {
+        seeded.push(seeder.await.unwrap());
+    }
+    assert!(seeded.iter().all(|ids| *ids == seeded[0]), "{seeded:?}");
+    for table in ["companies", "branches", "phone_numbers", "services"] {
+        let rows = count(&a, &format!("SELECT COUNT(*) FROM {table}")).await;
+        assert_eq!(rows, 1, "{table}");
+    }
+
+    let token = token_digest("sb_seed_token");
+    let inserts: Vec<_> = (0..4)
+        .map(|n| {
+            let (store, token) = (instances[n % 2].clone(), token.clone());
+            tokio::spawn(async move {
+                store
+                    .insert_api_token(&token, None, &format!("seeder {n}"))
+                    .await
+            })
+        })
+        .collect();
+    for insert in inserts {
+        insert.await.unwrap().unwrap();
+    }
+    assert_eq!(count(&b, "SELECT COUNT(*) FROM api_tokens").await, 1);
+    assert!(b.api_token(&token).await.unwrap().is_some());
+}
+
+async fn tenant_lock_excludes_a_second_holder_until_the_lease_ends(db: TestDb) {
+    let fx = fixture(&db).await;
+    let (a, b) = (&fx.store, &AnyStore::connect(&fx.url, 2).await.unwrap());
+    let salon = fx.company;
+    let at = |s: i64| t0() + TimeDelta::seconds(s);
+
+    assert!(a.try_lock_tenant(salon, "a", at(0), LEASE).await.unwrap());
+    assert!(!b.try_lock_tenant(salon, "b", at(10), LEASE).await.unwrap());
+    // Taking it again extends the holder's lease (to 40 s).
+    assert!(a.try_lock_tenant(salon, "a", at(10), LEASE).await.unwrap());
+    assert!(!b.try_lock_tenant(salon, "b", at(35), LEASE).await.unwrap());
+    // The lease runs up to and including its end.
+    assert!(!b.try_lock_tenant(salon, "b", at(40), LEASE).await.unwrap());
+    // Another company's lock is independent.
+    let other = a.upsert_company(&company("Praxis Mond")).await.unwrap();
+    assert!(b.try_lock_tenant(other, "b", at(35), LEASE).await.unwrap());
+
+    // "a" died: once its lease is over, "b" takes the lock, and a late release by "a" does
+    // not free it.
+    assert!(b.try_lock_tenant(salon, "b", at(41), LEASE).await.unwrap());
+    a.unlock_tenant(salon, "a").await.unwrap();
+    assert!(!a.try_lock_tenant(salon, "a", at(42), LEASE).await.unwrap());
+    // The holder's release frees it at once.
+    b.unlock_tenant(salon, "b").await.unwrap();
+    assert!(a.try_lock_tenant(salon, "a", at(42), LEASE).await.unwrap());
+    a.unlock_tenant(salon, "a").await.unwrap();
+
+    // Racing for the free lock from both instances: exactly one holder wins.
+    let racers: Vec<_> = (0..8)
+        .map(|n| {
+            let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .try_lock_tenant(salon, &format!("racer {n}"), at(50), LEASE)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for racer in racers {
+        winners += usize::from(racer.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+async fn job_listing_survives_a_nul_escape_in_the_payload(db: TestDb) {
+    let fx = fixture(&db).await;
+    let mut event = booking_call_ended(&fx, "call_nul", t0() + TimeDelta::minutes(3), "bookings");
+    let job = event.booking_job.as_mut().unwrap();
+    // serde_json writes U+0000 as the escape `\u0000`.
+    job.payload["notes"] = serde_json::json!("a\u{0}b");
+    let EventOutcome::Recorded { job_id: Some(id) } =
+        fx.store.record_call_event(&event).await.unwrap()
+    else {
+        panic!("expected a booking job");
+    };
+
+    let listed = fx.store.recent_jobs(None, 10, None).await.unwrap();
+    assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(
+        listed[0].summary.service_name.as_deref(),
+        Some("Herrenschnitt")
+    );
+    assert_eq!(
+        listed[0].summary.attendee_name.as_deref(),
+        Some("Max Mustermann")
+    );
+    let claimed = fx.store.claim_due_jobs(t0(), LEASE, 10).await.unwrap();
+    assert_eq!(claimed[0].payload["notes"], "a\u{0}b");
+}
+
+// ---- Choosing the backend ----
+
+#[tokio::test]
+async fn any_store_rejects_an_unknown_scheme() {
+    let error = AnyStore::connect("mysql://root:hunter2@127.0.0.1/switchboard", 1)
+        .await
+        .unwrap_err();
+    let StoreError::Backend(message) = error else {
+        panic!("expected a backend error, got {error:?}");
+    };
+    assert!(message.contains("\"mysql\""), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[tokio::test]
+async fn unreachable_postgres_is_a_backend_error_without_the_password() {
+    let error = PgStore::connect("postgres://switchboard:hunter2@127.0.0.1:1/switchboard", 1)
+        .await
+        .unwrap_err();
+    let StoreError::Backend(message) = error else {
+        panic!("expected a backend error, got {error:?}");
+    };
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+on_both_backends! {
+    migrations_apply_on_fresh_database,
+    concurrent_starts_migrate_once,
+    tenant_resolves_by_e164_number,
+    unknown_number_resolves_to_none,
+    corrupt_time_zone_is_reported_as_corrupt,
+    services_are_listed_by_name_with_aliases,
+    duplicate_call_ended_records_once,
+    webhook_stats_are_scoped_to_a_company,
+    job_claim_sets_lease_and_attempts,
+    claimed_job_is_not_claimed_twice_until_lease_expires,
+    claim_respects_the_limit,
+    failed_job_becomes_dead_letter,
+    late_failure_does_not_reopen_a_done_job,
+    complete_booking_is_idempotent_on_key,
+    call_view_shows_job_and_appointment,
+    seeding_twice_is_idempotent,
+    reseeding_updates_the_tenant,
+    api_token_grants_company_or_admin,
+    call_context_roundtrips,
+    analyzed_does_not_regress_status,
+    undecodable_job_is_dead_lettered_not_returned,
+    failed_jobs_lists_dead_letters_newest_first,
+    failed_jobs_show_undecodable_jobs_with_an_empty_summary,
+    recent_jobs_lists_newest_first_filtered_by_status,
+    retry_job_requeues_only_failed_jobs,
+    retry_job_of_another_company_is_not_found,
+    retry_failed_since_requeues_only_newer_dead_letters,
+    overview_counts_by_status_and_oldest_due_age,
+    two_workers_never_claim_the_same_job,
+    concurrent_seeding_from_two_instances_is_idempotent,
+    tenant_lock_excludes_a_second_holder_until_the_lease_ends,
+    job_listing_survives_a_nul_escape_in_the_payload,
 }

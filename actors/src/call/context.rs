@@ -1,5 +1,7 @@
-//! The `CallContext` actor: the collected appointment data of one live call. Every change is
-//! written to the store before it is acknowledged, so a restart loses nothing.
+//! The `CallContext` actor: serialises the custom functions of one live call (read, merge,
+//! write) so their changes never interleave. The data itself lives in the store — read fresh
+//! for every message and written before it is acknowledged — so a restart loses nothing and a
+//! call's next function may land on any instance.
 
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::ids::{BranchId, CallId, CompanyId};
@@ -64,9 +66,6 @@ pub struct CallContext {
     key: CallKey,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    /// `None` until first loaded from the store (the call may have started on another
-    /// instance or before a restart).
-    data: Option<CollectedAppointment>,
     pub(crate) last_activity: Instant,
     budget: RestartBudget,
 }
@@ -83,7 +82,6 @@ impl CallContext {
             key,
             store,
             clock,
-            data: None,
             last_activity: Instant::now(),
             budget,
         }
@@ -104,12 +102,7 @@ async fn load(store: &dyn Store, key: &CallKey) -> Result<CollectedAppointment, 
     }
 }
 
-impl Supervised for CallContext {
-    /// After a panic the in-memory copy may be half-updated: reload it from the store.
-    fn restarting(&mut self, _ctx: &mut Self::Context) {
-        self.data = None;
-    }
-}
+impl Supervised for CallContext {}
 
 crate::guarded_actor!(CallContext, "call_context");
 
@@ -120,14 +113,11 @@ impl Handler<Collect> for CallContext {
         self.last_activity = Instant::now();
         let store = Arc::clone(&self.store);
         let key = self.key.clone();
-        let cached = self.data.clone();
         let now = self.clock.now();
         AtomicResponse::new(Box::pin(
             catch(async move {
-                let mut data = match cached {
-                    Some(d) => d,
-                    None => load(store.as_ref(), &key).await?,
-                };
+                // Always from the store: another instance may have taken the last call.
+                let mut data = load(store.as_ref(), &key).await?;
                 data.merge(msg.patch, msg.confirmation);
                 let record = CallContextRecord {
                     call_id: key.call_id.clone(),
@@ -143,16 +133,12 @@ impl Handler<Collect> for CallContext {
             })
             .into_actor(self)
             .map(|result, act, ctx| {
-                let result = result.unwrap_or_else(|panic| {
+                result.unwrap_or_else(|panic| {
                     restart_after_panic(act, ctx, &panic);
                     Err(ContextError::Unavailable(format!(
                         "call context failed: {panic}"
                     )))
-                });
-                if let Ok(data) = &result {
-                    act.data = Some(data.clone());
-                }
-                result
+                })
             }),
         ))
     }
@@ -165,27 +151,17 @@ impl Handler<Snapshot> for CallContext {
         self.last_activity = Instant::now();
         let store = Arc::clone(&self.store);
         let key = self.key.clone();
-        let cached = self.data.clone();
         AtomicResponse::new(Box::pin(
-            catch(async move {
-                match cached {
-                    Some(d) => Ok(d),
-                    None => load(store.as_ref(), &key).await,
-                }
-            })
-            .into_actor(self)
-            .map(|result, act, ctx| {
-                let result = result.unwrap_or_else(|panic| {
-                    restart_after_panic(act, ctx, &panic);
-                    Err(ContextError::Unavailable(format!(
-                        "call context failed: {panic}"
-                    )))
-                });
-                if let Ok(data) = &result {
-                    act.data = Some(data.clone());
-                }
-                result
-            }),
+            catch(async move { load(store.as_ref(), &key).await })
+                .into_actor(self)
+                .map(|result, act, ctx| {
+                    result.unwrap_or_else(|panic| {
+                        restart_after_panic(act, ctx, &panic);
+                        Err(ContextError::Unavailable(format!(
+                            "call context failed: {panic}"
+                        )))
+                    })
+                }),
         ))
     }
 }

@@ -573,6 +573,18 @@ mod tests {
         async fn ping(&self) -> Result<(), StoreError> {
             unreachable!("not used by the queue server")
         }
+        async fn try_lock_tenant(
+            &self,
+            _: CompanyId,
+            _: &str,
+            _: DateTime<Utc>,
+            _: std::time::Duration,
+        ) -> Result<bool, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+        async fn unlock_tenant(&self, _: CompanyId, _: &str) -> Result<(), StoreError> {
+            unreachable!("not used by the queue server")
+        }
     }
 
     struct FixedClock;

@@ -1,0 +1,139 @@
+//! The caches behind the core's [`Cache`] port.
+//!
+//! Keys follow the documented scheme: `mcp:calcom:event_types:{company}` and
+//! `mcp:calcom:availability:{event}:{date}` (5 min each, the latter dropped by our own
+//! bookings), under the namespaces `mcp:calcom:`, `mcp:retell:` and `mcp:phone:`. A cache failure
+//! is a miss: callers fall back to the database or the upstream API.
+//!
+//! ## Layout
+//! - this module: [`MokaCache`], the in-process cache used when no Redis is configured (one node;
+//!   entries do not survive a restart), and [`CacheError`].
+//! - `redis.rs`: [`RedisCache`], the cache shared by all instances (`redis.url`).
+//! - `any.rs`: [`AnyCache`], the one chosen by configuration, with its health and `cache clear`.
+
+mod any;
+mod redis;
+#[cfg(test)]
+mod throwaway;
+
+pub use self::any::{AnyCache, CacheHealth};
+pub use self::redis::RedisCache;
+
+use async_trait::async_trait;
+use moka::Expiry;
+use moka::future::Cache as Moka;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use switchboard_actors::ports::Cache;
+
+/// Why a cache could not be built, probed or cleared. Reads and writes through the [`Cache`]
+/// port never fail (a failure is a miss); this is for start-up, health and `cache clear`.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// `redis.url` is not a usable Redis URL (`redis://[user:password@]host[:port][/db]`). The
+    /// message never contains the URL, which may hold a password.
+    #[error("invalid redis.url")]
+    BadUrl(#[source] ::redis::RedisError),
+    /// Redis did not answer: refused, timed out, or the connection dropped.
+    #[error("redis unavailable")]
+    Unavailable(#[source] ::redis::RedisError),
+    /// `cache clear --tag` named no known namespace (`calcom`, `retell`, `phone`).
+    #[error("unknown cache tag {0:?} (known: calcom, retell, phone)")]
+    UnknownTag(String),
+}
+
+#[derive(Clone)]
+struct Entry {
+    value: Value,
+    ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl Expiry<String, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &String, entry: &Entry, _now: Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+}
+
+/// moka-backed [`Cache`], local to this process.
+#[derive(Clone)]
+pub struct MokaCache {
+    inner: Moka<String, Entry>,
+}
+
+impl MokaCache {
+    /// A cache holding at most `max_entries` values.
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            inner: Moka::builder()
+                .max_capacity(max_entries)
+                .expire_after(PerEntryTtl)
+                .build(),
+        }
+    }
+
+    /// Drops every live entry whose key starts with `prefix` (`""` drops all); returns how many.
+    pub(crate) async fn clear_prefix(&self, prefix: &str) -> u64 {
+        let keys: Vec<_> = self
+            .inner
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k)
+            .collect();
+        for key in &keys {
+            self.inner.invalidate(key.as_str()).await;
+        }
+        keys.len() as u64
+    }
+}
+
+impl std::fmt::Debug for MokaCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MokaCache")
+            .field("entries", &self.inner.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Cache for MokaCache {
+    async fn get(&self, key: &str) -> Option<Value> {
+        self.inner.get(key).await.map(|e| e.value)
+    }
+
+    async fn set(&self, key: &str, value: Value, ttl: Duration) {
+        self.inner
+            .insert(key.to_owned(), Entry { value, ttl })
+            .await;
+    }
+
+    async fn remove(&self, key: &str) {
+        self.inner.invalidate(key).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_entry_expires_after_its_own_ttl() {
+        let entry = Entry {
+            value: json!(1),
+            ttl: Duration::from_secs(7),
+        };
+        let ttl = PerEntryTtl.expire_after_create(&"k".to_owned(), &entry, Instant::now());
+        assert_eq!(ttl, Some(Duration::from_secs(7)));
+    }
+
+    #[tokio::test]
+    async fn set_get_and_remove() {
+        let c = MokaCache::new(10);
+        c.set("b", json!(2), Duration::from_secs(60)).await;
+        assert_eq!(c.get("b").await, Some(json!(2)));
+        c.remove("b").await;
+        assert_eq!(c.get("b").await, None);
+    }
+}
