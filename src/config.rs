@@ -332,7 +332,10 @@ impl Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Value(m.to_owned()));
         let db = self.database.url.as_str();
-        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| db.starts_with(p)) {
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| db.starts_with(p))
+        {
             return bad("database.url must be sqlite://PATH or postgres://USER@HOST/DB");
         }
         let redis = self.redis.url.as_str();
@@ -423,7 +426,9 @@ mod tests {
             Settings::load_from(None, env(&[("SWITCHBOARD__DATABASE__URL", "mysql://x")])).is_err()
         );
         assert!(Settings::load_from(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
-        assert!(Settings::load_from(None, env(&[("SWITCHBOARD__REDIS__URL", "http://x")])).is_err());
+        assert!(
+            Settings::load_from(None, env(&[("SWITCHBOARD__REDIS__URL", "http://x")])).is_err()
+        );
         let pg = env(&[("SWITCHBOARD__DATABASE__URL", "postgres://u@127.0.0.1/db")]);
         assert!(Settings::load_from(None, pg).is_ok());
         let too_many = env(&[("SWITCHBOARD__RESILIENCE__CALCOM__CLOSE_AFTER", "4")]);
