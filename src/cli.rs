@@ -21,6 +21,12 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Manage the shared (Redis) cache.
+    Cache {
+        /// What to do.
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print the circuit breakers of a running service (from its /api/mcp/health).
     CircuitStatus {
         /// Base URL of the service.
@@ -67,5 +73,19 @@ pub enum SimApi {
         /// Faults from the start (also settable at run time: POST /__sim/faults).
         #[command(flatten)]
         faults: crate::sim::faults::FaultArgs,
+    },
+}
+
+/// Cache actions.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Delete cached entries (`redis.url` from the configuration): all of ours, or one tag's.
+    Clear {
+        /// `calcom`, `retell` or `phone`; all `mcp:*` keys when absent.
+        #[arg(long)]
+        tag: Option<String>,
+        /// TOML file with overrides of config/default.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use clap::Parser;
 use secrecy::ExposeSecret;
-use switchboard::cli::{Cli, Command, SimApi};
+use switchboard::cli::{CacheAction, Cli, Command, SimApi};
 use switchboard::config::Settings;
 use switchboard::sim::calcom::CalcomSim;
 use switchboard::startup::Application;
@@ -41,6 +41,14 @@ async fn main() -> anyhow::Result<()> {
                 .serve(listener)?
                 .await
                 .context("simulator")
+        }
+        Command::Cache {
+            action: CacheAction::Clear { tag, config },
+        } => {
+            let settings = Settings::load(config.as_deref())?;
+            let removed = switchboard::cache::clear(&settings, tag.as_deref()).await?;
+            println!("removed {removed} cache entries");
+            Ok(())
         }
         Command::CircuitStatus { url } => switchboard::circuit_status::run(&url).await,
         Command::Replay {

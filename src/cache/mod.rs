@@ -113,6 +113,27 @@ impl Cache for MokaCache {
     }
 }
 
+/// `switchboard cache clear`: deletes the entries of `tag` (or all of ours) from the Redis
+/// cache configured in `settings`, returning how many were removed.
+///
+/// # Errors
+/// When no Redis is configured — the in-process cache lives inside the running service and
+/// expires by itself — when the tag is unknown, or when Redis cannot be reached.
+pub async fn clear(settings: &crate::config::Settings, tag: Option<&str>) -> anyhow::Result<u64> {
+    anyhow::ensure!(
+        !settings.redis.url.trim().is_empty(),
+        "no redis.url configured: the in-process cache lives inside the running service and \
+         expires by itself (at most [cache] *_ttl_s); configure redis.url to share and clear it"
+    );
+    let cache = match AnyCache::from_url(Some(&settings.redis.url), settings.cache.max_entries)? {
+        AnyCache::Redis(redis) => {
+            AnyCache::Redis(redis.with_key_prefix(&settings.redis.key_prefix))
+        }
+        memory => memory,
+    };
+    Ok(cache.clear(tag).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,18 @@ pub fn spawn_serve(
     sim_port: u16,
     redis_prefix: &str,
 ) -> Proc {
+    spawn_serve_with(dir, database_url, port, sim_port, redis_prefix, &[])
+}
+
+/// [`spawn_serve`] with extra (or overriding, as later entries win) `SWITCHBOARD__…` settings.
+pub fn spawn_serve_with(
+    dir: &Path,
+    database_url: &str,
+    port: u16,
+    sim_port: u16,
+    redis_prefix: &str,
+    extra: &[(&'static str, String)],
+) -> Proc {
     let mut envs = vec![
         ("SWITCHBOARD__SERVER__PORT", port.to_string()),
         ("SWITCHBOARD__DATABASE__URL", database_url.to_owned()),
@@ -108,6 +120,7 @@ pub fn spawn_serve(
         envs.push(("SWITCHBOARD__REDIS__URL", redis));
         envs.push(("SWITCHBOARD__REDIS__KEY_PREFIX", redis_prefix.to_owned()));
     }
+    envs.extend(extra.iter().cloned());
     Proc(
         Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("serve")
@@ -261,14 +274,25 @@ impl Driver {
         panic!("gateway unreachable");
     }
 
-    /// One call: the data in two `collect_appointment_data` calls (on instances `first` and
-    /// `second`), then four concurrent copies of `call_ended` spread over all instances.
+    /// One call: [`Driver::collect`] on instances `first` and `second`, then [`Driver::end`].
     pub async fn run_call(&self, p: &Plan, first: usize, second: usize) {
-        let call = json!({
+        self.collect(p, first, second).await;
+        self.end(p).await;
+    }
+
+    /// The call object of `p` while it is live.
+    fn call_object(p: &Plan) -> Value {
+        json!({
             "call_id": p.call_id, "agent_id": "agent_test", "call_type": "phone_call", "direction": "inbound",
             "from_number": "+4915112345678", "to_number": DEMO_NUMBER, "call_status": "ongoing",
             "start_timestamp": chrono::Utc::now().timestamp_millis(),
-        });
+        })
+    }
+
+    /// The caller's data in two `collect_appointment_data` calls (slot on instance `first`,
+    /// name, phone and the confirmation on `second`).
+    pub async fn collect(&self, p: &Plan, first: usize, second: usize) {
+        let call = Self::call_object(p);
         let confirmed = p.kind != Kind::Unconfirmed;
         let (slot, person) = if p.german {
             (
@@ -290,7 +314,12 @@ impl Driver {
                 .await;
             assert_eq!(status, 200, "{}", p.call_id);
         }
-        let mut ended = call.clone();
+    }
+
+    /// Four concurrent copies of `call_ended`, spread over all instances, each retried until
+    /// acknowledged.
+    pub async fn end(&self, p: &Plan) {
+        let mut ended = Self::call_object(p);
         ended["call_status"] = json!("ended");
         ended["end_timestamp"] = json!(chrono::Utc::now().timestamp_millis());
         let body = json!({"event": "call_ended", "call": ended});
