@@ -10,8 +10,9 @@
 //! retried as a whole transaction a few times by [`retry_busy`].
 
 use super::rows::{
-    AppointmentViewRow, CallContextRow, CallRow, CompanyRow, JOB_LISTING_COLUMNS, JobListingRow,
-    JobRow, JobViewRow, QueueOverviewRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT,
+    AppointmentViewRow, BOOK_KIND, CallContextRow, CallRow, CompanyRow, EventFields,
+    JOB_LISTING_COLUMNS, JobListingRow, JobRow, JobViewRow, QueueOverviewRow, RouteRow, ServiceRow,
+    WINDOW_TIME_FORMAT,
 };
 use super::{NewCompany, NewService};
 use async_trait::async_trait;
@@ -33,7 +34,7 @@ use switchboard_actors::ports::{Store, StoreError};
 use switchboard_actors::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
     JobStatus, NewAppointment, NewJob, QueueOverview, RecentJob, RetryOutcome, TokenGrant,
-    WebhookEvent, WebhookStats,
+    WebhookStats,
 };
 
 /// Embedded at compile time; the binary needs no migration files at run time. The public
@@ -46,9 +47,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Extra attempts of a whole transaction that still came back busy or locked.
 const BUSY_RETRIES: u32 = 4;
-
-/// `jobs.kind` of the outbox job that books a call's appointment (DESIGN §3 step 4).
-const BOOK_KIND: &str = "book";
 
 /// [`Store`] on a SQLite file. Cheap to clone: clones share one connection pool.
 #[derive(Clone, Debug)]
@@ -332,54 +330,6 @@ impl SqliteStore {
             },
         )
         .await
-    }
-}
-
-/// Values of a [`CallEventRecord`] serialised before the transaction, so a retry does not
-/// serialise again and the transaction body can only fail in the database.
-struct EventFields {
-    status: &'static str,
-    payload: String,
-    collected: Option<String>,
-}
-
-impl EventFields {
-    fn of(event: &CallEventRecord) -> Result<Self, StoreError> {
-        let collected = event
-            .collected
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Backend(format!("collected: {e}")))?;
-        Ok(Self {
-            status: event_status(event),
-            payload: event.call.to_string(),
-            collected,
-        })
-    }
-}
-
-/// The `calls.status` an event asks for. `call_ended` means `ended` unless Retell says the
-/// call failed; its own `call_status` is not trusted beyond that because samples show stale
-/// values such as `registered` (reference/retell.md §1.4). Unknown statuses map to
-/// `registered`, the lowest rank, so they can never move a call backwards.
-fn event_status(event: &CallEventRecord) -> &'static str {
-    let retell = event.call_status.as_deref();
-    match event.event {
-        WebhookEvent::CallStarted => "ongoing",
-        WebhookEvent::CallEnded => match retell {
-            Some("error") => "error",
-            Some("not_connected") => "not_connected",
-            _ => "ended",
-        },
-        WebhookEvent::CallAnalyzed => "analyzed",
-        WebhookEvent::Other(_) => match retell {
-            Some("ongoing") => "ongoing",
-            Some("ended") => "ended",
-            Some("error") => "error",
-            Some("not_connected") => "not_connected",
-            _ => "registered",
-        },
     }
 }
 
