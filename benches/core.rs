@@ -1,0 +1,327 @@
+//! Criterion micro benchmarks of switchboard's hot paths, run with
+//! `cargo bench --bench core` (never by `cargo test`).
+//!
+//! What is measured, and with what input:
+//! - `jsonrpc/parse_and_serialise_single`: [`process`] on one JSON-RPC 2.0 call with a
+//!   trivial dispatcher answering `{"ok": true}`: parse, validate, dispatch, serialise.
+//! - `jsonrpc/batch_of_10`: the same on a batch of ten such calls.
+//! - `retell/verify_signature_20kib`: [`verify`] of an `X-Retell-Signature` over a ~20 KiB
+//!   `call_ended` webhook body (a call object with a long transcript), signed once with
+//!   [`sign`] outside the loop.
+//! - `parse/german_date`: [`parse_date`] over six date phrases ("morgen" … "2026-07-15") with
+//!   a fixed `today`; one iteration parses the whole list.
+//! - `parse/german_time`: [`parse_time`] over five time phrases ("14 Uhr" … "3 pm") with
+//!   [`BusinessWindow::default`]; one iteration parses the whole list.
+//! - `router/dispatch_trivial_method`: one [`Dispatch`] round trip through a started
+//!   [`Router`](switchboard_actors::router::Router) to a bench-local server actor that
+//!   answers `{"ok": true}`, inside an actix System (mailboxes, scope check, metrics, envelope).
+//! - `sim/slots_one_week`: `GET /v2/slots` of the Cal.com simulator for event type 1001 over
+//!   seven days in `Europe/Berlin`, through `actix_web::test::call_service` (routing, query
+//!   validation, slot grid, JSON reply); the slot computation is private to the crate.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, Context, Handler};
+use actix_web::{App, test};
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use switchboard::sim::calcom::CalcomSim;
+use switchboard_actors::domain::datetime::{parse_date, parse_time};
+use switchboard_actors::domain::ids::CompanyId;
+use switchboard_actors::domain::tenant::BusinessWindow;
+use switchboard_actors::jsonrpc::{Limits, Request, RpcError, process};
+use switchboard_actors::records::TokenGrant;
+use switchboard_actors::registry::{MethodSpec, Scope};
+use switchboard_actors::retell::signature::{DEFAULT_TOLERANCE_MS, sign, verify};
+use switchboard_actors::router::{Dispatch, RouterBuilder};
+use switchboard_actors::server::{MethodOutput, ServerCall};
+use switchboard_actors::supervision::RestartBudget;
+
+/// A current-thread tokio runtime to drive futures that need no actix System.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// The trivial dispatcher of the JSON-RPC benchmarks: every call answers `{"ok": true}`.
+async fn answer_ok(_request: Request) -> Result<Value, RpcError> {
+    Ok(json!({ "ok": true }))
+}
+
+/// `jsonrpc/*`: [`process`] on a single call and on a batch of ten, trivial dispatcher.
+fn jsonrpc(c: &mut Criterion) {
+    let rt = runtime();
+    let limits = Limits::default();
+    let call = |id: u32| {
+        json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "method": "calcom.getSlots",
+            "params": { "company_id": 1, "event_type_id": 1001, "date": "2026-07-15" },
+        })
+    };
+    let single = serde_json::to_vec(&call(1)).expect("serialisable");
+    let batch = serde_json::to_vec(&Value::Array((1..=10).map(call).collect())).expect("json");
+    assert!(rt.block_on(process(&single, &limits, answer_ok)).is_some());
+
+    let mut group = c.benchmark_group("jsonrpc");
+    group.bench_function("parse_and_serialise_single", |b| {
+        b.iter(|| rt.block_on(process(black_box(&single), &limits, answer_ok)));
+    });
+    group.bench_function("batch_of_10", |b| {
+        b.iter(|| rt.block_on(process(black_box(&batch), &limits, answer_ok)));
+    });
+    group.finish();
+}
+
+/// A realistic `call_ended` webhook body of at least 20 KiB: a call object whose transcript
+/// is a long booking conversation.
+fn call_ended_body() -> Vec<u8> {
+    let turns = [
+        (
+            "agent",
+            "Guten Tag, Salon Schnittpunkt, Sie sprechen mit dem digitalen Assistenten. Wie kann ich helfen?",
+        ),
+        (
+            "user",
+            "Hallo, ich hätte gern einen Termin für einen Herrenhaarschnitt, am liebsten nächsten Dienstag.",
+        ),
+        (
+            "agent",
+            "Gern. Am Dienstag, dem 15. Juli, habe ich um 14 Uhr und um halb drei etwas frei. Was passt Ihnen?",
+        ),
+        (
+            "user",
+            "Halb drei wäre super. Auf den Namen Müller, Telefonnummer haben Sie ja.",
+        ),
+        (
+            "agent",
+            "Ich buche Herrenhaarschnitt am Dienstag, 15. Juli, um 14:30 Uhr für Herrn Müller. Richtig so?",
+        ),
+        ("user", "Ja, genau so. Vielen Dank!"),
+    ];
+    let mut transcript = String::new();
+    let mut words = Vec::new();
+    let mut t = 0.0_f64;
+    while transcript.len() < 18 * 1024 {
+        for (role, text) in turns {
+            let speaker = if role == "agent" { "Agent" } else { "User" };
+            transcript.push_str(&format!("{speaker}: {text}\n"));
+            words.push(json!({ "role": role, "content": text, "start": t, "end": t + 4.2 }));
+            t += 4.5;
+        }
+    }
+    let body = json!({
+        "event": "call_ended",
+        "call": {
+            "call_id": "call_6f0c1b2a9d8e4f7a8b1c2d3e4f5a6b7c",
+            "agent_id": "agent_b1f2c3d4e5f6a7b8c9d0",
+            "agent_version": 3,
+            "call_type": "phone_call",
+            "direction": "inbound",
+            "from_number": "+4915112345678",
+            "to_number": "+4930123456789",
+            "call_status": "ended",
+            "start_timestamp": 1_783_000_000_000_i64,
+            "end_timestamp": 1_783_000_184_000_i64,
+            "duration_ms": 184_000,
+            "disconnection_reason": "user_hangup",
+            "transcript": transcript,
+            "transcript_object": &words[..words.len().min(12)],
+            "retell_llm_dynamic_variables": { "company_name": "Salon Schnittpunkt" },
+            "collected_dynamic_variables": { "booking_confirmed": "true" },
+            "call_analysis": {
+                "call_summary": "Der Anrufer buchte einen Herrenhaarschnitt für Dienstag, 14:30 Uhr.",
+                "user_sentiment": "Positive",
+                "call_successful": true,
+                "in_voicemail": false,
+            },
+        },
+    });
+    let bytes = serde_json::to_vec(&body).expect("serialisable");
+    assert!(
+        (20 * 1024..24 * 1024).contains(&bytes.len()),
+        "{}",
+        bytes.len()
+    );
+    bytes
+}
+
+/// `retell/verify_signature_20kib`: [`verify`] of a valid signature over ~20 KiB.
+fn retell(c: &mut Criterion) {
+    let body = call_ended_body();
+    let key = "key_3b9f1e0c7a2d4e6f8a0b1c2d3e4f5a6b";
+    let now_ms = 1_783_000_190_000_i64;
+    let header = sign(&body, key, now_ms - 1_500);
+    verify(Some(&header), &body, key, now_ms, DEFAULT_TOLERANCE_MS).expect("valid signature");
+
+    let mut group = c.benchmark_group("retell");
+    group.bench_function("verify_signature_20kib", |b| {
+        b.iter(|| {
+            verify(
+                Some(black_box(&header)),
+                black_box(&body),
+                key,
+                now_ms,
+                DEFAULT_TOLERANCE_MS,
+            )
+        });
+    });
+    group.finish();
+}
+
+/// `parse/*`: German (and English) date and time phrases as callers say them.
+fn parse(c: &mut Criterion) {
+    const DATES: [&str; 6] = [
+        "morgen",
+        "übermorgen",
+        "nächsten Dienstag",
+        "15.07.",
+        "15.07.2026",
+        "2026-07-15",
+    ];
+    const TIMES: [&str; 5] = ["14 Uhr", "14:30", "halb drei", "viertel nach zehn", "3 pm"];
+    let today = NaiveDate::from_ymd_opt(2026, 7, 1).expect("valid date");
+    let window = BusinessWindow::default();
+    for phrase in DATES {
+        parse_date(phrase, today).unwrap_or_else(|e| panic!("{phrase}: {e}"));
+    }
+    for phrase in TIMES {
+        parse_time(phrase, window).unwrap_or_else(|e| panic!("{phrase}: {e}"));
+    }
+
+    let mut group = c.benchmark_group("parse");
+    group.bench_function("german_date", |b| {
+        b.iter(|| {
+            for phrase in DATES {
+                let _ = black_box(parse_date(black_box(phrase), today));
+            }
+        });
+    });
+    group.bench_function("german_time", |b| {
+        b.iter(|| {
+            for phrase in TIMES {
+                let _ = black_box(parse_time(black_box(phrase), window));
+            }
+        });
+    });
+    group.finish();
+}
+
+/// The bench-local server actor behind `bench.echo`: answers every call with `{"ok": true}`.
+struct EchoServer;
+
+impl Actor for EchoServer {
+    type Context = Context<Self>;
+}
+
+impl Handler<ServerCall> for EchoServer {
+    type Result = Result<MethodOutput, RpcError>;
+
+    fn handle(&mut self, _msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
+        Ok(MethodOutput {
+            data: json!({ "ok": true }),
+            cached: false,
+        })
+    }
+}
+
+/// `router/dispatch_trivial_method`: a [`Dispatch`] of `bench.echo` with a company token,
+/// awaited one after another.
+fn router(c: &mut Criterion) {
+    let system = actix::System::new();
+    let router = system.block_on(async {
+        let echo = EchoServer.start();
+        RouterBuilder::default()
+            .server(
+                vec![MethodSpec::new::<Value>(
+                    "bench.echo",
+                    "Answers {\"ok\": true}.",
+                    "{\"ok\": true}",
+                    Scope::Company,
+                )],
+                echo.recipient(),
+            )
+            .build(
+                Duration::from_secs(5),
+                RestartBudget::new(10, Duration::from_secs(60)),
+            )
+            .start()
+    });
+    let request = Request::from_value(json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "bench.echo",
+        "params": {},
+    }))
+    .expect("valid request");
+    let grant = TokenGrant {
+        company_id: Some(CompanyId(1)),
+        label: "bench".into(),
+    };
+    let dispatch = || Dispatch {
+        request: request.clone(),
+        grant: grant.clone(),
+    };
+    system
+        .block_on(router.send(dispatch()))
+        .expect("router running")
+        .expect("bench.echo answers");
+
+    let mut group = c.benchmark_group("router");
+    group.bench_function("dispatch_trivial_method", |b| {
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let reply = router.send(dispatch()).await;
+                    black_box(reply.expect("router running").expect("ok"));
+                }
+                start.elapsed()
+            })
+        });
+    });
+    group.finish();
+}
+
+/// `sim/slots_one_week`: `GET /v2/slots` for event type 1001 over seven days, Berlin time.
+fn sim(c: &mut Criterion) {
+    const URI: &str = "/v2/slots?eventTypeId=1001&start=2050-09-05&end=2050-09-11\
+                       &timeZone=Europe/Berlin";
+    let request = || {
+        test::TestRequest::get()
+            .uri(URI)
+            .insert_header(("cal-api-version", "2024-09-04"))
+            .to_request()
+    };
+    let system = actix::System::new();
+    let sim = CalcomSim::demo();
+    let app = system.block_on(test::init_service(
+        App::new().configure(|cfg| sim.configure(cfg)),
+    ));
+    let reply: Value = system.block_on(test::call_and_read_body_json(&app, request()));
+    let days = reply["data"].as_object().map_or(0, serde_json::Map::len);
+    assert!(days >= 5, "expected a week of slots, got {reply}");
+
+    let mut group = c.benchmark_group("sim");
+    group.bench_function("slots_one_week", |b| {
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let response = test::call_service(&app, request()).await;
+                    black_box(test::read_body(response).await);
+                }
+                start.elapsed()
+            })
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, jsonrpc, retell, parse, router, sim);
+criterion_main!(benches);
