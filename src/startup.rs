@@ -261,11 +261,6 @@ impl Application {
         self.port
     }
 
-    /// Handle to stop the HTTP server gracefully.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
-    }
-
     /// Serves until SIGTERM/SIGINT (or [`ServerHandle::stop`]): stops accepting, lets in-flight
     /// requests finish, then stops the simulator. Queued jobs stay in the database.
     /// Returns the exit code for the process: 0 after a normal stop, or

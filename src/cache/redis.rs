@@ -299,15 +299,23 @@ mod tests {
     use serde_json::json;
 
     /// The Redis shared by everyone on this machine; tests touch only their own uuid keys.
-    const SHARED_REDIS: &str = "redis://127.0.0.1:56379";
+    /// A private `redis-server` on a free port (stopped when dropped), so no test depends on
+    /// a server someone else started.
+    async fn private_redis() -> (ThrowawayRedis, String) {
+        let port = free_port();
+        (
+            ThrowawayRedis::start(port).await,
+            format!("redis://127.0.0.1:{port}"),
+        )
+    }
     const FIVE_MIN: Duration = Duration::from_secs(300);
 
     fn unique_key(what: &str) -> String {
         format!("test:switchboard:{}:{what}", uuid::Uuid::new_v4())
     }
 
-    async fn raw_conn() -> redis::aio::MultiplexedConnection {
-        redis::Client::open(SHARED_REDIS)
+    async fn raw_conn(url: &str) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(url)
             .unwrap()
             .get_multiplexed_async_connection()
             .await
@@ -329,14 +337,15 @@ mod tests {
 
     #[tokio::test]
     async fn redis_roundtrips_json_with_ttl() {
-        let cache = RedisCache::new(SHARED_REDIS).unwrap();
+        let (_server, url) = private_redis().await;
+        let cache = RedisCache::new(&url).unwrap();
         let key = unique_key("roundtrip");
         let value = json!({"slots": ["2026-01-05T09:00:00Z"], "n": 2});
 
         cache.set(&key, value.clone(), FIVE_MIN).await;
 
         assert_eq!(cache.get(&key).await, Some(value.clone()));
-        let mut raw = raw_conn().await;
+        let mut raw = raw_conn(&url).await;
         let stored: String = raw.get(&key).await.unwrap();
         assert_eq!(serde_json::from_str::<Value>(&stored).unwrap(), value);
         let ttl: i64 = redis::cmd("TTL")
@@ -350,12 +359,13 @@ mod tests {
 
     #[tokio::test]
     async fn sub_second_ttl_is_stored_as_one_second() {
-        let cache = RedisCache::new(SHARED_REDIS).unwrap();
+        let (_server, url) = private_redis().await;
+        let cache = RedisCache::new(&url).unwrap();
         let key = unique_key("short");
 
         cache.set(&key, json!(1), Duration::from_millis(10)).await;
 
-        let mut raw = raw_conn().await;
+        let mut raw = raw_conn(&url).await;
         let pttl: i64 = redis::cmd("PTTL")
             .arg(&key)
             .query_async(&mut raw)
@@ -367,7 +377,8 @@ mod tests {
 
     #[tokio::test]
     async fn redis_remove_deletes() {
-        let cache = RedisCache::new(SHARED_REDIS).unwrap();
+        let (_server, url) = private_redis().await;
+        let cache = RedisCache::new(&url).unwrap();
         let key = unique_key("remove");
         cache.set(&key, json!("x"), FIVE_MIN).await;
 
@@ -375,15 +386,16 @@ mod tests {
         cache.remove(&key).await;
 
         assert_eq!(cache.get(&key).await, None);
-        let exists: u64 = raw_conn().await.exists(&key).await.unwrap();
+        let exists: u64 = raw_conn(&url).await.exists(&key).await.unwrap();
         assert_eq!(exists, 0);
     }
 
     #[tokio::test]
     async fn non_json_value_is_a_miss() {
-        let cache = RedisCache::new(SHARED_REDIS).unwrap();
+        let (_server, url) = private_redis().await;
+        let cache = RedisCache::new(&url).unwrap();
         let key = unique_key("garbage");
-        let mut raw = raw_conn().await;
+        let mut raw = raw_conn(&url).await;
         raw.set_ex::<_, _, ()>(&key, "{not json", 300)
             .await
             .unwrap();

@@ -35,11 +35,6 @@ pub struct SnapshotFor(pub CallKey);
 #[rtype(result = "()")]
 pub struct EndCall(pub CallId);
 
-/// Message: number of live contexts (health and tests).
-#[derive(Debug, Message)]
-#[rtype(result = "usize")]
-pub struct LiveCalls;
-
 /// Owns the live call contexts of this process.
 pub struct CallRegistry {
     store: Arc<dyn Store>,
@@ -168,13 +163,5 @@ impl Handler<EndCall> for CallRegistry {
     fn handle(&mut self, EndCall(call_id): EndCall, _ctx: &mut Self::Context) {
         // Dropping the last address stops the context once its mailbox is drained.
         self.contexts.remove(&call_id);
-    }
-}
-
-impl Handler<LiveCalls> for CallRegistry {
-    type Result = usize;
-
-    fn handle(&mut self, _: LiveCalls, _ctx: &mut Self::Context) -> usize {
-        self.contexts.len()
     }
 }
