@@ -1,0 +1,253 @@
+//! The results of one load run: printed as a table and written as JSON
+//! (`target/bench/report.json`).
+
+use crate::driver::{ClosedRun, Latency, round3};
+use crate::scenarios::{MAX_BOOKING_LAG_MS, MAX_FUNCTION_P99_MS, Step};
+use serde_json::{Value, json};
+
+/// Everything one run measured.
+pub struct Report {
+    pub settings: Value,
+    pub database: &'static str,
+    pub baseline: ClosedRun,
+    pub gateway: ClosedRun,
+    pub live_calls: usize,
+    /// Mean think time of the paced live-function run, ms.
+    pub think_ms: u64,
+    /// Live functions with think time (the latency figure).
+    pub functions: ClosedRun,
+    /// Live functions without think time (the throughput ceiling).
+    pub saturated: ClosedRun,
+    pub memory_live_calls: usize,
+    /// `VmRSS` of the service when idle after start, MiB.
+    pub rss_idle_mib: f64,
+    /// `VmRSS` with `memory_live_calls` calls live, MiB.
+    pub rss_live_mib: f64,
+    /// `VmRSS` and `VmHWM` at the end of the run, MiB.
+    pub rss_end_mib: (f64, f64),
+    pub steps: Vec<Step>,
+}
+
+fn closed_json(run: &ClosedRun) -> Value {
+    let mut v = json!({
+        "requests_per_s": run.per_second().round(),
+        "requests": run.recorder.count(),
+        "errors": run.recorder.errors,
+        "window_s": run.window.as_secs_f64(),
+    });
+    if let Some(l) = run.recorder.overall() {
+        v["latency"] = l.json();
+    }
+    for kind in run.recorder.kinds() {
+        if let Some(l) = run.recorder.latency(kind) {
+            v["by_kind"][kind] = l.json();
+        }
+    }
+    if let Some(e) = &run.recorder.first_error {
+        v["first_error"] = json!(e);
+    }
+    v
+}
+
+fn step_json(s: &Step) -> Value {
+    json!({
+        "rate_per_s": s.rate,
+        "achieved_rate_per_s": round3(s.achieved_rate),
+        "calls": s.calls,
+        "functions": s.functions().map(|l| l.json()),
+        "webhooks": s.requests.combined(|k| !crate::scenarios::is_function(k)).map(|l| l.json()),
+        "booking_lag": s.booking_lag.map(|l| l.json()),
+        "booked": s.booked,
+        "missing": s.missing,
+        "duplicates": s.duplicates,
+        "missing_jobs": s.missing_jobs,
+        "errors": s.requests.errors,
+        "rss_mib": round3(s.rss_mib.0),
+        "sustained": s.failure().is_none(),
+        "failure": s.failure(),
+    })
+}
+
+impl Report {
+    /// Gateway requests per second as a share of the baseline's.
+    pub fn ratio(&self) -> f64 {
+        self.gateway.per_second() / self.baseline.per_second()
+    }
+
+    /// The highest rate whose step was sustained (steps run in rising order).
+    pub fn sustained(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .take_while(|s| s.failure().is_none())
+            .last()
+    }
+
+    /// What stopped the calls phase, if a step failed.
+    pub fn stopped_by(&self) -> Option<String> {
+        self.steps
+            .iter()
+            .find_map(|s| s.failure().map(|f| format!("{}/s: {f}", s.rate)))
+    }
+
+    fn lost_or_duplicated(&self) -> usize {
+        self.steps.iter().map(|s| s.missing + s.duplicates).sum()
+    }
+
+    /// The JSON report.
+    pub fn json(&self, machine: Value) -> Value {
+        let sustained = self.sustained();
+        let functions = self.functions.recorder.overall();
+        json!({
+            "machine": machine,
+            "database": self.database,
+            "settings": self.settings,
+            "gateway": closed_json(&self.gateway),
+            "baseline": closed_json(&self.baseline),
+            "gateway_to_baseline": round3(self.ratio()),
+            "live_functions": {
+                "concurrent_calls": self.live_calls,
+                "think_ms_mean": self.think_ms,
+                "paced": closed_json(&self.functions),
+                "saturated": closed_json(&self.saturated),
+            },
+            "memory": {
+                "idle_rss_mib": round3(self.rss_idle_mib),
+                "live_calls": self.memory_live_calls,
+                "rss_at_live_calls_mib": round3(self.rss_live_mib),
+                "end_rss_mib": round3(self.rss_end_mib.0),
+                "peak_rss_mib": round3(self.rss_end_mib.1),
+            },
+            "calls": {
+                "steps": self.steps.iter().map(step_json).collect::<Vec<_>>(),
+                "sustained_calls_per_s": sustained.map(|s| s.rate),
+                "stopped_by": self.stopped_by(),
+                "lost_or_duplicated": self.lost_or_duplicated(),
+                "limits": {"function_p99_ms": MAX_FUNCTION_P99_MS, "booking_lag_p99_ms": MAX_BOOKING_LAG_MS},
+            },
+            "targets": {
+                "gateway_at_least_half_of_baseline": self.ratio() >= 0.5,
+                "live_function_p99_at_most_10_ms": functions.is_some_and(|l| l.p99_ms <= 10.0),
+                "at_least_100_calls_per_s": sustained.is_some_and(|s| s.rate >= 100),
+                "no_lost_or_duplicate_bookings": self.lost_or_duplicated() == 0,
+                "rss_under_200_mib_at_1000_live_calls": self.memory_live_calls >= 1000 && self.rss_live_mib < 200.0,
+            },
+        })
+    }
+
+    /// The table printed at the end of a run.
+    pub fn table(&self) -> String {
+        let lat = |l: Option<Latency>| {
+            l.map_or("-".to_owned(), |l| {
+                format!(
+                    "p50 {:.2} / p99 {:.2} / max {:.2} ms",
+                    l.p50_ms, l.p99_ms, l.max_ms
+                )
+            })
+        };
+        let yes = |ok: bool| if ok { "yes" } else { "NO" };
+        let mut rows: Vec<[String; 4]> = Vec::new();
+        rows.push([
+            "baseline (bare actix-web)".into(),
+            format!(
+                "{:.0} req/s, {}",
+                self.baseline.per_second(),
+                lat(self.baseline.recorder.overall())
+            ),
+            String::new(),
+            String::new(),
+        ]);
+        rows.push([
+            "gateway calcom.getEventTypes".into(),
+            format!(
+                "{:.0} req/s, {}",
+                self.gateway.per_second(),
+                lat(self.gateway.recorder.overall())
+            ),
+            String::new(),
+            String::new(),
+        ]);
+        rows.push([
+            "gateway / baseline".into(),
+            format!("{:.0} %", self.ratio() * 100.0),
+            ">= 50 %".into(),
+            yes(self.ratio() >= 0.5).into(),
+        ]);
+        let f = self.functions.recorder.overall();
+        rows.push([
+            format!(
+                "live functions, {} calls, think {} ms",
+                self.live_calls, self.think_ms
+            ),
+            format!("{:.0} req/s, {}", self.functions.per_second(), lat(f)),
+            "p99 <= 10 ms".into(),
+            yes(f.is_some_and(|l| l.p99_ms <= 10.0)).into(),
+        ]);
+        for kind in self.functions.recorder.kinds() {
+            rows.push([
+                format!("  {kind}"),
+                lat(self.functions.recorder.latency(kind)),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        rows.push([
+            format!("live functions, {} calls, no think", self.live_calls),
+            format!(
+                "{:.0} req/s, {}",
+                self.saturated.per_second(),
+                lat(self.saturated.recorder.overall())
+            ),
+            String::new(),
+            String::new(),
+        ]);
+        for s in &self.steps {
+            rows.push([
+                format!("calls {}/s ({:.1} achieved)", s.rate, s.achieved_rate),
+                format!(
+                    "functions {}; booking lag {}; {} booked, {} missing, {} dup; RSS {:.0} MiB",
+                    lat(s.functions()),
+                    lat(s.booking_lag),
+                    s.booked,
+                    s.missing,
+                    s.duplicates,
+                    s.rss_mib.0
+                ),
+                String::new(),
+                s.failure()
+                    .map_or("sustained".into(), |f| format!("no: {f}")),
+            ]);
+        }
+        let sustained = self.sustained().map(|s| s.rate);
+        rows.push([
+            "sustained complete calls/s".into(),
+            sustained.map_or("none".into(), |r| r.to_string()),
+            ">= 100".into(),
+            yes(sustained.is_some_and(|r| r >= 100)).into(),
+        ]);
+        rows.push([
+            "lost or duplicate bookings".into(),
+            self.lost_or_duplicated().to_string(),
+            "0".into(),
+            yes(self.lost_or_duplicated() == 0).into(),
+        ]);
+        rows.push([
+            format!("RSS at {} live calls", self.memory_live_calls),
+            format!(
+                "{:.0} MiB (idle {:.0}, end {:.0}, peak {:.0})",
+                self.rss_live_mib, self.rss_idle_mib, self.rss_end_mib.0, self.rss_end_mib.1
+            ),
+            "< 200 MiB".into(),
+            yes(self.rss_live_mib < 200.0).into(),
+        ]);
+        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (w0, w1, w2) = (width(0), width(1), width(2));
+        let mut out = String::new();
+        for r in &rows {
+            out.push_str(&format!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+                r[0], r[1], r[2], r[3]
+            ));
+        }
+        out
+    }
+}

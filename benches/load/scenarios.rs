@@ -1,0 +1,608 @@
+//! The four measured phases of issue 5 and the memory figure, each against the running
+//! processes in [`Env`]: requests are built and signed here exactly as Retell and an admin
+//! client send them (reference/retell.md §2–§3, DESIGN §4).
+
+use crate::common::{ADMIN, DEMO_NUMBER, RETELL_KEY};
+use crate::driver::{ClosedRun, Latency, Outcome, Recorder, bounded, closed_loop, open_loop};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use switchboard_actors::retell::signature::sign;
+
+/// The processes under load and the client that drives them.
+#[derive(Clone)]
+pub struct Env {
+    pub client: reqwest::Client,
+    /// `http://127.0.0.1:PORT` of `switchboard serve`.
+    pub app: String,
+    /// The Cal.com simulator.
+    pub sim: String,
+    /// The bare actix-web baseline.
+    pub baseline: String,
+    /// Process id of `switchboard serve` (for its RSS).
+    pub serve_pid: u32,
+}
+
+/// The JSON-RPC request of the gateway and baseline phases.
+pub const EVENT_TYPES_REQUEST: &str =
+    r#"{"jsonrpc":"2.0","id":1,"method":"calcom.getEventTypes","params":{"company_id":1}}"#;
+
+/// Resident and peak resident memory of process `pid`, in MiB (`VmRSS`, `VmHWM`).
+pub fn rss_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// POSTs `body` to `url` (bearer `ADMIN`) and reads the whole reply; `Ok(kind)` on 200.
+async fn post_rpc(client: &reqwest::Client, url: &str, kind: &'static str) -> Outcome {
+    let reply = client
+        .post(url)
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/json")
+        .body(EVENT_TYPES_REQUEST)
+        .send()
+        .await
+        .map_err(|e| format!("{kind}: {e}"))?;
+    let status = reply.status();
+    reply.bytes().await.map_err(|e| format!("{kind}: {e}"))?;
+    if status.is_success() {
+        Ok(kind)
+    } else {
+        Err(format!("{kind}: HTTP {status}"))
+    }
+}
+
+/// The gateway's reply to [`EVENT_TYPES_REQUEST`], checked to be a result (this also fills
+/// the cache the gateway phase measures).
+pub async fn event_types_reply(env: &Env) -> Vec<u8> {
+    let reply = env
+        .client
+        .post(format!("{}/api/mcp/gateway", env.app))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/json")
+        .body(EVENT_TYPES_REQUEST)
+        .send()
+        .await
+        .expect("gateway answers")
+        .bytes()
+        .await
+        .expect("gateway reply");
+    let parsed: Value = serde_json::from_slice(&reply).expect("gateway reply is JSON");
+    assert!(
+        parsed["result"]["success"] == true,
+        "calcom.getEventTypes failed: {parsed}"
+    );
+    reply.to_vec()
+}
+
+/// Phases 1 and 2: `calcom.getEventTypes` through the gateway (or the same request to the
+/// baseline at `base`) from `workers` closed loops.
+pub async fn rpc_phase(
+    env: &Env,
+    base: &str,
+    kind: &'static str,
+    workers: usize,
+    warmup: Duration,
+    window: Duration,
+) -> ClosedRun {
+    let client = env.client.clone();
+    let url: std::sync::Arc<str> = format!("{base}/api/mcp/gateway").into();
+    closed_loop(workers, Duration::ZERO, warmup, window, move |_, _| {
+        let client = client.clone();
+        let url = url.clone();
+        async move { post_rpc(&client, &url, kind).await }
+    })
+    .await
+}
+
+/// A Retell call object (reference/retell.md §1.3) for a live or ended call.
+fn call_object(call_id: &str, caller: &str, ended: bool) -> Value {
+    let now = Utc::now().timestamp_millis();
+    let mut call = json!({
+        "call_id": call_id, "agent_id": "agent_load", "call_type": "phone_call",
+        "direction": "inbound", "from_number": caller, "to_number": DEMO_NUMBER,
+        "call_status": if ended { "ended" } else { "ongoing" }, "start_timestamp": now,
+    });
+    if ended {
+        call["end_timestamp"] = json!(now);
+    }
+    call
+}
+
+/// POSTs `body` signed with the demo tenant's Retell key (fresh timestamp) to `path`;
+/// returns the status and the reply.
+async fn signed(env: &Env, path: &str, body: &Value) -> Result<(u16, Vec<u8>), String> {
+    let bytes = serde_json::to_vec(body).expect("JSON");
+    let signature = sign(&bytes, RETELL_KEY, Utc::now().timestamp_millis());
+    let reply = env
+        .client
+        .post(format!("{}{path}", env.app))
+        .header("content-type", "application/json")
+        .header("X-Retell-Signature", signature)
+        .body(bytes)
+        .send()
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
+    let status = reply.status().as_u16();
+    let body = reply.bytes().await.map_err(|e| format!("{path}: {e}"))?;
+    Ok((status, body.to_vec()))
+}
+
+/// One custom function call as Retell sends it; fails on a non-200 or a spoken fallback.
+async fn function(
+    env: &Env,
+    name: &'static str,
+    call: &Value,
+    args: Value,
+    rec: &mut Recorder,
+) -> bool {
+    let body = json!({"name": name, "call": call, "args": args});
+    let started = tokio::time::Instant::now();
+    let outcome = match signed(env, "/api/mcp/retell/custom-function", &body).await {
+        Ok((200, reply)) => {
+            let took = started.elapsed();
+            let reply: Value = serde_json::from_slice(&reply).unwrap_or_default();
+            if reply.get("fallback").is_some() {
+                Err(format!("{name}: fallback answer {reply}"))
+            } else {
+                rec.record(name, took);
+                Ok(())
+            }
+        }
+        Ok((status, reply)) => Err(format!(
+            "{name}: HTTP {status} {}",
+            String::from_utf8_lossy(&reply)
+        )),
+        Err(e) => Err(e),
+    };
+    outcome.map_err(|e| rec.fail(e)).is_ok()
+}
+
+/// One webhook (`call_started` / `call_ended`); fails unless acknowledged with 204.
+async fn webhook(env: &Env, event: &'static str, call: Value, rec: &mut Recorder) -> bool {
+    let body = json!({"event": event, "call": call});
+    let started = tokio::time::Instant::now();
+    match signed(env, "/api/mcp/retell/webhook", &body).await {
+        Ok((204, _)) => {
+            rec.record(event, started.elapsed());
+            true
+        }
+        Ok((status, reply)) => {
+            rec.fail(format!(
+                "{event}: HTTP {status} {}",
+                String::from_utf8_lossy(&reply)
+            ));
+            false
+        }
+        Err(e) => {
+            rec.fail(e);
+            false
+        }
+    }
+}
+
+/// The args naming a slot, in German (as the demo agent speaks).
+fn slot_args(date: NaiveDate, time: NaiveTime) -> Value {
+    json!({"dienstleistung": "Herrenhaarschnitt", "datum": date.format("%d.%m.%Y").to_string(),
+           "uhrzeit": time.format("%H:%M").to_string()})
+}
+
+/// The caller's number (E.164, a valid German mobile +49151…) of call `call_id`: eight
+/// digits from an FNV-1a hash of the id, so the same call always has the same caller.
+fn caller(call_id: &str) -> String {
+    let hash = call_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("+49151{:08}", hash % 100_000_000)
+}
+
+/// Opens `ids` as live calls (`call_started`, then the slot in `collect_appointment_data`),
+/// `limit` at a time.
+pub async fn open_calls(
+    env: &Env,
+    ids: &[String],
+    slots: &[(NaiveDate, NaiveTime)],
+    limit: usize,
+) -> Recorder {
+    let jobs = ids.iter().enumerate().map(|(i, id)| {
+        let env = env.clone();
+        let (date, time) = slots[i % slots.len()];
+        async move {
+            let mut rec = Recorder::default();
+            let call = call_object(id, &caller(id), false);
+            if webhook(&env, "call_started", call.clone(), &mut rec).await {
+                function(
+                    &env,
+                    "collect_appointment_data",
+                    &call,
+                    slot_args(date, time),
+                    &mut rec,
+                )
+                .await;
+            }
+            rec
+        }
+    });
+    merge(bounded(limit, jobs).await)
+}
+
+/// Ends `ids` (unconfirmed calls: no booking follows), `limit` at a time.
+pub async fn end_calls(env: &Env, ids: &[String], limit: usize) -> Recorder {
+    let jobs = ids.iter().map(|id| {
+        let env = env.clone();
+        async move {
+            let mut rec = Recorder::default();
+            webhook(
+                &env,
+                "call_ended",
+                call_object(id, &caller(id), true),
+                &mut rec,
+            )
+            .await;
+            rec
+        }
+    });
+    merge(bounded(limit, jobs).await)
+}
+
+fn merge(recs: Vec<Recorder>) -> Recorder {
+    let mut all = Recorder::default();
+    for r in recs {
+        all.merge(r);
+    }
+    all
+}
+
+/// Phase 3: the live calls `ids` (opened before, see [`open_calls`]) each in a closed loop
+/// of `check_availability` and `collect_appointment_data` about a slot of `slots`, with a
+/// mean `think` time between two functions of a call.
+pub async fn live_functions(
+    env: &Env,
+    ids: &[String],
+    slots: &[(NaiveDate, NaiveTime)],
+    think: Duration,
+    warmup: Duration,
+    window: Duration,
+) -> ClosedRun {
+    let ids: std::sync::Arc<[String]> = ids.into();
+    let slots: std::sync::Arc<[(NaiveDate, NaiveTime)]> = slots.into();
+    let env = env.clone();
+    closed_loop(ids.len(), think, warmup, window, move |w, i| {
+        let env = env.clone();
+        let call = call_object(&ids[w], &caller(&ids[w]), false);
+        let (date, time) = slots[(w * 7 + i as usize) % slots.len()];
+        async move {
+            let mut rec = Recorder::default();
+            let name = if i % 2 == 0 {
+                "check_availability"
+            } else {
+                "collect_appointment_data"
+            };
+            if function(&env, name, &call, slot_args(date, time), &mut rec).await {
+                Ok(name)
+            } else {
+                Err(rec.first_error.unwrap_or_default())
+            }
+        }
+    })
+    .await
+}
+
+/// One complete simulated call of the calls phase.
+struct CallRun {
+    rec: Recorder,
+    call_id: String,
+    /// When `call_ended` was sent (ms since the epoch), if every step before succeeded.
+    ended_at_ms: Option<i64>,
+}
+
+/// A complete call: `call_started`, `check_availability`, `collect_appointment_data` with the
+/// slot, again with name, phone and the confirmation, then `call_ended` — the booking follows
+/// in the background.
+async fn complete_call(
+    env: Env,
+    call_id: String,
+    i: usize,
+    date: NaiveDate,
+    time: NaiveTime,
+) -> CallRun {
+    let mut rec = Recorder::default();
+    let phone = caller(&call_id);
+    let call = call_object(&call_id, &phone, false);
+    let mut ok = webhook(&env, "call_started", call.clone(), &mut rec).await;
+    ok = ok
+        && function(
+            &env,
+            "check_availability",
+            &call,
+            slot_args(date, time),
+            &mut rec,
+        )
+        .await;
+    ok = ok
+        && function(
+            &env,
+            "collect_appointment_data",
+            &call,
+            slot_args(date, time),
+            &mut rec,
+        )
+        .await;
+    let person =
+        json!({"name": format!("Anrufer {i}"), "telefonnummer": phone, "bestaetigt": "ja"});
+    ok = ok && function(&env, "collect_appointment_data", &call, person, &mut rec).await;
+    let mut ended_at_ms = None;
+    if ok {
+        let sent = Utc::now().timestamp_millis();
+        if webhook(
+            &env,
+            "call_ended",
+            call_object(&call_id, &phone, true),
+            &mut rec,
+        )
+        .await
+        {
+            ended_at_ms = Some(sent);
+        }
+    }
+    CallRun {
+        rec,
+        call_id,
+        ended_at_ms,
+    }
+}
+
+/// Whether request kind `kind` is a custom function (not a webhook).
+pub fn is_function(kind: &str) -> bool {
+    !kind.starts_with("call_")
+}
+
+/// One step of the calls phase.
+pub struct Step {
+    pub rate: u32,
+    pub calls: usize,
+    /// Calls started per second as achieved by the generator.
+    pub achieved_rate: f64,
+    /// Custom functions (all kinds) and webhooks.
+    pub requests: Recorder,
+    /// Seconds from `call_ended` to the booking in the simulator, as a latency in ms.
+    pub booking_lag: Option<Latency>,
+    pub booked: usize,
+    /// Confirmed calls without a booking when the wait ended.
+    pub missing: usize,
+    /// Calls with more than one booking, plus slots booked more than once.
+    pub duplicates: usize,
+    /// For a few missing bookings: the call id and its outbox job (status, attempts, error).
+    pub missing_jobs: Vec<String>,
+    /// (`VmRSS`, `VmHWM`) of the service after the step, MiB.
+    pub rss_mib: (f64, f64),
+}
+
+/// Function latency p99 above which a step no longer counts as sustained, ms.
+pub const MAX_FUNCTION_P99_MS: f64 = 50.0;
+/// Booking lag p99 above which a step no longer counts as sustained, ms.
+pub const MAX_BOOKING_LAG_MS: f64 = 5_000.0;
+
+impl Step {
+    /// Function latencies (every custom function together).
+    pub fn functions(&self) -> Option<Latency> {
+        self.requests.combined(is_function)
+    }
+
+    /// Why the step does not count as sustained, if it does not.
+    pub fn failure(&self) -> Option<String> {
+        if self.requests.errors > 0 {
+            return Some(format!(
+                "{} failed requests ({})",
+                self.requests.errors,
+                self.requests.first_error.as_deref().unwrap_or("")
+            ));
+        }
+        if self.missing > 0 || self.duplicates > 0 {
+            return Some(format!(
+                "{} bookings missing, {} duplicated",
+                self.missing, self.duplicates
+            ));
+        }
+        if let Some(f) = self.functions()
+            && f.p99_ms > MAX_FUNCTION_P99_MS
+        {
+            return Some(format!(
+                "function p99 {:.1} ms > {MAX_FUNCTION_P99_MS} ms",
+                f.p99_ms
+            ));
+        }
+        if let Some(l) = self.booking_lag
+            && l.p99_ms > MAX_BOOKING_LAG_MS
+        {
+            return Some(format!(
+                "booking lag p99 {:.2} s > {} s",
+                l.p99_ms / 1000.0,
+                MAX_BOOKING_LAG_MS / 1000.0
+            ));
+        }
+        None
+    }
+}
+
+/// A booking as the simulator lists it: retell call id, start and creation time.
+struct SimBooking {
+    call_id: Option<String>,
+    start: String,
+    created_ms: i64,
+}
+
+/// Every accepted booking created at or after `since`, page by page (250 a page).
+async fn bookings_since(env: &Env, since: DateTime<Utc>) -> Vec<SimBooking> {
+    let mut out = Vec::new();
+    let after = since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    loop {
+        let page: Value = env
+            .client
+            .get(format!("{}/v2/bookings", env.sim))
+            .query(&[
+                ("take", "250"),
+                ("skip", &out.len().to_string()),
+                ("afterCreatedAt", &after),
+                ("sortCreated", "asc"),
+                ("status", "upcoming"),
+            ])
+            .header("cal-api-version", "2024-08-13")
+            .bearer_auth(crate::common::CALCOM_KEY)
+            .send()
+            .await
+            .expect("simulator answers")
+            .json()
+            .await
+            .expect("simulator lists bookings");
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        let n = data.len();
+        out.extend(
+            data.into_iter()
+                .filter(|b| b["status"] == "accepted")
+                .map(|b| SimBooking {
+                    call_id: b["metadata"]["retell_call_id"].as_str().map(str::to_owned),
+                    start: b["start"].as_str().unwrap_or_default().to_owned(),
+                    created_ms: b["createdAt"]
+                        .as_str()
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map_or(0, |t| t.timestamp_millis()),
+                }),
+        );
+        if n < 250 {
+            return out;
+        }
+    }
+}
+
+/// The outbox jobs of `calls` as `call: status, attempts, last error` (newest 500 jobs).
+async fn job_states(env: &Env, calls: &[&String]) -> Vec<String> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "queue.getRecentJobs",
+                      "params": {"company_id": 1, "limit": 500}});
+    let reply: Value = match env
+        .client
+        .post(format!("{}/api/mcp/gateway", env.app))
+        .bearer_auth(ADMIN)
+        .json(&body)
+        .send()
+        .await
+    {
+        Ok(r) => r.json().await.unwrap_or_default(),
+        Err(e) => return vec![format!("queue.getRecentJobs: {e}")],
+    };
+    let jobs = reply["result"]["data"]["jobs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    calls
+        .iter()
+        .map(|call| {
+            jobs.iter().find(|j| j["call_id"] == call.as_str()).map_or(
+                format!("{call}: no job among the newest 500"),
+                |j| {
+                    format!(
+                        "{call}: {} after {} attempts, {}",
+                        j["status"], j["attempts"], j["last_error"]
+                    )
+                },
+            )
+        })
+        .collect()
+}
+
+/// Phase 4, one step: `rate` complete calls per second for `seconds`, on `slots` (one
+/// distinct free slot per call); then waits (at most `drain`) for every booking.
+pub async fn calls_step(
+    env: &Env,
+    rate: u32,
+    seconds: u64,
+    slots: &[(NaiveDate, NaiveTime)],
+    tag: &str,
+    drain: Duration,
+) -> Step {
+    let count = rate as usize * seconds as usize;
+    assert!(slots.len() >= count, "one slot per call");
+    let since = Utc::now() - chrono::Duration::milliseconds(5);
+    let (runs, arrivals) = open_loop(f64::from(rate), count, |i| {
+        let (date, time) = slots[i];
+        complete_call(env.clone(), format!("call_{tag}_{i:05}"), i, date, time)
+    })
+    .await;
+    let mut requests = Recorder::default();
+    let mut ended = HashMap::new();
+    for run in runs {
+        requests.merge(run.rec);
+        if let Some(at) = run.ended_at_ms {
+            ended.insert(run.call_id, at);
+        }
+    }
+    // Wait for the bookings of every call that ended (bounded).
+    let deadline = tokio::time::Instant::now() + drain;
+    let bookings = loop {
+        let list = bookings_since(env, since).await;
+        let booked: HashSet<&str> = list.iter().filter_map(|b| b.call_id.as_deref()).collect();
+        if ended.keys().all(|c| booked.contains(c.as_str()))
+            || tokio::time::Instant::now() >= deadline
+        {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let mut per_call: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut per_slot: HashMap<&str, usize> = HashMap::new();
+    for b in &bookings {
+        *per_slot.entry(b.start.as_str()).or_default() += 1;
+        if let Some(c) = &b.call_id {
+            per_call.entry(c.as_str()).or_default().push(b.created_ms);
+        }
+    }
+    let mut lag = Recorder::default();
+    let mut missing = 0;
+    for (call, at) in &ended {
+        match per_call.get(call.as_str()) {
+            Some(created) => lag.record(
+                "lag",
+                Duration::from_millis(u64::try_from(created[0] - at).unwrap_or(0)),
+            ),
+            None => missing += 1,
+        }
+    }
+    let duplicates = per_call.values().filter(|v| v.len() > 1).count()
+        + per_slot.values().filter(|n| **n > 1).count();
+    let mut missing_calls: Vec<&String> = ended
+        .keys()
+        .filter(|c| !per_call.contains_key(c.as_str()))
+        .collect();
+    missing_calls.sort();
+    let missing_jobs = if missing_calls.is_empty() {
+        Vec::new()
+    } else {
+        job_states(env, &missing_calls[..missing_calls.len().min(5)]).await
+    };
+    Step {
+        rate,
+        calls: count,
+        achieved_rate: count as f64 / arrivals.max(f64::EPSILON),
+        requests,
+        booking_lag: lag.latency("lag"),
+        booked: per_call.len(),
+        missing,
+        duplicates,
+        missing_jobs,
+        rss_mib: rss_mib(env.serve_pid),
+    }
+}
