@@ -259,6 +259,9 @@ pub struct CacheSettings {
     pub availability_ttl_s: u64,
     /// Most entries in the in-process cache.
     pub max_entries: u64,
+    /// Lifetime of the in-process memo of token and business-number lookups, seconds
+    /// (`http::lookups`); 0 turns it off.
+    pub lookups_ttl_s: u64,
 }
 
 /// All settings (see config/default.toml for every key and its meaning).

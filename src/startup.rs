@@ -204,6 +204,7 @@ impl Application {
         let state = AppState {
             core: core.clone(),
             store: store_port,
+            lookups: http::lookups::Lookups::new(Duration::from_secs(settings.cache.lookups_ttl_s)),
             clock,
             prometheus,
             rpc_limits: Limits {

@@ -18,7 +18,8 @@
 //!    50 ms, the booking lag p99 passes 5 s or a booking is lost or duplicated.
 //!
 //! plus the service's resident memory with 1,000 calls live. Results print as a table and go
-//! to `target/bench/report.json`. Latencies are recorded in HdrHistograms (µs resolution);
+//! to `target/bench/report.json`. The targets are reported, never asserted; the run fails
+//! (exit code 1) only when it cannot run or a booking was lost or made twice. Latencies are recorded in HdrHistograms (µs resolution);
 //! load comes from reqwest on a 2-thread tokio runtime in this process.
 
 #[path = "../../tests/common/mod.rs"]
@@ -374,5 +375,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&report.json(machine()))?,
     )?;
     println!("report written to {}", path.display());
+    // Figures are reported, not asserted; a lost or duplicated booking is a defect.
+    let broken: usize = report.steps.iter().map(|s| s.missing + s.duplicates).sum();
+    anyhow::ensure!(
+        broken == 0,
+        "{broken} bookings lost or duplicated under load"
+    );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Bearer-token auth of the gateway: `Authorization: Bearer <token>` or `X-MCP-Token`.
 //! Tokens are stored as SHA-256 hex digests, never in clear.
 
+use super::lookups::Lookups;
 use crate::store::token_digest;
 use actix_web::HttpRequest;
 use switchboard_actors::ports::{Store, StoreError};
@@ -40,12 +41,16 @@ fn presented(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The grant of the request's token. The lookup is by hash, so comparing secrets in
-/// non-constant time never happens.
-pub async fn authenticate(req: &HttpRequest, store: &dyn Store) -> Result<TokenGrant, AuthError> {
+/// The grant of the request's token, through the [`Lookups`] memo. The lookup is by hash, so
+/// comparing secrets in non-constant time never happens.
+pub async fn authenticate(
+    req: &HttpRequest,
+    store: &dyn Store,
+    lookups: &Lookups,
+) -> Result<TokenGrant, AuthError> {
     let token = presented(req).ok_or(AuthError::Missing)?;
-    store
-        .api_token(&token_digest(token))
+    lookups
+        .grant(store, &token_digest(token))
         .await?
         .ok_or(AuthError::Unknown)
 }

@@ -20,7 +20,7 @@ pub async fn handle(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let grant = match authenticate(&req, state.store.as_ref()).await {
+    let grant = match authenticate(&req, state.store.as_ref(), &state.lookups).await {
         Ok(grant) => grant,
         Err(AuthError::Store(e)) => {
             tracing::error!(error = %e, "token lookup failed");

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod custom_function;
 pub mod gateway;
 pub mod health;
+pub mod lookups;
 pub mod metrics;
 pub mod request_id;
 pub mod retell;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub core: Core,
     /// Token lookups, tenant resolution of Retell calls, and the readiness probe.
     pub store: Arc<dyn Store>,
+    /// Memo of the token and business-number lookups in front of `store`.
+    pub lookups: lookups::Lookups,
     /// Wall clock; "now" for Retell signature timestamps.
     pub clock: Arc<dyn Clock>,
     /// Renders `GET /api/metrics` (Prometheus text format).

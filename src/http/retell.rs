@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use switchboard_actors::domain::tenant::TenantRoute;
 use switchboard_actors::retell::signature;
-use switchboard_actors::tenant::{RouteError, resolve_route};
+use switchboard_actors::tenant::RouteError;
 
 /// Header Retell signs with (reference/retell.md §2.1).
 pub const SIGNATURE_HEADER: &str = "x-retell-signature";
@@ -27,7 +27,9 @@ pub async fn authenticate_call(
     number: Option<&str>,
     state: &AppState,
 ) -> Result<TenantRoute, HttpResponse> {
-    let route = resolve_route(state.store.as_ref(), number)
+    let route = state
+        .lookups
+        .route(state.store.as_ref(), number)
         .await
         .map_err(|e| match e {
             RouteError::NoNumber | RouteError::InvalidNumber(_) => {

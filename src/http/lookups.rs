@@ -1,0 +1,178 @@
+//! In-process memo of the two lookups every request makes before any work: the gateway's
+//! bearer token → [`TokenGrant`] and a Retell call's business number → [`TenantRoute`].
+//!
+//! Without it each gateway call and each custom function or webhook pays a database round trip
+//! first (a quarter of the service's CPU in the gateway load phase, see benches/README.md).
+//! Entries live `cache.lookups_ttl_s` seconds (default 10) in this process only, so a revoked
+//! token or a number moved to another company takes effect within that time on every
+//! instance; `0` turns the memo off. Only hits are kept: an unknown token or number always asks
+//! the database, so a new token or number works at once and junk cannot fill the memo.
+
+use moka::future::Cache as Moka;
+use std::time::Duration;
+use switchboard_actors::domain::tenant::TenantRoute;
+use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::records::TokenGrant;
+use switchboard_actors::tenant::{RouteError, resolve_route};
+
+/// Most entries of each memo (tokens, numbers); the least used leave first.
+const MAX_ENTRIES: u64 = 10_000;
+
+/// The token and number memo shared by all workers (cheap to clone: the caches are `Arc`s).
+#[derive(Clone)]
+pub struct Lookups {
+    /// SHA-256 hex digest of a token → its grant; `None` when the memo is off.
+    tokens: Option<Moka<String, TokenGrant>>,
+    /// Business number as sent (`to_number`) → route; `None` when the memo is off.
+    routes: Option<Moka<String, TenantRoute>>,
+}
+
+impl Lookups {
+    /// A memo whose entries live `ttl`; a zero `ttl` keeps nothing.
+    pub fn new(ttl: Duration) -> Self {
+        fn memo<V: Clone + Send + Sync + 'static>(ttl: Duration) -> Option<Moka<String, V>> {
+            (!ttl.is_zero()).then(|| {
+                Moka::builder()
+                    .max_capacity(MAX_ENTRIES)
+                    .time_to_live(ttl)
+                    .build()
+            })
+        }
+        Self {
+            tokens: memo(ttl),
+            routes: memo(ttl),
+        }
+    }
+
+    /// [`Store::api_token`] through the memo.
+    pub async fn grant(
+        &self,
+        store: &dyn Store,
+        token_sha256: &str,
+    ) -> Result<Option<TokenGrant>, StoreError> {
+        let Some(tokens) = &self.tokens else {
+            return store.api_token(token_sha256).await;
+        };
+        if let Some(grant) = tokens.get(token_sha256).await {
+            return Ok(Some(grant));
+        }
+        let found = store.api_token(token_sha256).await?;
+        if let Some(grant) = &found {
+            tokens.insert(token_sha256.to_owned(), grant.clone()).await;
+        }
+        Ok(found)
+    }
+
+    /// [`resolve_route`] through the memo, keyed by the number as the call object spells it
+    /// (a hit skips parsing it too).
+    pub async fn route(
+        &self,
+        store: &dyn Store,
+        number: Option<&str>,
+    ) -> Result<TenantRoute, RouteError> {
+        let memo = self.routes.as_ref().zip(number);
+        if let Some((routes, raw)) = memo
+            && let Some(route) = routes.get(raw).await
+        {
+            return Ok(route);
+        }
+        let route = resolve_route(store, number).await?;
+        if let Some((routes, raw)) = memo {
+            routes.insert(raw.to_owned(), route.clone()).await;
+        }
+        Ok(route)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::{DEMO_PHONE, seed};
+    use crate::store::{AnyStore, SqliteStore, token_digest};
+
+    const TOKEN: &str = "lookup-test-token";
+
+    /// A seeded SQLite store (demo tenant, admin token [`TOKEN`]) and a raw pool to change
+    /// rows behind the store's back.
+    async fn store() -> (AnyStore, SqliteStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("lookups.db").display());
+        let store = AnyStore::connect(&url, 2).await.unwrap();
+        seed(&store, TOKEN).await.unwrap();
+        let raw = SqliteStore::connect(&url, 1).await.unwrap();
+        (store, raw, dir)
+    }
+
+    async fn exec(raw: &SqliteStore, sql: &str) {
+        sqlx::query(sql).execute(raw.pool()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_known_token_is_remembered_within_the_ttl() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let digest = token_digest(TOKEN);
+        assert!(lookups.grant(&store, &digest).await.unwrap().is_some());
+        exec(&raw, "DELETE FROM api_tokens").await;
+        assert!(
+            lookups.grant(&store, &digest).await.unwrap().is_some(),
+            "the second lookup must come from the memo"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_zero_ttl_asks_the_store_every_time() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::ZERO);
+        let digest = token_digest(TOKEN);
+        assert!(lookups.grant(&store, &digest).await.unwrap().is_some());
+        exec(&raw, "DELETE FROM api_tokens").await;
+        assert_eq!(lookups.grant(&store, &digest).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_token_is_not_remembered() {
+        let (store, _raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let digest = token_digest("created-later");
+        assert_eq!(lookups.grant(&store, &digest).await.unwrap(), None);
+        store
+            .insert_api_token(&digest, None, "created later")
+            .await
+            .unwrap();
+        assert!(
+            lookups.grant(&store, &digest).await.unwrap().is_some(),
+            "a token created after a miss works at once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dialled_number_is_remembered_within_the_ttl() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let first = lookups.route(&store, Some(DEMO_PHONE)).await.unwrap();
+        exec(&raw, "DELETE FROM phone_numbers").await;
+        let again = lookups.route(&store, Some(DEMO_PHONE)).await.unwrap();
+        assert_eq!(again.company.id, first.company.id);
+    }
+
+    #[tokio::test]
+    async fn unknown_and_invalid_numbers_keep_their_errors() {
+        let (store, _raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        for _ in 0..2 {
+            assert!(matches!(
+                lookups.route(&store, Some("+4930999999")).await,
+                Err(RouteError::NotConfigured(_))
+            ));
+            assert!(matches!(
+                lookups.route(&store, Some("not a number")).await,
+                Err(RouteError::InvalidNumber(_))
+            ));
+            assert!(matches!(
+                lookups.route(&store, None).await,
+                Err(RouteError::NoNumber)
+            ));
+        }
+    }
+}
