@@ -73,8 +73,12 @@ pub struct Core {
 }
 
 impl Core {
-    /// Starts all actors on the current arbiter, each under an actix `Supervisor` so a
-    /// guarded panic restarts it (see [`crate::supervision`]).
+    /// Starts all actors, each under an actix `Supervisor` so a guarded panic restarts it (see
+    /// [`crate::supervision`]). The custom-function server runs on an [`Arbiter`] (thread) of
+    /// its own, every other actor on the current one: a handler's future runs on its actor's
+    /// arbiter, and the functions' work (store reads, parsing, replies) would otherwise share
+    /// one thread with the router, the call contexts and the outbox (benches/README.md, "What
+    /// the figures changed").
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
         let budget = deps.budget.clone();
         let tenants = {
@@ -136,7 +140,9 @@ impl Core {
                 },
                 budget.clone(),
             );
-            Supervisor::start(move |_| actor)
+            // The arbiter belongs to the System, which stops it at shutdown.
+            let arbiter = Arbiter::new();
+            Supervisor::start_in_arbiter(&arbiter.handle(), move |_| actor)
         };
         let calcom = {
             let actor = CalcomServer::new(
