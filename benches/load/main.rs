@@ -62,7 +62,11 @@ struct Args {
     think_ms: u64,
     /// Calls started per second in the steps of the calls phase, in rising order; the phase
     /// stops after the first step that is not sustained.
-    #[arg(long, value_delimiter = ',', default_value = "25,50,100,150,200,300")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "25,50,100,150,200,250,300"
+    )]
     rates: Vec<u32>,
     /// Seconds each step of the calls phase starts calls for.
     #[arg(long, default_value_t = 10)]

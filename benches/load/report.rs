@@ -61,6 +61,7 @@ fn step_json(s: &Step) -> Value {
         "missing": s.missing,
         "duplicates": s.duplicates,
         "missing_jobs": s.missing_jobs,
+        "unexpected_bookings": s.unexpected,
         "errors": s.requests.errors,
         "rss_mib": round3(s.rss_mib.0),
         "sustained": s.failure().is_none(),
@@ -134,120 +135,138 @@ impl Report {
         })
     }
 
-    /// The table printed at the end of a run.
+    /// The tables printed at the end of a run: the figures against their targets, then the
+    /// steps of the calls phase.
     pub fn table(&self) -> String {
         let lat = |l: Option<Latency>| {
             l.map_or("-".to_owned(), |l| {
-                format!(
-                    "p50 {:.2} / p99 {:.2} / max {:.2} ms",
-                    l.p50_ms, l.p99_ms, l.max_ms
-                )
+                format!("{:.2} / {:.2} / {:.2}", l.p50_ms, l.p99_ms, l.max_ms)
             })
         };
-        let yes = |ok: bool| if ok { "yes" } else { "NO" };
-        let mut rows: Vec<[String; 4]> = Vec::new();
-        rows.push([
-            "baseline (bare actix-web)".into(),
-            format!(
-                "{:.0} req/s, {}",
-                self.baseline.per_second(),
-                lat(self.baseline.recorder.overall())
-            ),
-            String::new(),
-            String::new(),
-        ]);
-        rows.push([
-            "gateway calcom.getEventTypes".into(),
-            format!(
-                "{:.0} req/s, {}",
-                self.gateway.per_second(),
-                lat(self.gateway.recorder.overall())
-            ),
-            String::new(),
-            String::new(),
-        ]);
-        rows.push([
-            "gateway / baseline".into(),
-            format!("{:.0} %", self.ratio() * 100.0),
-            ">= 50 %".into(),
-            yes(self.ratio() >= 0.5).into(),
-        ]);
+        let yes = |ok: bool| if ok { "yes" } else { "NO" }.to_owned();
         let f = self.functions.recorder.overall();
-        rows.push([
-            format!(
-                "live functions, {} calls, think {} ms",
-                self.live_calls, self.think_ms
-            ),
-            format!("{:.0} req/s, {}", self.functions.per_second(), lat(f)),
-            "p99 <= 10 ms".into(),
-            yes(f.is_some_and(|l| l.p99_ms <= 10.0)).into(),
-        ]);
+        let sustained = self.sustained().map(|s| s.rate);
+        let mut figures = vec![
+            row(["figure", "req/s", "p50 / p99 / max ms", "target", "met"]),
+            row([
+                "baseline: bare actix-web".into(),
+                format!("{:.0}", self.baseline.per_second()),
+                lat(self.baseline.recorder.overall()),
+                String::new(),
+                String::new(),
+            ]),
+            row([
+                "gateway: calcom.getEventTypes".into(),
+                format!("{:.0}", self.gateway.per_second()),
+                lat(self.gateway.recorder.overall()),
+                format!("{:.0} % of baseline", self.ratio() * 100.0),
+                String::new(),
+            ]),
+            row([
+                "gateway / baseline".into(),
+                String::new(),
+                String::new(),
+                ">= 50 %".into(),
+                yes(self.ratio() >= 0.5),
+            ]),
+            row([
+                format!(
+                    "live functions: {} calls, think {} ms",
+                    self.live_calls, self.think_ms
+                ),
+                format!("{:.0}", self.functions.per_second()),
+                lat(f),
+                "p99 <= 10 ms".into(),
+                yes(f.is_some_and(|l| l.p99_ms <= 10.0)),
+            ]),
+        ];
         for kind in self.functions.recorder.kinds() {
-            rows.push([
+            figures.push(row([
                 format!("  {kind}"),
+                String::new(),
                 lat(self.functions.recorder.latency(kind)),
                 String::new(),
                 String::new(),
-            ]);
+            ]));
         }
-        rows.push([
-            format!("live functions, {} calls, no think", self.live_calls),
-            format!(
-                "{:.0} req/s, {}",
-                self.saturated.per_second(),
-                lat(self.saturated.recorder.overall())
-            ),
+        figures.push(row([
+            format!("live functions: {} calls, no think", self.live_calls),
+            format!("{:.0}", self.saturated.per_second()),
+            lat(self.saturated.recorder.overall()),
+            "(saturation)".into(),
             String::new(),
-            String::new(),
-        ]);
-        for s in &self.steps {
-            rows.push([
-                format!("calls {}/s ({:.1} achieved)", s.rate, s.achieved_rate),
-                format!(
-                    "functions {}; booking lag {}; {} booked, {} missing, {} dup; RSS {:.0} MiB",
-                    lat(s.functions()),
-                    lat(s.booking_lag),
-                    s.booked,
-                    s.missing,
-                    s.duplicates,
-                    s.rss_mib.0
-                ),
-                String::new(),
-                s.failure()
-                    .map_or("sustained".into(), |f| format!("no: {f}")),
-            ]);
-        }
-        let sustained = self.sustained().map(|s| s.rate);
-        rows.push([
+        ]));
+        figures.push(row([
             "sustained complete calls/s".into(),
             sustained.map_or("none".into(), |r| r.to_string()),
+            String::new(),
             ">= 100".into(),
-            yes(sustained.is_some_and(|r| r >= 100)).into(),
-        ]);
-        rows.push([
+            yes(sustained.is_some_and(|r| r >= 100)),
+        ]));
+        figures.push(row([
             "lost or duplicate bookings".into(),
             self.lost_or_duplicated().to_string(),
+            String::new(),
             "0".into(),
-            yes(self.lost_or_duplicated() == 0).into(),
-        ]);
-        rows.push([
-            format!("RSS at {} live calls", self.memory_live_calls),
+            yes(self.lost_or_duplicated() == 0),
+        ]));
+        figures.push(row([
+            format!("RSS MiB at {} live calls", self.memory_live_calls),
             format!(
-                "{:.0} MiB (idle {:.0}, end {:.0}, peak {:.0})",
-                self.rss_live_mib, self.rss_idle_mib, self.rss_end_mib.0, self.rss_end_mib.1
+                "{:.0} (idle {:.0}, peak {:.0})",
+                self.rss_live_mib, self.rss_idle_mib, self.rss_end_mib.1
             ),
-            "< 200 MiB".into(),
-            yes(self.rss_live_mib < 200.0).into(),
-        ]);
-        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-        let (w0, w1, w2) = (width(0), width(1), width(2));
-        let mut out = String::new();
-        for r in &rows {
-            out.push_str(&format!(
-                "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
-                r[0], r[1], r[2], r[3]
-            ));
+            String::new(),
+            "< 200".into(),
+            yes(self.rss_live_mib < 200.0),
+        ]));
+        let mut steps = vec![row([
+            "calls/s (achieved)",
+            "functions ms p50 / p99 / max",
+            "call_ended -> booking ms p50 / p99 / max",
+            "booked / missing / dup",
+            "RSS MiB",
+            "sustained",
+        ])];
+        for s in &self.steps {
+            steps.push(row([
+                format!("{} ({:.1})", s.rate, s.achieved_rate),
+                lat(s.functions()),
+                lat(s.booking_lag),
+                format!("{} / {} / {}", s.booked, s.missing, s.duplicates),
+                format!("{:.0}", s.rss_mib.0),
+                s.failure().map_or("yes".into(), |f| format!("no: {f}")),
+            ]));
         }
-        out
+        format!("{}\n{}", render(&figures), render(&steps))
     }
+}
+
+fn row<const N: usize>(cells: [impl Into<String>; N]) -> Vec<String> {
+    cells.into_iter().map(Into::into).collect()
+}
+
+/// Left-aligned columns, two spaces apart.
+fn render(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }

@@ -386,6 +386,9 @@ pub struct Step {
     pub missing: usize,
     /// Calls with more than one booking, plus slots booked more than once.
     pub duplicates: usize,
+    /// Calls of other phases or steps booked while this step ran (none expected: earlier
+    /// steps are drained, live calls never confirm).
+    pub unexpected: Vec<String>,
     /// For a few missing bookings: the call id and its outbox job (status, attempts, error).
     pub missing_jobs: Vec<String>,
     /// (`VmRSS`, `VmHWM`) of the service after the step, MiB.
@@ -416,6 +419,12 @@ impl Step {
             return Some(format!(
                 "{} bookings missing, {} duplicated",
                 self.missing, self.duplicates
+            ));
+        }
+        if !self.unexpected.is_empty() {
+            return Some(format!(
+                "bookings of calls outside the step: {:?}",
+                self.unexpected
             ));
         }
         if let Some(f) = self.functions()
@@ -536,7 +545,7 @@ pub async fn calls_step(
 ) -> Step {
     let count = rate as usize * seconds as usize;
     assert!(slots.len() >= count, "one slot per call");
-    let since = Utc::now() - chrono::Duration::milliseconds(5);
+    let since = Utc::now();
     let (runs, arrivals) = open_loop(f64::from(rate), count, |i| {
         let (date, time) = slots[i];
         complete_call(env.clone(), format!("call_{tag}_{i:05}"), i, date, time)
@@ -570,6 +579,11 @@ pub async fn calls_step(
             per_call.entry(c.as_str()).or_default().push(b.created_ms);
         }
     }
+    let unexpected: Vec<String> = per_call
+        .keys()
+        .filter(|c| !c.starts_with(&format!("call_{tag}_")))
+        .map(|c| (*c).to_owned())
+        .collect();
     let mut lag = Recorder::default();
     let mut missing = 0;
     for (call, at) in &ended {
@@ -599,7 +613,8 @@ pub async fn calls_step(
         achieved_rate: count as f64 / arrivals.max(f64::EPSILON),
         requests,
         booking_lag: lag.latency("lag"),
-        booked: per_call.len(),
+        booked: per_call.len() - unexpected.len(),
+        unexpected,
         missing,
         duplicates,
         missing_jobs,
