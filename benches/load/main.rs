@@ -15,7 +15,9 @@
 //!    throughput).
 //! 4. **calls**: complete simulated calls (`call_started`, three functions, `call_ended`,
 //!    then the booking) started at a fixed rate per step, rising until function p99 passes
-//!    50 ms, the booking lag p99 passes 5 s or a booking is lost or duplicated.
+//!    50 ms, the booking lag p99 passes 5 s, bookings fall behind the arrivals (fewer than
+//!    95 % of the rate booked per second, so a longer step would lag without bound) or a
+//!    booking is lost or duplicated.
 //!
 //! plus the service's resident memory with 1,000 calls live. Results print as a table and go
 //! to `target/bench/report.json`. The targets are reported, never asserted; the run fails

@@ -58,6 +58,7 @@ fn step_json(s: &Step) -> Value {
         "webhooks": s.requests.combined(|k| !crate::scenarios::is_function(k)).map(|l| l.json()),
         "booking_lag": s.booking_lag.map(|l| l.json()),
         "booked": s.booked,
+        "booked_per_s": if s.booked_per_s.is_finite() { json!(round3(s.booked_per_s)) } else { Value::Null },
         "missing": s.missing,
         "duplicates": s.duplicates,
         "missing_jobs": s.missing_jobs,
@@ -123,7 +124,7 @@ impl Report {
                 "sustained_calls_per_s": sustained.map(|s| s.rate),
                 "stopped_by": self.stopped_by(),
                 "lost_or_duplicated": self.lost_or_duplicated(),
-                "limits": {"function_p99_ms": MAX_FUNCTION_P99_MS, "booking_lag_p99_ms": MAX_BOOKING_LAG_MS},
+                "limits": {"function_p99_ms": MAX_FUNCTION_P99_MS, "booking_lag_p99_ms": MAX_BOOKING_LAG_MS, "bookings_keep_up_share": crate::scenarios::KEEP_UP},
             },
             "targets": {
                 "gateway_at_least_half_of_baseline": self.ratio() >= 0.5,
@@ -225,6 +226,7 @@ impl Report {
             "functions ms p50 / p99 / max",
             "call_ended -> booking ms p50 / p99 / max",
             "booked / missing / dup",
+            "booked/s",
             "RSS MiB",
             "sustained",
         ])];
@@ -234,6 +236,7 @@ impl Report {
                 lat(s.functions()),
                 lat(s.booking_lag),
                 format!("{} / {} / {}", s.booked, s.missing, s.duplicates),
+                format!("{:.0}", s.booked_per_s),
                 format!("{:.0}", s.rss_mib.0),
                 s.failure().map_or("yes".into(), |f| format!("no: {f}")),
             ]));

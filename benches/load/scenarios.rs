@@ -382,6 +382,9 @@ pub struct Step {
     /// Seconds from `call_ended` to the booking in the simulator, as a latency in ms.
     pub booking_lag: Option<Latency>,
     pub booked: usize,
+    /// Bookings per second over the step (first to last booking created): below the arrival
+    /// rate, the backlog grows and the lag would pass any bound in a longer step.
+    pub booked_per_s: f64,
     /// Confirmed calls without a booking when the wait ended.
     pub missing: usize,
     /// Calls with more than one booking, plus slots booked more than once.
@@ -397,6 +400,8 @@ pub struct Step {
 
 /// Function latency p99 above which a step no longer counts as sustained, ms.
 pub const MAX_FUNCTION_P99_MS: f64 = 50.0;
+/// Share of the arrival rate the bookings must keep up with for a step to count as sustained.
+pub const KEEP_UP: f64 = 0.95;
 /// Booking lag p99 above which a step no longer counts as sustained, ms.
 pub const MAX_BOOKING_LAG_MS: f64 = 5_000.0;
 
@@ -433,6 +438,12 @@ impl Step {
             return Some(format!(
                 "function p99 {:.1} ms > {MAX_FUNCTION_P99_MS} ms",
                 f.p99_ms
+            ));
+        }
+        if self.booked_per_s < KEEP_UP * self.achieved_rate {
+            return Some(format!(
+                "bookings fall behind: {:.0}/s booked, {:.0}/s arriving",
+                self.booked_per_s, self.achieved_rate
             ));
         }
         if let Some(l) = self.booking_lag
@@ -584,6 +595,17 @@ pub async fn calls_step(
         .filter(|c| !c.starts_with(&format!("call_{tag}_")))
         .map(|c| (*c).to_owned())
         .collect();
+    let created: Vec<i64> = per_call
+        .iter()
+        .filter(|(c, _)| c.starts_with(&format!("call_{tag}_")))
+        .map(|(_, at)| at[0])
+        .collect();
+    let booked_per_s = match (created.iter().min(), created.iter().max()) {
+        (Some(first), Some(last)) if last > first => {
+            (created.len() - 1) as f64 / ((last - first) as f64 / 1000.0)
+        }
+        _ => f64::INFINITY,
+    };
     let mut lag = Recorder::default();
     let mut missing = 0;
     for (call, at) in &ended {
@@ -614,6 +636,7 @@ pub async fn calls_step(
         requests,
         booking_lag: lag.latency("lag"),
         booked: per_call.len() - unexpected.len(),
+        booked_per_s,
         unexpected,
         missing,
         duplicates,
