@@ -212,6 +212,11 @@ fn report_path(args: &Args) -> PathBuf {
     })
 }
 
+/// `n` call ids `{prefix}_00000` …
+fn call_ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|k| format!("{prefix}_{k:05}")).collect()
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (sim_port, app_port, baseline_port) = (
@@ -295,15 +300,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let slots = common::slots(first_day, total_calls.max(args.live_calls).max(1));
 
     println!("3/4 live functions …");
-    let live: Vec<String> = (0..args.live_calls)
-        .map(|k| format!("live_{k:04}"))
-        .collect();
-    let opened = scenarios::open_calls(&env, &live, &slots, 50).await;
-    anyhow::ensure!(
-        opened.errors == 0,
-        "opening live calls: {:?}",
-        opened.first_error
-    );
+    let live = call_ids("live", args.live_calls);
+    scenarios::open_calls(&env, &live, &slots, 50).await?;
     let think = Duration::from_millis(args.think_ms);
     let functions = scenarios::live_functions(&env, &live, &slots, think, warmup, window).await;
     println!("    and saturated (no think time) …");
@@ -312,15 +310,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     scenarios::end_calls(&env, &live, 50).await;
 
     println!("    memory at {} live calls …", args.memory_calls);
-    let held: Vec<String> = (0..args.memory_calls)
-        .map(|k| format!("held_{k:05}"))
-        .collect();
-    let opened = scenarios::open_calls(&env, &held, &slots, 100).await;
-    anyhow::ensure!(
-        opened.errors == 0,
-        "opening live calls: {:?}",
-        opened.first_error
-    );
+    let held = call_ids("held", args.memory_calls);
+    scenarios::open_calls(&env, &held, &slots, 100).await?;
     let rss_live = scenarios::rss_mib(env.serve_pid).0;
     scenarios::end_calls(&env, &held, 100).await;
 

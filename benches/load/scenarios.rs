@@ -210,34 +210,50 @@ fn caller(call_id: &str) -> String {
     format!("+49151{:08}", hash % 100_000_000)
 }
 
-/// Opens `ids` as live calls (`call_started`, then the slot in `collect_appointment_data`),
-/// `limit` at a time.
+/// Starts a call as Retell does: `call_started`, then the slot in `collect_appointment_data`;
+/// false once a step failed.
+async fn start_call(
+    env: &Env,
+    call: &Value,
+    date: NaiveDate,
+    time: NaiveTime,
+    rec: &mut Recorder,
+) -> bool {
+    webhook(env, "call_started", call.clone(), rec).await
+        && function(
+            env,
+            "collect_appointment_data",
+            call,
+            slot_args(date, time),
+            rec,
+        )
+        .await
+}
+
+/// Opens `ids` as live calls ([`start_call`]), `limit` at a time; fails on any error.
 pub async fn open_calls(
     env: &Env,
     ids: &[String],
     slots: &[(NaiveDate, NaiveTime)],
     limit: usize,
-) -> Recorder {
+) -> anyhow::Result<()> {
     let jobs = ids.iter().enumerate().map(|(i, id)| {
         let env = env.clone();
         let (date, time) = slots[i % slots.len()];
         async move {
             let mut rec = Recorder::default();
             let call = call_object(id, &caller(id), false);
-            if webhook(&env, "call_started", call.clone(), &mut rec).await {
-                function(
-                    &env,
-                    "collect_appointment_data",
-                    &call,
-                    slot_args(date, time),
-                    &mut rec,
-                )
-                .await;
-            }
+            start_call(&env, &call, date, time, &mut rec).await;
             rec
         }
     });
-    merge(bounded(limit, jobs).await)
+    let opened = merge(bounded(limit, jobs).await);
+    anyhow::ensure!(
+        opened.errors == 0,
+        "opening live calls: {:?}",
+        opened.first_error
+    );
+    Ok(())
 }
 
 /// Ends `ids` (unconfirmed calls: no booking follows), `limit` at a time.
@@ -310,8 +326,9 @@ struct CallRun {
     ended_at_ms: Option<i64>,
 }
 
-/// A complete call: `call_started`, `check_availability`, `collect_appointment_data` with the
-/// slot, again with name, phone and the confirmation, then `call_ended` — the booking follows
+/// A complete call: `call_started`, `collect_appointment_data` with the slot,
+/// `check_availability`, `collect_appointment_data` with name, phone and the confirmation,
+/// then `call_ended` — the booking follows
 /// in the background.
 async fn complete_call(
     env: Env,
@@ -323,20 +340,11 @@ async fn complete_call(
     let mut rec = Recorder::default();
     let phone = caller(&call_id);
     let call = call_object(&call_id, &phone, false);
-    let mut ok = webhook(&env, "call_started", call.clone(), &mut rec).await;
+    let mut ok = start_call(&env, &call, date, time, &mut rec).await;
     ok = ok
         && function(
             &env,
             "check_availability",
-            &call,
-            slot_args(date, time),
-            &mut rec,
-        )
-        .await;
-    ok = ok
-        && function(
-            &env,
-            "collect_appointment_data",
             &call,
             slot_args(date, time),
             &mut rec,
