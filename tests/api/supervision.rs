@@ -5,6 +5,11 @@
 use crate::helpers::{ended, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
+/// `actor_restarts_total` is process-wide (one metrics recorder per test binary), so the tests
+/// that panic the calcom server take turns: otherwise one test's restart shows up in another's
+/// exact count.
+static CALCOM_FAULTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn panic_actor(app: &crate::helpers::TestApp, actor: &str) -> Value {
     app.rpc("fault.panic", json!({ "actor": actor })).await
 }
@@ -27,6 +32,7 @@ async fn restarts(app: &crate::helpers::TestApp, actor: &str) -> u64 {
 
 #[actix_web::test]
 async fn panicking_handler_answers_32603_and_the_actor_serves_the_next_call() {
+    let _turn = CALCOM_FAULTS.lock().await;
     let app = spawn_app().await;
     let before = restarts(&app, "calcom").await;
     let res = panic_actor(&app, "calcom").await;
@@ -47,6 +53,7 @@ async fn panicking_handler_answers_32603_and_the_actor_serves_the_next_call() {
 
 #[actix_web::test]
 async fn restart_keeps_the_queued_messages() {
+    let _turn = CALCOM_FAULTS.lock().await;
     let app = spawn_app().await;
     let mut batch = vec![
         json!({"jsonrpc": "2.0", "id": "panic", "method": "fault.panic", "params": {"actor": "calcom"}}),
@@ -74,6 +81,7 @@ async fn restart_keeps_the_queued_messages() {
 
 #[actix_web::test]
 async fn every_core_actor_recovers_and_a_call_still_books() {
+    let _turn = CALCOM_FAULTS.lock().await;
     let app = spawn_app().await;
     for actor in [
         "calcom",
