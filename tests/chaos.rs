@@ -11,9 +11,7 @@
 
 mod common;
 
-use common::{
-    Driver, Kind, percentile, set_faults, sim_bookings, spawn_serve, spawn_sim, wait_until_up,
-};
+use common::{Driver, Kind, percentile, set_faults, sim_bookings, spawn_serve, wait_until_up};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -27,12 +25,8 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (sim_port, app_port) = (common::free_port(), common::free_port());
     let sim_url = format!("http://127.0.0.1:{sim_port}");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let _sim = spawn_sim(sim_port);
-    wait_until_up(&client, &format!("{sim_url}/__sim/faults")).await;
+    let client = common::client();
+    let _sim = common::start_sim(&client, sim_port).await;
     let db = common::database_url(dir.path()).await;
     let prefix = format!("chaos-{}:", uuid::Uuid::new_v4().simple());
     let mut serve = spawn_serve(dir.path(), &db, app_port, sim_port, &prefix);

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Driver, Kind, percentile, sim_bookings, spawn_serve, spawn_sim, wait_until_up};
+use common::{Driver, Kind, percentile, sim_bookings, spawn_serve, wait_until_up};
 use std::time::{Duration, Instant};
 
 const SEED: u64 = 4242;
@@ -30,16 +30,8 @@ async fn two_instances_book_every_confirmed_call_exactly_once_through_a_sigkill(
         common::free_port(),
         common::free_port(),
     );
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let _sim = spawn_sim(sim_port);
-    wait_until_up(
-        &client,
-        &format!("http://127.0.0.1:{sim_port}/__sim/faults"),
-    )
-    .await;
+    let client = common::client();
+    let _sim = common::start_sim(&client, sim_port).await;
     // One database and one Redis namespace: one cluster. Both seed the demo tenant at once.
     let db = common::database_url(dir_a.path()).await;
     let prefix = format!("multi-{}:", uuid::Uuid::new_v4().simple());

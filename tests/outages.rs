@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Driver, Proc, spawn_serve_with, spawn_sim, wait_until_up};
+use common::{Driver, Proc, spawn_serve_with, wait_until_up};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -106,16 +106,8 @@ async fn redis_outage_degrades_keeps_serving_and_recovers() {
     };
     wait_for_port(redis_port).await;
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let _sim = spawn_sim(sim_port);
-    wait_until_up(
-        &client,
-        &format!("http://127.0.0.1:{sim_port}/__sim/faults"),
-    )
-    .await;
+    let client = common::client();
+    let _sim = common::start_sim(&client, sim_port).await;
     let db = common::database_url(dir.path()).await;
     let redis_url = format!("redis://127.0.0.1:{redis_port}");
     let _app = spawn_serve_with(
@@ -266,16 +258,8 @@ async fn postgres_restart_loses_no_acknowledged_webhook_and_recovers() {
     };
     pg.pg_ctl(&["start"]);
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let _sim = spawn_sim(sim_port);
-    wait_until_up(
-        &client,
-        &format!("http://127.0.0.1:{sim_port}/__sim/faults"),
-    )
-    .await;
+    let client = common::client();
+    let _sim = common::start_sim(&client, sim_port).await;
     let db = format!("postgres://switchboard@127.0.0.1:{pg_port}/postgres");
     let _app = spawn_serve_with(dir.path(), &db, app_port, sim_port, "", &[]);
     let driver = Driver {

@@ -224,12 +224,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         common::free_port(),
         common::free_port(),
     );
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client = common::client();
     let sim = format!("http://127.0.0.1:{sim_port}");
-    let _sim = common::spawn_sim(sim_port);
-    common::wait_until_up(&client, &format!("{sim}/__sim/faults")).await;
+    let _sim = common::start_sim(&client, sim_port).await;
     let db = common::database_url(dir.path()).await;
     let database = if db.starts_with("postgres") {
         "PostgreSQL"

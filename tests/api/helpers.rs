@@ -28,7 +28,7 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with extra `SWITCHBOARD__…` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = database_url(dir.path()).await;
+    let db = crate::common::database_url(dir.path()).await;
     let mut env: Vec<(String, String)> = vec![
         ("SWITCHBOARD__SERVER__PORT".into(), "0".into()),
         ("SWITCHBOARD__SERVER__WORKERS".into(), "2".into()),
@@ -61,27 +61,6 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         calcom_url,
         stopped,
         _dir: dir,
-    }
-}
-
-/// The test's database: a fresh PostgreSQL database when `SWITCHBOARD_TEST_DATABASE_URL` is
-/// set (the production-backend pass of CI), else a SQLite file in `dir`.
-async fn database_url(dir: &std::path::Path) -> String {
-    use sqlx::{Connection, Executor};
-    match std::env::var("SWITCHBOARD_TEST_DATABASE_URL") {
-        Ok(base) if !base.is_empty() => {
-            let name = format!("sb_api_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("PostgreSQL reachable");
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let (server, _) = base.rsplit_once('/').expect("URL ends in a database name");
-            format!("{server}/{name}")
-        }
-        _ => format!("sqlite://{}/switchboard.db", dir.display()),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Black-box tests: each starts the real application on an ephemeral port, with a fresh SQLite
 //! file and the in-process Cal.com simulator (sandbox mode), and talks HTTP to it.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod custom_functions;
 mod flow;
 mod gateway;

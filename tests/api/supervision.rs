@@ -15,19 +15,13 @@ async fn panic_actor(app: &crate::helpers::TestApp, actor: &str) -> Value {
 }
 
 async fn restarts(app: &crate::helpers::TestApp, actor: &str) -> u64 {
-    let text = app
-        .client
-        .get(format!("{}/api/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let prefix = format!("actor_restarts_total{{actor=\"{actor}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map_or(0, |v| v.trim().parse().unwrap())
+    crate::common::scrape(
+        &app.client,
+        &app.url,
+        "actor_restarts_total",
+        &[("actor", actor)],
+    )
+    .await as u64
 }
 
 #[actix_web::test]

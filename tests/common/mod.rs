@@ -344,26 +344,7 @@ impl Driver {
     /// Sum of the samples of `name` on instance `instance` whose labels include every
     /// `key="value"` of `labels`.
     pub async fn metric(&self, instance: usize, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let url = format!("{}/api/metrics", self.bases[instance]);
-        let text = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
-            .filter_map(|rest| rest.split_once("} "))
-            .filter(|(have, _)| {
-                labels
-                    .iter()
-                    .all(|(k, v)| have.split(',').any(|kv| kv == format!("{k}=\"{v}\"")))
-            })
-            .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
-            .sum()
+        scrape(&self.client, &self.bases[instance], name, labels).await
     }
 
     /// Waits (bounded by `limit`) until no booking job is pending or running; returns the
@@ -413,6 +394,49 @@ impl Driver {
             })
             .collect()
     }
+}
+
+/// Sum of the samples of `name` in the Prometheus text of `{base}/api/metrics` whose labels
+/// include every `key="value"` of `labels` (0 when there is none).
+pub async fn scrape(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
+    let text = client
+        .get(format!("{base}/api/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
+        .filter_map(|rest| rest.split_once("} "))
+        .filter(|(have, _)| {
+            labels
+                .iter()
+                .all(|(k, v)| have.split(',').any(|kv| kv == format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
+        .sum()
+}
+
+/// The HTTP client of the process-level runs (30 s timeout).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// `switchboard sim calcom` on `port`, waited for (bounded) until it answers.
+pub async fn start_sim(client: &reqwest::Client, port: u16) -> Proc {
+    let sim = spawn_sim(port);
+    wait_until_up(client, &format!("http://127.0.0.1:{port}/__sim/faults")).await;
+    sim
 }
 
 /// Sets the simulator's faults.
