@@ -72,7 +72,7 @@ pub enum SimApi {
         host: String,
         /// Faults from the start (also settable at run time: POST /__sim/faults).
         #[command(flatten)]
-        faults: crate::sim::faults::FaultArgs,
+        faults: crate::sim::faults::FaultConfig,
     },
 }
 

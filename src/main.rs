@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {host}:{port}"))?;
             tracing::info!(address = %listener.local_addr()?, "Cal.com simulator listening");
             CalcomSim::demo()
-                .with_faults(faults.into())
+                .with_faults(faults)
                 .serve(listener)?
                 .await
                 .context("simulator")

@@ -131,28 +131,72 @@ pub enum InvalidFault {
 /// Deserializing takes only an object (serde would otherwise read an array positionally)
 /// and refuses unknown fields, rates outside `0..=1` and statuses other than 500, 503 and
 /// 429, with a message naming the field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// It is also the `--fault-*` flags of every simulator command (flatten it into the
+/// command's arguments): `switchboard sim calcom --fault-error-rate 0.2` starts as
+/// `POST /__sim/faults {"error_rate":0.2}` would. Flag values are checked while parsing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(try_from = "Map<String, Value>")]
 pub struct FaultConfig {
     /// Milliseconds added before every answer (also before failures).
+    #[arg(
+        long = "fault-latency-ms",
+        value_name = "MS",
+        help = "Milliseconds added before every API answer."
+    )]
     pub latency_ms: Option<u64>,
     /// Up to this many milliseconds more, drawn uniformly per request from `0..=jitter_ms`.
+    #[arg(
+        long = "fault-jitter-ms",
+        value_name = "MS",
+        help = "Up to this many milliseconds more per request, drawn uniformly."
+    )]
     pub jitter_ms: Option<u64>,
     /// Share of requests answered with `error_status` instead of being handled.
+    #[arg(
+        long = "fault-error-rate",
+        value_name = "RATE",
+        help = "Share of API requests (0..1) answered with --fault-error-status."
+    )]
     pub error_rate: Option<Rate>,
     /// Status of injected failures. Default: 500 for `error_rate`, 503 during an outage.
+    #[arg(
+        long = "fault-error-status",
+        value_name = "STATUS",
+        help = "Status of injected failures: 500, 503 or 429 [default: 500, during an outage 503]."
+    )]
     pub error_status: Option<ErrorStatus>,
     /// Share of requests that are accepted and never answered; only the client's timeout
     /// ends them.
+    #[arg(
+        long = "fault-timeout-rate",
+        value_name = "RATE",
+        help = "Share of API requests (0..1) accepted and never answered."
+    )]
     pub timeout_rate: Option<Rate>,
     /// Every API request fails with `error_status` for this many seconds from the moment
     /// the config is set (at most a year; longer values count as a year). 0 means none.
+    #[arg(
+        long = "fault-outage-s",
+        value_name = "SECONDS",
+        help = "Every API request fails for this many seconds after start."
+    )]
     pub outage_s: Option<u64>,
     /// Share of commits (for Cal.com: `POST /v2/bookings`) that are carried out but whose
     /// answer is replaced by a 500 or a dropped connection. Other requests never get this.
+    #[arg(
+        long = "fault-commit-then-fail-rate",
+        value_name = "RATE",
+        help = "Share of commits (0..1), e.g. booking creations, stored and then answered with a 500 or a dropped connection."
+    )]
     pub commit_then_fail_rate: Option<Rate>,
     /// Seed of the random draws. Same seed and same request order give the same decisions;
     /// without it every config starts from a fresh random seed.
+    #[arg(
+        long = "fault-seed",
+        value_name = "N",
+        help = "Seed of the random draws, for runs that repeat exactly."
+    )]
     pub seed: Option<u64>,
 }
 
@@ -282,5 +326,72 @@ mod tests {
             "x".parse::<ErrorStatus>(),
             Err(InvalidFault::NotANumber("x".into()))
         );
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        faults: FaultConfig,
+    }
+
+    fn parse(args: &[&str]) -> Result<FaultConfig, clap::Error> {
+        Command::try_parse_from(std::iter::once("sim").chain(args.iter().copied()))
+            .map(|command| command.faults)
+    }
+
+    #[test]
+    fn no_flags_is_no_faults() {
+        assert_eq!(parse(&[]).unwrap(), FaultConfig::default());
+    }
+
+    #[test]
+    fn every_field_has_its_flag() {
+        let config = parse(&[
+            "--fault-latency-ms=10",
+            "--fault-jitter-ms=5",
+            "--fault-error-rate=0.5",
+            "--fault-error-status=429",
+            "--fault-timeout-rate=0.1",
+            "--fault-outage-s=30",
+            "--fault-commit-then-fail-rate=1",
+            "--fault-seed=7",
+        ])
+        .unwrap();
+        assert_eq!(
+            config,
+            FaultConfig {
+                latency_ms: Some(10),
+                jitter_ms: Some(5),
+                error_rate: Some(Rate::new(0.5).unwrap()),
+                error_status: Some(ErrorStatus::TooManyRequests),
+                timeout_rate: Some(Rate::new(0.1).unwrap()),
+                outage_s: Some(30),
+                commit_then_fail_rate: Some(Rate::new(1.0).unwrap()),
+                seed: Some(7),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_parse_time() {
+        for bad in [
+            "--fault-error-rate=1.5",
+            "--fault-error-status=502",
+            "--fault-timeout-rate=often",
+            "--fault-latency-ms=-1",
+        ] {
+            let error = parse(&[bad]).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}: {error}"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! # Fault injection, shared by every simulator
 //!
-//! A simulator takes faults at start ([`FaultArgs`], the `--fault-*` flags) and at run time
+//! A simulator takes faults at start (a [`FaultConfig`] as `--fault-*` flags) and at run time
 //! through `POST /__sim/faults` (a [`FaultConfig`] as JSON; it replaces the faults in force),
 //! `GET /__sim/faults` (the [`FaultState`]) and `DELETE /__sim/faults` (no faults). The
 //! endpoints are the same for every simulator and are never faulted themselves.
@@ -14,15 +14,13 @@
 //! [`FaultConfig::seed`] when given, so a seeded run repeats exactly.
 //!
 //! ## Layout
-//! - `config`: [`FaultConfig`] and its checked values [`Rate`] and [`ErrorStatus`].
-//! - `args`: [`FaultArgs`], the CLI flags.
+//! - `config`: [`FaultConfig`] (also the CLI flags) and its checked values [`Rate`] and
+//!   [`ErrorStatus`].
 //! - `endpoints`: the `/__sim/faults` resource ([`Faults::resource`]).
 
-mod args;
 mod config;
 mod endpoints;
 
-pub use args::FaultArgs;
 pub use config::{ErrorStatus, FaultConfig, InvalidFault, Rate};
 pub use endpoints::FAULTS_PATH;
 
