@@ -30,9 +30,13 @@ pub struct Recorder {
 /// Percentiles of one request kind, in milliseconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Latency {
+    /// Requests recorded.
     pub count: u64,
+    /// Median, milliseconds (µs resolution).
     pub p50_ms: f64,
+    /// 99th percentile, milliseconds.
     pub p99_ms: f64,
+    /// Slowest, milliseconds.
     pub max_ms: f64,
 }
 
@@ -128,6 +132,7 @@ pub type Outcome = Result<&'static str, String>;
 
 /// What a closed-loop run measured.
 pub struct ClosedRun {
+    /// Latencies and failures of the requests started inside the window.
     pub recorder: Recorder,
     /// Length of the measured window (after the warm-up).
     pub window: Duration,

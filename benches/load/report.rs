@@ -7,10 +7,15 @@ use serde_json::{Value, json};
 
 /// Everything one run measured.
 pub struct Report {
+    /// The options of the run, as JSON.
     pub settings: Value,
+    /// `SQLite` or `PostgreSQL`.
     pub database: &'static str,
+    /// Phase 1: the bare actix-web handler.
     pub baseline: ClosedRun,
+    /// Phase 2: `calcom.getEventTypes` through the gateway.
     pub gateway: ClosedRun,
+    /// Live calls of phase 3.
     pub live_calls: usize,
     /// Mean think time of the paced live-function run, ms.
     pub think_ms: u64,
@@ -18,6 +23,7 @@ pub struct Report {
     pub functions: ClosedRun,
     /// Live functions without think time (the throughput ceiling).
     pub saturated: ClosedRun,
+    /// Calls held live for the memory figure.
     pub memory_live_calls: usize,
     /// `VmRSS` of the service when idle after start, MiB.
     pub rss_idle_mib: f64,
@@ -25,6 +31,7 @@ pub struct Report {
     pub rss_live_mib: f64,
     /// `VmRSS` and `VmHWM` at the end of the run, MiB.
     pub rss_end_mib: (f64, f64),
+    /// Phase 4, in rising rate order, up to the first step not sustained.
     pub steps: Vec<Step>,
 }
 

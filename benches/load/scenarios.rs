@@ -381,7 +381,9 @@ pub fn is_function(kind: &str) -> bool {
 
 /// One step of the calls phase.
 pub struct Step {
+    /// Calls started per second, as asked.
     pub rate: u32,
+    /// Calls started in the step (`rate` × step seconds).
     pub calls: usize,
     /// Calls started per second as achieved by the generator.
     pub achieved_rate: f64,
@@ -389,6 +391,7 @@ pub struct Step {
     pub requests: Recorder,
     /// Seconds from `call_ended` to the booking in the simulator, as a latency in ms.
     pub booking_lag: Option<Latency>,
+    /// Calls of this step with a booking.
     pub booked: usize,
     /// Bookings per second over the step (first to last booking created): below the arrival
     /// rate, the backlog grows and the lag would pass any bound in a longer step.
