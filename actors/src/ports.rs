@@ -9,7 +9,8 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
-    JobStatus, NewAppointment, QueueOverview, RecentJob, RetryOutcome, TokenGrant, WebhookStats,
+    JobStatus, NewAppointment, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
+    TokenGrant, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,10 +36,9 @@ pub enum StoreError {
     Conflict(String),
 }
 
-/// Durable state: tenancy, calls, the outbox and appointments. One implementation per backend
-/// (SQLite now, PostgreSQL later); both must behave identically.
+/// Tenancy: numbers, companies and their services.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait TenancyStore: Send + Sync + 'static {
     /// The company and branch that own `number`, or `None` when the number is not configured.
     async fn tenant_by_phone(
         &self,
@@ -48,10 +48,14 @@ pub trait Store: Send + Sync + 'static {
     async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError>;
     /// The services of a company, ordered by name.
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError>;
+}
 
+/// Calls: live call contexts, webhooks and the local call record.
+#[async_trait]
+pub trait CallStore: Send + Sync + 'static {
     /// Upserts the live data of a call (`calls` row, status `ongoing` unless already ended).
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError>;
-    /// The live data of a call saved by [`Store::save_call_context`].
+    /// The live data of a call saved by [`CallStore::save_call_context`].
     async fn load_call_context(
         &self,
         call_id: &CallId,
@@ -66,7 +70,13 @@ pub trait Store: Send + Sync + 'static {
     async fn get_call(&self, call_id: &CallId) -> Result<Option<CallView>, StoreError>;
     /// Counts of webhooks, duplicates and booking jobs (all companies when `None`).
     async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError>;
+    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
+    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
+}
 
+/// The outbox as its workers use it: claim, complete, fail, and say they are alive.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
     /// Claims up to `limit` due jobs (`pending`, `next_run_at <= now`, or `running` with an
     /// expired lease): sets `running`, `locked_until = now + lease`, `attempts + 1`.
     async fn claim_due_jobs(
@@ -85,7 +95,14 @@ pub trait Store: Send + Sync + 'static {
     /// Records a failed attempt: back to `pending` at `retry_at`, or `failed` (dead letter)
     /// when `retry_at` is `None`.
     async fn fail_job(&self, job_id: i64, failure: &JobFailure) -> Result<(), StoreError>;
+    /// Upserts the worker's row in `outbox_workers` (keyed by `worker_id`), setting its last
+    /// heartbeat to `heartbeat.at`.
+    async fn heartbeat_worker(&self, heartbeat: &WorkerHeartbeat) -> Result<(), StoreError>;
+}
 
+/// The outbox as operators see it (`queue.*`): overview, listings, metrics, workers, retries.
+#[async_trait]
+pub trait QueueAdminStore: Send + Sync + 'static {
     /// Outbox state per queue as of `now` (UTC), read in one consistent snapshot: counts by
     /// status, the due pending jobs and the age of the oldest of them, expired leases and
     /// the next time a waiting job becomes due. `company: None` covers all companies.
@@ -111,6 +128,17 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         status: Option<JobStatus>,
     ) -> Result<Vec<RecentJob>, StoreError>;
+    /// Jobs that finished (`done` or `failed`, by `updated_at`) at or after `since` (UTC),
+    /// counted per UTC minute, and the latency histogram of the `done` ones; aggregated in
+    /// the database. `company: None` covers all companies.
+    async fn queue_metrics(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+    ) -> Result<QueueMetricsRows, StoreError>;
+    /// Workers whose last heartbeat is at or after `alive_since` (UTC), most recent
+    /// heartbeat first.
+    async fn workers(&self, alive_since: DateTime<Utc>) -> Result<Vec<WorkerView>, StoreError>;
     /// Puts one dead letter back in the outbox in one transaction: `pending`, due at `now`,
     /// `attempts = 0`, no lease, `updated_at = now`; `last_error` is kept until the next
     /// attempt replaces it. With `company` given, a job of another company is
@@ -123,7 +151,7 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<RetryOutcome, StoreError>;
     /// Puts every dead letter that failed (`updated_at`) at or after `since` back in the
-    /// outbox, as [`Store::retry_job`] does, in one statement; returns how many.
+    /// outbox, as [`QueueAdminStore::retry_job`] does, in one statement; returns how many.
     /// `company: None` covers all companies.
     async fn retry_failed(
         &self,
@@ -131,11 +159,18 @@ pub trait Store: Send + Sync + 'static {
         since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+}
 
-    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
-    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
+/// API tokens (stored as SHA-256 hex digests).
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
     /// The grant of the token whose SHA-256 hex digest is `token_sha256`, if any.
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError>;
+}
+
+/// The per-company booking lock shared by all instances, and the readiness probe.
+#[async_trait]
+pub trait LockStore: Send + Sync + 'static {
     /// Takes the booking lock of `company` for `holder` until `now + lease`, unless another
     /// holder's lease is still running. Returns whether `holder` now holds it. Serialises a
     /// company's slot-changing work across instances; a holder that dies frees it when its
@@ -151,6 +186,19 @@ pub trait Store: Send + Sync + 'static {
     async fn unlock_tenant(&self, company: CompanyId, holder: &str) -> Result<(), StoreError>;
     /// Round trip to the database (readiness probe).
     async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Durable state: every role above. One implementation serves SQLite and PostgreSQL
+/// (`src/store/`); a test fake implements only the roles its subject uses and takes that
+/// role's trait object (e.g. `Arc<dyn QueueAdminStore>`).
+pub trait Store:
+    TenancyStore + CallStore + OutboxStore + QueueAdminStore + TokenStore + LockStore
+{
+}
+
+impl<T> Store for T where
+    T: TenancyStore + CallStore + OutboxStore + QueueAdminStore + TokenStore + LockStore
+{
 }
 
 /// Cal.com API v2, one company credential per call (reference/calcom.md). Implemented by the

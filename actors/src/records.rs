@@ -519,3 +519,63 @@ pub struct TokenGrant {
     /// Label given when the token was created, e.g. `sandbox admin`; safe to log.
     pub label: String,
 }
+
+/// Outbox jobs that finished in one UTC minute (part of [`QueueMetricsRows`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct MinuteCounts {
+    /// Start of the minute (UTC, seconds zero).
+    pub minute: DateTime<Utc>,
+    /// Jobs that became `done` in this minute (`updated_at`).
+    pub processed: u64,
+    /// Jobs that became dead letters (`failed`) in this minute (`updated_at`).
+    pub failed: u64,
+}
+
+/// Upper bounds (ms, inclusive) of the job-latency histogram buckets of
+/// [`QueueMetricsRows::latency_buckets`]; one more bucket counts everything slower.
+pub const JOB_LATENCY_BUCKETS_MS: [u64; 14] = [
+    10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 3_600_000,
+];
+
+/// What the store aggregates for `queue.getMetrics`: per-minute counts and a fixed-bucket
+/// histogram of job latency, so the result stays small whatever the job volume.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueMetricsRows {
+    /// Minutes that had at least one finished job, oldest first; empty minutes are absent.
+    pub minutes: Vec<MinuteCounts>,
+    /// Latency (`updated_at − created_at`) of the jobs that became `done` in the window,
+    /// counted per bucket: `latency_buckets[i]` counts jobs with latency ≤
+    /// [`JOB_LATENCY_BUCKETS_MS`]`[i]` and above the previous bound; the last element (index
+    /// 14) counts the slower ones. Always 15 elements.
+    pub latency_buckets: Vec<u64>,
+}
+
+/// One outbox worker's liveness, written by the worker on every poll (`outbox_workers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerHeartbeat {
+    /// The instance id of the process (also the booking-lock holder name); the row key.
+    pub worker_id: String,
+    /// Host name of the machine, for operators; free text.
+    pub host: String,
+    /// OS process id.
+    pub pid: u32,
+    /// When the worker started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// This heartbeat (UTC).
+    pub at: DateTime<Utc>,
+}
+
+/// A worker as `queue.getWorkers` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct WorkerView {
+    /// The instance id of the process.
+    pub worker_id: String,
+    /// Host name of the machine.
+    pub host: String,
+    /// OS process id.
+    pub pid: u32,
+    /// When the worker started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat (UTC).
+    pub last_heartbeat_at: DateTime<Utc>,
+}

@@ -9,10 +9,13 @@ use std::time::Duration;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::{CompanyProfile, Service, TenantRoute};
-use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::ports::{
+    CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenStore,
+};
 use switchboard_actors::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
-    JobStatus, NewAppointment, QueueOverview, RecentJob, RetryOutcome, TokenGrant, WebhookStats,
+    JobStatus, NewAppointment, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
+    TokenGrant, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 
 /// The configured [`Store`]: SQLite (embedded default) or PostgreSQL (production). Cheap to
@@ -136,7 +139,7 @@ impl AnyStore {
 }
 
 #[async_trait]
-impl Store for AnyStore {
+impl TenancyStore for AnyStore {
     async fn tenant_by_phone(
         &self,
         number: &PhoneNumber,
@@ -151,7 +154,10 @@ impl Store for AnyStore {
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError> {
         delegate!(self, store => store.services(company).await)
     }
+}
 
+#[async_trait]
+impl CallStore for AnyStore {
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
         delegate!(self, store => store.save_call_context(ctx).await)
     }
@@ -175,6 +181,13 @@ impl Store for AnyStore {
         delegate!(self, store => store.webhook_stats(company).await)
     }
 
+    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
+        delegate!(self, store => store.insert_appointment(appointment).await)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for AnyStore {
     async fn claim_due_jobs(
         &self,
         now: DateTime<Utc>,
@@ -196,6 +209,13 @@ impl Store for AnyStore {
         delegate!(self, store => store.fail_job(job_id, failure).await)
     }
 
+    async fn heartbeat_worker(&self, heartbeat: &WorkerHeartbeat) -> Result<(), StoreError> {
+        delegate!(self, store => store.heartbeat_worker(heartbeat).await)
+    }
+}
+
+#[async_trait]
+impl QueueAdminStore for AnyStore {
     async fn queue_overview(
         &self,
         company: Option<CompanyId>,
@@ -240,14 +260,28 @@ impl Store for AnyStore {
         delegate!(self, store => store.retry_failed(company, since, now).await)
     }
 
-    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
-        delegate!(self, store => store.insert_appointment(appointment).await)
+    async fn queue_metrics(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+    ) -> Result<QueueMetricsRows, StoreError> {
+        delegate!(self, store => store.queue_metrics(company, since).await)
     }
 
+    async fn workers(&self, alive_since: DateTime<Utc>) -> Result<Vec<WorkerView>, StoreError> {
+        delegate!(self, store => store.workers(alive_since).await)
+    }
+}
+
+#[async_trait]
+impl TokenStore for AnyStore {
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError> {
         delegate!(self, store => store.api_token(token_sha256).await)
     }
+}
 
+#[async_trait]
+impl LockStore for AnyStore {
     async fn try_lock_tenant(
         &self,
         company: CompanyId,

@@ -34,11 +34,13 @@ use std::time::Duration;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::{CompanyProfile, Service, TenantRoute};
-use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::ports::{
+    CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenStore,
+};
 use switchboard_actors::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
-    JobStatus, NewAppointment, NewJob, QueueOverview, RecentJob, RetryOutcome, TokenGrant,
-    WebhookStats,
+    JobStatus, NewAppointment, NewJob, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
+    TokenGrant, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 
 /// Embedded at compile time; the binary needs no migration files at run time. sqlx's
@@ -603,7 +605,7 @@ fn job_not_found(job_id: i64) -> StoreError {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl TenancyStore for PgStore {
     async fn tenant_by_phone(
         &self,
         number: &PhoneNumber,
@@ -647,7 +649,10 @@ impl Store for PgStore {
         .map_err(backend)?;
         rows.into_iter().map(ServiceRow::into_service).collect()
     }
+}
 
+#[async_trait]
+impl CallStore for PgStore {
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
         let collected = serde_json::to_string(&ctx.collected)
             .map_err(|e| StoreError::Backend(format!("collected: {e}")))?;
@@ -793,6 +798,21 @@ impl Store for PgStore {
         })
     }
 
+    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        retry_transient(|| async {
+            let mut tx = self.pool.begin().await?;
+            let id = insert_appointment_in(&mut tx, appointment, now).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+        .await
+        .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for PgStore {
     async fn claim_due_jobs(
         &self,
         now: DateTime<Utc>,
@@ -909,6 +929,13 @@ impl Store for PgStore {
         }
     }
 
+    async fn heartbeat_worker(&self, _heartbeat: &WorkerHeartbeat) -> Result<(), StoreError> {
+        Err(StoreError::Backend("not implemented yet".into()))
+    }
+}
+
+#[async_trait]
+impl QueueAdminStore for PgStore {
     async fn queue_overview(
         &self,
         company: Option<CompanyId>,
@@ -1066,18 +1093,21 @@ impl Store for PgStore {
         Ok(requeued)
     }
 
-    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
-        let now = Utc::now();
-        retry_transient(|| async {
-            let mut tx = self.pool.begin().await?;
-            let id = insert_appointment_in(&mut tx, appointment, now).await?;
-            tx.commit().await?;
-            Ok(id)
-        })
-        .await
-        .map_err(backend)
+    async fn queue_metrics(
+        &self,
+        _company: Option<CompanyId>,
+        _since: DateTime<Utc>,
+    ) -> Result<QueueMetricsRows, StoreError> {
+        Err(StoreError::Backend("not implemented yet".into()))
     }
 
+    async fn workers(&self, _alive_since: DateTime<Utc>) -> Result<Vec<WorkerView>, StoreError> {
+        Err(StoreError::Backend("not implemented yet".into()))
+    }
+}
+
+#[async_trait]
+impl TokenStore for PgStore {
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError> {
         let row: Option<(Option<i64>, String)> =
             sqlx::query_as("SELECT company_id, label FROM api_tokens WHERE token_sha256 = $1")
@@ -1090,7 +1120,10 @@ impl Store for PgStore {
             label,
         }))
     }
+}
 
+#[async_trait]
+impl LockStore for PgStore {
     async fn try_lock_tenant(
         &self,
         company: CompanyId,

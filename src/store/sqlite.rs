@@ -30,11 +30,13 @@ use std::time::Duration;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::{CompanyProfile, Service, TenantRoute};
-use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::ports::{
+    CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenStore,
+};
 use switchboard_actors::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
-    JobStatus, NewAppointment, NewJob, QueueOverview, RecentJob, RetryOutcome, TokenGrant,
-    WebhookStats,
+    JobStatus, NewAppointment, NewJob, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
+    TokenGrant, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 
 /// Embedded at compile time; the binary needs no migration files at run time. The public
@@ -616,7 +618,7 @@ fn job_not_found(job_id: i64) -> StoreError {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl TenancyStore for SqliteStore {
     async fn tenant_by_phone(
         &self,
         number: &PhoneNumber,
@@ -659,7 +661,10 @@ impl Store for SqliteStore {
         .map_err(backend)?;
         rows.into_iter().map(ServiceRow::into_service).collect()
     }
+}
 
+#[async_trait]
+impl CallStore for SqliteStore {
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
         let collected = serde_json::to_string(&ctx.collected)
             .map_err(|e| StoreError::Backend(format!("collected: {e}")))?;
@@ -809,6 +814,21 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        retry_busy(|| async {
+            let mut tx = self.begin_write().await?;
+            let id = insert_appointment_in(&mut tx, appointment, now).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+        .await
+        .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
     async fn claim_due_jobs(
         &self,
         now: DateTime<Utc>,
@@ -926,6 +946,13 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn heartbeat_worker(&self, _heartbeat: &WorkerHeartbeat) -> Result<(), StoreError> {
+        Err(StoreError::Backend("not implemented yet".into()))
+    }
+}
+
+#[async_trait]
+impl QueueAdminStore for SqliteStore {
     async fn queue_overview(
         &self,
         company: Option<CompanyId>,
@@ -1083,18 +1110,21 @@ impl Store for SqliteStore {
         Ok(requeued)
     }
 
-    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
-        let now = Utc::now();
-        retry_busy(|| async {
-            let mut tx = self.begin_write().await?;
-            let id = insert_appointment_in(&mut tx, appointment, now).await?;
-            tx.commit().await?;
-            Ok(id)
-        })
-        .await
-        .map_err(backend)
+    async fn queue_metrics(
+        &self,
+        _company: Option<CompanyId>,
+        _since: DateTime<Utc>,
+    ) -> Result<QueueMetricsRows, StoreError> {
+        Err(StoreError::Backend("not implemented yet".into()))
     }
 
+    async fn workers(&self, _alive_since: DateTime<Utc>) -> Result<Vec<WorkerView>, StoreError> {
+        Err(StoreError::Backend("not implemented yet".into()))
+    }
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError> {
         let row: Option<(Option<i64>, String)> =
             sqlx::query_as("SELECT company_id, label FROM api_tokens WHERE token_sha256 = $1")
@@ -1107,7 +1137,10 @@ impl Store for SqliteStore {
             label,
         }))
     }
+}
 
+#[async_trait]
+impl LockStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -21,7 +21,9 @@ use switchboard_actors::domain::booking::Attendee;
 use switchboard_actors::domain::ids::{BookingUid, BranchId, CallId, CompanyId, EventTypeId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
-use switchboard_actors::ports::{Store, StoreError};
+use switchboard_actors::ports::{
+    CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenStore,
+};
 use switchboard_actors::records::{
     BookingJobPayload, CallContextRecord, CallEventRecord, EventOutcome, JobCounts, JobFailure,
     JobStatus, JobSummary, NewAppointment, NewCustomer, NewJob, RetryOutcome, WebhookEvent,

@@ -426,10 +426,12 @@ mod tests {
     use super::*;
     use crate::domain::phone::PhoneNumber;
     use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
-    use crate::ports::StoreError;
+    use crate::ports::{
+        CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenStore,
+    };
     use crate::records::{
         CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, Job, JobFailure,
-        JobSummary, NewAppointment, WebhookStats,
+        JobSummary, NewAppointment, QueueMetricsRows, WebhookStats, WorkerHeartbeat, WorkerView,
     };
     use async_trait::async_trait;
     use chrono::TimeZone;
@@ -467,7 +469,83 @@ mod tests {
     }
 
     #[async_trait]
-    impl Store for FakeStore {
+    impl TenancyStore for FakeStore {
+        async fn tenant_by_phone(
+            &self,
+            _: &PhoneNumber,
+        ) -> Result<Option<TenantRoute>, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn company(&self, _: CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+    }
+
+    #[async_trait]
+    impl CallStore for FakeStore {
+        async fn save_call_context(&self, _: &CallContextRecord) -> Result<(), StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn load_call_context(
+            &self,
+            _: &CallId,
+        ) -> Result<Option<CallContextRecord>, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn record_call_event(&self, _: &CallEventRecord) -> Result<EventOutcome, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn get_call(&self, _: &CallId) -> Result<Option<CallView>, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn webhook_stats(&self, _: Option<CompanyId>) -> Result<WebhookStats, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn insert_appointment(&self, _: &NewAppointment) -> Result<i64, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+    }
+
+    #[async_trait]
+    impl OutboxStore for FakeStore {
+        async fn claim_due_jobs(
+            &self,
+            _: DateTime<Utc>,
+            _: Duration,
+            _: u32,
+        ) -> Result<Vec<Job>, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn complete_booking_job(
+            &self,
+            _: i64,
+            _: &NewAppointment,
+        ) -> Result<i64, StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn fail_job(&self, _: i64, _: &JobFailure) -> Result<(), StoreError> {
+            unreachable!("not used by the queue server")
+        }
+
+        async fn heartbeat_worker(&self, _: &WorkerHeartbeat) -> Result<(), StoreError> {
+            unreachable!("not used by the queue server")
+        }
+    }
+
+    #[async_trait]
+    impl QueueAdminStore for FakeStore {
         async fn queue_overview(
             &self,
             company: Option<CompanyId>,
@@ -479,6 +557,7 @@ mod tests {
                 queues: Vec::new(),
             })
         }
+
         async fn failed_jobs(
             &self,
             company: Option<CompanyId>,
@@ -488,6 +567,7 @@ mod tests {
             self.record(format!("failed {company:?} {limit} {before_id:?}"))?;
             Ok(self.failed.iter().take(limit as usize).cloned().collect())
         }
+
         async fn recent_jobs(
             &self,
             company: Option<CompanyId>,
@@ -497,6 +577,7 @@ mod tests {
             self.record(format!("recent {company:?} {limit} {status:?}"))?;
             Ok(Vec::new())
         }
+
         async fn retry_job(
             &self,
             job_id: i64,
@@ -506,6 +587,7 @@ mod tests {
             self.record(format!("retry {job_id} {company:?} {now}"))?;
             Ok(self.retry.lock().unwrap().clone().expect("a retry outcome"))
         }
+
         async fn retry_failed(
             &self,
             company: Option<CompanyId>,
@@ -516,63 +598,32 @@ mod tests {
             Ok(self.requeued)
         }
 
-        async fn tenant_by_phone(
+        async fn queue_metrics(
             &self,
-            _: &PhoneNumber,
-        ) -> Result<Option<TenantRoute>, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn company(&self, _: CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn save_call_context(&self, _: &CallContextRecord) -> Result<(), StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn load_call_context(
-            &self,
-            _: &CallId,
-        ) -> Result<Option<CallContextRecord>, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn record_call_event(&self, _: &CallEventRecord) -> Result<EventOutcome, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn get_call(&self, _: &CallId) -> Result<Option<CallView>, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn webhook_stats(&self, _: Option<CompanyId>) -> Result<WebhookStats, StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn claim_due_jobs(
-            &self,
+            _: Option<CompanyId>,
             _: DateTime<Utc>,
-            _: Duration,
-            _: u32,
-        ) -> Result<Vec<Job>, StoreError> {
+        ) -> Result<QueueMetricsRows, StoreError> {
             unreachable!("not used by the queue server")
         }
-        async fn complete_booking_job(
-            &self,
-            _: i64,
-            _: &NewAppointment,
-        ) -> Result<i64, StoreError> {
+
+        async fn workers(&self, _: DateTime<Utc>) -> Result<Vec<WorkerView>, StoreError> {
             unreachable!("not used by the queue server")
         }
-        async fn fail_job(&self, _: i64, _: &JobFailure) -> Result<(), StoreError> {
-            unreachable!("not used by the queue server")
-        }
-        async fn insert_appointment(&self, _: &NewAppointment) -> Result<i64, StoreError> {
-            unreachable!("not used by the queue server")
-        }
+    }
+
+    #[async_trait]
+    impl TokenStore for FakeStore {
         async fn api_token(&self, _: &str) -> Result<Option<TokenGrant>, StoreError> {
             unreachable!("not used by the queue server")
         }
+    }
+
+    #[async_trait]
+    impl LockStore for FakeStore {
         async fn ping(&self) -> Result<(), StoreError> {
             unreachable!("not used by the queue server")
         }
+
         async fn try_lock_tenant(
             &self,
             _: CompanyId,
@@ -582,6 +633,7 @@ mod tests {
         ) -> Result<bool, StoreError> {
             unreachable!("not used by the queue server")
         }
+
         async fn unlock_tenant(&self, _: CompanyId, _: &str) -> Result<(), StoreError> {
             unreachable!("not used by the queue server")
         }
