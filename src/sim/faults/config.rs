@@ -138,65 +138,34 @@ pub enum InvalidFault {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(try_from = "Map<String, Value>")]
 pub struct FaultConfig {
-    /// Milliseconds added before every answer (also before failures).
-    #[arg(
-        long = "fault-latency-ms",
-        value_name = "MS",
-        help = "Milliseconds added before every API answer."
-    )]
+    /// Milliseconds added before every API answer (also before failures).
+    #[arg(long = "fault-latency-ms", value_name = "MS")]
     pub latency_ms: Option<u64>,
     /// Up to this many milliseconds more, drawn uniformly per request from `0..=jitter_ms`.
-    #[arg(
-        long = "fault-jitter-ms",
-        value_name = "MS",
-        help = "Up to this many milliseconds more per request, drawn uniformly."
-    )]
+    #[arg(long = "fault-jitter-ms", value_name = "MS")]
     pub jitter_ms: Option<u64>,
-    /// Share of requests answered with `error_status` instead of being handled.
-    #[arg(
-        long = "fault-error-rate",
-        value_name = "RATE",
-        help = "Share of API requests (0..1) answered with --fault-error-status."
-    )]
+    /// Share of API requests (0..1) answered with the error status instead of being handled.
+    #[arg(long = "fault-error-rate", value_name = "RATE")]
     pub error_rate: Option<Rate>,
-    /// Status of injected failures. Default: 500 for `error_rate`, 503 during an outage.
-    #[arg(
-        long = "fault-error-status",
-        value_name = "STATUS",
-        help = "Status of injected failures: 500, 503 or 429 [default: 500, during an outage 503]."
-    )]
+    /// Status of injected failures: 500, 503 or 429. Default: 500 for the error rate, 503
+    /// during an outage.
+    #[arg(long = "fault-error-status", value_name = "STATUS")]
     pub error_status: Option<ErrorStatus>,
-    /// Share of requests that are accepted and never answered; only the client's timeout
+    /// Share of API requests (0..1) that are accepted and never answered; only the client's timeout
     /// ends them.
-    #[arg(
-        long = "fault-timeout-rate",
-        value_name = "RATE",
-        help = "Share of API requests (0..1) accepted and never answered."
-    )]
+    #[arg(long = "fault-timeout-rate", value_name = "RATE")]
     pub timeout_rate: Option<Rate>,
-    /// Every API request fails with `error_status` for this many seconds from the moment
-    /// the config is set (at most a year; longer values count as a year). 0 means none.
-    #[arg(
-        long = "fault-outage-s",
-        value_name = "SECONDS",
-        help = "Every API request fails for this many seconds after start."
-    )]
+    /// Every API request fails with the error status for this many seconds from the moment
+    /// the config is set (from start, for the flag) (at most a year; longer values count as a year). 0 means none.
+    #[arg(long = "fault-outage-s", value_name = "SECONDS")]
     pub outage_s: Option<u64>,
-    /// Share of commits (for Cal.com: `POST /v2/bookings`) that are carried out but whose
+    /// Share of commits (0..1; for Cal.com: `POST /v2/bookings`) that are carried out but whose
     /// answer is replaced by a 500 or a dropped connection. Other requests never get this.
-    #[arg(
-        long = "fault-commit-then-fail-rate",
-        value_name = "RATE",
-        help = "Share of commits (0..1), e.g. booking creations, stored and then answered with a 500 or a dropped connection."
-    )]
+    #[arg(long = "fault-commit-then-fail-rate", value_name = "RATE")]
     pub commit_then_fail_rate: Option<Rate>,
     /// Seed of the random draws. Same seed and same request order give the same decisions;
     /// without it every config starts from a fresh random seed.
-    #[arg(
-        long = "fault-seed",
-        value_name = "N",
-        help = "Seed of the random draws, for runs that repeat exactly."
-    )]
+    #[arg(long = "fault-seed", value_name = "N")]
     pub seed: Option<u64>,
 }
 
