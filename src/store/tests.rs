@@ -4,13 +4,12 @@
 //! test ends, pass or fail; without the variable the PostgreSQL twins pass after saying
 //! "skipped" on stderr). Tests that only make sense for one backend say so in their name.
 
-use super::{AnyStore, NewCompany, NewService, PgStore, SqliteStore, token_digest};
+use super::sql::{Db, Record, Sql};
+use super::{AnyStore, NewCompany, NewService, token_digest};
 use chrono::{DateTime, DurationRound, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Executor, FromRow, PgConnection};
+use sqlx::{Connection, Executor, PgConnection};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -127,40 +126,15 @@ macro_rules! on_both_backends {
     };
 }
 
-/// Evaluates `$body` with `$pool` bound to the pool of whichever backend `$store` uses:
-/// raw SQL for assertions and for planting bad rows, written once for both dialects.
-macro_rules! with_pool {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match $store {
-            AnyStore::Sqlite(store) => {
-                let $pool = store.pool();
-                $body
-            }
-            AnyStore::Postgres(store) => {
-                let $pool = store.pool();
-                $body
-            }
-        }
-    };
+/// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
+/// dialects.
+async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {
+    store.db.fetch_one(Sql::new(sql).bind(id)).await.unwrap()
 }
 
-/// The one row `sql` returns for `$1 = id`.
-async fn row<T>(store: &AnyStore, sql: &str, id: i64) -> T
-where
-    T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>,
-{
-    with_pool!(store, |pool| sqlx::query_as(sql)
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .unwrap())
-}
-
-/// Runs `sql` with `$1 = id`.
+/// Runs `sql` with `$1 = id`, e.g. to plant a bad row behind the store's back.
 async fn execute(store: &AnyStore, sql: &str, id: i64) {
-    with_pool!(store, |pool| {
-        sqlx::query(sql).bind(id).execute(pool).await.unwrap();
-    })
+    store.db.execute(Sql::new(sql).bind(id)).await.unwrap();
 }
 
 /// A fixture's store with one seeded tenant.
@@ -363,10 +337,8 @@ async fn enqueue_booking(fx: &Fixture, call: &str) -> i64 {
 }
 
 async fn count(store: &AnyStore, sql: &str) -> i64 {
-    with_pool!(store, |pool| sqlx::query_scalar(sql)
-        .fetch_one(pool)
-        .await
-        .unwrap())
+    let (count,): (i64,) = store.db.fetch_one(Sql::new(sql)).await.unwrap();
+    count
 }
 
 /// The current instant at the precision both backends store (microseconds).
@@ -402,10 +374,8 @@ async fn tables(store: &AnyStore) -> Vec<String> {
              WHERE schemaname = current_schema() AND tablename NOT LIKE '_sqlx%'"
         }
     };
-    let mut tables: Vec<String> = with_pool!(store, |pool| sqlx::query_scalar(sql)
-        .fetch_all(pool)
-        .await
-        .unwrap());
+    let rows: Vec<(String,)> = store.db.fetch_all(Sql::new(sql)).await.unwrap();
+    let mut tables: Vec<String> = rows.into_iter().map(|(table,)| table).collect();
     tables.sort();
     tables
 }
@@ -430,6 +400,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
             "companies",
             "customers",
             "jobs",
+            "outbox_workers",
             "phone_numbers",
             "retell_configurations",
             "retell_custom_functions",
@@ -447,7 +418,10 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
     .await;
     assert_eq!(usize::try_from(applied).unwrap(), migrations);
     let (company, _, _) = seed(&store).await;
-    with_pool!(&store, |pool| pool.close().await);
+    match &store.db {
+        Db::Sqlite(pool) => pool.close().await,
+        Db::Postgres(pool) => pool.close().await,
+    }
 
     // Reopening applies nothing new and keeps the data.
     let again = AnyStore::connect(&db.url, 2).await.unwrap();
@@ -462,15 +436,17 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
 async fn sqlite_file_is_created_with_wal_and_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir, "nested/deeper/switchboard.db");
-    let store = SqliteStore::connect(&url, 2).await.unwrap();
+    let store = AnyStore::connect(&url, 2).await.unwrap();
     assert!(dir.path().join("nested/deeper/switchboard.db").is_file());
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(store.pool())
+    let (journal,): (String,) = store
+        .db
+        .fetch_one(Sql::new("PRAGMA journal_mode"))
         .await
         .unwrap();
     assert_eq!(journal, "wal");
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(store.pool())
+    let (foreign_keys,): (i64,) = store
+        .db
+        .fetch_one(Sql::new("PRAGMA foreign_keys"))
         .await
         .unwrap();
     assert_eq!(foreign_keys, 1);
@@ -744,7 +720,7 @@ async fn failed_job_becomes_dead_letter(db: TestDb) {
     assert_eq!(stats.jobs.get("failed"), Some(&1));
 
     let missing = fx.store.fail_job(9_999, &last).await.unwrap_err();
-    assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
+    assert!(matches!(missing, StoreError::Backend { .. }), "{missing:?}");
 }
 
 async fn late_failure_does_not_reopen_a_done_job(db: TestDb) {
@@ -818,7 +794,7 @@ async fn complete_booking_is_idempotent_on_key(db: TestDb) {
         .complete_booking_job(9_999, &booked)
         .await
         .unwrap_err();
-    assert!(matches!(missing, StoreError::Backend(_)), "{missing:?}");
+    assert!(matches!(missing, StoreError::Backend { .. }), "{missing:?}");
 }
 
 async fn call_view_shows_job_and_appointment(db: TestDb) {
@@ -941,7 +917,7 @@ async fn reseeding_updates_the_tenant(db: TestDb) {
         .upsert_branch(fx.company, "Nacht", hm(20, 0), hm(8, 0))
         .await;
     assert!(
-        matches!(inverted, Err(StoreError::Backend(_))),
+        matches!(inverted, Err(StoreError::Backend { .. })),
         "{inverted:?}"
     );
 }
@@ -976,7 +952,7 @@ async fn api_token_grants_company_or_admin(db: TestDb) {
 
     let malformed = fx.store.insert_api_token("plain-token", None, "x").await;
     assert!(
-        matches!(malformed, Err(StoreError::Backend(_))),
+        matches!(malformed, Err(StoreError::Backend { .. })),
         "{malformed:?}"
     );
 }
@@ -1034,13 +1010,12 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
     // Facts only the end event carried are still merged in.
     assert_eq!(view.duration_ms, Some(180_000));
     assert!(view.booking_job.is_some());
-    let payload: String = with_pool!(&fx.store, |pool| sqlx::query_scalar(
-        "SELECT payload FROM calls WHERE call_id = $1"
-    )
-    .bind(id.as_str())
-    .fetch_one(pool)
-    .await
-    .unwrap());
+    let (payload,): (String,) = fx
+        .store
+        .db
+        .fetch_one(Sql::new("SELECT payload FROM calls WHERE call_id = $1").bind(id.as_str()))
+        .await
+        .unwrap();
     assert!(payload.contains("call_analysis"), "{payload}");
 
     // A context saved after the end does not reopen the call either.
@@ -1458,14 +1433,15 @@ async fn retry_failed_since_requeues_only_newer_dead_letters(db: TestDb) {
         .await
         .unwrap();
     let theirs = dead_letter(&fx, "call_other_company", "time slot not available").await;
-    with_pool!(&fx.store, |pool| {
-        sqlx::query("UPDATE jobs SET company_id = $1 WHERE id = $2")
-            .bind(other.0)
-            .bind(theirs)
-            .execute(pool)
-            .await
-            .unwrap();
-    });
+    fx.store
+        .db
+        .execute(
+            Sql::new("UPDATE jobs SET company_id = $1 WHERE id = $2")
+                .bind(other.0)
+                .bind(theirs),
+        )
+        .await
+        .unwrap();
 
     let now = now_us() + TimeDelta::seconds(1);
     // `since` in the future retries nothing.
@@ -1800,7 +1776,7 @@ async fn any_store_rejects_an_unknown_scheme() {
     let error = AnyStore::connect("mysql://root:hunter2@127.0.0.1/switchboard", 1)
         .await
         .unwrap_err();
-    let StoreError::Backend(message) = error else {
+    let StoreError::Backend { message, .. } = error else {
         panic!("expected a backend error, got {error:?}");
     };
     assert!(message.contains("\"mysql\""), "{message}");
@@ -1809,10 +1785,10 @@ async fn any_store_rejects_an_unknown_scheme() {
 
 #[tokio::test]
 async fn unreachable_postgres_is_a_backend_error_without_the_password() {
-    let error = PgStore::connect("postgres://switchboard:hunter2@127.0.0.1:1/switchboard", 1)
+    let error = AnyStore::connect("postgres://switchboard:hunter2@127.0.0.1:1/switchboard", 1)
         .await
         .unwrap_err();
-    let StoreError::Backend(message) = error else {
+    let StoreError::Backend { message, .. } = error else {
         panic!("expected a backend error, got {error:?}");
     };
     assert!(!message.contains("hunter2"), "{message}");
