@@ -6,7 +6,7 @@ use super::rows::{
     JobListingRow, JobViewRow, LatencyBucketRow, MinuteRow, QueueOverviewRow, WorkerRow,
     latency_histogram,
 };
-use super::sql::{Sql, backend};
+use super::sql::{Arg, Sql, backend};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
@@ -30,6 +30,32 @@ fn latency_bucket(ms: &str) -> String {
         JOB_LATENCY_BUCKETS_MS.len()
     );
     case
+}
+
+impl AnyStore {
+    /// The jobs of a queue listing, newest (highest id) first, at most `limit`: those of
+    /// `company` (all when `None`) that match `filter`, a condition on `$2` = `filter_arg`.
+    async fn job_listing(
+        &self,
+        filter: &str,
+        company: Option<CompanyId>,
+        filter_arg: Arg<'_>,
+        limit: u32,
+    ) -> Result<Vec<JobListingRow>, StoreError> {
+        let sql = format!(
+            "{} WHERE ($1 IS NULL OR company_id = $1) AND {filter} ORDER BY id DESC LIMIT $3",
+            self.db.dialect().job_listing_from()
+        );
+        self.db
+            .fetch_all(
+                Sql::new(sql)
+                    .bind(company.map(|c| c.0))
+                    .bind(filter_arg)
+                    .bind(i64::from(limit)),
+            )
+            .await
+            .map_err(backend)
+    }
 }
 
 #[async_trait]
@@ -82,22 +108,14 @@ impl QueueAdminStore for AnyStore {
         limit: u32,
         before_id: Option<i64>,
     ) -> Result<Vec<FailedJob>, StoreError> {
-        let sql = format!(
-            "{} WHERE status = 'failed' AND ($1 IS NULL OR company_id = $1) \
-                 AND ($2 IS NULL OR id < $2) \
-             ORDER BY id DESC LIMIT $3",
-            self.db.dialect().job_listing_from()
-        );
-        let rows: Vec<JobListingRow> = self
-            .db
-            .fetch_all(
-                Sql::new(sql)
-                    .bind(company.map(|c| c.0))
-                    .bind(before_id)
-                    .bind(i64::from(limit)),
+        let rows = self
+            .job_listing(
+                "status = 'failed' AND ($2 IS NULL OR id < $2)",
+                company,
+                before_id.into(),
+                limit,
             )
-            .await
-            .map_err(backend)?;
+            .await?;
         rows.into_iter().map(JobListingRow::into_failed).collect()
     }
 
@@ -107,21 +125,14 @@ impl QueueAdminStore for AnyStore {
         limit: u32,
         status: Option<JobStatus>,
     ) -> Result<Vec<RecentJob>, StoreError> {
-        let sql = format!(
-            "{} WHERE ($1 IS NULL OR company_id = $1) AND ($2 IS NULL OR status = $2) \
-             ORDER BY id DESC LIMIT $3",
-            self.db.dialect().job_listing_from()
-        );
-        let rows: Vec<JobListingRow> = self
-            .db
-            .fetch_all(
-                Sql::new(sql)
-                    .bind(company.map(|c| c.0))
-                    .bind(status.map(JobStatus::as_str))
-                    .bind(i64::from(limit)),
+        let rows = self
+            .job_listing(
+                "($2 IS NULL OR status = $2)",
+                company,
+                status.map(JobStatus::as_str).into(),
+                limit,
             )
-            .await
-            .map_err(backend)?;
+            .await?;
         rows.into_iter().map(JobListingRow::into_recent).collect()
     }
 

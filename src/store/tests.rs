@@ -1459,15 +1459,7 @@ async fn retry_failed_since_requeues_only_newer_dead_letters(db: TestDb) {
         .await
         .unwrap();
     let theirs = dead_letter(&fx, "call_other_company", "time slot not available").await;
-    fx.store
-        .db
-        .execute(
-            Sql::new("UPDATE jobs SET company_id = $1 WHERE id = $2")
-                .bind(other.0)
-                .bind(theirs),
-        )
-        .await
-        .unwrap();
+    move_job(&fx.store, theirs, other).await;
 
     let now = now_us() + TimeDelta::seconds(1);
     // `since` in the future retries nothing.
@@ -1822,6 +1814,19 @@ async fn finish_at(
         .unwrap();
 }
 
+/// Gives job `id` to `company`, behind the store's back.
+async fn move_job(store: &AnyStore, id: i64, company: CompanyId) {
+    store
+        .db
+        .execute(
+            Sql::new("UPDATE jobs SET company_id = $1 WHERE id = $2")
+                .bind(company.0)
+                .bind(id),
+        )
+        .await
+        .unwrap();
+}
+
 /// `t0() + ms` milliseconds.
 fn t0_ms(ms: i64) -> DateTime<Utc> {
     t0() + TimeDelta::milliseconds(ms)
@@ -1913,15 +1918,7 @@ async fn queue_metrics_is_company_scoped(db: TestDb) {
     finish_at(&fx.store, ours, "done", t0(), t0_ms(100)).await;
     let theirs = enqueue_booking(&fx, "call_theirs").await;
     finish_at(&fx.store, theirs, "failed", t0(), t0_ms(200)).await;
-    fx.store
-        .db
-        .execute(
-            Sql::new("UPDATE jobs SET company_id = $1 WHERE id = $2")
-                .bind(other.0)
-                .bind(theirs),
-        )
-        .await
-        .unwrap();
+    move_job(&fx.store, theirs, other).await;
 
     let mine = fx
         .store
