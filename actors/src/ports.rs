@@ -15,14 +15,24 @@ use crate::records::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A storage failure. The message is for logs; callers map it to JSON-RPC 3004.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The backend could not be reached or the statement failed.
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error: {message}")]
+    Backend {
+        /// What failed, safe to log: for a database error only the server's primary
+        /// message, which names tables and constraints but never row values.
+        message: String,
+        /// The driver's error, for the cause chain; `None` when the store itself refused
+        /// (e.g. a job that does not exist).
+        #[source]
+        source: Option<BackendCause>,
+    },
     /// A stored row could not be turned into a domain value (e.g. a bad time zone).
     #[error("corrupt row in {table}: {message}")]
     Corrupt {
@@ -34,6 +44,40 @@ pub enum StoreError {
     /// A unique key was already taken (e.g. an appointment's idempotency key).
     #[error("conflict: {0}")]
     Conflict(String),
+}
+
+impl StoreError {
+    /// A [`StoreError::Backend`] without a driver error behind it.
+    pub fn backend(message: impl Into<String>) -> Self {
+        StoreError::Backend {
+            message: message.into(),
+            source: None,
+        }
+    }
+}
+
+/// The driver's error behind a [`StoreError::Backend`], shared so the error stays `Clone`.
+/// Its `Debug` is its `Display`: a driver's `Debug` may quote row values (PostgreSQL's
+/// DETAIL line, credentials included), and errors are logged with `?error` too.
+#[derive(Clone)]
+pub struct BackendCause(pub Arc<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Debug for BackendCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for BackendCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for BackendCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 /// Tenancy: numbers, companies and their services.

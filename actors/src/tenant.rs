@@ -139,7 +139,7 @@ impl Handler<GetTenant> for TenantDirectory {
                         Ok(loaded) => loaded,
                         Err(panic) => {
                             restart_after_panic(act, ctx, &panic);
-                            return Err(TenantError::Store(StoreError::Backend(format!(
+                            return Err(TenantError::Store(StoreError::backend(format!(
                                 "tenant lookup failed: {panic}"
                             ))));
                         }

@@ -88,23 +88,24 @@ impl Lookups {
 mod tests {
     use super::*;
     use crate::sandbox::{DEMO_PHONE, seed};
-    use crate::store::{AnyStore, SqliteStore, token_digest};
+    use crate::store::{AnyStore, token_digest};
+    use sqlx::SqlitePool;
 
     const TOKEN: &str = "lookup-test-token";
 
     /// A seeded SQLite store (demo tenant, admin token [`TOKEN`]) and a raw pool to change
     /// rows behind the store's back.
-    async fn store() -> (AnyStore, SqliteStore, tempfile::TempDir) {
+    async fn store() -> (AnyStore, SqlitePool, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("lookups.db").display());
         let store = AnyStore::connect(&url, 2).await.unwrap();
         seed(&store, TOKEN).await.unwrap();
-        let raw = SqliteStore::connect(&url, 1).await.unwrap();
+        let raw = SqlitePool::connect(&url).await.unwrap();
         (store, raw, dir)
     }
 
-    async fn exec(raw: &SqliteStore, sql: &str) {
-        sqlx::query(sql).execute(raw.pool()).await.unwrap();
+    async fn exec(raw: &SqlitePool, sql: &str) {
+        sqlx::query(sql).execute(raw).await.unwrap();
     }
 
     #[tokio::test]

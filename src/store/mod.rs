@@ -1,41 +1,106 @@
-//! Durable state: the sqlx adapters of the core's [`Store`] port.
+//! Durable state: the sqlx adapter of the core's [`Store`] port, one implementation for
+//! SQLite (the embedded default) and PostgreSQL (production), chosen at run time by the
+//! database URL.
 //!
 //! # Layout
-//! - `mod.rs` — backend-neutral inputs of the admin/seed methods ([`NewCompany`],
-//!   [`NewService`]) and the token digest shared with the auth layer.
-//! - `any.rs` — [`AnyStore`]: the backend chosen by the URL scheme, delegating to one of:
-//! - `sqlite.rs` — [`SqliteStore`]: the embedded default (a file under `data/`), its
-//!   connection settings, migrations and every [`Store`] method.
-//! - `postgres.rs` — [`PgStore`]: the production backend, with the same behaviour; where
-//!   the dialect or the concurrency model differs it says how the meaning is kept.
+//! - `mod.rs` — [`AnyStore`] (connect by URL scheme), the backend-neutral inputs of the
+//!   admin/seed methods ([`NewCompany`], [`NewService`]) and the token digest shared with
+//!   the auth layer.
+//! - `sql.rs` — how a statement runs: backend-neutral SQL text with `$N` parameters and its
+//!   typed arguments, handed to the driver in use; transactions; the one retry loop for
+//!   transient conflicts; driver errors into [`StoreError`].
+//! - `dialect.rs` — everything that differs between SQLite and PostgreSQL (transaction
+//!   begin modes, the claim's row locking, JSON and time expressions, which errors are
+//!   transient, connect options, migrations) and the concurrency model of each.
+//! - `tenancy.rs`, `calls.rs`, `outbox.rs`, `queue.rs`, `tokens.rs`, `locks.rs` — one file per
+//!   role trait of the port ([`TenancyStore`], [`CallStore`], [`OutboxStore`],
+//!   [`QueueAdminStore`], [`TokenStore`], [`LockStore`]), with the admin/seed writes of
+//!   that role.
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
 //! - `tests.rs` — one suite, run on SQLite always and on PostgreSQL when
-//!   `SWITCHBOARD_TEST_DATABASE_URL` is set.
+//!   `SWITCHBOARD_TEST_POSTGRES_URL` (or a `postgres://` `SWITCHBOARD_TEST_DATABASE_URL`)
+//!   names a server.
 //!
 //! Schema: `migrations/sqlite/` and its twin `migrations/postgres/` (DESIGN §7), the same
 //! tables, columns and constraints in each dialect.
 //!
 //! [`Store`]: switchboard_actors::ports::Store
+//! [`TenancyStore`]: switchboard_actors::ports::TenancyStore
+//! [`CallStore`]: switchboard_actors::ports::CallStore
+//! [`OutboxStore`]: switchboard_actors::ports::OutboxStore
+//! [`QueueAdminStore`]: switchboard_actors::ports::QueueAdminStore
+//! [`TokenStore`]: switchboard_actors::ports::TokenStore
+//! [`LockStore`]: switchboard_actors::ports::LockStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
-mod any;
-mod postgres;
+mod calls;
+mod dialect;
+mod locks;
+mod outbox;
+mod queue;
 mod rows;
-mod sqlite;
+mod sql;
+mod tenancy;
 #[cfg(test)]
 mod tests;
-
-pub use any::AnyStore;
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+mod tokens;
 
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
+use sql::Db;
 use std::fmt::Write as _;
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::tenant::Locale;
+use switchboard_actors::ports::StoreError;
+
+/// The configured [`Store`](switchboard_actors::ports::Store): SQLite (embedded default) or
+/// PostgreSQL (production), the same statements on either. Cheap to clone: clones share
+/// one connection pool.
+#[derive(Clone, Debug)]
+pub struct AnyStore {
+    db: Db,
+}
+
+impl AnyStore {
+    /// Connects to the database at `url` with at most `max_connections` (at least 1) pooled
+    /// connections and applies that backend's embedded migrations. The scheme chooses the
+    /// backend (lower case, as sqlx parses them):
+    /// - `sqlite:` — a file, e.g. `sqlite://data/switchboard.db` (relative to the working
+    ///   directory), created with its parent directory when missing. Several processes may
+    ///   open one file at once: migrations run under the write lock, so exactly one of them
+    ///   applies each migration.
+    /// - `postgres://` or `postgresql://` — libpq's URL form. Several instances may start
+    ///   together: the migrator's advisory lock makes the later ones wait and then find
+    ///   every migration applied.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] for any other scheme (the message names the scheme, never
+    /// the rest of the URL, which may hold a password), when the URL does not parse, the
+    /// directory cannot be created, the database cannot be opened or reached or refuses the
+    /// login, or a migration fails (including a changed checksum of an already applied
+    /// migration). The message never contains the URL.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<AnyStore, StoreError> {
+        let db = if url.starts_with("sqlite:") {
+            dialect::connect_sqlite(url, max_connections).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            dialect::connect_postgres(url, max_connections).await?
+        } else {
+            let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+            return Err(StoreError::backend(format!(
+                "unsupported database URL scheme {scheme:?}: expected sqlite:, postgres:// \
+                 or postgresql://"
+            )));
+        };
+        Ok(AnyStore { db })
+    }
+
+    /// The backend in use: `"sqlite"` or `"postgres"` (for logs and the readiness report).
+    pub fn backend(&self) -> &'static str {
+        self.db.dialect().name()
+    }
+}
 
 /// A company to create or update, keyed by its unique `name`
 /// ([`AnyStore::upsert_company`]). Credentials stay secret in `Debug` output.
@@ -72,7 +137,7 @@ pub struct NewService {
 }
 
 /// The lower-case hex SHA-256 of a bearer token: the form `api_tokens.token_sha256` stores
-/// and [`Store::api_token`](switchboard_actors::ports::Store::api_token) looks up, so a
+/// and [`TokenStore::api_token`](switchboard_actors::ports::TokenStore::api_token) looks up, so a
 /// database leak does not leak usable tokens.
 pub fn token_digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())

@@ -4,7 +4,7 @@
 //! stored value returns [`StoreError::Corrupt`] naming the table, so an operator can find
 //! the row instead of the process panicking or silently guessing.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use switchboard_actors::domain::appointment::CollectedAppointment;
@@ -14,8 +14,9 @@ use switchboard_actors::domain::tenant::{
 };
 use switchboard_actors::ports::StoreError;
 use switchboard_actors::records::{
-    AppointmentView, CallContextRecord, CallEventRecord, CallView, FailedJob, Job, JobCounts,
-    JobStatus, JobSummary, JobView, QueueSummary, RecentJob, WebhookEvent,
+    AppointmentView, CallContextRecord, CallEventRecord, CallView, FailedJob,
+    JOB_LATENCY_BUCKETS_MS, Job, JobCounts, JobStatus, JobSummary, JobView, MinuteCounts,
+    QueueSummary, RecentJob, WebhookEvent, WorkerView,
 };
 
 /// `jobs.kind` of the outbox job that books a call's appointment (DESIGN §3 step 4).
@@ -308,20 +309,7 @@ impl AppointmentViewRow {
     }
 }
 
-/// The `SELECT` list of [`JobListingRow`] over `jobs` (SQLite dialect; the PostgreSQL twin is
-/// `JOB_LISTING_FROM` in `postgres.rs`): the columns operators see plus the
-/// payload summary, extracted in SQL so the payload (with the attendee's contact data)
-/// never leaves the database. A summary field that is missing or not a string is NULL.
-pub(super) const JOB_LISTING_COLUMNS: &str = "id, queue, kind, company_id, call_id, status, \
-     attempts, max_attempts, next_run_at, locked_until, last_error, created_at, updated_at, \
-     CASE json_type(payload, '$.service_name') \
-         WHEN 'text' THEN json_extract(payload, '$.service_name') END AS service_name, \
-     CASE json_type(payload, '$.start') \
-         WHEN 'text' THEN json_extract(payload, '$.start') END AS start, \
-     CASE json_type(payload, '$.attendee.name') \
-         WHEN 'text' THEN json_extract(payload, '$.attendee.name') END AS attendee_name";
-
-/// A `jobs` row as the queue listings show it ([`JOB_LISTING_COLUMNS`]).
+/// A `jobs` row as the queue listings show it (`Dialect::job_listing_from`).
 #[derive(sqlx::FromRow)]
 pub(super) struct JobListingRow {
     pub id: i64,
@@ -435,6 +423,77 @@ impl QueueOverviewRow {
     }
 }
 
+/// Jobs that finished in one UTC minute (`queue_metrics`).
+#[derive(sqlx::FromRow)]
+pub(super) struct MinuteRow {
+    /// `YYYY-MM-DDTHH:MM` (`Dialect::updated_minute`).
+    pub minute: String,
+    pub processed: i64,
+    pub failed: i64,
+}
+
+impl MinuteRow {
+    pub fn into_counts(self) -> Result<MinuteCounts, StoreError> {
+        let minute = NaiveDateTime::parse_from_str(&self.minute, "%Y-%m-%dT%H:%M")
+            .map_err(|e| corrupt("jobs", format!("updated_at minute {:?}: {e}", self.minute)))?
+            .and_utc();
+        Ok(MinuteCounts {
+            minute,
+            processed: u64_column("jobs", "processed", self.processed)?,
+            failed: u64_column("jobs", "failed", self.failed)?,
+        })
+    }
+}
+
+/// Done jobs in one latency bucket (`queue_metrics`): `bucket` indexes
+/// [`JOB_LATENCY_BUCKETS_MS`], its length being the overflow bucket.
+#[derive(sqlx::FromRow)]
+pub(super) struct LatencyBucketRow {
+    pub bucket: i64,
+    pub jobs: i64,
+}
+
+/// The histogram of [`QueueMetricsRows::latency_buckets`](switchboard_actors::records::QueueMetricsRows):
+/// always one count per bucket plus the overflow, zero where no row came back.
+pub(super) fn latency_histogram(rows: Vec<LatencyBucketRow>) -> Result<Vec<u64>, StoreError> {
+    let mut histogram = vec![0; JOB_LATENCY_BUCKETS_MS.len() + 1];
+    for row in rows {
+        let slot = usize::try_from(row.bucket)
+            .ok()
+            .and_then(|index| histogram.get_mut(index))
+            .ok_or_else(|| {
+                corrupt(
+                    "jobs",
+                    format!("latency bucket {} out of range", row.bucket),
+                )
+            })?;
+        *slot = u64_column("jobs", "latency bucket count", row.jobs)?;
+    }
+    Ok(histogram)
+}
+
+/// An `outbox_workers` row.
+#[derive(sqlx::FromRow)]
+pub(super) struct WorkerRow {
+    pub worker_id: String,
+    pub host: String,
+    pub pid: i64,
+    pub started_at: DateTime<Utc>,
+    pub last_heartbeat_at: DateTime<Utc>,
+}
+
+impl WorkerRow {
+    pub fn into_view(self) -> Result<WorkerView, StoreError> {
+        Ok(WorkerView {
+            pid: u32_column("outbox_workers", "pid", self.pid)?,
+            worker_id: self.worker_id,
+            host: self.host,
+            started_at: self.started_at,
+            last_heartbeat_at: self.last_heartbeat_at,
+        })
+    }
+}
+
 /// Values of a [`CallEventRecord`] serialised before the transaction, so a retried
 /// transaction does not serialise again and its body can only fail in the database.
 pub(super) struct EventFields {
@@ -454,7 +513,7 @@ impl EventFields {
             .as_ref()
             .map(serde_json::to_string)
             .transpose()
-            .map_err(|e| StoreError::Backend(format!("collected: {e}")))?;
+            .map_err(|e| StoreError::backend(format!("collected: {e}")))?;
         Ok(Self {
             status: event_status(event),
             payload: event.call.to_string(),

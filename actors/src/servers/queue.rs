@@ -461,7 +461,7 @@ mod tests {
         fn record(&self, call: String) -> Result<(), StoreError> {
             self.calls.lock().unwrap().push(call);
             if self.broken {
-                Err(StoreError::Backend("disk on fire".into()))
+                Err(StoreError::backend("disk on fire"))
             } else {
                 Ok(())
             }

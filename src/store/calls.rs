@@ -1,0 +1,478 @@
+//! [`CallStore`]: live call contexts, webhooks (dedupe, call record, customer, booking
+//! job in one transaction), the local call view, and appointments.
+
+use super::AnyStore;
+use super::rows::{
+    AppointmentViewRow, BOOK_KIND, CallContextRow, CallRow, EventFields, JobViewRow,
+};
+use super::sql::{Sql, Tx, backend};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use switchboard_actors::domain::ids::CompanyId;
+use switchboard_actors::ports::{CallStore, StoreError};
+use switchboard_actors::records::{
+    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, NewAppointment, NewJob,
+    WebhookStats,
+};
+
+impl AnyStore {
+    async fn record_once(
+        &self,
+        event: &CallEventRecord,
+        fields: &EventFields,
+    ) -> Result<EventOutcome, sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        // On PostgreSQL a concurrent delivery of the same (event, call_id) waits here on the
+        // unique key until this transaction ends, then counts itself as a duplicate.
+        let (duplicates,): (i64,) = tx
+            .fetch_one(
+                Sql::new(
+                    "INSERT INTO webhook_events \
+                         (event, call_id, company_id, received_at, duplicate_count) \
+                     VALUES ($1, $2, $3, $4, 0) \
+                     ON CONFLICT (event, call_id) DO UPDATE SET \
+                         duplicate_count = webhook_events.duplicate_count + 1 \
+                     RETURNING duplicate_count",
+                )
+                .bind(event.event.as_str())
+                .bind(event.call_id.as_str())
+                .bind(event.company_id.0)
+                .bind(event.received_at),
+            )
+            .await?;
+        if duplicates > 0 {
+            tx.commit().await?;
+            return Ok(EventOutcome::Duplicate);
+        }
+
+        let customer_id = match &event.customer {
+            Some(customer) => Some(
+                upsert_customer(
+                    &mut tx,
+                    event.company_id,
+                    &customer.phone,
+                    customer.name.as_deref(),
+                    customer.email.as_deref(),
+                    event.received_at,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        upsert_call(&mut tx, event, fields, customer_id).await?;
+        let job_id = match &event.booking_job {
+            Some(job) => Some(enqueue(&mut tx, job, event.received_at).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(EventOutcome::Recorded { job_id })
+    }
+}
+
+/// Finds the customer (`company`, `phone`) or creates it; fills a missing name or email but
+/// never replaces one already stored (a later caller may say a shorter name).
+async fn upsert_customer(
+    tx: &mut Tx,
+    company: CompanyId,
+    phone: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = tx
+        .fetch_one(
+            Sql::new(
+                "INSERT INTO customers (company_id, phone, name, email, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) \
+                 ON CONFLICT (company_id, phone) DO UPDATE SET \
+                     name = COALESCE(customers.name, excluded.name), \
+                     email = COALESCE(customers.email, excluded.email), \
+                     updated_at = excluded.updated_at \
+                 RETURNING id",
+            )
+            .bind(company.0)
+            .bind(phone)
+            .bind(name)
+            .bind(email)
+            .bind(now),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Upserts the `calls` row of a webhook. The status only moves up the ladder
+/// registered < ongoing < ended/error/not_connected < analyzed, and the stored call object
+/// follows the status, so a late or reordered delivery cannot undo a newer one. Other
+/// fields take the new value when the event carries one.
+async fn upsert_call(
+    tx: &mut Tx,
+    event: &CallEventRecord,
+    fields: &EventFields,
+    customer_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        Sql::new(
+            "INSERT INTO calls (call_id, company_id, branch_id, status, from_number, to_number, \
+                 direction, started_at, ended_at, duration_ms, disconnection_reason, collected, \
+                 collected_at, payload, summary, sentiment, customer_id, created_at, \
+                 updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                 CASE WHEN $12 IS NULL THEN NULL ELSE $17 END, $13, $14, $15, $16, $17, $17) \
+             ON CONFLICT (call_id) DO UPDATE SET \
+                 status = CASE WHEN \
+                     (CASE excluded.status WHEN 'registered' THEN 0 WHEN 'ongoing' THEN 1 \
+                         WHEN 'analyzed' THEN 3 ELSE 2 END) \
+                     >= (CASE calls.status WHEN 'registered' THEN 0 WHEN 'ongoing' THEN 1 \
+                         WHEN 'analyzed' THEN 3 ELSE 2 END) \
+                     THEN excluded.status ELSE calls.status END, \
+                 payload = CASE WHEN \
+                     (CASE excluded.status WHEN 'registered' THEN 0 WHEN 'ongoing' THEN 1 \
+                         WHEN 'analyzed' THEN 3 ELSE 2 END) \
+                     >= (CASE calls.status WHEN 'registered' THEN 0 WHEN 'ongoing' THEN 1 \
+                         WHEN 'analyzed' THEN 3 ELSE 2 END) \
+                     THEN excluded.payload ELSE calls.payload END, \
+                 branch_id = COALESCE(calls.branch_id, excluded.branch_id), \
+                 from_number = COALESCE(excluded.from_number, calls.from_number), \
+                 to_number = COALESCE(excluded.to_number, calls.to_number), \
+                 direction = COALESCE(excluded.direction, calls.direction), \
+                 started_at = COALESCE(excluded.started_at, calls.started_at), \
+                 ended_at = COALESCE(excluded.ended_at, calls.ended_at), \
+                 duration_ms = COALESCE(excluded.duration_ms, calls.duration_ms), \
+                 disconnection_reason = \
+                     COALESCE(excluded.disconnection_reason, calls.disconnection_reason), \
+                 collected = COALESCE(excluded.collected, calls.collected), \
+                 collected_at = COALESCE(excluded.collected_at, calls.collected_at), \
+                 summary = COALESCE(excluded.summary, calls.summary), \
+                 sentiment = COALESCE(excluded.sentiment, calls.sentiment), \
+                 customer_id = COALESCE(excluded.customer_id, calls.customer_id), \
+                 updated_at = excluded.updated_at",
+        )
+        .bind(event.call_id.as_str())
+        .bind(event.company_id.0)
+        .bind(event.branch_id.0)
+        .bind(fields.status)
+        .bind(event.from_number.as_deref())
+        .bind(event.to_number.as_deref())
+        .bind(event.direction.as_deref())
+        .bind(event.started_at)
+        .bind(event.ended_at)
+        .bind(event.duration_ms)
+        .bind(event.disconnection_reason.as_deref())
+        .bind(fields.collected.as_deref())
+        .bind(fields.payload.as_str())
+        .bind(event.summary.as_deref())
+        .bind(event.sentiment.as_deref())
+        .bind(customer_id)
+        .bind(event.received_at),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Puts `job` in the outbox unless a job with its idempotency key exists; returns the id of
+/// whichever row holds the key.
+async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    let inserted: Option<(i64,)> = tx
+        .fetch_optional(
+            Sql::new(
+                "INSERT INTO jobs (queue, kind, company_id, call_id, idempotency_key, payload, \
+                     status, attempts, max_attempts, next_run_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9) \
+                 ON CONFLICT (idempotency_key) DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(job.queue.as_str())
+            .bind(job.kind.as_str())
+            .bind(job.company_id.0)
+            .bind(job.call_id.as_ref().map(CallId::as_str))
+            .bind(job.idempotency_key.as_str())
+            .bind(job.payload.to_string())
+            // A job with no attempts would sit in the outbox forever; the caller meant "once".
+            .bind(i64::from(job.max_attempts.max(1)))
+            .bind(job.run_at)
+            .bind(now),
+        )
+        .await?;
+    match inserted {
+        Some((id,)) => Ok(id),
+        None => {
+            let (id,): (i64,) = tx
+                .fetch_one(
+                    Sql::new("SELECT id FROM jobs WHERE idempotency_key = $1")
+                        .bind(job.idempotency_key.as_str()),
+                )
+                .await?;
+            Ok(id)
+        }
+    }
+}
+
+/// Inserts the appointment unless one with its idempotency key exists, finds or creates
+/// the attendee as customer, and links the call; returns the appointment id.
+pub(super) async fn insert_appointment_in(
+    tx: &mut Tx,
+    appointment: &NewAppointment,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let customer_id = match &appointment.attendee_phone {
+        Some(phone) => Some(
+            upsert_customer(
+                tx,
+                appointment.company_id,
+                phone,
+                Some(&appointment.attendee_name),
+                appointment.attendee_email.as_deref(),
+                now,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    // On PostgreSQL a concurrent insert of the same key makes this one wait for its commit
+    // and then do nothing; the SELECT below (a fresh READ COMMITTED snapshot) sees the
+    // winner's row.
+    let inserted: Option<(i64,)> = tx
+        .fetch_optional(
+            Sql::new(
+                "INSERT INTO appointments (company_id, branch_id, call_id, customer_id, \
+                     booking_uid, calcom_booking_id, event_type_id, service_id, service_name, \
+                     start_at, end_at, attendee_name, attendee_phone, attendee_email, status, \
+                     idempotency_key, source, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                     'scheduled', $15, $16, $17, $17) \
+                 ON CONFLICT (idempotency_key) DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(appointment.company_id.0)
+            .bind(appointment.branch_id.map(|b| b.0))
+            .bind(appointment.call_id.as_ref().map(CallId::as_str))
+            .bind(customer_id)
+            .bind(appointment.booking_uid.as_str())
+            .bind(appointment.calcom_booking_id)
+            .bind(appointment.event_type_id.0)
+            .bind(appointment.service_id)
+            .bind(appointment.service_name.as_str())
+            .bind(appointment.start)
+            .bind(appointment.end)
+            .bind(appointment.attendee_name.as_str())
+            .bind(appointment.attendee_phone.as_deref())
+            .bind(appointment.attendee_email.as_deref())
+            .bind(appointment.idempotency_key.as_str())
+            .bind(appointment.source.as_str())
+            .bind(now),
+        )
+        .await?;
+    let id = match inserted {
+        Some((id,)) => id,
+        None => {
+            let (id,): (i64,) = tx
+                .fetch_one(
+                    Sql::new("SELECT id FROM appointments WHERE idempotency_key = $1")
+                        .bind(appointment.idempotency_key.as_str()),
+                )
+                .await?;
+            id
+        }
+    };
+    if let Some(call_id) = &appointment.call_id {
+        tx.execute(
+            Sql::new(
+                "UPDATE calls SET appointment_id = $1, \
+                     customer_id = COALESCE(customer_id, $2), updated_at = $3 \
+                 WHERE call_id = $4",
+            )
+            .bind(id)
+            .bind(customer_id)
+            .bind(now)
+            .bind(call_id.as_str()),
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+#[async_trait]
+impl CallStore for AnyStore {
+    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
+        let collected = serde_json::to_string(&ctx.collected)
+            .map_err(|e| StoreError::backend(format!("collected: {e}")))?;
+        // Status is only set on insert: a context saved after call_ended must not reopen
+        // the call.
+        self.db
+            .retry(|| {
+                self.db.execute(
+                    Sql::new(
+                        "INSERT INTO calls (call_id, company_id, branch_id, status, \
+                             from_number, to_number, collected, collected_at, created_at, \
+                             updated_at) \
+                         VALUES ($1, $2, $3, 'ongoing', $4, $5, $6, $7, $7, $7) \
+                         ON CONFLICT (call_id) DO UPDATE SET \
+                             branch_id = COALESCE(calls.branch_id, excluded.branch_id), \
+                             from_number = COALESCE(calls.from_number, excluded.from_number), \
+                             to_number = COALESCE(calls.to_number, excluded.to_number), \
+                             collected = excluded.collected, \
+                             collected_at = excluded.collected_at, \
+                             updated_at = excluded.updated_at",
+                    )
+                    .bind(ctx.call_id.as_str())
+                    .bind(ctx.company_id.0)
+                    .bind(ctx.branch_id.0)
+                    .bind(ctx.from_number.as_deref())
+                    .bind(ctx.to_number.as_deref())
+                    .bind(&collected)
+                    .bind(ctx.updated_at),
+                )
+            })
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load_call_context(
+        &self,
+        call_id: &CallId,
+    ) -> Result<Option<CallContextRecord>, StoreError> {
+        let row: Option<CallContextRow> = self
+            .db
+            .fetch_optional(
+                Sql::new(
+                    "SELECT call_id, company_id, branch_id, from_number, to_number, collected, \
+                         collected_at AS updated_at \
+                     FROM calls WHERE call_id = $1 AND collected IS NOT NULL",
+                )
+                .bind(call_id.as_str()),
+            )
+            .await
+            .map_err(backend)?;
+        row.map(CallContextRow::into_record).transpose()
+    }
+
+    async fn record_call_event(&self, event: &CallEventRecord) -> Result<EventOutcome, StoreError> {
+        let fields = EventFields::of(event)?;
+        let outcome = self
+            .db
+            .retry(|| self.record_once(event, &fields))
+            .await
+            .map_err(backend)?;
+        tracing::debug!(
+            call_id = %event.call_id,
+            event = event.event.as_str(),
+            ?outcome,
+            "webhook recorded"
+        );
+        Ok(outcome)
+    }
+
+    async fn get_call(&self, call_id: &CallId) -> Result<Option<CallView>, StoreError> {
+        // One snapshot, so the job and the appointment are seen as of the same commit.
+        let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
+        let call: Option<CallRow> = tx
+            .fetch_optional(
+                Sql::new(
+                    "SELECT call_id, company_id, branch_id, status, from_number, to_number, \
+                         direction, started_at, ended_at, duration_ms, disconnection_reason, \
+                         summary, sentiment, collected \
+                     FROM calls WHERE call_id = $1",
+                )
+                .bind(call_id.as_str()),
+            )
+            .await
+            .map_err(backend)?;
+        let Some(call) = call else {
+            return Ok(None);
+        };
+        let job: Option<JobViewRow> = tx
+            .fetch_optional(
+                Sql::new(
+                    "SELECT id, status, attempts, max_attempts, next_run_at, last_error \
+                     FROM jobs WHERE call_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(call_id.as_str())
+                .bind(BOOK_KIND),
+            )
+            .await
+            .map_err(backend)?;
+        let appointment: Option<AppointmentViewRow> = tx
+            .fetch_optional(
+                Sql::new(
+                    "SELECT a.id, a.booking_uid, a.service_name, a.start_at, a.end_at, \
+                         a.status \
+                     FROM calls c JOIN appointments a ON a.id = c.appointment_id \
+                     WHERE c.call_id = $1",
+                )
+                .bind(call_id.as_str()),
+            )
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        let job = job.map(JobViewRow::into_view).transpose()?;
+        call.into_view(job, appointment.map(AppointmentViewRow::into_view))
+            .map(Some)
+    }
+
+    async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError> {
+        let company = company.map(|c| c.0);
+        let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
+        // `SUM` of BIGINT is NUMERIC in PostgreSQL; the cast makes it BIGINT on both.
+        let events: Vec<(String, i64, i64)> = tx
+            .fetch_all(
+                Sql::new(
+                    "SELECT event, COUNT(*), \
+                         CAST(COALESCE(SUM(duplicate_count), 0) AS BIGINT) \
+                     FROM webhook_events WHERE $1 IS NULL OR company_id = $1 GROUP BY event",
+                )
+                .bind(company),
+            )
+            .await
+            .map_err(backend)?;
+        let (calls,): (i64,) = tx
+            .fetch_one(
+                Sql::new("SELECT COUNT(*) FROM calls WHERE $1 IS NULL OR company_id = $1")
+                    .bind(company),
+            )
+            .await
+            .map_err(backend)?;
+        let jobs: Vec<(String, i64)> = tx
+            .fetch_all(
+                Sql::new(
+                    "SELECT status, COUNT(*) FROM jobs \
+                     WHERE kind = $2 AND ($1 IS NULL OR company_id = $1) GROUP BY status",
+                )
+                .bind(company)
+                .bind(BOOK_KIND),
+            )
+            .await
+            .map_err(backend)?;
+        let (appointments,): (i64,) = tx
+            .fetch_one(
+                Sql::new("SELECT COUNT(*) FROM appointments WHERE $1 IS NULL OR company_id = $1")
+                    .bind(company),
+            )
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(WebhookStats {
+            duplicates: events.iter().map(|(_, _, duplicates)| duplicates).sum(),
+            events: events
+                .into_iter()
+                .map(|(event, count, _)| (event, count))
+                .collect(),
+            calls,
+            jobs: jobs.into_iter().collect(),
+            appointments,
+        })
+    }
+
+    async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        self.db
+            .retry(|| async {
+                let mut tx = self.db.begin_write().await?;
+                let id = insert_appointment_in(&mut tx, appointment, now).await?;
+                tx.commit().await?;
+                Ok(id)
+            })
+            .await
+            .map_err(backend)
+    }
+}
