@@ -359,92 +359,103 @@ mod tests {
         error(status, &[], &body)
     }
 
+    /// Asserts that each of `messages`, answered with `status`, is classified as `is` says.
+    fn classified(status: u16, messages: &[&str], is: fn(&UpstreamError) -> bool) {
+        for message in messages {
+            let e = variant(status, message);
+            assert!(is(&e), "{status} {message:?} gave {e:?}");
+        }
+    }
+
     #[test]
     fn any_409_is_slot_taken() {
-        for message in [
-            "booking_conflict_error",
-            "No more seats left at this seated booking.",
-        ] {
-            assert!(
-                matches!(variant(409, message), UpstreamError::SlotTaken { .. }),
-                "{message}"
-            );
-        }
+        classified(
+            409,
+            &[
+                "booking_conflict_error",
+                "No more seats left at this seated booking.",
+            ],
+            |e| matches!(e, UpstreamError::SlotTaken { .. }) && !e.is_transient(),
+        );
     }
 
     #[test]
     fn availability_refusals_of_400_are_slot_taken() {
-        for message in [
-            "User either already has booking at this time or is not available",
-            "One of the hosts either already has booking at this time or is not available",
-            "The event type can't be booked at the \"start\" time provided. min booking notice violated.",
-        ] {
-            let e = variant(400, message);
-            assert!(matches!(e, UpstreamError::SlotTaken { .. }), "{message}");
-            assert!(e.is_slot_unavailable() && !e.is_transient());
-        }
+        classified(
+            400,
+            &[
+                "User either already has booking at this time or is not available",
+                "One of the hosts either already has booking at this time or is not available",
+                "The event type can't be booked at the \"start\" time provided. min booking notice violated.",
+            ],
+            |e| e.is_slot_unavailable() && !e.is_transient(),
+        );
     }
 
     #[test]
     fn other_400s_are_rejections_not_slot_taken() {
-        for message in [
-            "attendee property is wrong,name must be a string ",
-            "Attempting to book a meeting in the past.",
-        ] {
-            assert!(
-                matches!(variant(400, message), UpstreamError::Rejected { .. }),
-                "{message}"
-            );
-        }
+        classified(
+            400,
+            &[
+                "attendee property is wrong,name must be a string ",
+                "Attempting to book a meeting in the past.",
+            ],
+            |e| matches!(e, UpstreamError::Rejected { .. }),
+        );
     }
 
     #[test]
     fn slot_taken_phrases_count_only_on_400() {
-        let e = variant(422, "User either already has booking at this time");
-        assert!(matches!(e, UpstreamError::Rejected { .. }), "{e:?}");
+        classified(
+            422,
+            &["User either already has booking at this time"],
+            |e| matches!(e, UpstreamError::Rejected { .. }),
+        );
     }
 
     #[test]
     fn refused_key_is_unauthorized() {
+        let refusal = ["ApiAuthStrategy - api key - Your api key is not valid"];
         for status in [401, 403] {
-            let e = variant(
-                status,
-                "ApiAuthStrategy - api key - Your api key is not valid",
-            );
-            assert!(matches!(e, UpstreamError::Unauthorized { .. }), "{e:?}");
-            assert!(e.is_unauthorized() && !e.is_transient());
+            classified(status, &refusal, |e| {
+                matches!(e, UpstreamError::Unauthorized { .. })
+                    && e.is_unauthorized()
+                    && !e.is_transient()
+            });
         }
     }
 
     #[test]
     fn unknown_resource_is_not_found() {
-        let e = variant(404, "Booking with uid=u1 was not found in the database");
-        assert!(matches!(e, UpstreamError::NotFound { .. }), "{e:?}");
-        assert!(!e.is_transient() && !e.is_breaker_failure());
+        classified(
+            404,
+            &["Booking with uid=u1 was not found in the database"],
+            |e| matches!(e, UpstreamError::NotFound { .. }) && !e.is_breaker_failure(),
+        );
     }
 
     #[test]
     fn too_many_requests_is_rate_limited() {
-        let e = variant(429, "ThrottlerException");
-        assert!(matches!(e, UpstreamError::RateLimited { .. }), "{e:?}");
-        assert!(e.is_transient() && e.is_breaker_failure());
+        classified(429, &["ThrottlerException"], |e| {
+            matches!(e, UpstreamError::RateLimited { .. }) && e.is_breaker_failure()
+        });
     }
 
     #[test]
     fn five_hundreds_are_server_errors() {
         for status in [500, 502, 503, 504] {
-            let e = variant(status, "Internal server error.");
-            assert!(matches!(e, UpstreamError::ServerError { .. }), "{e:?}");
-            assert!(e.is_transient() && e.is_breaker_failure());
+            classified(status, &["Internal server error."], |e| {
+                matches!(e, UpstreamError::ServerError { .. }) && e.is_transient()
+            });
         }
     }
 
     #[test]
     fn other_statuses_are_rejections() {
         for status in [302, 405, 422, 498] {
-            let e = variant(status, "no");
-            assert!(matches!(e, UpstreamError::Rejected { .. }), "{e:?}");
-            assert!(!e.is_transient() && !e.is_breaker_failure());
+            classified(status, &["no"], |e| {
+                matches!(e, UpstreamError::Rejected { .. }) && !e.is_breaker_failure()
+            });
         }
     }
 

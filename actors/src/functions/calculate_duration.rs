@@ -11,25 +11,6 @@ use chrono::Duration;
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
 
-/// `calculate_duration`: how long services take.
-pub struct CalculateDuration;
-
-impl CustomFunction for CalculateDuration {
-    const NAME: &'static str = "calculate_duration";
-    const DESCRIPTION: &'static str = "Tell how long one or more services take together and, \
-        given a start time, when the caller will be done. The reply has the total minutes and \
-        the end time, and says them in `message`.";
-    type Args = DurationArgs;
-    const ARGS: &'static [Arg] = DurationArgs::ARGS;
-
-    fn apply(
-        deps: &FunctionDeps,
-        inv: Invocation<'_>,
-    ) -> impl Future<Output = Result<Value, FunctionError>> {
-        run(deps, inv)
-    }
-}
-
 /// The args of `calculate_duration`, as the caller said them.
 #[derive(Debug, Default, Clone, PartialEq, Eq, JsonSchema)]
 #[schemars(description = "The services to time, and optionally when the caller starts.")]
@@ -77,6 +58,22 @@ impl DurationArgs {
     fn names(self) -> Vec<String> {
         self.dienstleistungen
             .unwrap_or_else(|| self.dienstleistung.into_iter().collect())
+    }
+}
+
+/// `calculate_duration`: how long services take.
+pub struct CalculateDuration;
+
+impl CustomFunction for CalculateDuration {
+    const NAME: &'static str = "calculate_duration";
+    const DESCRIPTION: &'static str = "Tell how long one or more services take together and, \
+        given a start time, when the caller will be done. The reply has the total minutes and \
+        the end time, and says them in `message`.";
+    type Args = DurationArgs;
+    const ARGS: &'static [Arg] = DurationArgs::ARGS;
+
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
     }
 }
 

@@ -15,26 +15,6 @@ use chrono::{NaiveDate, NaiveTime};
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
 
-/// `check_availability`: free times of a service on one day.
-pub struct CheckAvailability;
-
-impl CustomFunction for CheckAvailability {
-    const NAME: &'static str = "check_availability";
-    const DESCRIPTION: &'static str = "Check whether a time is free for a service on a day, or \
-        which times are free that day. Arguments left out are taken from the details already \
-        collected in this call. The reply lists the free times and the nearest alternatives, \
-        and says the answer in `message`.";
-    type Args = SlotArgs;
-    const ARGS: &'static [Arg] = SlotArgs::ARGS;
-
-    fn apply(
-        deps: &FunctionDeps,
-        inv: Invocation<'_>,
-    ) -> impl Future<Output = Result<Value, FunctionError>> {
-        run(deps, inv)
-    }
-}
-
 /// The args of `check_availability` and `find_next_slot`, as the caller said them. Each is
 /// optional: what is left out is taken from the details collected in this call.
 #[derive(Debug, Default, Clone, PartialEq, Eq, JsonSchema)]
@@ -63,6 +43,23 @@ impl SlotArgs {
             datum: args::DATE.text(args),
             uhrzeit: args::TIME.text(args),
         }
+    }
+}
+
+/// `check_availability`: free times of a service on one day.
+pub struct CheckAvailability;
+
+impl CustomFunction for CheckAvailability {
+    const NAME: &'static str = "check_availability";
+    const DESCRIPTION: &'static str = "Check whether a time is free for a service on a day, or \
+        which times are free that day. Arguments left out are taken from the details already \
+        collected in this call. The reply lists the free times and the nearest alternatives, \
+        and says the answer in `message`.";
+    type Args = SlotArgs;
+    const ARGS: &'static [Arg] = SlotArgs::ARGS;
+
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
     }
 }
 

@@ -62,11 +62,8 @@ impl CustomFunction for CollectAppointmentData {
         },
     ];
 
-    fn apply(
-        deps: &FunctionDeps,
-        inv: Invocation<'_>,
-    ) -> impl Future<Output = Result<Value, FunctionError>> {
-        run(deps, inv)
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
     }
 }
 

@@ -23,11 +23,8 @@ impl CustomFunction for FindNextSlot {
     type Args = SlotArgs;
     const ARGS: &'static [Arg] = SlotArgs::ARGS;
 
-    fn apply(
-        deps: &FunctionDeps,
-        inv: Invocation<'_>,
-    ) -> impl Future<Output = Result<Value, FunctionError>> {
-        run(deps, inv)
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
     }
 }
 
