@@ -339,6 +339,7 @@ async fn run_job(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::booking::ErrorAnswer;
 
     #[test]
     fn backoff_doubles_and_caps() {
@@ -372,28 +373,32 @@ mod tests {
 
     #[test]
     fn slot_taken_is_permanent_and_5xx_is_retried() {
-        let taken = UpstreamError::Status {
+        let taken = UpstreamError::SlotTaken {
             service: "calcom",
-            status: 400,
-            code: Some("BadRequestException".into()),
-            message: "User either already has booking at this time or is not available".into(),
-            retry_after: None,
+            answer: ErrorAnswer {
+                status: 400,
+                code: Some("BadRequestException".into()),
+                message: "User either already has booking at this time or is not available".into(),
+            },
         };
         assert!(matches!(classify(&taken), Failure::Permanent(_)));
-        let down = UpstreamError::Status {
+        let down = UpstreamError::ServerError {
             service: "calcom",
-            status: 503,
-            code: None,
-            message: "unavailable".into(),
+            answer: ErrorAnswer {
+                status: 503,
+                code: None,
+                message: "unavailable".into(),
+            },
             retry_after: None,
         };
         assert!(matches!(classify(&down), Failure::Retry(..)));
-        let bad = UpstreamError::Status {
+        let bad = UpstreamError::Rejected {
             service: "calcom",
-            status: 400,
-            code: None,
-            message: "attendee property is wrong".into(),
-            retry_after: None,
+            answer: ErrorAnswer {
+                status: 400,
+                code: None,
+                message: "attendee property is wrong".into(),
+            },
         };
         assert!(matches!(classify(&bad), Failure::Permanent(_)));
     }

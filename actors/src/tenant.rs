@@ -411,7 +411,7 @@ async fn book(calendar: CalendarHandle, msg: Book) -> Result<BookOutcome, Upstre
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::booking::{Attendee, EventType, Slot, SlotQuery};
+    use crate::domain::booking::{Attendee, ErrorAnswer, EventType, Slot, SlotQuery};
     use crate::domain::ids::{BookingUid, EventTypeId};
     use crate::resilience::RetryBudget;
     use async_trait::async_trait;
@@ -425,13 +425,12 @@ mod tests {
     }
 
     fn status(status: u16, message: &str) -> UpstreamError {
-        UpstreamError::Status {
-            service: "calcom",
+        let answer = ErrorAnswer {
             status,
             code: None,
             message: message.into(),
-            retry_after: None,
-        }
+        };
+        UpstreamError::from_status("calcom", answer, None)
     }
 
     #[async_trait]
@@ -447,10 +446,15 @@ mod tests {
             _: &SecretString,
             _: &BookingRequest,
         ) -> Result<Booking, UpstreamError> {
-            Err(status(
-                400,
-                "User either already has booking at this time or is not available",
-            ))
+            Err(UpstreamError::SlotTaken {
+                service: "calcom",
+                answer: ErrorAnswer {
+                    status: 400,
+                    code: None,
+                    message: "User either already has booking at this time or is not available"
+                        .into(),
+                },
+            })
         }
         async fn list_bookings(
             &self,

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 use switchboard_actors::domain::booking::{
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, ErrorAnswer, EventType, Slot, SlotQuery, UpstreamError,
 };
 use switchboard_actors::domain::ids::BookingUid;
 use switchboard_actors::metric_names::API_DURATION_SECONDS;
@@ -169,6 +169,7 @@ impl CalcomClient {
                 op = op.name,
                 %path,
                 status = status.as_u16(),
+                code = error.answer().and_then(|a| a.code.as_deref()),
                 request_id,
                 ?elapsed,
                 %error,
@@ -238,12 +239,14 @@ async fn exchange(
 fn bearer(key: &SecretString) -> Result<HeaderValue, UpstreamError> {
     let mut value =
         HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
-            UpstreamError::Status {
+            UpstreamError::Unauthorized {
                 service: SERVICE,
-                status: StatusCode::UNAUTHORIZED.as_u16(),
-                code: Some("InvalidApiKey".to_owned()),
-                message: "the API key contains characters not allowed in an HTTP header".to_owned(),
-                retry_after: None,
+                answer: ErrorAnswer {
+                    status: StatusCode::UNAUTHORIZED.as_u16(),
+                    code: Some("InvalidApiKey".to_owned()),
+                    message: "the API key contains characters not allowed in an HTTP header"
+                        .to_owned(),
+                },
             }
         })?;
     value.set_sensitive(true);

@@ -1,18 +1,18 @@
-//! Turning a non-2xx Cal.com answer into [`UpstreamError::Status`] (reference/calcom.md §5).
+//! Classifying a non-2xx Cal.com answer into an [`UpstreamError`] variant (reference/calcom.md
+//! §4.6, §5), once, here: the core decides by variant and never reads the message.
 //!
 //! Cal.com answers errors in two shapes depending on which layer threw: Nest `HttpException`s
 //! go through its filter and become the envelope
 //! `{"status":"error","error":{"code","message","details"?}}`, while booking-core `HttpError`s
 //! fall through to Nest's default `{"statusCode":N,"message":…}`. Proxies in front of it may
-//! answer with plain text or HTML. All three must give a readable message, because
-//! [`UpstreamError::is_slot_unavailable`] classifies by it.
+//! answer with plain text or HTML. All three give a readable [`ErrorAnswer`].
 
 use super::SERVICE;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use switchboard_actors::domain::booking::UpstreamError;
+use switchboard_actors::domain::booking::{ErrorAnswer, UpstreamError};
 
 /// How much of a body that is not a known error shape ends up in the message: enough to
 /// recognise an HTML error page or a proxy message, not a whole page in the logs.
@@ -23,6 +23,12 @@ const RAW_BODY_PREVIEW_CHARS: usize = 200;
 /// delay is 30 years long, so the two readings cannot be confused.
 const UNIX_TIMESTAMP_THRESHOLD: u64 = 1_000_000_000;
 
+/// Phrases of Cal.com's 400 answers that mean the time cannot be booked (§4.6, UP
+/// `errors.service.ts`): "User either already has booking at this time or is not available",
+/// "One of the hosts either already has booking …", "The event type can't be booked at the
+/// "start" time provided…".
+const SLOT_TAKEN_PHRASES: [&str; 3] = ["already has booking", "not available", "can't be booked"];
+
 /// The error for a non-2xx `status` with `headers` and raw `body`.
 pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
     let (code, message) = match serde_json::from_slice::<Value>(body) {
@@ -30,12 +36,34 @@ pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8])
         Err(_) => None,
     }
     .unwrap_or_else(|| (None, raw_preview(status, body)));
-    UpstreamError::Status {
-        service: SERVICE,
+    let answer = ErrorAnswer {
         status: status.as_u16(),
         code,
         message,
-        retry_after: retry_after(status, headers, SystemTime::now()),
+    };
+    if is_slot_taken(&answer) {
+        return UpstreamError::SlotTaken {
+            service: SERVICE,
+            answer,
+        };
+    }
+    UpstreamError::from_status(
+        SERVICE,
+        answer,
+        retry_after(status, headers, SystemTime::now()),
+    )
+}
+
+/// Cal.com's "this time cannot be booked": any 409 (`booking_conflict_error` from the booking
+/// race, "No more seats left" on a full seated event), and a 400 whose message is one of the
+/// availability refusals of [`SLOT_TAKEN_PHRASES`]. Other 400s (validation) are not.
+fn is_slot_taken(answer: &ErrorAnswer) -> bool {
+    match answer.status {
+        409 => true,
+        400 => SLOT_TAKEN_PHRASES
+            .iter()
+            .any(|phrase| answer.message.contains(phrase)),
+        _ => false,
     }
 }
 
@@ -120,7 +148,8 @@ fn raw_preview(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
-/// `Retry-After` (delay-seconds) on any status. On a 429 only, Cal.com's throttler reset
+/// `Retry-After` (delay-seconds) on any status ([`UpstreamError::from_status`] keeps it for
+/// 429 and 5xx). On a 429 only, Cal.com's throttler reset
 /// headers as a fallback: Cal.com never sends `Retry-After` there (§5), and its
 /// `X-RateLimit-Reset-*` headers ride on every answer, where on a 400 they would be no reason
 /// to wait. With several named limits, the exhausted ones decide; otherwise `Default`.
@@ -160,6 +189,7 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calcom::tests::status_parts as parts;
     use reqwest::header::HeaderValue;
 
     fn error(status: u16, headers: &[(&'static str, &str)], body: &str) -> UpstreamError {
@@ -168,22 +198,6 @@ mod tests {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
         status_error(StatusCode::from_u16(status).unwrap(), &map, body.as_bytes())
-    }
-
-    fn parts(e: &UpstreamError) -> (u16, Option<&str>, &str, Option<Duration>) {
-        match e {
-            UpstreamError::Status {
-                service,
-                status,
-                code,
-                message,
-                retry_after,
-            } => {
-                assert_eq!(*service, "calcom");
-                (*status, code.as_deref(), message.as_str(), *retry_after)
-            }
-            other => panic!("expected Status, got {other:?}"),
-        }
     }
 
     #[test]
@@ -338,5 +352,118 @@ mod tests {
         assert_eq!(reset_delay(1_800_000_060, now), Duration::from_secs(60));
         assert_eq!(reset_delay(1_799_999_000, now), Duration::ZERO);
         assert_eq!(reset_delay(60, now), Duration::from_secs(60));
+    }
+
+    fn variant(status: u16, message: &str) -> UpstreamError {
+        let body = serde_json::json!({"statusCode": status, "message": message}).to_string();
+        error(status, &[], &body)
+    }
+
+    /// Asserts that each of `messages`, answered with `status`, is classified as `is` says.
+    fn classified(status: u16, messages: &[&str], is: fn(&UpstreamError) -> bool) {
+        for message in messages {
+            let e = variant(status, message);
+            assert!(is(&e), "{status} {message:?} gave {e:?}");
+        }
+    }
+
+    #[test]
+    fn any_409_is_slot_taken() {
+        classified(
+            409,
+            &[
+                "booking_conflict_error",
+                "No more seats left at this seated booking.",
+            ],
+            |e| matches!(e, UpstreamError::SlotTaken { .. }) && !e.is_transient(),
+        );
+    }
+
+    #[test]
+    fn availability_refusals_of_400_are_slot_taken() {
+        classified(
+            400,
+            &[
+                "User either already has booking at this time or is not available",
+                "One of the hosts either already has booking at this time or is not available",
+                "The event type can't be booked at the \"start\" time provided. min booking notice violated.",
+            ],
+            |e| e.is_slot_unavailable() && !e.is_transient(),
+        );
+    }
+
+    #[test]
+    fn other_400s_are_rejections_not_slot_taken() {
+        classified(
+            400,
+            &[
+                "attendee property is wrong,name must be a string ",
+                "Attempting to book a meeting in the past.",
+            ],
+            |e| matches!(e, UpstreamError::Rejected { .. }),
+        );
+    }
+
+    #[test]
+    fn slot_taken_phrases_count_only_on_400() {
+        classified(
+            422,
+            &["User either already has booking at this time"],
+            |e| matches!(e, UpstreamError::Rejected { .. }),
+        );
+    }
+
+    #[test]
+    fn refused_key_is_unauthorized() {
+        let refusal = ["ApiAuthStrategy - api key - Your api key is not valid"];
+        for status in [401, 403] {
+            classified(status, &refusal, |e| {
+                matches!(e, UpstreamError::Unauthorized { .. })
+                    && e.is_unauthorized()
+                    && !e.is_transient()
+            });
+        }
+    }
+
+    #[test]
+    fn unknown_resource_is_not_found() {
+        classified(
+            404,
+            &["Booking with uid=u1 was not found in the database"],
+            |e| matches!(e, UpstreamError::NotFound { .. }) && !e.is_breaker_failure(),
+        );
+    }
+
+    #[test]
+    fn too_many_requests_is_rate_limited() {
+        classified(429, &["ThrottlerException"], |e| {
+            matches!(e, UpstreamError::RateLimited { .. }) && e.is_breaker_failure()
+        });
+    }
+
+    #[test]
+    fn five_hundreds_are_server_errors() {
+        for status in [500, 502, 503, 504] {
+            classified(status, &["Internal server error."], |e| {
+                matches!(e, UpstreamError::ServerError { .. }) && e.is_transient()
+            });
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_rejections() {
+        for status in [302, 405, 422, 498] {
+            classified(status, &["no"], |e| {
+                matches!(e, UpstreamError::Rejected { .. }) && !e.is_breaker_failure()
+            });
+        }
+    }
+
+    #[test]
+    fn retry_after_is_kept_only_where_waiting_helps() {
+        let e = error(400, &[("retry-after", "7")], "");
+        assert_eq!(e.retry_after(), None);
+        let e = error(429, &[("retry-after", "7")], "");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
     }
 }

@@ -7,8 +7,9 @@
 //!   the mapping of transport failures.
 //! - `wire` — serde shapes of request and response bodies and their conversion to the core's
 //!   domain types; the only place that knows Cal.com's field names.
-//! - `error` — non-2xx answers (both error body shapes, rate-limit headers) to
-//!   [`UpstreamError`](switchboard_actors::domain::booking::UpstreamError).
+//! - `error` — non-2xx answers (both error body shapes, rate-limit headers) classified into
+//!   [`UpstreamError`](switchboard_actors::domain::booking::UpstreamError) variants: slot
+//!   taken, unauthorized, not found, rate limited, rejected, server error.
 
 mod client;
 mod error;

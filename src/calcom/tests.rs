@@ -195,17 +195,18 @@ fn slot_query() -> SlotQuery {
     }
 }
 
-fn status_parts(e: &UpstreamError) -> (u16, Option<&str>, &str, Option<Duration>) {
-    match e {
-        UpstreamError::Status {
-            service: "calcom",
-            status,
-            code,
-            message,
-            retry_after,
-        } => (*status, code.as_deref(), message.as_str(), *retry_after),
-        other => panic!("expected a calcom Status error, got {other:?}"),
-    }
+/// Status, Cal.com code, message and retry delay of an error that came from an answer.
+pub(super) fn status_parts(e: &UpstreamError) -> (u16, Option<&str>, &str, Option<Duration>) {
+    let answer = e
+        .answer()
+        .unwrap_or_else(|| panic!("expected a calcom error answer, got {e:?}"));
+    assert!(e.to_string().starts_with("calcom answered "), "{e}");
+    (
+        answer.status,
+        answer.code.as_deref(),
+        answer.message.as_str(),
+        e.retry_after(),
+    )
 }
 
 #[actix_web::test]

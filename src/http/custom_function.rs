@@ -5,15 +5,13 @@
 //! deadline: on timeout the agent gets a spoken fallback instead of silence.
 
 use super::AppState;
-use super::retell::{authenticate_call, error};
-use actix_web::http::StatusCode;
+use super::retell::{RetellError, authenticate_call, parse_call};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use switchboard_actors::call::context::ContextError;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::FunctionError;
-use switchboard_actors::retell::call::RetellCall;
 use switchboard_actors::servers::retell_function::ExecuteFunction;
 
 #[derive(Deserialize)]
@@ -57,15 +55,9 @@ async fn run(
     call: Value,
     args: Map<String, Value>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let call: RetellCall = match serde_json::from_value(call) {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("call: {e}")),
-    };
-    let route = match authenticate_call(&req, &body, call.business_number(), &state).await {
-        Ok(route) => route,
-        Err(response) => return response,
-    };
+) -> Result<HttpResponse, RetellError> {
+    let call = parse_call(call)?;
+    let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let locale = route.company.locale;
     let call_id = call.call_id.clone();
     let msg = ExecuteFunction {
@@ -74,113 +66,91 @@ async fn run(
         name: name.clone(),
         args,
     };
-    match state
+    let reply = match state
         .core
         .functions
         .send(msg)
         .timeout(state.function_deadline)
         .await
     {
-        Ok(Ok(reply)) => HttpResponse::Ok().json(reply),
-        Ok(Err(FunctionError::Unknown(_))) => error(
-            StatusCode::NOT_FOUND,
-            "unknown_function",
-            format!("unknown custom function {name:?}"),
-        ),
-        Ok(Err(FunctionError::Context(ContextError::CrossTenant(_)))) => error(
-            StatusCode::FORBIDDEN,
-            "-32002",
-            format!("call {call_id} belongs to another company"),
-        ),
+        Ok(Ok(reply)) => reply,
+        Ok(Err(FunctionError::Unknown(_))) => return Err(RetellError::UnknownFunction(name)),
+        Ok(Err(FunctionError::Context(ContextError::CrossTenant(_)))) => {
+            return Err(RetellError::OtherTenant(call_id));
+        }
+        // The agent is mid-sentence: anything else is answered with words, not a status.
         Ok(Err(e)) => {
             tracing::error!(%call_id, function = %name, error = %e, "custom function failed");
-            HttpResponse::Ok().json(fallback(locale, false))
+            fallback(locale, false)
         }
         Err(actix::MailboxError::Timeout) => {
             tracing::warn!(%call_id, function = %name, deadline_ms = state.function_deadline.as_millis() as u64, "custom function deadline passed");
-            HttpResponse::Ok().json(fallback(locale, true))
+            fallback(locale, true)
         }
         Err(e) => {
             tracing::error!(%call_id, function = %name, error = %e, "function server unavailable");
-            HttpResponse::Ok().json(fallback(locale, false))
+            fallback(locale, false)
         }
-    }
+    };
+    Ok(HttpResponse::Ok().json(reply))
 }
 
 /// `POST /api/mcp/retell/custom-function`.
+///
+/// # Errors
+/// [`RetellError`]: 400 for a body that is not `{name, call, args}`, the tenant and signature
+/// refusals of [`authenticate_call`], 404 for an unknown function, 403 for a call of another
+/// company.
 pub async fn handle(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let envelope: Envelope = match serde_json::from_slice(&body) {
-        Ok(e) => e,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("body is not a Retell custom-function request {{name, call, args}}: {e}"),
-            );
-        }
-    };
-    let Some(name) = envelope.name else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "missing function name (use /custom-function/{name} for args-at-root tools)",
-        );
-    };
+) -> Result<HttpResponse, RetellError> {
+    let envelope: Envelope = serde_json::from_slice(&body).map_err(|e| {
+        RetellError::Malformed(format!(
+            "body is not a Retell custom-function request {{name, call, args}}: {e}"
+        ))
+    })?;
+    let name = envelope.name.ok_or_else(|| {
+        RetellError::Malformed(
+            "missing function name (use /custom-function/{name} for args-at-root tools)".into(),
+        )
+    })?;
     run(req, body, name, envelope.call, envelope.args, state).await
 }
 
 /// `POST /api/mcp/retell/custom-function/{name}`.
+///
+/// # Errors
+/// As [`handle`]; also 400 when the path and body name different functions, or an args-at-root
+/// call has no `call_id` in the query.
 pub async fn handle_named(
     req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<CallQuery>,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, RetellError> {
     let name = path.into_inner();
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("body is not JSON: {e}"),
-            );
-        }
-    };
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| RetellError::Malformed(format!("body is not JSON: {e}")))?;
     if value.get("call").is_some_and(Value::is_object) {
-        let envelope: Envelope = match serde_json::from_value(value) {
-            Ok(e) => e,
-            Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
-        };
+        let envelope: Envelope =
+            serde_json::from_value(value).map_err(|e| RetellError::Malformed(e.to_string()))?;
         if envelope.name.as_ref().is_some_and(|n| *n != name) {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "function name in the path and the body differ",
-            );
+            return Err(RetellError::Malformed(
+                "function name in the path and the body differ".into(),
+            ));
         }
         return run(req, body, name, envelope.call, envelope.args, state).await;
     }
     let Value::Object(args) = value else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "args must be a JSON object",
-        );
+        return Err(RetellError::Malformed("args must be a JSON object".into()));
     };
     let q = query.into_inner();
-    let Some(call_id) = q.call_id else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "args-at-root calls need ?call_id=…&to_number=… in the URL",
-        );
-    };
+    let call_id = q.call_id.ok_or_else(|| {
+        RetellError::Malformed("args-at-root calls need ?call_id=…&to_number=… in the URL".into())
+    })?;
     let call = json!({"call_id": call_id, "to_number": q.to_number, "from_number": q.from_number, "direction": "inbound"});
     run(req, body, name, call, args, state).await
 }

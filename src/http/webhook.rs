@@ -3,13 +3,11 @@
 //! "not stored" and Retell retries.
 
 use super::AppState;
-use super::retell::{authenticate_call, error};
-use actix_web::http::StatusCode;
+use super::retell::{RetellError, authenticate_call, parse_call};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_actors::records::WebhookEvent;
-use switchboard_actors::retell::call::RetellCall;
 use switchboard_actors::servers::webhook::{HandleWebhook, WebhookAck};
 
 /// Webhook body `{event, call}`.
@@ -20,29 +18,20 @@ struct Envelope {
 }
 
 /// Handles one webhook.
+///
+/// # Errors
+/// [`RetellError`]: 400 for a body that is not a webhook, the tenant and signature refusals of
+/// [`authenticate_call`], 503 when the event could not be made durable.
 pub async fn handle(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let envelope: Envelope = match serde_json::from_slice(&body) {
-        Ok(e) => e,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("body is not a Retell webhook {{event, call}}: {e}"),
-            );
-        }
-    };
-    let call: RetellCall = match serde_json::from_value(envelope.call.clone()) {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("call: {e}")),
-    };
-    let route = match authenticate_call(&req, &body, call.business_number(), &state).await {
-        Ok(route) => route,
-        Err(response) => return response,
-    };
+) -> Result<HttpResponse, RetellError> {
+    let envelope: Envelope = serde_json::from_slice(&body).map_err(|e| {
+        RetellError::Malformed(format!("body is not a Retell webhook {{event, call}}: {e}"))
+    })?;
+    let call = parse_call(envelope.call.clone())?;
+    let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let event = WebhookEvent::parse(&envelope.event);
     let msg = HandleWebhook {
         route,
@@ -52,23 +41,9 @@ pub async fn handle(
     };
     match state.core.webhooks.send(msg).await {
         Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {
-            HttpResponse::NoContent().finish()
+            Ok(HttpResponse::NoContent().finish())
         }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "webhook not stored");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "3004",
-                "webhook could not be stored; retry",
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "webhook server unavailable");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
-                "webhook server unavailable; retry",
-            )
-        }
+        Ok(Err(e)) => Err(RetellError::WebhookNotStored(e)),
+        Err(e) => Err(RetellError::WebhookServerUnavailable(e)),
     }
 }

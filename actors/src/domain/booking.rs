@@ -133,7 +133,23 @@ pub struct BookingQuery {
     pub take: Option<u32>,
 }
 
-/// Why a call to an upstream API (Cal.com, Retell) failed, classified by cause.
+/// What an upstream answered when it did not do what we asked: kept whole in every
+/// [`UpstreamError`] that comes from an answer, for logs and error messages.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {message}")]
+pub struct ErrorAnswer {
+    /// HTTP status code.
+    pub status: u16,
+    /// Upstream error code, e.g. Cal.com `BadRequestException` (reference/calcom.md §5).
+    pub code: Option<String>,
+    /// The upstream's error message (reference/calcom.md §5: `error.message` plus validation
+    /// details, or Nest's `message`), else the first 200 characters of the body.
+    pub message: String,
+}
+
+/// Why a call to an upstream API (Cal.com, Retell) failed, classified by cause where the cause
+/// is known: by the adapter, from the status, headers and body of the answer. The core decides
+/// by variant (through the predicates below), never by message text.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum UpstreamError {
     /// No answer: connect error, reset, or our timeout.
@@ -145,19 +161,58 @@ pub enum UpstreamError {
         /// `no answer within N ms` from the breaker's timeout.
         message: String,
     },
-    /// The upstream answered with an error status.
-    #[error("{service} answered {status}: {message}")]
-    Status {
+    /// The time asked for is taken or not bookable (Cal.com: 400 "already has booking", 409
+    /// `booking_conflict_error`; reference/calcom.md §4.6).
+    #[error("{service} answered {answer}")]
+    SlotTaken {
         /// Upstream name as used in metric labels, e.g. `calcom`.
         service: &'static str,
-        /// HTTP status code.
-        status: u16,
-        /// Upstream error code, e.g. Cal.com `BadRequestException`.
-        code: Option<String>,
-        /// The upstream's error message (reference/calcom.md §5: `error.message` plus validation
-        /// details, or Nest's `message`), else the first 200 characters of the body.
-        message: String,
-        /// From `Retry-After` or Cal.com's `X-RateLimit-Reset-*` (seconds).
+        /// The refusal as answered.
+        answer: ErrorAnswer,
+    },
+    /// The credential was refused (401, 403).
+    #[error("{service} answered {answer}")]
+    Unauthorized {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// The refusal as answered.
+        answer: ErrorAnswer,
+    },
+    /// What we asked for does not exist (404): unknown booking uid, event type or route.
+    #[error("{service} answered {answer}")]
+    NotFound {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// The refusal as answered.
+        answer: ErrorAnswer,
+    },
+    /// We are over the upstream's rate limit (429).
+    #[error("{service} answered {answer}")]
+    RateLimited {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// The refusal as answered.
+        answer: ErrorAnswer,
+        /// From `Retry-After` or Cal.com's `X-RateLimit-Reset-*`.
+        retry_after: Option<Duration>,
+    },
+    /// Any other refusal of our request (4xx, or a status outside 4xx/5xx such as a redirect):
+    /// repeating it unchanged would be refused again.
+    #[error("{service} answered {answer}")]
+    Rejected {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// The refusal as answered.
+        answer: ErrorAnswer,
+    },
+    /// The upstream failed (5xx).
+    #[error("{service} answered {answer}")]
+    ServerError {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// The failure as answered.
+        answer: ErrorAnswer,
+        /// From `Retry-After`, if sent.
         retry_after: Option<Duration>,
     },
     /// A 2xx whose body we could not read.
@@ -179,58 +234,81 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
+    /// The error for an error `answer` by the generic meaning of its status (RFC 9110 §15):
+    /// 401/403 [`Unauthorized`](Self::Unauthorized), 404 [`NotFound`](Self::NotFound), 429
+    /// [`RateLimited`](Self::RateLimited), 5xx and above [`ServerError`](Self::ServerError),
+    /// anything else [`Rejected`](Self::Rejected). `retry_after` is kept for 429 and 5xx only.
+    /// An adapter first applies what only its upstream's answers tell (Cal.com's "slot taken").
+    pub fn from_status(
+        service: &'static str,
+        answer: ErrorAnswer,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        match answer.status {
+            401 | 403 => Self::Unauthorized { service, answer },
+            404 => Self::NotFound { service, answer },
+            429 => Self::RateLimited {
+                service,
+                answer,
+                retry_after,
+            },
+            500.. => Self::ServerError {
+                service,
+                answer,
+                retry_after,
+            },
+            _ => Self::Rejected { service, answer },
+        }
+    }
+
+    /// What the upstream answered, for the variants that come from an error answer.
+    pub fn answer(&self) -> Option<&ErrorAnswer> {
+        match self {
+            Self::SlotTaken { answer, .. }
+            | Self::Unauthorized { answer, .. }
+            | Self::NotFound { answer, .. }
+            | Self::RateLimited { answer, .. }
+            | Self::Rejected { answer, .. }
+            | Self::ServerError { answer, .. } => Some(answer),
+            Self::Transport { .. } | Self::Decode { .. } | Self::CircuitOpen { .. } => None,
+        }
+    }
+
     /// Worth retrying later: transport errors, 5xx, 429 and an open breaker.
     pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Transport { .. } | Self::CircuitOpen { .. } => true,
-            Self::Status { status, .. } => *status >= 500 || *status == 429,
-            Self::Decode { .. } => false,
-        }
+        matches!(
+            self,
+            Self::Transport { .. }
+                | Self::RateLimited { .. }
+                | Self::ServerError { .. }
+                | Self::CircuitOpen { .. }
+        )
     }
 
     /// Counts against the circuit breaker (an upstream failure, not a rejection of our input).
     pub fn is_breaker_failure(&self) -> bool {
-        match self {
-            Self::Transport { .. } => true,
-            Self::Status { status, .. } => *status >= 500 || *status == 429,
-            Self::Decode { .. } | Self::CircuitOpen { .. } => false,
-        }
+        matches!(
+            self,
+            Self::Transport { .. } | Self::RateLimited { .. } | Self::ServerError { .. }
+        )
     }
 
-    /// Cal.com refused because the time is taken or not bookable (400 "already has booking",
-    /// 409 `booking_conflict_error`; reference/calcom.md §4.6).
+    /// The upstream refused because the time is taken or not bookable.
     pub fn is_slot_unavailable(&self) -> bool {
-        match self {
-            Self::Status {
-                status, message, ..
-            } => {
-                *status == 409
-                    || (*status == 400
-                        && (message.contains("already has booking")
-                            || message.contains("not available")
-                            || message.contains("can't be booked")))
-            }
-            _ => false,
-        }
+        matches!(self, Self::SlotTaken { .. })
     }
 
     /// The credential was refused (401/403).
     pub fn is_unauthorized(&self) -> bool {
-        matches!(
-            self,
-            Self::Status {
-                status: 401 | 403,
-                ..
-            }
-        )
+        matches!(self, Self::Unauthorized { .. })
     }
 
-    /// Delay the upstream asked for, if any.
+    /// Delay the upstream asked for, or the open period of our breaker, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::Status { retry_after, .. } | Self::CircuitOpen { retry_after, .. } => {
-                *retry_after
-            }
+            Self::RateLimited { retry_after, .. }
+            | Self::ServerError { retry_after, .. }
+            | Self::CircuitOpen { retry_after, .. } => *retry_after,
             _ => None,
         }
     }

@@ -2,41 +2,90 @@
 //! start time is given. Args: `dienstleistung|service` (one name) or `dienstleistungen|services`
 //! (a list or a comma-separated string), optional `uhrzeit|time`.
 
-use super::{FunctionDeps, FunctionError, Invocation, args, speech};
+use super::args::{self, Arg};
+use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, speech};
 use crate::domain::datetime::parse_time;
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Locale;
 use chrono::Duration;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde_json::{Map, Value, json};
 
-fn requested_names(inv: &Invocation<'_>) -> Vec<String> {
-    for key in ["dienstleistungen", "services"] {
-        match inv.args.get(key) {
-            Some(Value::Array(items)) => {
-                return items
-                    .iter()
-                    .filter_map(|v| v.as_str())
-                    .map(|s| s.trim().to_owned())
-                    .collect();
-            }
-            Some(Value::String(s)) => {
-                return s
-                    .split([',', ';'])
-                    .map(|p| p.trim().to_owned())
-                    .filter(|p| !p.is_empty())
-                    .collect();
-            }
-            _ => {}
-        }
-    }
-    args::text(inv.args, args::SERVICE).into_iter().collect()
+/// The args of `calculate_duration`, as the caller said them.
+#[derive(Debug, Default, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(description = "The services to time, and optionally when the caller starts.")]
+pub struct DurationArgs {
+    /// Several services, by name: a list, or one string separated by commas.
+    pub dienstleistungen: Option<Vec<String>>,
+    /// One service, by name or a usual alias, when only one is asked about.
+    pub dienstleistung: Option<String>,
+    /// Start time as the caller said it ("14 Uhr", "halb drei"), to tell when they are done.
+    pub uhrzeit: Option<String>,
 }
 
-/// Runs the function.
-pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+impl DurationArgs {
+    /// The args with their aliases, in the order of the fields.
+    pub const ARGS: &'static [Arg] = &[args::SERVICES, args::SERVICE, args::TIME];
+
+    /// Reads the args leniently: the list as an array of strings or one string split at `,`
+    /// and `;`; the others as [`Arg::text`].
+    pub fn read(args: &Map<String, Value>) -> Self {
+        let dienstleistungen = args::SERVICES.names().find_map(|key| match args.get(key)? {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| s.trim().to_owned())
+                    .collect(),
+            ),
+            Value::String(s) => Some(
+                s.split([',', ';'])
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            _ => None,
+        });
+        Self {
+            dienstleistungen,
+            dienstleistung: args::SERVICE.text(args),
+            uhrzeit: args::TIME.text(args),
+        }
+    }
+
+    /// The services asked about: the list if one was sent, else the one service.
+    fn names(self) -> Vec<String> {
+        self.dienstleistungen
+            .unwrap_or_else(|| self.dienstleistung.into_iter().collect())
+    }
+}
+
+/// `calculate_duration`: how long services take.
+pub struct CalculateDuration;
+
+impl CustomFunction for CalculateDuration {
+    const NAME: &'static str = "calculate_duration";
+    const DESCRIPTION: &'static str = "Tell how long one or more services take together and, \
+        given a start time, when the caller will be done. The reply has the total minutes and \
+        the end time, and says them in `message`.";
+    type Args = DurationArgs;
+    const ARGS: &'static [Arg] = DurationArgs::ARGS;
+
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
+    }
+}
+
+async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
     let services = deps.store.services(inv.route.company.id).await?;
-    let names = requested_names(&inv);
+    let asked = DurationArgs::read(inv.args);
+    let start = asked
+        .uhrzeit
+        .as_deref()
+        .and_then(|t| parse_time(t, inv.route.window).ok());
+    let names = asked.names();
     if names.is_empty() {
         let text = match locale {
             Locale::De => "Für welche Dienstleistung möchten Sie die Dauer wissen?",
@@ -70,8 +119,6 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
     }
     let total: u32 = matched.iter().map(|s| s.duration_min).sum();
     let listed: Vec<String> = matched.iter().map(|s| s.name.clone()).collect();
-    let start =
-        args::text(inv.args, args::TIME).and_then(|t| parse_time(&t, inv.route.window).ok());
     let end = start.map(|t| t + Duration::minutes(i64::from(total)));
     let several = listed.len() > 1;
     let mut text = match (locale, several) {

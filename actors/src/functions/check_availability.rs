@@ -1,8 +1,10 @@
 //! `check_availability`: is a time free on a day (with the nearest alternatives), or which
 //! times are free that day. Missing args are taken from what the call collected so far.
 
+use super::args::{self, Arg};
 use super::{
-    FunctionDeps, FunctionError, Invocation, SlotsError, args, free_times, nearest, speech,
+    CustomFunction, FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest,
+    speech,
 };
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
@@ -10,7 +12,56 @@ use crate::domain::datetime::{parse_date, parse_time};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::{Locale, Service};
 use chrono::{NaiveDate, NaiveTime};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde_json::{Map, Value, json};
+
+/// The args of `check_availability` and `find_next_slot`, as the caller said them. Each is
+/// optional: what is left out is taken from the details collected in this call.
+#[derive(Debug, Default, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(
+    description = "What to look up; send only what the caller said, the rest is known from the call."
+)]
+pub struct SlotArgs {
+    /// The service wanted, by name or a usual alias, e.g. "Herrenhaarschnitt".
+    pub dienstleistung: Option<String>,
+    /// The day as the caller said it: "morgen", "nächsten Dienstag", "15.07.", "2026-07-15".
+    /// For `find_next_slot`, the first day searched (default today).
+    pub datum: Option<String>,
+    /// The time as the caller said it: "14 Uhr", "halb drei", "14:30". For `find_next_slot`,
+    /// the earliest time on the first day.
+    pub uhrzeit: Option<String>,
+}
+
+impl SlotArgs {
+    /// The args with their aliases, in the order of the fields.
+    pub const ARGS: &'static [Arg] = &[args::SERVICE, args::DATE, args::TIME];
+
+    /// Reads the args leniently ([`Arg::text`]).
+    pub fn read(args: &Map<String, Value>) -> Self {
+        Self {
+            dienstleistung: args::SERVICE.text(args),
+            datum: args::DATE.text(args),
+            uhrzeit: args::TIME.text(args),
+        }
+    }
+}
+
+/// `check_availability`: free times of a service on one day.
+pub struct CheckAvailability;
+
+impl CustomFunction for CheckAvailability {
+    const NAME: &'static str = "check_availability";
+    const DESCRIPTION: &'static str = "Check whether a time is free for a service on a day, or \
+        which times are free that day. Arguments left out are taken from the details already \
+        collected in this call. The reply lists the free times and the nearest alternatives, \
+        and says the answer in `message`.";
+    type Args = SlotArgs;
+    const ARGS: &'static [Arg] = SlotArgs::ARGS;
+
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
+    }
+}
 
 /// What the caller asked about, after falling back on the call context.
 pub(super) struct Ask {
@@ -35,8 +86,9 @@ pub(super) async fn read_ask(
         .map_err(|e| ContextError::Unavailable(e.to_string()))??;
     let today = inv.now_local(deps.clock.as_ref()).date();
     let mut problems = Vec::new();
+    let asked = SlotArgs::read(inv.args);
 
-    let service = match args::text(inv.args, args::SERVICE) {
+    let service = match asked.dienstleistung {
         Some(text) => {
             let found = match_service(&text, &services).cloned();
             if found.is_none() {
@@ -59,7 +111,7 @@ pub(super) async fn read_ask(
             .as_ref()
             .and_then(|c| services.iter().find(|s| s.id == c.service_id).cloned()),
     };
-    let date = match args::text(inv.args, args::DATE) {
+    let date = match asked.datum {
         Some(text) => match parse_date(&text, today) {
             Ok(d) => Some(d),
             Err(_) => {
@@ -72,7 +124,7 @@ pub(super) async fn read_ask(
         },
         None => collected.date,
     };
-    let time = match args::text(inv.args, args::TIME) {
+    let time = match asked.uhrzeit {
         Some(text) => match parse_time(&text, inv.route.window) {
             Ok(t) => Some(t),
             Err(_) => {
@@ -117,8 +169,7 @@ pub(super) fn calendar_down(e: &SlotsError, locale: Locale) -> Value {
     json!({"success": false, "available": null, "calendar_unreachable": true, "message": speech::calendar_unreachable(locale)})
 }
 
-/// Runs the function.
-pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
     let mut ask = read_ask(deps, &inv).await?;
     let service = match service_or_reply(&mut ask, locale) {

@@ -2,7 +2,11 @@
 //! times, E.164 phone, service), stores it in the call's context, checks the slot when date,
 //! time and service are known, and says what is still missing.
 
-use super::{FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest, speech};
+use super::args::{self, Arg};
+use super::{
+    CustomFunction, FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest,
+    speech,
+};
 use crate::call::context::ContextError;
 use crate::call::registry::CollectFor;
 use crate::domain::appointment::CollectedAppointment;
@@ -11,6 +15,57 @@ use crate::domain::phone::DEFAULT_REGION;
 use crate::domain::tenant::{Locale, Service};
 use crate::domain::truthy::is_truthy;
 use serde_json::{Value, json};
+
+/// `collect_appointment_data`: the details of the appointment, gathered over the call.
+pub struct CollectAppointmentData;
+
+impl CustomFunction for CollectAppointmentData {
+    const NAME: &'static str = "collect_appointment_data";
+    const DESCRIPTION: &'static str = "Store the appointment details the caller has given so far: \
+        date, time, name, phone number and service, optionally email, preferred staff member and \
+        notes, and whether the caller confirmed the booking. Call it whenever the caller gives or \
+        corrects a detail, sending only what is known; earlier details are kept. The reply says \
+        what is still missing, whether the time is free (with alternatives if not), and what to \
+        say next in `message`.";
+    type Args = AppointmentArgs;
+    /// Must agree with the serde aliases of [`AppointmentArgs`] (tested below).
+    const ARGS: &'static [Arg] = &[
+        Arg {
+            name: "datum",
+            aliases: &["date"],
+        },
+        args::TIME,
+        Arg {
+            name: "name",
+            aliases: &[],
+        },
+        Arg {
+            name: "telefonnummer",
+            aliases: &["phone", "phone_number"],
+        },
+        args::SERVICE,
+        Arg {
+            name: "email",
+            aliases: &[],
+        },
+        Arg {
+            name: "mitarbeiter_wunsch",
+            aliases: &["staff"],
+        },
+        Arg {
+            name: "notizen",
+            aliases: &["notes"],
+        },
+        Arg {
+            name: "bestaetigt",
+            aliases: &["bestätigt", "confirmed"],
+        },
+    ];
+
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
+    }
+}
 
 /// Whether the requested slot is free.
 enum Availability {
@@ -81,8 +136,7 @@ async fn availability(
     }
 }
 
-/// Runs the function.
-pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
     let services = deps.store.services(inv.route.company.id).await?;
     let args: AppointmentArgs = match serde_json::from_value(Value::Object(inv.args.clone())) {
@@ -224,4 +278,60 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
         "confirmed": merged.confirmed,
         "message": message,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, Visitor};
+    use std::collections::BTreeSet;
+
+    /// Captures the `fields` serde_derive passes to `deserialize_struct`: every name it reads,
+    /// aliases included.
+    struct FieldNames(BTreeSet<&'static str>);
+
+    impl<'de> Deserializer<'de> for &mut FieldNames {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("only the field names are wanted"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0.extend(fields);
+            self.deserialize_any(visitor)
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    #[test]
+    fn args_table_agrees_with_the_serde_aliases() {
+        let mut serde_names = FieldNames(BTreeSet::new());
+        let _ = AppointmentArgs::deserialize(&mut serde_names);
+        let table: BTreeSet<&str> = CollectAppointmentData::ARGS
+            .iter()
+            .flat_map(Arg::names)
+            .collect();
+        assert_eq!(table, serde_names.0);
+        for arg in CollectAppointmentData::ARGS {
+            let by_name: AppointmentArgs = serde_json::from_value(json!({arg.name: "x"})).unwrap();
+            assert_ne!(by_name, AppointmentArgs::default(), "{}", arg.name);
+            for alias in arg.aliases {
+                let by_alias: AppointmentArgs =
+                    serde_json::from_value(json!({*alias: "x"})).unwrap();
+                assert_eq!(by_alias, by_name, "{alias} is read as {}", arg.name);
+            }
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! `find_next_slot`: the first free time for a service from a day on (default today, within
 //! 14 days), not earlier than a preferred time on that first day.
 
-use super::check_availability::{calendar_down, read_ask, service_or_reply};
-use super::{FunctionDeps, FunctionError, Invocation, free_times, speech};
+use super::args::Arg;
+use super::check_availability::{SlotArgs, calendar_down, read_ask, service_or_reply};
+use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, free_times, speech};
 use crate::domain::tenant::Locale;
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -10,8 +11,24 @@ use serde_json::{Value, json};
 /// Days searched from the start day.
 pub const SEARCH_DAYS: i64 = 14;
 
-/// Runs the function.
-pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+/// `find_next_slot`: the first free time of a service.
+pub struct FindNextSlot;
+
+impl CustomFunction for FindNextSlot {
+    const NAME: &'static str = "find_next_slot";
+    const DESCRIPTION: &'static str = "Find the next free time for a service, from a day on \
+        (default today, up to 14 days ahead) and not earlier than a preferred time on that first \
+        day. Arguments left out are taken from the details already collected in this call. The \
+        reply has the date and time found and says it in `message`.";
+    type Args = SlotArgs;
+    const ARGS: &'static [Arg] = SlotArgs::ARGS;
+
+    async fn apply(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+        run(deps, inv).await
+    }
+}
+
+async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
     let mut ask = read_ask(deps, &inv).await?;
     let service = match service_or_reply(&mut ask, locale) {
@@ -51,4 +68,14 @@ pub async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Func
             },
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_states_the_search_window() {
+        assert!(FindNextSlot::DESCRIPTION.contains(&format!("up to {SEARCH_DAYS} days ahead")));
+    }
 }

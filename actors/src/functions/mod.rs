@@ -1,13 +1,19 @@
 //! Retell custom functions (reference/retell.md §3; DESIGN §6): each takes the tool args of a
 //! live call and answers JSON with a `message` the agent can speak in the company's language.
 //! Calendar trouble never makes a function fail: the reply says so in words.
+//!
+//! One file per function, each a [`CustomFunction`]; [`registry`] lists them and derives
+//! dispatch, the known names and the tool definitions from that one list.
 
 pub mod args;
 pub mod calculate_duration;
 pub mod check_availability;
 pub mod collect_appointment_data;
 pub mod find_next_slot;
+pub mod registry;
 pub mod speech;
+
+pub use registry::{CustomFunction, Definition, NAMES, definitions};
 
 use crate::call::context::{CallKey, ContextError};
 use crate::call::registry::CallRegistry;
@@ -21,14 +27,6 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The functions we serve, by Retell tool name.
-pub const NAMES: &[&str] = &[
-    "collect_appointment_data",
-    "check_availability",
-    "find_next_slot",
-    "calculate_duration",
-];
 
 /// What the functions need.
 #[derive(Clone)]
@@ -80,9 +78,7 @@ impl Invocation<'_> {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FunctionError {
     /// No function has this name (HTTP 404; JSON-RPC -32602).
-    #[error(
-        "unknown custom function {0:?}; known: collect_appointment_data, check_availability, find_next_slot, calculate_duration"
-    )]
+    #[error("unknown custom function {0:?}; known: {known}", known = NAMES.join(", "))]
     Unknown(String),
     /// The call's context could not be read or stored, or belongs to another company.
     #[error(transparent)]
@@ -98,18 +94,18 @@ pub enum FunctionError {
     Panicked(String),
 }
 
-/// Runs function `name`.
+/// Runs the function registered as `name`.
+///
+/// # Errors
+/// [`FunctionError::Unknown`] when no function has this name, else the function's error.
 pub async fn execute(
     deps: &FunctionDeps,
     name: &str,
     inv: Invocation<'_>,
 ) -> Result<Value, FunctionError> {
-    match name {
-        "collect_appointment_data" => collect_appointment_data::run(deps, inv).await,
-        "check_availability" => check_availability::run(deps, inv).await,
-        "find_next_slot" => find_next_slot::run(deps, inv).await,
-        "calculate_duration" => calculate_duration::run(deps, inv).await,
-        other => Err(FunctionError::Unknown(other.to_owned())),
+    match registry::find(name) {
+        Some(function) => function.apply(deps, inv).await,
+        None => Err(FunctionError::Unknown(name.to_owned())),
     }
 }
 

@@ -441,16 +441,16 @@ impl fmt::Debug for CircuitBreaker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::booking::ErrorAnswer;
     use std::sync::Mutex;
 
     fn status(status: u16) -> UpstreamError {
-        UpstreamError::Status {
-            service: "calcom",
+        let answer = ErrorAnswer {
             status,
             code: None,
             message: format!("status {status}"),
-            retry_after: None,
-        }
+        };
+        UpstreamError::from_status("calcom", answer, None)
     }
 
     fn timeout() -> UpstreamError {

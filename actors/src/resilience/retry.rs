@@ -113,19 +113,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::booking::ErrorAnswer;
     use crate::resilience::budget::BudgetPolicy;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::time::Instant;
 
     fn status(status: u16, retry_after: Option<Duration>) -> UpstreamError {
-        UpstreamError::Status {
-            service: "calcom",
+        let answer = ErrorAnswer {
             status,
             code: None,
             message: format!("status {status}"),
-            retry_after,
-        }
+        };
+        UpstreamError::from_status("calcom", answer, retry_after)
     }
 
     fn no_jitter() -> RetryPolicy {

@@ -16,16 +16,16 @@ use crate::tenant::TenantError;
 /// Maps an upstream failure to the JSON-RPC error of DESIGN §5. `fallback` is the code for a
 /// refusal that has no more specific one (e.g. 2004 when creating a booking).
 pub fn upstream_error(e: &UpstreamError, fallback: ErrorCode) -> RpcError {
-    let code = if let UpstreamError::CircuitOpen { .. } = e {
-        ErrorCode::UpstreamUnavailable
-    } else if e.is_slot_unavailable() {
-        ErrorCode::SlotNotAvailable
-    } else if e.is_unauthorized() {
-        ErrorCode::InvalidCalcomKey
-    } else if e.is_transient() {
-        ErrorCode::UpstreamUnavailable
-    } else {
-        fallback
+    let code = match e {
+        UpstreamError::SlotTaken { .. } => ErrorCode::SlotNotAvailable,
+        UpstreamError::Unauthorized { .. } => ErrorCode::InvalidCalcomKey,
+        UpstreamError::Transport { .. }
+        | UpstreamError::RateLimited { .. }
+        | UpstreamError::ServerError { .. }
+        | UpstreamError::CircuitOpen { .. } => ErrorCode::UpstreamUnavailable,
+        UpstreamError::NotFound { .. }
+        | UpstreamError::Rejected { .. }
+        | UpstreamError::Decode { .. } => fallback,
     };
     let mut err = AppError::new(code, e.to_string());
     if let Some(after) = e.retry_after() {
