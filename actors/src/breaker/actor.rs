@@ -202,4 +202,3 @@ impl Handler<CalendarCall> for Breaker {
         )
     }
 }
-
