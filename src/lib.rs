@@ -19,11 +19,10 @@
 
 pub mod cache;
 pub mod calcom;
-pub mod circuit_status;
 pub mod cli;
 pub mod config;
+pub mod devtools;
 pub mod http;
-pub mod replay;
 pub mod sandbox;
 pub mod sim;
 pub mod startup;
