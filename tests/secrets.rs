@@ -82,14 +82,8 @@ async fn redis_url_password_never_logged() {
     let client = common::client();
     let base = format!("http://127.0.0.1:{app_port}");
     wait_until_up(&client, &format!("{base}/livez")).await;
-    let ready: serde_json::Value = client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let readyz = client.get(format!("{base}/readyz")).send().await.unwrap();
+    let ready: serde_json::Value = readyz.json().await.unwrap();
     assert_eq!(ready["cache"]["backend"], "redis", "{ready}");
     assert_eq!(ready["cache"]["up"], false, "{ready}");
     // A read through the cache: its failure is logged, naming the server.

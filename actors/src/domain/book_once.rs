@@ -76,14 +76,15 @@ pub fn after_look_up(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::booking::{Attendee, IDEMPOTENCY_METADATA_KEY};
     use crate::domain::ids::{BookingUid, EventTypeId};
     use chrono::{TimeZone, Utc};
     use std::collections::BTreeMap;
 
-    fn status(status: u16, message: &str) -> UpstreamError {
+    /// A Cal.com error answer (shared with the session's tests).
+    pub(crate) fn status(status: u16, message: &str) -> UpstreamError {
         UpstreamError::Status {
             service: "calcom",
             status,
@@ -107,7 +108,8 @@ mod tests {
         }
     }
 
-    fn request() -> BookingRequest {
+    /// A request for 2030-07-16 12:00 UTC, event type 1001 (shared with the session's tests).
+    pub(crate) fn request() -> BookingRequest {
         BookingRequest {
             event_type_id: EventTypeId(1001),
             start: Utc.with_ymd_and_hms(2030, 7, 16, 12, 0, 0).unwrap(),

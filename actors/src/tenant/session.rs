@@ -131,29 +131,18 @@ async fn book(calendar: CalendarHandle, msg: Book) -> Result<BookOutcome, Upstre
 mod tests {
     use super::*;
     use crate::breaker::{Breaker, UpstreamPolicy};
-    use crate::domain::booking::{Attendee, BookingQuery, EventType, Slot, SlotQuery};
-    use crate::domain::ids::{BookingUid, EventTypeId};
+    use crate::domain::book_once::tests::status;
+    use crate::domain::booking::{BookingQuery, EventType, Slot, SlotQuery};
+    use crate::domain::ids::BookingUid;
     use crate::ports::CalendarApi;
     use crate::resilience::RetryBudget;
     use async_trait::async_trait;
-    use chrono::TimeZone;
     use secrecy::SecretString;
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     /// Cal.com whose create says "slot taken" and whose list answers `list_status`.
     struct Refusing {
         list_status: u16,
-    }
-
-    fn status(status: u16, message: &str) -> UpstreamError {
-        UpstreamError::Status {
-            service: "calcom",
-            status,
-            code: None,
-            message: message.into(),
-            retry_after: None,
-        }
     }
 
     #[async_trait]
@@ -208,19 +197,7 @@ mod tests {
 
     fn request() -> Book {
         Book {
-            request: BookingRequest {
-                event_type_id: EventTypeId(1001),
-                start: chrono::Utc.with_ymd_and_hms(2030, 7, 16, 12, 0, 0).unwrap(),
-                attendee: Attendee {
-                    name: "A".into(),
-                    time_zone: "Europe/Berlin".into(),
-                    email: None,
-                    phone_number: Some("+4915112345678".into()),
-                    language: None,
-                },
-                metadata: BTreeMap::new(),
-                length_in_minutes: None,
-            },
+            request: book_once::tests::request(),
             idempotency_key: "k".into(),
             duration_min: 30,
             look_up_first: false,
