@@ -59,7 +59,7 @@ impl Backoff {
         }
     }
 
-    /// At most `retries` retries.
+    /// At most `retries` retries (e.g. a store's retries of a busy or deadlocked transaction).
     pub const fn with_max_retries(self, retries: usize) -> Self {
         Self {
             max_retries: Some(retries),
@@ -71,14 +71,6 @@ impl Backoff {
     pub const fn with_give_up_after(self, limit: Duration) -> Self {
         Self {
             give_up_after: Some(limit),
-            ..self
-        }
-    }
-
-    /// Each wait plus a random 0–100 %.
-    pub const fn with_jitter(self) -> Self {
-        Self {
-            jitter: true,
             ..self
         }
     }
