@@ -3,7 +3,10 @@
 # backend tests, from Debian's packages. Data lives under $BACKENDS_DIR (default
 # /tmp/switchboard-backends) and is deleted by `stop`.
 #
-#   scripts/backends.sh start   # prints the SWITCHBOARD_TEST_* variables to export
+#   scripts/backends.sh start   # prints the SWITCHBOARD_TEST_* variables to export:
+#                               # *_DATABASE_URL and *_REDIS_URL move the whole suite onto
+#                               # PostgreSQL + Redis; *_POSTGRES_URL alone serves the
+#                               # PostgreSQL-only tests (multi-instance, store twins)
 #   scripts/backends.sh stop
 set -euo pipefail
 
@@ -33,6 +36,7 @@ case "${1:-}" in
     as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U switchboard switchboard 2>/dev/null || true
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
       --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log"
+    echo "export SWITCHBOARD_TEST_POSTGRES_URL=postgres://switchboard@127.0.0.1:$PG_PORT/switchboard"
     echo "export SWITCHBOARD_TEST_DATABASE_URL=postgres://switchboard@127.0.0.1:$PG_PORT/switchboard"
     echo "export SWITCHBOARD_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     ;;

@@ -1,7 +1,7 @@
 //! Layered configuration: the compiled-in `config/default.toml`, then an optional file, then
 //! environment variables `SWITCHBOARD__SECTION__KEY` (the `config` crate does the merging).
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +11,24 @@ use switchboard_actors::resilience::{BreakerPolicy, BudgetPolicy, RetryBudget, R
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// `url` for logs and error messages: scheme, user, host, port and path (the database), never
+/// the password, e.g. `postgres://app:secret@db:5432/switchboard` →
+/// `postgres://app@db:5432/switchboard`. A URL that does not parse shows its scheme only.
+pub fn redact_url(url: &SecretString) -> String {
+    let url = url.expose_secret();
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            // Fails only for URLs that cannot have credentials, which then have none to hide.
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Err(_) => {
+            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+            format!("{scheme}:(unparsable URL)")
+        }
+    }
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -18,7 +36,8 @@ pub enum ConfigError {
     /// missing `--config` file).
     #[error("configuration: {0}")]
     Invalid(#[from] config::ConfigError),
-    /// A value has the right type but is not allowed, e.g. a database URL that is not `sqlite:`.
+    /// A value has the right type but is not allowed, e.g. a database URL that is neither
+    /// `sqlite:` nor `postgres://`.
     #[error("configuration: {0}")]
     Value(String),
 }
@@ -54,9 +73,11 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// `sqlite://PATH`, PATH relative to the working directory; the file and its directory are
-    /// created. Other schemes are refused in this release.
-    pub url: String,
+    /// `sqlite://PATH` (the embedded default; PATH relative to the working directory, the file
+    /// and its directory are created) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`
+    /// (production). A secret: it may carry a password, so it never prints (see
+    /// [`redact_url`]).
+    pub url: SecretString,
     /// Connections in the pool.
     pub max_connections: u32,
 }
@@ -65,8 +86,9 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
-    /// `redis://…`; empty = in-process cache.
-    pub url: String,
+    /// `redis://[USER:PASSWORD@]HOST[:PORT][/DB]` (or `rediss://`), shared by every instance;
+    /// empty = the in-process cache. A secret, like `database.url`.
+    pub url: SecretString,
     /// Prepended to every cache key.
     pub key_prefix: String,
 }
@@ -272,13 +294,13 @@ pub struct Settings {
     pub server: ServerSettings,
     /// `[log]`: format and filter.
     pub log: LogSettings,
-    /// `[database]`: SQLite URL and pool size.
+    /// `[database]`: SQLite or PostgreSQL URL and pool size.
     pub database: DatabaseSettings,
     /// `[redis]`: the shared cache (optional).
     pub redis: RedisSettings,
     /// `[sandbox]`: simulator and demo tenant.
     pub sandbox: SandboxSettings,
-    /// `[calcom]`: API base URL and request timeout.
+    /// `[calcom]`: API base URL.
     pub calcom: CalcomSettings,
     /// `[retell]`: signature timestamp tolerance.
     pub retell: RetellSettings,
@@ -294,7 +316,7 @@ pub struct Settings {
     pub supervision: SupervisionSettings,
     /// `[calls]`: live call contexts.
     pub calls: CallSettings,
-    /// `[cache]`: lifetimes and size of the in-process cache.
+    /// `[cache]`: lifetimes of cached upstream reads, size of the in-process cache.
     pub cache: CacheSettings,
 }
 
@@ -334,14 +356,14 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Value(m.to_owned()));
-        let db = self.database.url.as_str();
+        let db = self.database.url.expose_secret();
         if !["sqlite:", "postgres://", "postgresql://"]
             .iter()
             .any(|p| db.starts_with(p))
         {
             return bad("database.url must be sqlite://PATH or postgres://USER@HOST/DB");
         }
-        let redis = self.redis.url.as_str();
+        let redis = self.redis.url.expose_secret();
         if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
             return bad("redis.url must be empty or redis://HOST:PORT");
         }
@@ -368,7 +390,6 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -381,7 +402,10 @@ mod tests {
     fn compiled_defaults_load_without_any_file() {
         let s = Settings::load_from(None, env(&[])).unwrap();
         assert_eq!(s.server.port, 8080);
-        assert_eq!(s.database.url, "sqlite://data/switchboard.db");
+        assert_eq!(
+            s.database.url.expose_secret(),
+            "sqlite://data/switchboard.db"
+        );
         assert!(s.sandbox.enabled);
         assert_eq!(s.resilience.calcom.failure_threshold, 5);
         assert_eq!(s.resilience.calcom.half_open_probes, 3);
@@ -402,7 +426,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.port, 9001);
         assert_eq!(s.server.host, "0.0.0.0");
-        assert_eq!(s.database.url, "sqlite://x/y.db");
+        assert_eq!(s.database.url.expose_secret(), "sqlite://x/y.db");
         assert_eq!(s.sandbox.admin_token.expose_secret(), "tok");
         assert_eq!(s.resilience.calcom.open_s, 7);
     }
@@ -446,6 +470,45 @@ mod tests {
         assert!(
             Settings::load_from(None, ratio).is_err(),
             "budget ratio over 100 %"
+        );
+    }
+
+    #[test]
+    fn settings_debug_shows_no_database_or_redis_password() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "SWITCHBOARD__DATABASE__URL",
+                    "postgres://app:pg-s3cret@db:5432/sb",
+                ),
+                (
+                    "SWITCHBOARD__REDIS__URL",
+                    "redis://:redis-s3cret@cache:6379/0",
+                ),
+            ]),
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("pg-s3cret"), "{debug}");
+        assert!(!debug.contains("redis-s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn redacted_url_names_host_port_and_database_but_not_the_password() {
+        let url = |s: &str| redact_url(&SecretString::from(s));
+        assert_eq!(
+            url("postgres://app:pg-s3cret@db.internal:5432/switchboard"),
+            "postgres://app@db.internal:5432/switchboard"
+        );
+        assert_eq!(url("redis://:s3cret@cache:6379/0"), "redis://cache:6379/0");
+        assert_eq!(
+            url("sqlite://data/switchboard.db"),
+            "sqlite://data/switchboard.db"
+        );
+        assert_eq!(
+            url("postgres://app:s3cret@[db/sb"),
+            "postgres:(unparsable URL)"
         );
     }
 }

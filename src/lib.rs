@@ -4,26 +4,27 @@
 //! The decisions live in the core crate `switchboard_actors`.
 //!
 //! ## Layout
-//! - [`cli`], [`config`], [`telemetry`]: command line, layered settings, logs and metrics.
-//! - [`startup`]: builds the application (store, simulator, actors, HTTP server).
+//! - [`cli`], [`config`], [`telemetry`]: command line, layered settings (database and Redis URLs
+//!   kept secret), logs and metrics.
+//! - [`startup`]: builds the application in named steps (upstream, store, demo tenant, cache,
+//!   actors, HTTP server) and serves it.
 //! - [`http`]: the HTTP surface (gateway, Retell webhook and custom functions, health, metrics).
-//! - [`store`]: the SQLite implementation of the core's `Store` port.
+//! - [`store`]: the core's `Store` port on SQLite (embedded default) or PostgreSQL (production).
 //! - [`calcom`]: the reqwest Cal.com v2 client (the `CalendarApi` port).
-//! - [`cache`]: the in-process (moka) cache (the `Cache` port).
+//! - [`cache`]: the `Cache` port, in-process (moka) or shared (Redis).
 //! - [`sim`]: simulators of external APIs (Cal.com).
 //! - [`sandbox`]: the seeded demo tenant.
-//! - [`replay`]: plays call scripts against a running service; [`circuit_status`]: prints the
-//!   breakers of a running service.
+//! - [`devtools`]: commands that drive a running service from outside (`replay`,
+//!   `circuit-status`); no part of the service.
 
 #![warn(missing_docs)]
 
 pub mod cache;
 pub mod calcom;
-pub mod circuit_status;
 pub mod cli;
 pub mod config;
+pub mod devtools;
 pub mod http;
-pub mod replay;
 pub mod sandbox;
 pub mod sim;
 pub mod startup;

@@ -1,29 +1,19 @@
-//! Entry point: wiring only.
+//! Entry point: wiring only. Each command is a function of the library: [`startup::serve`], the
+//! Cal.com simulator, `cache::clear`, and the developer tools in `devtools`.
 
 use anyhow::Context as _;
 use clap::Parser;
-use secrecy::ExposeSecret;
 use switchboard::cli::{CacheAction, Cli, Command, SimApi};
 use switchboard::config::Settings;
+use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
-use switchboard::startup::Application;
-use switchboard::{replay, telemetry};
+use switchboard::{cache, startup, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { config } => {
-            let settings = Settings::load(config.as_deref())?;
-            telemetry::init_logs(&settings.log);
-            let generated =
-                settings.sandbox.enabled && settings.sandbox.admin_token.expose_secret().is_empty();
-            let app = Application::build(settings).await?;
-            if let (true, Some(token)) = (generated, &app.admin_token) {
-                println!(
-                    "sandbox admin token (set SWITCHBOARD__SANDBOX__ADMIN_TOKEN to choose one): {token}"
-                );
-            }
-            let code = app.run_until_stopped().await.context("HTTP server")?;
+            let code = startup::serve(config.as_deref()).await?;
             if code != 0 {
                 std::process::exit(code);
             }
@@ -46,11 +36,11 @@ async fn main() -> anyhow::Result<()> {
             action: CacheAction::Clear { tag, config },
         } => {
             let settings = Settings::load(config.as_deref())?;
-            let removed = switchboard::cache::clear(&settings, tag.as_deref()).await?;
+            let removed = cache::clear(&settings, tag.as_deref()).await?;
             println!("removed {removed} cache entries");
             Ok(())
         }
-        Command::CircuitStatus { url } => switchboard::circuit_status::run(&url).await,
+        Command::CircuitStatus { url } => circuit_status::run(&url).await,
         Command::Replay {
             files,
             url,

@@ -1,9 +1,10 @@
-//! Builds the application: store, simulators (sandbox), actors, HTTP server on a listener we
-//! bind ourselves (so tests can use port 0 and read the port back).
+//! Builds the application in named steps — upstream (simulator or Cal.com), store, demo tenant,
+//! cache, core actors, HTTP server on a listener we bind ourselves (so tests can use port 0 and
+//! read the port back) — and [`serve`]s it.
 
-use crate::cache::AnyCache;
+use crate::cache::{self, AnyCache};
 use crate::calcom::CalcomClient;
-use crate::config::Settings;
+use crate::config::{Settings, redact_url};
 use crate::http::{self, AppState};
 use crate::sandbox;
 use crate::sim::calcom::CalcomSim;
@@ -15,6 +16,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -35,6 +37,15 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode `settings` ask for (`sandbox.enabled`).
+    fn of(settings: &Settings) -> Self {
+        if settings.sandbox.enabled {
+            Self::Sandbox
+        } else {
+            Self::Production
+        }
+    }
+
     /// `sandbox` / `production`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,125 +93,54 @@ fn core_config(s: &Settings) -> CoreConfig {
     }
 }
 
+/// `switchboard serve`: loads the settings (defaults, `config`, environment), starts the logs,
+/// builds the application and serves until stopped; returns the process exit code (see
+/// [`Application::run_until_stopped`]). Prints the sandbox admin token when it was generated.
+///
+/// # Errors
+/// Invalid settings, a failed build step, or the HTTP server failing.
+pub async fn serve(config: Option<&Path>) -> anyhow::Result<i32> {
+    let settings = Settings::load(config)?;
+    telemetry::init_logs(&settings.log);
+    let generated =
+        settings.sandbox.enabled && settings.sandbox.admin_token.expose_secret().is_empty();
+    let app = Application::build(settings).await?;
+    if let (true, Some(token)) = (generated, &app.admin_token) {
+        println!(
+            "sandbox admin token (set SWITCHBOARD__SANDBOX__ADMIN_TOKEN to choose one): {token}"
+        );
+    }
+    app.run_until_stopped().await.context("HTTP server")
+}
+
 impl Application {
-    /// Builds everything. Must run inside an actix System (actors start on its arbiter).
+    /// Builds everything, step by step: upstream (simulator or real Cal.com), store, demo
+    /// tenant, cache, core actors, HTTP server. Must run inside an actix System (actors start
+    /// on its arbiter).
+    ///
+    /// # Errors
+    /// The first step that fails, naming what it was doing (a database or Redis URL by host,
+    /// port and database, never with its password).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let prometheus = telemetry::prometheus();
-        let mode = if settings.sandbox.enabled {
-            Mode::Sandbox
-        } else {
-            Mode::Production
-        };
-
-        let external_sim = settings
-            .sandbox
-            .calcom_url
-            .trim()
-            .trim_end_matches('/')
-            .to_owned();
-        let (calcom_url, sim) = if settings.sandbox.enabled && !external_sim.is_empty() {
-            (external_sim, None)
-        } else if settings.sandbox.enabled {
-            let listener = TcpListener::bind(("127.0.0.1", settings.sandbox.calcom_port))
-                .with_context(|| {
-                    format!(
-                        "binding the Cal.com simulator to 127.0.0.1:{}",
-                        settings.sandbox.calcom_port
-                    )
-                })?;
-            let url = format!("http://{}", listener.local_addr()?);
-            let server = CalcomSim::demo().serve(listener)?;
-            (url, Some(server))
-        } else {
-            (
-                settings.calcom.base_url.trim_end_matches('/').to_owned(),
-                None,
-            )
-        };
-
-        let store = AnyStore::connect(&settings.database.url, settings.database.max_connections)
-            .await
-            .with_context(|| format!("opening database {}", settings.database.url))?;
-
-        let admin_token = if settings.sandbox.enabled {
-            let configured = settings
-                .sandbox
-                .admin_token
-                .expose_secret()
-                .trim()
-                .to_owned();
-            let token = if configured.is_empty() {
-                uuid::Uuid::new_v4().simple().to_string()
-            } else {
-                configured
-            };
-            let demo = sandbox::seed(&store, &token)
-                .await
-                .context("seeding the demo tenant")?;
-            tracing::info!(company_id = %demo.company_id, phone = sandbox::DEMO_PHONE, "demo tenant ready");
-            Some(token)
-        } else {
-            None
-        };
-
-        let cache = match AnyCache::from_url(Some(&settings.redis.url), settings.cache.max_entries)
-            .context("configuring the cache")?
-        {
-            AnyCache::Redis(redis) => {
-                AnyCache::Redis(redis.with_key_prefix(&settings.redis.key_prefix))
-            }
-            memory => memory,
-        };
-        let calendar = CalcomClient::new(
-            &calcom_url,
-            // The breaker's own timeout fires first; this one only bounds a stuck connection.
-            Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000)),
-        )
-        .context("building the Cal.com client")?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store_port: Arc<dyn Store> = Arc::new(store.clone());
-        // Names this process among the instances sharing one database (booking lock holder).
-        let instance_id = format!(
-            "{}-{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "switchboard".to_owned()),
-            uuid::Uuid::new_v4().simple()
-        );
-        // When actors keep failing, stop serving and exit non-zero rather than restart in a
-        // loop: the HTTP server's handle is known only once it is built, hence the cell.
+        let mode = Mode::of(&settings);
+        let (calcom_url, sim) = start_calcom(&settings)?;
+        let store = open_store(&settings).await?;
+        let admin_token = seed_sandbox(&settings, &store).await?;
+        let cache = open_cache(&settings)?;
         let exit_code = Arc::new(AtomicI32::new(0));
         let http_handle: Arc<OnceLock<ServerHandle>> = Arc::default();
-        let budget = RestartBudget::new(
-            settings.supervision.max_restarts,
-            Duration::from_secs(settings.supervision.window_s),
-        )
-        .on_exhausted({
-            let exit_code = Arc::clone(&exit_code);
-            let http_handle = Arc::clone(&http_handle);
-            move |actor| {
-                tracing::error!(
-                    actor,
-                    exit_code = EXIT_RESTART_BUDGET,
-                    "restart budget exhausted: actors keep failing; shutting down instead of restarting in a loop"
-                );
-                exit_code.store(EXIT_RESTART_BUDGET, Ordering::SeqCst);
-                if let Some(handle) = http_handle.get() {
-                    // The stop command is sent now; awaiting it is not needed.
-                    drop(handle.stop(true));
-                }
-            }
-        });
-        let core = Core::start(
-            CoreDeps {
-                store: Arc::clone(&store_port),
-                calendar: Arc::new(calendar),
-                cache: Arc::new(cache.clone()),
-                clock: Arc::clone(&clock),
-                budget,
-                instance_id: instance_id.clone(),
-            },
-            core_config(&settings),
-        );
-
+        let budget = restart_budget(&settings, &exit_code, &http_handle);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        let core = start_core(
+            &settings,
+            &calcom_url,
+            Arc::clone(&store_port),
+            cache.clone(),
+            Arc::clone(&clock),
+            budget,
+        )?;
         let state = AppState {
             core: core.clone(),
             store: store_port,
@@ -216,33 +156,14 @@ impl Application {
             calcom_base_url: calcom_url.clone(),
             cache,
         };
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!("binding {}:{}", settings.server.host, settings.server.port)
-            })?;
-        let port = listener.local_addr()?.port();
-        let max_body = settings.server.max_body_bytes;
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(state.clone()))
-                .app_data(web::PayloadConfig::new(max_body))
-                .wrap(from_fn(http::metrics::middleware))
-                .wrap(from_fn(http::request_id::middleware))
-                .configure(http::routes)
-        })
-        .listen(listener)?
-        .shutdown_timeout(settings.server.shutdown_timeout_s);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = server.run();
+        let (port, server) = serve_http(&settings, state)?;
         let _ = http_handle.set(server.handle());
         tracing::info!(
             address = %format!("{}:{port}", settings.server.host),
             mode = mode.as_str(),
             calcom = %calcom_url,
             database = store.backend(),
-            cache = if settings.redis.url.is_empty() { "memory" } else { "redis" },
+            cache = if settings.redis.url.expose_secret().is_empty() { "memory" } else { "redis" },
             "switchboard listening"
         );
         Ok(Self {
@@ -279,4 +200,150 @@ impl Application {
         tracing::info!(exit_code = code, "switchboard stopped");
         result.map(|()| code)
     }
+}
+
+/// The Cal.com base URL to use, and the in-process simulator when sandbox mode runs one (an
+/// external simulator's URL, or the real Cal.com outside sandbox mode, needs none).
+fn start_calcom(settings: &Settings) -> anyhow::Result<(String, Option<Server>)> {
+    let external_sim = settings
+        .sandbox
+        .calcom_url
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
+    if !settings.sandbox.enabled {
+        let url = settings.calcom.base_url.trim_end_matches('/').to_owned();
+        return Ok((url, None));
+    }
+    if !external_sim.is_empty() {
+        return Ok((external_sim, None));
+    }
+    let port = settings.sandbox.calcom_port;
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("binding the Cal.com simulator to 127.0.0.1:{port}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = CalcomSim::demo().serve(listener)?;
+    Ok((url, Some(server)))
+}
+
+/// Connects to `database.url` and migrates it.
+async fn open_store(settings: &Settings) -> anyhow::Result<AnyStore> {
+    let url = &settings.database.url;
+    AnyStore::connect(url.expose_secret(), settings.database.max_connections)
+        .await
+        .with_context(|| format!("opening database {}", redact_url(url)))
+}
+
+/// In sandbox mode, seeds the demo tenant and returns the gateway admin token (the
+/// configured one, else a fresh one).
+async fn seed_sandbox(settings: &Settings, store: &AnyStore) -> anyhow::Result<Option<String>> {
+    if !settings.sandbox.enabled {
+        return Ok(None);
+    }
+    let configured = settings.sandbox.admin_token.expose_secret().trim();
+    let token = if configured.is_empty() {
+        uuid::Uuid::new_v4().simple().to_string()
+    } else {
+        configured.to_owned()
+    };
+    let demo = sandbox::seed(store, &token)
+        .await
+        .context("seeding the demo tenant")?;
+    tracing::info!(company_id = %demo.company_id, phone = sandbox::DEMO_PHONE, "demo tenant ready");
+    Ok(Some(token))
+}
+
+/// The cache of `redis.url` (see [`cache::open`]).
+fn open_cache(settings: &Settings) -> anyhow::Result<AnyCache> {
+    let url = &settings.redis.url;
+    cache::open(settings).with_context(|| format!("configuring the cache at {}", redact_url(url)))
+}
+
+/// The actors' shared restart budget. When actors keep failing, the process stops serving
+/// and exits non-zero rather than restart in a loop: `exit_code` gets
+/// [`EXIT_RESTART_BUDGET`] and the HTTP server, whose handle is known only once it is built
+/// (hence the cell), is stopped.
+fn restart_budget(
+    settings: &Settings,
+    exit_code: &Arc<AtomicI32>,
+    http_handle: &Arc<OnceLock<ServerHandle>>,
+) -> RestartBudget {
+    let exit_code = Arc::clone(exit_code);
+    let http_handle = Arc::clone(http_handle);
+    RestartBudget::new(
+        settings.supervision.max_restarts,
+        Duration::from_secs(settings.supervision.window_s),
+    )
+    .on_exhausted(move |actor| {
+        tracing::error!(
+            actor,
+            exit_code = EXIT_RESTART_BUDGET,
+            "restart budget exhausted: actors keep failing; shutting down instead of restarting in a loop"
+        );
+        exit_code.store(EXIT_RESTART_BUDGET, Ordering::SeqCst);
+        if let Some(handle) = http_handle.get() {
+            // The stop command is sent now; awaiting it is not needed.
+            drop(handle.stop(true));
+        }
+    })
+}
+
+/// Starts the core's actors on the Cal.com client for `calcom_url`.
+fn start_core(
+    settings: &Settings,
+    calcom_url: &str,
+    store: Arc<dyn Store>,
+    cache: AnyCache,
+    clock: Arc<dyn Clock>,
+    budget: RestartBudget,
+) -> anyhow::Result<Core> {
+    let calendar = CalcomClient::new(
+        calcom_url,
+        // The breaker's own timeout fires first; this one only bounds a stuck connection.
+        Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000)),
+    )
+    .context("building the Cal.com client")?;
+    let deps = CoreDeps {
+        store,
+        calendar: Arc::new(calendar),
+        cache: Arc::new(cache),
+        clock,
+        budget,
+        instance_id: instance_id(),
+    };
+    Ok(Core::start(deps, core_config(settings)))
+}
+
+/// Names this process among the instances sharing one database (booking lock holder):
+/// `$HOSTNAME-<uuid>`.
+fn instance_id() -> String {
+    format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "switchboard".to_owned()),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Binds `server.host:server.port` ourselves (port 0 picks a free one, so tests can read it
+/// back) and starts the HTTP server on it; returns the bound port and the running server.
+fn serve_http(settings: &Settings, state: AppState) -> anyhow::Result<(u16, Server)> {
+    let (host, port) = (settings.server.host.as_str(), settings.server.port);
+    let listener =
+        TcpListener::bind((host, port)).with_context(|| format!("binding {host}:{port}"))?;
+    let port = listener.local_addr()?.port();
+    let max_body = settings.server.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::PayloadConfig::new(max_body))
+            .wrap(from_fn(http::metrics::middleware))
+            .wrap(from_fn(http::request_id::middleware))
+            .configure(http::routes)
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.server.shutdown_timeout_s);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok((port, server.run()))
 }

@@ -4,8 +4,10 @@
 //! confirmed call booked exactly once, no slot twice, no job stuck (leases of the dead
 //! instance expire and the survivor takes its jobs), nothing lost.
 //!
-//! Needs the production backends: runs when `SWITCHBOARD_TEST_DATABASE_URL` (PostgreSQL) is
-//! set, as in CI's second pass (`scripts/backends.sh start`); otherwise it says so and passes.
+//! Needs PostgreSQL: `SWITCHBOARD_TEST_POSTGRES_URL`, else `SWITCHBOARD_TEST_DATABASE_URL` when
+//! it is a `postgres://` URL (`scripts/backends.sh start` prints both), and Redis when
+//! `SWITCHBOARD_TEST_REDIS_URL` is set. Without PostgreSQL it is skipped locally and fails in
+//! CI (`CI=true`).
 
 mod common;
 
@@ -17,12 +19,13 @@ const CALLS: usize = 100;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_book_every_confirmed_call_exactly_once_through_a_sigkill() {
-    if std::env::var("SWITCHBOARD_TEST_DATABASE_URL").is_err() {
-        eprintln!(
-            "multi-instance test skipped: set SWITCHBOARD_TEST_DATABASE_URL (scripts/backends.sh start)"
+    let Some(postgres) = common::postgres_url() else {
+        common::backend_missing(
+            "multi-instance test",
+            "set SWITCHBOARD_TEST_POSTGRES_URL (scripts/backends.sh start)",
         );
         return;
-    }
+    };
     let started = Instant::now();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (sim_port, port_a, port_b) = (
@@ -33,7 +36,7 @@ async fn two_instances_book_every_confirmed_call_exactly_once_through_a_sigkill(
     let client = common::client();
     let _sim = common::start_sim(&client, sim_port).await;
     // One database and one Redis namespace: one cluster. Both seed the demo tenant at once.
-    let db = common::database_url(dir_a.path()).await;
+    let db = common::fresh_postgres_database(&postgres).await;
     let prefix = format!("multi-{}:", uuid::Uuid::new_v4().simple());
     let a = spawn_serve(dir_a.path(), &db, port_a, sim_port, &prefix);
     let b = spawn_serve(dir_b.path(), &db, port_b, sim_port, &prefix);

@@ -5,19 +5,25 @@
 //!
 //! ## Layout
 //! - [`domain`]: ids, E.164 phone numbers, tenancy, appointment data, German/English date and
-//!   time reading, Cal.com booking shapes — pure functions and types.
+//!   time reading, Cal.com booking shapes, the exactly-once booking decision — pure functions
+//!   and types.
 //! - [`records`]: what is persisted through the [`ports::Store`].
-//! - [`ports`]: traits the shell implements (store, calendar API, cache, clock).
+//! - [`ports`]: traits the shell implements (the store's roles, calendar API, cache, clock).
 //! - [`jsonrpc`]: JSON-RPC 2.0 protocol (parse, batch, error objects, application codes).
 //! - [`registry`] + [`router`]: the method registry (routing, param schemas, `rpc.discover`) and
 //!   the `Router` actor; [`server`]: the message every server actor handles.
 //! - [`retell`]: Retell signatures and the call object.
 //! - [`call`]: `CallRegistry` and one `CallContext` actor per live call.
-//! - [`tenant`]: number → tenant resolution, `TenantDirectory`, per-company `TenantSession`.
-//! - [`breaker`]: the `Breaker` actor fronting Cal.com per company credential.
+//! - [`tenant`]: number → tenant route, `TenantDirectory`, per-company `TenantSession`, and
+//!   the cross-instance booking lock.
+//! - [`breaker`]: the `Breaker` actor fronting Cal.com per company credential, its handle and
+//!   its metrics.
+//! - [`resilience`]: the units the breaker is made of (circuit breaker, retry, backoff, retry
+//!   budget).
 //! - [`outbox`]: the `OutboxWorker` running durable booking jobs.
-//! - [`servers`]: the server actors (`calcom`, `webhook`, `retell.function`);
+//! - [`servers`]: the server actors (`calcom`, `queue`, `webhook`, `retell.function`);
 //!   [`functions`]: the Retell custom functions.
+//! - [`supervision`]: restarts after panics and the restart budget.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
 
 #![warn(missing_docs)]

@@ -7,6 +7,7 @@ use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY, UpstreamE
 use crate::metric_names as m;
 use crate::ports::{Clock, Store};
 use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment};
+use crate::resilience::Backoff;
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
 use actix::prelude::*;
@@ -48,17 +49,13 @@ impl Default for OutboxConfig {
 }
 
 /// Delay before attempt `attempts + 1`: `base · 2^(attempts−1)`, capped at `max`, never
-/// shorter than what the upstream asked for.
+/// shorter than what the upstream asked for (itself capped at `max`).
 pub fn backoff_delay(
     cfg: &OutboxConfig,
     attempts: u32,
     upstream_hint: Option<Duration>,
 ) -> Duration {
-    let exp = attempts.saturating_sub(1).min(20);
-    let delay = cfg
-        .backoff_base
-        .saturating_mul(1u32 << exp)
-        .min(cfg.backoff_max);
+    let delay = Backoff::exponential(cfg.backoff_base, cfg.backoff_max).step(attempts);
     upstream_hint.map_or(delay, |hint| delay.max(hint.min(cfg.backoff_max)))
 }
 

@@ -83,13 +83,13 @@ impl Core {
         let budget = deps.budget.clone();
         let tenants = {
             let actor = TenantDirectory::new(
-                Arc::clone(&deps.store),
+                deps.store.clone(),
                 Arc::clone(&deps.calendar),
                 cfg.calcom,
                 // Validated when the configuration was loaded.
                 RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
                 TenantLock::new(
-                    Arc::clone(&deps.store),
+                    deps.store.clone(),
                     Arc::clone(&deps.clock),
                     deps.instance_id.clone(),
                 ),

@@ -22,6 +22,7 @@ pub use self::redis::RedisCache;
 use async_trait::async_trait;
 use moka::Expiry;
 use moka::future::Cache as Moka;
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use switchboard_actors::ports::Cache;
@@ -113,6 +114,23 @@ impl Cache for MokaCache {
     }
 }
 
+/// The cache `settings` configure: Redis at `redis.url` with every key under
+/// `redis.key_prefix`, else (empty `redis.url`) the in-process cache of `cache.max_entries`.
+///
+/// # Errors
+/// [`CacheError::BadUrl`] when `redis.url` does not parse (the message never holds the URL).
+pub fn open(settings: &crate::config::Settings) -> Result<AnyCache, CacheError> {
+    let url = settings.redis.url.expose_secret();
+    Ok(
+        match AnyCache::from_url(Some(url), settings.cache.max_entries)? {
+            AnyCache::Redis(redis) => {
+                AnyCache::Redis(redis.with_key_prefix(&settings.redis.key_prefix))
+            }
+            memory => memory,
+        },
+    )
+}
+
 /// `switchboard cache clear`: deletes the entries of `tag` (or all of ours) from the Redis
 /// cache configured in `settings`, returning how many were removed.
 ///
@@ -121,16 +139,11 @@ impl Cache for MokaCache {
 /// expires by itself — when the tag is unknown, or when Redis cannot be reached.
 pub async fn clear(settings: &crate::config::Settings, tag: Option<&str>) -> anyhow::Result<u64> {
     anyhow::ensure!(
-        !settings.redis.url.trim().is_empty(),
+        !settings.redis.url.expose_secret().trim().is_empty(),
         "no redis.url configured: the in-process cache lives inside the running service and \
          expires by itself (at most [cache] *_ttl_s); configure redis.url to share and clear it"
     );
-    let cache = match AnyCache::from_url(Some(&settings.redis.url), settings.cache.max_entries)? {
-        AnyCache::Redis(redis) => {
-            AnyCache::Redis(redis.with_key_prefix(&settings.redis.key_prefix))
-        }
-        memory => memory,
-    };
+    let cache = open(settings)?;
     Ok(cache.clear(tag).await?)
 }
 

@@ -56,22 +56,58 @@ pub fn spawn_sim(port: u16) -> Proc {
 /// The database of a run: a fresh PostgreSQL database when `SWITCHBOARD_TEST_DATABASE_URL` is
 /// set (the production-backend pass of CI), else a SQLite file in `dir`.
 pub async fn database_url(dir: &Path) -> String {
-    use sqlx::{Connection, Executor};
     match std::env::var("SWITCHBOARD_TEST_DATABASE_URL") {
-        Ok(base) if !base.is_empty() => {
-            let name = format!("sb_proc_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("PostgreSQL reachable");
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let (server, _) = base.rsplit_once('/').expect("URL ends in a database name");
-            format!("{server}/{name}")
-        }
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
         _ => format!("sqlite://{}/switchboard.db", dir.display()),
     }
+}
+
+/// The PostgreSQL server of the PostgreSQL-only tests: `SWITCHBOARD_TEST_POSTGRES_URL`, else
+/// `SWITCHBOARD_TEST_DATABASE_URL` when that is a `postgres://` URL; `None` when neither is.
+pub fn postgres_url() -> Option<String> {
+    let var = |name| {
+        std::env::var(name)
+            .ok()
+            .filter(|url: &String| !url.is_empty())
+    };
+    var("SWITCHBOARD_TEST_POSTGRES_URL").or_else(|| {
+        var("SWITCHBOARD_TEST_DATABASE_URL")
+            .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    })
+}
+
+/// A new, empty database on the PostgreSQL `server` (a URL ending in a database name that
+/// exists); returns its URL.
+pub async fn fresh_postgres_database(server: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let name = format!("sb_proc_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(server)
+        .await
+        .expect("PostgreSQL reachable");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let (server, _) = server
+        .rsplit_once('/')
+        .expect("URL ends in a database name");
+    format!("{server}/{name}")
+}
+
+/// Whether this is a CI run (`CI=true`), where every backend must be present.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|ci| ci == "true")
+}
+
+/// Called by a test whose backend is missing, before it returns: locally the test is skipped
+/// with a line on stderr; in CI (`CI=true`) it fails with `why`, so a missing backend can
+/// never pass as green.
+pub fn backend_missing(test: &str, why: &str) {
+    assert!(
+        !in_ci(),
+        "{test} needs a backend that is missing: {why} (CI=true: a missing backend fails)"
+    );
+    eprintln!("{test} skipped: {why}");
 }
 
 /// `switchboard serve` on `port` with the sandbox pointed at the simulator on `sim_port`,

@@ -1,7 +1,9 @@
 //! Domain types and pure functions: ids, phone numbers, tenancy, appointment data, German and
-//! English date/time reading, Cal.com booking shapes.
+//! English date/time reading, Cal.com booking shapes, and the decision that books a slot exactly
+//! once per idempotency key.
 
 pub mod appointment;
+pub mod book_once;
 pub mod booking;
 pub mod collect;
 pub mod datetime;

@@ -18,15 +18,19 @@
 //! - [`circuit`]: [`CircuitBreaker`] — closed / open / half-open with a probe limit, failure
 //!   counting by failsafe's `ConsecutiveFailures`, the failure and slow-call rules
 //!   ([`CircuitBreaker::classify`]), a state getter and a [`TransitionObserver`].
-//! - [`retry`](mod@retry): [`retry()`] — exponential backoff with jitter (backon),
-//!   `Retry-After`, no retry of 4xx or of an open breaker.
+//! - [`retry`](mod@retry): [`retry()`] — exponential backoff with jitter, `Retry-After`, no
+//!   retry of 4xx or of an open breaker.
+//! - [`backoff`]: [`Backoff`] — the one schedule of waits (backon), and [`retry_while`], the
+//!   loop on it; also used by the outbox's retry delays and the booking-lock polling.
 //! - [`budget`]: [`RetryBudget`] — caps retries at a share of recent requests (tower's
 //!   `TpsBudget`).
 
+pub mod backoff;
 pub mod budget;
 pub mod circuit;
 pub mod retry;
 
+pub use backoff::{Backoff, retry_adjusted, retry_while};
 pub use budget::{BudgetPolicy, InvalidBudgetPolicy, RetryBudget};
 pub use circuit::{
     BreakerPolicy, BreakerState, CircuitBreaker, Outcome, Permit, Rejected, StateKind,

@@ -1,11 +1,11 @@
-//! Retries of one upstream operation: exponential backoff with jitter (backon), the
+//! Retries of one upstream operation: exponential backoff with jitter ([`super::backoff`]), the
 //! upstream's own `Retry-After`, and a [`RetryBudget`] so an outage does not multiply our
 //! load. Runs *outside* the circuit breaker: every attempt counts there, and an open breaker
 //! ends the retrying at once.
 
+use super::backoff::{Backoff, retry_adjusted};
 use super::budget::RetryBudget;
 use crate::domain::booking::UpstreamError;
-use backon::{ExponentialBuilder, Retryable as _};
 use std::future::Future;
 use std::time::Duration;
 
@@ -45,17 +45,15 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self) -> ExponentialBuilder {
+    fn backoff(&self) -> Backoff {
         let retries = self.max_attempts.max(1) - 1;
-        let builder = ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_factor(self.factor)
-            .with_max_delay(self.max_delay)
-            .with_max_times(retries as usize);
-        if self.jitter {
-            builder.with_jitter()
-        } else {
-            builder
+        Backoff {
+            min_delay: self.min_delay,
+            factor: self.factor,
+            max_delay: self.max_delay,
+            max_retries: Some(retries as usize),
+            give_up_after: None,
+            jitter: self.jitter,
         }
     }
 
@@ -95,19 +93,16 @@ where
     Fut: Future<Output = Result<T, UpstreamError>>,
 {
     budget.deposit();
-    op.retry(policy.backoff())
-        .when(retryable)
-        .adjust(|error, step| {
-            let step = step?;
-            if !budget.withdraw() {
-                tracing::debug!(%error, "retry budget spent; not retrying");
-                return None;
-            }
-            let delay = policy.delay(step, error);
-            tracing::debug!(%error, delay_ms = delay.as_millis() as u64, "retrying");
-            Some(delay)
-        })
-        .await
+    retry_adjusted(&policy.backoff(), op, retryable, |error, step| {
+        if !budget.withdraw() {
+            tracing::debug!(%error, "retry budget spent; not retrying");
+            return None;
+        }
+        let delay = policy.delay(step, error);
+        tracing::debug!(%error, delay_ms = delay.as_millis() as u64, "retrying");
+        Some(delay)
+    })
+    .await
 }
 
 #[cfg(test)]

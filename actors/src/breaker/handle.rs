@@ -1,0 +1,94 @@
+//! [`CalendarHandle`]: typed calls to a [`Breaker`], one method per Cal.com operation.
+
+use super::actor::{Breaker, CalendarCall, CalendarOp, CalendarOut};
+use crate::domain::booking::{
+    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+};
+use crate::domain::ids::BookingUid;
+use crate::resilience::{BreakerState, CircuitBreaker};
+use actix::prelude::*;
+
+/// Typed front of a [`Breaker`] address, with a read-only view of its circuit.
+#[derive(Clone)]
+pub struct CalendarHandle {
+    addr: Addr<Breaker>,
+    circuit: CircuitBreaker,
+}
+
+fn closed(e: MailboxError) -> UpstreamError {
+    UpstreamError::Transport {
+        service: "calcom",
+        message: format!("breaker actor unavailable: {e}"),
+    }
+}
+
+macro_rules! expect_out {
+    ($out:expr, $variant:ident) => {
+        match $out {
+            CalendarOut::$variant(v) => Ok(v),
+            other => unreachable!(
+                "breaker answered {other:?} to a {} call",
+                stringify!($variant)
+            ),
+        }
+    };
+}
+
+impl CalendarHandle {
+    /// Wraps the address of a running breaker.
+    pub fn new(addr: Addr<Breaker>, circuit: CircuitBreaker) -> Self {
+        Self { addr, circuit }
+    }
+
+    /// The circuit breaker's current state (never changes it).
+    pub fn state(&self) -> BreakerState {
+        self.circuit.state()
+    }
+
+    async fn call(&self, op: CalendarOp) -> Result<CalendarOut, UpstreamError> {
+        self.addr
+            .send(CalendarCall { op, retry: true })
+            .await
+            .map_err(closed)?
+    }
+
+    /// The company's Cal.com event types.
+    pub async fn event_types(&self) -> Result<Vec<EventType>, UpstreamError> {
+        expect_out!(self.call(CalendarOp::EventTypes).await?, EventTypes)
+    }
+
+    /// Free slots, in time order.
+    pub async fn slots(&self, query: SlotQuery) -> Result<Vec<Slot>, UpstreamError> {
+        expect_out!(self.call(CalendarOp::Slots(query)).await?, Slots)
+    }
+
+    /// Creates a booking (not serialised; use the tenant session for that).
+    pub async fn create_booking(&self, request: BookingRequest) -> Result<Booking, UpstreamError> {
+        expect_out!(
+            self.call(CalendarOp::CreateBooking(request)).await?,
+            Booking
+        )
+    }
+
+    /// Lists bookings.
+    pub async fn list_bookings(&self, query: BookingQuery) -> Result<Vec<Booking>, UpstreamError> {
+        expect_out!(self.call(CalendarOp::ListBookings(query)).await?, Bookings)
+    }
+
+    /// Lists bookings with a single attempt (no retry here; the caller has its own).
+    pub async fn list_bookings_once(
+        &self,
+        query: BookingQuery,
+    ) -> Result<Vec<Booking>, UpstreamError> {
+        let call = CalendarCall {
+            op: CalendarOp::ListBookings(query),
+            retry: false,
+        };
+        expect_out!(self.addr.send(call).await.map_err(closed)??, Bookings)
+    }
+
+    /// One booking.
+    pub async fn get_booking(&self, uid: BookingUid) -> Result<Booking, UpstreamError> {
+        expect_out!(self.call(CalendarOp::GetBooking(uid)).await?, Booking)
+    }
+}
