@@ -25,10 +25,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_actors::ports::{BackendCause, StoreError};
+use switchboard_actors::resilience::backoff::{Backoff, retry_while};
 
-/// Extra attempts of a whole transaction that failed transiently (SQLite busy or locked,
-/// PostgreSQL deadlock or serialization failure).
-const TRANSIENT_RETRIES: u32 = 4;
+/// Waits before the extra attempts of a whole transaction that failed transiently (SQLite
+/// busy or locked, PostgreSQL deadlock or serialization failure): 40, 80, 160 and 320 ms,
+/// then the error stands.
+const TRANSIENT_BACKOFF: Backoff =
+    Backoff::exponential(Duration::from_millis(40), Duration::from_millis(320)).with_max_retries(4);
 
 /// A row type both drivers can decode (`#[derive(sqlx::FromRow)]` over columns of types
 /// both support, or a tuple of such).
@@ -277,9 +280,9 @@ impl Db {
     }
 
     /// Runs `op` again (a fresh transaction each time) while it fails transiently in this
-    /// dialect ([`Dialect::is_transient`]), with a short growing pause, at most
-    /// [`TRANSIENT_RETRIES`] extra times. Both backends end such a conflict by failing one
-    /// side; the retry lets it win the second time.
+    /// dialect ([`Dialect::is_transient`]), waiting as [`TRANSIENT_BACKOFF`] says. Both
+    /// backends end such a conflict by failing one side; the retry lets it win the second
+    /// time.
     pub async fn retry<T, F, Fut>(&self, op: F) -> Result<T, sqlx::Error>
     where
         F: FnMut() -> Fut,
@@ -295,27 +298,23 @@ impl Db {
 }
 
 /// See [`Db::retry`]; also used while connecting, before a [`Db`] exists.
-pub(super) async fn retry<T, F, Fut>(dialect: Dialect, mut op: F) -> Result<T, sqlx::Error>
+pub(super) async fn retry<T, F, Fut>(dialect: Dialect, op: F) -> Result<T, sqlx::Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, sqlx::Error>>,
 {
-    let mut retries = 0;
-    loop {
-        match op().await {
-            Err(error) if retries < TRANSIENT_RETRIES && dialect.is_transient(&error) => {
-                retries += 1;
-                tracing::debug!(
-                    retries,
-                    %error,
-                    dialect = dialect.name(),
-                    "transient database conflict; retrying the transaction"
-                );
-                tokio::time::sleep(Duration::from_millis(20 << retries)).await;
-            }
-            result => return result,
+    retry_while(&TRANSIENT_BACKOFF, op, |error| {
+        let transient = dialect.is_transient(error);
+        if transient {
+            tracing::debug!(
+                %error,
+                dialect = dialect.name(),
+                "transient database conflict; retrying the transaction"
+            );
         }
-    }
+        transient
+    })
+    .await
 }
 
 /// An open transaction of either driver; dropped without [`Tx::commit`] it rolls back.

@@ -101,8 +101,7 @@ pub(crate) mod tests {
             answer: ErrorAnswer {
                 status: 400,
                 code: None,
-                message: "User either already has booking at this time or is not available"
-                    .into(),
+                message: "User either already has booking at this time or is not available".into(),
             },
         }
     }
