@@ -303,25 +303,28 @@ fn start_core(
         Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000)),
     )
     .context("building the Cal.com client")?;
+    let host = host_name();
     let deps = CoreDeps {
         store,
         calendar: Arc::new(calendar),
         cache: Arc::new(cache),
         clock,
         budget,
-        instance_id: instance_id(),
+        instance_id: instance_id(&host),
+        host,
     };
     Ok(Core::start(deps, core_config(settings)))
 }
 
-/// Names this process among the instances sharing one database (booking lock holder):
-/// `$HOSTNAME-<uuid>`.
-fn instance_id() -> String {
-    format!(
-        "{}-{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "switchboard".to_owned()),
-        uuid::Uuid::new_v4().simple()
-    )
+/// Names this process among the instances sharing one database (booking lock holder,
+/// outbox worker id): `<host>-<uuid>`.
+fn instance_id(host: &str) -> String {
+    format!("{host}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The machine's host name (lossy UTF-8), for operators reading `queue.getWorkers`.
+fn host_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
 }
 
 /// Binds `server.host:server.port` ourselves (port 0 picks a free one, so tests can read it

@@ -6,7 +6,7 @@
 use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY, UpstreamError};
 use crate::metric_names as m;
 use crate::ports::{Clock, Store};
-use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment};
+use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment, WorkerHeartbeat};
 use crate::resilience::Backoff;
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
@@ -64,9 +64,30 @@ pub fn backoff_delay(
 #[rtype(result = "()")]
 pub struct Wake;
 
+/// How often a worker writes its heartbeat (`outbox_workers`, through
+/// [`OutboxStore::heartbeat_worker`](crate::ports::OutboxStore::heartbeat_worker));
+/// `queue.getWorkers` counts a worker alive while its last heartbeat is younger than
+/// [`WORKER_ALIVE_FOR`].
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A worker whose last heartbeat is older than this (three missed heartbeats) counts as gone.
+pub const WORKER_ALIVE_FOR: Duration = Duration::from_secs(30);
+
+/// Who a worker is, for its heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerIdentity {
+    /// The instance id of the process (also its booking-lock holder name).
+    pub worker_id: String,
+    /// Host name of the machine.
+    pub host: String,
+}
+
 /// The outbox worker of this process.
 pub struct OutboxWorker {
     store: Arc<dyn Store>,
+    identity: WorkerIdentity,
+    /// When this worker started (UTC), reported with every heartbeat.
+    started_at: DateTime<Utc>,
     tenants: Addr<TenantDirectory>,
     clock: Arc<dyn Clock>,
     cfg: OutboxConfig,
@@ -80,13 +101,16 @@ impl OutboxWorker {
     /// A worker; it starts polling when started.
     pub fn new(
         store: Arc<dyn Store>,
+        identity: WorkerIdentity,
         tenants: Addr<TenantDirectory>,
         clock: Arc<dyn Clock>,
         cfg: OutboxConfig,
         budget: RestartBudget,
     ) -> Self {
         Self {
+            started_at: clock.now(),
             store,
+            identity,
             tenants,
             clock,
             cfg,
@@ -94,6 +118,26 @@ impl OutboxWorker {
             woken_while_busy: false,
             budget,
         }
+    }
+
+    /// Writes this worker's heartbeat; a failure is logged and the next interval tries again.
+    fn heartbeat(&self, ctx: &mut Context<Self>) {
+        let store = Arc::clone(&self.store);
+        let heartbeat = WorkerHeartbeat {
+            worker_id: self.identity.worker_id.clone(),
+            host: self.identity.host.clone(),
+            pid: std::process::id(),
+            started_at: self.started_at,
+            at: self.clock.now(),
+        };
+        ctx.spawn(
+            async move {
+                if let Err(e) = store.heartbeat_worker(&heartbeat).await {
+                    tracing::warn!(error = %e, "outbox: writing the worker heartbeat failed");
+                }
+            }
+            .into_actor(self),
+        );
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
@@ -152,6 +196,8 @@ impl Actor for OutboxWorker {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(self.cfg.poll_interval, |act, ctx| act.poll(ctx));
+        ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| act.heartbeat(ctx));
+        self.heartbeat(ctx);
         self.poll(ctx);
     }
 }

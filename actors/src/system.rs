@@ -4,7 +4,7 @@
 use crate::breaker::UpstreamPolicy;
 use crate::call::registry::CallRegistry;
 use crate::functions::FunctionDeps;
-use crate::outbox::{OutboxConfig, OutboxWorker};
+use crate::outbox::{OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApi, Clock, Store};
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
@@ -31,8 +31,11 @@ pub struct CoreDeps {
     pub clock: Arc<dyn Clock>,
     /// Restart budget shared by every actor (see [`crate::supervision`]).
     pub budget: RestartBudget,
-    /// Unique id of this process among the instances sharing one database (lock holder).
+    /// Unique id of this process among the instances sharing one database (lock holder,
+    /// outbox worker id).
     pub instance_id: String,
+    /// Host name of the machine, shown with the outbox worker (`queue.getWorkers`).
+    pub host: String,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -107,8 +110,13 @@ impl Core {
             Supervisor::start(move |_| actor)
         };
         let outbox = {
+            let identity = WorkerIdentity {
+                worker_id: deps.instance_id.clone(),
+                host: deps.host.clone(),
+            };
             let actor = OutboxWorker::new(
                 Arc::clone(&deps.store),
+                identity,
                 tenants.clone(),
                 Arc::clone(&deps.clock),
                 cfg.outbox,
