@@ -118,7 +118,7 @@ impl Core {
         };
         let webhooks = {
             let actor = WebhookServer::new(
-                Arc::clone(&deps.store),
+                deps.store.clone(),
                 calls.clone(),
                 outbox.clone().recipient(),
                 Arc::clone(&deps.clock),
@@ -157,7 +157,7 @@ impl Core {
         };
         let queue = {
             let actor = QueueServer::new(
-                Arc::clone(&deps.store),
+                deps.store.clone(),
                 outbox.clone().recipient(),
                 Arc::clone(&deps.clock),
                 budget.clone(),
