@@ -28,6 +28,9 @@ mod openrpc;
 mod table;
 mod validate;
 
+#[cfg(test)]
+mod testing;
+
 pub use openrpc::openrpc;
 pub use table::{MethodList, MethodTable};
 pub use validate::ParamsValidator;

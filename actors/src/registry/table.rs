@@ -123,37 +123,8 @@ fn by_name(params: Option<Value>) -> Result<Value, RpcError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::CompanyId;
-    use crate::registry::{Kind, Reply, Scope};
-    use schemars::JsonSchema;
+    use crate::registry::testing::Echo;
     use serde_json::json;
-
-    #[derive(serde::Deserialize, JsonSchema)]
-    #[serde(deny_unknown_fields)]
-    struct P {
-        company_id: Option<CompanyId>,
-    }
-
-    /// Echoes the company it was asked for.
-    struct Echo;
-
-    impl Method for Echo {
-        const NAME: &'static str = "test.echo";
-        const SUMMARY: &'static str = "Echoes company_id.";
-        const SCOPE: Scope = Scope::Company;
-        const KIND: Kind = Kind::Read;
-        type Deps = ();
-        type Params = P;
-        type Output = Option<CompanyId>;
-
-        async fn apply(
-            params: P,
-            _: TokenGrant,
-            _: Arc<()>,
-        ) -> Result<Reply<Option<CompanyId>>, RpcError> {
-            Reply::fresh(params.company_id)
-        }
-    }
 
     async fn call(method: &str, params: Option<Value>) -> Result<MethodOutput, RpcError> {
         let table = MethodList::new().with::<Echo>().compile();
@@ -183,11 +154,23 @@ mod tests {
 
     #[actix_rt::test]
     async fn valid_params_reach_apply_typed() {
-        let out = call("test.echo", Some(json!({"company_id": 4})))
+        let out = call("test.echo", Some(json!({"company_id": 4, "days": 31})))
             .await
             .unwrap();
-        assert_eq!(out.data, json!(4));
+        assert_eq!(out.data, json!({"company_id": 4, "days": 31}));
         assert!(!out.cached);
+    }
+
+    #[actix_rt::test]
+    async fn out_of_range_param_never_reaches_apply() {
+        let err = call("test.echo", Some(json!({"days": 32})))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, -32602);
+        assert_eq!(
+            err.data.unwrap()["details"],
+            "days must be between 1 and 31, got 32"
+        );
     }
 
     #[actix_rt::test]
