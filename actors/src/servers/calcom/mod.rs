@@ -1,23 +1,13 @@
 //! `CalcomServer`: the `calcom.*` JSON-RPC methods — event types (cached), availability
 //! (cached, invalidated by our own bookings), bookings, and creating a booking through the
-//! company's `TenantSession`. One file per method; the list is `list()`.
-
-mod check_availability;
-mod create_booking;
-mod get_bookings;
-mod get_event_types;
-
-pub use check_availability::{Availability, AvailabilityParams, CheckAvailability};
-pub use create_booking::{CreateBooking, CreateBookingParams, CreatedBooking};
-pub use get_bookings::{Bookings, GetBookings, GetBookingsParams};
-pub use get_event_types::{CompanyParams, EventTypeView, EventTypes, GetEventTypes};
+//! company's `TenantSession`. One file per method, listed once in `method_list!` below.
 
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Service;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::ports::{Cache, CallStore, Clock, Store, TenancyStore};
-use crate::registry::{MethodList, MethodSpec, MethodTable};
+use crate::registry::{MethodSpec, MethodTable};
 use crate::servers::{store_error, tenant_error};
 use crate::supervision::RestartBudget;
 use crate::tenant::{GetTenant, TenantDirectory, TenantHandle};
@@ -53,14 +43,12 @@ pub struct CalcomDeps {
     pub ttl: CacheTtl,
 }
 
-/// Every `calcom.*` method, in `rpc.discover` order.
-fn list() -> MethodList<CalcomDeps> {
-    MethodList::new()
-        .with::<GetEventTypes>()
-        .with::<CheckAvailability>()
-        .with::<GetBookings>()
-        .with::<CreateBooking>()
-}
+crate::method_list!(CalcomDeps:
+    get_event_types::GetEventTypes,
+    check_availability::CheckAvailability,
+    get_bookings::GetBookings,
+    create_booking::CreateBooking,
+);
 
 /// The `calcom` server actor.
 pub struct CalcomServer {

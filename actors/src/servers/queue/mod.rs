@@ -3,27 +3,15 @@
 //! waking the [`OutboxWorker`](crate::outbox::OutboxWorker) so a retried job runs at once.
 //!
 //! Every method is company-scoped: a company token sees and retries only its own company's
-//! jobs; an admin token sees all companies unless it names one. One file per method; the
-//! list is `list()`. Adding a method is a new file here plus one line there.
-
-mod get_failed_jobs;
-mod get_overview;
-mod get_recent_jobs;
-mod retry_failed;
-mod retry_job;
+//! jobs; an admin token sees all companies unless it names one. One file per method, listed
+//! once in `method_list!` below: adding a method is a new file plus one line there.
 
 #[cfg(test)]
 mod tests;
 
-pub use get_failed_jobs::{FailedJobsPage, FailedJobsParams, GetFailedJobs};
-pub use get_overview::{GetOverview, OverviewParams};
-pub use get_recent_jobs::{GetRecentJobs, RecentJobs, RecentJobsParams};
-pub use retry_failed::{RetryFailed, RetryFailedParams, RetryFailedResult};
-pub use retry_job::{RetryJob, RetryJobParams};
-
 use crate::outbox::Wake;
 use crate::ports::{Clock, QueueAdminStore};
-use crate::registry::{MethodList, MethodSpec, MethodTable};
+use crate::registry::{MethodSpec, MethodTable};
 use crate::supervision::RestartBudget;
 use actix::prelude::*;
 use std::sync::Arc;
@@ -43,15 +31,13 @@ pub struct QueueDeps {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Every `queue.*` method, in `rpc.discover` order.
-fn list() -> MethodList<QueueDeps> {
-    MethodList::new()
-        .with::<GetOverview>()
-        .with::<GetFailedJobs>()
-        .with::<GetRecentJobs>()
-        .with::<RetryJob>()
-        .with::<RetryFailed>()
-}
+crate::method_list!(QueueDeps:
+    get_overview::GetOverview,
+    get_failed_jobs::GetFailedJobs,
+    get_recent_jobs::GetRecentJobs,
+    retry_job::RetryJob,
+    retry_failed::RetryFailed,
+);
 
 /// The `queue` server actor.
 pub struct QueueServer {

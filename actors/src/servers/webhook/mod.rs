@@ -1,12 +1,6 @@
 //! `WebhookServer`: turns verified Retell webhooks into durable records (one transaction per
 //! event, deduplicated on (event, call_id)), enqueues the booking at `call_ended`, and serves
-//! the `webhook.*` methods (one file each; the list is `list()`).
-
-mod get_call;
-mod get_webhook_stats;
-
-pub use get_call::{GetCall, GetCallParams};
-pub use get_webhook_stats::{GetWebhookStats, StatsParams};
+//! the `webhook.*` methods (one file each, listed once in `method_list!` below).
 
 use crate::call::context::{CallKey, ContextError};
 use crate::call::registry::{CallRegistry, EndCall, SnapshotFor};
@@ -19,7 +13,7 @@ use crate::ports::{CallStore, Clock, StoreError};
 use crate::records::{
     BookingJobPayload, CallEventRecord, EventOutcome, NewCustomer, NewJob, WebhookEvent,
 };
-use crate::registry::{MethodList, MethodSpec, MethodTable};
+use crate::registry::{MethodSpec, MethodTable};
 use crate::retell::call::RetellCall;
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
@@ -81,12 +75,10 @@ pub struct WebhookDeps {
     pub store: Arc<dyn CallStore>,
 }
 
-/// Every `webhook.*` method, in `rpc.discover` order.
-fn list() -> MethodList<WebhookDeps> {
-    MethodList::new()
-        .with::<GetCall>()
-        .with::<GetWebhookStats>()
-}
+crate::method_list!(WebhookDeps:
+    get_call::GetCall,
+    get_webhook_stats::GetWebhookStats,
+);
 
 /// The `webhook` server actor.
 pub struct WebhookServer {
