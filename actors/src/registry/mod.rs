@@ -22,7 +22,7 @@
 //! ## Layout
 //! - this file: [`Method`], [`Scope`], [`Kind`], [`Reply`], [`MethodSpec`], [`authorize`].
 //! - `table`: [`MethodList`] (a server's methods) and [`MethodTable`] (validate, parse, apply).
-//! - `validate`: [`ParamsValidator`], the compiled JSON Schema of one method's params.
+//! - `validate`: `ParamsValidator`, the compiled JSON Schema of one method's params.
 //! - `openrpc`: [`openrpc`], the `rpc.discover` document.
 
 mod openrpc;
@@ -34,7 +34,6 @@ mod testing;
 
 pub use openrpc::openrpc;
 pub use table::{MethodList, MethodTable};
-pub use validate::ParamsValidator;
 
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::records::TokenGrant;

@@ -1,7 +1,8 @@
 //! A server's methods: the list it declares once ([`MethodList`]) and the table its actor runs
 //! calls through ([`MethodTable`]: look up, validate against the schema, parse, apply).
 
-use super::{Method, MethodSpec, ParamsValidator};
+use super::validate::ParamsValidator;
+use super::{Method, MethodSpec};
 use crate::jsonrpc::RpcError;
 use crate::records::TokenGrant;
 use crate::server::{MethodOutput, ServerCall};

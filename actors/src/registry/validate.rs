@@ -34,16 +34,16 @@ impl ParamsValidator {
     /// -32602 whose `data.details` lists every violation, each naming the field and the rule
     /// it breaks, separated by `; `.
     pub fn check(&self, params: &Value) -> Result<(), RpcError> {
+        // The common case builds no error objects.
+        if self.validator.is_valid(params) {
+            return Ok(());
+        }
         let violations: Vec<String> = self
             .validator
             .iter_errors(params)
             .map(|e| self.describe(&e))
             .collect();
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(RpcError::invalid_params(violations.join("; ")))
-        }
+        Err(RpcError::invalid_params(violations.join("; ")))
     }
 
     fn describe(&self, error: &ValidationError<'_>) -> String {

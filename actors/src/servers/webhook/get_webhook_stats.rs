@@ -24,9 +24,11 @@ pub struct StatsParams {
 
 impl Method for GetWebhookStats {
     const NAME: &'static str = "webhook.getWebhookStats";
-    const SUMMARY: &'static str = "Counts the Retell webhooks received by event \
-        (call_started, call_ended, call_analyzed), duplicate deliveries ignored, calls, \
-        booking jobs by status and appointments made, since the database was created.";
+    const SUMMARY: &'static str = "Counts what the Retell webhooks brought in: webhooks by \
+        event (call_started, call_ended, call_analyzed), repeated deliveries that were \
+        ignored, calls, booking jobs by status (pending, running, done, failed) and \
+        appointments stored. For the token's company; an admin token without company_id \
+        counts all companies.";
     const SCOPE: Scope = Scope::Company;
     const KIND: Kind = Kind::Read;
     type Deps = WebhookDeps;
