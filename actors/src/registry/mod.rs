@@ -4,7 +4,8 @@
 //! A JSON-RPC method is one typed unit: a type implementing [`Method`] — its name, a summary,
 //! who may call it ([`Scope`]), what it does to state ([`Kind`]), its params (`Deserialize +
 //! JsonSchema`, bounds as `#[schemars(...)]` attributes) and result types, and an async
-//! [`Method::apply`]. Each server lists its methods once in a [`MethodList`]; from that list
+//! [`Method::apply`]. Each server lists its methods once, with
+//! [`method_list!`](crate::method_list), which builds a [`MethodList`]; from that list
 //! come the [`MethodSpec`]s the [`Router`](crate::router::Router) routes and documents, and
 //! the [`MethodTable`] the server actor runs calls through: it validates params against the
 //! JSON Schema generated from `Params` (validators compiled once, at start) before `apply`
@@ -20,7 +21,8 @@
 //! Routing, validation, `rpc.discover` and the scope check follow from those two.
 //!
 //! ## Layout
-//! - this file: [`Method`], [`Scope`], [`Kind`], [`Reply`], [`MethodSpec`], [`authorize`].
+//! - this file: [`Method`], [`Scope`], [`Kind`], [`Reply`], [`MethodSpec`], [`authorize`],
+//!   `method_list!`.
 //! - `table`: [`MethodList`] (a server's methods) and [`MethodTable`] (validate, parse, apply).
 //! - `validate`: `ParamsValidator`, the compiled JSON Schema of one method's params.
 //! - `openrpc`: [`openrpc`], the `rpc.discover` document.
