@@ -13,16 +13,18 @@
 //! - `parse/german_time`: [`parse_time`] over five time phrases ("14 Uhr" … "3 pm") with
 //!   [`BusinessWindow::default`]; one iteration parses the whole list.
 //! - `router/dispatch_trivial_method`: one [`Dispatch`] round trip through a started
-//!   [`Router`](switchboard_actors::router::Router) to a bench-local server actor that
-//!   answers `{"ok": true}`, inside an actix System (mailboxes, scope check, metrics, envelope).
+//!   [`Router`](switchboard_actors::router::Router) to a bench-local server actor whose one
+//!   method answers `{"ok": true}`, inside an actix System (mailboxes, scope check, the
+//!   server's method table with params validation, metrics, envelope).
 //! - `sim/slots_one_week`: `GET /v2/slots` of the Cal.com simulator for event type 1001 over
 //!   seven days in `Europe/Berlin`, through `actix_web::test::call_service` (routing, query
 //!   validation, slot grid, JSON reply); the slot computation is private to the crate.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, Context, Handler};
+use actix::{Actor, Context, Handler, ResponseFuture};
 use actix_web::{App, test};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -33,7 +35,7 @@ use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::tenant::BusinessWindow;
 use switchboard_actors::jsonrpc::{Limits, Request, RpcError, process};
 use switchboard_actors::records::TokenGrant;
-use switchboard_actors::registry::{MethodSpec, Scope};
+use switchboard_actors::registry::{Kind, Method, MethodList, MethodTable, Reply, Scope};
 use switchboard_actors::retell::signature::{DEFAULT_TOLERANCE_MS, sign, verify};
 use switchboard_actors::router::{Dispatch, RouterBuilder};
 use switchboard_actors::server::{MethodOutput, ServerCall};
@@ -212,21 +214,39 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-/// The bench-local server actor behind `bench.echo`: answers every call with `{"ok": true}`.
-struct EchoServer;
+/// The bench-local server actor behind `bench.echo`: runs calls through its method table,
+/// as the real servers do.
+struct EchoServer {
+    methods: MethodTable<()>,
+    deps: Arc<()>,
+}
 
 impl Actor for EchoServer {
     type Context = Context<Self>;
 }
 
 impl Handler<ServerCall> for EchoServer {
-    type Result = Result<MethodOutput, RpcError>;
+    type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
 
-    fn handle(&mut self, _msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
-        Ok(MethodOutput {
-            data: json!({ "ok": true }),
-            cached: false,
-        })
+    fn handle(&mut self, msg: ServerCall, _ctx: &mut Self::Context) -> Self::Result {
+        self.methods.call(msg, &self.deps)
+    }
+}
+
+/// `bench.echo`: answers every call with `{"ok": true}`.
+struct Echo;
+
+impl Method for Echo {
+    const NAME: &'static str = "bench.echo";
+    const SUMMARY: &'static str = "Answers {\"ok\": true}.";
+    const SCOPE: Scope = Scope::Company;
+    const KIND: Kind = Kind::Read;
+    type Deps = ();
+    type Params = Value;
+    type Output = Value;
+
+    async fn apply(_: Value, _: TokenGrant, _: Arc<()>) -> Result<Reply<Value>, RpcError> {
+        Reply::fresh(json!({ "ok": true }))
     }
 }
 
@@ -235,17 +255,15 @@ impl Handler<ServerCall> for EchoServer {
 fn router(c: &mut Criterion) {
     let system = actix::System::new();
     let router = system.block_on(async {
-        let echo = EchoServer.start();
+        let methods = MethodList::new().with::<Echo>();
+        let specs = methods.specs();
+        let echo = EchoServer {
+            methods: methods.compile(),
+            deps: Arc::new(()),
+        }
+        .start();
         RouterBuilder::default()
-            .server(
-                vec![MethodSpec::new::<Value>(
-                    "bench.echo",
-                    "Answers {\"ok\": true}.",
-                    "{\"ok\": true}",
-                    Scope::Company,
-                )],
-                echo.recipient(),
-            )
+            .server(specs, echo.recipient())
             .build(
                 Duration::from_secs(5),
                 RestartBudget::new(10, Duration::from_secs(60)),

@@ -1,5 +1,6 @@
 //! The `Router` actor: looks a validated JSON-RPC call up in the registry, checks the scope,
-//! forwards it to its server actor under a deadline and records metrics. It parses nothing.
+//! forwards it to its server actor under a deadline and records metrics. It parses nothing:
+//! the server's [`MethodTable`](crate::registry::MethodTable) validates and parses the params.
 
 use crate::jsonrpc::{AppError, ErrorCode, Request, RpcError, success_envelope};
 use crate::metric_names as m;

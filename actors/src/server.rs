@@ -1,5 +1,7 @@
 //! The message every server actor ("MCP server") handles: one JSON-RPC call routed by the
-//! [`Router`](crate::router::Router).
+//! [`Router`](crate::router::Router), run through the server's
+//! [`MethodTable`](crate::registry::MethodTable) ([`method_server!`](crate::method_server)).
+//! Also the tenancy rules every method applies to `company_id`.
 
 use crate::domain::ids::CompanyId;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
@@ -13,8 +15,8 @@ use serde_json::Value;
 pub struct ServerCall {
     /// Full method name, `<server>.<method>`.
     pub method: String,
-    /// Raw `params` (an object, or an array that [`parse_params`](crate::registry::parse_params)
-    /// refuses); `None` when absent.
+    /// Raw `params` (an object, or an array that the
+    /// [`MethodTable`](crate::registry::MethodTable) refuses); `None` when absent.
     pub params: Option<Value>,
     /// Who calls: a company token's company, or an admin.
     pub grant: TokenGrant,
@@ -29,15 +31,37 @@ pub struct MethodOutput {
     pub cached: bool,
 }
 
-impl MethodOutput {
-    /// A fresh (not cached) result.
-    pub fn fresh(data: impl serde::Serialize) -> Result<Self, RpcError> {
-        let data = serde_json::to_value(data).map_err(|e| RpcError::internal(e.to_string()))?;
-        Ok(Self {
-            data,
-            cached: false,
-        })
-    }
+/// Implements `Handler<ServerCall>` for a server actor that has the fields
+/// `methods: MethodTable<D>` and `deps: Arc<D>` and is [`Guarded`](crate::supervision::Guarded)
+/// (see [`guarded_actor!`](crate::guarded_actor)): each call runs through the table under the
+/// panic guard, so a panic answers -32603 `<actor> server failed: …` and restarts the actor.
+#[macro_export]
+macro_rules! method_server {
+    ($actor:ty) => {
+        impl ::actix::Handler<$crate::server::ServerCall> for $actor {
+            type Result = ::actix::ResponseFuture<
+                Result<$crate::server::MethodOutput, $crate::jsonrpc::RpcError>,
+            >;
+
+            fn handle(
+                &mut self,
+                msg: $crate::server::ServerCall,
+                ctx: &mut Self::Context,
+            ) -> Self::Result {
+                $crate::supervision::guard(
+                    self,
+                    ctx,
+                    |this, _| this.methods.call(msg, &this.deps),
+                    |m| {
+                        Err($crate::jsonrpc::RpcError::internal(format!(
+                            "{} server failed: {m}",
+                            <$actor as $crate::supervision::Guarded>::NAME
+                        )))
+                    },
+                )
+            }
+        }
+    };
 }
 
 /// The company a call acts on: a company token acts on its own company (naming another is

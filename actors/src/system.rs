@@ -126,7 +126,7 @@ impl Core {
         };
         let webhooks = {
             let actor = WebhookServer::new(
-                Arc::clone(&deps.store),
+                deps.store.clone(),
                 calls.clone(),
                 outbox.clone().recipient(),
                 Arc::clone(&deps.clock),
@@ -165,7 +165,7 @@ impl Core {
         };
         let queue = {
             let actor = QueueServer::new(
-                Arc::clone(&deps.store),
+                deps.store.clone(),
                 outbox.clone().recipient(),
                 Arc::clone(&deps.clock),
                 budget.clone(),

@@ -129,6 +129,89 @@ async fn rpc_discover_lists_every_registered_method_with_schemas() {
 }
 
 #[actix_web::test]
+async fn discover_shows_param_bounds() {
+    let app = spawn_app().await;
+    let doc = app.rpc("rpc.discover", json!({})).await["result"].clone();
+    let param = |method: &str, name: &str| {
+        let m = doc["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == method)
+            .unwrap_or_else(|| panic!("{method} missing"));
+        m["params"][0]["schema"]["properties"][name].clone()
+    };
+    for (method, name, min, max) in [
+        ("calcom.checkAvailability", "days", 1, 31),
+        ("calcom.getBookings", "take", 1, 250),
+        ("queue.getFailedJobs", "limit", 1, 500),
+        ("queue.getRecentJobs", "limit", 1, 500),
+    ] {
+        let p = param(method, name);
+        assert_eq!(p["minimum"], min, "{method}.{name}: {p}");
+        assert_eq!(p["maximum"], max, "{method}.{name}: {p}");
+    }
+}
+
+#[actix_web::test]
+async fn discover_shows_result_schema_and_kind() {
+    let app = spawn_app().await;
+    let doc = app.rpc("rpc.discover", json!({})).await["result"].clone();
+    let method = |name: &str| {
+        doc["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let availability = method("calcom.checkAvailability");
+    assert!(
+        availability["result"]["schema"]["properties"]["slots"].is_object(),
+        "{availability}"
+    );
+    assert_eq!(availability["x-kind"], "read");
+    assert_eq!(method("calcom.createBooking")["x-kind"], "write");
+}
+
+#[actix_web::test]
+async fn out_of_range_param_is_invalid_params_naming_the_field_and_bound() {
+    let app = spawn_app().await;
+    for (method, params, expected) in [
+        (
+            "calcom.checkAvailability",
+            json!({"company_id": 1, "service": "Färben", "date": "2030-01-08", "days": 32}),
+            "days must be between 1 and 31, got 32",
+        ),
+        (
+            "calcom.checkAvailability",
+            json!({"company_id": 1, "service": "Färben", "date": "2030-01-08", "days": 0}),
+            "days must be between 1 and 31, got 0",
+        ),
+        (
+            "calcom.getBookings",
+            json!({"company_id": 1, "take": 251}),
+            "take must be between 1 and 250, got 251",
+        ),
+        (
+            "queue.getFailedJobs",
+            json!({"limit": 501}),
+            "limit must be between 1 and 500, got 501",
+        ),
+        (
+            "queue.getRecentJobs",
+            json!({"limit": 0}),
+            "limit must be between 1 and 500, got 0",
+        ),
+    ] {
+        let res = app.rpc(method, params).await;
+        assert_eq!(res["error"]["code"], -32602, "{method}: {res}");
+        assert_eq!(res["error"]["data"]["details"], expected, "{method}: {res}");
+    }
+}
+
+#[actix_web::test]
 async fn event_types_are_cached_on_the_second_call() {
     let app = spawn_app().await;
     let first = app

@@ -3,17 +3,28 @@
 //! inside its guarded handler; the caller gets -32603 and the actor is restarted.
 
 use crate::jsonrpc::RpcError;
-use crate::registry::{MethodSpec, Scope, parse_params};
-use crate::server::{MethodOutput, ServerCall};
-use crate::supervision::{Panic, RestartBudget, guard};
+use crate::records::TokenGrant;
+use crate::registry::{Kind, Method, MethodList, MethodSpec, MethodTable, Reply, Scope};
+use crate::supervision::{Panic, RestartBudget};
 use actix::prelude::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The actors `fault.panic` can reach, by name.
+#[derive(Clone, Default)]
+pub struct FaultTargets(BTreeMap<&'static str, Recipient<Panic>>);
+
+/// Every `fault.*` method.
+fn list() -> MethodList<FaultTargets> {
+    MethodList::new().with::<PanicActor>()
+}
 
 /// The `fault` server actor.
 pub struct FaultServer {
-    targets: BTreeMap<&'static str, Recipient<Panic>>,
+    methods: MethodTable<FaultTargets>,
+    deps: Arc<FaultTargets>,
     budget: RestartBudget,
 }
 
@@ -21,25 +32,21 @@ impl FaultServer {
     /// A server with no targets yet.
     pub fn new(budget: RestartBudget) -> Self {
         Self {
-            targets: BTreeMap::new(),
+            methods: list().compile(),
+            deps: Arc::default(),
             budget,
         }
     }
 
     /// Adds an actor that `fault.panic` can reach under `name`.
     pub fn target(mut self, name: &'static str, recipient: Recipient<Panic>) -> Self {
-        self.targets.insert(name, recipient);
+        Arc::make_mut(&mut self.deps).0.insert(name, recipient);
         self
     }
 
     /// The JSON-RPC methods of this server.
     pub fn methods() -> Vec<MethodSpec> {
-        vec![MethodSpec::new::<PanicParams>(
-            "fault.panic",
-            "Test hook: makes an actor panic inside a guarded handler (fault-injection builds only).",
-            "never succeeds: -32603 with the panic message",
-            Scope::Admin,
-        )]
+        list().specs()
     }
 }
 
@@ -50,6 +57,10 @@ impl Actor for FaultServer {
 impl Supervised for FaultServer {}
 
 crate::guarded_actor!(FaultServer, "fault");
+crate::method_server!(FaultServer);
+
+/// `fault.panic`.
+pub struct PanicActor;
 
 /// Params of `fault.panic`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -59,30 +70,33 @@ pub struct PanicParams {
     pub actor: String,
 }
 
-impl Handler<ServerCall> for FaultServer {
-    type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
+impl Method for PanicActor {
+    const NAME: &'static str = "fault.panic";
+    const SUMMARY: &'static str = "Test hook: makes an actor panic inside a guarded handler \
+        (fault-injection builds only). Never succeeds: the answer is -32603 with the panic \
+        message, and the actor is restarted.";
+    const SCOPE: Scope = Scope::Admin;
+    const KIND: Kind = Kind::Destructive;
+    type Deps = FaultTargets;
+    type Params = PanicParams;
+    type Output = ();
 
-    fn handle(&mut self, msg: ServerCall, ctx: &mut Self::Context) -> Self::Result {
-        let targets = self.targets.clone();
-        guard(
-            self,
-            ctx,
-            move |_, _| async move {
-                let p: PanicParams = parse_params(msg.params)?;
-                let target = targets.get(p.actor.as_str()).ok_or_else(|| {
-                    RpcError::invalid_params(format!(
-                        "unknown actor {:?}; known: {:?}",
-                        p.actor,
-                        targets.keys().collect::<Vec<_>>()
-                    ))
-                })?;
-                match target.send(Panic).await {
-                    Ok(Err(panic)) => Err(RpcError::internal(panic)),
-                    Ok(Ok(())) => Err(RpcError::internal("the actor did not panic")),
-                    Err(e) => Err(RpcError::internal(format!("actor unavailable: {e}"))),
-                }
-            },
-            |m| Err(RpcError::internal(m)),
-        )
+    async fn apply(
+        p: PanicParams,
+        _: TokenGrant,
+        targets: Arc<FaultTargets>,
+    ) -> Result<Reply<()>, RpcError> {
+        let target = targets.0.get(p.actor.as_str()).ok_or_else(|| {
+            RpcError::invalid_params(format!(
+                "unknown actor {:?}; known: {:?}",
+                p.actor,
+                targets.0.keys().collect::<Vec<_>>()
+            ))
+        })?;
+        match target.send(Panic).await {
+            Ok(Err(panic)) => Err(RpcError::internal(panic)),
+            Ok(Ok(())) => Err(RpcError::internal("the actor did not panic")),
+            Err(e) => Err(RpcError::internal(format!("actor unavailable: {e}"))),
+        }
     }
 }

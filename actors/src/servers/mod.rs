@@ -1,6 +1,29 @@
 //! Server actors ("MCP servers"): one per group of JSON-RPC methods `<server>.<method>`.
-//! Each declares its methods ([`MethodSpec`](crate::registry::MethodSpec)) and handles
-//! [`ServerCall`](crate::server::ServerCall).
+//!
+//! A server is a folder (or, for one method, a file). Its `mod.rs` holds the actor, its
+//! `Deps` (the narrowest store roles and actors its methods use, e.g.
+//! `Arc<dyn QueueAdminStore>`) and [`method_list!`](crate::method_list), the one list of its
+//! methods. Each method is a file with a unit struct implementing
+//! [`Method`](crate::registry::Method): name, summary, scope, kind, typed params with their
+//! bounds, typed output, `apply`. From that list come the specs the
+//! [`Router`](crate::router::Router) routes and `rpc.discover` shows, and the
+//! [`MethodTable`](crate::registry::MethodTable) the actor runs each
+//! [`ServerCall`](crate::server::ServerCall) through ([`method_server!`](crate::method_server)):
+//! params are validated against the generated JSON Schema before `apply` sees them.
+//!
+//! ## Adding a method
+//! E.g. `queue.getWorkers`: add `queue/get_workers.rs` (copy a sibling: struct, `Params`,
+//! `Output`, `impl Method`) and the line `get_workers::GetWorkers,` to the `method_list!` in
+//! `queue/mod.rs`. Nothing else changes: routing, validation, `rpc.discover` and the scope
+//! check follow from the list.
+//!
+//! ## Layout
+//! - `calcom/`: event types, availability, bookings (Cal.com through the tenant's breaker).
+//! - `queue/`: the outbox as operators see it (overview, dead letters, retries).
+//! - `webhook/`: verified Retell webhooks → durable records; call and webhook stats.
+//! - `retell_function.rs`: Retell custom functions, for the endpoint and the gateway.
+//! - `fault.rs`: supervision test hooks (`fault-injection` builds only).
+//! - here: how upstream, tenant and store failures map to JSON-RPC errors (DESIGN §5).
 
 pub mod calcom;
 #[cfg(feature = "fault-injection")]

@@ -6,15 +6,17 @@ use crate::domain::tenant::TenantRoute;
 use crate::functions::{self, FunctionDeps, FunctionError, Invocation};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::metric_names as m;
-use crate::registry::{MethodSpec, Scope, parse_params};
+use crate::records::TokenGrant;
+use crate::registry::{Kind, Method, MethodList, MethodSpec, MethodTable, Reply, Scope};
 use crate::retell::call::RetellCall;
-use crate::server::{MethodOutput, ServerCall, forbidden};
+use crate::server::forbidden;
 use crate::servers::store_error;
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Message: run one custom function for a resolved, verified call.
 #[derive(Debug, Message)]
@@ -30,26 +32,32 @@ pub struct ExecuteFunction {
     pub args: Map<String, Value>,
 }
 
+/// Every `retell.function.*` method.
+fn list() -> MethodList<FunctionDeps> {
+    MethodList::new().with::<Execute>()
+}
+
 /// The `retell.function` server actor.
 pub struct RetellFunctionServer {
-    deps: FunctionDeps,
+    methods: MethodTable<FunctionDeps>,
+    /// Shared by the method and [`ExecuteFunction`].
+    deps: Arc<FunctionDeps>,
     budget: RestartBudget,
 }
 
 impl RetellFunctionServer {
     /// A server running functions with `deps`.
     pub fn new(deps: FunctionDeps, budget: RestartBudget) -> Self {
-        Self { deps, budget }
+        Self {
+            methods: list().compile(),
+            deps: Arc::new(deps),
+            budget,
+        }
     }
 
     /// The JSON-RPC methods of this server.
     pub fn methods() -> Vec<MethodSpec> {
-        vec![MethodSpec::new::<ExecuteParams>(
-            "retell.function.execute",
-            "Runs a Retell custom function exactly as the custom-function endpoint does (no signature; token scope applies).",
-            "The function's reply: JSON with a spoken `message`",
-            Scope::Company,
-        )]
+        list().specs()
     }
 }
 
@@ -61,7 +69,7 @@ impl Actor for RetellFunctionServer {
     }
 }
 
-async fn execute(deps: FunctionDeps, msg: ExecuteFunction) -> Result<Value, FunctionError> {
+async fn execute(deps: Arc<FunctionDeps>, msg: ExecuteFunction) -> Result<Value, FunctionError> {
     let inv = Invocation {
         route: &msg.route,
         call: &msg.call,
@@ -69,11 +77,8 @@ async fn execute(deps: FunctionDeps, msg: ExecuteFunction) -> Result<Value, Func
     };
     let result = functions::execute(&deps, &msg.name, inv).await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
-    let name = if functions::NAMES.contains(&msg.name.as_str()) {
-        msg.name.clone()
-    } else {
-        "unknown".to_owned()
-    };
+    // The label comes from the registry, never from the request: a fixed set of values.
+    let name = functions::registry::find(&msg.name).map_or("unknown", |entry| entry.name);
     metrics::counter!(m::FUNCTION_TOTAL, "function" => name, "outcome" => outcome).increment(1);
     result
 }
@@ -81,6 +86,7 @@ async fn execute(deps: FunctionDeps, msg: ExecuteFunction) -> Result<Value, Func
 impl Supervised for RetellFunctionServer {}
 
 crate::guarded_actor!(RetellFunctionServer, "retell.function");
+crate::method_server!(RetellFunctionServer);
 
 impl Handler<ExecuteFunction> for RetellFunctionServer {
     type Result = ResponseFuture<Result<Value, FunctionError>>;
@@ -89,11 +95,14 @@ impl Handler<ExecuteFunction> for RetellFunctionServer {
         guard(
             self,
             ctx,
-            |this, _| execute(this.deps.clone(), msg),
+            |this, _| execute(Arc::clone(&this.deps), msg),
             |m| Err(FunctionError::Panicked(m)),
         )
     }
 }
+
+/// `retell.function.execute`.
+pub struct Execute;
 
 /// Params of `retell.function.execute`: the custom-function request body of
 /// reference/retell.md §3.1.
@@ -123,60 +132,64 @@ pub fn function_rpc_error(e: &FunctionError) -> RpcError {
     }
 }
 
-impl Handler<ServerCall> for RetellFunctionServer {
-    type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
+/// `result.data` of `retell.function.execute`: the function's reply exactly as Retell gets
+/// it, a JSON object whose `message` the agent speaks (in the company's language).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct FunctionReply(pub Value);
 
-    fn handle(&mut self, msg: ServerCall, ctx: &mut Self::Context) -> Self::Result {
-        guard(
-            self,
-            ctx,
-            |this, _| {
-                let deps = this.deps.clone();
-                async move {
-                    let p: ExecuteParams = parse_params(msg.params)?;
-                    let call: RetellCall = serde_json::from_value(p.call)
-                        .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
-                    let number = call.business_number().map(str::to_owned);
-                    let raw = number.ok_or_else(|| {
-                        RpcError::invalid_params("call has no to_number/from_number")
-                    })?;
-                    let phone = PhoneNumber::parse_default(&raw)
-                        .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
-                    let route = deps
-                        .store
-                        .tenant_by_phone(&phone)
-                        .await
-                        .map_err(|e| store_error(&e))?
-                        .ok_or_else(|| {
-                            AppError::new(
-                                ErrorCode::PhoneNumberNotConfigured,
-                                format!("phone number {phone} is not configured for any company"),
-                            )
-                        })?;
-                    if let Some(own) = msg.grant.company_id
-                        && own != route.company.id
-                    {
-                        return Err(forbidden(route.company.id));
-                    }
-                    let reply = execute(
-                        deps,
-                        ExecuteFunction {
-                            route,
-                            call,
-                            name: p.name,
-                            args: p.args,
-                        },
-                    )
-                    .await
-                    .map_err(|e| function_rpc_error(&e))?;
-                    MethodOutput::fresh(reply)
-                }
-            },
-            |m| {
-                Err(RpcError::internal(format!(
-                    "retell.function server failed: {m}"
-                )))
+impl Method for Execute {
+    const NAME: &'static str = "retell.function.execute";
+    const SUMMARY: &'static str = "Runs a Retell custom function (e.g. collect_appointment_data, \
+        check_availability, find_next_slot) for a call exactly as the custom-function endpoint \
+        does, without Retell's signature; the token's company must own the call's business \
+        number. `call` is a Retell call object with `call_id` and `to_number` (inbound), \
+        `args` the tool arguments. Returns the function's reply with its spoken `message`.";
+    const SCOPE: Scope = Scope::Company;
+    const KIND: Kind = Kind::Write;
+    type Deps = FunctionDeps;
+    type Params = ExecuteParams;
+    type Output = FunctionReply;
+
+    async fn apply(
+        p: ExecuteParams,
+        grant: TokenGrant,
+        deps: Arc<FunctionDeps>,
+    ) -> Result<Reply<FunctionReply>, RpcError> {
+        let call: RetellCall = serde_json::from_value(p.call)
+            .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
+        let number = call.business_number().map(str::to_owned);
+        let raw =
+            number.ok_or_else(|| RpcError::invalid_params("call has no to_number/from_number"))?;
+        let phone = PhoneNumber::parse_default(&raw)
+            .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
+        let route = deps
+            .store
+            .tenant_by_phone(&phone)
+            .await
+            .map_err(|e| store_error(&e))?
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::PhoneNumberNotConfigured,
+                    format!("phone number {phone} is not configured for any company"),
+                )
+            })?;
+        if let Some(own) = grant.company_id
+            && own != route.company.id
+        {
+            return Err(forbidden(route.company.id));
+        }
+        let reply = execute(
+            deps,
+            ExecuteFunction {
+                route,
+                call,
+                name: p.name,
+                args: p.args,
             },
         )
+        .await
+        .map_err(|e| function_rpc_error(&e))?;
+        Reply::fresh(FunctionReply(reply))
     }
 }

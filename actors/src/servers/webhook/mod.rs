@@ -1,29 +1,23 @@
 //! `WebhookServer`: turns verified Retell webhooks into durable records (one transaction per
 //! event, deduplicated on (event, call_id)), enqueues the booking at `call_ended`, and serves
-//! `webhook.getCall` and `webhook.getWebhookStats`.
+//! the `webhook.*` methods (one file each, listed once in `method_list!` below).
 
 use crate::call::context::{CallKey, ContextError};
 use crate::call::registry::{CallRegistry, EndCall, SnapshotFor};
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::booking::Attendee;
-use crate::domain::ids::{CallId, CompanyId};
 use crate::domain::tenant::TenantRoute;
-use crate::jsonrpc::RpcError;
 use crate::metric_names as m;
 use crate::outbox::{KIND_BOOK, QUEUE_BOOKINGS, Wake};
-use crate::ports::{Clock, Store, StoreError};
+use crate::ports::{CallStore, Clock, StoreError};
 use crate::records::{
     BookingJobPayload, CallEventRecord, EventOutcome, NewCustomer, NewJob, WebhookEvent,
 };
-use crate::registry::{MethodSpec, Scope, parse_params};
+use crate::registry::{MethodSpec, MethodTable};
 use crate::retell::call::RetellCall;
-use crate::server::{MethodOutput, ServerCall, forbidden, optional_company};
-use crate::servers::store_error;
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use chrono::TimeZone;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use std::sync::Arc;
 
 /// Message: one verified webhook (reference/retell.md §1.2: `{event, call}`).
@@ -75,9 +69,22 @@ pub struct BookingPolicy {
     pub max_attempts: u32,
 }
 
+/// What the `webhook.*` methods need.
+pub struct WebhookDeps {
+    /// Calls, webhooks and their booking jobs.
+    pub store: Arc<dyn CallStore>,
+}
+
+crate::method_list!(WebhookDeps:
+    get_call::GetCall,
+    get_webhook_stats::GetWebhookStats,
+);
+
 /// The `webhook` server actor.
 pub struct WebhookServer {
-    store: Arc<dyn Store>,
+    methods: MethodTable<WebhookDeps>,
+    /// Shared by the methods and [`HandleWebhook`].
+    deps: Arc<WebhookDeps>,
     calls: Addr<CallRegistry>,
     outbox: Recipient<Wake>,
     clock: Arc<dyn Clock>,
@@ -88,7 +95,7 @@ pub struct WebhookServer {
 impl WebhookServer {
     /// A server writing to `store`, reading call contexts from `calls`, waking `outbox`.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn CallStore>,
         calls: Addr<CallRegistry>,
         outbox: Recipient<Wake>,
         clock: Arc<dyn Clock>,
@@ -96,7 +103,8 @@ impl WebhookServer {
         budget: RestartBudget,
     ) -> Self {
         Self {
-            store,
+            methods: list().compile(),
+            deps: Arc::new(WebhookDeps { store }),
             calls,
             outbox,
             clock,
@@ -107,20 +115,7 @@ impl WebhookServer {
 
     /// The JSON-RPC methods of this server.
     pub fn methods() -> Vec<MethodSpec> {
-        vec![
-            MethodSpec::new::<GetCallParams>(
-                "webhook.getCall",
-                "The local record of a call: status, collected data, booking job state, appointment.",
-                "CallView: call_id, company_id, status, numbers, times, collected, booking_job, appointment",
-                Scope::Company,
-            ),
-            MethodSpec::new::<StatsParams>(
-                "webhook.getWebhookStats",
-                "Counts of webhooks by event, duplicates, calls, booking jobs by status, appointments.",
-                "WebhookStats: events, duplicates, calls, jobs, appointments",
-                Scope::Company,
-            ),
-        ]
+        list().specs()
     }
 }
 
@@ -195,6 +190,7 @@ fn booking_decision(
 impl Supervised for WebhookServer {}
 
 crate::guarded_actor!(WebhookServer, "webhook");
+crate::method_server!(WebhookServer);
 
 impl Handler<HandleWebhook> for WebhookServer {
     type Result = ResponseFuture<Result<WebhookAck, WebhookError>>;
@@ -204,7 +200,7 @@ impl Handler<HandleWebhook> for WebhookServer {
             self,
             ctx,
             |this, _| {
-                let store = Arc::clone(&this.store);
+                let store = Arc::clone(&this.deps.store);
                 let calls = this.calls.clone();
                 let outbox = this.outbox.clone();
                 let now = this.clock.now();
@@ -298,70 +294,6 @@ impl Handler<HandleWebhook> for WebhookServer {
                 }
             },
             |m| Err(WebhookError::Panicked(m)),
-        )
-    }
-}
-
-/// Params of `webhook.getCall`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GetCallParams {
-    /// Retell call id.
-    pub call_id: CallId,
-}
-
-/// Params of `webhook.getWebhookStats`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatsParams {
-    /// Company to count; admin tokens may omit it for all companies.
-    pub company_id: Option<CompanyId>,
-}
-
-impl Handler<ServerCall> for WebhookServer {
-    type Result = ResponseFuture<Result<MethodOutput, RpcError>>;
-
-    fn handle(&mut self, msg: ServerCall, ctx: &mut Self::Context) -> Self::Result {
-        guard(
-            self,
-            ctx,
-            |this, _| {
-                let store = Arc::clone(&this.store);
-                async move {
-                    match msg.method.as_str() {
-                        "webhook.getCall" => {
-                            let p: GetCallParams = parse_params(msg.params)?;
-                            let view = store
-                                .get_call(&p.call_id)
-                                .await
-                                .map_err(|e| store_error(&e))?;
-                            let Some(view) = view else {
-                                return Err(RpcError::invalid_params(format!(
-                                    "no call with call_id {}",
-                                    p.call_id
-                                )));
-                            };
-                            if let Some(own) = msg.grant.company_id
-                                && own != view.company_id
-                            {
-                                return Err(forbidden(view.company_id));
-                            }
-                            MethodOutput::fresh(view)
-                        }
-                        "webhook.getWebhookStats" => {
-                            let p: StatsParams = parse_params(msg.params)?;
-                            let company = optional_company(&msg.grant, p.company_id)?;
-                            let stats = store
-                                .webhook_stats(company)
-                                .await
-                                .map_err(|e| store_error(&e))?;
-                            MethodOutput::fresh(stats)
-                        }
-                        other => Err(RpcError::method_not_found(other)),
-                    }
-                }
-            },
-            |m| Err(RpcError::internal(format!("webhook server failed: {m}"))),
         )
     }
 }

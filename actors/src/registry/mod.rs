@@ -1,0 +1,280 @@
+//! The method registry: one source of truth for routing, parameter validation and
+//! `rpc.discover` (OpenRPC 1.3 document), and later for the MCP tool list (DESIGN §12).
+//!
+//! A JSON-RPC method is one typed unit: a type implementing [`Method`] — its name, a summary,
+//! who may call it ([`Scope`]), what it does to state ([`Kind`]), its params (`Deserialize +
+//! JsonSchema`, bounds as `#[schemars(...)]` attributes) and result types, and an async
+//! [`Method::apply`]. Each server lists its methods once, with
+//! [`method_list!`](crate::method_list), which builds a [`MethodList`]; from that list
+//! come the [`MethodSpec`]s the [`Router`](crate::router::Router) routes and documents, and
+//! the [`MethodTable`] the server actor runs calls through: it validates params against the
+//! JSON Schema generated from `Params` (validators compiled once, at start) before `apply`
+//! sees them.
+//!
+//! ## Adding a method
+//! 1. A new file in the server's folder, e.g. `servers/queue/get_workers.rs`: a unit struct,
+//!    its `Params` and `Output` types with `///` docs (they become the schema descriptions),
+//!    and `impl Method` with `type Deps` = the server's deps.
+//! 2. One line `get_workers::GetWorkers,` in the server's [`method_list!`](crate::method_list)
+//!    (`servers/queue/mod.rs`).
+//!
+//! Routing, validation, `rpc.discover` and the scope check follow from those two.
+//!
+//! ## Layout
+//! - this file: [`Method`], [`Scope`], [`Kind`], [`Reply`], [`MethodSpec`], [`authorize`],
+//!   `method_list!`.
+//! - `table`: [`MethodList`] (a server's methods) and [`MethodTable`] (validate, parse, apply).
+//! - `validate`: `ParamsValidator`, the compiled JSON Schema of one method's params.
+//! - `openrpc`: [`openrpc`], the `rpc.discover` document.
+
+mod openrpc;
+mod table;
+mod validate;
+
+#[cfg(test)]
+mod testing;
+
+pub use openrpc::openrpc;
+pub use table::{MethodList, MethodTable};
+
+use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::records::TokenGrant;
+use crate::server::MethodOutput;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// Declares a server's methods, one line each as `file::Type`: a `pub mod` for every method
+/// file of the server's folder and `fn list() -> MethodList<Deps>` with the methods in the
+/// order given (the order of the server's `methods()`).
+///
+/// ```text
+/// crate::method_list!(QueueDeps:
+///     get_overview::GetOverview,
+///     retry_job::RetryJob,
+/// );
+/// ```
+#[macro_export]
+macro_rules! method_list {
+    ($deps:ty: $($module:ident :: $method:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// Every method of this server, in the order listed.
+        fn list() -> $crate::registry::MethodList<$deps> {
+            $crate::registry::MethodList::new()$(.with::<$module::$method>())+
+        }
+    };
+}
+
+/// Who may call a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Any valid token; company tokens only for their own company.
+    Company,
+    /// Admin tokens only.
+    Admin,
+}
+
+impl Scope {
+    /// `company` or `admin`, as `x-scope` in `rpc.discover`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Company => "company",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// What a method does to state; becomes the MCP tool annotations (`readOnlyHint`,
+/// `destructiveHint`, `idempotentHint`) and `x-kind` in `rpc.discover`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Changes nothing; safe to repeat.
+    Read,
+    /// Changes state in a way that can be undone or repeated without loss (e.g. requeue a dead
+    /// letter, book with an idempotency key).
+    Write,
+    /// Changes state in a way that cannot be undone (e.g. cancel a booking, crash an actor).
+    Destructive,
+}
+
+impl Kind {
+    /// `read`, `write` or `destructive`, as `x-kind` in `rpc.discover`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Destructive => "destructive",
+        }
+    }
+}
+
+/// One JSON-RPC method `<server>.<method>` as a typed unit. Implemented by a unit struct, one
+/// file per method (or per small group) under `servers/<server>/`.
+pub trait Method: 'static {
+    /// `<server>.<method>`, e.g. `queue.getFailedJobs`.
+    const NAME: &'static str;
+    /// What the method does, for `rpc.discover` and as the MCP tool description: written for
+    /// a reader (human or LLM) who sees nothing else — what it returns, units, time zones.
+    const SUMMARY: &'static str;
+    /// Who may call it; the router checks it before the server sees the call.
+    const SCOPE: Scope;
+    /// What it does to state.
+    const KIND: Kind;
+    /// What `apply` needs: the server's dependencies, held by its actor and shared per call.
+    type Deps: 'static;
+    /// The by-name params. Bounds (ranges, lengths, patterns) belong here as `#[schemars(...)]`
+    /// attributes: they are checked before `apply` and shown in `rpc.discover`. Use
+    /// `#[serde(deny_unknown_fields)]` so a typo is -32602, not ignored.
+    type Params: DeserializeOwned + JsonSchema;
+    /// `result.data` of the success envelope.
+    type Output: Serialize + JsonSchema;
+
+    /// Runs the call for `grant` with params that passed the schema and parsed.
+    ///
+    /// # Errors
+    /// The method's JSON-RPC error (DESIGN §5): -32602 for params that break a rule the
+    /// schema cannot state, -32002 for another tenant's data, application codes otherwise.
+    fn apply(
+        params: Self::Params,
+        grant: TokenGrant,
+        deps: Arc<Self::Deps>,
+    ) -> impl Future<Output = Result<Reply<Self::Output>, RpcError>>;
+}
+
+/// A method's result: `T` serialised once, and whether it came from a cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply<T> {
+    output: MethodOutput,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize> Reply<T> {
+    /// A freshly computed result.
+    ///
+    /// # Errors
+    /// -32603 when `output` does not serialise (a map with non-string keys, say).
+    pub fn fresh(output: T) -> Result<Self, RpcError> {
+        let data = serde_json::to_value(output).map_err(|e| RpcError::internal(e.to_string()))?;
+        Ok(Self::json(data, false))
+    }
+
+    /// A `T` that was serialised earlier and kept in a cache; `metadata.cached` says so.
+    pub fn cached(data: Value) -> Self {
+        Self::json(data, true)
+    }
+
+    fn json(data: Value, cached: bool) -> Self {
+        Self {
+            output: MethodOutput { data, cached },
+            kind: PhantomData,
+        }
+    }
+
+    /// The serialised result, e.g. to put it in a cache.
+    pub fn data(&self) -> &Value {
+        &self.output.data
+    }
+}
+
+impl<T> From<Reply<T>> for MethodOutput {
+    fn from(reply: Reply<T>) -> Self {
+        reply.output
+    }
+}
+
+/// What the router and `rpc.discover` know of a method, generated from its [`Method`] impl.
+#[derive(Clone, Debug)]
+pub struct MethodSpec {
+    /// `<server>.<method>`, e.g. `calcom.getEventTypes`.
+    pub name: &'static str,
+    /// [`Method::SUMMARY`] (OpenRPC `summary`).
+    pub summary: &'static str,
+    /// Who may call it; the router checks it before the server sees the call.
+    pub scope: Scope,
+    /// What it does to state.
+    pub kind: Kind,
+    /// JSON Schema (2020-12) of the by-name params, generated from [`Method::Params`].
+    pub params: Schema,
+    /// JSON Schema (2020-12) of `result.data`, generated from [`Method::Output`].
+    pub result: Schema,
+}
+
+impl MethodSpec {
+    /// The spec of `M`.
+    pub fn of<M: Method>() -> Self {
+        Self {
+            name: M::NAME,
+            summary: M::SUMMARY,
+            scope: M::SCOPE,
+            kind: M::KIND,
+            params: SchemaGenerator::default().into_root_schema_for::<M::Params>(),
+            result: SchemaGenerator::default().into_root_schema_for::<M::Output>(),
+        }
+    }
+
+    /// The server part of the name: everything before the last dot.
+    pub fn server(&self) -> &'static str {
+        server_of(self.name)
+    }
+}
+
+/// The server of a method name (`retell.config.getX` → `retell.config`).
+pub fn server_of(method: &str) -> &str {
+    method.rsplit_once('.').map_or(method, |(server, _)| server)
+}
+
+/// Checks `grant` may call a method of `scope`.
+///
+/// # Errors
+/// -32002 when a company token calls an admin method.
+pub fn authorize(grant: &TokenGrant, scope: Scope) -> Result<(), RpcError> {
+    match (scope, grant.company_id) {
+        (Scope::Admin, Some(_)) => {
+            Err(AppError::new(ErrorCode::Forbidden, "this method needs an admin token").into())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_is_everything_before_the_last_dot() {
+        assert_eq!(
+            server_of("retell.config.getWebhookConfiguration"),
+            "retell.config"
+        );
+        assert_eq!(server_of("calcom.getEventTypes"), "calcom");
+    }
+
+    #[test]
+    fn company_token_may_not_call_an_admin_method() {
+        let company = TokenGrant {
+            company_id: Some(crate::domain::ids::CompanyId(1)),
+            label: "t".into(),
+        };
+        let admin = TokenGrant {
+            company_id: None,
+            label: "t".into(),
+        };
+        assert_eq!(authorize(&company, Scope::Admin).unwrap_err().code, -32002);
+        assert!(authorize(&company, Scope::Company).is_ok());
+        assert!(authorize(&admin, Scope::Admin).is_ok());
+    }
+
+    #[test]
+    fn cached_reply_keeps_its_data_and_says_cached() {
+        let out: MethodOutput = Reply::<u8>::cached(Value::from(7)).into();
+        assert_eq!((out.data, out.cached), (Value::from(7), true));
+        let fresh = Reply::fresh(7u8).unwrap();
+        assert_eq!(fresh.data(), &Value::from(7));
+        assert!(!MethodOutput::from(fresh).cached);
+    }
+}

@@ -1,0 +1,150 @@
+//! `CalcomServer`: the `calcom.*` JSON-RPC methods — event types (cached), availability
+//! (cached, invalidated by our own bookings), bookings, and creating a booking through the
+//! company's `TenantSession`. One file per method, listed once in `method_list!` below.
+
+use crate::domain::ids::{CompanyId, EventTypeId};
+use crate::domain::service_match::match_service;
+use crate::domain::tenant::Service;
+use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::ports::{Cache, CallStore, Clock, Store, TenancyStore};
+use crate::registry::{MethodSpec, MethodTable};
+use crate::servers::{store_error, tenant_error};
+use crate::supervision::RestartBudget;
+use crate::tenant::{GetTenant, TenantDirectory, TenantHandle};
+use actix::prelude::*;
+use chrono::NaiveDate;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Cache lifetimes (`[cache]` in config/default.toml).
+#[derive(Debug, Clone, Copy)]
+pub struct CacheTtl {
+    /// Lifetime of a company's cached event types (`event_types_ttl_s`).
+    pub event_types: Duration,
+    /// Lifetime of one event type's cached free slots of one day (`availability_ttl_s`); our own
+    /// bookings drop the entry at once.
+    pub availability: Duration,
+}
+
+/// What the `calcom.*` methods need.
+pub struct CalcomDeps {
+    /// The companies' services (which event type backs which service).
+    pub services: Arc<dyn TenancyStore>,
+    /// Where a gateway booking is recorded as an appointment.
+    pub appointments: Arc<dyn CallStore>,
+    /// Per-company Cal.com breakers and booking sessions.
+    pub tenants: Addr<TenantDirectory>,
+    /// Cached event types and free slots.
+    pub cache: Arc<dyn Cache>,
+    /// "Now", to refuse bookings in the past.
+    pub clock: Arc<dyn Clock>,
+    /// How long cached reads live.
+    pub ttl: CacheTtl,
+}
+
+crate::method_list!(CalcomDeps:
+    get_event_types::GetEventTypes,
+    check_availability::CheckAvailability,
+    get_bookings::GetBookings,
+    create_booking::CreateBooking,
+);
+
+/// The `calcom` server actor.
+pub struct CalcomServer {
+    methods: MethodTable<CalcomDeps>,
+    deps: Arc<CalcomDeps>,
+    budget: RestartBudget,
+}
+
+impl CalcomServer {
+    /// A server reading through `tenants`' breakers and caching in `cache`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        tenants: Addr<TenantDirectory>,
+        cache: Arc<dyn Cache>,
+        clock: Arc<dyn Clock>,
+        ttl: CacheTtl,
+        budget: RestartBudget,
+    ) -> Self {
+        Self {
+            methods: list().compile(),
+            deps: Arc::new(CalcomDeps {
+                services: Arc::clone(&store) as Arc<dyn TenancyStore>,
+                appointments: store,
+                tenants,
+                cache,
+                clock,
+                ttl,
+            }),
+            budget,
+        }
+    }
+
+    /// The JSON-RPC methods of this server.
+    pub fn methods() -> Vec<MethodSpec> {
+        list().specs()
+    }
+}
+
+impl Actor for CalcomServer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1024);
+    }
+}
+
+impl Supervised for CalcomServer {}
+
+crate::guarded_actor!(CalcomServer, "calcom");
+crate::method_server!(CalcomServer);
+
+/// Cache key of one event type's free slots on one local day.
+fn availability_key(event_type: EventTypeId, date: NaiveDate) -> String {
+    format!("mcp:calcom:availability:{event_type}:{date}")
+}
+
+impl CalcomDeps {
+    async fn tenant(&self, company: CompanyId) -> Result<TenantHandle, RpcError> {
+        self.tenants
+            .send(GetTenant(company))
+            .await
+            .map_err(|e| RpcError::internal(e.to_string()))?
+            .map_err(|e| tenant_error(&e))
+    }
+
+    async fn services(&self, company: CompanyId) -> Result<Vec<Service>, RpcError> {
+        self.services
+            .services(company)
+            .await
+            .map_err(|e| store_error(&e))
+    }
+
+    /// The event type of `service` (name or alias, matched like a caller's words), else
+    /// `event_type` with the service it backs, if any.
+    async fn event_type_of(
+        &self,
+        company: CompanyId,
+        service: Option<&str>,
+        event_type: Option<EventTypeId>,
+    ) -> Result<(EventTypeId, Option<Service>), RpcError> {
+        let services = self.services(company).await?;
+        match (service, event_type) {
+            (Some(name), _) => {
+                let s = match_service(name, &services).cloned().ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::ServiceNotMapped,
+                        format!("no service {name:?} for company {company}"),
+                    )
+                    .with_details(
+                        json!({"services": services.iter().map(|s| &s.name).collect::<Vec<_>>()}),
+                    )
+                })?;
+                Ok((s.event_type_id, Some(s)))
+            }
+            (None, Some(id)) => Ok((id, services.into_iter().find(|s| s.event_type_id == id))),
+            (None, None) => Err(RpcError::invalid_params("give service or event_type_id")),
+        }
+    }
+}
