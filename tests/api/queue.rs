@@ -275,3 +275,20 @@ async fn queue_methods_appear_in_rpc_discover() {
     assert!(schema("queue.getRecentJobs")["properties"]["status"].is_object());
     assert_eq!(schema("queue.getOverview")["additionalProperties"], false);
 }
+
+#[actix_web::test]
+async fn metrics_count_processed_and_dead_letters_of_the_last_hour() {
+    let app = spawn_app().await;
+    done_booking(&app, "call_q_metrics_ok", 10).await;
+    dead_letter(&app, "call_q_metrics_bad", 14).await;
+
+    let metrics = data(&app, "queue.getMetrics", json!({})).await;
+    assert_eq!(metrics["processed"], 1, "{metrics}");
+    assert_eq!(metrics["failed"], 1, "{metrics}");
+    assert_eq!(metrics["latency_ms"]["samples"], 1, "{metrics}");
+    assert!(metrics["latency_ms"]["p95"].is_u64(), "{metrics}");
+    let minutes = metrics["per_minute"].as_array().unwrap();
+    assert!((60..=61).contains(&minutes.len()), "{metrics}");
+    let other = data(&app, "queue.getMetrics", json!({"company_id": 2})).await;
+    assert_eq!(other["processed"], 0, "another company's jobs do not count");
+}

@@ -37,6 +37,7 @@ crate::method_list!(QueueDeps:
     get_recent_jobs::GetRecentJobs,
     retry_job::RetryJob,
     retry_failed::RetryFailed,
+    get_metrics::GetMetrics,
 );
 
 /// The `queue` server actor.

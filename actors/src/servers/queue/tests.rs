@@ -319,6 +319,7 @@ async fn company_token_naming_another_company_is_forbidden() {
             "queue.retryFailed",
             json!({"since": "2026-03-01T00:00:00Z", "company_id": 2}),
         ),
+        ("queue.getMetrics", json!({"company_id": 2})),
     ] {
         let err = h.call(method, params, Some(1)).await.unwrap_err();
         assert_eq!(err.code, -32002, "{method}");
@@ -476,6 +477,7 @@ async fn store_failure_is_database_error() {
             "queue.retryFailed",
             json!({"since": "2026-03-02T09:00:00Z"}),
         ),
+        ("queue.getMetrics", json!({})),
     ] {
         let err = h.call(method, params, None).await.unwrap_err();
         assert_eq!(err.code, 3004, "{method}");
@@ -503,6 +505,7 @@ fn every_method_is_company_scoped_and_documents_its_params() {
             "queue.getRecentJobs",
             "queue.retryJob",
             "queue.retryFailed",
+            "queue.getMetrics",
         ]
     );
     assert!(methods.iter().all(|m| m.scope == Scope::Company));
@@ -510,4 +513,45 @@ fn every_method_is_company_scoped_and_documents_its_params() {
     assert_eq!(retry["required"], json!(["job_id"]));
     let failed = serde_json::to_value(&methods[1].params).unwrap();
     assert_eq!(failed["properties"]["limit"]["maximum"], 500);
+}
+
+#[actix::test]
+async fn metrics_cover_the_last_hour_by_default_and_the_tokens_company() {
+    let h = Harness::start(FakeStore::default());
+    let data = h
+        .call("queue.getMetrics", json!({}), Some(3))
+        .await
+        .unwrap();
+    h.call("queue.getMetrics", json!({"minutes": 5}), None)
+        .await
+        .unwrap();
+    let hour_ago = t0() - chrono::TimeDelta::minutes(60);
+    let five_ago = t0() - chrono::TimeDelta::minutes(5);
+    assert_eq!(
+        h.store.seen(),
+        [
+            format!("metrics Some(CompanyId(3)) {hour_ago}"),
+            format!("metrics None {five_ago}"),
+        ]
+    );
+    assert_eq!(data["processed"], 0);
+    assert_eq!(data["latency_ms"]["p50"], Value::Null);
+    assert!(data["per_minute"].as_array().unwrap().len() >= 60);
+}
+
+#[actix::test]
+async fn metrics_window_must_be_1_to_1440_minutes() {
+    let h = Harness::start(FakeStore::default());
+    for minutes in [0, 1441] {
+        let err = h
+            .call("queue.getMetrics", json!({"minutes": minutes}), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, -32602, "{minutes}");
+        assert_eq!(
+            err.data.unwrap()["details"],
+            format!("minutes must be between 1 and 1440, got {minutes}")
+        );
+    }
+    assert!(h.store.seen().is_empty(), "the store was not asked");
 }
