@@ -292,3 +292,31 @@ async fn metrics_count_processed_and_dead_letters_of_the_last_hour() {
     let other = data(&app, "queue.getMetrics", json!({"company_id": 2})).await;
     assert_eq!(other["processed"], 0, "another company's jobs do not count");
 }
+
+#[actix_web::test]
+async fn workers_list_this_instance_and_need_an_admin_token() {
+    let app = spawn_app().await;
+    let mut workers = Value::Null;
+    // The worker writes its first heartbeat as it starts; wait (bounded) for it.
+    for _ in 0..200 {
+        workers = data(&app, "queue.getWorkers", json!({})).await;
+        if !workers["workers"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let listed = workers["workers"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{workers}");
+    assert_eq!(listed[0]["pid"], std::process::id(), "{workers}");
+    assert!(time(&listed[0]["last_heartbeat_at"]) >= time(&listed[0]["started_at"]));
+
+    let doc = app.rpc("rpc.discover", json!({})).await["result"].clone();
+    let spec = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "queue.getWorkers")
+        .cloned()
+        .unwrap();
+    assert_eq!(spec["x-scope"], "admin", "{spec}");
+}

@@ -38,6 +38,7 @@ crate::method_list!(QueueDeps:
     retry_job::RetryJob,
     retry_failed::RetryFailed,
     get_metrics::GetMetrics,
+    get_workers::GetWorkers,
 );
 
 /// The `queue` server actor.

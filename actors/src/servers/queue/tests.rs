@@ -506,9 +506,19 @@ fn every_method_is_company_scoped_and_documents_its_params() {
             "queue.retryJob",
             "queue.retryFailed",
             "queue.getMetrics",
+            "queue.getWorkers",
         ]
     );
-    assert!(methods.iter().all(|m| m.scope == Scope::Company));
+    // Workers are the platform's, not a tenant's: only admins see hosts and processes.
+    for m in &methods {
+        let admin_only = m.name == "queue.getWorkers";
+        let expected = if admin_only {
+            Scope::Admin
+        } else {
+            Scope::Company
+        };
+        assert_eq!(m.scope, expected, "{}", m.name);
+    }
     let retry = serde_json::to_value(&methods[3].params).unwrap();
     assert_eq!(retry["required"], json!(["job_id"]));
     let failed = serde_json::to_value(&methods[1].params).unwrap();
@@ -554,4 +564,14 @@ async fn metrics_window_must_be_1_to_1440_minutes() {
         );
     }
     assert!(h.store.seen().is_empty(), "the store was not asked");
+}
+
+#[actix::test]
+async fn workers_are_those_with_a_heartbeat_in_the_last_30_s() {
+    let h = Harness::start(FakeStore::default());
+    let data = h.call("queue.getWorkers", json!({}), None).await.unwrap();
+    let alive_since = t0() - chrono::TimeDelta::seconds(30);
+    assert_eq!(h.store.seen(), [format!("workers {alive_since}")]);
+    assert_eq!(data["alive_for_s"], 30);
+    assert_eq!(data["workers"], json!([]));
 }
