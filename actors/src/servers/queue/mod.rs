@@ -2,8 +2,9 @@
 //! the queues, lists dead letters and recent jobs, and puts dead letters back in the outbox,
 //! waking the [`OutboxWorker`](crate::outbox::OutboxWorker) so a retried job runs at once.
 //!
-//! Every method is company-scoped: a company token sees and retries only its own company's
-//! jobs; an admin token sees all companies unless it names one. One file per method, listed
+//! Every method but `queue.getWorkers` is company-scoped: a company token sees and retries
+//! only its own company's jobs; an admin token sees all companies unless it names one.
+//! `queue.getWorkers` lists the platform's processes and needs an admin token. One file per method, listed
 //! once in `method_list!` below: adding a method is a new file plus one line there.
 
 #[cfg(test)]
