@@ -144,7 +144,7 @@ pub struct CallEventRecord {
     pub received_at: DateTime<Utc>,
 }
 
-/// Result of [`Store::record_call_event`](crate::ports::Store::record_call_event).
+/// Result of [`CallStore::record_call_event`](crate::ports::CallStore::record_call_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventOutcome {
     /// First time this (event, call_id) was seen; `job_id` when a booking job was enqueued.
@@ -498,7 +498,7 @@ pub struct RecentJob {
     pub summary: JobSummary,
 }
 
-/// Result of [`Store::retry_job`](crate::ports::Store::retry_job).
+/// Result of [`QueueAdminStore::retry_job`](crate::ports::QueueAdminStore::retry_job).
 #[derive(Clone, Debug, PartialEq)]
 pub enum RetryOutcome {
     /// The dead letter is `pending` again, due at once, with `attempts = 0`. Its

@@ -44,7 +44,8 @@ impl Lookups {
         }
     }
 
-    /// [`Store::api_token`] through the memo.
+    /// [`TokenStore::api_token`](switchboard_actors::ports::TokenStore::api_token) through the
+    /// memo.
     pub async fn grant(
         &self,
         store: &dyn Store,
