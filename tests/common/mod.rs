@@ -432,6 +432,18 @@ impl Driver {
     }
 }
 
+/// The Prometheus text of `{base}/api/metrics`.
+pub async fn metrics_text(client: &reqwest::Client, base: &str) -> String {
+    client
+        .get(format!("{base}/api/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Sum of the samples of `name` in the Prometheus text of `{base}/api/metrics` whose labels
 /// include every `key="value"` of `labels` (0 when there is none).
 pub async fn scrape(
@@ -440,14 +452,7 @@ pub async fn scrape(
     name: &str,
     labels: &[(&str, &str)],
 ) -> f64 {
-    let text = client
-        .get(format!("{base}/api/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(client, base).await;
     text.lines()
         .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
         .filter_map(|rest| rest.split_once("} "))
