@@ -495,6 +495,25 @@ pub async fn set_faults(client: &reqwest::Client, sim: &str, faults: Value) {
     );
 }
 
+/// Checks that `call_id` was booked exactly once (`bookings`: its count in the simulator, from
+/// [`sim_bookings`]) and that its job in `jobs` ([`Driver::jobs`]) is `done`; returns the job's
+/// seconds from enqueue to done.
+pub fn assert_booked_once(
+    call_id: &str,
+    bookings: usize,
+    jobs: &HashMap<String, (String, Option<String>, f64)>,
+) -> f64 {
+    assert_eq!(
+        bookings,
+        1,
+        "{call_id} must be booked exactly once (job: {:?})",
+        jobs.get(call_id)
+    );
+    let (status, _, secs) = &jobs[call_id];
+    assert_eq!(status, "done", "{call_id}: job stuck or failed");
+    *secs
+}
+
 /// Accepted bookings in the simulator: count per Retell call id and per start time.
 pub async fn sim_bookings(
     client: &reqwest::Client,
