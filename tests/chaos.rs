@@ -111,16 +111,7 @@ async fn chaos_every_confirmed_free_call_is_booked_exactly_once() {
         let n = per_call.get(&p.call_id).copied().unwrap_or(0);
         match p.kind {
             Kind::Confirmed => {
-                assert_eq!(
-                    n,
-                    1,
-                    "{} must be booked exactly once (job: {:?})",
-                    p.call_id,
-                    jobs.get(&p.call_id)
-                );
-                let (status, _, secs) = &jobs[&p.call_id];
-                assert_eq!(status, "done", "{}", p.call_id);
-                latencies.push(*secs);
+                latencies.push(common::assert_booked_once(&p.call_id, n, &jobs));
                 booked += 1;
             }
             Kind::Unconfirmed => {

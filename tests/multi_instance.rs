@@ -70,16 +70,7 @@ async fn two_instances_book_every_confirmed_call_exactly_once_through_a_sigkill(
         let n = per_call.get(&p.call_id).copied().unwrap_or(0);
         match p.kind {
             Kind::Confirmed | Kind::TakenSlot => {
-                assert_eq!(
-                    n,
-                    1,
-                    "{} must be booked exactly once (job: {:?})",
-                    p.call_id,
-                    jobs.get(&p.call_id)
-                );
-                let (status, _, secs) = &jobs[&p.call_id];
-                assert_eq!(status, "done", "{} job stuck or failed", p.call_id);
-                latencies.push(*secs);
+                latencies.push(common::assert_booked_once(&p.call_id, n, &jobs));
                 booked += 1;
             }
             Kind::Unconfirmed => assert_eq!(n, 0, "{} was never confirmed", p.call_id),

@@ -173,6 +173,16 @@ struct Fixture {
     service_id: i64,
 }
 
+impl Fixture {
+    /// Adds a second tenant with nothing in it, to show what a company scope hides.
+    async fn other_company(&self) -> CompanyId {
+        self.store
+            .upsert_company(&company("Praxis Mond"))
+            .await
+            .unwrap()
+    }
+}
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
 }
@@ -606,11 +616,7 @@ async fn duplicate_call_ended_records_once(db: TestDb) {
 async fn webhook_stats_are_scoped_to_a_company(db: TestDb) {
     let fx = fixture(&db).await;
     enqueue_booking(&fx, "call_a").await;
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
     let stats = fx.store.webhook_stats(Some(other)).await.unwrap();
     assert_eq!(stats, Default::default());
     let all = fx.store.webhook_stats(None).await.unwrap();
@@ -1225,11 +1231,7 @@ async fn failed_jobs_lists_dead_letters_newest_first(db: TestDb) {
             .unwrap(),
         jobs
     );
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
     assert!(
         fx.store
             .failed_jobs(Some(other), 50, None)
@@ -1318,11 +1320,7 @@ async fn recent_jobs_lists_newest_first_filtered_by_status(db: TestDb) {
             .unwrap()
             .is_empty()
     );
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
     assert!(
         fx.store
             .recent_jobs(Some(other), 50, None)
@@ -1412,11 +1410,7 @@ async fn retry_job_requeues_only_failed_jobs(db: TestDb) {
 async fn retry_job_of_another_company_is_not_found(db: TestDb) {
     let fx = fixture(&db).await;
     let dead = dead_letter(&fx, "call_theirs", "time slot not available").await;
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
 
     // The same answer as for an id that does not exist: nothing about the job leaks.
     assert_eq!(
@@ -1453,11 +1447,7 @@ async fn retry_failed_since_requeues_only_newer_dead_letters(db: TestDb) {
     let since = failed_at(new);
     assert!(failed_at(old) < since);
     // Another company's newer dead letter is out of this company's reach.
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
     let theirs = dead_letter(&fx, "call_other_company", "time slot not available").await;
     move_job(&fx.store, theirs, other).await;
 
@@ -1606,11 +1596,7 @@ async fn overview_counts_by_status_and_oldest_due_age(db: TestDb) {
             .unwrap(),
         overview
     );
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
     assert!(
         fx.store
             .queue_overview(Some(other), now)
@@ -1909,11 +1895,7 @@ async fn queue_metrics_latency_histogram_buckets(db: TestDb) {
 
 async fn queue_metrics_is_company_scoped(db: TestDb) {
     let fx = fixture(&db).await;
-    let other = fx
-        .store
-        .upsert_company(&company("Praxis Mond"))
-        .await
-        .unwrap();
+    let other = fx.other_company().await;
     let ours = enqueue_booking(&fx, "call_ours").await;
     finish_at(&fx.store, ours, "done", t0(), t0_ms(100)).await;
     let theirs = enqueue_booking(&fx, "call_theirs").await;

@@ -1,7 +1,30 @@
 //! The phone-to-booking flow: custom functions during the call, `call_ended`, durable booking.
 
-use crate::helpers::{call, ended, spawn_app};
-use serde_json::json;
+use crate::helpers::{TestApp, call, ended, spawn_app};
+use serde_json::{Value, json};
+
+/// Collects a confirmed Herrenschnitt at 13 Uhr for `call_id`, then sends `change`; the
+/// reply must take the confirmation back. Returns that reply.
+async fn confirm_then_change(app: &TestApp, call_id: &str, change: Value) -> Value {
+    app.collect_complete(call_id, "13 Uhr", true).await;
+    let (_, reply) = app
+        .function("collect_appointment_data", call_id, change)
+        .await;
+    assert_eq!(reply["confirmed"], false, "{reply}");
+    reply
+}
+
+/// Checks that the reply's message asks the caller to confirm the appointment.
+fn assert_asks_to_confirm(reply: &Value) {
+    let message = reply["message"].as_str().unwrap();
+    assert!(message.contains("Soll ich den Termin"), "{reply}");
+}
+
+/// Ends `call_id` and checks that no booking job was queued for it.
+async fn end_without_booking(app: &TestApp, call_id: &str) {
+    assert_eq!(app.webhook("call_ended", ended(call_id)).await, 204);
+    assert!(app.get_call(call_id).await["booking_job"].is_null());
+}
 
 #[actix_web::test]
 async fn confirmed_call_is_booked_end_to_end() {
@@ -60,13 +83,7 @@ async fn duplicate_call_ended_books_once() {
 async fn unconfirmed_call_is_not_booked() {
     let app = spawn_app().await;
     let reply = app.collect_complete("call_unconf", "10 Uhr", false).await;
-    assert!(
-        reply["message"]
-            .as_str()
-            .unwrap()
-            .contains("Soll ich den Termin"),
-        "{reply}"
-    );
+    assert_asks_to_confirm(&reply);
     assert_eq!(app.webhook("call_ended", ended("call_unconf")).await, 204);
     let view = app.get_call("call_unconf").await;
     assert_eq!(view["status"], "ended");
@@ -77,44 +94,17 @@ async fn unconfirmed_call_is_not_booked() {
 #[actix_web::test]
 async fn withdrawn_confirmation_is_not_booked() {
     let app = spawn_app().await;
-    app.collect_complete("call_withdrawn", "13 Uhr", true).await;
-    let (_, reply) = app
-        .function(
-            "collect_appointment_data",
-            "call_withdrawn",
-            json!({"bestaetigt": "nein"}),
-        )
-        .await;
-    assert_eq!(reply["confirmed"], false, "{reply}");
-    assert_eq!(
-        app.webhook("call_ended", ended("call_withdrawn")).await,
-        204
-    );
-    assert!(app.get_call("call_withdrawn").await["booking_job"].is_null());
+    confirm_then_change(&app, "call_withdrawn", json!({"bestaetigt": "nein"})).await;
+    end_without_booking(&app, "call_withdrawn").await;
     assert!(app.calcom_bookings().await.is_empty());
 }
 
 #[actix_web::test]
 async fn moved_appointment_needs_a_new_confirmation() {
     let app = spawn_app().await;
-    app.collect_complete("call_moved", "13 Uhr", true).await;
-    let (_, reply) = app
-        .function(
-            "collect_appointment_data",
-            "call_moved",
-            json!({"uhrzeit": "14 Uhr"}),
-        )
-        .await;
-    assert_eq!(reply["confirmed"], false, "{reply}");
-    assert!(
-        reply["message"]
-            .as_str()
-            .unwrap()
-            .contains("Soll ich den Termin"),
-        "{reply}"
-    );
-    assert_eq!(app.webhook("call_ended", ended("call_moved")).await, 204);
-    assert!(app.get_call("call_moved").await["booking_job"].is_null());
+    let reply = confirm_then_change(&app, "call_moved", json!({"uhrzeit": "14 Uhr"})).await;
+    assert_asks_to_confirm(&reply);
+    end_without_booking(&app, "call_moved").await;
 }
 
 #[actix_web::test]
@@ -148,11 +138,7 @@ async fn incomplete_call_is_not_booked_and_lists_missing_fields() {
         reply["message"],
         "Bitte nennen Sie mir noch die Uhrzeit, Ihren Namen und Ihre Telefonnummer."
     );
-    assert_eq!(
-        app.webhook("call_ended", ended("call_incomplete")).await,
-        204
-    );
-    assert!(app.get_call("call_incomplete").await["booking_job"].is_null());
+    end_without_booking(&app, "call_incomplete").await;
     assert!(app.calcom_bookings().await.is_empty());
 }
 

@@ -43,15 +43,7 @@ async fn metrics_count_requests_by_route_and_method() {
     let app = spawn_app().await;
     app.rpc("calcom.getEventTypes", json!({"company_id": 1}))
         .await;
-    let text = app
-        .client
-        .get(format!("{}/api/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = crate::common::metrics_text(&app.client, &app.url).await;
     assert!(
         text.contains("http_requests_total{route=\"/api/mcp/gateway\",status=\"200\"}"),
         "{text}"

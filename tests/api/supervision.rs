@@ -10,6 +10,16 @@ use serde_json::{Value, json};
 /// exact count.
 static CALCOM_FAULTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The actors a fault may hit that a call needs on its way to a booking.
+const CORE_ACTORS: [&str; 6] = [
+    "calcom",
+    "webhook",
+    "retell.function",
+    "call_registry",
+    "tenant_directory",
+    "outbox",
+];
+
 async fn panic_actor(app: &crate::helpers::TestApp, actor: &str) -> Value {
     app.rpc("fault.panic", json!({ "actor": actor })).await
 }
@@ -77,14 +87,7 @@ async fn restart_keeps_the_queued_messages() {
 async fn every_core_actor_recovers_and_a_call_still_books() {
     let _turn = CALCOM_FAULTS.lock().await;
     let app = spawn_app().await;
-    for actor in [
-        "calcom",
-        "webhook",
-        "retell.function",
-        "call_registry",
-        "tenant_directory",
-        "outbox",
-    ] {
+    for actor in CORE_ACTORS {
         let res = panic_actor(&app, actor).await;
         assert_eq!(res["error"]["code"], -32603, "{actor}: {res}");
     }
@@ -98,14 +101,7 @@ async fn every_core_actor_recovers_and_a_call_still_books() {
     );
     let view = app.wait_for_booking("call_after_panics").await;
     assert_eq!(view["booking_job"]["status"], "done", "{view}");
-    for actor in [
-        "calcom",
-        "webhook",
-        "retell.function",
-        "call_registry",
-        "tenant_directory",
-        "outbox",
-    ] {
+    for actor in CORE_ACTORS {
         assert!(
             restarts(&app, actor).await >= 1,
             "{actor} restart not counted"

@@ -1,7 +1,7 @@
 //! Bad webhooks get the right status and leave stored data intact.
 
 use crate::helpers::{TestApp, ended, now_ms, spawn_app};
-use serde_json::json;
+use serde_json::{Value, json};
 use switchboard::sandbox::DEMO_RETELL_API_KEY;
 
 const PATH: &str = "/api/mcp/retell/webhook";
@@ -18,35 +18,33 @@ async fn nothing_stored(app: &TestApp, call_id: &str) {
     assert_eq!(stats["calls"], 0, "{stats}");
 }
 
+/// Posts a `call_ended` event for `call`, signed now with `key` (unsigned when `None`).
+async fn send_call_ended(app: &TestApp, call: Value, key: Option<&str>) -> reqwest::Response {
+    let body = json!({"event": "call_ended", "call": call});
+    app.post_signed(PATH, &body, key, now_ms()).await
+}
+
+/// Checks that `res` has `status` and an error message containing `part`; returns the body.
+async fn assert_rejected(res: reqwest::Response, status: u16, part: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status);
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(part), "{body}");
+    body
+}
+
 #[actix_web::test]
 async fn unsigned_webhook_is_401_and_stores_nothing() {
     let app = spawn_app().await;
-    let res = app
-        .post_signed(
-            PATH,
-            &json!({"event": "call_ended", "call": ended("c_unsigned")}),
-            None,
-            now_ms(),
-        )
-        .await;
-    assert_eq!(res.status().as_u16(), 401);
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("missing X-Retell-Signature")
-    );
+    let res = send_call_ended(&app, ended("c_unsigned"), None).await;
+    assert_rejected(res, 401, "missing X-Retell-Signature").await;
     nothing_stored(&app, "c_unsigned").await;
 }
 
 #[actix_web::test]
 async fn signature_with_another_key_is_401() {
     let app = spawn_app().await;
-    let body = json!({"event": "call_ended", "call": ended("c_wrongkey")});
-    let res = app
-        .post_signed(PATH, &body, Some("key_of_someone_else"), now_ms())
-        .await;
+    let res = send_call_ended(&app, ended("c_wrongkey"), Some("key_of_someone_else")).await;
     assert_eq!(res.status().as_u16(), 401);
     nothing_stored(&app, "c_wrongkey").await;
 }
@@ -98,14 +96,7 @@ async fn malformed_json_is_400() {
         )
         .await;
     assert_eq!(res.status().as_u16(), 400);
-    let res = app
-        .post_signed(
-            PATH,
-            &json!({"event": "call_ended", "call": {"no_call_id": 1}}),
-            Some(DEMO_RETELL_API_KEY),
-            now_ms(),
-        )
-        .await;
+    let res = send_call_ended(&app, json!({"no_call_id": 1}), Some(DEMO_RETELL_API_KEY)).await;
     assert_eq!(res.status().as_u16(), 400);
 }
 
@@ -114,23 +105,9 @@ async fn unknown_number_is_404_with_clear_error() {
     let app = spawn_app().await;
     let mut call = ended("c_unknown");
     call["to_number"] = json!("+4940123456789");
-    let res = app
-        .post_signed(
-            PATH,
-            &json!({"event": "call_ended", "call": call}),
-            Some(DEMO_RETELL_API_KEY),
-            now_ms(),
-        )
-        .await;
-    assert_eq!(res.status().as_u16(), 404);
-    let body: serde_json::Value = res.json().await.unwrap();
+    let res = send_call_ended(&app, call, Some(DEMO_RETELL_API_KEY)).await;
+    let body = assert_rejected(res, 404, "+4940123456789 is not configured").await;
     assert_eq!(body["error"]["code"], "1003");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("+4940123456789 is not configured")
-    );
     nothing_stored(&app, "c_unknown").await;
 }
 
@@ -139,13 +116,6 @@ async fn oversized_body_is_413() {
     let app = spawn_app().await;
     let mut call = ended("c_big");
     call["transcript"] = json!("x".repeat(2 * 1024 * 1024));
-    let res = app
-        .post_signed(
-            PATH,
-            &json!({"event": "call_ended", "call": call}),
-            Some(DEMO_RETELL_API_KEY),
-            now_ms(),
-        )
-        .await;
+    let res = send_call_ended(&app, call, Some(DEMO_RETELL_API_KEY)).await;
     assert_eq!(res.status().as_u16(), 413);
 }

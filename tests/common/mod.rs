@@ -432,6 +432,18 @@ impl Driver {
     }
 }
 
+/// The Prometheus text of `{base}/api/metrics`.
+pub async fn metrics_text(client: &reqwest::Client, base: &str) -> String {
+    client
+        .get(format!("{base}/api/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Sum of the samples of `name` in the Prometheus text of `{base}/api/metrics` whose labels
 /// include every `key="value"` of `labels` (0 when there is none).
 pub async fn scrape(
@@ -440,14 +452,7 @@ pub async fn scrape(
     name: &str,
     labels: &[(&str, &str)],
 ) -> f64 {
-    let text = client
-        .get(format!("{base}/api/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(client, base).await;
     text.lines()
         .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
         .filter_map(|rest| rest.split_once("} "))
@@ -488,6 +493,25 @@ pub async fn set_faults(client: &reqwest::Client, sim: &str, faults: Value) {
         "faults refused: {}",
         r.text().await.unwrap()
     );
+}
+
+/// Checks that `call_id` was booked exactly once (`bookings`: its count in the simulator, from
+/// [`sim_bookings`]) and that its job in `jobs` ([`Driver::jobs`]) is `done`; returns the job's
+/// seconds from enqueue to done.
+pub fn assert_booked_once(
+    call_id: &str,
+    bookings: usize,
+    jobs: &HashMap<String, (String, Option<String>, f64)>,
+) -> f64 {
+    assert_eq!(
+        bookings,
+        1,
+        "{call_id} must be booked exactly once (job: {:?})",
+        jobs.get(call_id)
+    );
+    let (status, _, secs) = &jobs[call_id];
+    assert_eq!(status, "done", "{call_id}: job stuck or failed");
+    *secs
 }
 
 /// Accepted bookings in the simulator: count per Retell call id and per start time.

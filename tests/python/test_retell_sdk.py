@@ -50,28 +50,19 @@ def bookings_of(server, call_id: str) -> list:
     return [b for b in bookings if b.get("metadata", {}).get("retell_call_id") == call_id]
 
 
+def collect(server, call: dict, args: dict) -> dict:
+    """Sends `args` to `collect_appointment_data` during `call`; checks the 200, returns the reply."""
+    reply = server.post_signed(FUNCTION, {"name": "collect_appointment_data", "call": call, "args": args})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
 def test_sdk_signed_call_books_once(server):
     call = new_call("+4917311223344")
-    first = server.post_signed(
-        FUNCTION,
-        {
-            "name": "collect_appointment_data",
-            "call": call,
-            "args": {"dienstleistung": "Herrenschnitt", "datum": "Montag", "uhrzeit": "12 Uhr"},
-        },
-    )
-    assert first.status_code == 200, first.text
-    assert first.json()["status"] == "incomplete"
-    second = server.post_signed(
-        FUNCTION,
-        {
-            "name": "collect_appointment_data",
-            "call": call,
-            "args": {"name": "Jürgen Müller", "telefonnummer": "0173 1122334", "bestaetigt": "ja"},
-        },
-    )
-    assert second.status_code == 200, second.text
-    assert second.json()["status"] == "complete", second.json()["message"]
+    first = collect(server, call, {"dienstleistung": "Herrenschnitt", "datum": "Montag", "uhrzeit": "12 Uhr"})
+    assert first["status"] == "incomplete"
+    second = collect(server, call, {"name": "Jürgen Müller", "telefonnummer": "0173 1122334", "bestaetigt": "ja"})
+    assert second["status"] == "complete", second["message"]
     before = server.rpc("webhook.getWebhookStats", {"company_id": 1})
 
     # Retell retries call_ended when it sees no 2xx in time: four deliveries at once.

@@ -442,6 +442,12 @@ mod tests {
         normalize(&args, &ctx(&services()))
     }
 
+    /// Checks what `error` tells the caller in German (`de`) and in English (`en`).
+    fn assert_says(error: &FieldError, de: &str, en: &str) {
+        assert_eq!(error.message(Locale::De), de);
+        assert_eq!(error.message(Locale::En), en);
+    }
+
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
     }
@@ -632,13 +638,10 @@ mod tests {
     fn weekday_mismatch_is_reported() {
         let out = run(json!({"datum": "Dienstag, 15.07."}));
         assert_eq!(out.patch.date, None);
-        assert_eq!(
-            out.errors[0].message(Locale::De),
-            "Der 15.07.2026 ist ein Mittwoch, kein Dienstag."
-        );
-        assert_eq!(
-            out.errors[0].message(Locale::En),
-            "July 15, 2026 is a Wednesday, not a Tuesday."
+        assert_says(
+            &out.errors[0],
+            "Der 15.07.2026 ist ein Mittwoch, kein Dienstag.",
+            "July 15, 2026 is a Wednesday, not a Tuesday.",
         );
     }
 
@@ -650,13 +653,10 @@ mod tests {
             input: input.into(),
         };
         let date = error("datum", FieldErrorKind::UnknownDate, "32.13.");
-        assert_eq!(
-            date.message(Locale::De),
-            "Das Datum „32.13.“ habe ich nicht verstanden."
-        );
-        assert_eq!(
-            date.message(Locale::En),
-            "I didn't understand the date “32.13.”."
+        assert_says(
+            &date,
+            "Das Datum „32.13.“ habe ich nicht verstanden.",
+            "I didn't understand the date “32.13.”.",
         );
         let offered = vec![
             "Herrenhaarschnitt".into(),
@@ -673,13 +673,10 @@ mod tests {
             "Diese Dienstleistung bieten wir nicht an. Wir bieten: Herrenhaarschnitt, Damenhaarschnitt, Färben."
         );
         let late = error("uhrzeit", FieldErrorKind::InPast, "9 Uhr");
-        assert_eq!(
-            late.message(Locale::De),
-            "Die Uhrzeit „9 Uhr“ ist heute schon vorbei."
-        );
-        assert_eq!(
-            late.message(Locale::En),
-            "The time “9 Uhr” has already passed today."
+        assert_says(
+            &late,
+            "Die Uhrzeit „9 Uhr“ ist heute schon vorbei.",
+            "The time “9 Uhr” has already passed today.",
         );
     }
 

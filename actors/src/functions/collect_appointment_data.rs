@@ -79,22 +79,16 @@ fn summary(c: &CollectedAppointment, locale: Locale) -> String {
     else {
         return String::new();
     };
-    match locale {
-        Locale::De => format!(
-            "{} am {} um {} für {}",
-            service.name,
-            speech::date(date, locale),
-            speech::time(time, locale),
-            name
-        ),
-        Locale::En => format!(
-            "{} on {} at {} for {}",
-            service.name,
-            speech::date(date, locale),
-            speech::time(time, locale),
-            name
-        ),
-    }
+    let (on, at, for_name) = match locale {
+        Locale::De => ("am", "um", "für"),
+        Locale::En => ("on", "at", "for"),
+    };
+    format!(
+        "{} {on} {} {at} {} {for_name} {name}",
+        service.name,
+        speech::date(date, locale),
+        speech::time(time, locale),
+    )
 }
 
 /// The data as the agent sees it (German arg names, local ISO date and HH:MM time).
