@@ -498,6 +498,26 @@ pub struct RecentJob {
     pub summary: JobSummary,
 }
 
+impl From<RecentJob> for FailedJob {
+    /// The dead-letter view of a listed job whose status is `failed`: the same job without
+    /// the status and the scheduling fields, which say nothing about a dead letter.
+    fn from(job: RecentJob) -> Self {
+        Self {
+            id: job.id,
+            queue: job.queue,
+            kind: job.kind,
+            company_id: job.company_id,
+            call_id: job.call_id,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            last_error: job.last_error,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+            summary: job.summary,
+        }
+    }
+}
+
 /// Result of [`QueueAdminStore::retry_job`](crate::ports::QueueAdminStore::retry_job).
 #[derive(Clone, Debug, PartialEq)]
 pub enum RetryOutcome {

@@ -29,31 +29,21 @@ struct Op {
     api_version: &'static str,
 }
 
-const EVENT_TYPES: Op = Op {
-    name: "event_types",
-    method: Method::GET,
-    api_version: "2024-06-14",
-};
-const SLOTS: Op = Op {
-    name: "slots",
-    method: Method::GET,
-    api_version: "2024-09-04",
-};
-const CREATE_BOOKING: Op = Op {
-    name: "create_booking",
-    method: Method::POST,
-    api_version: "2024-08-13",
-};
-const LIST_BOOKINGS: Op = Op {
-    name: "list_bookings",
-    method: Method::GET,
-    api_version: "2024-08-13",
-};
-const GET_BOOKING: Op = Op {
-    name: "get_booking",
-    method: Method::GET,
-    api_version: "2024-08-13",
-};
+impl Op {
+    const fn new(name: &'static str, method: Method, api_version: &'static str) -> Self {
+        Self {
+            name,
+            method,
+            api_version,
+        }
+    }
+}
+
+const EVENT_TYPES: Op = Op::new("event_types", Method::GET, "2024-06-14");
+const SLOTS: Op = Op::new("slots", Method::GET, "2024-09-04");
+const CREATE_BOOKING: Op = Op::new("create_booking", Method::POST, "2024-08-13");
+const LIST_BOOKINGS: Op = Op::new("list_bookings", Method::GET, "2024-08-13");
+const GET_BOOKING: Op = Op::new("get_booking", Method::GET, "2024-08-13");
 
 /// Why a [`CalcomClient`] could not be built. Both are configuration or start-up faults.
 #[derive(Debug, thiserror::Error)]

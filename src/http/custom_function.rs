@@ -5,7 +5,7 @@
 //! deadline: on timeout the agent gets a spoken fallback instead of silence.
 
 use super::AppState;
-use super::retell::{RetellError, authenticate_call, parse_call};
+use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -106,11 +106,7 @@ pub async fn handle(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, RetellError> {
-    let envelope: Envelope = serde_json::from_slice(&body).map_err(|e| {
-        RetellError::Malformed(format!(
-            "body is not a Retell custom-function request {{name, call, args}}: {e}"
-        ))
-    })?;
+    let envelope: Envelope = parse_body(&body, "custom-function request {name, call, args}")?;
     let name = envelope.name.ok_or_else(|| {
         RetellError::Malformed(
             "missing function name (use /custom-function/{name} for args-at-root tools)".into(),

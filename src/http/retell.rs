@@ -7,6 +7,7 @@ use actix::MailboxError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use switchboard_actors::domain::ids::CallId;
 use switchboard_actors::domain::tenant::TenantRoute;
@@ -101,6 +102,13 @@ impl ResponseError for RetellError {
         HttpResponse::build(status)
             .json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
     }
+}
+
+/// The JSON body of a Retell request; `shape` names what was expected in the 400 answer,
+/// e.g. `webhook {event, call}`.
+pub fn parse_body<T: DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, RetellError> {
+    serde_json::from_slice(body)
+        .map_err(|e| RetellError::Malformed(format!("body is not a Retell {shape}: {e}")))
 }
 
 /// The Retell call object of a request (reference/retell.md §1.3).

@@ -3,7 +3,7 @@
 //! "not stored" and Retell retries.
 
 use super::AppState;
-use super::retell::{RetellError, authenticate_call, parse_call};
+use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,9 +27,7 @@ pub async fn handle(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, RetellError> {
-    let envelope: Envelope = serde_json::from_slice(&body).map_err(|e| {
-        RetellError::Malformed(format!("body is not a Retell webhook {{event, call}}: {e}"))
-    })?;
+    let envelope: Envelope = parse_body(&body, "webhook {event, call}")?;
     let call = parse_call(envelope.call.clone())?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let event = WebhookEvent::parse(&envelope.event);

@@ -347,21 +347,10 @@ impl JobListingRow {
         }
     }
 
-    /// The row as a dead letter; [`StoreError::Corrupt`] for out-of-range counts.
+    /// The row of a `status = 'failed'` listing as a dead letter; [`StoreError::Corrupt`]
+    /// for an unknown status or out-of-range counts.
     pub fn into_failed(self) -> Result<FailedJob, StoreError> {
-        Ok(FailedJob {
-            summary: self.summary(),
-            attempts: u32_column("jobs", "attempts", self.attempts)?,
-            max_attempts: u32_column("jobs", "max_attempts", self.max_attempts)?,
-            id: self.id,
-            queue: self.queue,
-            kind: self.kind,
-            company_id: CompanyId(self.company_id),
-            call_id: self.call_id,
-            last_error: self.last_error,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
+        self.into_recent().map(FailedJob::from)
     }
 
     /// The row as a listed job; [`StoreError::Corrupt`] for an unknown status or

@@ -70,6 +70,10 @@ pub struct CallContext {
     budget: RestartBudget,
 }
 
+/// What [`Collect`] and [`Snapshot`] answer: the call's data, worked out while the context
+/// holds its mailbox.
+type Answer = AtomicResponse<CallContext, Result<CollectedAppointment, ContextError>>;
+
 impl CallContext {
     /// A context that loads its state from `store` on first use.
     pub fn new(
@@ -85,6 +89,28 @@ impl CallContext {
             last_activity: Instant::now(),
             budget,
         }
+    }
+
+    /// Marks the context active and runs `work` (given the store and the call's key) as one
+    /// atomic step: later messages wait until it is done, so a read never sees half a save. A
+    /// panic in `work` restarts the context and answers [`ContextError::Unavailable`].
+    fn atomic<F, Fut>(&mut self, work: F) -> Answer
+    where
+        F: FnOnce(Arc<dyn Store>, CallKey) -> Fut,
+        Fut: Future<Output = Result<CollectedAppointment, ContextError>> + 'static,
+    {
+        self.last_activity = Instant::now();
+        let work = work(Arc::clone(&self.store), self.key.clone());
+        AtomicResponse::new(Box::pin(catch(work).into_actor(self).map(
+            |result, act, ctx| {
+                result.unwrap_or_else(|panic| {
+                    restart_after_panic(act, ctx, &panic);
+                    Err(ContextError::Unavailable(format!(
+                        "call context failed: {panic}"
+                    )))
+                })
+            },
+        )))
     }
 }
 
@@ -107,62 +133,34 @@ impl Supervised for CallContext {}
 crate::guarded_actor!(CallContext, "call_context");
 
 impl Handler<Collect> for CallContext {
-    type Result = AtomicResponse<Self, Result<CollectedAppointment, ContextError>>;
+    type Result = Answer;
 
     fn handle(&mut self, msg: Collect, _ctx: &mut Self::Context) -> Self::Result {
-        self.last_activity = Instant::now();
-        let store = Arc::clone(&self.store);
-        let key = self.key.clone();
         let now = self.clock.now();
-        AtomicResponse::new(Box::pin(
-            catch(async move {
-                // Always from the store: another instance may have taken the last call.
-                let mut data = load(store.as_ref(), &key).await?;
-                data.merge(msg.patch, msg.confirmation);
-                let record = CallContextRecord {
-                    call_id: key.call_id.clone(),
-                    company_id: key.company_id,
-                    branch_id: key.branch_id,
-                    from_number: key.from_number.clone(),
-                    to_number: key.to_number.clone(),
-                    collected: data.clone(),
-                    updated_at: now,
-                };
-                store.save_call_context(&record).await?;
-                Ok(data)
-            })
-            .into_actor(self)
-            .map(|result, act, ctx| {
-                result.unwrap_or_else(|panic| {
-                    restart_after_panic(act, ctx, &panic);
-                    Err(ContextError::Unavailable(format!(
-                        "call context failed: {panic}"
-                    )))
-                })
-            }),
-        ))
+        self.atomic(|store, key| async move {
+            // Always from the store: another instance may have taken the last call.
+            let mut data = load(store.as_ref(), &key).await?;
+            data.merge(msg.patch, msg.confirmation);
+            let record = CallContextRecord {
+                call_id: key.call_id.clone(),
+                company_id: key.company_id,
+                branch_id: key.branch_id,
+                from_number: key.from_number.clone(),
+                to_number: key.to_number.clone(),
+                collected: data.clone(),
+                updated_at: now,
+            };
+            store.save_call_context(&record).await?;
+            Ok(data)
+        })
     }
 }
 
 impl Handler<Snapshot> for CallContext {
-    type Result = AtomicResponse<Self, Result<CollectedAppointment, ContextError>>;
+    type Result = Answer;
 
     fn handle(&mut self, _: Snapshot, _ctx: &mut Self::Context) -> Self::Result {
-        self.last_activity = Instant::now();
-        let store = Arc::clone(&self.store);
-        let key = self.key.clone();
-        AtomicResponse::new(Box::pin(
-            catch(async move { load(store.as_ref(), &key).await })
-                .into_actor(self)
-                .map(|result, act, ctx| {
-                    result.unwrap_or_else(|panic| {
-                        restart_after_panic(act, ctx, &panic);
-                        Err(ContextError::Unavailable(format!(
-                            "call context failed: {panic}"
-                        )))
-                    })
-                }),
-        ))
+        self.atomic(|store, key| async move { load(store.as_ref(), &key).await })
     }
 }
 

@@ -73,10 +73,7 @@ pub(super) struct Ask {
 }
 
 /// Reads service, date and time from the args, else from the call's collected data.
-pub(super) async fn read_ask(
-    deps: &FunctionDeps,
-    inv: &Invocation<'_>,
-) -> Result<Ask, FunctionError> {
+async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, FunctionError> {
     let locale = inv.route.company.locale;
     let services = deps.store.services(inv.route.company.id).await?;
     let collected = deps
@@ -145,9 +142,20 @@ pub(super) async fn read_ask(
     })
 }
 
+/// What the caller asked about ([`read_ask`]) with the service to look up taken out of it;
+/// `Ok(Err(reply))` is the spoken reply when the args do not say which service (or say
+/// something we did not understand).
+pub(super) async fn ask_for_service(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+) -> Result<Result<(Service, Ask), Value>, FunctionError> {
+    let mut ask = read_ask(deps, inv).await?;
+    Ok(service_or_reply(&mut ask, inv.route.company.locale).map(|service| (service, ask)))
+}
+
 /// The service to look up, or the spoken reply when the args do not say which (or say
 /// something we did not understand).
-pub(super) fn service_or_reply(ask: &mut Ask, locale: Locale) -> Result<Service, Value> {
+fn service_or_reply(ask: &mut Ask, locale: Locale) -> Result<Service, Value> {
     let mut text = ask.problems.clone();
     if ask.service.is_none() && text.is_empty() {
         text.push(match locale {
@@ -171,9 +179,8 @@ pub(super) fn calendar_down(e: &SlotsError, locale: Locale) -> Value {
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let mut ask = read_ask(deps, &inv).await?;
-    let service = match service_or_reply(&mut ask, locale) {
-        Ok(service) => service,
+    let (service, ask) = match ask_for_service(deps, &inv).await? {
+        Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
     let Some(date) = ask.date else {

@@ -2,7 +2,7 @@
 //! 14 days), not earlier than a preferred time on that first day.
 
 use super::args::Arg;
-use super::check_availability::{SlotArgs, calendar_down, read_ask, service_or_reply};
+use super::check_availability::{SlotArgs, ask_for_service, calendar_down};
 use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, free_times, speech};
 use crate::domain::tenant::Locale;
 use chrono::Duration;
@@ -30,9 +30,8 @@ impl CustomFunction for FindNextSlot {
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let mut ask = read_ask(deps, &inv).await?;
-    let service = match service_or_reply(&mut ask, locale) {
-        Ok(service) => service,
+    let (service, ask) = match ask_for_service(deps, &inv).await? {
+        Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
     let now = inv.now_local(deps.clock.as_ref());
