@@ -315,3 +315,60 @@ fn next_weekday() -> String {
     }
     d.to_string()
 }
+
+/// Issue 10, finding 1: a date near chrono's limit made the date arithmetic panic; twelve
+/// such calls in one batch exhausted the restart budget and stopped the process.
+#[actix_web::test]
+async fn far_future_dates_are_4002_and_cannot_stop_the_service() {
+    let app = spawn_app().await;
+    let calls: Vec<Value> = (0..12)
+        .map(|id| {
+            json!({"jsonrpc": "2.0", "id": id, "method": "calcom.checkAvailability",
+                   "params": {"company_id": 1, "service": "Herrenhaarschnitt",
+                              "date": "+262142-12-31", "days": 31}})
+        })
+        .collect();
+    let (status, replies) = app
+        .gateway_raw(&Value::Array(calls).to_string(), Some(ADMIN_TOKEN))
+        .await;
+    assert_eq!(status, 200);
+    let replies = replies.as_array().unwrap();
+    assert_eq!(replies.len(), 12);
+    for reply in replies {
+        assert_eq!(reply["error"]["code"], 4002, "{reply}");
+        assert!(!reply.to_string().contains("overflow"), "{reply}");
+    }
+    for params in [
+        json!({"company_id": 1, "service": "Herrenhaarschnitt", "start": "+262142-12-31T10:00:00Z",
+               "name": "Max", "phone": "+4917612345678"}),
+        json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": "+262142-12-31",
+               "time": "10:00", "name": "Max", "phone": "+4917612345678"}),
+        json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": "9999-12-31",
+               "time": "10:00", "name": "Max", "phone": "+4917612345678"}),
+    ] {
+        let reply = app.rpc("calcom.createBooking", params).await;
+        assert_eq!(reply["error"]["code"], 4002, "{reply}");
+    }
+    assert!(app.calcom_bookings().await.is_empty(), "nothing was booked");
+    let next = app
+        .rpc("calcom.getEventTypes", json!({"company_id": 1}))
+        .await;
+    assert_eq!(next["result"]["success"], true, "{next}");
+}
+
+#[actix_web::test]
+async fn availability_span_must_end_within_five_years() {
+    let app = spawn_app().await;
+    let today = chrono::Utc::now().date_naive();
+    let far = today + chrono::Days::new(1821);
+    let reply = app
+        .rpc(
+            "calcom.checkAvailability",
+            json!({"company_id": 1, "service": "Herrenhaarschnitt",
+                   "date": far.to_string(), "days": 31}),
+        )
+        .await;
+    assert_eq!(reply["error"]["code"], 4002, "{reply}");
+    let details = reply["error"]["message"].to_string() + &reply["error"]["data"].to_string();
+    assert!(details.contains("outside the bookable dates"), "{reply}");
+}

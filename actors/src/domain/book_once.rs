@@ -31,12 +31,15 @@ impl BookOutcome {
 
 /// Bookings at Cal.com among which an earlier booking of `request` would be: its event type,
 /// starting from a minute before `request.start` and ending up to a minute after its end
-/// (`duration_min` minutes later); at most 100.
+/// (`duration_min` minutes later); at most 100. A bound past chrono's range is left open
+/// rather than overflowing.
 pub fn look_up_query(request: &BookingRequest, duration_min: u32) -> BookingQuery {
     BookingQuery {
         event_type_id: Some(request.event_type_id),
-        after_start: Some(request.start - Duration::minutes(1)),
-        before_end: Some(request.start + Duration::minutes(i64::from(duration_min) + 1)),
+        after_start: request.start.checked_sub_signed(Duration::minutes(1)),
+        before_end: request
+            .start
+            .checked_add_signed(Duration::minutes(i64::from(duration_min) + 1)),
         take: Some(100),
         ..BookingQuery::default()
     }

@@ -1,11 +1,12 @@
 //! Domain types and pure functions: ids, phone numbers, tenancy, appointment data, German and
 //! English date/time reading, Cal.com booking shapes, and the decision that books a slot exactly
-//! once per idempotency key.
+//! once per idempotency key; the window of dates a request may name (`date_window`).
 
 pub mod appointment;
 pub mod book_once;
 pub mod booking;
 pub mod collect;
+pub mod date_window;
 pub mod datetime;
 pub mod ids;
 pub mod phone;

@@ -36,7 +36,10 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     };
     let now = inv.now_local(deps.clock.as_ref());
     let from = ask.date.unwrap_or(now.date()).max(now.date());
-    let to = from + Duration::days(SEARCH_DAYS - 1);
+    // A caller's date has a four-digit year, far from chrono's limits; saturate anyway.
+    let to = from
+        .checked_add_signed(Duration::days(SEARCH_DAYS - 1))
+        .unwrap_or(from);
     let free = match free_times(deps, inv.route, &service, from, to).await {
         Ok(free) => free,
         Err(e) => return Ok(calendar_down(&e, locale)),

@@ -1,6 +1,6 @@
 //! `calcom.checkAvailability`: free slots of a service on one or more days (one day cached).
 
-use super::{CalcomDeps, availability_key};
+use super::{CalcomDeps, availability_key, date_out_of_range, date_window};
 use crate::domain::booking::{Slot, SlotQuery};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::jsonrpc::{ErrorCode, RpcError};
@@ -27,7 +27,8 @@ pub struct AvailabilityParams {
     pub service: Option<String>,
     /// Cal.com event type id, used when no `service` is given.
     pub event_type_id: Option<EventTypeId>,
-    /// First day, `YYYY-MM-DD`, local to the company.
+    /// First day, `YYYY-MM-DD`, local to the company; from yesterday to five years ahead
+    /// (the last day of the span too), else error 4002.
     pub date: NaiveDate,
     /// Days from `date`, 1–31 (default 1).
     #[schemars(range(min = 1, max = 31))]
@@ -70,6 +71,9 @@ impl Method for CheckAvailability {
             .await?;
         let tenant = deps.tenant(company).await?;
         let tz = tenant.profile.time_zone;
+        let last = date_window(&deps, tz)
+            .check_span(p.date, days)
+            .map_err(date_out_of_range)?;
         let single_day_key = (days == 1).then(|| availability_key(event_type_id, p.date));
         if let Some(key) = &single_day_key
             && let Some(hit) = deps.cache.get(key).await
@@ -82,7 +86,7 @@ impl Method for CheckAvailability {
             .slots(SlotQuery {
                 event_type_id,
                 from: p.date,
-                to: p.date + chrono::Duration::days(i64::from(days) - 1),
+                to: last,
                 time_zone: tz,
                 duration_min: None,
             })

@@ -1,7 +1,7 @@
 //! `calcom.createBooking`: books a slot through the company's booking session and records the
 //! appointment; an idempotency key makes a repeat return the first booking.
 
-use super::{CalcomDeps, availability_key};
+use super::{CalcomDeps, availability_key, date_out_of_range, date_window};
 use crate::domain::booking::{Attendee, Booking, BookingRequest, IDEMPOTENCY_METADATA_KEY};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::phone::PhoneNumber;
@@ -33,7 +33,7 @@ pub struct CreateBookingParams {
     /// Cal.com event type id, used when no `service` is given.
     pub event_type_id: Option<EventTypeId>,
     /// Start, RFC 3339 with offset, e.g. `2030-01-08T15:00:00+01:00`; give this or `date` + `time`.
-    /// Must lie in the future.
+    /// Must lie in the future, at most five years ahead.
     pub start: Option<DateTime<chrono::FixedOffset>>,
     /// Day, `YYYY-MM-DD`, local to the company; with `time`, instead of `start`.
     pub date: Option<NaiveDate>,
@@ -85,10 +85,18 @@ impl Method for CreateBooking {
             .await?;
         let tenant = deps.tenant(company).await?;
         let tz = tenant.profile.time_zone;
+        let window = date_window(&deps, tz);
         let start: DateTime<Utc> = match (p.start, p.date, p.time) {
-            (Some(start), None, None) => start.with_timezone(&Utc),
+            // The UTC date is within a day of the local one; the window has a day's slack
+            // before today and is far from chrono's limits after its end.
+            (Some(start), None, None) => {
+                window
+                    .check(start.with_timezone(&Utc).date_naive())
+                    .map_err(date_out_of_range)?;
+                start.with_timezone(&Utc)
+            }
             (None, Some(date), Some(time)) => tz
-                .from_local_datetime(&date.and_time(time))
+                .from_local_datetime(&window.check(date).map_err(date_out_of_range)?.and_time(time))
                 .earliest()
                 .ok_or_else(|| {
                     AppError::new(

@@ -2,6 +2,7 @@
 //! (cached, invalidated by our own bookings), bookings, and creating a booking through the
 //! company's `TenantSession`. One file per method, listed once in `method_list!` below.
 
+use crate::domain::date_window::{DateOutOfRange, DateWindow};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Service;
@@ -37,7 +38,7 @@ pub struct CalcomDeps {
     pub tenants: Addr<TenantDirectory>,
     /// Cached event types and free slots.
     pub cache: Arc<dyn Cache>,
-    /// "Now", to refuse bookings in the past.
+    /// "Now", to refuse bookings in the past and dates outside the [`DateWindow`].
     pub clock: Arc<dyn Clock>,
     /// How long cached reads live.
     pub ttl: CacheTtl,
@@ -101,6 +102,16 @@ crate::guarded_actor!(CalcomServer, "calcom");
 crate::method_server!(CalcomServer);
 
 /// Cache key of one event type's free slots on one local day.
+/// The dates a request may name, around today in `tz`.
+fn date_window(deps: &CalcomDeps, tz: chrono_tz::Tz) -> DateWindow {
+    DateWindow::around(deps.clock.now().with_timezone(&tz).date_naive())
+}
+
+/// 4002 for a date outside the window, naming the accepted range.
+fn date_out_of_range(e: DateOutOfRange) -> RpcError {
+    AppError::new(ErrorCode::InvalidDateFormat, e.to_string()).into()
+}
+
 fn availability_key(event_type: EventTypeId, date: NaiveDate) -> String {
     format!("mcp:calcom:availability:{event_type}:{date}")
 }
