@@ -16,6 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// What a caller learns of a panic: the panic text may hold request data or internals, so it
+/// goes to the log only (with the actor's name) and never into an error a client reads.
+pub const PANIC_REPLY: &str = "internal error (see the service log)";
+
 /// Process exit code after the restart budget is exhausted (EX_SOFTWARE).
 pub const EXIT_RESTART_BUDGET: i32 = 70;
 
@@ -115,7 +119,7 @@ fn record_panic<A: Guarded>(budget: &RestartBudget, payload: &(dyn Any + Send)) 
     let message = panic_message(payload);
     tracing::error!(actor = A::NAME, panic = %message, "handler panicked; restarting the actor");
     budget.record(A::NAME);
-    message
+    PANIC_REPLY.to_owned()
 }
 
 /// Guards a handler whose work is a detached future (`ResponseFuture`): the sync part runs in
@@ -155,14 +159,19 @@ where
 }
 
 /// Guards a future that runs inside the actor's context (`AtomicResponse`,
-/// `ResponseActFuture`, `ctx.spawn`): resolves to `Err(message)` on a panic, which must not
-/// unwind through the context. Call [`restart_after_panic`] with the error in `map`.
+/// `ResponseActFuture`, `ctx.spawn`): logs the panic and resolves to `Err(PANIC_REPLY)`, as a
+/// panic must not unwind through the context. Call [`restart_after_panic`] with the error in
+/// `map`.
 pub fn catch<Fut: Future + 'static>(
     fut: Fut,
 ) -> impl Future<Output = Result<Fut::Output, String>> + 'static {
-    AssertUnwindSafe(fut)
-        .catch_unwind()
-        .map(|r| r.map_err(|payload| panic_message(payload.as_ref())))
+    AssertUnwindSafe(fut).catch_unwind().map(|r| {
+        r.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(panic = %message, "handler panicked");
+            PANIC_REPLY.to_owned()
+        })
+    })
 }
 
 /// After [`catch`] reported a panic: counts it and stops the actor so it is restarted.
