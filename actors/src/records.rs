@@ -56,6 +56,18 @@ impl WebhookEvent {
         }
     }
 
+    /// The `event` label of `mcp_webhook_total`: the wire name of an event we act on, else
+    /// `other`. Labels come from this fixed set, never from the request, so a client cannot
+    /// grow the metrics registry.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::CallStarted => "call_started",
+            Self::CallEnded => "call_ended",
+            Self::CallAnalyzed => "call_analyzed",
+            Self::Other(_) => "other",
+        }
+    }
+
     /// The wire name.
     pub fn as_str(&self) -> &str {
         match self {

@@ -119,3 +119,19 @@ async fn oversized_body_is_413() {
     let res = send_call_ended(&app, call, Some(DEMO_RETELL_API_KEY)).await;
     assert_eq!(res.status().as_u16(), 413);
 }
+
+/// Issue 10, finding 4: the `event` label came from the request, so distinct event names grew
+/// the metrics registry (and `/api/metrics`) without bound.
+#[actix_web::test]
+async fn unknown_event_names_are_counted_as_other() {
+    let app = spawn_app().await;
+    let hostile = format!("evil_{}", "x".repeat(2_000));
+    assert_eq!(app.webhook(&hostile, ended("c_hostile_event")).await, 204);
+    let text = crate::common::metrics_text(&app.client, &app.url).await;
+    assert!(!text.contains("evil_"), "the event name is not a label");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("mcp_webhook_total") && line.contains(r#"event="other""#)),
+        "counted as other"
+    );
+}

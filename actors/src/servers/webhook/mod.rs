@@ -269,7 +269,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                         Ok(EventOutcome::Duplicate) => "duplicate",
                         Err(_) => "error",
                     };
-                    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.as_str().to_owned(), "status" => status)
+                    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.metric_label(), "status" => status)
                 .increment(1);
                     match result? {
                         EventOutcome::Duplicate => {
