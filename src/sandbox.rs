@@ -62,7 +62,11 @@ pub struct DemoTenant {
     pub branch_id: BranchId,
 }
 
-/// Seeds (idempotently) the demo tenant and registers `admin_token` as an admin token.
+/// Label of the sandbox admin token in `api_tokens`.
+pub const SANDBOX_ADMIN_LABEL: &str = "sandbox admin";
+
+/// Seeds (idempotently) the demo tenant and makes `admin_token` the one sandbox admin token
+/// (an earlier sandbox admin token stops working).
 pub async fn seed(store: &AnyStore, admin_token: &str) -> Result<DemoTenant, StoreError> {
     let company_id = store
         .upsert_company(&NewCompany {
@@ -93,7 +97,7 @@ pub async fn seed(store: &AnyStore, admin_token: &str) -> Result<DemoTenant, Sto
             .await?;
     }
     store
-        .insert_api_token(&token_digest(admin_token), None, "sandbox admin")
+        .replace_admin_token(&token_digest(admin_token), SANDBOX_ADMIN_LABEL)
         .await?;
     Ok(DemoTenant {
         company_id,

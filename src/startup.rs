@@ -15,7 +15,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use std::net::TcpListener;
+use std::net::{IpAddr, TcpListener};
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -122,6 +122,7 @@ impl Application {
     /// The first step that fails, naming what it was doing (a database or Redis URL by host,
     /// port and database, never with its password).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        refuse_public_sandbox(&settings)?;
         let prometheus = telemetry::prometheus();
         let mode = Mode::of(&settings);
         let (calcom_url, sim) = start_calcom(&settings)?;
@@ -232,6 +233,26 @@ async fn open_store(settings: &Settings) -> anyhow::Result<AnyStore> {
     AnyStore::connect(url.expose_secret(), settings.database.max_connections)
         .await
         .with_context(|| format!("opening database {}", redact_url(url)))
+}
+
+/// Sandbox mode accepts webhooks signed with the public demo key and seeds a known tenant, so
+/// it serves loopback only: a `server.host` other than a loopback address or `localhost` is
+/// refused before anything starts.
+///
+/// # Errors
+/// Names the two keys that fix it.
+fn refuse_public_sandbox(settings: &Settings) -> anyhow::Result<()> {
+    let host = settings.server.host.trim();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !settings.sandbox.enabled || loopback {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "sandbox mode accepts webhooks signed with the public demo key, so it serves loopback \
+         only, but server.host is {host:?}: set SWITCHBOARD__SERVER__HOST=127.0.0.1, or turn \
+         sandbox mode off (SWITCHBOARD__SANDBOX__ENABLED=false) to serve real tenants"
+    )
 }
 
 /// In sandbox mode, seeds the demo tenant and returns the gateway admin token (the
@@ -349,4 +370,50 @@ fn serve_http(settings: &Settings, state: AppState) -> anyhow::Result<(u16, Serv
         server = server.workers(settings.server.workers);
     }
     Ok((port, server.run()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let env: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_from(None, env).unwrap()
+    }
+
+    /// Issue 10, finding 5: sandbox mode served the public demo key on any address.
+    #[test]
+    fn sandbox_refuses_a_public_bind_address() {
+        for host in ["0.0.0.0", "10.0.0.1", "::", "example.com"] {
+            let err = refuse_public_sandbox(&settings(&[("SWITCHBOARD__SERVER__HOST", host)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("SWITCHBOARD__SERVER__HOST=127.0.0.1"),
+                "{host}: {err}"
+            );
+            assert!(
+                err.contains("SWITCHBOARD__SANDBOX__ENABLED=false"),
+                "{host}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn sandbox_serves_loopback_and_production_any_address() {
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "localhost"] {
+            assert!(
+                refuse_public_sandbox(&settings(&[("SWITCHBOARD__SERVER__HOST", host)])).is_ok(),
+                "{host}"
+            );
+        }
+        let production = settings(&[
+            ("SWITCHBOARD__SERVER__HOST", "0.0.0.0"),
+            ("SWITCHBOARD__SANDBOX__ENABLED", "false"),
+        ]);
+        assert!(refuse_public_sandbox(&production).is_ok());
+    }
 }

@@ -954,6 +954,44 @@ async fn reseeding_updates_the_tenant(db: TestDb) {
     );
 }
 
+/// Issue 10, finding 5: a changed sandbox admin token left the old one valid.
+async fn replaced_admin_token_revokes_the_previous_one(db: TestDb) {
+    let fx = fixture(&db).await;
+    let old = token_digest("old-sandbox-token");
+    let new = token_digest("new-sandbox-token");
+    let other_admin = token_digest("ops-admin-token");
+    let tenant = token_digest("tenant-token");
+    fx.store
+        .insert_api_token(&other_admin, None, "ops")
+        .await
+        .unwrap();
+    fx.store
+        .insert_api_token(&tenant, Some(fx.company), "sandbox admin")
+        .await
+        .unwrap();
+    fx.store
+        .replace_admin_token(&old, "sandbox admin")
+        .await
+        .unwrap();
+    fx.store
+        .replace_admin_token(&new, "sandbox admin")
+        .await
+        .unwrap();
+    fx.store
+        .replace_admin_token(&new, "sandbox admin")
+        .await
+        .unwrap();
+
+    assert!(fx.store.api_token(&old).await.unwrap().is_none());
+    let grant = fx.store.api_token(&new).await.unwrap().unwrap();
+    assert_eq!(grant.company_id, None);
+    assert!(fx.store.api_token(&other_admin).await.unwrap().is_some());
+    assert!(
+        fx.store.api_token(&tenant).await.unwrap().is_some(),
+        "company tokens are never replaced"
+    );
+}
+
 async fn api_token_grants_company_or_admin(db: TestDb) {
     let fx = fixture(&db).await;
     let tenant = token_digest("tenant-token");
@@ -2071,6 +2109,7 @@ async fn unreachable_postgres_is_a_backend_error_without_the_password() {
 }
 
 on_both_backends! {
+    replaced_admin_token_revokes_the_previous_one,
     migrations_apply_on_fresh_database,
     concurrent_starts_migrate_once,
     tenant_resolves_by_e164_number,
