@@ -217,3 +217,69 @@ async fn conflicting_arg_aliases_are_reported_not_dropped() {
         "{reply}"
     );
 }
+
+/// Issue 10, finding 2: live call contexts were keyed by `call_id` alone, so another company,
+/// signing with its own key for its own number, reached a live call of the demo company
+/// through the in-memory context: it read the caller's data and could overwrite it.
+#[actix_web::test]
+async fn other_company_cannot_read_or_change_a_live_call() {
+    use switchboard::store::{AnyStore, NewCompany};
+    use switchboard_actors::domain::phone::PhoneNumber;
+    use switchboard_actors::domain::tenant::Locale;
+
+    let app = spawn_app().await;
+    let (status, _) = app
+        .function(
+            "collect_appointment_data",
+            "call_shared_id",
+            json!({"name": "Jonas Becker", "email": "jonas@example.de"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // A second tenant with its own Retell key and number.
+    const OTHER_KEY: &str = "key_other_tenant_0123456789";
+    const OTHER_NUMBER: &str = "+49301234567";
+    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
+    let other = store
+        .upsert_company(&NewCompany {
+            name: "Praxis Mond".into(),
+            locale: Locale::De,
+            time_zone: chrono_tz::Europe::Berlin,
+            retell_api_key: OTHER_KEY.to_owned().into(),
+            calcom_api_key: "cal_other".to_owned().into(),
+        })
+        .await
+        .unwrap();
+    let hm = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let branch = store
+        .upsert_branch(other, "Mitte", hm(9), hm(18))
+        .await
+        .unwrap();
+    store
+        .upsert_phone_number(&PhoneNumber::parse_default(OTHER_NUMBER).unwrap(), branch)
+        .await
+        .unwrap();
+
+    let mut hostile_call = call("call_shared_id");
+    hostile_call["to_number"] = json!(OTHER_NUMBER);
+    for args in [
+        json!({}),
+        json!({"name": "Mallory", "email": "m@evil.example"}),
+    ] {
+        let body = json!({"name": "collect_appointment_data", "call": hostile_call, "args": args});
+        let res = app
+            .post_signed(PATH, &body, Some(OTHER_KEY), now_ms())
+            .await;
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 403, "{text}");
+        assert!(
+            !text.contains("Jonas") && !text.contains("jonas@"),
+            "{text}"
+        );
+    }
+    let view = app.get_call("call_shared_id").await;
+    assert_eq!(view["collected"]["name"], "Jonas Becker", "{view}");
+    assert_eq!(view["collected"]["email"], "jonas@example.de", "{view}");
+}

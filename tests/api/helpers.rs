@@ -15,6 +15,9 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub calcom_url: String,
+    /// The app's database, for tests that set up rows the API cannot create yet (a second
+    /// tenant).
+    pub db_url: String,
     /// The server task; resolves to the process exit code when the app stops.
     pub stopped: Option<actix_rt::task::JoinHandle<std::io::Result<i32>>>,
     _dir: tempfile::TempDir,
@@ -32,7 +35,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let mut env: Vec<(String, String)> = vec![
         ("SWITCHBOARD__SERVER__PORT".into(), "0".into()),
         ("SWITCHBOARD__SERVER__WORKERS".into(), "2".into()),
-        ("SWITCHBOARD__DATABASE__URL".into(), db),
+        ("SWITCHBOARD__DATABASE__URL".into(), db.clone()),
         (
             "SWITCHBOARD__SANDBOX__ADMIN_TOKEN".into(),
             ADMIN_TOKEN.into(),
@@ -59,6 +62,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         url,
         client: reqwest::Client::new(),
         calcom_url,
+        db_url: db,
         stopped,
         _dir: dir,
     }

@@ -3,7 +3,7 @@
 
 use super::context::{CallContext, CallKey, Collect, ContextError, IdleFor, Snapshot};
 use crate::domain::appointment::CollectedAppointment;
-use crate::domain::ids::CallId;
+use crate::domain::ids::{CallId, CompanyId};
 use crate::ports::{Clock, Store};
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
@@ -30,16 +30,24 @@ pub struct CollectFor {
 #[rtype(result = "Result<CollectedAppointment, ContextError>")]
 pub struct SnapshotFor(pub CallKey);
 
-/// Message: the call ended; stop its context.
+/// Message: the call ended; stop its context (the one of this company).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub struct EndCall(pub CallId);
+pub struct EndCall {
+    /// The company whose call ended.
+    pub company_id: CompanyId,
+    /// The call.
+    pub call_id: CallId,
+}
 
 /// Owns the live call contexts of this process.
 pub struct CallRegistry {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    contexts: HashMap<CallId, Addr<CallContext>>,
+    /// Keyed by company *and* call id: a context carries the key it was made for, so another
+    /// company naming the same call id must get a context of its own (which then finds the
+    /// stored call of the first company and is refused) instead of the first company's.
+    contexts: HashMap<(CompanyId, CallId), Addr<CallContext>>,
     /// A context with no message for this long is stopped (its data is in the store).
     idle_timeout: Duration,
     budget: RestartBudget,
@@ -63,7 +71,8 @@ impl CallRegistry {
     }
 
     fn context(&mut self, key: &CallKey) -> Addr<CallContext> {
-        if let Some(addr) = self.contexts.get(&key.call_id).filter(|a| a.connected()) {
+        let map_key = (key.company_id, key.call_id.clone());
+        if let Some(addr) = self.contexts.get(&map_key).filter(|a| a.connected()) {
             return addr.clone();
         }
         let context = CallContext::new(
@@ -73,18 +82,18 @@ impl CallRegistry {
             self.budget.clone(),
         );
         let addr = Supervisor::start(move |_| context);
-        self.contexts.insert(key.call_id.clone(), addr.clone());
+        self.contexts.insert(map_key, addr.clone());
         addr
     }
 
     fn sweep(&mut self, ctx: &mut Context<Self>) {
         let limit = self.idle_timeout;
-        for (call_id, addr) in self.contexts.clone() {
+        for (key, addr) in self.contexts.clone() {
             addr.send(IdleFor(limit))
                 .into_actor(self)
                 .map(move |idle, act, _| {
                     if idle.unwrap_or(true) {
-                        act.contexts.remove(&call_id);
+                        act.contexts.remove(&key);
                     }
                 })
                 .spawn(ctx);
@@ -160,8 +169,8 @@ impl Handler<SnapshotFor> for CallRegistry {
 impl Handler<EndCall> for CallRegistry {
     type Result = ();
 
-    fn handle(&mut self, EndCall(call_id): EndCall, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: EndCall, _ctx: &mut Self::Context) {
         // Dropping the last address stops the context once its mailbox is drained.
-        self.contexts.remove(&call_id);
+        self.contexts.remove(&(msg.company_id, msg.call_id));
     }
 }

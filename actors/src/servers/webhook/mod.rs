@@ -281,7 +281,10 @@ impl Handler<HandleWebhook> for WebhookServer {
                                 metrics::counter!(m::CALLS_PROCESSED_TOTAL, "outcome" => label)
                                     .increment(1);
                                 tracing::info!(call_id = %call.call_id, outcome = label, job_id, "call ended");
-                                calls.do_send(EndCall(call.call_id.clone()));
+                                calls.do_send(EndCall {
+                                    company_id: route.company.id,
+                                    call_id: call.call_id.clone(),
+                                });
                             }
                             if job_id.is_some() {
                                 outbox.do_send(Wake);
