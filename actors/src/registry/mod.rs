@@ -15,7 +15,8 @@
 //! 1. A new file in the server's folder, e.g. `servers/queue/get_workers.rs`: a unit struct,
 //!    its `Params` and `Output` types with `///` docs (they become the schema descriptions),
 //!    and `impl Method` with `type Deps` = the server's deps.
-//! 2. One line `get_workers::GetWorkers,` in the server's [`method_list!`](crate::method_list)
+//! 2. `pub mod get_workers;` and one line `get_workers::GetWorkers,` in the server's
+//!    [`method_list!`](crate::method_list)
 //!    (`servers/queue/mod.rs`).
 //!
 //! Routing, validation, `rpc.discover` and the scope check follow from those two.
@@ -48,9 +49,10 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// Declares a server's methods, one line each as `file::Type`: a `pub mod` for every method
-/// file of the server's folder and `fn list() -> MethodList<Deps>` with the methods in the
-/// order given (the order of the server's `methods()`).
+/// Declares a server's methods, one line each as `file::Type`: `fn list() -> MethodList<Deps>`
+/// with the methods in the order given (the order of the server's `methods()`). The method
+/// files are declared with plain `pub mod file;` lines next to it, not by the macro, so that
+/// rustfmt (which does not follow modules declared inside a macro call) formats them.
 ///
 /// ```text
 /// crate::method_list!(QueueDeps:
@@ -61,8 +63,6 @@ use std::sync::Arc;
 #[macro_export]
 macro_rules! method_list {
     ($deps:ty: $($module:ident :: $method:ident),+ $(,)?) => {
-        $(pub mod $module;)+
-
         /// Every method of this server, in the order listed.
         fn list() -> $crate::registry::MethodList<$deps> {
             $crate::registry::MethodList::new()$(.with::<$module::$method>())+

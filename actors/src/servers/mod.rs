@@ -13,8 +13,8 @@
 //!
 //! ## Adding a method
 //! E.g. `queue.getWorkers`: add `queue/get_workers.rs` (copy a sibling: struct, `Params`,
-//! `Output`, `impl Method`) and the line `get_workers::GetWorkers,` to the `method_list!` in
-//! `queue/mod.rs`. Nothing else changes: routing, validation, `rpc.discover` and the scope
+//! `Output`, `impl Method`), its `pub mod get_workers;` line and the line
+//! `get_workers::GetWorkers,` to the `method_list!` in `queue/mod.rs`. Nothing else changes: routing, validation, `rpc.discover` and the scope
 //! check follow from the list.
 //!
 //! ## Layout

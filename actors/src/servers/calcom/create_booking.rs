@@ -96,7 +96,12 @@ impl Method for CreateBooking {
                 start.with_timezone(&Utc)
             }
             (None, Some(date), Some(time)) => tz
-                .from_local_datetime(&window.check(date).map_err(date_out_of_range)?.and_time(time))
+                .from_local_datetime(
+                    &window
+                        .check(date)
+                        .map_err(date_out_of_range)?
+                        .and_time(time),
+                )
                 .earliest()
                 .ok_or_else(|| {
                     AppError::new(

@@ -44,6 +44,11 @@ pub struct CalcomDeps {
     pub ttl: CacheTtl,
 }
 
+pub mod check_availability;
+pub mod create_booking;
+pub mod get_bookings;
+pub mod get_event_types;
+
 crate::method_list!(CalcomDeps:
     get_event_types::GetEventTypes,
     check_availability::CheckAvailability,

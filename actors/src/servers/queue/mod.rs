@@ -5,7 +5,7 @@
 //! Every method but `queue.getWorkers` is company-scoped: a company token sees and retries
 //! only its own company's jobs; an admin token sees all companies unless it names one.
 //! `queue.getWorkers` lists the platform's processes and needs an admin token. One file per method, listed
-//! once in `method_list!` below: adding a method is a new file plus one line there.
+//! once in `method_list!` below: adding a method is a new file, its `pub mod` line and one line in the list.
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +31,14 @@ pub struct QueueDeps {
     /// "Now" of overviews and retries.
     pub clock: Arc<dyn Clock>,
 }
+
+pub mod get_failed_jobs;
+pub mod get_metrics;
+pub mod get_overview;
+pub mod get_recent_jobs;
+pub mod get_workers;
+pub mod retry_failed;
+pub mod retry_job;
 
 crate::method_list!(QueueDeps:
     get_overview::GetOverview,

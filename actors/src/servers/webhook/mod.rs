@@ -75,6 +75,9 @@ pub struct WebhookDeps {
     pub store: Arc<dyn CallStore>,
 }
 
+pub mod get_call;
+pub mod get_webhook_stats;
+
 crate::method_list!(WebhookDeps:
     get_call::GetCall,
     get_webhook_stats::GetWebhookStats,
