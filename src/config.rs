@@ -13,13 +13,17 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// `url` for logs and error messages: scheme, user, host, port and path (the database), never
 /// the password, e.g. `postgres://app:secret@db:5432/switchboard` →
-/// `postgres://app@db:5432/switchboard`. A URL that does not parse shows its scheme only.
+/// `postgres://app@db:5432/switchboard`. The query and fragment are dropped too: libpq-style
+/// URLs may carry `?password=…` or `?sslpassword=…`. A URL that does not parse shows its
+/// scheme only.
 pub fn redact_url(url: &SecretString) -> String {
     let url = url.expose_secret();
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             // Fails only for URLs that cannot have credentials, which then have none to hide.
             let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
             parsed.to_string()
         }
         Err(_) => {
@@ -502,6 +506,10 @@ mod tests {
             "postgres://app@db.internal:5432/switchboard"
         );
         assert_eq!(url("redis://:s3cret@cache:6379/0"), "redis://cache:6379/0");
+        assert_eq!(
+            url("postgres://app@db/sb?sslmode=require&password=q-s3cret#x"),
+            "postgres://app@db/sb"
+        );
         assert_eq!(
             url("sqlite://data/switchboard.db"),
             "sqlite://data/switchboard.db"
