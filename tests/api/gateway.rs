@@ -372,3 +372,51 @@ async fn availability_span_must_end_within_five_years() {
     let details = reply["error"]["message"].to_string() + &reply["error"]["data"].to_string();
     assert!(details.contains("outside the bookable dates"), "{reply}");
 }
+
+/// Issue 10, finding 3 (the gateway half): an idempotency key given to `createBooking` was
+/// stored as is, so a gateway booking with a call's key `retell:{call_id}:book` was taken for
+/// that call's booking, and the caller's own slot was never booked.
+#[actix_web::test]
+async fn gateway_idempotency_key_cannot_pre_empt_a_calls_booking() {
+    let app = spawn_app().await;
+    let hostile = app
+        .rpc(
+            "calcom.createBooking",
+            json!({"company_id": 1, "service": "Färben", "date": next_weekday(), "time": "15:00",
+                   "name": "Mallory", "phone": "030 1234567",
+                   "idempotency_key": "retell:call_pre_empted:book"}),
+        )
+        .await;
+    assert_eq!(hostile["result"]["success"], true, "{hostile}");
+    app.collect_complete("call_pre_empted", "10 Uhr", true)
+        .await;
+    assert_eq!(
+        app.webhook("call_ended", crate::helpers::ended("call_pre_empted"))
+            .await,
+        204
+    );
+    let view = app.wait_for_booking("call_pre_empted").await;
+    assert_eq!(view["booking_job"]["status"], "done", "{view}");
+    assert_eq!(
+        app.calcom_bookings().await.len(),
+        2,
+        "the caller got a booking of their own"
+    );
+    assert_ne!(
+        view["appointment"]["booking_uid"], hostile["result"]["data"]["booking"]["uid"],
+        "{view}"
+    );
+}
+
+#[actix_web::test]
+async fn idempotency_key_longer_than_128_is_invalid_params() {
+    let app = spawn_app().await;
+    let res = app
+        .rpc(
+            "calcom.createBooking",
+            json!({"company_id": 1, "service": "Färben", "date": next_weekday(), "time": "10:30",
+                   "name": "A", "phone": "030 1234567", "idempotency_key": "k".repeat(129)}),
+        )
+        .await;
+    assert_eq!(res["error"]["code"], -32602, "{res}");
+}

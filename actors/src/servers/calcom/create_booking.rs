@@ -45,7 +45,9 @@ pub struct CreateBookingParams {
     pub phone: Option<String>,
     /// Attendee's email; give this or `phone`.
     pub email: Option<String>,
-    /// Makes the call safe to repeat: the same key books at most once.
+    /// Makes the call safe to repeat: the same key (1–128 characters, per company) books at
+    /// most once.
+    #[schemars(length(min = 1, max = 128))]
     pub idempotency_key: Option<String>,
 }
 
@@ -137,9 +139,15 @@ impl Method for CreateBooking {
             return Err(AppError::new(ErrorCode::MissingRequiredField, "name is empty").into());
         }
         let given_key = p.idempotency_key.clone();
-        let key = given_key
-            .clone()
-            .unwrap_or_else(|| format!("gateway:{}", uuid::Uuid::new_v4()));
+        // Keys are unique across companies (appointments, Cal.com metadata) and the call
+        // bookings use `retell:{call_id}:book`: the company and the gateway prefix keep one
+        // tenant's key from ever naming another tenant's (or a call's) booking.
+        let key = format!(
+            "gateway:{company}:{}",
+            given_key
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        );
         let attendee = Attendee {
             name: name.clone(),
             time_zone: tz.name().to_owned(),
