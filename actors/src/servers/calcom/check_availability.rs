@@ -74,7 +74,7 @@ impl Method for CheckAvailability {
         let last = date_window(&deps, tz)
             .check_span(p.date, days)
             .map_err(date_out_of_range)?;
-        let single_day_key = (days == 1).then(|| availability_key(event_type_id, p.date));
+        let single_day_key = (days == 1).then(|| availability_key(company, event_type_id, p.date));
         if let Some(key) = &single_day_key
             && let Some(hit) = deps.cache.get(key).await
         {

@@ -203,7 +203,7 @@ impl Method for CreateBooking {
             .map_err(|e| store_error(&e))?;
         let local_date = booking.start.with_timezone(&tz).date_naive();
         deps.cache
-            .remove(&availability_key(event_type_id, local_date))
+            .remove(&availability_key(company, event_type_id, local_date))
             .await;
         let reused = matches!(outcome, BookOutcome::Found(_));
         if !reused {

@@ -106,7 +106,6 @@ impl Supervised for CalcomServer {}
 crate::guarded_actor!(CalcomServer, "calcom");
 crate::method_server!(CalcomServer);
 
-/// Cache key of one event type's free slots on one local day.
 /// The dates a request may name, around today in `tz`.
 fn date_window(deps: &CalcomDeps, tz: chrono_tz::Tz) -> DateWindow {
     DateWindow::around(deps.clock.now().with_timezone(&tz).date_naive())
@@ -117,8 +116,11 @@ fn date_out_of_range(e: DateOutOfRange) -> RpcError {
     AppError::new(ErrorCode::InvalidDateFormat, e.to_string()).into()
 }
 
-fn availability_key(event_type: EventTypeId, date: NaiveDate) -> String {
-    format!("mcp:calcom:availability:{event_type}:{date}")
+/// Cache key of one company's free slots of one event type on one local day. The company is
+/// part of the key: a token may name any `event_type_id`, and another tenant's cached slots
+/// must never answer it.
+fn availability_key(company: CompanyId, event_type: EventTypeId, date: NaiveDate) -> String {
+    format!("mcp:calcom:availability:{company}:{event_type}:{date}")
 }
 
 impl CalcomDeps {
