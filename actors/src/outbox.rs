@@ -180,7 +180,10 @@ impl OutboxWorker {
             // Claimed jobs keep their lease; after it expires they are claimed again.
             let claimed = match claimed {
                 Ok(n) => n,
-                Err(panic) => return restart_after_panic(act, ctx, &panic),
+                Err(panic) => {
+                    restart_after_panic(act, ctx, &panic);
+                    return;
+                }
             };
             // A full batch or a wake-up during the run: there may be more due right now.
             if claimed as u32 >= act.cfg.batch || std::mem::take(&mut act.woken_while_busy) {

@@ -159,26 +159,29 @@ where
 }
 
 /// Guards a future that runs inside the actor's context (`AtomicResponse`,
-/// `ResponseActFuture`, `ctx.spawn`): logs the panic and resolves to `Err(PANIC_REPLY)`, as a
-/// panic must not unwind through the context. Call [`restart_after_panic`] with the error in
-/// `map`.
+/// `ResponseActFuture`, `ctx.spawn`): resolves to `Err(panic text)` on a panic, which must
+/// not unwind through the context. Hand the error to [`restart_after_panic`] in `map`; the
+/// text is for the log only.
 pub fn catch<Fut: Future + 'static>(
     fut: Fut,
 ) -> impl Future<Output = Result<Fut::Output, String>> + 'static {
-    AssertUnwindSafe(fut).catch_unwind().map(|r| {
-        r.map_err(|payload| {
-            let message = panic_message(payload.as_ref());
-            tracing::error!(panic = %message, "handler panicked");
-            PANIC_REPLY.to_owned()
-        })
-    })
+    AssertUnwindSafe(fut)
+        .catch_unwind()
+        .map(|r| r.map_err(|payload| panic_message(payload.as_ref())))
 }
 
-/// After [`catch`] reported a panic: counts it and stops the actor so it is restarted.
-pub fn restart_after_panic<A: Guarded>(act: &A, ctx: &mut Context<A>, message: &str) {
-    tracing::error!(actor = A::NAME, panic = %message, "handler panicked; restarting the actor");
+/// After [`catch`] reported a panic: logs its text with the actor's name, counts it and
+/// stops the actor so it is restarted. Returns [`PANIC_REPLY`], the only text of the panic
+/// a caller's error may carry.
+pub fn restart_after_panic<A: Guarded>(act: &A, ctx: &mut Context<A>, panic: &str) -> &'static str {
+    tracing::error!(
+        actor = A::NAME,
+        panic,
+        "handler panicked; restarting the actor"
+    );
     act.budget().record(A::NAME);
     ctx.stop();
+    PANIC_REPLY
 }
 
 /// Fault injection for tests: a message that makes an actor panic inside its guarded handler.

@@ -104,9 +104,9 @@ impl CallContext {
         AtomicResponse::new(Box::pin(catch(work).into_actor(self).map(
             |result, act, ctx| {
                 result.unwrap_or_else(|panic| {
-                    restart_after_panic(act, ctx, &panic);
+                    let reply = restart_after_panic(act, ctx, &panic);
                     Err(ContextError::Unavailable(format!(
-                        "call context failed: {panic}"
+                        "call context failed: {reply}"
                     )))
                 })
             },

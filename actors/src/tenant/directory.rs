@@ -104,9 +104,9 @@ impl Handler<GetTenant> for TenantDirectory {
                     let loaded = match loaded {
                         Ok(loaded) => loaded,
                         Err(panic) => {
-                            restart_after_panic(act, ctx, &panic);
+                            let reply = restart_after_panic(act, ctx, &panic);
                             return Err(TenantError::Store(StoreError::backend(format!(
-                                "tenant lookup failed: {panic}"
+                                "tenant lookup failed: {reply}"
                             ))));
                         }
                     };

@@ -95,10 +95,10 @@ impl Handler<Book> for TenantSession {
             |result, act, ctx| match result {
                 Ok(outcome) => outcome,
                 Err(panic) => {
-                    restart_after_panic(act, ctx, &panic);
+                    let reply = restart_after_panic(act, ctx, &panic);
                     Err(UpstreamError::Transport {
                         service: "calcom",
-                        message: format!("booking session failed: {panic}"),
+                        message: format!("booking session failed: {reply}"),
                     })
                 }
             },
