@@ -582,7 +582,8 @@ pub struct QueueMetricsRows {
     pub latency_buckets: Vec<u64>,
 }
 
-/// One outbox worker's liveness, written by the worker on every poll (`outbox_workers`).
+/// One outbox worker's liveness, written by the worker every
+/// [`HEARTBEAT_INTERVAL`](crate::outbox::HEARTBEAT_INTERVAL) (`outbox_workers`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerHeartbeat {
     /// The instance id of the process (also the booking-lock holder name); the row key.

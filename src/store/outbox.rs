@@ -36,6 +36,10 @@ impl AnyStore {
     }
 }
 
+/// How long the row of a worker that stopped heartbeating is kept, for operators reading the
+/// table after an incident; every heartbeat deletes older ones.
+const WORKER_ROW_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
 #[async_trait]
 impl OutboxStore for AnyStore {
     async fn claim_due_jobs(
@@ -186,6 +190,19 @@ impl OutboxStore for AnyStore {
                     .bind(i64::from(heartbeat.pid))
                     .bind(heartbeat.started_at)
                     .bind(heartbeat.at),
+                )
+            })
+            .await
+            .map_err(backend)?;
+        // Every start is a new worker id: without this the table grew by a row per restart.
+        let stale = heartbeat
+            .at
+            .checked_sub_signed(WORKER_ROW_KEPT)
+            .unwrap_or(heartbeat.at);
+        self.db
+            .retry(|| {
+                self.db.execute(
+                    Sql::new("DELETE FROM outbox_workers WHERE last_heartbeat_at < $1").bind(stale),
                 )
             })
             .await

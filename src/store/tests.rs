@@ -1975,6 +1975,34 @@ fn heartbeat(worker: &str, pid: u32, at: DateTime<Utc>) -> WorkerHeartbeat {
     }
 }
 
+/// Every process start is a new worker id; rows of workers silent for a day are deleted.
+async fn heartbeat_deletes_rows_silent_for_a_day(db: TestDb) {
+    let fx = fixture(&db).await;
+    let old = t0() - TimeDelta::days(1) - TimeDelta::seconds(1);
+    let recent = t0() - TimeDelta::hours(23);
+    fx.store
+        .heartbeat_worker(&heartbeat("instance-gone", 1, old))
+        .await
+        .unwrap();
+    fx.store
+        .heartbeat_worker(&heartbeat("instance-quiet", 2, recent))
+        .await
+        .unwrap();
+    fx.store
+        .heartbeat_worker(&heartbeat("instance-live", 3, t0()))
+        .await
+        .unwrap();
+    let ids: Vec<String> = fx
+        .store
+        .workers(old - TimeDelta::days(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.worker_id)
+        .collect();
+    assert_eq!(ids, ["instance-live", "instance-quiet"]);
+}
+
 async fn heartbeat_upserts_one_row_per_worker(db: TestDb) {
     let fx = fixture(&db).await;
     fx.store
@@ -2110,6 +2138,7 @@ async fn unreachable_postgres_is_a_backend_error_without_the_password() {
 
 on_both_backends! {
     replaced_admin_token_revokes_the_previous_one,
+    heartbeat_deletes_rows_silent_for_a_day,
     migrations_apply_on_fresh_database,
     concurrent_starts_migrate_once,
     tenant_resolves_by_e164_number,
