@@ -56,7 +56,7 @@ async fn run(
     args: Map<String, Value>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, RetellError> {
-    let call = parse_call(call)?;
+    let call = parse_call(&call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let locale = route.company.locale;
     let call_id = call.call_id.clone();

@@ -7,6 +7,7 @@ use actix::MailboxError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use secrecy::ExposeSecret;
+use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use switchboard_actors::domain::ids::CallId;
@@ -111,9 +112,13 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Re
         .map_err(|e| RetellError::Malformed(format!("body is not a Retell {shape}: {e}")))
 }
 
-/// The Retell call object of a request (reference/retell.md §1.3).
-pub fn parse_call(call: Value) -> Result<RetellCall, RetellError> {
-    serde_json::from_value(call).map_err(|e| RetellError::Malformed(format!("call: {e}")))
+/// The Retell call object of a request (reference/retell.md §1.3), read from the raw value
+/// without copying it (a `call_analyzed` call object carries the whole transcript).
+///
+/// # Errors
+/// [`RetellError::Malformed`] naming what does not fit.
+pub fn parse_call(call: &Value) -> Result<RetellCall, RetellError> {
+    RetellCall::deserialize(call).map_err(|e| RetellError::Malformed(format!("call: {e}")))
 }
 
 /// Resolves the tenant of `number` and checks the request's signature over `body`.

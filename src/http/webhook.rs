@@ -28,7 +28,7 @@ pub async fn handle(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, RetellError> {
     let envelope: Envelope = parse_body(&body, "webhook {event, call}")?;
-    let call = parse_call(envelope.call.clone())?;
+    let call = parse_call(&envelope.call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let event = WebhookEvent::parse(&envelope.event);
     let msg = HandleWebhook {
