@@ -71,7 +71,7 @@ pub struct Wake;
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A worker whose last heartbeat is older than this (three missed heartbeats) counts as gone.
-pub const WORKER_ALIVE_FOR: Duration = Duration::from_secs(30);
+pub const WORKER_ALIVE_FOR: Duration = Duration::from_secs(3 * HEARTBEAT_INTERVAL.as_secs());
 
 /// Who a worker is, for its heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq)]

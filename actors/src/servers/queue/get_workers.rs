@@ -48,10 +48,11 @@ impl Method for GetWorkers {
         deps: Arc<QueueDeps>,
     ) -> Result<Reply<Workers>, RpcError> {
         let as_of = deps.clock.now();
-        let alive_for = TimeDelta::from_std(WORKER_ALIVE_FOR).unwrap_or(TimeDelta::MAX);
+        // A constant of seconds: always representable, and far from chrono's limits.
+        let alive_for = TimeDelta::seconds(WORKER_ALIVE_FOR.as_secs() as i64);
         let workers = deps
             .store
-            .workers(as_of - alive_for)
+            .workers(as_of.checked_sub_signed(alive_for).unwrap_or(as_of))
             .await
             .map_err(|e| store_error(&e))?;
         Reply::fresh(Workers {
@@ -59,5 +60,24 @@ impl Method for GetWorkers {
             alive_for_s: WORKER_ALIVE_FOR.as_secs(),
             workers,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::HEARTBEAT_INTERVAL;
+
+    #[test]
+    fn description_states_the_heartbeat_and_alive_window() {
+        let alive = format!("{} s", WORKER_ALIVE_FOR.as_secs());
+        let every = format!("every {} s", HEARTBEAT_INTERVAL.as_secs());
+        assert!(
+            GetWorkers::SUMMARY.contains(&alive),
+            "{}",
+            GetWorkers::SUMMARY
+        );
+        let doc = serde_json::to_string(&schemars::schema_for!(Workers)).unwrap();
+        assert!(doc.contains(&every), "{doc}");
     }
 }
