@@ -82,7 +82,14 @@ impl OutboxStore for AnyStore {
             let id = row.id;
             match row.into_job() {
                 Ok(job) => jobs.push(job),
-                Err(error) => self.dead_letter_corrupt(id, &error).await?,
+                // The claimed good jobs must still be returned: failing here would leave them
+                // running, unworked, until their lease ends. An unrecorded dead letter is
+                // simply claimed again when its lease ends.
+                Err(error) => {
+                    if let Err(e) = self.dead_letter_corrupt(id, &error).await {
+                        tracing::error!(job_id = id, error = %e, "recording a corrupt job as a dead letter failed");
+                    }
+                }
             }
         }
         jobs.sort_by_key(|job| job.id);
