@@ -23,18 +23,23 @@ pub struct DurationArgs {
     pub uhrzeit: Option<String>,
 }
 
+/// Services one `calculate_duration` call reads at most.
+pub const MAX_SERVICES: usize = 10;
+
 impl DurationArgs {
     /// The args with their aliases, in the order of the fields.
     pub const ARGS: &'static [Arg] = &[args::SERVICES, args::SERVICE, args::TIME];
 
     /// Reads the args leniently: the list as an array of strings or one string split at `,`
-    /// and `;`; the others as [`Arg::text`].
+    /// and `;`, at most [`MAX_SERVICES`] of it (a caller never lists more; a client could send
+    /// thousands, each matched against every service); the others as [`Arg::text`].
     pub fn read(args: &Map<String, Value>) -> Self {
         let dienstleistungen = args::SERVICES.names().find_map(|key| match args.get(key)? {
             Value::Array(items) => Some(
                 items
                     .iter()
                     .filter_map(Value::as_str)
+                    .take(MAX_SERVICES)
                     .map(|s| s.trim().to_owned())
                     .collect(),
             ),
@@ -42,6 +47,7 @@ impl DurationArgs {
                 s.split([',', ';'])
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
+                    .take(MAX_SERVICES)
                     .map(str::to_owned)
                     .collect(),
             ),
@@ -117,7 +123,9 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         };
         return Ok(json!({"success": false, "unknown_services": unknown, "message": text}));
     }
-    let total: u32 = matched.iter().map(|s| s.duration_min).sum();
+    let total = matched
+        .iter()
+        .fold(0u32, |sum, s| sum.saturating_add(s.duration_min));
     let listed: Vec<String> = matched.iter().map(|s| s.name.clone()).collect();
     let end = start.map(|t| t + Duration::minutes(i64::from(total)));
     let several = listed.len() > 1;
@@ -155,4 +163,21 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         "ende": end.map(|e| e.format("%H:%M").to_string()),
         "message": text,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn at_most_ten_services_are_read_from_a_list_or_a_string() {
+        let many: Vec<String> = (0..5_000).map(|i| format!("s{i}")).collect();
+        let as_list = json!({"dienstleistungen": many});
+        let as_text = json!({"services": many.join(",")});
+        for args in [as_list, as_text] {
+            let read = DurationArgs::read(args.as_object().unwrap());
+            assert_eq!(read.names().len(), MAX_SERVICES);
+        }
+    }
 }
