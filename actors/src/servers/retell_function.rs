@@ -1,7 +1,6 @@
 //! `RetellFunctionServer`: runs Retell custom functions for the HTTP endpoint (signed by Retell)
 //! and as the JSON-RPC method `retell.function.execute` (for testing from the gateway).
 
-use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::TenantRoute;
 use crate::functions::{self, FunctionDeps, FunctionError, Invocation};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
@@ -12,6 +11,7 @@ use crate::retell::call::RetellCall;
 use crate::server::forbidden;
 use crate::servers::store_error;
 use crate::supervision::{RestartBudget, guard};
+use crate::tenant::{RouteError, resolve_route};
 use actix::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -158,22 +158,9 @@ impl Method for Execute {
     ) -> Result<Reply<FunctionReply>, RpcError> {
         let call: RetellCall = serde_json::from_value(p.call)
             .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
-        let number = call.business_number().map(str::to_owned);
-        let raw =
-            number.ok_or_else(|| RpcError::invalid_params("call has no to_number/from_number"))?;
-        let phone = PhoneNumber::parse_default(&raw)
-            .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
-        let route = deps
-            .store
-            .tenant_by_phone(&phone)
+        let route = resolve_route(deps.store.as_ref(), call.business_number())
             .await
-            .map_err(|e| store_error(&e))?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::PhoneNumberNotConfigured,
-                    format!("phone number {phone} is not configured for any company"),
-                )
-            })?;
+            .map_err(|e| route_error(&e))?;
         if let Some(own) = grant.company_id
             && own != route.company.id
         {
@@ -191,5 +178,19 @@ impl Method for Execute {
         .await
         .map_err(|e| function_rpc_error(&e))?;
         Reply::fresh(FunctionReply(reply))
+    }
+}
+
+/// The JSON-RPC error of a call whose business number leads to no tenant (DESIGN §5).
+fn route_error(e: &RouteError) -> RpcError {
+    match e {
+        RouteError::NoNumber => RpcError::invalid_params("call has no to_number/from_number"),
+        RouteError::InvalidNumber(_) => {
+            AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()).into()
+        }
+        RouteError::NotConfigured(_) => {
+            AppError::new(ErrorCode::PhoneNumberNotConfigured, e.to_string()).into()
+        }
+        RouteError::Store(store) => store_error(store),
     }
 }
