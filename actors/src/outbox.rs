@@ -8,11 +8,12 @@ use crate::metric_names as m;
 use crate::ports::{Clock, Store};
 use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment, WorkerHeartbeat};
 use crate::resilience::Backoff;
-use crate::supervision::{RestartBudget, catch, restart_after_panic};
+use crate::supervision::{RestartBudget, panic_message, restart_after_panic};
 use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,7 +122,7 @@ impl OutboxWorker {
     }
 
     /// Writes this worker's heartbeat; a failure is logged and the next interval tries again.
-    fn heartbeat(&self, ctx: &mut Context<Self>) {
+    fn heartbeat(&self) {
         let store = Arc::clone(&self.store);
         let heartbeat = WorkerHeartbeat {
             worker_id: self.identity.worker_id.clone(),
@@ -130,14 +131,12 @@ impl OutboxWorker {
             started_at: self.started_at,
             at: self.clock.now(),
         };
-        ctx.spawn(
-            async move {
-                if let Err(e) = store.heartbeat_worker(&heartbeat).await {
-                    tracing::warn!(error = %e, "outbox: writing the worker heartbeat failed");
-                }
+        // A runtime task, not a future of the actor's context: see `off_context`.
+        tokio::spawn(async move {
+            if let Err(e) = store.heartbeat_worker(&heartbeat).await {
+                tracing::warn!(error = %e, "outbox: writing the worker heartbeat failed");
             }
-            .into_actor(self),
-        );
+        });
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
@@ -150,7 +149,7 @@ impl OutboxWorker {
         let tenants = self.tenants.clone();
         let clock = Arc::clone(&self.clock);
         let cfg = self.cfg;
-        catch(async move {
+        off_context(async move {
             let jobs = match store
                 .claim_due_jobs(clock.now(), cfg.lease, cfg.batch)
                 .await
@@ -179,7 +178,9 @@ impl OutboxWorker {
             act.busy = false;
             // Claimed jobs keep their lease; after it expires they are claimed again.
             let claimed = match claimed {
-                Ok(n) => n,
+                Ok(Some(n)) => n,
+                // The runtime is shutting down: nothing to restart.
+                Ok(None) => return,
                 Err(panic) => {
                     restart_after_panic(act, ctx, &panic);
                     return;
@@ -194,13 +195,30 @@ impl OutboxWorker {
     }
 }
 
+/// Runs `work` as a task of the runtime rather than as a future of the actor's context, and
+/// waits for it. The worker is always busy with the database, and a future of the context
+/// still holding a pooled connection when the arbiter stops is dropped outside any tokio
+/// context (actix drops its `LocalSet` first), where sqlx's connection drop panics and aborts
+/// the process. A runtime task is dropped inside the runtime instead.
+///
+/// `Ok(None)`: the runtime cancelled the task (shutdown). `Err(text)`: it panicked.
+async fn off_context<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<Option<T>, String> {
+    match tokio::spawn(work).await {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_panic() => Err(panic_message(e.into_panic().as_ref())),
+        Err(_) => Ok(None),
+    }
+}
+
 impl Actor for OutboxWorker {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(self.cfg.poll_interval, |act, ctx| act.poll(ctx));
-        ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| act.heartbeat(ctx));
-        self.heartbeat(ctx);
+        ctx.run_interval(HEARTBEAT_INTERVAL, |act, _| act.heartbeat());
+        self.heartbeat();
         self.poll(ctx);
     }
 }
