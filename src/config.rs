@@ -260,7 +260,8 @@ pub struct OutboxSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisionSettings {
-    /// Restarts of all actors together allowed within `window_s`.
+    /// Restarts of self-driven actors (the outbox worker) allowed within `window_s`; panics caused
+    /// by requests restart their actor without counting here.
     pub max_restarts: u32,
     /// Seconds.
     pub window_s: u64,
@@ -270,8 +271,22 @@ pub struct SupervisionSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallSettings {
-    /// Seconds without activity after which a call context leaves memory; its data stays stored.
-    pub idle_timeout_s: u64,
+    /// Minutes without a custom function after which a call context leaves memory; its data
+    /// stays stored. At least 1.
+    pub idle_timeout_min: u64,
+    /// Most call contexts live in memory at once; starting one more stops the least recently
+    /// used. At least 1.
+    pub max_live: usize,
+}
+
+/// `[tenants]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    /// Minutes without a request after which a company's booking session and Cal.com breaker
+    /// leave memory (a breaker that is not closed stays, so its state is not forgotten). The
+    /// next request loads the company afresh. At least 1.
+    pub idle_timeout_min: u64,
 }
 
 /// `[cache]`.
@@ -320,6 +335,8 @@ pub struct Settings {
     pub supervision: SupervisionSettings,
     /// `[calls]`: live call contexts.
     pub calls: CallSettings,
+    /// `[tenants]`: per-company sessions and breakers in memory.
+    pub tenants: TenantSettings,
     /// `[cache]`: lifetimes of cached upstream reads, size of the in-process cache.
     pub cache: CacheSettings,
 }
@@ -379,6 +396,12 @@ impl Settings {
         }
         if self.outbox.max_attempts == 0 {
             return bad("outbox.max_attempts must be at least 1");
+        }
+        if self.calls.idle_timeout_min == 0 || self.calls.max_live == 0 {
+            return bad("calls.idle_timeout_min and calls.max_live must be at least 1");
+        }
+        if self.tenants.idle_timeout_min == 0 {
+            return bad("tenants.idle_timeout_min must be at least 1");
         }
         self.resilience.calcom.validate("calcom")?;
         self.resilience.retell.validate("retell")?;

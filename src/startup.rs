@@ -16,10 +16,12 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use std::net::{IpAddr, TcpListener};
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use switchboard_actors::call::registry::CallLimits;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
 use switchboard_actors::ports::{Clock, Store, SystemClock};
@@ -72,6 +74,10 @@ pub struct Application {
     exit_code: Arc<AtomicI32>,
 }
 
+fn minutes(n: u64) -> Duration {
+    Duration::from_secs(n.saturating_mul(60))
+}
+
 fn core_config(s: &Settings) -> CoreConfig {
     CoreConfig {
         calcom: s.resilience.calcom.policy(),
@@ -85,7 +91,12 @@ fn core_config(s: &Settings) -> CoreConfig {
         booking_max_attempts: s.outbox.max_attempts,
         rpc_deadline: Duration::from_millis(s.gateway.deadline_ms),
         function_calendar_timeout: Duration::from_millis(s.functions.calendar_timeout_ms),
-        call_idle_timeout: Duration::from_secs(s.calls.idle_timeout_s),
+        calls: CallLimits {
+            idle_timeout: minutes(s.calls.idle_timeout_min),
+            // Validated at load: at least 1.
+            max_live: NonZeroUsize::new(s.calls.max_live).unwrap_or(NonZeroUsize::MIN),
+        },
+        tenant_idle_timeout: minutes(s.tenants.idle_timeout_min),
         cache_ttl: CacheTtl {
             event_types: Duration::from_secs(s.cache.event_types_ttl_s),
             availability: Duration::from_secs(s.cache.availability_ttl_s),

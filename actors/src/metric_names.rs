@@ -21,6 +21,8 @@ pub const API_DURATION_SECONDS: &str = "mcp_api_duration_seconds";
 pub const CACHE_HITS_TOTAL: &str = "mcp_cache_hits_total";
 /// Counter `{function, outcome}`: Retell custom-function calls.
 pub const FUNCTION_TOTAL: &str = "mcp_function_total";
+/// Gauge: call contexts live in this process (bounded by `calls.max_live`).
+pub const CALL_CONTEXTS_LIVE: &str = "call_contexts_live";
 /// Counter `{actor}`.
 pub const ACTOR_RESTARTS_TOTAL: &str = "actor_restarts_total";
 /// Counter `{outcome}`: calls at `call_ended`; `booking_enqueued`, `unconfirmed`, `incomplete`.

@@ -230,7 +230,7 @@ impl Supervised for OutboxWorker {
     }
 }
 
-crate::guarded_actor!(OutboxWorker, "outbox");
+crate::guarded_actor!(OutboxWorker, "outbox", self_driven);
 
 impl Handler<Wake> for OutboxWorker {
     type Result = ();

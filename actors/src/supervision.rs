@@ -3,7 +3,10 @@
 //! panic guard: the caller gets an error (JSON-RPC -32603), the panic is counted in
 //! `actor_restarts_total{actor}`, and the actor stops itself so its `Supervisor` restarts it —
 //! its mailbox, and with it the queued messages, survives. A [`RestartBudget`] turns a restart
-//! loop into a clean process exit.
+//! loop of a *self-driven* actor (one whose work starts on its own timer, like the outbox
+//! worker) into a clean process exit. Panics of actors driven by requests are restarted and
+//! counted but never spend that budget: otherwise any client able to trigger a panic could stop
+//! the whole service with a dozen requests.
 
 use crate::metric_names as m;
 use actix::prelude::*;
@@ -70,10 +73,10 @@ impl RestartBudget {
         self
     }
 
-    /// Records one restart of `actor`; returns `false` (after calling the hook) when it
-    /// exceeds the budget.
+    /// Records one restart of the self-driven `actor`; returns `false` (after calling the hook)
+    /// when it exceeds the budget.
     pub fn record(&self, actor: &'static str) -> bool {
-        metrics::counter!(m::ACTOR_RESTARTS_TOTAL, "actor" => actor).increment(1);
+        Self::count(actor);
         let now = Instant::now();
         let exceeded = {
             let mut restarts = self.restarts.lock().unwrap_or_else(|p| p.into_inner());
@@ -90,6 +93,24 @@ impl RestartBudget {
             (self.on_exhausted)(actor);
         }
         !exceeded
+    }
+
+    /// Records one restart of `actor` caused by a request: counted in
+    /// `actor_restarts_total{actor}`, not against the budget.
+    pub fn record_request_panic(&self, actor: &'static str) {
+        Self::count(actor);
+    }
+
+    fn count(actor: &'static str) {
+        metrics::counter!(m::ACTOR_RESTARTS_TOTAL, "actor" => actor).increment(1);
+    }
+
+    fn record_for<A: Guarded>(&self) {
+        if A::SELF_DRIVEN {
+            self.record(A::NAME);
+        } else {
+            self.record_request_panic(A::NAME);
+        }
     }
 }
 
@@ -111,6 +132,10 @@ pub struct Restart;
 pub trait Guarded: Actor<Context = Context<Self>> + Handler<Restart> {
     /// Label in `actor_restarts_total{actor}` and logs.
     const NAME: &'static str;
+    /// `true` for an actor whose work starts on its own (timers, polling): its panics spend the
+    /// [`RestartBudget`]. `false` for one that only answers requests: its panics restart it
+    /// without spending the budget.
+    const SELF_DRIVEN: bool;
     /// The shared restart budget.
     fn budget(&self) -> &RestartBudget;
 }
@@ -118,7 +143,7 @@ pub trait Guarded: Actor<Context = Context<Self>> + Handler<Restart> {
 fn record_panic<A: Guarded>(budget: &RestartBudget, payload: &(dyn Any + Send)) -> String {
     let message = panic_message(payload);
     tracing::error!(actor = A::NAME, panic = %message, "handler panicked; restarting the actor");
-    budget.record(A::NAME);
+    budget.record_for::<A>();
     PANIC_REPLY.to_owned()
 }
 
@@ -179,7 +204,7 @@ pub fn restart_after_panic<A: Guarded>(act: &A, ctx: &mut Context<A>, panic: &st
         panic,
         "handler panicked; restarting the actor"
     );
-    act.budget().record(A::NAME);
+    act.budget().record_for::<A>();
     ctx.stop();
     PANIC_REPLY
 }
@@ -193,10 +218,17 @@ pub struct Panic;
 
 /// Implements `Handler<Restart>` (stop, so the `Supervisor` restarts the actor), [`Guarded`]
 /// (name and `self.budget`) and, with `fault-injection`, a `Handler<Panic>` that panics inside
-/// the guard. The actor must also implement `actix::Supervised`.
+/// the guard. The actor must also implement `actix::Supervised`. Append `, self_driven` for an
+/// actor whose panics spend the [`RestartBudget`] ([`Guarded::SELF_DRIVEN`]).
 #[macro_export]
 macro_rules! guarded_actor {
     ($actor:ty, $name:literal) => {
+        $crate::guarded_actor!(@impl $actor, $name, false);
+    };
+    ($actor:ty, $name:literal, self_driven) => {
+        $crate::guarded_actor!(@impl $actor, $name, true);
+    };
+    (@impl $actor:ty, $name:literal, $self_driven:literal) => {
         impl ::actix::Handler<$crate::supervision::Restart> for $actor {
             type Result = ();
 
@@ -207,6 +239,7 @@ macro_rules! guarded_actor {
 
         impl $crate::supervision::Guarded for $actor {
             const NAME: &'static str = $name;
+            const SELF_DRIVEN: bool = $self_driven;
 
             fn budget(&self) -> &$crate::supervision::RestartBudget {
                 &self.budget

@@ -2,7 +2,7 @@
 //! `main` under the actix System, before the HTTP server, so HTTP workers share the actors.
 
 use crate::breaker::UpstreamPolicy;
-use crate::call::registry::CallRegistry;
+use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApi, Clock, Store};
@@ -51,8 +51,11 @@ pub struct CoreConfig {
     pub rpc_deadline: Duration,
     /// Longest wait for Cal.com inside a custom function.
     pub function_calendar_timeout: Duration,
-    /// Idle call contexts are stopped after this (their data stays in the store).
-    pub call_idle_timeout: Duration,
+    /// Idle timeout and most live call contexts (their data stays in the store).
+    pub calls: CallLimits,
+    /// A company's session and breaker unused for this long leave memory (unless the breaker
+    /// is not closed).
+    pub tenant_idle_timeout: Duration,
     /// Lifetimes of cached event types and free slots.
     pub cache_ttl: CacheTtl,
 }
@@ -96,15 +99,16 @@ impl Core {
                     Arc::clone(&deps.clock),
                     deps.instance_id.clone(),
                 ),
+                cfg.tenant_idle_timeout,
                 budget.clone(),
             );
             Supervisor::start(move |_| actor)
         };
         let calls = {
             let actor = CallRegistry::new(
-                Arc::clone(&deps.store),
+                deps.store.clone(),
                 Arc::clone(&deps.clock),
-                cfg.call_idle_timeout,
+                cfg.calls,
                 budget.clone(),
             );
             Supervisor::start(move |_| actor)

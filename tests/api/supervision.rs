@@ -118,10 +118,32 @@ async fn unknown_fault_target_is_invalid_params() {
 }
 
 #[actix_web::test]
+async fn request_handler_panics_restart_the_actor_but_never_stop_the_process() {
+    let _turn = CALCOM_FAULTS.lock().await;
+    let mut app = spawn_app_with(&[("SWITCHBOARD__SUPERVISION__MAX_RESTARTS", "2")]).await;
+    for actor in ["webhook", "calcom", "call_registry", "tenant_directory"] {
+        for _ in 0..3 {
+            let res = panic_actor(&app, actor).await;
+            assert_eq!(res["error"]["code"], -32603, "{res}");
+        }
+    }
+    let res = app
+        .rpc("calcom.getEventTypes", json!({ "company_id": 1 }))
+        .await;
+    assert!(res.get("result").is_some(), "still serving: {res}");
+    let stopped = app.stopped.take().unwrap();
+    assert!(
+        !stopped.is_finished(),
+        "request panics must not spend the exit budget"
+    );
+}
+
+#[actix_web::test]
 async fn exhausted_restart_budget_stops_the_server_with_exit_code_70() {
     let mut app = spawn_app_with(&[("SWITCHBOARD__SUPERVISION__MAX_RESTARTS", "2")]).await;
+    // Only a self-driven actor (the outbox worker) spends the budget.
     for _ in 0..3 {
-        let res = panic_actor(&app, "webhook").await;
+        let res = panic_actor(&app, "outbox").await;
         assert_eq!(res["error"]["code"], -32603, "{res}");
     }
     let code = app.stopped.take().unwrap().await.unwrap().unwrap();

@@ -5,12 +5,11 @@
 
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::ids::{BranchId, CallId, CompanyId};
-use crate::ports::{Clock, Store, StoreError};
+use crate::ports::{CallStore, Clock, StoreError};
 use crate::records::CallContextRecord;
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Identity of a call: which company and branch it belongs to, and its numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,9 +63,8 @@ pub struct Snapshot;
 /// The actor for one live call.
 pub struct CallContext {
     key: CallKey,
-    store: Arc<dyn Store>,
+    store: Arc<dyn CallStore>,
     clock: Arc<dyn Clock>,
-    pub(crate) last_activity: Instant,
     budget: RestartBudget,
 }
 
@@ -78,7 +76,7 @@ impl CallContext {
     /// A context that loads its state from `store` on first use.
     pub fn new(
         key: CallKey,
-        store: Arc<dyn Store>,
+        store: Arc<dyn CallStore>,
         clock: Arc<dyn Clock>,
         budget: RestartBudget,
     ) -> Self {
@@ -86,20 +84,18 @@ impl CallContext {
             key,
             store,
             clock,
-            last_activity: Instant::now(),
             budget,
         }
     }
 
-    /// Marks the context active and runs `work` (given the store and the call's key) as one
+    /// Runs `work` (given the store and the call's key) as one
     /// atomic step: later messages wait until it is done, so a read never sees half a save. A
     /// panic in `work` restarts the context and answers [`ContextError::Unavailable`].
     fn atomic<F, Fut>(&mut self, work: F) -> Answer
     where
-        F: FnOnce(Arc<dyn Store>, CallKey) -> Fut,
+        F: FnOnce(Arc<dyn CallStore>, CallKey) -> Fut,
         Fut: Future<Output = Result<CollectedAppointment, ContextError>> + 'static,
     {
-        self.last_activity = Instant::now();
         let work = work(Arc::clone(&self.store), self.key.clone());
         AtomicResponse::new(Box::pin(catch(work).into_actor(self).map(
             |result, act, ctx| {
@@ -118,7 +114,12 @@ impl Actor for CallContext {
     type Context = Context<Self>;
 }
 
-async fn load(store: &dyn Store, key: &CallKey) -> Result<CollectedAppointment, ContextError> {
+/// The collected data of `key`'s call from the store (empty when none is stored); refused with
+/// [`ContextError::CrossTenant`] when the stored call belongs to another company.
+pub(crate) async fn load(
+    store: &dyn CallStore,
+    key: &CallKey,
+) -> Result<CollectedAppointment, ContextError> {
     match store.load_call_context(&key.call_id).await? {
         Some(record) if record.company_id != key.company_id => {
             Err(ContextError::CrossTenant(key.call_id.clone()))
@@ -161,18 +162,5 @@ impl Handler<Snapshot> for CallContext {
 
     fn handle(&mut self, _: Snapshot, _ctx: &mut Self::Context) -> Self::Result {
         self.atomic(|store, key| async move { load(store.as_ref(), &key).await })
-    }
-}
-
-/// Message (internal): is this context idle for longer than the given time?
-#[derive(Debug, Message)]
-#[rtype(result = "bool")]
-pub(crate) struct IdleFor(pub std::time::Duration);
-
-impl Handler<IdleFor> for CallContext {
-    type Result = bool;
-
-    fn handle(&mut self, IdleFor(limit): IdleFor, _ctx: &mut Self::Context) -> bool {
-        self.last_activity.elapsed() >= limit
     }
 }

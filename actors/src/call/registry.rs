@@ -1,15 +1,18 @@
 //! The `CallRegistry` actor: finds or spawns the [`CallContext`] of a call and stops contexts
-//! that ended or went idle.
+//! that ended, went idle, or are the least recently used one over the configured maximum.
 
-use super::context::{CallContext, CallKey, Collect, ContextError, IdleFor, Snapshot};
+use super::context::{CallContext, CallKey, Collect, ContextError, Snapshot, load};
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::ids::{CallId, CompanyId};
-use crate::ports::{Clock, Store};
+use crate::metric_names as m;
+use crate::ports::{CallStore, Clock};
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
-use std::collections::HashMap;
+use hashlink::LruCache;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Message: merge `patch` and an explicit yes/no to the booking into the call's context.
 #[derive(Debug, Message)]
@@ -40,40 +43,65 @@ pub struct EndCall {
     pub call_id: CallId,
 }
 
+/// Bounds of the live call contexts of one process. A context only serialises the functions of
+/// one call (its data is in the store), so dropping one loses nothing: the next function of that
+/// call starts a new one.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// A context no function used for this long is stopped (`calls.idle_timeout_min`).
+    pub idle_timeout: Duration,
+    /// Most live contexts (`calls.max_live`); starting one more stops the least recently used.
+    pub max_live: NonZeroUsize,
+}
+
+/// A live context and when a message was last routed to it.
+struct Live {
+    addr: Addr<CallContext>,
+    last_used: Instant,
+}
+
 /// Owns the live call contexts of this process.
 pub struct CallRegistry {
-    store: Arc<dyn Store>,
+    store: Arc<dyn CallStore>,
     clock: Arc<dyn Clock>,
     /// Keyed by company *and* call id: a context carries the key it was made for, so another
     /// company naming the same call id must get a context of its own (which then finds the
-    /// stored call of the first company and is refused) instead of the first company's.
-    contexts: HashMap<(CompanyId, CallId), Addr<CallContext>>,
-    /// A context with no message for this long is stopped (its data is in the store).
-    idle_timeout: Duration,
+    /// stored call of the first company and is refused) instead of the first company's. In
+    /// least-recently-used order, at most `limits.max_live` entries, so memory is bounded by
+    /// configuration however many call ids clients send.
+    contexts: LruCache<(CompanyId, CallId), Live>,
+    limits: CallLimits,
     budget: RestartBudget,
 }
 
 impl CallRegistry {
-    /// A registry that expires contexts idle for `idle_timeout`.
+    /// A registry within `limits`.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn CallStore>,
         clock: Arc<dyn Clock>,
-        idle_timeout: Duration,
+        limits: CallLimits,
         budget: RestartBudget,
     ) -> Self {
         Self {
             store,
             clock,
-            contexts: HashMap::new(),
-            idle_timeout,
+            contexts: LruCache::new(limits.max_live.get()),
+            limits,
             budget,
         }
     }
 
+    /// The live context of `key`, started when there is none; marks it used.
     fn context(&mut self, key: &CallKey) -> Addr<CallContext> {
         let map_key = (key.company_id, key.call_id.clone());
-        if let Some(addr) = self.contexts.get(&map_key).filter(|a| a.connected()) {
-            return addr.clone();
+        let now = Instant::now();
+        if let Some(live) = self
+            .contexts
+            .get_mut(&map_key)
+            .filter(|live| live.addr.connected())
+        {
+            live.last_used = now;
+            return live.addr.clone();
         }
         let context = CallContext::new(
             key.clone(),
@@ -82,22 +110,46 @@ impl CallRegistry {
             self.budget.clone(),
         );
         let addr = Supervisor::start(move |_| context);
-        self.contexts.insert(map_key, addr.clone());
+        // Over `max_live` this drops the least recently used context: its actor stops once
+        // its mailbox is drained.
+        self.contexts.insert(
+            map_key,
+            Live {
+                addr: addr.clone(),
+                last_used: now,
+            },
+        );
+        self.report();
         addr
     }
 
-    fn sweep(&mut self, ctx: &mut Context<Self>) {
-        let limit = self.idle_timeout;
-        for (key, addr) in self.contexts.clone() {
-            addr.send(IdleFor(limit))
-                .into_actor(self)
-                .map(move |idle, act, _| {
-                    if idle.unwrap_or(true) {
-                        act.contexts.remove(&key);
-                    }
-                })
-                .spawn(ctx);
+    /// The live context of `key`, if any, marked used; never starts one.
+    fn live(&mut self, key: &CallKey) -> Option<Addr<CallContext>> {
+        let live = self
+            .contexts
+            .get_mut(&(key.company_id, key.call_id.clone()))
+            .filter(|live| live.addr.connected())?;
+        live.last_used = Instant::now();
+        Some(live.addr.clone())
+    }
+
+    /// Stops the contexts idle for `limits.idle_timeout`. The map is in use order, so only the
+    /// expired ones at its front are looked at.
+    fn sweep(&mut self) {
+        let limit = self.limits.idle_timeout;
+        while self
+            .contexts
+            .iter()
+            .next()
+            .is_some_and(|(_, live)| live.last_used.elapsed() >= limit)
+        {
+            self.contexts.remove_lru();
         }
+        self.report();
+    }
+
+    fn report(&self) {
+        metrics::gauge!(m::CALL_CONTEXTS_LIVE).set(self.contexts.len() as f64);
     }
 }
 
@@ -106,10 +158,13 @@ impl Actor for CallRegistry {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(1024);
-        let every = (self.idle_timeout / 4).max(Duration::from_secs(1));
-        ctx.run_interval(every, |act, ctx| act.sweep(ctx));
+        let every = (self.limits.idle_timeout / 4).clamp(Duration::from_secs(1), SWEEP_AT_LEAST);
+        ctx.run_interval(every, |act, _| act.sweep());
     }
 }
+
+/// The longest time between two sweeps for idle contexts.
+const SWEEP_AT_LEAST: Duration = Duration::from_secs(60);
 
 fn unavailable(e: MailboxError) -> ContextError {
     ContextError::Unavailable(e.to_string())
@@ -154,8 +209,16 @@ impl Handler<SnapshotFor> for CallRegistry {
             self,
             ctx,
             |this, _| {
-                let addr = this.context(&key);
-                async move { addr.send(Snapshot).await.map_err(unavailable)? }
+                let live = this.live(&key);
+                let store = Arc::clone(&this.store);
+                async move {
+                    match live {
+                        // A live context may be merging a function's data right now.
+                        Some(addr) => addr.send(Snapshot).await.map_err(unavailable)?,
+                        // Reading needs no context: only functions that store data start one.
+                        None => load(store.as_ref(), &key).await,
+                    }
+                }
             },
             |m| {
                 Err(ContextError::Unavailable(format!(
@@ -172,5 +235,211 @@ impl Handler<EndCall> for CallRegistry {
     fn handle(&mut self, msg: EndCall, _ctx: &mut Self::Context) {
         // Dropping the last address stops the context once its mailbox is drained.
         self.contexts.remove(&(msg.company_id, msg.call_id));
+        self.report();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::BranchId;
+    use crate::ports::{StoreError, SystemClock};
+    use crate::records::{
+        CallContextRecord, CallEventRecord, CallView, EventOutcome, NewAppointment, WebhookStats,
+    };
+    use async_trait::async_trait;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// Call contexts in a map; the other call records are not used by the registry.
+    #[derive(Default)]
+    struct Contexts(Mutex<HashMap<CallId, CallContextRecord>>);
+
+    fn unused() -> StoreError {
+        StoreError::backend("not used by the call registry")
+    }
+
+    #[async_trait]
+    impl CallStore for Contexts {
+        async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
+            let mut map = self.0.lock().unwrap();
+            map.insert(ctx.call_id.clone(), ctx.clone());
+            Ok(())
+        }
+        async fn load_call_context(
+            &self,
+            call_id: &CallId,
+        ) -> Result<Option<CallContextRecord>, StoreError> {
+            Ok(self.0.lock().unwrap().get(call_id).cloned())
+        }
+        async fn record_call_event(&self, _: &CallEventRecord) -> Result<EventOutcome, StoreError> {
+            Err(unused())
+        }
+        async fn get_call(&self, _: &CallId) -> Result<Option<CallView>, StoreError> {
+            Err(unused())
+        }
+        async fn webhook_stats(&self, _: Option<CompanyId>) -> Result<WebhookStats, StoreError> {
+            Err(unused())
+        }
+        async fn insert_appointment(&self, _: &NewAppointment) -> Result<i64, StoreError> {
+            Err(unused())
+        }
+    }
+
+    /// Message (tests): how many contexts are live.
+    #[derive(Message)]
+    #[rtype(result = "usize")]
+    struct LiveCount;
+
+    impl Handler<LiveCount> for CallRegistry {
+        type Result = usize;
+
+        fn handle(&mut self, _: LiveCount, _: &mut Self::Context) -> usize {
+            self.contexts.len()
+        }
+    }
+
+    fn key(n: usize) -> CallKey {
+        CallKey {
+            call_id: CallId::parse(format!("call_{n}")).unwrap(),
+            company_id: CompanyId(1),
+            branch_id: BranchId(1),
+            from_number: None,
+            to_number: None,
+        }
+    }
+
+    fn named(n: usize) -> CollectedAppointment {
+        CollectedAppointment {
+            name: Some(format!("Caller {n}")),
+            ..CollectedAppointment::default()
+        }
+    }
+
+    fn registry(
+        store: &Arc<Contexts>,
+        idle_timeout: Duration,
+        max_live: usize,
+    ) -> Addr<CallRegistry> {
+        let store: Arc<dyn CallStore> = store.clone();
+        let limits = CallLimits {
+            idle_timeout,
+            max_live: NonZeroUsize::new(max_live).unwrap(),
+        };
+        let budget = RestartBudget::new(10, Duration::from_secs(60));
+        CallRegistry::new(store, Arc::new(SystemClock), limits, budget).start()
+    }
+
+    /// An actix System on a current-thread runtime whose clock starts paused.
+    fn paused_system() -> actix_rt::SystemRunner {
+        actix_rt::System::with_tokio_rt(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap()
+        })
+    }
+
+    async fn collect(calls: &Addr<CallRegistry>, n: usize) {
+        calls
+            .send(CollectFor {
+                key: key(n),
+                patch: named(n),
+                confirmation: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[actix_rt::test]
+    async fn live_contexts_stay_bounded_over_100k_distinct_calls_and_lose_nothing() {
+        const CALLS: usize = 100_000;
+        const MAX_LIVE: usize = 1_000;
+        let store = Arc::new(Contexts::default());
+        let calls = registry(&store, Duration::from_secs(600), MAX_LIVE);
+        let mut most = 0;
+        for chunk in (0..CALLS).collect::<Vec<_>>().chunks(MAX_LIVE) {
+            futures_util::future::join_all(chunk.iter().map(|&n| collect(&calls, n))).await;
+            most = most.max(calls.send(LiveCount).await.unwrap());
+        }
+        assert_eq!(most, MAX_LIVE, "never more live contexts than max_live");
+        assert_eq!(
+            store.0.lock().unwrap().len(),
+            CALLS,
+            "every call's data stored"
+        );
+        // The first call's context was evicted long ago; its data is still read back.
+        let first = calls.send(SnapshotFor(key(0))).await.unwrap().unwrap();
+        assert_eq!(first.name.as_deref(), Some("Caller 0"));
+    }
+
+    #[actix_rt::test]
+    async fn reading_a_call_without_a_context_starts_none() {
+        let store = Arc::new(Contexts::default());
+        let calls = registry(&store, Duration::from_secs(600), 10);
+        for n in 0..100 {
+            let data = calls.send(SnapshotFor(key(n))).await.unwrap().unwrap();
+            assert_eq!(data, CollectedAppointment::default());
+        }
+        assert_eq!(calls.send(LiveCount).await.unwrap(), 0);
+    }
+
+    #[test]
+    fn idle_context_leaves_memory_after_the_idle_timeout() {
+        paused_system().block_on(async {
+            let store = Arc::new(Contexts::default());
+            let calls = registry(&store, Duration::from_secs(10 * 60), 10);
+            collect(&calls, 1).await;
+            tokio::time::sleep(Duration::from_secs(9 * 60)).await;
+            assert_eq!(
+                calls.send(LiveCount).await.unwrap(),
+                1,
+                "not idle long enough"
+            );
+            collect(&calls, 2).await;
+            tokio::time::sleep(Duration::from_secs(2 * 60)).await;
+            assert_eq!(
+                calls.send(LiveCount).await.unwrap(),
+                1,
+                "call 1 idle for 11 minutes is gone, call 2 (2 minutes) stays"
+            );
+            tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+            assert_eq!(calls.send(LiveCount).await.unwrap(), 0);
+        });
+    }
+
+    #[actix_rt::test]
+    async fn a_used_context_is_not_the_one_evicted() {
+        let store = Arc::new(Contexts::default());
+        let calls = registry(&store, Duration::from_secs(600), 2);
+        collect(&calls, 1).await;
+        collect(&calls, 2).await;
+        collect(&calls, 1).await;
+        collect(&calls, 3).await;
+        let registry_has = |n| {
+            let calls = calls.clone();
+            async move { calls.send(HasLive(key(n))).await.unwrap() }
+        };
+        assert!(registry_has(1).await, "recently used call 1 stays");
+        assert!(
+            !registry_has(2).await,
+            "least recently used call 2 was stopped"
+        );
+        assert!(registry_has(3).await);
+    }
+
+    /// Message (tests): is a context of this call live?
+    #[derive(Message)]
+    #[rtype(result = "bool")]
+    struct HasLive(CallKey);
+
+    impl Handler<HasLive> for CallRegistry {
+        type Result = bool;
+
+        fn handle(&mut self, HasLive(key): HasLive, _: &mut Self::Context) -> bool {
+            self.contexts.peek(&(key.company_id, key.call_id)).is_some()
+        }
     }
 }

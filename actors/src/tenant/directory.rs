@@ -12,6 +12,8 @@ use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Why a company's session could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -27,8 +29,8 @@ pub enum TenantError {
 /// A company's live handles.
 #[derive(Clone)]
 pub struct TenantHandle {
-    /// The company as loaded at first use in this process; not reloaded, so edited credentials or
-    /// zone need a restart.
+    /// The company as loaded when its handles were made; reloaded after they sat idle for
+    /// `tenants.idle_timeout_min` (edited credentials or zone apply then, or after a restart).
     pub profile: CompanyProfile,
     /// Reads (event types, slots, bookings) go straight to the breaker.
     pub calendar: CalendarHandle,
@@ -50,8 +52,16 @@ pub struct TenantDirectory {
     retries: RetryBudget,
     /// Cross-instance booking lock handed to every session.
     lock: TenantLock,
-    tenants: HashMap<CompanyId, TenantHandle>,
+    tenants: HashMap<CompanyId, Entry>,
+    /// A company unused for this long leaves memory unless its breaker is not closed.
+    idle_timeout: Duration,
     budget: RestartBudget,
+}
+
+/// A company's handles and when a request last asked for them.
+struct Entry {
+    handle: TenantHandle,
+    last_used: Instant,
 }
 
 impl TenantDirectory {
@@ -62,6 +72,7 @@ impl TenantDirectory {
         policy: UpstreamPolicy,
         retries: RetryBudget,
         lock: TenantLock,
+        idle_timeout: Duration,
         budget: RestartBudget,
     ) -> Self {
         Self {
@@ -71,16 +82,41 @@ impl TenantDirectory {
             retries,
             lock,
             tenants: HashMap::new(),
+            idle_timeout,
             budget,
         }
     }
+
+    /// The handles of `id` if live, marked used.
+    fn live(&mut self, id: CompanyId) -> Option<TenantHandle> {
+        let entry = self.tenants.get_mut(&id)?;
+        entry.last_used = Instant::now();
+        Some(entry.handle.clone())
+    }
+
+    /// Drops the companies unused for `idle_timeout` whose breaker is closed: their actors stop
+    /// once no request holds a handle, and the next request loads the company afresh (with its
+    /// current credentials). An open or half-open breaker stays, so a failing Cal.com is not
+    /// hit again by a fresh breaker.
+    fn sweep(&mut self) {
+        let limit = self.idle_timeout;
+        self.tenants.retain(|_, entry| {
+            entry.last_used.elapsed() < limit
+                || entry.handle.calendar.state() != BreakerState::Closed
+        });
+    }
 }
+
+/// The longest time between two sweeps for idle companies.
+const SWEEP_AT_LEAST: Duration = Duration::from_secs(60);
 
 impl Actor for TenantDirectory {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(1024);
+        let every = (self.idle_timeout / 4).clamp(Duration::from_secs(1), SWEEP_AT_LEAST);
+        ctx.run_interval(every, |act, _| act.sweep());
     }
 }
 
@@ -92,8 +128,7 @@ impl Handler<GetTenant> for TenantDirectory {
     type Result = ResponseActFuture<Self, Result<TenantHandle, TenantError>>;
 
     fn handle(&mut self, GetTenant(id): GetTenant, _ctx: &mut Self::Context) -> Self::Result {
-        if let Some(handle) = self.tenants.get(&id) {
-            let handle = handle.clone();
+        if let Some(handle) = self.live(id) {
             return Box::pin(async move { Ok(handle) }.into_actor(self));
         }
         let store = Arc::clone(&self.store);
@@ -112,8 +147,8 @@ impl Handler<GetTenant> for TenantDirectory {
                     };
                     let profile = loaded?.ok_or(TenantError::NotFound(id))?;
                     // Another request may have created it while we were loading.
-                    if let Some(handle) = act.tenants.get(&id) {
-                        return Ok(handle.clone());
+                    if let Some(handle) = act.live(id) {
+                        return Ok(handle);
                     }
                     let breaker = Breaker::new(
                         Arc::clone(&act.api),
@@ -138,7 +173,13 @@ impl Handler<GetTenant> for TenantDirectory {
                         calendar,
                         session,
                     };
-                    act.tenants.insert(id, handle.clone());
+                    act.tenants.insert(
+                        id,
+                        Entry {
+                            handle: handle.clone(),
+                            last_used: Instant::now(),
+                        },
+                    );
                     Ok(handle)
                 }),
         )
@@ -168,13 +209,201 @@ impl Handler<ListBreakers> for TenantDirectory {
         let mut list: Vec<BreakerStatus> = self
             .tenants
             .iter()
-            .map(|(company, handle)| BreakerStatus {
+            .map(|(company, entry)| BreakerStatus {
                 service: "calcom",
                 company: *company,
-                state: handle.calendar.state(),
+                state: entry.handle.calendar.state(),
             })
             .collect();
         list.sort_by_key(|b| b.company);
         list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::book_once::tests::status;
+    use crate::domain::booking::{
+        Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    };
+    use crate::domain::ids::BookingUid;
+    use crate::domain::phone::PhoneNumber;
+    use crate::domain::tenant::{Locale, Service, TenantRoute};
+    use crate::ports::{LockStore, SystemClock};
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use secrecy::SecretString;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// One company (id 1); counts how often it is loaded.
+    #[derive(Default)]
+    struct OneCompany {
+        loads: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl TenancyStore for OneCompany {
+        async fn tenant_by_phone(
+            &self,
+            _: &PhoneNumber,
+        ) -> Result<Option<TenantRoute>, StoreError> {
+            Ok(None)
+        }
+        async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+            self.loads.fetch_add(1, Ordering::SeqCst);
+            Ok(Some(CompanyProfile {
+                id,
+                name: "Salon".into(),
+                locale: Locale::De,
+                time_zone: chrono_tz::Europe::Berlin,
+                retell_api_key: SecretString::from("key_test"),
+                calcom_api_key: SecretString::from("cal_test"),
+            }))
+        }
+        async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {
+            Ok(vec![])
+        }
+    }
+
+    #[async_trait]
+    impl LockStore for OneCompany {
+        async fn try_lock_tenant(
+            &self,
+            _: CompanyId,
+            _: &str,
+            _: DateTime<Utc>,
+            _: Duration,
+        ) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+        async fn unlock_tenant(&self, _: CompanyId, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    /// Cal.com answering every call with 503.
+    struct Down;
+
+    #[async_trait]
+    impl CalendarApi for Down {
+        async fn event_types(&self, _: &SecretString) -> Result<Vec<EventType>, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn slots(&self, _: &SecretString, _: &SlotQuery) -> Result<Vec<Slot>, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn create_booking(
+            &self,
+            _: &SecretString,
+            _: &BookingRequest,
+        ) -> Result<Booking, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn list_bookings(
+            &self,
+            _: &SecretString,
+            _: &BookingQuery,
+        ) -> Result<Vec<Booking>, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn get_booking(
+            &self,
+            _: &SecretString,
+            _: &BookingUid,
+        ) -> Result<Booking, UpstreamError> {
+            Err(status(503, "down"))
+        }
+    }
+
+    const IDLE: Duration = Duration::from_secs(30 * 60);
+
+    fn directory(store: &Arc<OneCompany>) -> Addr<TenantDirectory> {
+        let budget = RestartBudget::new(10, Duration::from_secs(60));
+        let lock = TenantLock::new(store.clone(), Arc::new(SystemClock), "me".into());
+        TenantDirectory::new(
+            store.clone(),
+            Arc::new(Down),
+            UpstreamPolicy::default(),
+            RetryBudget::default(),
+            lock,
+            IDLE,
+            budget,
+        )
+        .start()
+    }
+
+    fn paused_system() -> actix_rt::SystemRunner {
+        actix_rt::System::with_tokio_rt(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap()
+        })
+    }
+
+    #[test]
+    fn idle_company_leaves_memory_and_is_loaded_afresh_on_next_use() {
+        paused_system().block_on(async {
+            let store = Arc::new(OneCompany::default());
+            let tenants = directory(&store);
+            tenants
+                .send(GetTenant(CompanyId(1)))
+                .await
+                .unwrap()
+                .unwrap();
+            tokio::time::sleep(IDLE / 2).await;
+            tenants
+                .send(GetTenant(CompanyId(1)))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(store.loads.load(Ordering::SeqCst), 1, "in use: kept");
+            assert_eq!(tenants.send(ListBreakers).await.unwrap().len(), 1);
+            tokio::time::sleep(IDLE + Duration::from_secs(120)).await;
+            assert!(
+                tenants.send(ListBreakers).await.unwrap().is_empty(),
+                "idle session and breaker stopped"
+            );
+            tenants
+                .send(GetTenant(CompanyId(1)))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(store.loads.load(Ordering::SeqCst), 2, "loaded afresh");
+        });
+    }
+
+    #[test]
+    fn idle_company_with_an_open_breaker_is_kept() {
+        paused_system().block_on(async {
+            let store = Arc::new(OneCompany::default());
+            let tenants = directory(&store);
+            let handle = tenants
+                .send(GetTenant(CompanyId(1)))
+                .await
+                .unwrap()
+                .unwrap();
+            for _ in 0..50 {
+                if handle.calendar.state() != BreakerState::Closed {
+                    break;
+                }
+                let _ = handle.calendar.event_types().await;
+            }
+            assert_ne!(handle.calendar.state(), BreakerState::Closed);
+            drop(handle);
+            tokio::time::sleep(IDLE + Duration::from_secs(120)).await;
+            let kept = tenants.send(ListBreakers).await.unwrap();
+            assert_eq!(
+                kept.len(),
+                1,
+                "an open breaker's state must not be forgotten"
+            );
+            assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+        });
     }
 }
