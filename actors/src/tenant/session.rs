@@ -87,14 +87,17 @@ impl Handler<Book> for TenantSession {
         let company = self.company;
         let locked = async move {
             lock.acquire(company).await?;
-            let result = book(calendar, msg).await;
+            // A panic while booking must not keep the lock until its lease ends: every instance
+            // would wait for it.
+            let result = catch(book(calendar, msg)).await;
             lock.release(company).await;
-            result
+            Ok(result)
         };
         AtomicResponse::new(Box::pin(catch(locked).into_actor(self).map(
             |result, act, ctx| match result {
-                Ok(outcome) => outcome,
-                Err(panic) => {
+                Ok(Err(lock_failed)) => Err(lock_failed),
+                Ok(Ok(Ok(outcome))) => outcome,
+                Ok(Ok(Err(panic))) | Err(panic) => {
                     let reply = restart_after_panic(act, ctx, &panic);
                     Err(UpstreamError::Transport {
                         service: "calcom",
