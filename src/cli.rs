@@ -1,4 +1,4 @@
-//! Command line: `serve`, `sim calcom`, `replay`.
+//! Command line: `serve`, `sim calcom`, `replay`, `secrets`.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -57,6 +57,12 @@ pub enum Command {
         #[arg(long, default_value_t = 15)]
         wait_s: u64,
     },
+    /// Tenants' credentials at rest: re-seal them under the current key, or make a key.
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
 }
 
 /// Simulated APIs.
@@ -88,4 +94,23 @@ pub enum CacheAction {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+/// Actions on the credentials at rest (see `[secrets]` in config/default.toml).
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Re-seal every stored credential under the current key (`secrets.key` or the first key
+    /// of `secrets.key_file`), opening it with the current or a previous key; plaintext ones
+    /// are encrypted. Idempotent; prints the counts; exits non-zero when a value cannot be
+    /// opened (those rows are left alone).
+    Rotate {
+        /// TOML file with overrides of config/default.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Only count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a new random key (base64 of 32 bytes) for `SWITCHBOARD__SECRETS__KEY`.
+    GenerateKey,
 }

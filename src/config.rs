@@ -290,6 +290,21 @@ pub struct CacheSettings {
     pub lookups_ttl_s: u64,
 }
 
+/// `[secrets]`: the keys that encrypt tenants' credentials at rest (see [`crate::secrets`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// Base64 (standard, padded) of 32 random bytes: the AES-256 key that seals credentials;
+    /// empty = none. Never printed.
+    pub key: SecretString,
+    /// A file holding keys instead, one base64 key per line: the first seals, later lines
+    /// still open what they sealed (rotation); empty = none. Not with `key`.
+    pub key_file: String,
+    /// Earlier keys, base64, separated by commas or white space: they open what they sealed
+    /// until `switchboard secrets rotate` re-seals it under the current key. Never printed.
+    pub previous_keys: SecretString,
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -322,6 +337,8 @@ pub struct Settings {
     pub calls: CallSettings,
     /// `[cache]`: lifetimes of cached upstream reads, size of the in-process cache.
     pub cache: CacheSettings,
+    /// `[secrets]`: keys of the credentials at rest.
+    pub secrets: SecretsSettings,
 }
 
 impl Settings {

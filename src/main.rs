@@ -3,11 +3,11 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use switchboard::cli::{CacheAction, Cli, Command, SimApi};
+use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
-use switchboard::{cache, startup, telemetry};
+use switchboard::{cache, secrets, startup, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -48,5 +48,28 @@ async fn main() -> anyhow::Result<()> {
             token,
             wait_s,
         } => replay::run(&files, &url, key.as_deref(), token.as_deref(), wait_s).await,
+        Command::Secrets {
+            action: SecretsAction::Rotate { config, dry_run },
+        } => {
+            let settings = Settings::load(config.as_deref())?;
+            telemetry::init_logs(&settings.log);
+            let report = secrets::rotate(&settings, dry_run).await?;
+            println!("{report}");
+            for problem in &report.unreadable {
+                eprintln!("unreadable: {problem}");
+            }
+            anyhow::ensure!(
+                report.unreadable.is_empty(),
+                "{} stored values could not be opened with the configured keys",
+                report.unreadable.len()
+            );
+            Ok(())
+        }
+        Command::Secrets {
+            action: SecretsAction::GenerateKey,
+        } => {
+            println!("{}", secrets::SecretKey::generate_base64().as_str());
+            Ok(())
+        }
     }
 }

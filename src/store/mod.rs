@@ -47,6 +47,9 @@ mod tenancy;
 mod tests;
 mod tokens;
 
+pub use tenancy::ResealReport;
+
+use crate::secrets::Keyring;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use sql::Db;
@@ -61,6 +64,9 @@ use switchboard_actors::ports::StoreError;
 #[derive(Clone, Debug)]
 pub struct AnyStore {
     db: Db,
+    /// Seals and opens the credentials in `companies`; without a key the store refuses to
+    /// write or read them ([`AnyStore::with_keyring`]).
+    keyring: Keyring,
 }
 
 impl AnyStore {
@@ -93,7 +99,16 @@ impl AnyStore {
                  or postgresql://"
             )));
         };
-        Ok(AnyStore { db })
+        Ok(AnyStore {
+            db,
+            keyring: Keyring::default(),
+        })
+    }
+
+    /// This store sealing and opening credentials with `keyring` (see [`crate::secrets`]).
+    #[must_use]
+    pub fn with_keyring(self, keyring: Keyring) -> Self {
+        Self { keyring, ..self }
     }
 
     /// The backend in use: `"sqlite"` or `"postgres"` (for logs and the readiness report).
