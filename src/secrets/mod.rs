@@ -289,6 +289,17 @@ impl Keyring {
     }
 }
 
+/// A keyring with one fixed key, for the crate's unit tests: every store a test opens on one
+/// database reads what the others wrote.
+#[cfg(test)]
+pub(crate) fn test_keyring() -> Keyring {
+    let key = STANDARD.encode([42u8; KEY_BYTES]);
+    Keyring::new(
+        SecretKey::from_base64(&key, "test key").expect("a valid key"),
+        Vec::new(),
+    )
+}
+
 /// What a sealed value is bound to.
 fn associated_data(company: CompanyId, column: Column) -> String {
     format!("switchboard:companies:{}:{}", company.0, column.as_str())
