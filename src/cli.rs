@@ -1,6 +1,7 @@
 //! Command line: `serve`, `sim calcom`, `replay`, `secrets`.
 
 use clap::{Parser, Subcommand};
+use secrecy::SecretString;
 use std::path::PathBuf;
 
 /// switchboard — Retell voice agents booking Cal.com appointments, exactly once.
@@ -49,10 +50,10 @@ pub enum Command {
         url: String,
         /// Retell API key to sign with (default: the script's, else the sandbox demo key).
         #[arg(long)]
-        key: Option<String>,
+        key: Option<SecretString>,
         /// Gateway token used to wait for and print the booking (admin or company token).
         #[arg(long, env = "SWITCHBOARD__SANDBOX__ADMIN_TOKEN")]
-        token: Option<String>,
+        token: Option<SecretString>,
         /// Seconds to wait for the booking after call_ended.
         #[arg(long, default_value_t = 15)]
         wait_s: u64,

@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
+use secrecy::ExposeSecret;
 use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
@@ -47,7 +48,11 @@ async fn main() -> anyhow::Result<()> {
             key,
             token,
             wait_s,
-        } => replay::run(&files, &url, key.as_deref(), token.as_deref(), wait_s).await,
+        } => {
+            let key = key.as_ref().map(ExposeSecret::expose_secret);
+            let token = token.as_ref().map(ExposeSecret::expose_secret);
+            replay::run(&files, &url, key, token, wait_s).await
+        }
         Command::Secrets {
             action: SecretsAction::Rotate { config, dry_run },
         } => {

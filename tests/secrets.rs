@@ -293,7 +293,10 @@ async fn sandbox_restart_on_same_database_keeps_working() {
         let driver = &driver;
         async move {
             driver
-                .rpc("calcom.getEventTypes", serde_json::json!({"company_id": company}))
+                .rpc(
+                    "calcom.getEventTypes",
+                    serde_json::json!({"company_id": company}),
+                )
                 .await
         }
     };
@@ -330,11 +333,21 @@ async fn sandbox_restart_on_same_database_keeps_working() {
     let _second = Proc(serve(dir.path(), &env).spawn().unwrap());
     wait_until_up(&driver.client, &format!("{}/readyz", driver.bases[0])).await;
     let answer = event_types(1).await;
-    assert!(answer["result"].is_object(), "demo tenant after restart: {answer}");
+    assert!(
+        answer["result"].is_object(),
+        "demo tenant after restart: {answer}"
+    );
     if let (Some((company, key)), Some(path)) = (second_company, &key_file) {
         let answer = event_types(company.0).await;
-        assert!(answer["result"].is_object(), "second tenant after restart: {answer}");
-        assert_eq!(std::fs::read_to_string(path).unwrap(), key, "the key file is kept");
+        assert!(
+            answer["result"].is_object(),
+            "second tenant after restart: {answer}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            key,
+            "the key file is kept"
+        );
     }
 }
 
@@ -381,7 +394,10 @@ async fn undecryptable_credential_fails_that_tenants_requests_only() {
     let demo = driver
         .rpc("calcom.getEventTypes", serde_json::json!({"company_id": 1}))
         .await;
-    assert!(demo["result"].is_object(), "other tenants are served: {demo}");
+    assert!(
+        demo["result"].is_object(),
+        "other tenants are served: {demo}"
+    );
     let out = output(dir.path());
     assert!(!out.contains(PLAINTEXT_MARK), "credential printed:\n{out}");
     assert!(!out.contains(common::SECRETS_KEY), "key printed:\n{out}");

@@ -89,11 +89,14 @@ impl SecretKey {
     /// # Errors
     /// [`KeyError::NotBase64`] or [`KeyError::WrongLength`], without the value.
     pub fn from_base64(text: &str, setting: &str) -> Result<Self, KeyError> {
-        let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| {
-            KeyError::NotBase64 {
-                setting: setting.to_owned(),
-            }
-        })?);
+        let bytes =
+            Zeroizing::new(
+                STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| KeyError::NotBase64 {
+                        setting: setting.to_owned(),
+                    })?,
+            );
         if bytes.len() != KEY_BYTES {
             return Err(KeyError::WrongLength {
                 setting: setting.to_owned(),
@@ -154,7 +157,10 @@ mod tests {
         let short = STANDARD.encode([7u8; 16]);
         for (value, expected) in [
             ("not base64 !!", "secrets.key: not base64"),
-            (short.as_str(), "secrets.key: decodes to 16 bytes, expected 32"),
+            (
+                short.as_str(),
+                "secrets.key: decodes to 16 bytes, expected 32",
+            ),
         ] {
             let err = SecretKey::from_base64(value, "secrets.key")
                 .unwrap_err()

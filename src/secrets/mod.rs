@@ -389,7 +389,10 @@ mod tests {
             .open(CompanyId(3), Column::CalcomApiKey, &sealed)
             .unwrap_err()
             .to_string();
-        assert!(err.contains(&format!("sealed with key {}", old.id())), "{err}");
+        assert!(
+            err.contains(&format!("sealed with key {}", old.id())),
+            "{err}"
+        );
         let none = Keyring::default()
             .open(CompanyId(3), Column::CalcomApiKey, &sealed)
             .unwrap_err();
@@ -400,7 +403,10 @@ mod tests {
     fn plaintext_is_reported_as_such_and_refused_by_reveal() {
         let ring = Keyring::new(key(), vec![]);
         let legacy = ring.open(CompanyId(1), Column::CalcomApiKey, "cal_legacy");
-        assert_eq!(opened(legacy.unwrap()), ("plaintext", "cal_legacy".to_owned()));
+        assert_eq!(
+            opened(legacy.unwrap()),
+            ("plaintext", "cal_legacy".to_owned())
+        );
         let err = ring
             .reveal(CompanyId(1), Column::CalcomApiKey, "cal_legacy")
             .unwrap_err()
@@ -414,7 +420,10 @@ mod tests {
         let text = SecretKey::generate_base64();
         let ring = Keyring::new(SecretKey::from_base64(&text, "t").unwrap(), vec![key()]);
         let debug = format!("{ring:?}");
-        assert!(debug.contains(ring.current_id().unwrap().as_str()), "{debug}");
+        assert!(
+            debug.contains(ring.current_id().unwrap().as_str()),
+            "{debug}"
+        );
         assert!(!debug.contains(text.as_str()), "{debug}");
     }
 }

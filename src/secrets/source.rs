@@ -316,7 +316,10 @@ mod tests {
         );
         assert!(configured(&secrets("", "", "")).unwrap().is_none());
         let missing = configured(&secrets("", "/nonexistent/keys", "")).unwrap_err();
-        assert!(missing.to_string().contains("/nonexistent/keys"), "{missing}");
+        assert!(
+            missing.to_string().contains("/nonexistent/keys"),
+            "{missing}"
+        );
     }
 
     #[test]
@@ -338,7 +341,10 @@ mod tests {
     fn only_file_databases_get_a_key_file() {
         let file = |url| sqlite_file(url).map(|p| p.display().to_string());
         assert_eq!(file("sqlite://data/sb.db").as_deref(), Some("data/sb.db"));
-        assert_eq!(file("sqlite:///tmp/x/sb.db?mode=rwc").as_deref(), Some("/tmp/x/sb.db"));
+        assert_eq!(
+            file("sqlite:///tmp/x/sb.db?mode=rwc").as_deref(),
+            Some("/tmp/x/sb.db")
+        );
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://file.db?mode=memory"), None);
         assert_eq!(file("postgres://u@h/db"), None);

@@ -4,8 +4,8 @@
 //! stored value returns [`StoreError::Corrupt`] naming the table, so an operator can find
 //! the row instead of the process panicking or silently guessing.
 
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use crate::secrets::{Column, Keyring};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use serde::de::DeserializeOwned;
 use switchboard_actors::domain::appointment::CollectedAppointment;
 use switchboard_actors::domain::ids::{BranchId, CallId, CompanyId, EventTypeId};

@@ -4,9 +4,9 @@
 use super::rows::{CompanyRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT};
 use super::sql::{Sql, backend};
 use super::{AnyStore, NewCompany, NewService};
+use crate::secrets::{Column, Keyring, Opened};
 use async_trait::async_trait;
 use chrono::{NaiveTime, Utc};
-use crate::secrets::{Column, Keyring, Opened};
 use std::fmt;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
 use switchboard_actors::domain::phone::PhoneNumber;
@@ -103,8 +103,11 @@ impl AnyStore {
         };
         for (id, retell, calcom) in rows {
             let company = CompanyId(id);
-            let fresh = [(Column::RetellApiKey, &retell), (Column::CalcomApiKey, &calcom)]
-                .map(|(column, stored)| report.reseal(&self.keyring, company, column, stored));
+            let fresh = [
+                (Column::RetellApiKey, &retell),
+                (Column::CalcomApiKey, &calcom),
+            ]
+            .map(|(column, stored)| report.reseal(&self.keyring, company, column, stored));
             let [Some(new_retell), Some(new_calcom)] = fresh else {
                 continue;
             };

@@ -65,7 +65,10 @@ async fn stored_credentials_are_not_plaintext(db: TestDb) {
     assert_eq!(profile.retell_api_key.expose_secret(), "key_retell_secret");
     assert_eq!(profile.calcom_api_key.expose_secret(), "cal_live_secret");
     // Storing the same credentials again seals them anew (a fresh nonce each time).
-    fx.store.upsert_company(&company("Salon Sonne")).await.unwrap();
+    fx.store
+        .upsert_company(&company("Salon Sonne"))
+        .await
+        .unwrap();
     assert_ne!(raw(&fx.store, fx.company).await.0, retell);
 }
 
@@ -83,11 +86,16 @@ async fn ciphertext_moved_to_other_company_fails(db: TestDb) {
     // Tenant lookups by number fail the same way, for that company only.
     plant(&fx.store, fx.company, &other_retell, &calcom).await;
     let number = switchboard_actors::domain::phone::PhoneNumber::parse_default(super::NUMBER);
-    let error = fx.store.tenant_by_phone(&number.unwrap()).await.unwrap_err();
+    let error = fx
+        .store
+        .tenant_by_phone(&number.unwrap())
+        .await
+        .unwrap_err();
     assert!(
-        error
-            .to_string()
-            .contains(&format!("companies.retell_api_key of company {}", fx.company)),
+        error.to_string().contains(&format!(
+            "companies.retell_api_key of company {}",
+            fx.company
+        )),
         "{error}"
     );
     plant(&fx.store, fx.company, &retell, &calcom).await;
@@ -97,7 +105,10 @@ async fn ciphertext_moved_to_other_company_fails(db: TestDb) {
 async fn rotate_reencrypts_under_new_key_and_old_key_still_reads_before(db: TestDb) {
     let (old_ring, old) = new_keyring(Vec::new());
     let before = connect(&db.url, 2).await.with_keyring(old_ring.clone());
-    let company_id = before.upsert_company(&company("Salon Sonne")).await.unwrap();
+    let company_id = before
+        .upsert_company(&company("Salon Sonne"))
+        .await
+        .unwrap();
     let (new_ring, _) = new_keyring(vec![old]);
     let after = AnyStore::connect(&db.url, 2)
         .await
@@ -112,7 +123,12 @@ async fn rotate_reencrypts_under_new_key_and_old_key_still_reads_before(db: Test
         (1, 2, 0),
         "{planned}"
     );
-    assert!(raw(&after, company_id).await.0.contains(old_ring.current_id().unwrap().as_str()));
+    assert!(
+        raw(&after, company_id)
+            .await
+            .0
+            .contains(old_ring.current_id().unwrap().as_str())
+    );
 
     let done = after.reseal_credentials(true).await.unwrap();
     assert_eq!((done.previous, done.written), (2, 1), "{done}");
@@ -146,7 +162,13 @@ async fn rotate_reencrypts_under_new_key_and_old_key_still_reads_before(db: Test
 
 async fn legacy_plaintext_is_refused_at_read_and_encrypted_by_rotate(db: TestDb) {
     let fx = fixture(&db).await;
-    plant(&fx.store, fx.company, "key_legacy_plain", "cal_legacy_plain").await;
+    plant(
+        &fx.store,
+        fx.company,
+        "key_legacy_plain",
+        "cal_legacy_plain",
+    )
+    .await;
     let text = unreadable(&fx.store, fx.company, "retell_api_key").await;
     assert!(text.contains("switchboard secrets rotate"), "{text}");
     assert!(!text.contains("legacy_plain"), "{text}");
