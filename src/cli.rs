@@ -115,3 +115,24 @@ pub enum SecretsAction {
     /// Print a new random key (base64 of 32 bytes) for `SWITCHBOARD__SECRETS__KEY`.
     GenerateKey,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_command_line_shows_no_key_or_token() {
+        let cli = Cli::try_parse_from([
+            "switchboard",
+            "replay",
+            "call.json",
+            "--key",
+            "key_cli_s3cret",
+            "--token",
+            "tok_cli_s3cret",
+        ])
+        .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("cli_s3cret"), "{debug}");
+    }
+}

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use switchboard::secrets::{Keyring, SecretKey};
 use switchboard::store::{AnyStore, NewCompany};
+use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::ports::TenancyStore;
 
@@ -158,6 +159,45 @@ fn production(db: &str, port: u16, key: Option<&str>) -> Vec<(&'static str, Stri
     env
 }
 
+/// A fresh database (see [`common::database_url`]) with one company, sealed with
+/// [`common::SECRETS_KEY`].
+async fn database_with_tenant(dir: &Path) -> (String, CompanyId) {
+    let db = common::database_url(dir).await;
+    let company = keyed_store(&db, common::SECRETS_KEY)
+        .await
+        .upsert_company(&tenant("Praxis Mond"))
+        .await
+        .unwrap();
+    (db, company)
+}
+
+/// The output of `switchboard serve` with `env`, asserting that it refused to start.
+fn refused(dir: &Path, env: &[(&str, String)]) -> String {
+    let status = serve(dir, env).status().unwrap();
+    let out = output(dir);
+    assert!(!status.success(), "start-up must fail: {out}");
+    out
+}
+
+/// Sandbox settings on `db` and a free port, and a driver of the service they start (admin
+/// token [`common::ADMIN`]).
+fn sandbox(db: &str) -> (Vec<(&'static str, String)>, common::Driver) {
+    let port = common::free_port();
+    let env = vec![
+        ("SWITCHBOARD__DATABASE__URL", db.to_owned()),
+        ("SWITCHBOARD__SERVER__PORT", port.to_string()),
+        (
+            "SWITCHBOARD__SANDBOX__ADMIN_TOKEN",
+            common::ADMIN.to_owned(),
+        ),
+    ];
+    let driver = common::Driver {
+        client: common::client(),
+        bases: vec![format!("http://127.0.0.1:{port}")],
+    };
+    (env, driver)
+}
+
 /// Overwrites every stored credential with a plaintext one, as rows from before encryption at
 /// rest look.
 async fn make_plaintext(url: &str) {
@@ -178,17 +218,8 @@ async fn make_plaintext(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_without_key_refuses_to_start_with_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let db = common::database_url(dir.path()).await;
-    keyed_store(&db, common::SECRETS_KEY)
-        .await
-        .upsert_company(&tenant("Praxis Mond"))
-        .await
-        .unwrap();
-    let status = serve(dir.path(), &production(&db, 0, None))
-        .status()
-        .unwrap();
-    let out = output(dir.path());
-    assert!(!status.success(), "start-up must fail: {out}");
+    let (db, _) = database_with_tenant(dir.path()).await;
+    let out = refused(dir.path(), &production(&db, 0, None));
     assert!(
         out.contains("1 companies have stored credentials, but no secrets key is configured")
             && out.contains("SWITCHBOARD__SECRETS__KEY"),
@@ -200,19 +231,10 @@ async fn production_without_key_refuses_to_start_with_clear_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_with_plaintext_credentials_starts_only_after_secrets_rotate() {
     let dir = tempfile::tempdir().unwrap();
-    let db = common::database_url(dir.path()).await;
-    let company = keyed_store(&db, common::SECRETS_KEY)
-        .await
-        .upsert_company(&tenant("Praxis Mond"))
-        .await
-        .unwrap();
+    let (db, company) = database_with_tenant(dir.path()).await;
     make_plaintext(&db).await;
     let key = Some(common::SECRETS_KEY);
-    let status = serve(dir.path(), &production(&db, 0, key))
-        .status()
-        .unwrap();
-    let out = output(dir.path());
-    assert!(!status.success(), "start-up must fail: {out}");
+    let out = refused(dir.path(), &production(&db, 0, key));
     assert!(
         out.contains("2 stored credentials are in plaintext")
             && out.contains("switchboard secrets rotate"),
@@ -276,19 +298,7 @@ async fn production_with_plaintext_credentials_starts_only_after_secrets_rotate(
 async fn sandbox_restart_on_same_database_keeps_working() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::database_url(dir.path()).await;
-    let port = common::free_port();
-    let env = [
-        ("SWITCHBOARD__DATABASE__URL", db.clone()),
-        ("SWITCHBOARD__SERVER__PORT", port.to_string()),
-        (
-            "SWITCHBOARD__SANDBOX__ADMIN_TOKEN",
-            common::ADMIN.to_owned(),
-        ),
-    ];
-    let driver = common::Driver {
-        client: common::client(),
-        bases: vec![format!("http://127.0.0.1:{port}")],
-    };
+    let (env, driver) = sandbox(&db);
     let event_types = |company: i64| {
         let driver = &driver;
         async move {
@@ -355,21 +365,9 @@ async fn sandbox_restart_on_same_database_keeps_working() {
 async fn undecryptable_credential_fails_that_tenants_requests_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::database_url(dir.path()).await;
-    let port = common::free_port();
-    let env = [
-        ("SWITCHBOARD__DATABASE__URL", db.clone()),
-        ("SWITCHBOARD__SERVER__PORT", port.to_string()),
-        ("SWITCHBOARD__SECRETS__KEY", common::SECRETS_KEY.to_owned()),
-        (
-            "SWITCHBOARD__SANDBOX__ADMIN_TOKEN",
-            common::ADMIN.to_owned(),
-        ),
-    ];
+    let (mut env, driver) = sandbox(&db);
+    env.push(("SWITCHBOARD__SECRETS__KEY", common::SECRETS_KEY.to_owned()));
     let _app = Proc(serve(dir.path(), &env).spawn().unwrap());
-    let driver = common::Driver {
-        client: common::client(),
-        bases: vec![format!("http://127.0.0.1:{port}")],
-    };
     wait_until_up(&driver.client, &format!("{}/readyz", driver.bases[0])).await;
     // Sealed with a key this service does not have.
     let stranger = keyed_store(&db, SecretKey::generate_base64().as_str())
