@@ -516,6 +516,21 @@ mod tests {
     }
 
     #[test]
+    fn settings_debug_shows_no_secrets_key() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("SWITCHBOARD__SECRETS__KEY", "current-key-s3cret"),
+                ("SWITCHBOARD__SECRETS__PREVIOUS_KEYS", "old-key-s3cret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.secrets.key.expose_secret(), "current-key-s3cret");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("key-s3cret"), "{debug}");
+    }
+
+    #[test]
     fn redacted_url_names_host_port_and_database_but_not_the_password() {
         let url = |s: &str| redact_url(&SecretString::from(s));
         assert_eq!(
