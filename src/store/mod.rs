@@ -16,6 +16,8 @@
 //!   role trait of the port ([`TenancyStore`], [`CallStore`], [`OutboxStore`],
 //!   [`QueueAdminStore`], [`TokenStore`], [`LockStore`]), with the admin/seed writes of
 //!   that role.
+//!   `tenancy.rs` also seals and opens the companies' credentials with the store's
+//!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
@@ -87,6 +89,9 @@ impl AnyStore {
     /// directory cannot be created, the database cannot be opened or reached or refuses the
     /// login, or a migration fails (including a changed checksum of an already applied
     /// migration). The message never contains the URL.
+    ///
+    /// The store has no credentials key yet: it neither writes nor reads companies'
+    /// credentials until given one with [`AnyStore::with_keyring`].
     pub async fn connect(url: &str, max_connections: u32) -> Result<AnyStore, StoreError> {
         let db = if url.starts_with("sqlite:") {
             dialect::connect_sqlite(url, max_connections).await?
