@@ -1,6 +1,7 @@
-//! Command line: `serve`, `sim calcom`, `replay`.
+//! Command line: `serve`, `sim calcom`, `replay`, `secrets`.
 
 use clap::{Parser, Subcommand};
+use secrecy::SecretString;
 use std::path::PathBuf;
 
 /// switchboard — Retell voice agents booking Cal.com appointments, exactly once.
@@ -49,13 +50,19 @@ pub enum Command {
         url: String,
         /// Retell API key to sign with (default: the script's, else the sandbox demo key).
         #[arg(long)]
-        key: Option<String>,
+        key: Option<SecretString>,
         /// Gateway token used to wait for and print the booking (admin or company token).
         #[arg(long, env = "SWITCHBOARD__SANDBOX__ADMIN_TOKEN")]
-        token: Option<String>,
+        token: Option<SecretString>,
         /// Seconds to wait for the booking after call_ended.
         #[arg(long, default_value_t = 15)]
         wait_s: u64,
+    },
+    /// Tenants' credentials at rest: re-seal them under the current key, or make a key.
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        action: SecretsAction,
     },
 }
 
@@ -88,4 +95,44 @@ pub enum CacheAction {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+/// Actions on the credentials at rest (see `[secrets]` in config/default.toml).
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Re-seal every stored credential under the current key (`secrets.key` or the first key
+    /// of `secrets.key_file`), opening it with the current or a previous key; plaintext ones
+    /// are encrypted. Idempotent; prints the counts; exits non-zero when a value cannot be
+    /// opened (those rows are left alone).
+    Rotate {
+        /// TOML file with overrides of config/default.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Only count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a new random key (base64 of 32 bytes) for `SWITCHBOARD__SECRETS__KEY`.
+    GenerateKey,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_command_line_shows_no_key_or_token() {
+        let cli = Cli::try_parse_from([
+            "switchboard",
+            "replay",
+            "call.json",
+            "--key",
+            "key_cli_s3cret",
+            "--token",
+            "tok_cli_s3cret",
+        ])
+        .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("cli_s3cret"), "{debug}");
+    }
 }

@@ -305,6 +305,21 @@ pub struct CacheSettings {
     pub lookups_ttl_s: u64,
 }
 
+/// `[secrets]`: the keys that encrypt tenants' credentials at rest (see [`crate::secrets`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// Base64 (standard, padded) of 32 random bytes: the AES-256 key that seals credentials;
+    /// empty = none. Never printed.
+    pub key: SecretString,
+    /// A file holding keys instead, one base64 key per line: the first seals, later lines
+    /// still open what they sealed (rotation); empty = none. Not with `key`.
+    pub key_file: String,
+    /// Earlier keys, base64, separated by commas or white space: they open what they sealed
+    /// until `switchboard secrets rotate` re-seals it under the current key. Never printed.
+    pub previous_keys: SecretString,
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -339,6 +354,8 @@ pub struct Settings {
     pub tenants: TenantSettings,
     /// `[cache]`: lifetimes of cached upstream reads, size of the in-process cache.
     pub cache: CacheSettings,
+    /// `[secrets]`: keys of the credentials at rest.
+    pub secrets: SecretsSettings,
 }
 
 impl Settings {
@@ -519,6 +536,21 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("pg-s3cret"), "{debug}");
         assert!(!debug.contains("redis-s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn settings_debug_shows_no_secrets_key() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("SWITCHBOARD__SECRETS__KEY", "current-key-s3cret"),
+                ("SWITCHBOARD__SECRETS__PREVIOUS_KEYS", "old-key-s3cret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.secrets.key.expose_secret(), "current-key-s3cret");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("key-s3cret"), "{debug}");
     }
 
     #[test]

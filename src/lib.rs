@@ -14,6 +14,7 @@
 //! - [`cache`]: the `Cache` port, in-process (moka) or shared (Redis).
 //! - [`sim`]: simulators of external APIs (Cal.com).
 //! - [`sandbox`]: the seeded demo tenant.
+//! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,
 //!   `circuit-status`); no part of the service.
 
@@ -26,6 +27,7 @@ pub mod config;
 pub mod devtools;
 pub mod http;
 pub mod sandbox;
+pub mod secrets;
 pub mod sim;
 pub mod startup;
 pub mod store;

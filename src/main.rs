@@ -3,11 +3,12 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use switchboard::cli::{CacheAction, Cli, Command, SimApi};
+use secrecy::ExposeSecret;
+use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
-use switchboard::{cache, startup, telemetry};
+use switchboard::{cache, secrets, startup, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -47,6 +48,33 @@ async fn main() -> anyhow::Result<()> {
             key,
             token,
             wait_s,
-        } => replay::run(&files, &url, key.as_deref(), token.as_deref(), wait_s).await,
+        } => {
+            let key = key.as_ref().map(ExposeSecret::expose_secret);
+            let token = token.as_ref().map(ExposeSecret::expose_secret);
+            replay::run(&files, &url, key, token, wait_s).await
+        }
+        Command::Secrets {
+            action: SecretsAction::Rotate { config, dry_run },
+        } => {
+            let settings = Settings::load(config.as_deref())?;
+            telemetry::init_logs(&settings.log);
+            let report = secrets::rotate(&settings, dry_run).await?;
+            println!("{report}");
+            for problem in &report.unreadable {
+                eprintln!("unreadable: {problem}");
+            }
+            anyhow::ensure!(
+                report.unreadable.is_empty(),
+                "{} stored values could not be opened with the configured keys",
+                report.unreadable.len()
+            );
+            Ok(())
+        }
+        Command::Secrets {
+            action: SecretsAction::GenerateKey,
+        } => {
+            println!("{}", secrets::SecretKey::generate_base64().as_str());
+            Ok(())
+        }
     }
 }

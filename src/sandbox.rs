@@ -66,7 +66,9 @@ pub struct DemoTenant {
 pub const SANDBOX_ADMIN_LABEL: &str = "sandbox admin";
 
 /// Seeds (idempotently) the demo tenant and makes `admin_token` the one sandbox admin token
-/// (an earlier sandbox admin token stops working).
+/// (an earlier sandbox admin token stops working). The demo credentials are sealed with
+/// `store`'s keyring like any tenant's ([`crate::secrets`]); seeding re-seals them, so a
+/// sandbox whose generated key was lost still serves the demo tenant.
 pub async fn seed(store: &AnyStore, admin_token: &str) -> Result<DemoTenant, StoreError> {
     let company_id = store
         .upsert_company(&NewCompany {

@@ -7,6 +7,7 @@ use crate::calcom::CalcomClient;
 use crate::config::{Settings, redact_url};
 use crate::http::{self, AppState};
 use crate::sandbox;
+use crate::secrets;
 use crate::sim::calcom::CalcomSim;
 use crate::store::AnyStore;
 use crate::telemetry;
@@ -138,6 +139,7 @@ impl Application {
         let mode = Mode::of(&settings);
         let (calcom_url, sim) = start_calcom(&settings)?;
         let store = open_store(&settings).await?;
+        let store = secrets::secure(&settings, store).await?;
         let admin_token = seed_sandbox(&settings, &store).await?;
         let cache = open_cache(&settings)?;
         let exit_code = Arc::new(AtomicI32::new(0));
@@ -239,7 +241,7 @@ fn start_calcom(settings: &Settings) -> anyhow::Result<(String, Option<Server>)>
 }
 
 /// Connects to `database.url` and migrates it.
-async fn open_store(settings: &Settings) -> anyhow::Result<AnyStore> {
+pub(crate) async fn open_store(settings: &Settings) -> anyhow::Result<AnyStore> {
     let url = &settings.database.url;
     AnyStore::connect(url.expose_secret(), settings.database.max_connections)
         .await

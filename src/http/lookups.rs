@@ -99,7 +99,10 @@ mod tests {
     async fn store() -> (AnyStore, SqlitePool, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("lookups.db").display());
-        let store = AnyStore::connect(&url, 2).await.unwrap();
+        let store = AnyStore::connect(&url, 2)
+            .await
+            .unwrap()
+            .with_keyring(crate::secrets::test_keyring());
         seed(&store, TOKEN).await.unwrap();
         let raw = SqlitePool::connect(&url).await.unwrap();
         (store, raw, dir)

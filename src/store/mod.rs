@@ -16,6 +16,8 @@
 //!   role trait of the port ([`TenancyStore`], [`CallStore`], [`OutboxStore`],
 //!   [`QueueAdminStore`], [`TokenStore`], [`LockStore`]), with the admin/seed writes of
 //!   that role.
+//!   `tenancy.rs` also seals and opens the companies' credentials with the store's
+//!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
@@ -47,6 +49,9 @@ mod tenancy;
 mod tests;
 mod tokens;
 
+pub use tenancy::ResealReport;
+
+use crate::secrets::Keyring;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use sql::Db;
@@ -61,6 +66,9 @@ use switchboard_actors::ports::StoreError;
 #[derive(Clone, Debug)]
 pub struct AnyStore {
     db: Db,
+    /// Seals and opens the credentials in `companies`; without a key the store refuses to
+    /// write or read them ([`AnyStore::with_keyring`]).
+    keyring: Keyring,
 }
 
 impl AnyStore {
@@ -81,6 +89,9 @@ impl AnyStore {
     /// directory cannot be created, the database cannot be opened or reached or refuses the
     /// login, or a migration fails (including a changed checksum of an already applied
     /// migration). The message never contains the URL.
+    ///
+    /// The store has no credentials key yet: it neither writes nor reads companies'
+    /// credentials until given one with [`AnyStore::with_keyring`].
     pub async fn connect(url: &str, max_connections: u32) -> Result<AnyStore, StoreError> {
         let db = if url.starts_with("sqlite:") {
             dialect::connect_sqlite(url, max_connections).await?
@@ -93,7 +104,16 @@ impl AnyStore {
                  or postgresql://"
             )));
         };
-        Ok(AnyStore { db })
+        Ok(AnyStore {
+            db,
+            keyring: Keyring::default(),
+        })
+    }
+
+    /// This store sealing and opening credentials with `keyring` (see [`crate::secrets`]).
+    #[must_use]
+    pub fn with_keyring(self, keyring: Keyring) -> Self {
+        Self { keyring, ..self }
     }
 
     /// The backend in use: `"sqlite"` or `"postgres"` (for logs and the readiness report).

@@ -4,8 +4,8 @@
 //! stored value returns [`StoreError::Corrupt`] naming the table, so an operator can find
 //! the row instead of the process panicking or silently guessing.
 
+use crate::secrets::{Column, Keyring};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
-use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use switchboard_actors::domain::appointment::CollectedAppointment;
 use switchboard_actors::domain::ids::{BranchId, CallId, CompanyId, EventTypeId};
@@ -67,7 +67,17 @@ pub(super) struct CompanyRow {
 }
 
 impl CompanyRow {
-    pub fn into_profile(self) -> Result<CompanyProfile, StoreError> {
+    /// The profile, credentials opened with `keyring`; one that does not open (no key,
+    /// wrong key, tampered, plaintext) is [`StoreError::Corrupt`] naming company and column.
+    pub fn into_profile(self, keyring: &Keyring) -> Result<CompanyProfile, StoreError> {
+        let id = CompanyId(self.id);
+        let reveal = |column, stored: &str| {
+            keyring
+                .reveal(id, column, stored)
+                .map_err(|e| corrupt("companies", e.to_string()))
+        };
+        let retell_api_key = reveal(Column::RetellApiKey, &self.retell_api_key)?;
+        let calcom_api_key = reveal(Column::CalcomApiKey, &self.calcom_api_key)?;
         let locale = Locale::parse(&self.locale)
             .ok_or_else(|| corrupt("companies", format!("unknown locale {:?}", self.locale)))?;
         let time_zone = self.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -77,12 +87,12 @@ impl CompanyRow {
             )
         })?;
         Ok(CompanyProfile {
-            id: CompanyId(self.id),
+            id,
             name: self.name,
             locale,
             time_zone,
-            retell_api_key: SecretString::from(self.retell_api_key),
-            calcom_api_key: SecretString::from(self.calcom_api_key),
+            retell_api_key,
+            calcom_api_key,
         })
     }
 }
@@ -99,7 +109,7 @@ pub(super) struct RouteRow {
 }
 
 impl RouteRow {
-    pub fn into_route(self) -> Result<TenantRoute, StoreError> {
+    pub fn into_route(self, keyring: &Keyring) -> Result<TenantRoute, StoreError> {
         let time = |column: &str, text: &str| {
             NaiveTime::parse_from_str(text, WINDOW_TIME_FORMAT)
                 .map_err(|e| corrupt("branches", format!("{column} {text:?}: {e}")))
@@ -109,7 +119,7 @@ impl RouteRow {
             closes: time("closes", &self.closes)?,
         };
         Ok(TenantRoute {
-            company: self.company.into_profile()?,
+            company: self.company.into_profile(keyring)?,
             branch_id: BranchId(self.branch_id),
             branch_name: self.branch_name,
             window,

@@ -4,9 +4,10 @@
 use super::rows::{CompanyRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT};
 use super::sql::{Sql, backend};
 use super::{AnyStore, NewCompany, NewService};
+use crate::secrets::{Column, Keyring, Opened};
 use async_trait::async_trait;
 use chrono::{NaiveTime, Utc};
-use secrecy::ExposeSecret;
+use std::fmt;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::{CompanyProfile, Service, TenantRoute};
@@ -15,38 +16,121 @@ use switchboard_actors::ports::{StoreError, TenancyStore};
 impl AnyStore {
     /// Creates the company named `new.name`, or updates its locale, time zone and
     /// credentials; returns its id either way. Safe when several instances seed at once.
+    /// The credentials are stored sealed with the store's keyring, bound to the company's id
+    /// and their column (so the row is written, then its sealed credentials, in one
+    /// transaction: the id is known only once the row exists).
     ///
     /// # Errors
-    /// [`StoreError::Backend`] when the statement fails.
+    /// [`StoreError::Backend`] when the statement fails or the store has no key.
     pub async fn upsert_company(&self, new: &NewCompany) -> Result<CompanyId, StoreError> {
+        if self.keyring.current_id().is_none() {
+            return Err(StoreError::backend(format!(
+                "cannot store the credentials of company {:?}: no secrets key configured \
+                 (set SWITCHBOARD__SECRETS__KEY or secrets.key_file)",
+                new.name
+            )));
+        }
         let now = Utc::now();
-        let (id,): (i64,) = self
+        let seal = |company, column, secret| {
+            self.keyring
+                .seal(company, column, secret)
+                .map_err(|e| sqlx::Error::Encode(Box::new(e)))
+        };
+        let id = self
             .db
-            .retry(|| {
-                self.db.fetch_one(
-                    Sql::new(
-                        "INSERT INTO companies \
-                             (name, locale, time_zone, retell_api_key, calcom_api_key, \
-                             created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (name) DO UPDATE SET \
-                             locale = excluded.locale, \
-                             time_zone = excluded.time_zone, \
-                             retell_api_key = excluded.retell_api_key, \
-                             calcom_api_key = excluded.calcom_api_key \
-                         RETURNING id",
+            .retry(|| async {
+                let mut tx = self.db.begin_write().await?;
+                let (id,): (i64,) = tx
+                    .fetch_one(
+                        Sql::new(
+                            "INSERT INTO companies \
+                                 (name, locale, time_zone, retell_api_key, calcom_api_key, \
+                                 created_at) \
+                             VALUES ($1, $2, $3, '', '', $4) \
+                             ON CONFLICT (name) DO UPDATE SET \
+                                 locale = excluded.locale, \
+                                 time_zone = excluded.time_zone \
+                             RETURNING id",
+                        )
+                        .bind(new.name.as_str())
+                        .bind(new.locale.as_str())
+                        .bind(new.time_zone.name())
+                        .bind(now),
                     )
-                    .bind(new.name.as_str())
-                    .bind(new.locale.as_str())
-                    .bind(new.time_zone.name())
-                    .bind(new.retell_api_key.expose_secret())
-                    .bind(new.calcom_api_key.expose_secret())
-                    .bind(now),
+                    .await?;
+                let company = CompanyId(id);
+                let retell = seal(company, Column::RetellApiKey, &new.retell_api_key)?;
+                let calcom = seal(company, Column::CalcomApiKey, &new.calcom_api_key)?;
+                tx.execute(
+                    Sql::new(
+                        "UPDATE companies SET retell_api_key = $1, calcom_api_key = $2 \
+                         WHERE id = $3",
+                    )
+                    .bind(&retell)
+                    .bind(&calcom)
+                    .bind(id),
                 )
+                .await?;
+                tx.commit().await?;
+                Ok(company)
             })
             .await
             .map_err(backend)?;
-        Ok(CompanyId(id))
+        Ok(id)
+    }
+
+    /// Opens every stored credential with the store's keyring and, when `apply`, writes
+    /// those not sealed with the current key (plaintext from before encryption at rest, or
+    /// sealed with a previous key) sealed with it. A value already under the current key is
+    /// left as it is, so applying twice writes nothing the second time. A row changed by
+    /// someone else meanwhile is left to them (the write checks the values it read).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when a statement fails; a value that does not open is not an
+    /// error but listed in [`ResealReport::unreadable`].
+    pub async fn reseal_credentials(&self, apply: bool) -> Result<ResealReport, StoreError> {
+        let rows: Vec<(i64, String, String)> = self
+            .db
+            .fetch_all(Sql::new(
+                "SELECT id, retell_api_key, calcom_api_key FROM companies ORDER BY id",
+            ))
+            .await
+            .map_err(backend)?;
+        let mut report = ResealReport {
+            companies: rows.len(),
+            applied: apply,
+            ..ResealReport::default()
+        };
+        for (id, retell, calcom) in rows {
+            let company = CompanyId(id);
+            let fresh = [
+                (Column::RetellApiKey, &retell),
+                (Column::CalcomApiKey, &calcom),
+            ]
+            .map(|(column, stored)| report.reseal(&self.keyring, company, column, stored));
+            let [Some(new_retell), Some(new_calcom)] = fresh else {
+                continue;
+            };
+            if !apply || (new_retell == retell && new_calcom == calcom) {
+                continue;
+            }
+            report.written += self
+                .db
+                .execute(
+                    Sql::new(
+                        "UPDATE companies SET retell_api_key = $1, calcom_api_key = $2 \
+                         WHERE id = $3 AND retell_api_key = $4 AND calcom_api_key = $5",
+                    )
+                    .bind(&new_retell)
+                    .bind(&new_calcom)
+                    .bind(id)
+                    .bind(&retell)
+                    .bind(&calcom),
+                )
+                .await
+                .map_err(backend)?;
+        }
+        Ok(report)
     }
 
     /// Creates the branch `name` of `company`, or updates its business window; returns its
@@ -156,6 +240,84 @@ impl AnyStore {
     }
 }
 
+/// What [`AnyStore::reseal_credentials`] found (and wrote): counts of credential values
+/// (two per company). Its `Display` is the one-line summary `switchboard secrets rotate`
+/// prints; no value appears in it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ResealReport {
+    /// Companies read.
+    pub companies: usize,
+    /// Values already sealed with the current key.
+    pub current: usize,
+    /// Values sealed with a previous key (re-sealed when applied).
+    pub previous: usize,
+    /// Plaintext values from before encryption at rest (sealed when applied).
+    pub plaintext: usize,
+    /// Values no configured key opens, one message each naming company and column; their
+    /// rows are left alone.
+    pub unreadable: Vec<String>,
+    /// Whether changes were written (not a dry run).
+    pub applied: bool,
+    /// Company rows written.
+    pub written: u64,
+}
+
+impl ResealReport {
+    /// Counts `stored` and returns the value it should have: the same when sealed with the
+    /// current key, sealed anew when plaintext or under a previous key; `None` when it
+    /// cannot be opened or sealed (listed in `unreadable`).
+    fn reseal(
+        &mut self,
+        keyring: &Keyring,
+        company: CompanyId,
+        column: Column,
+        stored: &str,
+    ) -> Option<String> {
+        let secret = match keyring.open(company, column, stored) {
+            Ok(Opened::Current(_)) => {
+                self.current += 1;
+                return Some(stored.to_owned());
+            }
+            Ok(Opened::Previous(secret)) => {
+                self.previous += 1;
+                secret
+            }
+            Ok(Opened::Plaintext(secret)) => {
+                self.plaintext += 1;
+                secret
+            }
+            Err(e) => {
+                self.unreadable.push(e.to_string());
+                return None;
+            }
+        };
+        keyring
+            .seal(company, column, &secret)
+            .map_err(|e| self.unreadable.push(e.to_string()))
+            .ok()
+    }
+}
+
+impl fmt::Display for ResealReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} companies: {} values under the current key, {} under a previous key, {} in \
+             plaintext, {} unreadable; {}",
+            self.companies,
+            self.current,
+            self.previous,
+            self.plaintext,
+            self.unreadable.len(),
+            if self.applied {
+                format!("{} rows rewritten", self.written)
+            } else {
+                "dry run, nothing written".to_owned()
+            }
+        )
+    }
+}
+
 #[async_trait]
 impl TenancyStore for AnyStore {
     async fn tenant_by_phone(
@@ -178,7 +340,7 @@ impl TenancyStore for AnyStore {
             )
             .await
             .map_err(backend)?;
-        row.map(RouteRow::into_route).transpose()
+        row.map(|row| row.into_route(&self.keyring)).transpose()
     }
 
     async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
@@ -193,7 +355,7 @@ impl TenancyStore for AnyStore {
             )
             .await
             .map_err(backend)?;
-        row.map(CompanyRow::into_profile).transpose()
+        row.map(|row| row.into_profile(&self.keyring)).transpose()
     }
 
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError> {

@@ -7,6 +7,7 @@
 
 use super::sql::{Db, Record, Sql};
 use super::{AnyStore, NewCompany, NewService, token_digest};
+use crate::secrets::test_keyring;
 use chrono::{DateTime, DurationRound, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
@@ -152,6 +153,18 @@ macro_rules! on_both_backends {
     };
 }
 
+/// The store at `url` with the crate's test key: every instance of a test reads what the
+/// others sealed.
+async fn connect(url: &str, max_connections: u32) -> AnyStore {
+    AnyStore::connect(url, max_connections)
+        .await
+        .unwrap()
+        .with_keyring(test_keyring())
+}
+
+/// Credentials at rest: sealed, bound to their row, rotated (issue 10, finding 7).
+mod secrets;
+
 /// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
 /// dialects.
 async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {
@@ -231,7 +244,7 @@ async fn seed(store: &AnyStore) -> (CompanyId, BranchId, i64) {
 }
 
 async fn fixture(db: &TestDb) -> Fixture {
-    let store = AnyStore::connect(&db.url, 4).await.unwrap();
+    let store = connect(&db.url, 4).await;
     let (company, branch, service_id) = seed(&store).await;
     Fixture {
         url: db.url.clone(),
@@ -424,7 +437,7 @@ fn both_backends_have_the_same_migration_versions() {
 }
 
 async fn migrations_apply_on_fresh_database(db: TestDb) {
-    let store = AnyStore::connect(&db.url, 2).await.unwrap();
+    let store = connect(&db.url, 2).await;
     store.ping().await.unwrap();
     assert_eq!(
         tables(&store).await,
@@ -460,7 +473,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
     }
 
     // Reopening applies nothing new and keeps the data.
-    let again = AnyStore::connect(&db.url, 2).await.unwrap();
+    let again = connect(&db.url, 2).await;
     assert_eq!(
         count(&again, "SELECT COUNT(*) FROM _sqlx_migrations").await,
         applied
@@ -472,7 +485,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
 async fn sqlite_file_is_created_with_wal_and_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir, "nested/deeper/switchboard.db");
-    let store = AnyStore::connect(&url, 2).await.unwrap();
+    let store = connect(&url, 2).await;
     assert!(dir.path().join("nested/deeper/switchboard.db").is_file());
     let (journal,): (String,) = store
         .db
@@ -897,7 +910,7 @@ async fn call_view_shows_job_and_appointment(db: TestDb) {
 async fn seeding_twice_is_idempotent(db: TestDb) {
     let fx = fixture(&db).await;
     // Two instances seed the same database again, at the same time.
-    let second = AnyStore::connect(&fx.url, 2).await.unwrap();
+    let second = connect(&fx.url, 2).await;
     let (a, b) = tokio::join!(seed(&fx.store), seed(&second));
     assert_eq!(a, (fx.company, fx.branch, fx.service_id));
     assert_eq!(b, a);
@@ -1649,7 +1662,7 @@ async fn overview_counts_by_status_and_oldest_due_age(db: TestDb) {
 
 async fn two_workers_never_claim_the_same_job(db: TestDb) {
     let fx = fixture(&db).await;
-    let other = AnyStore::connect(&fx.url, 4).await.unwrap();
+    let other = connect(&fx.url, 4).await;
     // A double claim is a race, so the race is run several times: each round enqueues 20
     // jobs and releases eight claimers on two instances (two pools) together, each taking
     // small batches until nothing is left. A claimer may come back empty while the rest is
@@ -1703,7 +1716,10 @@ async fn two_workers_never_claim_the_same_job(db: TestDb) {
 async fn concurrent_seeding_from_two_instances_is_idempotent(db: TestDb) {
     // Nothing is seeded yet: every seeder races to create the same rows.
     let (a, b) = tokio::join!(AnyStore::connect(&db.url, 4), AnyStore::connect(&db.url, 4));
-    let (a, b) = (a.unwrap(), b.unwrap());
+    let (a, b) = (
+        a.unwrap().with_keyring(test_keyring()),
+        b.unwrap().with_keyring(test_keyring()),
+    );
     let instances = [a.clone(), b.clone()];
     let seeders: Vec<_> = (0..8)
         .map(|n| {
@@ -1741,7 +1757,7 @@ async fn concurrent_seeding_from_two_instances_is_idempotent(db: TestDb) {
 
 async fn tenant_lock_excludes_a_second_holder_until_the_lease_ends(db: TestDb) {
     let fx = fixture(&db).await;
-    let (a, b) = (&fx.store, &AnyStore::connect(&fx.url, 2).await.unwrap());
+    let (a, b) = (&fx.store, &connect(&fx.url, 2).await);
     let salon = fx.company;
     let at = |s: i64| t0() + TimeDelta::seconds(s);
 
@@ -2083,7 +2099,7 @@ async fn workers_lists_only_recent_heartbeats(db: TestDb) {
 // ---- Statements and errors ----
 
 async fn numbered_parameters_bind_by_number(db: TestDb) {
-    let store = AnyStore::connect(&db.url, 1).await.unwrap();
+    let store = connect(&db.url, 1).await;
     // Out of order and repeated: `$N` is the N-th bound value on both backends.
     let (text,): (String,) = store
         .db

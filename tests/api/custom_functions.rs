@@ -223,7 +223,7 @@ async fn conflicting_arg_aliases_are_reported_not_dropped() {
 /// through the in-memory context: it read the caller's data and could overwrite it.
 #[actix_web::test]
 async fn other_company_cannot_read_or_change_a_live_call() {
-    use switchboard::store::{AnyStore, NewCompany};
+    use switchboard::store::NewCompany;
     use switchboard_actors::domain::phone::PhoneNumber;
     use switchboard_actors::domain::tenant::Locale;
 
@@ -240,7 +240,7 @@ async fn other_company_cannot_read_or_change_a_live_call() {
     // A second tenant with its own Retell key and number.
     const OTHER_KEY: &str = "key_other_tenant_0123456789";
     const OTHER_NUMBER: &str = "+49301234567";
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
+    let store = &app.store;
     let other = store
         .upsert_company(&NewCompany {
             name: "Praxis Mond".into(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 use switchboard::config::Settings;
 use switchboard::sandbox::{DEMO_PHONE, DEMO_RETELL_API_KEY};
 use switchboard::startup::Application;
+use switchboard::store::AnyStore;
 use switchboard_actors::retell::signature::sign;
 
 /// The admin token every test app is started with.
@@ -15,9 +16,10 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub calcom_url: String,
-    /// The app's database, for tests that set up rows the API cannot create yet (a second
-    /// tenant).
-    pub db_url: String,
+    /// The app's own store, for tests that set up rows the API cannot create yet (a second
+    /// tenant). It holds the app's credentials key, so a company written through it is one
+    /// the app can read; a store freshly connected to the database has no key.
+    pub store: AnyStore,
     /// The server task; resolves to the process exit code when the app stops.
     pub stopped: Option<actix_rt::task::JoinHandle<std::io::Result<i32>>>,
     _dir: tempfile::TempDir,
@@ -57,12 +59,13 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings).await.expect("app builds");
     let url = format!("http://127.0.0.1:{}", app.port());
     let calcom_url = app.calcom_url.clone();
+    let store = app.store.clone();
     let stopped = Some(actix_rt::spawn(app.run_until_stopped()));
     TestApp {
         url,
         client: reqwest::Client::new(),
         calcom_url,
-        db_url: db,
+        store,
         stopped,
         _dir: dir,
     }

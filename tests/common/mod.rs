@@ -21,6 +21,9 @@ pub const RETELL_KEY: &str = "key_sandbox_0123456789abcdef";
 pub const CALCOM_KEY: &str = "cal_sandbox_0123456789abcdef";
 /// The sandbox tenant's number.
 pub const DEMO_NUMBER: &str = "+493083793369";
+/// `SWITCHBOARD__SECRETS__KEY` of every service started here (base64 of 32 bytes): instances
+/// sharing a database must share the key their tenants' credentials are sealed with.
+pub const SECRETS_KEY: &str = "c3dpdGNoYm9hcmQtdGVzdC1rZXktMzItYnl0ZXMtISE=";
 
 /// A child process killed (SIGKILL) when dropped.
 pub struct Proc(pub Child);
@@ -151,6 +154,7 @@ pub fn spawn_serve_with(
             "2000".to_owned(),
         ),
         ("SWITCHBOARD__LOG__LEVEL", "warn".to_owned()),
+        ("SWITCHBOARD__SECRETS__KEY", SECRETS_KEY.to_owned()),
     ];
     if let Ok(redis) = std::env::var("SWITCHBOARD_TEST_REDIS_URL") {
         envs.push(("SWITCHBOARD__REDIS__URL", redis));
