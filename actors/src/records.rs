@@ -129,7 +129,7 @@ pub struct NewJob {
     pub company_id: CompanyId,
     /// The call the job comes from; `None` for jobs no call started.
     pub call_id: Option<CallId>,
-    /// Unique across all jobs; a second insert with the same key is ignored.
+    /// Unique per company; a second insert with the same company and key is ignored.
     pub idempotency_key: String,
     /// Kind-specific JSON; for `book` a [`BookingJobPayload`].
     pub payload: serde_json::Value,
@@ -247,8 +247,8 @@ pub struct Job {
     pub company_id: CompanyId,
     /// The call the job comes from, if any.
     pub call_id: Option<CallId>,
-    /// Unique key of the job, e.g. `retell:<call_id>:book`; a `book` job's booking carries it in
-    /// its Cal.com metadata.
+    /// Unique key of the job within its company, e.g. `retell:<company>:<call_id>:book`; a
+    /// `book` job's booking carries it in its Cal.com metadata.
     pub idempotency_key: String,
     /// Kind-specific JSON; for `book` a [`BookingJobPayload`].
     pub payload: serde_json::Value,
@@ -293,7 +293,7 @@ pub struct BookingJobPayload {
     pub attendee: Attendee,
     /// What the caller asked to note (`notizen`); kept in the job, not sent to Cal.com.
     pub notes: Option<String>,
-    /// `retell:<call_id>:book`: the job's key, and the booking's metadata value under
+    /// `retell:<company>:<call_id>:book`: the job's key, and the booking's metadata value under
     /// [`IDEMPOTENCY_METADATA_KEY`](crate::domain::booking::IDEMPOTENCY_METADATA_KEY) so a retry
     /// finds its own booking.
     pub idempotency_key: String,
@@ -329,7 +329,8 @@ pub struct NewAppointment {
     pub attendee_phone: Option<String>,
     /// Attendee's email, if given.
     pub attendee_email: Option<String>,
-    /// Unique: a second insert with the same key returns the first row.
+    /// Unique per company: a second insert with the same company and key returns the first
+    /// row.
     pub idempotency_key: String,
     /// `phone` (from a call) or `gateway`.
     pub source: String,

@@ -392,7 +392,10 @@ impl CallStore for AnyStore {
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError> {
         let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
-        if !may_write(&mut tx, company, call_id).await.map_err(backend)? {
+        if !may_write(&mut tx, company, call_id)
+            .await
+            .map_err(backend)?
+        {
             return Err(StoreError::ForeignCall(call_id.clone()));
         }
         let row: Option<CallContextRow> = tx
@@ -549,4 +552,3 @@ impl CallStore for AnyStore {
             .map_err(StoreError::from)
     }
 }
-

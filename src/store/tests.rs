@@ -1030,7 +1030,13 @@ async fn api_token_grants_company_or_admin(db: TestDb) {
 async fn call_context_roundtrips(db: TestDb) {
     let fx = fixture(&db).await;
     let id = call_id("call_ctx");
-    assert!(fx.store.load_call_context(fx.company, &id).await.unwrap().is_none());
+    assert!(
+        fx.store
+            .load_call_context(fx.company, &id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let mut ctx = CallContextRecord {
         call_id: id.clone(),
@@ -1055,7 +1061,10 @@ async fn call_context_roundtrips(db: TestDb) {
     ctx.collected = collected(&fx);
     ctx.updated_at = t0() + TimeDelta::seconds(20);
     fx.store.save_call_context(&ctx).await.unwrap();
-    assert_eq!(fx.store.load_call_context(fx.company, &id).await.unwrap(), Some(ctx));
+    assert_eq!(
+        fx.store.load_call_context(fx.company, &id).await.unwrap(),
+        Some(ctx)
+    );
     let view = fx.store.get_call(None, &id).await.unwrap().unwrap();
     assert_eq!(view.status, "ongoing");
 }
@@ -1109,12 +1118,22 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
     fx.store.record_call_event(&started).await.unwrap();
     let inorder = call_id("call_inorder");
     assert_eq!(
-        fx.store.get_call(None, &inorder).await.unwrap().unwrap().status,
+        fx.store
+            .get_call(None, &inorder)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "ongoing"
     );
     enqueue_booking(&fx, "call_inorder").await;
     assert_eq!(
-        fx.store.get_call(None, &inorder).await.unwrap().unwrap().status,
+        fx.store
+            .get_call(None, &inorder)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "ended"
     );
 }
@@ -2179,3 +2198,5 @@ on_both_backends! {
     numbered_parameters_bind_by_number,
     backend_error_keeps_its_source_but_logs_no_row_values,
 }
+
+mod tenant_keys;

@@ -1,6 +1,7 @@
 //! `RetellFunctionServer`: runs Retell custom functions for the HTTP endpoint (signed by Retell)
 //! and as the JSON-RPC method `retell.function.execute` (for testing from the gateway).
 
+use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::TenantRoute;
 use crate::functions::{self, FunctionDeps, FunctionError, Invocation};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
@@ -8,9 +9,8 @@ use crate::metric_names as m;
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, MethodList, MethodSpec, MethodTable, Reply, Scope};
 use crate::retell::call::RetellCall;
-use crate::domain::phone::PhoneNumber;
-use crate::servers::webhook::get_call::call_not_found;
 use crate::servers::store_error;
+use crate::servers::webhook::get_call::call_not_found;
 use crate::supervision::{RestartBudget, guard};
 use crate::tenant::{RouteError, resolve_route};
 use actix::prelude::*;

@@ -54,7 +54,9 @@ impl Method for GetCall {
 /// tell the two apart.
 pub fn call_not_found(call_id: &CallId) -> RpcError {
     RpcError {
-        data: Some(json!({ "type": "not_found", "details": format!("no call with call_id {call_id}") })),
+        data: Some(
+            json!({ "type": "not_found", "details": format!("no call with call_id {call_id}") }),
+        ),
         ..RpcError::invalid_params("")
     }
 }
