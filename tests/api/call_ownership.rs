@@ -3,7 +3,7 @@
 //! owner's own webhooks still count, the call's booking key names its company, and webhook
 //! event names are stored from a fixed set.
 
-use crate::helpers::{ended, now_ms};
+use crate::helpers::{ADMIN_TOKEN, ended, now_ms};
 use crate::isolation::{A_TOKEN, B_NUMBER, Tenants, WEBHOOK, tenants};
 use serde_json::json;
 use switchboard::sandbox::DEMO_RETELL_API_KEY;
@@ -20,6 +20,29 @@ async fn foreign_call_ended_is_refused_and_writes_nothing() {
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("-32002"), "{text}");
     assert_eq!(t.a_state().await, before);
+
+    let metrics = t
+        .app
+        .client
+        .get(format!("{}/api/metrics", t.app.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The recorder is global to the test process: other tests may have counted too.
+    let counted: f64 = metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("mcp_webhook_total")
+                && line.contains("event=\"call_ended\"")
+                && line.contains("status=\"foreign\"")
+        })
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no foreign call_ended counted: {metrics}"));
+    assert!(counted >= 1.0, "{counted}");
 }
 
 #[actix_web::test]
@@ -45,14 +68,7 @@ async fn owner_webhook_still_counts_after_foreign_attempt() {
 async fn booking_key_carries_company() {
     let t = tenants().await;
     let view = t.app.get_call(t.a_booked).await;
-    let uid = view["appointment"]["booking_uid"].clone();
-    let booking = t
-        .app
-        .calcom_bookings()
-        .await
-        .into_iter()
-        .find(|b| b["uid"] == uid)
-        .unwrap_or_else(|| panic!("booking {uid} not at Cal.com"));
+    let booking = t.booking_of(&view).await;
     assert_eq!(
         booking["metadata"]["switchboard_idempotency_key"],
         format!("retell:{}:{}:book", t.a.0, t.a_booked),

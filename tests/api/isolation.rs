@@ -153,6 +153,17 @@ impl Tenants {
         (self.raw.dump().await, bookings)
     }
 
+    /// The Cal.com booking of a call `view` (`webhook.getCall` data) of A.
+    pub async fn booking_of(&self, view: &Value) -> Value {
+        let uid = &view["appointment"]["booking_uid"];
+        self.app
+            .calcom_bookings()
+            .await
+            .into_iter()
+            .find(|b| b["uid"] == *uid)
+            .unwrap_or_else(|| panic!("booking of {view} not at Cal.com"))
+    }
+
     /// Asserts that A's collected data appears nowhere in `text`.
     fn assert_no_a_data(&self, text: &str) {
         for secret in [
@@ -451,14 +462,7 @@ async fn tenant_b_cannot_pre_empt_a_call_booking_with_its_key() {
     assert_eq!(t.app.webhook("call_ended", ended(a_call)).await, 204);
     let view = t.app.wait_for_booking(a_call).await;
     assert_eq!(view["booking_job"]["status"], "done", "{view}");
-    let uid = view["appointment"]["booking_uid"].clone();
-    let booking = t
-        .app
-        .calcom_bookings()
-        .await
-        .into_iter()
-        .find(|b| b["uid"] == uid)
-        .unwrap_or_else(|| panic!("A's booking {uid} not at Cal.com"));
+    let booking = t.booking_of(&view).await;
     assert_eq!(
         booking["attendees"][0]["name"], "Max Mustermann",
         "{booking}"

@@ -218,6 +218,12 @@ fn booking_decision(
     (Some(job), "booking_enqueued")
 }
 
+/// Counts one webhook in `mcp_webhook_total`; `status` is one of the fixed set documented there.
+fn count_webhook(event: &WebhookEvent, status: &'static str) {
+    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.metric_label(), "status" => status)
+        .increment(1);
+}
+
 /// The idempotency key of a call's booking, `retell:{company}:{call_id}:book`: the key of its
 /// outbox job, of its appointment and the Cal.com metadata value a retry looks up. It names
 /// the company so that no other tenant's key (gateway keys are `gateway:{company}:…`) can
@@ -287,10 +293,18 @@ impl Handler<HandleWebhook> for WebhookServer {
                     };
                     let mut outcome_label = None;
                     if event == WebhookEvent::CallEnded {
-                        let collected = calls
+                        let snapshot = calls
                             .send(SnapshotFor(key))
                             .await
-                            .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+                            .map_err(|e| ContextError::Unavailable(e.to_string()))?;
+                        // The call's context is the first to see a call of another company.
+                        let collected = snapshot.map_err(|e| match WebhookError::from(e) {
+                            foreign @ WebhookError::ForeignCall(_) => {
+                                count_webhook(&event, "foreign");
+                                foreign
+                            }
+                            other => other,
+                        })?;
                         let (job, label) =
                             booking_decision(&route, &call, &collected, policy.max_attempts, now);
                         record.customer = collected.phone.as_ref().map(|p| NewCustomer {
@@ -309,8 +323,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                         Err(StoreError::ForeignCall(_)) => "foreign",
                         Err(_) => "error",
                     };
-                    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.metric_label(), "status" => status)
-                .increment(1);
+                    count_webhook(&event, status);
                     match result? {
                         EventOutcome::Duplicate => {
                             tracing::info!(call_id = %call.call_id, event = event.as_str(), "duplicate webhook ignored");
