@@ -128,7 +128,9 @@ pub trait CallStore: Send + Sync + 'static {
     ) -> Result<Option<CallView>, StoreError>;
     /// Counts of webhooks, duplicates and booking jobs (all companies when `None`).
     async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError>;
-    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
+    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`), idempotent
+    /// on its company and key; [`StoreError::ForeignCall`], writing nothing, when it names a
+    /// call recorded for another company.
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
 }
 
@@ -143,8 +145,9 @@ pub trait OutboxStore: Send + Sync + 'static {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
-    /// In one transaction: inserts the appointment (idempotent on its key), links the call,
-    /// marks the job `done`. Returns the appointment id.
+    /// In one transaction: inserts the appointment (idempotent on its company and key), links
+    /// the call, marks the job `done`. Returns the appointment id; [`StoreError::ForeignCall`],
+    /// writing nothing, when the appointment's call is recorded for another company.
     async fn complete_booking_job(
         &self,
         job_id: i64,

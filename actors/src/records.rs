@@ -187,7 +187,8 @@ pub struct CallEventRecord {
 /// Result of [`CallStore::record_call_event`](crate::ports::CallStore::record_call_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventOutcome {
-    /// First time this (event, call_id) was seen; `job_id` when a booking job was enqueued.
+    /// First time this (company, event, call_id) was seen; `job_id` when a booking job was
+    /// enqueued.
     Recorded {
         /// Id of the booking job in `jobs`: the new row, or the one that already held its
         /// idempotency key; `None` when the event asked for no job.
@@ -412,7 +413,7 @@ pub struct CallView {
 pub struct WebhookStats {
     /// Distinct webhooks received, by event name.
     pub events: BTreeMap<String, i64>,
-    /// Repeated deliveries of an (event, call_id) already seen.
+    /// Repeated deliveries of a (company, event, call_id) already seen.
     pub duplicates: i64,
     /// Calls recorded, in any status.
     pub calls: i64,

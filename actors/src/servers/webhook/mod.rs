@@ -41,7 +41,7 @@ pub struct HandleWebhook {
 /// The webhook is durable; answer 2xx.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookAck {
-    /// First delivery of this (event, call_id): recorded.
+    /// First delivery of this (company, event, call_id): recorded.
     Recorded {
         /// Id of the booking job enqueued at `call_ended`; `None` when the call was not
         /// booked (incomplete or unconfirmed data, or another event).
