@@ -403,6 +403,26 @@ async fn tenant_b_cannot_probe_a_call_ids_job_ids_or_numbers() {
         &missing_job.to_string(),
     );
 
+    // Naming A's company answers as naming a company that does not exist.
+    let missing_company = t.a.0 + t.b.0 + 1_000;
+    let theirs = t
+        .rpc_as(B_TOKEN, "queue.getOverview", json!({"company_id": t.a.0}))
+        .await;
+    let unknown = t
+        .rpc_as(
+            B_TOKEN,
+            "queue.getOverview",
+            json!({"company_id": missing_company}),
+        )
+        .await;
+    assert_eq!(unknown["error"]["code"], -32002, "{unknown}");
+    same(
+        &theirs,
+        &t.a.0.to_string(),
+        &unknown,
+        &missing_company.to_string(),
+    );
+
     // retell.function.execute naming A's number answers as a number nobody configured.
     let nobody = "+493099999999";
     let execute = |number: &str| {
