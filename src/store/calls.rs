@@ -391,25 +391,26 @@ impl CallStore for AnyStore {
         company: CompanyId,
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError> {
-        let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
-        if !may_write(&mut tx, company, call_id)
-            .await
-            .map_err(backend)?
-        {
-            return Err(StoreError::ForeignCall(call_id.clone()));
-        }
-        let row: Option<CallContextRow> = tx
+        // One round trip on every custom function: the owner's row with data, or any row of
+        // another company (its data masked, never decoded) so it can be refused.
+        let row: Option<CallContextRow> = self
+            .db
             .fetch_optional(
                 Sql::new(
-                    "SELECT call_id, company_id, branch_id, from_number, to_number, collected, \
-                         collected_at AS updated_at \
-                     FROM calls WHERE call_id = $1 AND collected IS NOT NULL",
+                    "SELECT call_id, company_id, branch_id, from_number, to_number, \
+                         COALESCE(collected, '{}') AS collected, \
+                         COALESCE(collected_at, created_at) AS updated_at \
+                     FROM calls \
+                     WHERE call_id = $1 AND (collected IS NOT NULL OR company_id <> $2)",
                 )
-                .bind(call_id.as_str()),
+                .bind(call_id.as_str())
+                .bind(company.0),
             )
             .await
             .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
+        if row.as_ref().is_some_and(|row| row.company_id != company.0) {
+            return Err(StoreError::ForeignCall(call_id.clone()));
+        }
         row.map(CallContextRow::into_record).transpose()
     }
 
