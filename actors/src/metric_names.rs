@@ -11,7 +11,8 @@ pub const CIRCUIT_BREAKER_STATE: &str = "mcp_circuit_breaker_state";
 /// Counter `{service, company, from, to}`: circuit breaker transitions (`closed`, `open`,
 /// `half_open`).
 pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "mcp_circuit_breaker_transitions_total";
-/// Counter `{event, status}`: Retell webhooks; status `recorded`, `duplicate`, `error`.
+/// Counter `{event, status}`: Retell webhooks; status `recorded`, `duplicate`, `foreign` (a
+/// call id another company owns: refused), `error`.
 pub const WEBHOOK_TOTAL: &str = "mcp_webhook_total";
 /// Counter `{status}`: booking attempts; `booked`, `reused`, `retry`, `dead_letter`.
 pub const BOOKING_TOTAL: &str = "mcp_booking_total";

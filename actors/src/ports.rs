@@ -44,6 +44,11 @@ pub enum StoreError {
     /// A unique key was already taken (e.g. an appointment's idempotency key).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The call id is recorded for another company: a Retell call belongs to the company that
+    /// first recorded it, and nothing was written. Endpoints answer it like a call that does
+    /// not exist (JSON-RPC) or with 403 (Retell endpoints).
+    #[error("call {0} belongs to another company")]
+    ForeignCall(CallId),
 }
 
 impl StoreError {
@@ -98,23 +103,34 @@ pub trait TenancyStore: Send + Sync + 'static {
 #[async_trait]
 pub trait CallStore: Send + Sync + 'static {
     /// Upserts the live data of a call (`calls` row, status `ongoing` unless already ended).
+    /// [`StoreError::ForeignCall`], writing nothing, when another company owns the call id.
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError>;
-    /// The live data of a call saved by [`CallStore::save_call_context`].
+    /// The live data of `company`'s call saved by [`CallStore::save_call_context`];
+    /// [`StoreError::ForeignCall`] when another company owns the call id.
     async fn load_call_context(
         &self,
+        company: CompanyId,
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError>;
 
-    /// Records one webhook in **one transaction**: dedupe on (event, call_id), upsert the call,
-    /// find-or-create the customer and enqueue the booking job when given. A repeated
-    /// (event, call_id) changes nothing but a duplicate counter and returns
-    /// [`EventOutcome::Duplicate`].
+    /// Records one webhook in **one transaction**: dedupe on (company, event, call_id),
+    /// upsert the call, find-or-create the customer and enqueue the booking job when given. A
+    /// repeated (company, event, call_id) changes nothing but a duplicate counter and returns
+    /// [`EventOutcome::Duplicate`]. A call id another company owns is
+    /// [`StoreError::ForeignCall`] and writes nothing.
     async fn record_call_event(&self, event: &CallEventRecord) -> Result<EventOutcome, StoreError>;
-    /// The local call record with its booking job and appointment.
-    async fn get_call(&self, call_id: &CallId) -> Result<Option<CallView>, StoreError>;
+    /// The local call record with its booking job and appointment, only of `company` (`None`:
+    /// any company, for admin tokens); a call of another company is `None`, as an unknown one.
+    async fn get_call(
+        &self,
+        company: Option<CompanyId>,
+        call_id: &CallId,
+    ) -> Result<Option<CallView>, StoreError>;
     /// Counts of webhooks, duplicates and booking jobs (all companies when `None`).
     async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError>;
-    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`).
+    /// Inserts an appointment made outside a call (gateway `calcom.createBooking`), idempotent
+    /// on its company and key; [`StoreError::ForeignCall`], writing nothing, when it names a
+    /// call recorded for another company.
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
 }
 
@@ -129,8 +145,9 @@ pub trait OutboxStore: Send + Sync + 'static {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
-    /// In one transaction: inserts the appointment (idempotent on its key), links the call,
-    /// marks the job `done`. Returns the appointment id.
+    /// In one transaction: inserts the appointment (idempotent on its company and key), links
+    /// the call, marks the job `done`. Returns the appointment id; [`StoreError::ForeignCall`],
+    /// writing nothing, when the appointment's call is recorded for another company.
     async fn complete_booking_job(
         &self,
         job_id: i64,

@@ -40,19 +40,46 @@ pub enum WebhookEvent {
     CallEnded,
     /// `call_analyzed`: the post-call analysis (summary, sentiment) is in `call.call_analysis`.
     CallAnalyzed,
-    /// Any other event name (e.g. `transcript_updated`): recorded and deduplicated, not acted on.
+    /// Any other event: recorded and deduplicated, not acted on. Holds the name of an event
+    /// Retell documents (one of [`RECORDED_EVENTS`], e.g. `transcript_updated`), else `other`.
     #[serde(untagged)]
     Other(String),
 }
 
+/// Retell events we record under their own name without acting on them (reference/retell.md
+/// §1.1). [`WebhookEvent::parse`] turns every other name into `other`: the name is stored, and a
+/// client must not be able to store an unbounded string (500 KB names were stored before), nor
+/// to make `webhook.getWebhookStats` list names without end. A fixed set rather than "the
+/// first 64 characters" because a truncated name is still the client's choice: each distinct
+/// one would be its own stats row. The store's `webhook_events.event` holds at most 64
+/// characters (migration 0004).
+pub const RECORDED_EVENTS: [&str; 9] = [
+    "transcript_updated",
+    "transfer_started",
+    "transfer_bridged",
+    "transfer_cancelled",
+    "transfer_ended",
+    "call_inbound",
+    "chat_started",
+    "chat_ended",
+    "chat_analyzed",
+];
+
 impl WebhookEvent {
-    /// Parses the `event` field.
+    /// Parses the `event` field; a name outside the events we act on and
+    /// [`RECORDED_EVENTS`] becomes `Other("other")`.
     pub fn parse(name: &str) -> Self {
         match name {
             "call_started" => Self::CallStarted,
             "call_ended" => Self::CallEnded,
             "call_analyzed" => Self::CallAnalyzed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(
+                RECORDED_EVENTS
+                    .into_iter()
+                    .find(|known| *known == other)
+                    .unwrap_or("other")
+                    .to_owned(),
+            ),
         }
     }
 
@@ -68,7 +95,8 @@ impl WebhookEvent {
         }
     }
 
-    /// The wire name.
+    /// The name stored in `webhook_events.event`: the wire name, or `other` for an event
+    /// Retell does not document.
     pub fn as_str(&self) -> &str {
         match self {
             Self::CallStarted => "call_started",
@@ -101,7 +129,7 @@ pub struct NewJob {
     pub company_id: CompanyId,
     /// The call the job comes from; `None` for jobs no call started.
     pub call_id: Option<CallId>,
-    /// Unique across all jobs; a second insert with the same key is ignored.
+    /// Unique per company; a second insert with the same company and key is ignored.
     pub idempotency_key: String,
     /// Kind-specific JSON; for `book` a [`BookingJobPayload`].
     pub payload: serde_json::Value,
@@ -159,7 +187,8 @@ pub struct CallEventRecord {
 /// Result of [`CallStore::record_call_event`](crate::ports::CallStore::record_call_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventOutcome {
-    /// First time this (event, call_id) was seen; `job_id` when a booking job was enqueued.
+    /// First time this (company, event, call_id) was seen; `job_id` when a booking job was
+    /// enqueued.
     Recorded {
         /// Id of the booking job in `jobs`: the new row, or the one that already held its
         /// idempotency key; `None` when the event asked for no job.
@@ -219,8 +248,8 @@ pub struct Job {
     pub company_id: CompanyId,
     /// The call the job comes from, if any.
     pub call_id: Option<CallId>,
-    /// Unique key of the job, e.g. `retell:<call_id>:book`; a `book` job's booking carries it in
-    /// its Cal.com metadata.
+    /// Unique key of the job within its company, e.g. `retell:<company>:<call_id>:book`; a
+    /// `book` job's booking carries it in its Cal.com metadata.
     pub idempotency_key: String,
     /// Kind-specific JSON; for `book` a [`BookingJobPayload`].
     pub payload: serde_json::Value,
@@ -265,7 +294,7 @@ pub struct BookingJobPayload {
     pub attendee: Attendee,
     /// What the caller asked to note (`notizen`); kept in the job, not sent to Cal.com.
     pub notes: Option<String>,
-    /// `retell:<call_id>:book`: the job's key, and the booking's metadata value under
+    /// `retell:<company>:<call_id>:book`: the job's key, and the booking's metadata value under
     /// [`IDEMPOTENCY_METADATA_KEY`](crate::domain::booking::IDEMPOTENCY_METADATA_KEY) so a retry
     /// finds its own booking.
     pub idempotency_key: String,
@@ -301,7 +330,8 @@ pub struct NewAppointment {
     pub attendee_phone: Option<String>,
     /// Attendee's email, if given.
     pub attendee_email: Option<String>,
-    /// Unique: a second insert with the same key returns the first row.
+    /// Unique per company: a second insert with the same company and key returns the first
+    /// row.
     pub idempotency_key: String,
     /// `phone` (from a call) or `gateway`.
     pub source: String,
@@ -383,7 +413,7 @@ pub struct CallView {
 pub struct WebhookStats {
     /// Distinct webhooks received, by event name.
     pub events: BTreeMap<String, i64>,
-    /// Repeated deliveries of an (event, call_id) already seen.
+    /// Repeated deliveries of a (company, event, call_id) already seen.
     pub duplicates: i64,
     /// Calls recorded, in any status.
     pub calls: i64,
@@ -611,4 +641,25 @@ pub struct WorkerView {
     pub started_at: DateTime<Utc>,
     /// Its last heartbeat (UTC).
     pub last_heartbeat_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_event_names_are_stored_as_other() {
+        let long = "x".repeat(500_000);
+        for name in [long.as_str(), "", "Call_Ended", "transcript_updated2"] {
+            assert_eq!(WebhookEvent::parse(name).as_str(), "other", "{:.20}", name);
+        }
+    }
+
+    #[test]
+    fn documented_events_keep_their_name() {
+        for name in RECORDED_EVENTS {
+            assert_eq!(WebhookEvent::parse(name).as_str(), name);
+        }
+        assert_eq!(WebhookEvent::parse("call_ended"), WebhookEvent::CallEnded);
+    }
 }

@@ -1,6 +1,7 @@
 //! `POST /api/mcp/retell/webhook` (reference/retell.md §1–2): verify the signature on the raw
-//! body, make the event durable (deduplicated on event + call_id), answer 204. A 5xx means
-//! "not stored" and Retell retries.
+//! body, make the event durable (deduplicated on company + event + call_id), answer 204. A 5xx
+//! means "not stored" and Retell retries; a call id another company recorded first is 403 and
+//! nothing is written.
 
 use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
@@ -8,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_actors::records::WebhookEvent;
-use switchboard_actors::servers::webhook::{HandleWebhook, WebhookAck};
+use switchboard_actors::servers::webhook::{HandleWebhook, WebhookAck, WebhookError};
 
 /// Webhook body `{event, call}`.
 #[derive(Deserialize)]
@@ -21,7 +22,8 @@ struct Envelope {
 ///
 /// # Errors
 /// [`RetellError`]: 400 for a body that is not a webhook, the tenant and signature refusals of
-/// [`authenticate_call`], 503 when the event could not be made durable.
+/// [`authenticate_call`], 403 for a call id of another company, 503 when the event could not
+/// be made durable.
 pub async fn handle(
     req: HttpRequest,
     body: web::Bytes,
@@ -41,6 +43,7 @@ pub async fn handle(
         Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {
             Ok(HttpResponse::NoContent().finish())
         }
+        Ok(Err(WebhookError::ForeignCall(call_id))) => Err(RetellError::OtherTenant(call_id)),
         Ok(Err(e)) => Err(RetellError::WebhookNotStored(e)),
         Err(e) => Err(RetellError::WebhookServerUnavailable(e)),
     }

@@ -1,5 +1,12 @@
 //! [`CallStore`]: live call contexts, webhooks (dedupe, call record, customer, booking
 //! job in one transaction), the local call view, and appointments.
+//!
+//! A Retell call id belongs to the company that first recorded it (`calls.call_id` is
+//! unique; Retell's ids are global). Every write keyed by a call id checks that owner in its
+//! own transaction and, for another company, writes nothing: the transaction is dropped and
+//! the caller gets [`StoreError::ForeignCall`]. The upserts of `calls` also carry the check
+//! in their `ON CONFLICT … WHERE`, which catches a first write of the same call id by
+//! another company that commits in between (PostgreSQL, READ COMMITTED).
 
 use super::AnyStore;
 use super::rows::{
@@ -15,22 +22,50 @@ use switchboard_actors::records::{
     WebhookStats,
 };
 
+/// A write refused because another company owns its call id; the transaction that found
+/// it is dropped, so it rolls back.
+pub(super) struct Foreign(CallId);
+
+impl From<Foreign> for StoreError {
+    fn from(Foreign(call_id): Foreign) -> Self {
+        StoreError::ForeignCall(call_id)
+    }
+}
+
+/// The result of a write keyed by a call id: done, or [`Foreign`].
+pub(super) type Owned<T> = Result<T, Foreign>;
+
+/// Whether `company` may write for `call_id`: the call is not recorded yet, or recorded for
+/// `company`.
+async fn may_write(tx: &mut Tx, company: CompanyId, call_id: &CallId) -> Result<bool, sqlx::Error> {
+    let owner: Option<(i64,)> = tx
+        .fetch_optional(
+            Sql::new("SELECT company_id FROM calls WHERE call_id = $1").bind(call_id.as_str()),
+        )
+        .await?;
+    Ok(owner.is_none_or(|(owner,)| owner == company.0))
+}
+
 impl AnyStore {
     async fn record_once(
         &self,
         event: &CallEventRecord,
         fields: &EventFields,
-    ) -> Result<EventOutcome, sqlx::Error> {
+    ) -> Result<Owned<EventOutcome>, sqlx::Error> {
         let mut tx = self.db.begin_write().await?;
-        // On PostgreSQL a concurrent delivery of the same (event, call_id) waits here on the
-        // unique key until this transaction ends, then counts itself as a duplicate.
+        // Before the dedupe: a foreign delivery is refused, never counted.
+        if !may_write(&mut tx, event.company_id, &event.call_id).await? {
+            return Ok(Err(Foreign(event.call_id.clone())));
+        }
+        // On PostgreSQL a concurrent delivery of the same (company, event, call_id) waits here
+        // on the unique key until this transaction ends, then counts itself as a duplicate.
         let (duplicates,): (i64,) = tx
             .fetch_one(
                 Sql::new(
                     "INSERT INTO webhook_events \
                          (event, call_id, company_id, received_at, duplicate_count) \
                      VALUES ($1, $2, $3, $4, 0) \
-                     ON CONFLICT (event, call_id) DO UPDATE SET \
+                     ON CONFLICT (company_id, event, call_id) DO UPDATE SET \
                          duplicate_count = webhook_events.duplicate_count + 1 \
                      RETURNING duplicate_count",
                 )
@@ -42,7 +77,7 @@ impl AnyStore {
             .await?;
         if duplicates > 0 {
             tx.commit().await?;
-            return Ok(EventOutcome::Duplicate);
+            return Ok(Ok(EventOutcome::Duplicate));
         }
 
         let customer_id = match &event.customer {
@@ -59,13 +94,15 @@ impl AnyStore {
             ),
             None => None,
         };
-        upsert_call(&mut tx, event, fields, customer_id).await?;
+        if !upsert_call(&mut tx, event, fields, customer_id).await? {
+            return Ok(Err(Foreign(event.call_id.clone())));
+        }
         let job_id = match &event.booking_job {
             Some(job) => Some(enqueue(&mut tx, job, event.received_at).await?),
             None => None,
         };
         tx.commit().await?;
-        Ok(EventOutcome::Recorded { job_id })
+        Ok(Ok(EventOutcome::Recorded { job_id }))
     }
 }
 
@@ -103,14 +140,15 @@ async fn upsert_customer(
 /// Upserts the `calls` row of a webhook. The status only moves up the ladder
 /// registered < ongoing < ended/error/not_connected < analyzed, and the stored call object
 /// follows the status, so a late or reordered delivery cannot undo a newer one. Other
-/// fields take the new value when the event carries one.
+/// fields take the new value when the event carries one. Returns `false`, changing nothing,
+/// when the call is recorded for another company.
 async fn upsert_call(
     tx: &mut Tx,
     event: &CallEventRecord,
     fields: &EventFields,
     customer_id: Option<i64>,
-) -> Result<(), sqlx::Error> {
-    tx.execute(
+) -> Result<bool, sqlx::Error> {
+    let written: Option<(i64,)> = tx.fetch_optional(
         Sql::new(
             "INSERT INTO calls (call_id, company_id, branch_id, status, from_number, to_number, \
                  direction, started_at, ended_at, duration_ms, disconnection_reason, collected, \
@@ -145,7 +183,9 @@ async fn upsert_call(
                  summary = COALESCE(excluded.summary, calls.summary), \
                  sentiment = COALESCE(excluded.sentiment, calls.sentiment), \
                  customer_id = COALESCE(excluded.customer_id, calls.customer_id), \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at \
+             WHERE calls.company_id = excluded.company_id \
+             RETURNING id",
         )
         .bind(event.call_id.as_str())
         .bind(event.company_id.0)
@@ -166,11 +206,11 @@ async fn upsert_call(
         .bind(event.received_at),
     )
     .await?;
-    Ok(())
+    Ok(written.is_some())
 }
 
-/// Puts `job` in the outbox unless a job with its idempotency key exists; returns the id of
-/// whichever row holds the key.
+/// Puts `job` in the outbox unless a job of its company with its idempotency key exists;
+/// returns the id of whichever row holds the key.
 async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     let inserted: Option<(i64,)> = tx
         .fetch_optional(
@@ -178,7 +218,7 @@ async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<i64, s
                 "INSERT INTO jobs (queue, kind, company_id, call_id, idempotency_key, payload, \
                      status, attempts, max_attempts, next_run_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9) \
-                 ON CONFLICT (idempotency_key) DO NOTHING \
+                 ON CONFLICT (company_id, idempotency_key) DO NOTHING \
                  RETURNING id",
             )
             .bind(job.queue.as_str())
@@ -198,7 +238,8 @@ async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<i64, s
         None => {
             let (id,): (i64,) = tx
                 .fetch_one(
-                    Sql::new("SELECT id FROM jobs WHERE idempotency_key = $1")
+                    Sql::new("SELECT id FROM jobs WHERE company_id = $1 AND idempotency_key = $2")
+                        .bind(job.company_id.0)
                         .bind(job.idempotency_key.as_str()),
                 )
                 .await?;
@@ -207,13 +248,19 @@ async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<i64, s
     }
 }
 
-/// Inserts the appointment unless one with its idempotency key exists, finds or creates
-/// the attendee as customer, and links the call; returns the appointment id.
+/// Inserts the appointment unless one of its company with its idempotency key exists, finds
+/// or creates the attendee as customer, and links the call; returns the appointment id.
+/// [`Foreign`], before writing anything, when the call is recorded for another company.
 pub(super) async fn insert_appointment_in(
     tx: &mut Tx,
     appointment: &NewAppointment,
     now: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<Owned<i64>, sqlx::Error> {
+    if let Some(call_id) = &appointment.call_id
+        && !may_write(tx, appointment.company_id, call_id).await?
+    {
+        return Ok(Err(Foreign(call_id.clone())));
+    }
     let customer_id = match &appointment.attendee_phone {
         Some(phone) => Some(
             upsert_customer(
@@ -240,7 +287,7 @@ pub(super) async fn insert_appointment_in(
                      idempotency_key, source, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
                      'scheduled', $15, $16, $17, $17) \
-                 ON CONFLICT (idempotency_key) DO NOTHING \
+                 ON CONFLICT (company_id, idempotency_key) DO NOTHING \
                  RETURNING id",
             )
             .bind(appointment.company_id.0)
@@ -267,8 +314,12 @@ pub(super) async fn insert_appointment_in(
         None => {
             let (id,): (i64,) = tx
                 .fetch_one(
-                    Sql::new("SELECT id FROM appointments WHERE idempotency_key = $1")
-                        .bind(appointment.idempotency_key.as_str()),
+                    Sql::new(
+                        "SELECT id FROM appointments \
+                         WHERE company_id = $1 AND idempotency_key = $2",
+                    )
+                    .bind(appointment.company_id.0)
+                    .bind(appointment.idempotency_key.as_str()),
                 )
                 .await?;
             id
@@ -279,16 +330,17 @@ pub(super) async fn insert_appointment_in(
             Sql::new(
                 "UPDATE calls SET appointment_id = $1, \
                      customer_id = COALESCE(customer_id, $2), updated_at = $3 \
-                 WHERE call_id = $4",
+                 WHERE call_id = $4 AND company_id = $5",
             )
             .bind(id)
             .bind(customer_id)
             .bind(now)
-            .bind(call_id.as_str()),
+            .bind(call_id.as_str())
+            .bind(appointment.company_id.0),
         )
         .await?;
     }
-    Ok(id)
+    Ok(Ok(id))
 }
 
 #[async_trait]
@@ -297,10 +349,11 @@ impl CallStore for AnyStore {
         let collected = serde_json::to_string(&ctx.collected)
             .map_err(|e| StoreError::backend(format!("collected: {e}")))?;
         // Status is only set on insert: a context saved after call_ended must not reopen
-        // the call.
-        self.db
+        // the call. The upsert's WHERE is the ownership check: one statement, no race.
+        let written: Option<(i64,)> = self
+            .db
             .retry(|| {
-                self.db.execute(
+                self.db.fetch_optional(
                     Sql::new(
                         "INSERT INTO calls (call_id, company_id, branch_id, status, \
                              from_number, to_number, collected, collected_at, created_at, \
@@ -312,7 +365,9 @@ impl CallStore for AnyStore {
                              to_number = COALESCE(calls.to_number, excluded.to_number), \
                              collected = excluded.collected, \
                              collected_at = excluded.collected_at, \
-                             updated_at = excluded.updated_at",
+                             updated_at = excluded.updated_at \
+                         WHERE calls.company_id = excluded.company_id \
+                         RETURNING id",
                     )
                     .bind(ctx.call_id.as_str())
                     .bind(ctx.company_id.0)
@@ -325,25 +380,37 @@ impl CallStore for AnyStore {
             })
             .await
             .map_err(backend)?;
-        Ok(())
+        match written {
+            Some(_) => Ok(()),
+            None => Err(StoreError::ForeignCall(ctx.call_id.clone())),
+        }
     }
 
     async fn load_call_context(
         &self,
+        company: CompanyId,
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError> {
+        // One round trip on every custom function: the owner's row with data, or any row of
+        // another company (its data masked, never decoded) so it can be refused.
         let row: Option<CallContextRow> = self
             .db
             .fetch_optional(
                 Sql::new(
-                    "SELECT call_id, company_id, branch_id, from_number, to_number, collected, \
-                         collected_at AS updated_at \
-                     FROM calls WHERE call_id = $1 AND collected IS NOT NULL",
+                    "SELECT call_id, company_id, branch_id, from_number, to_number, \
+                         COALESCE(collected, '{}') AS collected, \
+                         COALESCE(collected_at, created_at) AS updated_at \
+                     FROM calls \
+                     WHERE call_id = $1 AND (collected IS NOT NULL OR company_id <> $2)",
                 )
-                .bind(call_id.as_str()),
+                .bind(call_id.as_str())
+                .bind(company.0),
             )
             .await
             .map_err(backend)?;
+        if row.as_ref().is_some_and(|row| row.company_id != company.0) {
+            return Err(StoreError::ForeignCall(call_id.clone()));
+        }
         row.map(CallContextRow::into_record).transpose()
     }
 
@@ -353,7 +420,7 @@ impl CallStore for AnyStore {
             .db
             .retry(|| self.record_once(event, &fields))
             .await
-            .map_err(backend)?;
+            .map_err(backend)??;
         tracing::debug!(
             call_id = %event.call_id,
             event = event.event.as_str(),
@@ -363,7 +430,11 @@ impl CallStore for AnyStore {
         Ok(outcome)
     }
 
-    async fn get_call(&self, call_id: &CallId) -> Result<Option<CallView>, StoreError> {
+    async fn get_call(
+        &self,
+        company: Option<CompanyId>,
+        call_id: &CallId,
+    ) -> Result<Option<CallView>, StoreError> {
         // One snapshot, so the job and the appointment are seen as of the same commit.
         let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
         let call: Option<CallRow> = tx
@@ -372,9 +443,10 @@ impl CallStore for AnyStore {
                     "SELECT call_id, company_id, branch_id, status, from_number, to_number, \
                          direction, started_at, ended_at, duration_ms, disconnection_reason, \
                          summary, sentiment, collected \
-                     FROM calls WHERE call_id = $1",
+                     FROM calls WHERE call_id = $1 AND ($2 IS NULL OR company_id = $2)",
                 )
-                .bind(call_id.as_str()),
+                .bind(call_id.as_str())
+                .bind(company.map(|c| c.0)),
             )
             .await
             .map_err(backend)?;
@@ -385,10 +457,12 @@ impl CallStore for AnyStore {
             .fetch_optional(
                 Sql::new(
                     "SELECT id, status, attempts, max_attempts, next_run_at, last_error \
-                     FROM jobs WHERE call_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+                     FROM jobs WHERE call_id = $1 AND kind = $2 AND company_id = $3 \
+                     ORDER BY id DESC LIMIT 1",
                 )
                 .bind(call_id.as_str())
-                .bind(BOOK_KIND),
+                .bind(BOOK_KIND)
+                .bind(call.company_id),
             )
             .await
             .map_err(backend)?;
@@ -398,7 +472,7 @@ impl CallStore for AnyStore {
                     "SELECT a.id, a.booking_uid, a.service_name, a.start_at, a.end_at, \
                          a.status \
                      FROM calls c JOIN appointments a ON a.id = c.appointment_id \
-                     WHERE c.call_id = $1",
+                     WHERE c.call_id = $1 AND a.company_id = c.company_id",
                 )
                 .bind(call_id.as_str()),
             )
@@ -469,10 +543,13 @@ impl CallStore for AnyStore {
             .retry(|| async {
                 let mut tx = self.db.begin_write().await?;
                 let id = insert_appointment_in(&mut tx, appointment, now).await?;
-                tx.commit().await?;
+                if id.is_ok() {
+                    tx.commit().await?;
+                }
                 Ok(id)
             })
             .await
-            .map_err(backend)
+            .map_err(backend)?
+            .map_err(StoreError::from)
     }
 }

@@ -121,12 +121,14 @@ impl OutboxStore for AnyStore {
                     return Ok(None);
                 }
                 let id = insert_appointment_in(&mut tx, appointment, now).await?;
-                tx.commit().await?;
+                if id.is_ok() {
+                    tx.commit().await?;
+                }
                 Ok(Some(id))
             })
             .await
             .map_err(backend)?;
-        id.ok_or_else(|| job_not_found(job_id))
+        Ok(id.ok_or_else(|| job_not_found(job_id))??)
     }
 
     async fn fail_job(&self, job_id: i64, failure: &JobFailure) -> Result<(), StoreError> {

@@ -753,7 +753,7 @@ async fn failed_job_becomes_dead_letter(db: TestDb) {
 
     let view = fx
         .store
-        .get_call(&call_id("call_fail"))
+        .get_call(None, &call_id("call_fail"))
         .await
         .unwrap()
         .unwrap();
@@ -786,7 +786,7 @@ async fn late_failure_does_not_reopen_a_done_job(db: TestDb) {
     fx.store.fail_job(job_id, &late).await.unwrap();
     let view = fx
         .store
-        .get_call(&call_id("call_late"))
+        .get_call(None, &call_id("call_late"))
         .await
         .unwrap()
         .unwrap();
@@ -848,7 +848,7 @@ async fn call_view_shows_job_and_appointment(db: TestDb) {
 
     let pending = fx
         .store
-        .get_call(&call_id("call_view"))
+        .get_call(None, &call_id("call_view"))
         .await
         .unwrap()
         .unwrap();
@@ -870,7 +870,7 @@ async fn call_view_shows_job_and_appointment(db: TestDb) {
 
     let view = fx
         .store
-        .get_call(&call_id("call_view"))
+        .get_call(None, &call_id("call_view"))
         .await
         .unwrap()
         .unwrap();
@@ -900,7 +900,7 @@ async fn call_view_shows_job_and_appointment(db: TestDb) {
 
     assert!(
         fx.store
-            .get_call(&call_id("call_unknown"))
+            .get_call(None, &call_id("call_unknown"))
             .await
             .unwrap()
             .is_none()
@@ -1043,7 +1043,13 @@ async fn api_token_grants_company_or_admin(db: TestDb) {
 async fn call_context_roundtrips(db: TestDb) {
     let fx = fixture(&db).await;
     let id = call_id("call_ctx");
-    assert!(fx.store.load_call_context(&id).await.unwrap().is_none());
+    assert!(
+        fx.store
+            .load_call_context(fx.company, &id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let mut ctx = CallContextRecord {
         call_id: id.clone(),
@@ -1060,7 +1066,7 @@ async fn call_context_roundtrips(db: TestDb) {
     };
     fx.store.save_call_context(&ctx).await.unwrap();
     assert_eq!(
-        fx.store.load_call_context(&id).await.unwrap(),
+        fx.store.load_call_context(fx.company, &id).await.unwrap(),
         Some(ctx.clone())
     );
 
@@ -1068,8 +1074,11 @@ async fn call_context_roundtrips(db: TestDb) {
     ctx.collected = collected(&fx);
     ctx.updated_at = t0() + TimeDelta::seconds(20);
     fx.store.save_call_context(&ctx).await.unwrap();
-    assert_eq!(fx.store.load_call_context(&id).await.unwrap(), Some(ctx));
-    let view = fx.store.get_call(&id).await.unwrap().unwrap();
+    assert_eq!(
+        fx.store.load_call_context(fx.company, &id).await.unwrap(),
+        Some(ctx)
+    );
+    let view = fx.store.get_call(None, &id).await.unwrap().unwrap();
     assert_eq!(view.status, "ongoing");
 }
 
@@ -1086,7 +1095,7 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
     let started = event(&fx, WebhookEvent::CallStarted, "call_order", t0());
     fx.store.record_call_event(&started).await.unwrap();
 
-    let view = fx.store.get_call(&id).await.unwrap().unwrap();
+    let view = fx.store.get_call(None, &id).await.unwrap().unwrap();
     assert_eq!(view.status, "analyzed");
     assert_eq!(view.summary.as_deref(), Some("Termin gebucht"));
     assert_eq!(view.sentiment.as_deref(), Some("Positive"));
@@ -1113,7 +1122,7 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
     };
     fx.store.save_call_context(&ctx).await.unwrap();
     assert_eq!(
-        fx.store.get_call(&id).await.unwrap().unwrap().status,
+        fx.store.get_call(None, &id).await.unwrap().unwrap().status,
         "analyzed"
     );
 
@@ -1122,12 +1131,22 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
     fx.store.record_call_event(&started).await.unwrap();
     let inorder = call_id("call_inorder");
     assert_eq!(
-        fx.store.get_call(&inorder).await.unwrap().unwrap().status,
+        fx.store
+            .get_call(None, &inorder)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "ongoing"
     );
     enqueue_booking(&fx, "call_inorder").await;
     assert_eq!(
-        fx.store.get_call(&inorder).await.unwrap().unwrap().status,
+        fx.store
+            .get_call(None, &inorder)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "ended"
     );
 }
@@ -2195,3 +2214,5 @@ on_both_backends! {
     numbered_parameters_bind_by_number,
     backend_error_keeps_its_source_but_logs_no_row_values,
 }
+
+mod tenant_keys;

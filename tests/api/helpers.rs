@@ -20,6 +20,9 @@ pub struct TestApp {
     /// tenant). It holds the app's credentials key, so a company written through it is one
     /// the app can read; a store freshly connected to the database has no key.
     pub store: AnyStore,
+    /// The database URL, for tests that read or write raw rows (no credentials key: use
+    /// `store` for companies).
+    pub db_url: String,
     /// The server task; resolves to the process exit code when the app stops.
     pub stopped: Option<actix_rt::task::JoinHandle<std::io::Result<i32>>>,
     _dir: tempfile::TempDir,
@@ -66,6 +69,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         client: reqwest::Client::new(),
         calcom_url,
         store,
+        db_url: db,
         stopped,
         _dir: dir,
     }

@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real application on an ephemeral port, with a fresh SQLite
 //! file and the in-process Cal.com simulator (sandbox mode), and talks HTTP to it.
 
+mod call_ownership;
 #[path = "../common/mod.rs"]
 mod common;
 mod custom_functions;
@@ -8,6 +9,7 @@ mod flow;
 mod gateway;
 mod health;
 mod helpers;
+mod isolation;
 mod queue;
 mod resilience;
 mod supervision;

@@ -34,13 +34,25 @@ pub struct CallKey {
 pub enum ContextError {
     /// Loading or saving the context in the store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// The call id is already recorded for another company.
     #[error("call {0} belongs to another company")]
     CrossTenant(CallId),
     /// The call's actor could not be reached (actix mailbox error; the text says which).
     #[error("call context actor unavailable: {0}")]
     Unavailable(String),
+}
+
+/// The store's [`StoreError::ForeignCall`] is [`ContextError::CrossTenant`]: the store checks
+/// the owner in the transaction that reads or writes, so no context of another company is
+/// ever loaded or overwritten.
+impl From<StoreError> for ContextError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ForeignCall(call_id) => Self::CrossTenant(call_id),
+            other => Self::Store(other),
+        }
+    }
 }
 
 /// Message: merge newly collected fields and an explicit yes/no to the booking (see
@@ -120,13 +132,11 @@ pub(crate) async fn load(
     store: &dyn CallStore,
     key: &CallKey,
 ) -> Result<CollectedAppointment, ContextError> {
-    match store.load_call_context(&key.call_id).await? {
-        Some(record) if record.company_id != key.company_id => {
-            Err(ContextError::CrossTenant(key.call_id.clone()))
-        }
-        Some(record) => Ok(record.collected),
-        None => Ok(CollectedAppointment::default()),
-    }
+    Ok(store
+        .load_call_context(key.company_id, &key.call_id)
+        .await?
+        .map(|record| record.collected)
+        .unwrap_or_default())
 }
 
 impl Supervised for CallContext {}

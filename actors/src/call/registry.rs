@@ -268,14 +268,24 @@ mod tests {
         }
         async fn load_call_context(
             &self,
+            company: CompanyId,
             call_id: &CallId,
         ) -> Result<Option<CallContextRecord>, StoreError> {
-            Ok(self.0.lock().unwrap().get(call_id).cloned())
+            match self.0.lock().unwrap().get(call_id) {
+                Some(record) if record.company_id != company => {
+                    Err(StoreError::ForeignCall(call_id.clone()))
+                }
+                found => Ok(found.cloned()),
+            }
         }
         async fn record_call_event(&self, _: &CallEventRecord) -> Result<EventOutcome, StoreError> {
             Err(unused())
         }
-        async fn get_call(&self, _: &CallId) -> Result<Option<CallView>, StoreError> {
+        async fn get_call(
+            &self,
+            _: Option<CompanyId>,
+            _: &CallId,
+        ) -> Result<Option<CallView>, StoreError> {
             Err(unused())
         }
         async fn webhook_stats(&self, _: Option<CompanyId>) -> Result<WebhookStats, StoreError> {

@@ -1,6 +1,7 @@
 //! `RetellFunctionServer`: runs Retell custom functions for the HTTP endpoint (signed by Retell)
 //! and as the JSON-RPC method `retell.function.execute` (for testing from the gateway).
 
+use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::TenantRoute;
 use crate::functions::{self, FunctionDeps, FunctionError, Invocation};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
@@ -8,8 +9,8 @@ use crate::metric_names as m;
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, MethodList, MethodSpec, MethodTable, Reply, Scope};
 use crate::retell::call::RetellCall;
-use crate::server::forbidden;
 use crate::servers::store_error;
+use crate::servers::webhook::get_call::call_not_found;
 use crate::supervision::{RestartBudget, guard};
 use crate::tenant::{RouteError, resolve_route};
 use actix::prelude::*;
@@ -125,8 +126,10 @@ pub fn function_rpc_error(e: &FunctionError) -> RpcError {
         FunctionError::Unknown(_) => RpcError::invalid_params(e.to_string()),
         FunctionError::Store(s) => store_error(s),
         FunctionError::Tenant(t) => super::tenant_error(t),
-        FunctionError::Context(crate::call::context::ContextError::CrossTenant(_)) => {
-            AppError::new(ErrorCode::Forbidden, e.to_string()).into()
+        // Another company's call answers as a call that does not exist (getCall's answer),
+        // so call ids cannot be probed through the gateway.
+        FunctionError::Context(crate::call::context::ContextError::CrossTenant(call_id)) => {
+            call_not_found(call_id)
         }
         FunctionError::Context(_) | FunctionError::Panicked(_) => RpcError::internal(e.to_string()),
     }
@@ -144,7 +147,9 @@ impl Method for Execute {
         check_availability, find_next_slot) for a call exactly as the custom-function endpoint \
         does, without Retell's signature; the token's company must own the call's business \
         number. `call` is a Retell call object with `call_id` and `to_number` (inbound), \
-        `args` the tool arguments. Returns the function's reply with its spoken `message`.";
+        `args` the tool arguments. Returns the function's reply with its spoken `message`. \
+        A number of another company is 1003 like an unconfigured one; a call id another \
+        company recorded is -32602 `not_found` like webhook.getCall.";
     const SCOPE: Scope = Scope::Company;
     const KIND: Kind = Kind::Write;
     type Deps = FunctionDeps;
@@ -158,13 +163,19 @@ impl Method for Execute {
     ) -> Result<Reply<FunctionReply>, RpcError> {
         let call: RetellCall = serde_json::from_value(p.call)
             .map_err(|e| RpcError::invalid_params(format!("call: {e}")))?;
-        let route = resolve_route(deps.store.as_ref(), call.business_number())
+        let number = call.business_number();
+        let route = resolve_route(deps.store.as_ref(), number)
             .await
             .map_err(|e| route_error(&e))?;
         if let Some(own) = grant.company_id
             && own != route.company.id
         {
-            return Err(forbidden(route.company.id));
+            // Another company's number answers exactly as a number nobody configured: which
+            // numbers other tenants own is not the caller's to learn. It parsed to be routed.
+            let e164 = number
+                .and_then(|n| PhoneNumber::parse_default(n).ok())
+                .map_or_else(String::new, |p| p.to_string());
+            return Err(route_error(&RouteError::NotConfigured(e164)));
         }
         let reply = execute(
             deps,

@@ -16,8 +16,8 @@ use actix::prelude::*;
 pub struct Book {
     /// Must carry `idempotency_key` in its metadata.
     pub request: BookingRequest,
-    /// Our key for this booking, e.g. `retell:<call_id>:book`; a booking with it in its metadata is
-    /// ours.
+    /// Our key for this booking, e.g. `retell:<company>:<call_id>:book`; a booking with it in
+    /// its metadata is ours.
     pub idempotency_key: String,
     /// Minutes; bounds the search for an earlier booking.
     pub duration_min: u32,

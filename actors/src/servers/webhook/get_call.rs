@@ -5,10 +5,10 @@ use crate::domain::ids::CallId;
 use crate::jsonrpc::RpcError;
 use crate::records::{CallView, TokenGrant};
 use crate::registry::{Kind, Method, Reply, Scope};
-use crate::server::forbidden;
 use crate::servers::store_error;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::json;
 use std::sync::Arc;
 
 /// `webhook.getCall`.
@@ -26,8 +26,8 @@ impl Method for GetCall {
     const NAME: &'static str = "webhook.getCall";
     const SUMMARY: &'static str = "Shows our record of one phone call by its Retell `call_id`: \
         status, caller and business numbers, start and end (UTC), the appointment data the \
-        agent collected, the state of its booking job and the appointment made, if any. A \
-        call of another company is -32002; an unknown call_id is -32602.";
+        agent collected, the state of its booking job and the appointment made, if any. An \
+        unknown call_id, and a call of another company, is -32602 `not_found`.";
     const SCOPE: Scope = Scope::Company;
     const KIND: Kind = Kind::Read;
     type Deps = WebhookDeps;
@@ -39,22 +39,24 @@ impl Method for GetCall {
         grant: TokenGrant,
         deps: Arc<WebhookDeps>,
     ) -> Result<Reply<CallView>, RpcError> {
-        let view = deps
-            .store
-            .get_call(&p.call_id)
+        // The store reads only the token's company: another tenant's call is not found,
+        // exactly like one that does not exist, so call ids cannot be probed.
+        deps.store
+            .get_call(grant.company_id, &p.call_id)
             .await
-            .map_err(|e| store_error(&e))?;
-        let Some(view) = view else {
-            return Err(RpcError::invalid_params(format!(
-                "no call with call_id {}",
-                p.call_id
-            )));
-        };
-        if let Some(own) = grant.company_id
-            && own != view.company_id
-        {
-            return Err(forbidden(view.company_id));
-        }
-        Reply::fresh(view)
+            .map_err(|e| store_error(&e))?
+            .map_or_else(|| Err(call_not_found(&p.call_id)), Reply::fresh)
+    }
+}
+
+/// -32602 with `data.type = "not_found"` for a call id that does not exist — or that belongs
+/// to another company, answered identically (same code, message and data) so a tenant cannot
+/// tell the two apart.
+pub fn call_not_found(call_id: &CallId) -> RpcError {
+    RpcError {
+        data: Some(
+            json!({ "type": "not_found", "details": format!("no call with call_id {call_id}") }),
+        ),
+        ..RpcError::invalid_params("")
     }
 }

@@ -1,11 +1,14 @@
 //! `WebhookServer`: turns verified Retell webhooks into durable records (one transaction per
-//! event, deduplicated on (event, call_id)), enqueues the booking at `call_ended`, and serves
-//! the `webhook.*` methods (one file each, listed once in `method_list!` below).
+//! event, deduplicated on (company, event, call_id)), enqueues the booking at `call_ended`, and
+//! serves the `webhook.*` methods (one file each, listed once in `method_list!` below). A
+//! webhook naming a call id that another company recorded first is refused
+//! ([`WebhookError::ForeignCall`]) and writes nothing.
 
 use crate::call::context::{CallKey, ContextError};
 use crate::call::registry::{CallRegistry, EndCall, SnapshotFor};
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::booking::Attendee;
+use crate::domain::ids::{CallId, CompanyId};
 use crate::domain::tenant::TenantRoute;
 use crate::metric_names as m;
 use crate::outbox::{KIND_BOOK, QUEUE_BOOKINGS, Wake};
@@ -38,7 +41,7 @@ pub struct HandleWebhook {
 /// The webhook is durable; answer 2xx.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookAck {
-    /// First delivery of this (event, call_id): recorded.
+    /// First delivery of this (company, event, call_id): recorded.
     Recorded {
         /// Id of the booking job enqueued at `call_ended`; `None` when the call was not
         /// booked (incomplete or unconfirmed data, or another event).
@@ -48,18 +51,43 @@ pub enum WebhookAck {
     Duplicate,
 }
 
-/// The webhook could not be made durable; answer 5xx so Retell retries.
+/// The webhook was not recorded: [`WebhookError::ForeignCall`] is a refusal (answer 403,
+/// Retell must not retry); every other variant means it could not be made durable (answer
+/// 5xx so Retell retries).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WebhookError {
     /// The call's collected data could not be read at `call_ended`.
     #[error(transparent)]
-    Context(#[from] ContextError),
+    Context(ContextError),
     /// The transaction recording the event failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// Processing panicked; the server actor was restarted and nothing was acknowledged.
     #[error("webhook server failed: {0}")]
     Panicked(String),
+    /// The call id is recorded for another company; nothing was written.
+    #[error("call {0} belongs to another company")]
+    ForeignCall(CallId),
+}
+
+/// Either way of learning that another company owns the call (its context, or the store's
+/// transaction) becomes [`WebhookError::ForeignCall`].
+impl From<ContextError> for WebhookError {
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::CrossTenant(call_id) => Self::ForeignCall(call_id),
+            other => Self::Context(other),
+        }
+    }
+}
+
+impl From<StoreError> for WebhookError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ForeignCall(call_id) => Self::ForeignCall(call_id),
+            other => Self::Store(other),
+        }
+    }
 }
 
 /// Outbox settings the webhook server needs.
@@ -157,7 +185,7 @@ fn booking_decision(
     let Some(start) = tz.from_local_datetime(&date.and_time(time)).earliest() else {
         return (None, "nonexistent_local_time");
     };
-    let idempotency_key = format!("retell:{}:book", call.call_id);
+    let idempotency_key = call_booking_key(route.company.id, &call.call_id);
     let payload = BookingJobPayload {
         company_id: route.company.id,
         branch_id: route.branch_id,
@@ -188,6 +216,20 @@ fn booking_decision(
         run_at: now,
     };
     (Some(job), "booking_enqueued")
+}
+
+/// Counts one webhook in `mcp_webhook_total`; `status` is one of the fixed set documented there.
+fn count_webhook(event: &WebhookEvent, status: &'static str) {
+    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.metric_label(), "status" => status)
+        .increment(1);
+}
+
+/// The idempotency key of a call's booking, `retell:{company}:{call_id}:book`: the key of its
+/// outbox job, of its appointment and the Cal.com metadata value a retry looks up. It names
+/// the company so that no other tenant's key (gateway keys are `gateway:{company}:…`) can
+/// ever equal it.
+pub fn call_booking_key(company: CompanyId, call_id: &CallId) -> String {
+    format!("retell:{company}:{call_id}:book")
 }
 
 impl Supervised for WebhookServer {}
@@ -251,10 +293,18 @@ impl Handler<HandleWebhook> for WebhookServer {
                     };
                     let mut outcome_label = None;
                     if event == WebhookEvent::CallEnded {
-                        let collected = calls
+                        let snapshot = calls
                             .send(SnapshotFor(key))
                             .await
-                            .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+                            .map_err(|e| ContextError::Unavailable(e.to_string()))?;
+                        // The call's context is the first to see a call of another company.
+                        let collected = snapshot.map_err(|e| match WebhookError::from(e) {
+                            foreign @ WebhookError::ForeignCall(_) => {
+                                count_webhook(&event, "foreign");
+                                foreign
+                            }
+                            other => other,
+                        })?;
                         let (job, label) =
                             booking_decision(&route, &call, &collected, policy.max_attempts, now);
                         record.customer = collected.phone.as_ref().map(|p| NewCustomer {
@@ -270,10 +320,10 @@ impl Handler<HandleWebhook> for WebhookServer {
                     let status = match &result {
                         Ok(EventOutcome::Recorded { .. }) => "recorded",
                         Ok(EventOutcome::Duplicate) => "duplicate",
+                        Err(StoreError::ForeignCall(_)) => "foreign",
                         Err(_) => "error",
                     };
-                    metrics::counter!(m::WEBHOOK_TOTAL, "event" => event.metric_label(), "status" => status)
-                .increment(1);
+                    count_webhook(&event, status);
                     match result? {
                         EventOutcome::Duplicate => {
                             tracing::info!(call_id = %call.call_id, event = event.as_str(), "duplicate webhook ignored");
