@@ -60,6 +60,14 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Seconds.
     pub shutdown_timeout_s: u64,
+    /// Milliseconds a new connection has to send its first request head; then 408.
+    pub client_request_timeout_ms: u64,
+    /// Milliseconds a request's body has to arrive once its head is read; then 408.
+    pub body_read_timeout_ms: u64,
+    /// Milliseconds an idle keep-alive connection is kept; 0 disables keep-alive.
+    pub keep_alive_ms: u64,
+    /// Milliseconds a closing connection gets to shut down cleanly before it is dropped.
+    pub client_disconnect_timeout_ms: u64,
 }
 
 /// `[log]`.
@@ -376,6 +384,11 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
+        }
+        if self.server.client_request_timeout_ms == 0 || self.server.body_read_timeout_ms == 0 {
+            return bad(
+                "server.client_request_timeout_ms and server.body_read_timeout_ms must be at least 1",
+            );
         }
         if self.outbox.max_attempts == 0 {
             return bad("outbox.max_attempts must be at least 1");
