@@ -8,6 +8,7 @@ mod flow;
 mod gateway;
 mod health;
 mod helpers;
+mod limits;
 mod queue;
 mod resilience;
 mod supervision;
