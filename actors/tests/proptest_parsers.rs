@@ -22,9 +22,9 @@ use switchboard_actors::retell::call::RetellCall;
 use switchboard_actors::retell::signature;
 
 /// Cases for properties over arbitrary input.
-const CASES: u32 = 512;
+const CASES: u32 = 256;
 /// Cases for the date and time grammar, whose token space is larger.
-const GRAMMAR_CASES: u32 = 1000;
+const GRAMMAR_CASES: u32 = 512;
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
