@@ -18,9 +18,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// Longest quote of an over-long value in its error, in characters.
-const QUOTE_CHARS: usize = 40;
-
 /// One argument value as an LLM sends it: the same field arrives as `"14"`, `14` or `true`
 /// depending on the model, so all three are accepted and read as text where text is needed.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -369,7 +366,7 @@ fn read<T>(
             errors.push(FieldError {
                 field,
                 kind: text_error(e),
-                input: text::excerpt(&raw, QUOTE_CHARS),
+                input: text::excerpt(&raw, text::QUOTE_CHARS),
             });
             return None;
         }

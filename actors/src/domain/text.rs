@@ -141,6 +141,9 @@ pub fn email(input: &str) -> Result<String, TextError> {
     }
 }
 
+/// How much of an over-long value an error quotes back, in characters ([`excerpt`]).
+pub const QUOTE_CHARS: usize = 40;
+
 /// At most `max` characters of `input`, cleaned to one line, with `…` when cut: for quoting
 /// what a caller said back in an error, where the whole of an oversized value is not wanted.
 pub fn excerpt(input: &str, max: usize) -> String {

@@ -47,7 +47,7 @@ impl SlotArgs {
             None => Ok(None),
             Some(said) => match text::PHRASE.clean(&said) {
                 Ok(clean) => Ok(Some(clean).filter(|c| !c.is_empty())),
-                Err(_) => Err(text::excerpt(&said, 40)),
+                Err(_) => Err(text::excerpt(&said, text::QUOTE_CHARS)),
             },
         };
         Ok(Self {

@@ -69,7 +69,7 @@ impl Contact {
     /// key with hidden characters; 4003 for a phone number that is not one; 4001 for a blank
     /// name, or neither phone nor email.
     fn read(p: &CreateBookingParams) -> Result<Self, RpcError> {
-        let too_long =
+        let refused =
             |field: &str, e: TextError| RpcError::invalid_params(format!("{field} is {e}"));
         // A key is an identifier: removing characters could make two keys one.
         if p.idempotency_key
@@ -80,7 +80,7 @@ impl Contact {
                 "idempotency_key must not contain control or bidi characters",
             ));
         }
-        let name = text::NAME.clean(&p.name).map_err(|e| too_long("name", e))?;
+        let name = text::NAME.clean(&p.name).map_err(|e| refused("name", e))?;
         if name.is_empty() {
             return Err(AppError::new(ErrorCode::MissingRequiredField, "name is empty").into());
         }
@@ -89,12 +89,12 @@ impl Contact {
             .as_deref()
             .map(text::email)
             .transpose()
-            .map_err(|e| too_long("email", e))?;
+            .map_err(|e| refused("email", e))?;
         let phone = p
             .phone
             .as_deref()
             .map(|said| {
-                let said = text::PHRASE.clean(said).map_err(|e| too_long("phone", e))?;
+                let said = text::PHRASE.clean(said).map_err(|e| refused("phone", e))?;
                 PhoneNumber::parse_default(&said).map_err(|e| {
                     RpcError::from(AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))
                 })
