@@ -532,4 +532,23 @@ mod tests {
             "postgres:(unparsable URL)"
         );
     }
+
+    #[test]
+    fn request_timeouts_default_to_actix_values_and_must_not_be_zero() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.server.client_request_timeout_ms, 5000);
+        assert_eq!(s.server.body_read_timeout_ms, 10_000);
+        assert_eq!(s.server.keep_alive_ms, 5000);
+        assert_eq!(s.server.client_disconnect_timeout_ms, 1000);
+        for key in [
+            "SWITCHBOARD__SERVER__CLIENT_REQUEST_TIMEOUT_MS",
+            "SWITCHBOARD__SERVER__BODY_READ_TIMEOUT_MS",
+        ] {
+            let err = Settings::load_from(None, env(&[(key, "0")])).unwrap_err();
+            assert!(err.to_string().contains("at least 1"), "{key}: {err}");
+        }
+        assert!(
+            Settings::load_from(None, env(&[("SWITCHBOARD__SERVER__KEEP_ALIVE_MS", "0")])).is_ok()
+        );
+    }
 }

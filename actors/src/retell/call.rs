@@ -4,7 +4,7 @@
 //! The typed fields are stored in columns, so they are made safe while parsing: text fields
 //! lose control and bidi characters ([`text::is_hidden`]; PostgreSQL refuses NUL), and a
 //! `duration_ms` below zero, which the `calls` table's CHECK refuses and which no real call
-//! has, is read as unknown. Before, it reached the store and the webhook answered 503, which
+//! has, is read as unknown, and so is a timestamp outside 1970..=9999. Before, it reached the store and the webhook answered 503, which
 //! Retell retries.
 
 use crate::domain::ids::CallId;
@@ -21,6 +21,17 @@ fn visible<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> 
             .filter(|c| matches!(c, '\n' | '\t') || !text::is_hidden(*c))
             .collect()
     }))
+}
+
+/// Last millisecond of 9999-12-31 UTC since the Unix epoch: later (and negative) timestamps
+/// are no call's, and PostgreSQL's `timestamptz` refuses years before 4713 BC that chrono
+/// still reads.
+const LAST_EPOCH_MS: i64 = 253_402_300_799_999;
+
+/// An optional timestamp in milliseconds since the Unix epoch; one outside 1970..=9999 is
+/// unknown.
+fn epoch_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(Option::<i64>::deserialize(d)?.filter(|ms| (0..=LAST_EPOCH_MS).contains(ms)))
 }
 
 /// An optional length in milliseconds; a negative one is unknown.
@@ -67,9 +78,11 @@ pub struct RetellCall {
     /// E.164.
     #[serde(default, deserialize_with = "visible")]
     pub to_number: Option<String>,
-    /// Milliseconds since the Unix epoch.
+    /// Milliseconds since the Unix epoch; `None` outside 1970..=9999.
+    #[serde(default, deserialize_with = "epoch_ms")]
     pub start_timestamp: Option<i64>,
-    /// Milliseconds since the Unix epoch.
+    /// Milliseconds since the Unix epoch; `None` outside 1970..=9999.
+    #[serde(default, deserialize_with = "epoch_ms")]
     pub end_timestamp: Option<i64>,
     /// Call length in milliseconds; set once the call ended. Negative values are read as
     /// `None`.
@@ -173,6 +186,21 @@ mod tests {
         assert_eq!(c.duration_ms, None);
         let c = call(json!({"call_id": "c", "duration_ms": 0}));
         assert_eq!(c.duration_ms, Some(0));
+    }
+
+    #[test]
+    fn timestamps_outside_1970_to_9999_are_read_as_unknown() {
+        let c = call(
+            json!({"call_id": "c", "start_timestamp": -8_000_000_000_000_000_000i64,
+            "end_timestamp": LAST_EPOCH_MS + 1}),
+        );
+        assert_eq!((c.started_at(), c.ended_at()), (None, None));
+        let c = call(json!({"call_id": "c", "start_timestamp": 0, "end_timestamp": LAST_EPOCH_MS}));
+        assert_eq!(
+            c.ended_at().unwrap().to_rfc3339(),
+            "9999-12-31T23:59:59.999+00:00"
+        );
+        assert!(c.started_at().is_some());
     }
 
     #[test]
