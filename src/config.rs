@@ -60,6 +60,14 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Seconds.
     pub shutdown_timeout_s: u64,
+    /// Milliseconds a new connection has to send its first request head; then 408.
+    pub client_request_timeout_ms: u64,
+    /// Milliseconds a request's body has to arrive once its head is read; then 408.
+    pub body_read_timeout_ms: u64,
+    /// Milliseconds an idle keep-alive connection is kept; 0 disables keep-alive.
+    pub keep_alive_ms: u64,
+    /// Milliseconds a closing connection gets to shut down cleanly before it is dropped.
+    pub client_disconnect_timeout_ms: u64,
 }
 
 /// `[log]`.
@@ -411,6 +419,11 @@ impl Settings {
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
         }
+        if self.server.client_request_timeout_ms == 0 || self.server.body_read_timeout_ms == 0 {
+            return bad(
+                "server.client_request_timeout_ms and server.body_read_timeout_ms must be at least 1",
+            );
+        }
         if self.outbox.max_attempts == 0 {
             return bad("outbox.max_attempts must be at least 1");
         }
@@ -572,6 +585,25 @@ mod tests {
         assert_eq!(
             url("postgres://app:s3cret@[db/sb"),
             "postgres:(unparsable URL)"
+        );
+    }
+
+    #[test]
+    fn request_timeouts_default_to_actix_values_and_must_not_be_zero() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.server.client_request_timeout_ms, 5000);
+        assert_eq!(s.server.body_read_timeout_ms, 10_000);
+        assert_eq!(s.server.keep_alive_ms, 5000);
+        assert_eq!(s.server.client_disconnect_timeout_ms, 1000);
+        for key in [
+            "SWITCHBOARD__SERVER__CLIENT_REQUEST_TIMEOUT_MS",
+            "SWITCHBOARD__SERVER__BODY_READ_TIMEOUT_MS",
+        ] {
+            let err = Settings::load_from(None, env(&[(key, "0")])).unwrap_err();
+            assert!(err.to_string().contains("at least 1"), "{key}: {err}");
+        }
+        assert!(
+            Settings::load_from(None, env(&[("SWITCHBOARD__SERVER__KEEP_ALIVE_MS", "0")])).is_ok()
         );
     }
 }

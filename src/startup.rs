@@ -5,6 +5,7 @@
 use crate::cache::{self, AnyCache};
 use crate::calcom::CalcomClient;
 use crate::config::{Settings, redact_url};
+use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
 use crate::sandbox;
 use crate::secrets;
@@ -12,6 +13,7 @@ use crate::sim::calcom::CalcomSim;
 use crate::store::AnyStore;
 use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
@@ -369,14 +371,28 @@ fn serve_http(settings: &Settings, state: AppState) -> anyhow::Result<(u16, Serv
         TcpListener::bind((host, port)).with_context(|| format!("binding {host}:{port}"))?;
     let port = listener.local_addr()?.port();
     let max_body = settings.server.max_body_bytes;
+    let body_timeout = BodyReadTimeout(Duration::from_millis(settings.server.body_read_timeout_ms));
+    let keep_alive = match settings.server.keep_alive_ms {
+        0 => KeepAlive::Disabled,
+        ms => KeepAlive::Timeout(Duration::from_millis(ms)),
+    };
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(max_body))
+            .app_data(body_timeout)
+            .wrap(from_fn(http::body_timeout::middleware))
             .wrap(from_fn(http::metrics::middleware))
             .wrap(from_fn(http::request_id::middleware))
             .configure(http::routes)
     })
+    .client_request_timeout(Duration::from_millis(
+        settings.server.client_request_timeout_ms,
+    ))
+    .client_disconnect_timeout(Duration::from_millis(
+        settings.server.client_disconnect_timeout_ms,
+    ))
+    .keep_alive(keep_alive)
     .listen(listener)?
     .shutdown_timeout(settings.server.shutdown_timeout_s);
     if settings.server.workers > 0 {

@@ -1,6 +1,7 @@
 //! The HTTP surface (DESIGN §4): routes, shared state and middleware.
 
 pub mod auth;
+pub mod body_timeout;
 pub mod custom_function;
 pub mod gateway;
 pub mod health;

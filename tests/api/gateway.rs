@@ -304,7 +304,7 @@ async fn retell_function_execute_runs_the_custom_function() {
 }
 
 /// The next Tuesday in Berlin as `YYYY-MM-DD` (always open, always in the future).
-fn next_weekday() -> String {
+pub(crate) fn next_weekday() -> String {
     use chrono::{Datelike, Duration, Weekday};
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Berlin)

@@ -10,6 +10,7 @@ mod gateway;
 mod health;
 mod helpers;
 mod isolation;
+mod limits;
 mod queue;
 mod resilience;
 mod supervision;

@@ -5,21 +5,18 @@
 //! again while everything else the caller said is kept.
 
 use super::appointment::{CollectedAppointment, RequiredField, ServiceChoice};
+use super::date_window::DateWindow;
 use super::datetime::{DateParseError, parse_date, parse_time, weekday_name};
 use super::phone::PhoneNumber;
 use super::service_match::match_service;
 use super::tenant::{BusinessWindow, Locale, Service};
+use super::text::{self, Limit, TextError};
 use super::truthy::is_truthy;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
-
-/// Longest name we store, in characters.
-pub const MAX_NAME_CHARS: usize = 100;
-/// Longest email address, in bytes (RFC 5321 §4.5.3.1.3 path limit less the brackets).
-const MAX_EMAIL_LEN: usize = 254;
 
 /// One argument value as an LLM sends it: the same field arrives as `"14"`, `14` or `true`
 /// depending on the model, so all three are accepted and read as text where text is needed.
@@ -146,6 +143,12 @@ pub enum FieldErrorKind {
     /// The date is before today, or (on `uhrzeit`) date and time are before now.
     #[error("in the past")]
     InPast,
+    /// The date lies after the last bookable day ([`DateWindow`]).
+    #[error("after the last bookable day {latest}")]
+    TooFarAhead {
+        /// The last bookable day.
+        latest: NaiveDate,
+    },
     /// Not a valid phone number in its country.
     #[error("not a valid phone number")]
     InvalidPhone,
@@ -158,10 +161,10 @@ pub enum FieldErrorKind {
     /// Not shaped like an email address (one `@`, a dot in the domain).
     #[error("not an email address")]
     InvalidEmail,
-    /// A name longer than `max` characters.
+    /// Longer than `max` characters after cleaning ([`text::Limit`]).
     #[error("longer than {max} characters")]
-    NameTooLong {
-        /// The limit, [`MAX_NAME_CHARS`].
+    TooLong {
+        /// The limit of the field.
         max: usize,
     },
 }
@@ -217,6 +220,14 @@ impl FieldError {
                 format!("Das Datum „{input}“ liegt in der Vergangenheit.")
             }
             FieldErrorKind::InPast => format!("The date “{input}” is in the past."),
+            FieldErrorKind::TooFarAhead { latest } if de => format!(
+                "Das Datum „{input}“ liegt zu weit in der Zukunft; Termine gibt es bis zum {}.",
+                latest.format("%d.%m.%Y")
+            ),
+            FieldErrorKind::TooFarAhead { latest } => format!(
+                "The date “{input}” is too far ahead; appointments can be made until {}.",
+                latest.format("%B %-d, %Y")
+            ),
             FieldErrorKind::InvalidPhone if de => {
                 format!("Die Telefonnummer „{input}“ ist nicht gültig.")
             }
@@ -239,11 +250,20 @@ impl FieldError {
             FieldErrorKind::InvalidEmail => {
                 format!("The email address “{input}” is not valid.")
             }
-            FieldErrorKind::NameTooLong { max } if de => {
-                format!("Der Name ist zu lang, höchstens {max} Zeichen.")
-            }
-            FieldErrorKind::NameTooLong { max } => {
-                format!("The name is too long, at most {max} characters.")
+            FieldErrorKind::TooLong { max } => {
+                let what = match (self.field, de) {
+                    ("name", true) => "Der Name ist".to_owned(),
+                    ("name", false) => "The name is".to_owned(),
+                    ("notizen", true) => "Die Notiz ist".to_owned(),
+                    ("notizen", false) => "The note is".to_owned(),
+                    (_, true) => format!("„{input}“ ist"),
+                    (_, false) => format!("“{input}” is"),
+                };
+                if de {
+                    format!("{what} zu lang, höchstens {max} Zeichen.")
+                } else {
+                    format!("{what} too long, at most {max} characters.")
+                }
             }
         }
     }
@@ -260,28 +280,50 @@ pub struct Normalized {
     pub errors: Vec<FieldError>,
 }
 
-/// Reads `args` into a patch. Values are trimmed and blank ones ignored; a date before
-/// `ctx.today` is an `InPast` error on `datum`, and a date and time given together that lie
-/// before `ctx.now_local` an `InPast` error on `uhrzeit` (the date is kept). `confirmed` is
-/// [`is_truthy`] of `bestaetigt`.
+/// Reads `args` into a patch. Values are cleaned by their [`text::Limit`] (hidden characters
+/// removed, trimmed; over-long ones are a `TooLong` error) and blank ones ignored; a date
+/// before `ctx.today` is an `InPast` error on `datum`, one after the [`DateWindow`] around it
+/// `TooFarAhead`, and a date and time given together that lie before `ctx.now_local` an
+/// `InPast` error on `uhrzeit` (the date is kept). `confirmed` is [`is_truthy`] of
+/// `bestaetigt`.
 pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized {
     use RequiredField::{Datum, Dienstleistung, Name, Telefonnummer, Uhrzeit};
     let mut errors = Vec::new();
     let e = &mut errors;
-    let date = read(e, Datum.arg_name(), &args.datum, |s| {
+    let date = read(e, Datum.arg_name(), &args.datum, text::PHRASE, |s| {
         read_date(s, ctx.today)
     });
-    let time = read(e, Uhrzeit.arg_name(), &args.uhrzeit, |s| {
+    let time = read(e, Uhrzeit.arg_name(), &args.uhrzeit, text::PHRASE, |s| {
         read_time(s, date, ctx)
     });
-    let name = read(e, Name.arg_name(), &args.name, read_name);
-    let phone = read(e, Telefonnummer.arg_name(), &args.telefonnummer, |s| {
-        PhoneNumber::parse(s, ctx.region).map_err(|_| FieldErrorKind::InvalidPhone)
+    let name = read(e, Name.arg_name(), &args.name, text::NAME, |s| {
+        Ok(s.to_owned())
     });
-    let service = read(e, Dienstleistung.arg_name(), &args.dienstleistung, |s| {
-        read_service(s, ctx.services)
+    let phone = read(
+        e,
+        Telefonnummer.arg_name(),
+        &args.telefonnummer,
+        text::PHRASE,
+        |s| PhoneNumber::parse(s, ctx.region).map_err(|_| FieldErrorKind::InvalidPhone),
+    );
+    let service = read(
+        e,
+        Dienstleistung.arg_name(),
+        &args.dienstleistung,
+        text::PHRASE,
+        |s| read_service(s, ctx.services),
+    );
+    let email = read(e, "email", &args.email, text::EMAIL, read_email);
+    let staff = read(
+        e,
+        "mitarbeiter_wunsch",
+        &args.mitarbeiter_wunsch,
+        text::STAFF,
+        |s| Ok(s.to_owned()),
+    );
+    let notes = read(e, "notizen", &args.notizen, text::NOTES, |s| {
+        Ok(s.to_owned())
     });
-    let email = read(e, "email", &args.email, read_email);
     let patch = CollectedAppointment {
         date,
         time,
@@ -289,8 +331,8 @@ pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized
         phone,
         email,
         service,
-        staff: given(&args.mitarbeiter_wunsch).map(|s| collapse_spaces(&s)),
-        notes: given(&args.notizen),
+        staff,
+        notes,
         confirmed: args
             .bestaetigt
             .as_ref()
@@ -307,15 +349,28 @@ fn given(value: &Option<ArgValue>) -> Option<String> {
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
-/// Runs `parse` on the [`given`] text of `value`; on failure records the error and yields
-/// `None`.
+/// Runs `parse` on the [`given`] text of `value` cleaned by `limit`; on failure records the
+/// error and yields `None`. A value that is blank once cleaned counts as not given.
 fn read<T>(
     errors: &mut Vec<FieldError>,
     field: &'static str,
     value: &Option<ArgValue>,
+    limit: Limit,
     parse: impl FnOnce(&str) -> Result<T, FieldErrorKind>,
 ) -> Option<T> {
-    let input = given(value)?;
+    let raw = given(value)?;
+    let input = match limit.clean(&raw) {
+        Ok(input) if input.is_empty() => return None,
+        Ok(input) => input,
+        Err(e) => {
+            errors.push(FieldError {
+                field,
+                kind: text_error(e),
+                input: text::excerpt(&raw, text::QUOTE_CHARS),
+            });
+            return None;
+        }
+    };
     match parse(&input) {
         Ok(value) => Some(value),
         Err(kind) => {
@@ -325,9 +380,18 @@ fn read<T>(
     }
 }
 
+fn text_error(e: TextError) -> FieldErrorKind {
+    match e {
+        TextError::TooLong { max } => FieldErrorKind::TooLong { max },
+        TextError::NotAnEmail => FieldErrorKind::InvalidEmail,
+    }
+}
+
 fn read_date(input: &str, today: NaiveDate) -> Result<NaiveDate, FieldErrorKind> {
+    let latest = DateWindow::around(today).latest;
     match parse_date(input, today) {
         Ok(date) if date < today => Err(FieldErrorKind::InPast),
+        Ok(date) if date > latest => Err(FieldErrorKind::TooFarAhead { latest }),
         Ok(date) => Ok(date),
         Err(DateParseError::Impossible(_)) => Err(FieldErrorKind::NoSuchDate),
         Err(DateParseError::WeekdayMismatch { date, said, .. }) => {
@@ -352,16 +416,6 @@ fn read_time(
     }
 }
 
-fn read_name(input: &str) -> Result<String, FieldErrorKind> {
-    let name = collapse_spaces(input);
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(FieldErrorKind::NameTooLong {
-            max: MAX_NAME_CHARS,
-        });
-    }
-    Ok(name)
-}
-
 fn read_service(input: &str, services: &[Service]) -> Result<ServiceChoice, FieldErrorKind> {
     let service = match_service(input, services).ok_or_else(|| FieldErrorKind::UnknownService {
         offered: services.iter().map(|s| s.name.clone()).collect(),
@@ -374,25 +428,9 @@ fn read_service(input: &str, services: &[Service]) -> Result<ServiceChoice, Fiel
     })
 }
 
-/// A light syntactic check: the agent spells addresses out loud, so catching a missing `@`
-/// or domain matters; full RFC 5322 validation would refuse nothing more a caller says.
+/// [`text::email`]: the same rule the gateway applies.
 fn read_email(input: &str) -> Result<String, FieldErrorKind> {
-    let (local, domain) = input.split_once('@').ok_or(FieldErrorKind::InvalidEmail)?;
-    let ok = !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && domain.split('.').all(|label| !label.is_empty())
-        && !input.chars().any(char::is_whitespace)
-        && input.len() <= MAX_EMAIL_LEN;
-    if ok {
-        Ok(input.to_owned())
-    } else {
-        Err(FieldErrorKind::InvalidEmail)
-    }
-}
-
-fn collapse_spaces(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    text::email(input).map_err(text_error)
 }
 
 #[cfg(test)]
@@ -619,7 +657,70 @@ mod tests {
         assert_eq!(run(json!({"name": &hundred})).patch.name, Some(hundred));
         let out = run(json!({"name": "ä".repeat(101)}));
         assert_eq!(out.patch.name, None);
-        assert_eq!(out.errors[0].kind, FieldErrorKind::NameTooLong { max: 100 });
+        assert_eq!(out.errors[0].kind, FieldErrorKind::TooLong { max: 100 });
+    }
+
+    #[test]
+    fn control_and_bidi_characters_never_reach_the_patch() {
+        let out = run(json!({
+            "name": "Max\u{0000} Mu\u{202E}stermann",
+            "email": "max@example.de\u{0000}",
+            "mitarbeiter_wunsch": "An\u{2066}na\u{0007}",
+            "notizen": "erster\u{0000} Besuch\nbitte\u{202E} klingeln",
+        }));
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let p = out.patch;
+        assert_eq!(p.name.as_deref(), Some("Max Mustermann"));
+        assert_eq!(p.email.as_deref(), Some("max@example.de"));
+        assert_eq!(p.staff.as_deref(), Some("Anna"));
+        assert_eq!(p.notes.as_deref(), Some("erster Besuch\nbitte klingeln"));
+    }
+
+    #[test]
+    fn notes_of_900_kb_are_refused_not_stored() {
+        let out = run(json!({"notizen": "x".repeat(900_000), "name": "Max"}));
+        assert_eq!(out.patch.notes, None);
+        assert_eq!(out.patch.name.as_deref(), Some("Max"));
+        assert_eq!(out.errors[0].kind, FieldErrorKind::TooLong { max: 1000 });
+        assert_says(
+            &out.errors[0],
+            "Die Notiz ist zu lang, höchstens 1000 Zeichen.",
+            "The note is too long, at most 1000 characters.",
+        );
+    }
+
+    #[test]
+    fn an_oversized_value_is_quoted_back_shortened() {
+        let out = run(json!({"datum": "morgen ".repeat(10_000)}));
+        assert_eq!(out.patch.date, None);
+        assert_eq!(out.errors[0].kind, FieldErrorKind::TooLong { max: 100 });
+        assert!(out.errors[0].input.chars().count() <= 41);
+        assert!(out.errors[0].message(Locale::De).len() < 200);
+    }
+
+    #[test]
+    fn a_value_of_hidden_characters_only_counts_as_not_given() {
+        let out = run(json!({"name": "\u{0000}\u{202E}", "notizen": "\u{0000}"}));
+        assert!(out.errors.is_empty());
+        assert_eq!(out.patch.name, None);
+        assert_eq!(out.patch.notes, None);
+    }
+
+    #[test]
+    fn a_date_after_the_booking_window_is_refused() {
+        for far in ["9999-12-31", "31.12.9999", "2031-07-02"] {
+            let out = run(json!({"datum": far}));
+            assert_eq!(out.patch.date, None, "{far}");
+            let latest = NaiveDate::from_ymd_opt(2031, 7, 1).unwrap();
+            assert_eq!(out.errors[0].kind, FieldErrorKind::TooFarAhead { latest });
+        }
+        assert_says(
+            &run(json!({"datum": "9999-12-31"})).errors[0],
+            "Das Datum „9999-12-31“ liegt zu weit in der Zukunft; Termine gibt es bis zum 01.07.2031.",
+            "The date “9999-12-31” is too far ahead; appointments can be made until July 1, 2031.",
+        );
+        let last = run(json!({"datum": "2031-07-01"}));
+        assert!(last.errors.is_empty(), "{:?}", last.errors);
     }
 
     #[test]

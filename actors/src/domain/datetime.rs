@@ -101,7 +101,7 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, DateParseE
     if let Some(said) = w.first().and_then(|first| weekday_from_word(first)) {
         let mut rest = w[1..].to_vec();
         if rest.is_empty() {
-            return Ok(next_weekday(today, said));
+            return next_weekday(today, said).ok_or_else(unrecognized);
         }
         strip_leading(&mut rest, DATE_FILLERS);
         let date = explicit_date(&rest, today, input)?;
@@ -317,11 +317,13 @@ fn weekday_from_word(word: &str) -> Option<Weekday> {
     })
 }
 
-/// The first `day` strictly after `today`: on a Wednesday, "Mittwoch" is next week's.
-fn next_weekday(today: NaiveDate, day: Weekday) -> NaiveDate {
+/// The first `day` strictly after `today`: on a Wednesday, "Mittwoch" is next week's. `None`
+/// past chrono's last date (found by the property tests: "montag" on `NaiveDate::MAX`
+/// panicked).
+fn next_weekday(today: NaiveDate, day: Weekday) -> Option<NaiveDate> {
     let ahead = (day.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
     let ahead = if ahead == 0 { 7 } else { ahead };
-    today + Days::new(u64::from(ahead))
+    today.checked_add_days(Days::new(u64::from(ahead)))
 }
 
 fn month_from_word(word: &str) -> Option<u32> {
@@ -1073,5 +1075,11 @@ mod tests {
         );
         let err = parse_date(" nie ", today()).unwrap_err();
         assert_eq!(err.to_string(), "cannot read \"nie\" as a date");
+    }
+
+    #[test]
+    fn a_weekday_past_the_last_date_is_refused_not_a_panic() {
+        assert!(parse_date("montag", NaiveDate::MAX).is_err());
+        assert!(parse_date("nächsten Dienstag", NaiveDate::MAX).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Domain types and pure functions: ids, phone numbers, tenancy, appointment data, German and
 //! English date/time reading, Cal.com booking shapes, and the decision that books a slot exactly
-//! once per idempotency key; the window of dates a request may name (`date_window`).
+//! once per idempotency key; the window of dates a request may name (`date_window`); the one sanitiser of free text
+//! (`text`).
 
 pub mod appointment;
 pub mod book_once;
@@ -12,4 +13,5 @@ pub mod ids;
 pub mod phone;
 pub mod service_match;
 pub mod tenant;
+pub mod text;
 pub mod truthy;

@@ -7,6 +7,7 @@ use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, speech};
 use crate::domain::datetime::parse_time;
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Locale;
+use crate::domain::text::{self, PHRASE};
 use chrono::Duration;
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
@@ -32,31 +33,32 @@ impl DurationArgs {
 
     /// Reads the args leniently: the list as an array of strings or one string split at `,`
     /// and `;`, at most [`MAX_SERVICES`] of it (a caller never lists more; a client could send
-    /// thousands, each matched against every service); the others as [`Arg::text`].
+    /// thousands, each matched against every service); the others as [`Arg::text`]. Each
+    /// value is cleaned and cut to a [`PHRASE`] ([`text::excerpt`]): a longer one names no
+    /// service and no time, and is only quoted back.
     pub fn read(args: &Map<String, Value>) -> Self {
+        let phrase = |s: &str| Some(text::excerpt(s, PHRASE.max_chars)).filter(|p| !p.is_empty());
         let dienstleistungen = args::SERVICES.names().find_map(|key| match args.get(key)? {
             Value::Array(items) => Some(
                 items
                     .iter()
                     .filter_map(Value::as_str)
+                    .filter_map(phrase)
                     .take(MAX_SERVICES)
-                    .map(|s| s.trim().to_owned())
                     .collect(),
             ),
             Value::String(s) => Some(
                 s.split([',', ';'])
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
+                    .filter_map(phrase)
                     .take(MAX_SERVICES)
-                    .map(str::to_owned)
                     .collect(),
             ),
             _ => None,
         });
         Self {
             dienstleistungen,
-            dienstleistung: args::SERVICE.text(args),
-            uhrzeit: args::TIME.text(args),
+            dienstleistung: args::SERVICE.text(args).as_deref().and_then(phrase),
+            uhrzeit: args::TIME.text(args).as_deref().and_then(phrase),
         }
     }
 

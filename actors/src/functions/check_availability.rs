@@ -8,9 +8,11 @@ use super::{
 };
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
+use crate::domain::date_window::DateWindow;
 use crate::domain::datetime::{parse_date, parse_time};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::{Locale, Service};
+use crate::domain::text;
 use chrono::{NaiveDate, NaiveTime};
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
@@ -36,13 +38,23 @@ impl SlotArgs {
     /// The args with their aliases, in the order of the fields.
     pub const ARGS: &'static [Arg] = &[args::SERVICE, args::DATE, args::TIME];
 
-    /// Reads the args leniently ([`Arg::text`]).
-    pub fn read(args: &Map<String, Value>) -> Self {
-        Self {
-            dienstleistung: args::SERVICE.text(args),
-            datum: args::DATE.text(args),
-            uhrzeit: args::TIME.text(args),
-        }
+    /// Reads the args leniently ([`Arg::text`]), each cleaned as a [`text::PHRASE`].
+    ///
+    /// # Errors
+    /// The [`text::excerpt`] of the first arg longer than a phrase.
+    pub fn read(args: &Map<String, Value>) -> Result<Self, String> {
+        let phrase = |arg: Arg| match arg.text(args) {
+            None => Ok(None),
+            Some(said) => match text::PHRASE.clean(&said) {
+                Ok(clean) => Ok(Some(clean).filter(|c| !c.is_empty())),
+                Err(_) => Err(text::excerpt(&said, text::QUOTE_CHARS)),
+            },
+        };
+        Ok(Self {
+            dienstleistung: phrase(args::SERVICE)?,
+            datum: phrase(args::DATE)?,
+            uhrzeit: phrase(args::TIME)?,
+        })
     }
 }
 
@@ -82,8 +94,24 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
         .await
         .map_err(|e| ContextError::Unavailable(e.to_string()))??;
     let today = inv.now_local(deps.clock.as_ref()).date();
+    let window = DateWindow::around(today);
     let mut problems = Vec::new();
-    let asked = SlotArgs::read(inv.args);
+    let asked = match SlotArgs::read(inv.args) {
+        Ok(asked) => asked,
+        Err(quote) => {
+            problems.push(match locale {
+                Locale::De => format!(
+                    "„{quote}“ ist zu lang, höchstens {} Zeichen.",
+                    text::PHRASE.max_chars
+                ),
+                Locale::En => format!(
+                    "“{quote}” is too long, at most {} characters.",
+                    text::PHRASE.max_chars
+                ),
+            });
+            SlotArgs::default()
+        }
+    };
 
     let service = match asked.dienstleistung {
         Some(text) => {
@@ -110,6 +138,26 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
     };
     let date = match asked.datum {
         Some(text) => match parse_date(&text, today) {
+            Ok(d) if d < window.earliest => {
+                problems.push(match locale {
+                    Locale::De => format!("Das Datum „{text}“ liegt in der Vergangenheit."),
+                    Locale::En => format!("The date \"{text}\" is in the past."),
+                });
+                None
+            }
+            Ok(d) if d > window.latest => {
+                problems.push(match locale {
+                    Locale::De => format!(
+                        "Das Datum „{text}“ liegt zu weit in der Zukunft; ich kann bis zum {} nachsehen.",
+                        window.latest.format("%d.%m.%Y")
+                    ),
+                    Locale::En => format!(
+                        "The date \"{text}\" is too far ahead; I can check until {}.",
+                        window.latest.format("%B %-d, %Y")
+                    ),
+                });
+                None
+            }
             Ok(d) => Some(d),
             Err(_) => {
                 problems.push(match locale {

@@ -202,6 +202,8 @@ pub struct MethodSpec {
     pub params: Schema,
     /// JSON Schema (2020-12) of `result.data`, generated from [`Method::Output`].
     pub result: Schema,
+    /// Reads by-name params into [`Method::Params`] and drops them.
+    parse: fn(Value) -> Result<(), RpcError>,
 }
 
 impl MethodSpec {
@@ -214,6 +216,24 @@ impl MethodSpec {
             kind: M::KIND,
             params: SchemaGenerator::default().into_root_schema_for::<M::Params>(),
             result: SchemaGenerator::default().into_root_schema_for::<M::Output>(),
+            parse: parse_params::<M>,
+        }
+    }
+
+    /// What a call does with `params` before `apply`, and nothing more: positional params
+    /// refused, the schema checked, the typed params read. The validator is compiled once,
+    /// here; for property tests and tools that check params without the server's deps.
+    ///
+    /// # Panics
+    /// When the params schema does not compile: a wiring bug, found at start too.
+    pub fn params_check(&self) -> impl Fn(Option<Value>) -> Result<(), RpcError> + use<> {
+        let validator = validate::ParamsValidator::new(&self.params)
+            .unwrap_or_else(|e| panic!("params schema of {} does not compile: {e}", self.name));
+        let parse = self.parse;
+        move |params| {
+            let params = table::by_name(params)?;
+            validator.check(&params)?;
+            parse(params)
         }
     }
 
@@ -221,6 +241,12 @@ impl MethodSpec {
     pub fn server(&self) -> &'static str {
         server_of(self.name)
     }
+}
+
+fn parse_params<M: Method>(params: Value) -> Result<(), RpcError> {
+    serde_json::from_value::<M::Params>(params)
+        .map(drop)
+        .map_err(|e| RpcError::invalid_params(e.to_string()))
 }
 
 /// The server of a method name (`retell.config.getX` → `retell.config`).

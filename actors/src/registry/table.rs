@@ -111,7 +111,7 @@ impl<D: 'static> MethodTable<D> {
 
 /// By-name params as an object. Absent or `null` params are read as `{}`; positional (array)
 /// params are refused because every method documents named params.
-fn by_name(params: Option<Value>) -> Result<Value, RpcError> {
+pub(super) fn by_name(params: Option<Value>) -> Result<Value, RpcError> {
     match params {
         None | Some(Value::Null) => Ok(Value::Object(Map::new())),
         Some(Value::Array(_)) => Err(RpcError::invalid_params(

@@ -5,6 +5,7 @@ use super::{CalcomDeps, availability_key, date_out_of_range, date_window};
 use crate::domain::booking::{Attendee, Booking, BookingRequest, IDEMPOTENCY_METADATA_KEY};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::phone::PhoneNumber;
+use crate::domain::text::{self, TextError};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::metric_names as m;
 use crate::records::{NewAppointment, TokenGrant};
@@ -29,6 +30,7 @@ pub struct CreateBookingParams {
     /// Defaults to the token's company; required with an admin token.
     pub company_id: Option<CompanyId>,
     /// Service name or alias, matched like a caller's words; wins over `event_type_id`.
+    #[schemars(length(max = 100))]
     pub service: Option<String>,
     /// Cal.com event type id, used when no `service` is given.
     pub event_type_id: Option<EventTypeId>,
@@ -39,16 +41,72 @@ pub struct CreateBookingParams {
     pub date: Option<NaiveDate>,
     /// `HH:MM`, local.
     pub time: Option<NaiveTime>,
-    /// Attendee's name; must not be blank.
+    /// Attendee's name, at most 100 characters; must not be blank. Control and bidi
+    /// characters are removed and spaces collapsed, as for a caller's name.
     pub name: String,
     /// Any common form; stored as E.164 (default region DE).
     pub phone: Option<String>,
-    /// Attendee's email; give this or `phone`.
+    /// Attendee's email (one `@`, a dotted domain, at most 254 bytes; checked like a caller's);
+    /// give this or `phone`.
     pub email: Option<String>,
-    /// Makes the call safe to repeat: the same key (1–128 characters, per company) books at
-    /// most once.
+    /// Makes the call safe to repeat: the same key (1–128 characters, per company, no control
+    /// or bidi characters) books at most once.
     #[schemars(length(min = 1, max = 128))]
     pub idempotency_key: Option<String>,
+}
+
+/// The attendee as given, read by the rules a caller's details are read by
+/// ([`text::NAME`], [`text::email`], [`text::PHRASE`] then [`PhoneNumber`]).
+struct Contact {
+    name: String,
+    phone: Option<PhoneNumber>,
+    email: Option<String>,
+}
+
+impl Contact {
+    /// # Errors
+    /// -32602 for a name or email over its limit, an email that is not one, or an idempotency
+    /// key with hidden characters; 4003 for a phone number that is not one; 4001 for a blank
+    /// name, or neither phone nor email.
+    fn read(p: &CreateBookingParams) -> Result<Self, RpcError> {
+        let refused =
+            |field: &str, e: TextError| RpcError::invalid_params(format!("{field} is {e}"));
+        // A key is an identifier: removing characters could make two keys one.
+        if p.idempotency_key
+            .as_deref()
+            .is_some_and(|k| k.chars().any(text::is_hidden))
+        {
+            return Err(RpcError::invalid_params(
+                "idempotency_key must not contain control or bidi characters",
+            ));
+        }
+        let name = text::NAME.clean(&p.name).map_err(|e| refused("name", e))?;
+        if name.is_empty() {
+            return Err(AppError::new(ErrorCode::MissingRequiredField, "name is empty").into());
+        }
+        let email = p
+            .email
+            .as_deref()
+            .map(text::email)
+            .transpose()
+            .map_err(|e| refused("email", e))?;
+        let phone = p
+            .phone
+            .as_deref()
+            .map(|said| {
+                let said = text::PHRASE.clean(said).map_err(|e| refused("phone", e))?;
+                PhoneNumber::parse_default(&said).map_err(|e| {
+                    RpcError::from(AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))
+                })
+            })
+            .transpose()?;
+        if phone.is_none() && email.is_none() {
+            return Err(
+                AppError::new(ErrorCode::MissingRequiredField, "give phone or email").into(),
+            );
+        }
+        Ok(Self { name, phone, email })
+    }
 }
 
 /// `result.data` of `calcom.createBooking`.
@@ -82,6 +140,7 @@ impl Method for CreateBooking {
         deps: Arc<CalcomDeps>,
     ) -> Result<Reply<CreatedBooking>, RpcError> {
         let company = require_company(&grant, p.company_id)?;
+        let contact = Contact::read(&p)?;
         let (event_type_id, service) = deps
             .event_type_of(company, p.service.as_deref(), p.event_type_id)
             .await?;
@@ -123,21 +182,7 @@ impl Method for CreateBooking {
                 AppError::new(ErrorCode::InvalidDateFormat, "start lies in the past").into(),
             );
         }
-        let phone = p
-            .phone
-            .as_deref()
-            .map(PhoneNumber::parse_default)
-            .transpose()
-            .map_err(|e| AppError::new(ErrorCode::InvalidPhoneNumber, e.to_string()))?;
-        if phone.is_none() && p.email.is_none() {
-            return Err(
-                AppError::new(ErrorCode::MissingRequiredField, "give phone or email").into(),
-            );
-        }
-        let name = p.name.trim().to_owned();
-        if name.is_empty() {
-            return Err(AppError::new(ErrorCode::MissingRequiredField, "name is empty").into());
-        }
+        let Contact { name, phone, email } = contact;
         let given_key = p.idempotency_key.clone();
         // Keys are unique across companies (appointments, Cal.com metadata) and the call
         // bookings use `retell:{call_id}:book`: the company and the gateway prefix keep one
@@ -151,7 +196,7 @@ impl Method for CreateBooking {
         let attendee = Attendee {
             name: name.clone(),
             time_zone: tz.name().to_owned(),
-            email: p.email.clone(),
+            email: email.clone(),
             phone_number: phone.as_ref().map(|p| p.to_string()),
             language: Some(tenant.profile.locale.as_str().to_owned()),
         };
@@ -195,7 +240,7 @@ impl Method for CreateBooking {
                 end: booking.end,
                 attendee_name: name,
                 attendee_phone: phone.map(|p| p.to_string()),
-                attendee_email: p.email,
+                attendee_email: email,
                 idempotency_key: key,
                 source: "gateway".to_owned(),
             })
