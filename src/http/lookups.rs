@@ -7,6 +7,11 @@
 //! token or a number moved to another company takes effect within that time on every
 //! instance; `0` turns the memo off. Only hits are kept: an unknown token or number always asks
 //! the database, so a new token or number works at once and junk cannot fill the memo.
+//!
+//! Operator tokens (admin or `metrics` scope, for `/api/metrics` and the detailed health) are
+//! always asked of the database; the ones it accepted are remembered for
+//! [`OPERATOR_FALLBACK_TTL`] only to answer while the database is down, so the health report
+//! that says so can still be read.
 
 use moka::future::Cache as Moka;
 use std::time::Duration;
@@ -18,9 +23,17 @@ use switchboard_actors::tenant::{RouteError, resolve_route};
 /// Most entries of each memo (tokens, numbers); the least used leave first.
 const MAX_ENTRIES: u64 = 10_000;
 
+/// How long an operator token the database accepted keeps working while the database is down.
+const OPERATOR_FALLBACK_TTL: Duration = Duration::from_secs(3600);
+/// Most operator tokens remembered for a database outage.
+const OPERATOR_FALLBACK_ENTRIES: u64 = 1_000;
+
 /// The token and number memo shared by all workers (cheap to clone: the caches are `Arc`s).
 #[derive(Clone)]
 pub struct Lookups {
+    /// SHA-256 hex digests of operator tokens the database accepted within the last hour; read
+    /// only when the database does not answer.
+    operators: Moka<String, ()>,
     /// SHA-256 hex digest of a token → its grant; `None` when the memo is off.
     tokens: Option<Moka<String, TokenGrant>>,
     /// Business number as sent (`to_number`) → route; `None` when the memo is off.
@@ -39,8 +52,40 @@ impl Lookups {
             })
         }
         Self {
+            operators: Moka::builder()
+                .max_capacity(OPERATOR_FALLBACK_ENTRIES)
+                .time_to_live(OPERATOR_FALLBACK_TTL)
+                .build(),
             tokens: memo(ttl),
             routes: memo(ttl),
+        }
+    }
+
+    /// [`TokenStore::metrics_access`](switchboard_actors::ports::TokenStore::metrics_access),
+    /// always asked of the database (a revoked operator token stops at once); when the
+    /// database fails, a token it accepted within [`OPERATOR_FALLBACK_TTL`] still passes.
+    ///
+    /// # Errors
+    /// The store's error when it failed and the token was not accepted recently.
+    pub async fn operator_access(
+        &self,
+        store: &dyn Store,
+        token_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        match store.metrics_access(token_sha256).await {
+            Ok(true) => {
+                self.operators.insert(token_sha256.to_owned(), ()).await;
+                Ok(true)
+            }
+            Ok(false) => {
+                self.operators.invalidate(token_sha256).await;
+                Ok(false)
+            }
+            Err(e) if self.operators.contains_key(token_sha256) => {
+                tracing::warn!(error = %e, "token store unavailable; operator token accepted from memory");
+                Ok(true)
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -145,6 +190,33 @@ mod tests {
         assert!(
             lookups.grant(&store, &digest).await.unwrap().is_some(),
             "a token created after a miss works at once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revoked_operator_token_stops_at_once() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let digest = token_digest(TOKEN);
+        assert!(lookups.operator_access(&store, &digest).await.unwrap());
+        exec(&raw, "DELETE FROM api_tokens").await;
+        assert!(!lookups.operator_access(&store, &digest).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_operator_token_accepted_before_passes_while_the_database_fails() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::ZERO);
+        let digest = token_digest(TOKEN);
+        assert!(lookups.operator_access(&store, &digest).await.unwrap());
+        exec(&raw, "DROP TABLE api_tokens").await;
+        assert!(lookups.operator_access(&store, &digest).await.unwrap());
+        assert!(
+            lookups
+                .operator_access(&store, &token_digest("never-seen"))
+                .await
+                .is_err(),
+            "a token not accepted before is not let in blind"
         );
     }
 

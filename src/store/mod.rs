@@ -47,6 +47,7 @@ mod tenancy;
 mod tests;
 mod tokens;
 
+pub use self::tokens::TokenScope;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use sql::Db;

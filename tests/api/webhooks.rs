@@ -1,6 +1,6 @@
 //! Bad webhooks get the right status and leave stored data intact.
 
-use crate::helpers::{TestApp, ended, now_ms, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, ended, now_ms, spawn_app};
 use serde_json::{Value, json};
 use switchboard::sandbox::DEMO_RETELL_API_KEY;
 
@@ -161,7 +161,7 @@ async fn unknown_event_names_are_counted_as_other() {
     let app = spawn_app().await;
     let hostile = format!("evil_{}", "x".repeat(2_000));
     assert_eq!(app.webhook(&hostile, ended("c_hostile_event")).await, 204);
-    let text = crate::common::metrics_text(&app.client, &app.url).await;
+    let text = crate::common::metrics_text(&app.client, &app.url, ADMIN_TOKEN).await;
     assert!(!text.contains("evil_"), "the event name is not a label");
     assert!(
         text.lines()
