@@ -5,8 +5,12 @@
 //! first (a quarter of the service's CPU in the gateway load phase, see benches/README.md).
 //! Entries live `cache.lookups_ttl_s` seconds (default 10) in this process only, so a revoked
 //! token or a number moved to another company takes effect within that time on every
-//! instance; `0` turns the memo off. Only hits are kept: an unknown token or number always asks
-//! the database, so a new token or number works at once and junk cannot fill the memo.
+//! instance; `0` turns the memo off. An unknown token always asks the database, so a new
+//! token works at once and junk cannot fill the memo. Unknown business numbers are remembered
+//! too, in a memo of their own (so junk evicts only junk): otherwise a known number would be
+//! answered from memory and an unknown one after a database round trip, and the time of the
+//! refusal would tell which numbers we serve (issue 10). A number configured just after it was
+//! dialled therefore works within the same `cache.lookups_ttl_s`.
 //!
 //! Operator tokens (admin or `metrics` scope, for `/api/metrics` and the detailed health) are
 //! always asked of the database; the ones it accepted are remembered for
@@ -38,6 +42,9 @@ pub struct Lookups {
     tokens: Option<Moka<String, TokenGrant>>,
     /// Business number as sent (`to_number`) → route; `None` when the memo is off.
     routes: Option<Moka<String, TenantRoute>>,
+    /// Business number as sent → its E.164 form, for numbers no branch owns; `None` when the
+    /// memo is off.
+    unknown_numbers: Option<Moka<String, String>>,
 }
 
 impl Lookups {
@@ -58,6 +65,7 @@ impl Lookups {
                 .build(),
             tokens: memo(ttl),
             routes: memo(ttl),
+            unknown_numbers: memo(ttl),
         }
     }
 
@@ -110,23 +118,36 @@ impl Lookups {
     }
 
     /// [`resolve_route`] through the memo, keyed by the number as the call object spells it
-    /// (a hit skips parsing it too).
+    /// (a hit skips parsing it too). Known and unknown numbers are both remembered.
     pub async fn route(
         &self,
         store: &dyn Store,
         number: Option<&str>,
     ) -> Result<TenantRoute, RouteError> {
-        let memo = self.routes.as_ref().zip(number);
-        if let Some((routes, raw)) = memo
-            && let Some(route) = routes.get(raw).await
-        {
-            return Ok(route);
+        let memo = self
+            .routes
+            .as_ref()
+            .zip(self.unknown_numbers.as_ref())
+            .zip(number);
+        if let Some(((routes, unknown), raw)) = memo {
+            if let Some(route) = routes.get(raw).await {
+                return Ok(route);
+            }
+            if let Some(e164) = unknown.get(raw).await {
+                return Err(RouteError::NotConfigured(e164));
+            }
         }
-        let route = resolve_route(store, number).await?;
-        if let Some((routes, raw)) = memo {
-            routes.insert(raw.to_owned(), route.clone()).await;
+        let resolved = resolve_route(store, number).await;
+        if let Some(((routes, unknown), raw)) = memo {
+            match &resolved {
+                Ok(route) => routes.insert(raw.to_owned(), route.clone()).await,
+                Err(RouteError::NotConfigured(e164)) => {
+                    unknown.insert(raw.to_owned(), e164.clone()).await;
+                }
+                Err(_) => {}
+            }
         }
-        Ok(route)
+        resolved
     }
 }
 
@@ -228,6 +249,31 @@ mod tests {
         exec(&raw, "DELETE FROM phone_numbers").await;
         let again = lookups.route(&store, Some(DEMO_PHONE)).await.unwrap();
         assert_eq!(again.company.id, first.company.id);
+    }
+
+    /// Issue 10, finding 7: an unknown number always cost a database round trip while a known
+    /// one was answered from memory, so the time of the refusal told them apart.
+    #[tokio::test]
+    async fn an_unknown_number_is_remembered_like_a_known_one() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let unknown = "+4930999999";
+        assert!(matches!(
+            lookups.route(&store, Some(unknown)).await,
+            Err(RouteError::NotConfigured(_))
+        ));
+        exec(
+            &raw,
+            &format!("UPDATE phone_numbers SET number = '{unknown}'"),
+        )
+        .await;
+        assert!(
+            matches!(
+                lookups.route(&store, Some(unknown)).await,
+                Err(RouteError::NotConfigured(n)) if n == unknown
+            ),
+            "the second lookup must come from the memo"
+        );
     }
 
     #[tokio::test]
