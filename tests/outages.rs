@@ -283,7 +283,8 @@ async fn postgres_restart_loses_no_acknowledged_webhook_and_recovers() {
     // The database goes away: not ready, and a webhook is not acknowledged (Retell retries).
     // The operator token, accepted while the database was up, still reads the health report,
     // which names the failure without its error text.
-    assert_eq!(get(&driver, "/api/mcp/health").await.0, 200);
+    let (status, health) = get(&driver, "/api/mcp/health").await;
+    assert_eq!(status, 200, "{health}");
     pg.pg_ctl(&["-m", "fast", "stop"]);
     let (status, ready) = get(&driver, "/readyz").await;
     assert_eq!(status, 503);

@@ -175,7 +175,7 @@ impl TokenStore for AnyStore {
             .db
             .fetch_optional(
                 Sql::new(
-                    "SELECT 1 FROM api_tokens WHERE token_sha256 = $1 \
+                    "SELECT id FROM api_tokens WHERE token_sha256 = $1 \
                      AND (scope = 'metrics' OR company_id IS NULL)",
                 )
                 .bind(token_sha256.to_ascii_lowercase()),
