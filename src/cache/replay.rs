@@ -17,11 +17,11 @@
 //! per-instance instead of refusing live calls; each such fallback is logged and counted in
 //! `mcp_replay_guard_fallbacks_total`.
 
-use super::{AnyCache, RedisCache};
-use moka::Expiry;
+use super::{AnyCache, Entry, PerEntryTtl, RedisCache};
 use moka::future::Cache as Moka;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use switchboard_actors::domain::ids::CompanyId;
 
 /// Counter: replay checks that Redis could not answer and the in-process record decided.
@@ -38,27 +38,12 @@ pub enum Delivery {
     Replayed,
 }
 
-#[derive(Clone)]
-struct Seen {
-    /// Hex SHA-256 of the routing data of the first delivery.
-    request: String,
-    /// How long the signature stays acceptable after the first delivery.
-    ttl: Duration,
-}
-
-struct UntilStale;
-
-impl Expiry<String, Seen> for UntilStale {
-    fn expire_after_create(&self, _key: &String, seen: &Seen, _now: Instant) -> Option<Duration> {
-        Some(seen.ttl)
-    }
-}
-
 /// The replay record shared by all HTTP workers (cheap to clone).
 #[derive(Clone)]
 pub struct ReplayGuard {
-    /// The record without Redis, and the fallback while Redis does not answer.
-    local: Moka<String, Seen>,
+    /// The record without Redis, and the fallback while Redis does not answer: the routing
+    /// digest of the first delivery, living until its signature goes stale.
+    local: Moka<String, Entry>,
     /// The record shared by all instances, when `redis.url` is set.
     redis: Option<RedisCache>,
 }
@@ -70,7 +55,7 @@ impl ReplayGuard {
         Self {
             local: Moka::builder()
                 .max_capacity(max_entries)
-                .expire_after(UntilStale)
+                .expire_after(PerEntryTtl)
                 .build(),
             redis: match cache {
                 AnyCache::Redis(redis) => Some(redis.clone()),
@@ -127,12 +112,18 @@ impl ReplayGuard {
         let entry = self
             .local
             .entry(key)
-            .or_insert(Seen {
-                request: request.to_owned(),
+            .or_insert(Entry {
+                value: Value::String(request.to_owned()),
                 ttl,
             })
             .await;
-        (!entry.is_fresh()).then(|| entry.into_value().request)
+        if entry.is_fresh() {
+            return None;
+        }
+        Some(match entry.into_value().value {
+            Value::String(seen) => seen,
+            other => other.to_string(),
+        })
     }
 }
 
