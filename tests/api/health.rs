@@ -27,9 +27,26 @@ async fn health_reports_status_mode_and_services() {
     assert_eq!(body["services"]["database"]["status"], "up");
     assert_eq!(body["services"]["router"]["status"], "up");
     assert_eq!(
-        body["services"]["calcom"]["base_url"],
-        app.calcom_url.as_str()
+        body["services"]["calcom"]["base_url"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('/'),
+        app.calcom_url.trim_end_matches('/')
     );
+}
+
+/// Even for an operator, the detailed health shows a base URL without its credentials.
+#[actix_web::test]
+async fn health_shows_no_credentials_of_the_calcom_base_url() {
+    let with_secret = "http://user:pw-never-shown@127.0.0.1:9";
+    let app =
+        crate::helpers::spawn_app_with(&[("SWITCHBOARD__SANDBOX__CALCOM_URL", with_secret)]).await;
+    let text = get(&app, "/api/mcp/health", Some(ADMIN_TOKEN))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("never-shown"), "{text}");
 }
 
 #[actix_web::test]
