@@ -1,4 +1,4 @@
-//! Command line: `serve`, `sim calcom`, `replay`, `secrets`.
+//! Command line: `serve`, `sim calcom`, `replay`, `secrets`, `token create`.
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -22,6 +22,12 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Manage API tokens in the configured database.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Manage the shared (Redis) cache.
     Cache {
         /// What to do.
@@ -33,6 +39,9 @@ pub enum Command {
         /// Base URL of the service.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
+        /// Admin or metrics-scope token (the detailed health needs one).
+        #[arg(long, env = "SWITCHBOARD__SANDBOX__ADMIN_TOKEN")]
+        token: Option<String>,
     },
     /// Run a simulator of an external API standalone.
     Sim {
@@ -63,6 +72,28 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: SecretsAction,
+    },
+}
+
+/// Token actions.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once (only its SHA-256 digest is stored), e.g.
+    /// `switchboard token create --scope metrics --label prometheus`.
+    Create {
+        /// `gateway` (a company's token with --company, else an admin token) or `metrics`
+        /// (only GET /api/metrics and the detailed /api/mcp/health).
+        #[arg(long, value_enum, default_value = "gateway")]
+        scope: crate::store::TokenScope,
+        /// Company id of a gateway token; without it the gateway token is an admin token.
+        #[arg(long)]
+        company: Option<i64>,
+        /// What the token is for (shown to operators), e.g. `prometheus`.
+        #[arg(long)]
+        label: String,
+        /// TOML file with overrides of config/default.toml (for database.url).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 

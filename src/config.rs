@@ -136,6 +136,9 @@ pub struct RetellSettings {
     /// Largest distance between the `X-Retell-Signature` timestamp and our clock, milliseconds,
     /// either way (Retell's SDKs use 300000).
     pub signature_tolerance_ms: i64,
+    /// Most signatures the in-process replay guard remembers (without Redis, or while Redis is
+    /// down); each lives until its signature goes stale. See `cache::ReplayGuard`.
+    pub replay_max_entries: u64,
 }
 
 /// `[resilience.<upstream>]`: circuit breaker, timeout, retries and retry budget.

@@ -4,11 +4,13 @@
 use anyhow::Context as _;
 use clap::Parser;
 use secrecy::ExposeSecret;
-use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi};
+use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi, TokenAction};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
+use switchboard::store::{AnyStore, TokenScope};
 use switchboard::{cache, secrets, startup, telemetry};
+use switchboard_actors::domain::ids::CompanyId;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -41,7 +43,31 @@ async fn main() -> anyhow::Result<()> {
             println!("removed {removed} cache entries");
             Ok(())
         }
-        Command::CircuitStatus { url } => circuit_status::run(&url).await,
+        Command::CircuitStatus { url, token } => circuit_status::run(&url, token.as_deref()).await,
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    scope,
+                    company,
+                    label,
+                    config,
+                },
+        } => {
+            anyhow::ensure!(
+                scope == TokenScope::Gateway || company.is_none(),
+                "a metrics token belongs to no company; drop --company"
+            );
+            let settings = Settings::load(config.as_deref())?;
+            let store = AnyStore::connect(settings.database.url.expose_secret(), 1)
+                .await
+                .context("opening the database of database.url (see the configuration)")?;
+            let token = store
+                .create_token(scope, company.map(CompanyId), &label)
+                .await
+                .context("storing the token")?;
+            println!("{token}");
+            Ok(())
+        }
         Command::Replay {
             files,
             url,

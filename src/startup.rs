@@ -170,6 +170,7 @@ impl Application {
             function_deadline: settings.function_deadline(),
             mode,
             calcom_base_url: calcom_url.clone(),
+            replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
             cache,
         };
         let (port, server) = serve_http(&settings, state)?;

@@ -47,6 +47,7 @@ async fn get(driver: &Driver, path: &str) -> (u16, Value) {
     let r = driver
         .client
         .get(format!("{}{path}", driver.bases[0]))
+        .bearer_auth(common::ADMIN)
         .send()
         .await
         .unwrap();
@@ -280,11 +281,20 @@ async fn postgres_restart_loses_no_acknowledged_webhook_and_recovers() {
     driver.collect(&during, 0, 0).await;
 
     // The database goes away: not ready, and a webhook is not acknowledged (Retell retries).
+    // The operator token, accepted while the database was up, still reads the health report,
+    // which names the failure without its error text.
+    let (status, health) = get(&driver, "/api/mcp/health").await;
+    assert_eq!(status, 200, "{health}");
     pg.pg_ctl(&["-m", "fast", "stop"]);
-    let (status, _) = get(&driver, "/readyz").await;
+    let (status, ready) = get(&driver, "/readyz").await;
     assert_eq!(status, 503);
+    assert_eq!(ready["database"], "unavailable", "{ready}");
     let (_, health) = get(&driver, "/api/mcp/health").await;
     assert_eq!(health["status"], "unhealthy", "{health}");
+    assert_eq!(
+        health["services"]["database"]["error"], "unavailable",
+        "{health}"
+    );
     let ended = json!({"event": "call_ended", "call": {"call_id": "call_pg_down", "direction": "inbound",
         "from_number": "+4915112345678", "to_number": common::DEMO_NUMBER, "call_status": "ended"}});
     let body = serde_json::to_vec(&ended).unwrap();

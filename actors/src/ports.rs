@@ -227,6 +227,10 @@ pub trait QueueAdminStore: Send + Sync + 'static {
 pub trait TokenStore: Send + Sync + 'static {
     /// The grant of the token whose SHA-256 hex digest is `token_sha256`, if any.
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError>;
+    /// Whether the token whose SHA-256 hex digest is `token_sha256` may read the metrics and
+    /// the detailed health: an admin token or a `metrics`-scope token. Metrics tokens are never
+    /// returned by [`api_token`](Self::api_token), so they cannot use the gateway.
+    async fn metrics_access(&self, token_sha256: &str) -> Result<bool, StoreError>;
 }
 
 /// The per-company booking lock shared by all instances, and the readiness probe.

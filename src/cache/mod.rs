@@ -10,14 +10,17 @@
 //!   entries do not survive a restart), and [`CacheError`].
 //! - `redis.rs`: [`RedisCache`], the cache shared by all instances (`redis.url`).
 //! - `any.rs`: [`AnyCache`], the one chosen by configuration, with its health and `cache clear`.
+//! - `replay.rs`: [`ReplayGuard`], which refuses a Retell signature replayed on another request.
 
 mod any;
 mod redis;
+mod replay;
 #[cfg(test)]
 mod throwaway;
 
 pub use self::any::{AnyCache, CacheHealth};
 pub use self::redis::RedisCache;
+pub use self::replay::{Delivery, ReplayGuard};
 
 use async_trait::async_trait;
 use moka::Expiry;

@@ -184,6 +184,36 @@ impl RedisCache {
         }
     }
 
+    /// Stores `value` at `key` for `ttl` (milliseconds, at least 1) unless the key is already
+    /// there, in one atomic step (a Lua script, so any Redis version since 2.6 does it; `SET …
+    /// NX GET` needs 7.0). Returns the value already stored, `None` when this call stored it.
+    ///
+    /// # Errors
+    /// [`CacheError::Unavailable`] when Redis did not answer; nothing is known to be stored.
+    pub async fn insert_or_get(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, CacheError> {
+        static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+            redis::Script::new(
+                "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end \
+                 return redis.call('GET', KEYS[1])",
+            )
+        });
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let result = SCRIPT
+            .key(self.key(key))
+            .arg(value)
+            .arg(ttl_ms)
+            .invoke_async::<Option<String>>(&mut self.conn())
+            .await;
+        self.outcome(result)
+            .inspect_err(|e| self.missed("insert_or_get", e))
+            .map_err(CacheError::Unavailable)
+    }
+
     fn conn(&self) -> ConnectionManager {
         self.shared
             .conn

@@ -4,13 +4,25 @@
 use anyhow::Context as _;
 use serde_json::Value;
 
-/// Fetches `{url}/api/mcp/health` and prints one line per breaker. Errors when the service
-/// cannot be reached or answers something that is not a health document.
-pub async fn run(url: &str) -> anyhow::Result<()> {
+/// Fetches `{url}/api/mcp/health` with `token` (admin or metrics scope) and prints one line
+/// per breaker. Errors when the service cannot be reached, refuses the token, or answers
+/// something that is not a health document.
+pub async fn run(url: &str, token: Option<&str>) -> anyhow::Result<()> {
     let health_url = format!("{}/api/mcp/health", url.trim_end_matches('/'));
-    let body: Value = reqwest::get(&health_url)
+    let mut request = reqwest::Client::new().get(&health_url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
         .await
-        .with_context(|| format!("cannot reach {health_url}; is `switchboard serve` running?"))?
+        .with_context(|| format!("cannot reach {health_url}; is `switchboard serve` running?"))?;
+    anyhow::ensure!(
+        response.status() != reqwest::StatusCode::UNAUTHORIZED,
+        "{health_url} needs an admin or metrics-scope token: pass --token \
+         (`switchboard token create --scope metrics --label …` makes one)"
+    );
+    let body: Value = response
         .json()
         .await
         .with_context(|| format!("{health_url} did not answer a health document"))?;

@@ -1,9 +1,12 @@
-//! Bearer-token auth of the gateway: `Authorization: Bearer <token>` or `X-MCP-Token`.
+//! Bearer-token auth of the gateway and of the operator surfaces (`GET /api/metrics`, the
+//! detailed `GET /api/mcp/health`): `Authorization: Bearer <token>` or `X-MCP-Token`.
 //! Tokens are stored as SHA-256 hex digests, never in clear.
 
 use super::lookups::Lookups;
 use crate::store::token_digest;
-use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::http::header::WWW_AUTHENTICATE;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use switchboard_actors::ports::{Store, StoreError};
 use switchboard_actors::records::TokenGrant;
 
@@ -53,4 +56,55 @@ pub async fn authenticate(
         .grant(store, &token_digest(token))
         .await?
         .ok_or(AuthError::Unknown)
+}
+
+/// Why a request for the metrics or the detailed health was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorAuthError {
+    /// No token, an unknown one, or one that is neither admin nor `metrics`-scoped (HTTP 401
+    /// with `WWW-Authenticate: Bearer`). One answer for all, so a company token is not told
+    /// apart from a wrong one.
+    #[error("an admin or metrics-scope bearer token is required")]
+    Unauthorized,
+    /// The token lookup failed (HTTP 503); the cause goes to the log only.
+    #[error("token lookup unavailable")]
+    Store(#[source] StoreError),
+}
+
+impl ResponseError for OperatorAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::Unauthorized => {
+                response.insert_header((WWW_AUTHENTICATE, r#"Bearer realm="switchboard""#));
+            }
+            Self::Store(e) => tracing::error!(error = %e, "token lookup failed"),
+        }
+        response.content_type("text/plain").body(self.to_string())
+    }
+}
+
+/// Lets the request through when its token is an admin token or a `metrics`-scope token
+/// ([`Lookups::operator_access`]).
+///
+/// # Errors
+/// [`OperatorAuthError`]: 401 for a missing or insufficient token, 503 when the lookup failed.
+pub async fn authorize_operator(
+    req: &HttpRequest,
+    store: &dyn Store,
+    lookups: &Lookups,
+) -> Result<(), OperatorAuthError> {
+    let token = presented(req).ok_or(OperatorAuthError::Unauthorized)?;
+    match lookups.operator_access(store, &token_digest(token)).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(OperatorAuthError::Unauthorized),
+        Err(e) => Err(OperatorAuthError::Store(e)),
+    }
 }

@@ -1,7 +1,12 @@
 //! `POST /api/mcp/retell/custom-function` (body `{name, call, args}`, reference/retell.md §3.1)
 //! and `POST /api/mcp/retell/custom-function/{name}` (the same body, or — for tools with
-//! `args_at_root` — the args alone, with the call named in the query: `?call_id=…&to_number=…`).
-//! Signed like webhooks. The reply is JSON with a spoken `message`, within the function
+//! `args_at_root` — the args alone, reference/retell.md §3.1). Signed like webhooks.
+//!
+//! Everything that routes a request is signed: an args-at-root body must name its call in
+//! reserved args `call_id` and `to_number` (optional `from_number`), which the deployed tool
+//! fills from Retell dynamic variables as `const` parameters (reference/retell.md §3.3). The
+//! signature covers only the body, so the query may repeat these values but never supply or
+//! change them. The reply is JSON with a spoken `message`, within the function
 //! deadline: on timeout the agent gets a spoken fallback instead of silence.
 
 use super::AppState;
@@ -22,12 +27,59 @@ struct Envelope {
     args: Map<String, Value>,
 }
 
-/// Query of an args-at-root call.
+/// Query of an args-at-root call: it may repeat the call's routing data from the signed body,
+/// and must then agree with it.
 #[derive(Deserialize)]
 pub struct CallQuery {
     call_id: Option<String>,
     to_number: Option<String>,
     from_number: Option<String>,
+}
+
+/// The args reserved for routing an args-at-root call, with the query field repeating each.
+const ROUTING_ARGS: [&str; 3] = ["call_id", "to_number", "from_number"];
+
+/// Takes the routing args out of an args-at-root body and builds the call object from them.
+///
+/// # Errors
+/// [`RetellError::Malformed`] when `call_id` or `to_number` is missing or not a string, or the
+/// query names a different value than the signed body.
+fn call_from_signed_args(
+    args: &mut Map<String, Value>,
+    query: CallQuery,
+) -> Result<Value, RetellError> {
+    let repeated = [query.call_id, query.to_number, query.from_number];
+    let mut call = Map::new();
+    for (name, in_query) in ROUTING_ARGS.into_iter().zip(repeated) {
+        let signed = match args.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(value)) => Some(value),
+            Some(_) => {
+                return Err(RetellError::Malformed(format!(
+                    "args-at-root body: {name} must be a string"
+                )));
+            }
+        };
+        if in_query.is_some() && in_query != signed {
+            return Err(RetellError::Malformed(format!(
+                "{name} in the query differs from the signed body; routing data is taken from \
+                 the body only"
+            )));
+        }
+        if let Some(value) = signed {
+            call.insert(name.to_owned(), Value::String(value));
+        }
+    }
+    if !call.contains_key("call_id") || !call.contains_key("to_number") {
+        return Err(RetellError::Malformed(
+            "args-at-root requests must carry call_id and to_number in the signed body \
+             (declare them as const tool parameters filled from Retell's dynamic variables); \
+             the query string is not signed"
+                .into(),
+        ));
+    }
+    call.insert("direction".to_owned(), json!("inbound"));
+    Ok(Value::Object(call))
 }
 
 fn fallback(locale: Locale, timeout: bool) -> Value {
@@ -118,8 +170,9 @@ pub async fn handle(
 /// `POST /api/mcp/retell/custom-function/{name}`.
 ///
 /// # Errors
-/// As [`handle`]; also 400 when the path and body name different functions, or an args-at-root
-/// call has no `call_id` in the query.
+/// As [`handle`]; also 400 when the path and body name different functions, when an
+/// args-at-root body lacks `call_id` or `to_number`, or when the query names other routing
+/// data than the signed body.
 pub async fn handle_named(
     req: HttpRequest,
     path: web::Path<String>,
@@ -140,13 +193,9 @@ pub async fn handle_named(
         }
         return run(req, body, name, envelope.call, envelope.args, state).await;
     }
-    let Value::Object(args) = value else {
+    let Value::Object(mut args) = value else {
         return Err(RetellError::Malformed("args must be a JSON object".into()));
     };
-    let q = query.into_inner();
-    let call_id = q.call_id.ok_or_else(|| {
-        RetellError::Malformed("args-at-root calls need ?call_id=…&to_number=… in the URL".into())
-    })?;
-    let call = json!({"call_id": call_id, "to_number": q.to_number, "from_number": q.from_number, "direction": "inbound"});
+    let call = call_from_signed_args(&mut args, query.into_inner())?;
     run(req, body, name, call, args, state).await
 }

@@ -1,7 +1,10 @@
-//! `GET /api/mcp/health`, `GET /livez`, `GET /readyz`.
+//! `GET /api/mcp/health` (detailed, behind an admin or `metrics`-scope bearer token),
+//! `GET /livez` and `GET /readyz` (open, minimal). None of them shows error text or
+//! credentials: a dependency that fails is `unavailable`, and the cause goes to the log.
 
 use super::AppState;
-use actix_web::{HttpResponse, web};
+use super::auth::{OperatorAuthError, authorize_operator};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use std::time::Instant;
 use switchboard_actors::resilience::BreakerState;
@@ -12,22 +15,51 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// The error text a health answer shows for a dependency that failed; the cause is logged.
+const UNAVAILABLE: &str = "unavailable";
+
+/// The cache's health without its error text: `{"backend": "memory|redis", "up": bool}`.
+async fn cache_health(state: &AppState) -> serde_json::Value {
+    let cache = state.cache.health().await;
+    if let Some(error) = &cache.error {
+        tracing::warn!(backend = cache.backend, %error, "cache health probe failed");
+    }
+    json!({"backend": cache.backend, "up": cache.up})
+}
+
 /// Readiness: the database answers (migrations ran at start, before we listened).
+/// `{"status": "ready|degraded|not_ready", "cache"|"database": …}`; open, so it names no
+/// URL, company or error text.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.ping().await {
         // A cache outage degrades (reads go to the database) but does not make us unready.
         Ok(()) => {
-            let cache = state.cache.health().await;
-            let status = if cache.up { "ready" } else { "degraded" };
+            let cache = cache_health(&state).await;
+            let status = if cache["up"] == true {
+                "ready"
+            } else {
+                "degraded"
+            };
             HttpResponse::Ok().json(json!({"status": status, "cache": cache}))
         }
-        Err(e) => HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "not_ready", "database": e.to_string()})),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: database unavailable");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"status": "not_ready", "database": UNAVAILABLE}))
+        }
     }
 }
 
-/// `{"status": "healthy|degraded|unhealthy", "services": {…}}` per dependency and server actor.
-pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+/// `{"status": "healthy|degraded|unhealthy", "services": {…}}` per dependency and server actor,
+/// for a caller with an admin or `metrics`-scope token.
+///
+/// # Errors
+/// [`OperatorAuthError`]: 401 with `WWW-Authenticate: Bearer` without such a token.
+pub async fn health(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OperatorAuthError> {
+    authorize_operator(&req, state.store.as_ref(), &state.lookups).await?;
     let started = Instant::now();
     let db = state.store.ping().await;
     let db_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -51,7 +83,10 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         "database".into(),
         match &db {
             Ok(()) => json!({"status": "up", "latency_ms": db_ms}),
-            Err(e) => json!({"status": "down", "error": e.to_string()}),
+            Err(e) => {
+                tracing::error!(error = %e, "health: database unavailable");
+                json!({"status": "down", "error": UNAVAILABLE})
+            }
         },
     );
     for (name, up) in actors {
@@ -60,10 +95,12 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             json!({"status": if up { "up" } else { "down" }}),
         );
     }
-    services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
-    let cache = state.cache.health().await;
-    let cache_down = !cache.up;
-    services.insert("cache".into(), json!(cache));
+    // A base URL may carry credentials (user:password@, a key in the query): never shown.
+    let calcom_url = crate::config::redact_url(&state.calcom_base_url.clone().into());
+    services.insert("calcom".into(), json!({"base_url": calcom_url}));
+    let cache = cache_health(&state).await;
+    let cache_down = cache["up"] != true;
+    services.insert("cache".into(), cache);
     let breakers: Vec<serde_json::Value> = state
         .core
         .tenants
@@ -95,9 +132,9 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         status
     };
     body["status"] = json!(status);
-    if status == "unhealthy" {
+    Ok(if status == "unhealthy" {
         HttpResponse::ServiceUnavailable().json(body)
     } else {
         HttpResponse::Ok().json(body)
-    }
+    })
 }

@@ -5,8 +5,17 @@
 //! first (a quarter of the service's CPU in the gateway load phase, see benches/README.md).
 //! Entries live `cache.lookups_ttl_s` seconds (default 10) in this process only, so a revoked
 //! token or a number moved to another company takes effect within that time on every
-//! instance; `0` turns the memo off. Only hits are kept: an unknown token or number always asks
-//! the database, so a new token or number works at once and junk cannot fill the memo.
+//! instance; `0` turns the memo off. An unknown token always asks the database, so a new
+//! token works at once and junk cannot fill the memo. Unknown business numbers are remembered
+//! too, in a memo of their own (so junk evicts only junk): otherwise a known number would be
+//! answered from memory and an unknown one after a database round trip, and the time of the
+//! refusal would tell which numbers we serve (issue 10). A number configured just after it was
+//! dialled therefore works within the same `cache.lookups_ttl_s`.
+//!
+//! Operator tokens (admin or `metrics` scope, for `/api/metrics` and the detailed health) are
+//! always asked of the database; the ones it accepted are remembered for
+//! [`OPERATOR_FALLBACK_TTL`] only to answer while the database is down, so the health report
+//! that says so can still be read.
 
 use moka::future::Cache as Moka;
 use std::time::Duration;
@@ -18,13 +27,24 @@ use switchboard_actors::tenant::{RouteError, resolve_route};
 /// Most entries of each memo (tokens, numbers); the least used leave first.
 const MAX_ENTRIES: u64 = 10_000;
 
+/// How long an operator token the database accepted keeps working while the database is down.
+const OPERATOR_FALLBACK_TTL: Duration = Duration::from_secs(3600);
+/// Most operator tokens remembered for a database outage.
+const OPERATOR_FALLBACK_ENTRIES: u64 = 1_000;
+
 /// The token and number memo shared by all workers (cheap to clone: the caches are `Arc`s).
 #[derive(Clone)]
 pub struct Lookups {
+    /// SHA-256 hex digests of operator tokens the database accepted within the last hour; read
+    /// only when the database does not answer.
+    operators: Moka<String, ()>,
     /// SHA-256 hex digest of a token → its grant; `None` when the memo is off.
     tokens: Option<Moka<String, TokenGrant>>,
     /// Business number as sent (`to_number`) → route; `None` when the memo is off.
     routes: Option<Moka<String, TenantRoute>>,
+    /// Business number as sent → its E.164 form, for numbers no branch owns; `None` when the
+    /// memo is off.
+    unknown_numbers: Option<Moka<String, String>>,
 }
 
 impl Lookups {
@@ -39,8 +59,41 @@ impl Lookups {
             })
         }
         Self {
+            operators: Moka::builder()
+                .max_capacity(OPERATOR_FALLBACK_ENTRIES)
+                .time_to_live(OPERATOR_FALLBACK_TTL)
+                .build(),
             tokens: memo(ttl),
             routes: memo(ttl),
+            unknown_numbers: memo(ttl),
+        }
+    }
+
+    /// [`TokenStore::metrics_access`](switchboard_actors::ports::TokenStore::metrics_access),
+    /// always asked of the database (a revoked operator token stops at once); when the
+    /// database fails, a token it accepted within [`OPERATOR_FALLBACK_TTL`] still passes.
+    ///
+    /// # Errors
+    /// The store's error when it failed and the token was not accepted recently.
+    pub async fn operator_access(
+        &self,
+        store: &dyn Store,
+        token_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        match store.metrics_access(token_sha256).await {
+            Ok(true) => {
+                self.operators.insert(token_sha256.to_owned(), ()).await;
+                Ok(true)
+            }
+            Ok(false) => {
+                self.operators.invalidate(token_sha256).await;
+                Ok(false)
+            }
+            Err(e) if self.operators.contains_key(token_sha256) => {
+                tracing::warn!(error = %e, "token store unavailable; operator token accepted from memory");
+                Ok(true)
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -65,23 +118,36 @@ impl Lookups {
     }
 
     /// [`resolve_route`] through the memo, keyed by the number as the call object spells it
-    /// (a hit skips parsing it too).
+    /// (a hit skips parsing it too). Known and unknown numbers are both remembered.
     pub async fn route(
         &self,
         store: &dyn Store,
         number: Option<&str>,
     ) -> Result<TenantRoute, RouteError> {
-        let memo = self.routes.as_ref().zip(number);
-        if let Some((routes, raw)) = memo
-            && let Some(route) = routes.get(raw).await
-        {
-            return Ok(route);
+        let memo = self
+            .routes
+            .as_ref()
+            .zip(self.unknown_numbers.as_ref())
+            .zip(number);
+        if let Some(((routes, unknown), raw)) = memo {
+            if let Some(route) = routes.get(raw).await {
+                return Ok(route);
+            }
+            if let Some(e164) = unknown.get(raw).await {
+                return Err(RouteError::NotConfigured(e164));
+            }
         }
-        let route = resolve_route(store, number).await?;
-        if let Some((routes, raw)) = memo {
-            routes.insert(raw.to_owned(), route.clone()).await;
+        let resolved = resolve_route(store, number).await;
+        if let Some(((routes, unknown), raw)) = memo {
+            match &resolved {
+                Ok(route) => routes.insert(raw.to_owned(), route.clone()).await,
+                Err(RouteError::NotConfigured(e164)) => {
+                    unknown.insert(raw.to_owned(), e164.clone()).await;
+                }
+                Err(_) => {}
+            }
         }
-        Ok(route)
+        resolved
     }
 }
 
@@ -152,6 +218,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_revoked_operator_token_stops_at_once() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let digest = token_digest(TOKEN);
+        assert!(lookups.operator_access(&store, &digest).await.unwrap());
+        exec(&raw, "DELETE FROM api_tokens").await;
+        assert!(!lookups.operator_access(&store, &digest).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_operator_token_accepted_before_passes_while_the_database_fails() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::ZERO);
+        let digest = token_digest(TOKEN);
+        assert!(lookups.operator_access(&store, &digest).await.unwrap());
+        exec(&raw, "DROP TABLE api_tokens").await;
+        assert!(lookups.operator_access(&store, &digest).await.unwrap());
+        assert!(
+            lookups
+                .operator_access(&store, &token_digest("never-seen"))
+                .await
+                .is_err(),
+            "a token not accepted before is not let in blind"
+        );
+    }
+
+    #[tokio::test]
     async fn a_dialled_number_is_remembered_within_the_ttl() {
         let (store, raw, _dir) = store().await;
         let lookups = Lookups::new(Duration::from_secs(3600));
@@ -159,6 +252,31 @@ mod tests {
         exec(&raw, "DELETE FROM phone_numbers").await;
         let again = lookups.route(&store, Some(DEMO_PHONE)).await.unwrap();
         assert_eq!(again.company.id, first.company.id);
+    }
+
+    /// Issue 10, finding 7: an unknown number always cost a database round trip while a known
+    /// one was answered from memory, so the time of the refusal told them apart.
+    #[tokio::test]
+    async fn an_unknown_number_is_remembered_like_a_known_one() {
+        let (store, raw, _dir) = store().await;
+        let lookups = Lookups::new(Duration::from_secs(3600));
+        let unknown = "+4930999999";
+        assert!(matches!(
+            lookups.route(&store, Some(unknown)).await,
+            Err(RouteError::NotConfigured(_))
+        ));
+        exec(
+            &raw,
+            &format!("UPDATE phone_numbers SET number = '{unknown}'"),
+        )
+        .await;
+        assert!(
+            matches!(
+                lookups.route(&store, Some(unknown)).await,
+                Err(RouteError::NotConfigured(n)) if n == unknown
+            ),
+            "the second lookup must come from the memo"
+        );
     }
 
     #[tokio::test]

@@ -1,19 +1,28 @@
-//! `GET /api/metrics` (Prometheus text format) and the middleware that counts and times every
+//! `GET /api/metrics` (Prometheus text format, behind an admin or `metrics`-scope bearer
+//! token: the labels name companies and upstreams) and the middleware that counts and times every
 //! HTTP request by route pattern.
 
 use super::AppState;
+use super::auth::{OperatorAuthError, authorize_operator};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpRequest, HttpResponse, web};
 use std::time::Instant;
 use switchboard_actors::metric_names as m;
 
-/// Renders all metrics.
-pub async fn render(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+/// Renders all metrics for a caller with an admin or `metrics`-scope token.
+///
+/// # Errors
+/// [`OperatorAuthError`]: 401 with `WWW-Authenticate: Bearer` without such a token.
+pub async fn render(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OperatorAuthError> {
+    authorize_operator(&req, state.store.as_ref(), &state.lookups).await?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.prometheus.render())
+        .body(state.prometheus.render()))
 }
 
 /// Middleware: `http_requests_total{route,status}` and `http_request_duration_seconds{route}`.

@@ -45,6 +45,8 @@ pub struct AppState {
     pub calcom_base_url: String,
     /// The cache in use (its health is reported; a Redis outage degrades, never fails).
     pub cache: crate::cache::AnyCache,
+    /// Refuses a Retell signature seen before on another request.
+    pub replay: crate::cache::ReplayGuard,
 }
 
 /// Mounts every route.

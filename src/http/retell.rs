@@ -3,6 +3,7 @@
 //! one mapping of their failures to HTTP.
 
 use super::AppState;
+use crate::cache::Delivery;
 use actix::MailboxError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
@@ -10,6 +11,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::time::Duration;
 use switchboard_actors::domain::ids::CallId;
 use switchboard_actors::domain::tenant::TenantRoute;
 use switchboard_actors::ports::StoreError;
@@ -33,15 +35,17 @@ pub enum RetellError {
     /// The call has no business number, or one that is not a phone number (400, `4003`).
     #[error(transparent)]
     InvalidNumber(RouteError),
-    /// No branch owns the business number (404, `1003`).
-    #[error(transparent)]
-    NumberNotConfigured(RouteError),
     /// The tenant lookup failed (503, `3004`): Retell retries.
     #[error("database unavailable")]
     TenantLookup(#[source] StoreError),
-    /// The signature is missing, malformed, stale or wrong (401, `unauthorized`).
+    /// The signature is missing, malformed, stale or wrong (401, `unauthorized`). A business
+    /// number that no branch owns is answered the same way, so numbers cannot be probed.
     #[error(transparent)]
     Signature(#[from] SignatureError),
+    /// The signature was already used on another request (other path, function or query)
+    /// within its window: a replay (401, `unauthorized`). Nothing is run or written.
+    #[error("this signature was already used on another request")]
+    Replayed,
     /// No custom function has this name (404, `unknown_function`).
     #[error("unknown custom function {0:?}")]
     UnknownFunction(String),
@@ -61,22 +65,11 @@ impl RetellError {
         match self {
             Self::Malformed(_) => "bad_request",
             Self::InvalidNumber(_) => "4003",
-            Self::NumberNotConfigured(_) => "1003",
             Self::TenantLookup(_) | Self::WebhookNotStored(_) => "3004",
-            Self::Signature(_) => "unauthorized",
+            Self::Signature(_) | Self::Replayed => "unauthorized",
             Self::UnknownFunction(_) => "unknown_function",
             Self::OtherTenant(_) => "-32002",
             Self::WebhookServerUnavailable(_) => "internal",
-        }
-    }
-}
-
-impl From<RouteError> for RetellError {
-    fn from(e: RouteError) -> Self {
-        match e {
-            RouteError::NoNumber | RouteError::InvalidNumber(_) => Self::InvalidNumber(e),
-            RouteError::NotConfigured(_) => Self::NumberNotConfigured(e),
-            RouteError::Store(s) => Self::TenantLookup(s),
         }
     }
 }
@@ -85,9 +78,9 @@ impl ResponseError for RetellError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Malformed(_) | Self::InvalidNumber(_) => StatusCode::BAD_REQUEST,
-            Self::Signature(_) => StatusCode::UNAUTHORIZED,
+            Self::Signature(_) | Self::Replayed => StatusCode::UNAUTHORIZED,
             Self::OtherTenant(_) => StatusCode::FORBIDDEN,
-            Self::NumberNotConfigured(_) | Self::UnknownFunction(_) => StatusCode::NOT_FOUND,
+            Self::UnknownFunction(_) => StatusCode::NOT_FOUND,
             Self::TenantLookup(_)
             | Self::WebhookNotStored(_)
             | Self::WebhookServerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,29 +114,85 @@ pub fn parse_call(call: &Value) -> Result<RetellCall, RetellError> {
     RetellCall::deserialize(call).map_err(|e| RetellError::Malformed(format!("call: {e}")))
 }
 
-/// Resolves the tenant of `number` and checks the request's signature over `body`.
+/// Verified in place of a tenant's key when no branch owns the business number, so that an
+/// unknown number costs the same HMAC and gets the same answer as a wrong signature. Whether
+/// it matches does not matter: the request is refused either way.
+const NO_TENANT_KEY: &str = "key_no_tenant_owns_this_number_000000";
+
+/// Resolves the tenant of `number`, checks the request's signature over `body` with the
+/// tenant's Retell key, and refuses a signature already used on another request
+/// ([`ReplayGuard`](crate::cache::ReplayGuard)).
+///
+/// The signature is judged before anything about the number is told: an unknown number gets
+/// exactly the answer of a wrong signature (401 `unauthorized`, same message), after an
+/// equivalent HMAC verification, so numbers cannot be enumerated by status, body or time.
+///
+/// # Errors
+/// [`RetellError::InvalidNumber`] (400) when the call has no business number or one that is
+/// not a phone number; [`RetellError::TenantLookup`] (503) when the lookup failed;
+/// [`RetellError::Signature`] (401) for a missing, malformed, stale or wrong signature and
+/// for a number no branch owns; [`RetellError::Replayed`] (401) for a replay.
 pub async fn authenticate_call(
     req: &HttpRequest,
     body: &[u8],
     number: Option<&str>,
     state: &AppState,
 ) -> Result<TenantRoute, RetellError> {
-    let route = state.lookups.route(state.store.as_ref(), number).await?;
     let header = req
         .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
+    let now_ms = state.clock.now().timestamp_millis();
+    let tolerance_ms = state.signature_tolerance_ms;
+    let route = match state.lookups.route(state.store.as_ref(), number).await {
+        Ok(route) => route,
+        Err(e @ (RouteError::NoNumber | RouteError::InvalidNumber(_))) => {
+            return Err(RetellError::InvalidNumber(e));
+        }
+        Err(RouteError::Store(e)) => return Err(RetellError::TenantLookup(e)),
+        Err(RouteError::NotConfigured(number)) => {
+            let refusal = signature::verify(header, body, NO_TENANT_KEY, now_ms, tolerance_ms)
+                .err()
+                .unwrap_or(SignatureError::Mismatch);
+            tracing::warn!(%number, error = %refusal, "refused Retell request for an unconfigured number");
+            return Err(refusal.into());
+        }
+    };
+    let company = route.company.id;
     signature::verify(
         header,
         body,
         route.company.retell_api_key.expose_secret(),
-        state.clock.now().timestamp_millis(),
-        state.signature_tolerance_ms,
+        now_ms,
+        tolerance_ms,
     )
     .inspect_err(|e| {
-        tracing::warn!(company = %route.company.id, error = %e, "rejected Retell signature");
+        tracing::warn!(%company, error = %e, "rejected Retell signature");
     })?;
-    Ok(route)
+    // `verify` accepted the header, so it is `v=<ms>,d=<hex>`.
+    let (signed_at_ms, digest) = header
+        .and_then(|h| h.trim().strip_prefix("v="))
+        .and_then(|rest| rest.split_once(",d="))
+        .and_then(|(ts, digest)| Some((ts.parse::<i64>().ok()?, digest)))
+        .ok_or(SignatureError::Malformed)?;
+    // The signature stays acceptable until its timestamp plus the tolerance.
+    let valid_for_ms = signed_at_ms
+        .saturating_add(tolerance_ms)
+        .saturating_sub(now_ms)
+        .max(1);
+    let valid_for = Duration::from_millis(u64::try_from(valid_for_ms).unwrap_or(1));
+    let request = format!("{} {}", req.method(), req.uri());
+    match state
+        .replay
+        .check(company, digest, &request, valid_for)
+        .await
+    {
+        Delivery::First | Delivery::Retry => Ok(route),
+        Delivery::Replayed => {
+            tracing::warn!(%company, %request, "refused a Retell signature replayed on another request");
+            Err(RetellError::Replayed)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -172,25 +221,25 @@ mod tests {
                 "call: x",
             ),
             (
-                RouteError::NoNumber.into(),
+                RetellError::InvalidNumber(RouteError::NoNumber),
                 400,
                 "4003",
                 "the call object has no business phone number (to_number / from_number)",
             ),
             (
-                RouteError::InvalidNumber("12".into()).into(),
+                RetellError::InvalidNumber(RouteError::InvalidNumber("12".into())),
                 400,
                 "4003",
                 "\"12\" is not a valid E.164 phone number",
             ),
             (
-                RouteError::NotConfigured("+4940123456789".into()).into(),
-                404,
-                "1003",
-                "phone number +4940123456789 is not configured for any company",
+                RetellError::Replayed,
+                401,
+                "unauthorized",
+                "this signature was already used on another request",
             ),
             (
-                RouteError::Store(corrupt.clone()).into(),
+                RetellError::TenantLookup(corrupt.clone()),
                 503,
                 "3004",
                 "database unavailable",
@@ -237,10 +286,10 @@ mod tests {
 
     #[test]
     fn causes_of_a_5xx_stay_out_of_the_body() {
-        let error = RetellError::from(RouteError::Store(StoreError::Corrupt {
+        let error = RetellError::TenantLookup(StoreError::Corrupt {
             table: "companies",
             message: "secret detail".into(),
-        }));
+        });
         assert!(!answered(&error).1.to_string().contains("secret detail"));
     }
 }

@@ -6,7 +6,7 @@
 //! that only make sense for one backend say so in their name.
 
 use super::sql::{Db, Record, Sql};
-use super::{AnyStore, NewCompany, NewService, token_digest};
+use super::{AnyStore, NewCompany, NewService, TokenScope, token_digest};
 use crate::secrets::test_keyring;
 use chrono::{DateTime, DurationRound, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
@@ -1037,6 +1037,55 @@ async fn api_token_grants_company_or_admin(db: TestDb) {
     assert!(
         matches!(malformed, Err(StoreError::Backend { .. })),
         "{malformed:?}"
+    );
+}
+
+/// Issue 10, finding 7: a `metrics` token reads the operator surfaces and nothing else; it is
+/// invisible to the gateway's lookup and survives the sandbox admin-token replacement.
+async fn metrics_tokens_grant_the_operator_surfaces_only(db: TestDb) {
+    let fx = fixture(&db).await;
+    let metrics = token_digest("metrics-token");
+    let admin = token_digest("admin-token");
+    let tenant = token_digest("tenant-token");
+    fx.store
+        .insert_scoped_token(&metrics, TokenScope::Metrics, None, "sandbox admin")
+        .await
+        .unwrap();
+    fx.store
+        .insert_api_token(&admin, None, "ops")
+        .await
+        .unwrap();
+    fx.store
+        .insert_api_token(&tenant, Some(fx.company), "tenant")
+        .await
+        .unwrap();
+    fx.store
+        .replace_admin_token(&token_digest("sandbox"), "sandbox admin")
+        .await
+        .unwrap();
+
+    assert_eq!(fx.store.api_token(&metrics).await.unwrap(), None);
+    assert!(fx.store.metrics_access(&metrics).await.unwrap());
+    assert!(fx.store.metrics_access(&admin).await.unwrap());
+    assert!(!fx.store.metrics_access(&tenant).await.unwrap());
+    assert!(
+        !fx.store
+            .metrics_access(&token_digest("nope"))
+            .await
+            .unwrap()
+    );
+    let with_company = fx
+        .store
+        .insert_scoped_token(
+            &token_digest("m2"),
+            TokenScope::Metrics,
+            Some(fx.company),
+            "x",
+        )
+        .await;
+    assert!(
+        matches!(with_company, Err(StoreError::Backend { .. })),
+        "{with_company:?}"
     );
 }
 
@@ -2213,6 +2262,7 @@ on_both_backends! {
     workers_lists_only_recent_heartbeats,
     numbered_parameters_bind_by_number,
     backend_error_keeps_its_source_but_logs_no_row_values,
+    metrics_tokens_grant_the_operator_surfaces_only,
 }
 
 mod tenant_keys;

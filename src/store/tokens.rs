@@ -29,7 +29,8 @@ impl AnyStore {
                 tx.execute(
                     Sql::new(
                         "DELETE FROM api_tokens \
-                             WHERE company_id IS NULL AND label = $1 AND token_sha256 <> $2",
+                             WHERE company_id IS NULL AND scope = 'gateway' \
+                             AND label = $1 AND token_sha256 <> $2",
                     )
                     .bind(label)
                     .bind(&digest),
@@ -65,20 +66,82 @@ impl AnyStore {
         company: Option<CompanyId>,
         label: &str,
     ) -> Result<(), StoreError> {
+        self.insert_scoped_token(token_sha256, TokenScope::Gateway, company, label)
+            .await
+    }
+}
+
+/// What a token may do (`api_tokens.scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenScope {
+    /// The JSON-RPC gateway: one company's, or every company's for an admin token (and, as
+    /// admin, the metrics and the detailed health).
+    Gateway,
+    /// Only `GET /api/metrics` and the detailed `GET /api/mcp/health` (Prometheus); no company.
+    Metrics,
+}
+
+impl TokenScope {
+    /// The stored name: `gateway` or `metrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gateway => "gateway",
+            Self::Metrics => "metrics",
+        }
+    }
+}
+
+impl AnyStore {
+    /// Makes a new random token of `scope` (for `company`, or none: admin or metrics), stores
+    /// its digest and returns the token itself — the only time it is ever seen. The token is
+    /// `sb_` and 64 hex digits from two v4 UUIDs (244 random bits from the OS generator).
+    ///
+    /// # Errors
+    /// As [`Self::insert_scoped_token`].
+    pub async fn create_token(
+        &self,
+        scope: TokenScope,
+        company: Option<CompanyId>,
+        label: &str,
+    ) -> Result<String, StoreError> {
+        let token = format!(
+            "sb_{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.insert_scoped_token(&super::token_digest(&token), scope, company, label)
+            .await?;
+        Ok(token)
+    }
+
+    /// Stores a token of `scope` by its SHA-256 hex digest; a metrics token takes no company.
+    /// A digest that is already stored keeps its original scope, grant and label.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the digest is not 64 hex digits, the company does not
+    /// exist, or a metrics token is given a company.
+    pub async fn insert_scoped_token(
+        &self,
+        token_sha256: &str,
+        scope: TokenScope,
+        company: Option<CompanyId>,
+        label: &str,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
         let digest = token_sha256.to_ascii_lowercase();
         self.db
             .retry(|| {
                 self.db.execute(
                     Sql::new(
-                        "INSERT INTO api_tokens (token_sha256, company_id, label, created_at) \
-                         VALUES ($1, $2, $3, $4) \
+                        "INSERT INTO api_tokens (token_sha256, company_id, label, created_at, scope) \
+                         VALUES ($1, $2, $3, $4, $5) \
                          ON CONFLICT (token_sha256) DO NOTHING",
                     )
                     .bind(&digest)
                     .bind(company.map(|c| c.0))
                     .bind(label)
-                    .bind(now),
+                    .bind(now)
+                    .bind(scope.as_str()),
                 )
             })
             .await
@@ -93,8 +156,11 @@ impl TokenStore for AnyStore {
         let row: Option<(Option<i64>, String)> = self
             .db
             .fetch_optional(
-                Sql::new("SELECT company_id, label FROM api_tokens WHERE token_sha256 = $1")
-                    .bind(token_sha256.to_ascii_lowercase()),
+                Sql::new(
+                    "SELECT company_id, label FROM api_tokens \
+                     WHERE token_sha256 = $1 AND scope = 'gateway'",
+                )
+                .bind(token_sha256.to_ascii_lowercase()),
             )
             .await
             .map_err(backend)?;
@@ -102,5 +168,20 @@ impl TokenStore for AnyStore {
             company_id: company_id.map(CompanyId),
             label,
         }))
+    }
+
+    async fn metrics_access(&self, token_sha256: &str) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = self
+            .db
+            .fetch_optional(
+                Sql::new(
+                    "SELECT id FROM api_tokens WHERE token_sha256 = $1 \
+                     AND (scope = 'metrics' OR company_id IS NULL)",
+                )
+                .bind(token_sha256.to_ascii_lowercase()),
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.is_some())
     }
 }

@@ -1,8 +1,9 @@
 //! Retell custom functions over HTTP: signatures, errors, German parsing through the endpoint.
 
-use crate::helpers::{call, now_ms, spawn_app};
+use crate::helpers::{call, now_ms, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
-use switchboard::sandbox::DEMO_RETELL_API_KEY;
+use switchboard::sandbox::{DEMO_PHONE, DEMO_RETELL_API_KEY};
+use switchboard_actors::retell::signature::sign;
 
 const PATH: &str = "/api/mcp/retell/custom-function";
 
@@ -48,24 +49,38 @@ async fn unknown_function_is_404() {
     );
 }
 
+/// Issue 10, finding 7: an unknown number answered 404 before the signature was checked (the
+/// numbers could be enumerated). On both custom-function endpoints it now gets exactly the
+/// answer of a wrong signature.
 #[actix_web::test]
-async fn unknown_phone_number_is_404_with_clear_error() {
+async fn unknown_number_is_answered_like_a_bad_signature() {
     let app = spawn_app().await;
-    let mut c = call("c3");
-    c["to_number"] = json!("+4940123456789");
-    let body = json!({"name": "calculate_duration", "call": c, "args": {}});
-    let res = app
-        .post_signed(PATH, &body, Some(DEMO_RETELL_API_KEY), now_ms())
-        .await;
-    assert_eq!(res.status().as_u16(), 404);
-    let reply: Value = res.json().await.unwrap();
-    assert!(
-        reply["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not configured"),
-        "{reply}"
-    );
+    let mut unknown_call = call("c3");
+    unknown_call["to_number"] = json!("+4940123456789");
+    let requests = [
+        (
+            PATH.to_owned(),
+            json!({"name": "calculate_duration", "call": unknown_call, "args": {}}),
+            json!({"name": "calculate_duration", "call": call("c3"), "args": {}}),
+        ),
+        (
+            format!("{PATH}/calculate_duration"),
+            json!({"call_id": "c3", "to_number": "+4940123456789"}),
+            json!({"call_id": "c3", "to_number": DEMO_PHONE}),
+        ),
+    ];
+    for (path, unknown, known) in requests {
+        let ts = now_ms();
+        let unknown = app
+            .post_signed(&path, &unknown, Some(DEMO_RETELL_API_KEY), ts)
+            .await;
+        let wrong_key = app.post_signed(&path, &known, Some("key_wrong"), ts).await;
+        assert_eq!(unknown.status().as_u16(), 401, "{path}");
+        assert_eq!(wrong_key.status().as_u16(), 401, "{path}");
+        let unknown: Value = unknown.json().await.unwrap();
+        assert_eq!(unknown, wrong_key.json::<Value>().await.unwrap(), "{path}");
+        assert!(!unknown.to_string().contains("4940123456789"), "{unknown}");
+    }
 }
 
 #[actix_web::test]
@@ -180,21 +195,178 @@ async fn check_availability_and_find_next_slot_speak_german() {
     );
 }
 
+const ROOT_PATH: &str = "/api/mcp/retell/custom-function/calculate_duration";
+
+/// Args at root: the call is named in the signed body; the query may repeat it.
 #[actix_web::test]
-async fn args_at_root_route_takes_the_call_from_the_query() {
+async fn args_at_root_takes_the_call_from_the_signed_body() {
     let app = spawn_app().await;
-    let path = "/api/mcp/retell/custom-function/calculate_duration?call_id=c_root&to_number=%2B493083793369";
-    let res = app
-        .post_signed(
-            path,
-            &json!({"dienstleistung": "Färben"}),
-            Some(DEMO_RETELL_API_KEY),
-            now_ms(),
-        )
-        .await;
-    assert_eq!(res.status().as_u16(), 200);
-    let reply: Value = res.json().await.unwrap();
-    assert_eq!(reply["dauer_minuten"], 90);
+    let body = json!({"call_id": "c_root", "to_number": DEMO_PHONE, "dienstleistung": "Färben"});
+    for path in [
+        ROOT_PATH.to_owned(),
+        format!("{ROOT_PATH}?call_id=c_root&to_number=%2B493083793369"),
+    ] {
+        let res = app
+            .post_signed(&path, &body, Some(DEMO_RETELL_API_KEY), now_ms())
+            .await;
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        let reply: Value = res.json().await.unwrap();
+        assert_eq!(reply["dauer_minuten"], 90, "{reply}");
+    }
+}
+
+/// Issue 10, finding 6: the call of an args-at-root request came from the unsigned query, so
+/// one signed body could be pointed at any call. A body without the call is now refused, and a
+/// query naming another call than the body is refused, with nothing run or written.
+#[actix_web::test]
+async fn args_at_root_routing_outside_the_signature_is_refused() {
+    let app = spawn_app().await;
+    let collect = "/api/mcp/retell/custom-function/collect_appointment_data";
+    let cases = [
+        (
+            format!("{collect}?call_id=c_victim&to_number=%2B493083793369"),
+            json!({"name": "Mallory"}),
+            "signed body",
+        ),
+        (
+            format!("{collect}?call_id=c_victim"),
+            json!({"call_id": "c_attacker", "to_number": DEMO_PHONE, "name": "Mallory"}),
+            "differs from the signed body",
+        ),
+        (
+            collect.to_owned(),
+            json!({"call_id": 7, "to_number": DEMO_PHONE, "name": "Mallory"}),
+            "must be a string",
+        ),
+    ];
+    for (path, body, part) in cases {
+        let res = app
+            .post_signed(&path, &body, Some(DEMO_RETELL_API_KEY), now_ms())
+            .await;
+        assert_eq!(res.status().as_u16(), 400, "{path}");
+        let reply: Value = res.json().await.unwrap();
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(message.contains(part), "{reply}");
+    }
+    for call_id in ["c_victim", "c_attacker"] {
+        let view = app.get_call(call_id).await;
+        assert!(view["collected"]["name"].is_null(), "{call_id}: {view}");
+    }
+}
+
+/// Signs `body` once and posts the same bytes and header to `path`.
+async fn post_with(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    body: &[u8],
+    header: &str,
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.url))
+        .header("content-type", "application/json")
+        .header("X-Retell-Signature", header)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Issue 10, finding 6: a signed custom-function request could be replayed against another
+/// function (the path is not signed) within the ±5 min window. The second use of a signature
+/// on another request is refused, and nothing is written.
+#[actix_web::test]
+async fn replayed_signature_with_other_body_is_refused() {
+    let app = spawn_app().await;
+    let body = serde_json::to_vec(
+        &json!({"call_id": "c_replayed", "to_number": DEMO_PHONE, "name": "Mallory"}),
+    )
+    .unwrap();
+    let header = sign(&body, DEMO_RETELL_API_KEY, now_ms());
+    let first = post_with(
+        &app,
+        "/api/mcp/retell/custom-function/calculate_duration",
+        &body,
+        &header,
+    )
+    .await;
+    assert_eq!(first.status().as_u16(), 200);
+    let replay = post_with(
+        &app,
+        "/api/mcp/retell/custom-function/collect_appointment_data",
+        &body,
+        &header,
+    )
+    .await;
+    assert_eq!(replay.status().as_u16(), 401);
+    let reply: Value = replay.json().await.unwrap();
+    assert_eq!(
+        reply["error"]["message"],
+        "this signature was already used on another request"
+    );
+    let view = app.get_call("c_replayed").await;
+    assert!(view["collected"]["name"].is_null(), "{view}");
+}
+
+/// Retell retries a custom function with the identical request: each retry is served and gets
+/// the same answer.
+#[actix_web::test]
+async fn retell_retry_of_identical_request_is_answered() {
+    let app = spawn_app().await;
+    let body = serde_json::to_vec(&json!({
+        "name": "collect_appointment_data",
+        "call": call("c_retried"),
+        "args": {"name": "Jonas Becker"},
+    }))
+    .unwrap();
+    let header = sign(&body, DEMO_RETELL_API_KEY, now_ms());
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        let res = post_with(&app, PATH, &body, &header).await;
+        assert_eq!(res.status().as_u16(), 200);
+        replies.push(res.json::<Value>().await.unwrap());
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(replies[1], replies[2]);
+    assert_eq!(
+        app.get_call("c_retried").await["collected"]["name"],
+        "Jonas Becker"
+    );
+}
+
+/// The replay guard holds across instances sharing Redis: a signature used on one instance is
+/// refused on another for another request, while the identical retry passes there.
+#[actix_web::test]
+async fn replay_is_refused_across_instances_sharing_redis() {
+    if std::env::var("SWITCHBOARD_TEST_REDIS_URL").is_err() {
+        crate::common::backend_missing(
+            "replay_is_refused_across_instances_sharing_redis",
+            "SWITCHBOARD_TEST_REDIS_URL is not set",
+        );
+        return;
+    }
+    let prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
+    let shared = [("SWITCHBOARD__REDIS__KEY_PREFIX", prefix.as_str())];
+    let one = spawn_app_with(&shared).await;
+    let other = spawn_app_with(&shared).await;
+    let body = serde_json::to_vec(&json!({"call_id": "c_multi", "to_number": DEMO_PHONE})).unwrap();
+    let header = sign(&body, DEMO_RETELL_API_KEY, now_ms());
+    let duration = "/api/mcp/retell/custom-function/calculate_duration";
+    assert_eq!(
+        post_with(&one, duration, &body, &header).await.status(),
+        200
+    );
+    assert_eq!(
+        post_with(&other, duration, &body, &header).await.status(),
+        200
+    );
+    let replay = post_with(
+        &other,
+        "/api/mcp/retell/custom-function/find_next_slot",
+        &body,
+        &header,
+    )
+    .await;
+    assert_eq!(replay.status(), 401);
 }
 
 #[actix_web::test]

@@ -23,6 +23,7 @@ async fn faults(app: &TestApp, body: Value) {
 async fn health(app: &TestApp) -> Value {
     app.client
         .get(format!("{}/api/mcp/health", app.url))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
         .send()
         .await
         .unwrap()

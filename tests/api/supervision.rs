@@ -28,6 +28,7 @@ async fn restarts(app: &crate::helpers::TestApp, actor: &str) -> u64 {
     crate::common::scrape(
         &app.client,
         &app.url,
+        crate::helpers::ADMIN_TOKEN,
         "actor_restarts_total",
         &[("actor", actor)],
     )

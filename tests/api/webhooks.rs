@@ -1,6 +1,6 @@
 //! Bad webhooks get the right status and leave stored data intact.
 
-use crate::helpers::{TestApp, ended, now_ms, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, ended, now_ms, spawn_app};
 use serde_json::{Value, json};
 use switchboard::sandbox::DEMO_RETELL_API_KEY;
 
@@ -100,15 +100,49 @@ async fn malformed_json_is_400() {
     assert_eq!(res.status().as_u16(), 400);
 }
 
+/// Issue 10, finding 7: an unknown number answered 404 "not configured" before the signature
+/// was checked, so anyone could enumerate the numbers we serve. Now it is answered exactly like
+/// a known number with a wrong signature.
 #[actix_web::test]
-async fn unknown_number_is_404_with_clear_error() {
+async fn unknown_number_is_answered_like_a_bad_signature() {
     let app = spawn_app().await;
     let mut call = ended("c_unknown");
     call["to_number"] = json!("+4940123456789");
-    let res = send_call_ended(&app, call, Some(DEMO_RETELL_API_KEY)).await;
-    let body = assert_rejected(res, 404, "+4940123456789 is not configured").await;
-    assert_eq!(body["error"]["code"], "1003");
+    let unknown = send_call_ended(&app, call.clone(), Some(DEMO_RETELL_API_KEY)).await;
+    let wrong_key = send_call_ended(&app, ended("c_unknown"), Some("key_of_someone_else")).await;
+    assert_eq!(unknown.status().as_u16(), 401);
+    assert_eq!(wrong_key.status().as_u16(), 401);
+    let unknown: Value = unknown.json().await.unwrap();
+    let wrong_key: Value = wrong_key.json().await.unwrap();
+    assert_eq!(unknown, wrong_key);
+    assert!(!unknown.to_string().contains("+4940123456789"), "{unknown}");
+    let unsigned = send_call_ended(&app, call, None).await;
+    assert_rejected(unsigned, 401, "missing X-Retell-Signature").await;
     nothing_stored(&app, "c_unknown").await;
+}
+
+/// Issue 10, finding 6: a webhook's signature replayed on another request (here: the same
+/// signed body sent to a custom-function path) is refused, while Retell's retry of the
+/// identical webhook is accepted as a duplicate.
+#[actix_web::test]
+async fn webhook_signature_replayed_elsewhere_is_refused_and_its_retry_is_accepted() {
+    let app = spawn_app().await;
+    let body =
+        serde_json::to_vec(&json!({"event": "call_started", "call": ended("c_replay")})).unwrap();
+    let header = switchboard_actors::retell::signature::sign(&body, DEMO_RETELL_API_KEY, now_ms());
+    let post = |path: &'static str| {
+        app.client
+            .post(format!("{}{path}", app.url))
+            .header("X-Retell-Signature", header.clone())
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(post(PATH).await.unwrap().status().as_u16(), 204);
+    assert_eq!(post(PATH).await.unwrap().status().as_u16(), 204, "a retry");
+    let elsewhere = post("/api/mcp/retell/webhook?call_id=c_other")
+        .await
+        .unwrap();
+    assert_rejected(elsewhere, 401, "already used on another request").await;
 }
 
 #[actix_web::test]
@@ -127,7 +161,7 @@ async fn unknown_event_names_are_counted_as_other() {
     let app = spawn_app().await;
     let hostile = format!("evil_{}", "x".repeat(2_000));
     assert_eq!(app.webhook(&hostile, ended("c_hostile_event")).await, 204);
-    let text = crate::common::metrics_text(&app.client, &app.url).await;
+    let text = crate::common::metrics_text(&app.client, &app.url, ADMIN_TOKEN).await;
     assert!(!text.contains("evil_"), "the event name is not a label");
     assert!(
         text.lines()

@@ -384,7 +384,7 @@ impl Driver {
     /// Sum of the samples of `name` on instance `instance` whose labels include every
     /// `key="value"` of `labels`.
     pub async fn metric(&self, instance: usize, name: &str, labels: &[(&str, &str)]) -> f64 {
-        scrape(&self.client, &self.bases[instance], name, labels).await
+        scrape(&self.client, &self.bases[instance], ADMIN, name, labels).await
     }
 
     /// Waits (bounded by `limit`) until no booking job is pending or running; returns the
@@ -430,10 +430,11 @@ impl Driver {
     }
 }
 
-/// The Prometheus text of `{base}/api/metrics`.
-pub async fn metrics_text(client: &reqwest::Client, base: &str) -> String {
+/// The Prometheus text of `{base}/api/metrics`, read with `token` (admin or metrics scope).
+pub async fn metrics_text(client: &reqwest::Client, base: &str, token: &str) -> String {
     client
         .get(format!("{base}/api/metrics"))
+        .bearer_auth(token)
         .send()
         .await
         .unwrap()
@@ -442,15 +443,16 @@ pub async fn metrics_text(client: &reqwest::Client, base: &str) -> String {
         .unwrap()
 }
 
-/// Sum of the samples of `name` in the Prometheus text of `{base}/api/metrics` whose labels
-/// include every `key="value"` of `labels` (0 when there is none).
+/// Sum of the samples of `name` in the Prometheus text of `{base}/api/metrics` (read with
+/// `token`) whose labels include every `key="value"` of `labels` (0 when there is none).
 pub async fn scrape(
     client: &reqwest::Client,
     base: &str,
+    token: &str,
     name: &str,
     labels: &[(&str, &str)],
 ) -> f64 {
-    let text = metrics_text(client, base).await;
+    let text = metrics_text(client, base, token).await;
     text.lines()
         .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
         .filter_map(|rest| rest.split_once("} "))
