@@ -178,7 +178,7 @@ impl Application {
         tracing::info!(
             address = %format!("{}:{port}", settings.server.host),
             mode = mode.as_str(),
-            calcom = %calcom_url,
+            calcom = %redact_url(&calcom_url.as_str().into()),
             database = store.backend(),
             cache = if settings.redis.url.expose_secret().is_empty() { "memory" } else { "redis" },
             "switchboard listening"

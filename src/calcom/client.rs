@@ -3,6 +3,7 @@
 use super::SERVICE;
 use super::error::status_error;
 use super::wire::{self, BookingData, Envelope, FirstOccurrence, SlotsData, WireEventType};
+use crate::config::redact_url;
 use async_trait::async_trait;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
@@ -52,7 +53,8 @@ pub enum CalcomClientError {
     /// ends in `/v2` (the client adds that itself).
     #[error("invalid Cal.com base URL {url:?}: {reason}")]
     InvalidBaseUrl {
-        /// The base URL as configured.
+        /// The base URL as configured, without password, query or fragment
+        /// ([`redact_url`]): the error is printed at start-up.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -90,7 +92,7 @@ impl CalcomClient {
     /// the TLS backend cannot start.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, CalcomClientError> {
         let invalid = |reason: &str| CalcomClientError::InvalidBaseUrl {
-            url: base_url.to_owned(),
+            url: redact_url(&SecretString::from(base_url)),
             reason: reason.to_owned(),
         };
         let base = Url::parse(base_url).map_err(|e| invalid(&e.to_string()))?;

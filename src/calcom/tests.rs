@@ -750,6 +750,18 @@ fn new_rejects_bad_base_urls() {
     assert!(CalcomClient::new("https://api.cal.com", Duration::from_secs(1)).is_ok());
 }
 
+#[test]
+fn invalid_base_url_error_never_shows_its_password() {
+    let err = CalcomClient::new(
+        "https://user:hunter2@api.cal.com/v2?token=abc",
+        Duration::from_secs(1),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(!err.contains("hunter2") && !err.contains("abc"), "{err}");
+    assert!(err.contains("api.cal.com"), "names the host: {err}");
+}
+
 #[actix_web::test]
 async fn key_unfit_for_a_header_is_refused_without_a_request() {
     let stub = Stub::start(Vec::new());

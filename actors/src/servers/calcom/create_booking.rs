@@ -185,7 +185,7 @@ impl Method for CreateBooking {
         let Contact { name, phone, email } = contact;
         let given_key = p.idempotency_key.clone();
         // Keys are unique across companies (appointments, Cal.com metadata) and the call
-        // bookings use `retell:{call_id}:book`: the company and the gateway prefix keep one
+        // bookings use `retell:{company}:{call_id}:book`: the company and the gateway prefix keep one
         // tenant's key from ever naming another tenant's (or a call's) booking.
         let key = format!(
             "gateway:{company}:{}",
