@@ -23,8 +23,34 @@ use switchboard_actors::servers::retell_function::ExecuteFunction;
 struct Envelope {
     name: Option<String>,
     call: Value,
-    #[serde(default)]
+    /// Anything but an object (a string, an array, `null`) reads as no args: the function then
+    /// asks the caller for what it needs, in words, instead of Retell hearing a 400.
+    #[serde(default, deserialize_with = "args_or_none")]
     args: Map<String, Value>,
+}
+
+fn args_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Object(args) => args,
+        other => {
+            tracing::warn!(
+                args_type = json_type(&other),
+                "custom-function args are not an object; read as none"
+            );
+            Map::new()
+        }
+    })
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 /// Query of an args-at-root call: it may repeat the call's routing data from the signed body,

@@ -136,6 +136,23 @@ async fn every_function_answers_garbage_args_with_200_and_words() {
 }
 
 #[actix_web::test]
+async fn args_that_are_not_an_object_are_answered_with_200_and_words() {
+    let app = spawn_app().await;
+    for name in switchboard_actors::functions::NAMES {
+        for (i, args) in [json!("10 Uhr"), json!([1, 2]), json!(null), json!(7)]
+            .into_iter()
+            .enumerate()
+        {
+            let (status, reply) = app
+                .function(name, &format!("c_not_object_{i}"), args.clone())
+                .await;
+            assert_eq!(status, 200, "{name} {args}: {reply}");
+            assert!(reply["message"].is_string(), "{name} {args}: {reply}");
+        }
+    }
+}
+
+#[actix_web::test]
 async fn functions_refuse_dates_after_the_booking_window_in_words() {
     let app = spawn_app().await;
     let (status, reply) = app
