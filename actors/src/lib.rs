@@ -46,3 +46,5 @@ pub mod servers;
 pub mod supervision;
 pub mod system;
 pub mod tenant;
+#[cfg(test)]
+mod test_clock;

@@ -247,6 +247,7 @@ mod tests {
     use crate::records::{
         CallContextRecord, CallEventRecord, CallView, EventOutcome, NewAppointment, WebhookStats,
     };
+    use crate::test_clock::paused_system;
     use async_trait::async_trait;
     use std::collections::HashMap;
     use std::sync::Mutex;
@@ -338,17 +339,6 @@ mod tests {
         };
         let budget = RestartBudget::new(10, Duration::from_secs(60));
         CallRegistry::new(store, Arc::new(SystemClock), limits, budget).start()
-    }
-
-    /// An actix System on a current-thread runtime whose clock starts paused.
-    fn paused_system() -> actix_rt::SystemRunner {
-        actix_rt::System::with_tokio_rt(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()
-                .unwrap()
-        })
     }
 
     async fn collect(calls: &Addr<CallRegistry>, n: usize) {

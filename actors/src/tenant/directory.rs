@@ -231,6 +231,7 @@ mod tests {
     use crate::domain::phone::PhoneNumber;
     use crate::domain::tenant::{Locale, Service, TenantRoute};
     use crate::ports::{LockStore, SystemClock};
+    use crate::test_clock::paused_system;
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use secrecy::SecretString;
@@ -334,16 +335,6 @@ mod tests {
             budget,
         )
         .start()
-    }
-
-    fn paused_system() -> actix_rt::SystemRunner {
-        actix_rt::System::with_tokio_rt(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()
-                .unwrap()
-        })
     }
 
     #[test]
