@@ -3,9 +3,12 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 use switchboard_actors::breaker::UpstreamPolicy;
+use switchboard_actors::ratelimit::Quotas;
 use switchboard_actors::resilience::{BreakerPolicy, BudgetPolicy, RetryBudget, RetryPolicy};
 
 /// The defaults, compiled in so the binary runs from any directory.
@@ -290,6 +293,40 @@ pub struct CacheSettings {
     pub lookups_ttl_s: u64,
 }
 
+/// `[rate_limit]`: requests per minute per company (GCRA, burst of one minute's allowance).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// JSON-RPC servers not listed in `servers`, per company token.
+    pub default_per_minute: NonZeroU32,
+    /// Live Retell custom functions of one company.
+    pub custom_function_per_minute: NonZeroU32,
+    /// Outgoing Cal.com requests per company credential (Cal.com allows 120 per API key).
+    pub calcom_per_credential_per_minute: NonZeroU32,
+    /// Percent of the Cal.com budget only live calls may use, 0–99.
+    pub calcom_live_reserve_percent: u8,
+    /// Per JSON-RPC server, with `_` for the `.` of its name (`retell_config` is the server
+    /// `retell.config`), so every entry can be set from the environment.
+    pub servers: HashMap<String, NonZeroU32>,
+}
+
+impl RateLimitSettings {
+    /// The core's quotas: server names with their dots back.
+    pub fn quotas(&self) -> Quotas {
+        Quotas {
+            servers: self
+                .servers
+                .iter()
+                .map(|(name, n)| (name.replace('_', "."), *n))
+                .collect(),
+            default_server: self.default_per_minute,
+            custom_function: self.custom_function_per_minute,
+            calcom_credential: self.calcom_per_credential_per_minute,
+            calcom_live_reserve_percent: self.calcom_live_reserve_percent,
+        }
+    }
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -322,6 +359,8 @@ pub struct Settings {
     pub calls: CallSettings,
     /// `[cache]`: lifetimes of cached upstream reads, size of the in-process cache.
     pub cache: CacheSettings,
+    /// `[rate_limit]`: per company and server, live calls, and Cal.com credential.
+    pub rate_limit: RateLimitSettings,
 }
 
 impl Settings {
@@ -382,6 +421,9 @@ impl Settings {
         }
         self.resilience.calcom.validate("calcom")?;
         self.resilience.retell.validate("retell")?;
+        if self.rate_limit.calcom_live_reserve_percent > 99 {
+            return bad("rate_limit.calcom_live_reserve_percent must be 0 to 99");
+        }
         Ok(())
     }
 

@@ -325,6 +325,7 @@ fn start_core(
     )
     .context("building the Cal.com client")?;
     let host = host_name();
+    let limiter = crate::ratelimit::open(settings, &cache);
     let deps = CoreDeps {
         store,
         calendar: Arc::new(calendar),
@@ -333,6 +334,7 @@ fn start_core(
         budget,
         instance_id: instance_id(&host),
         host,
+        limiter,
     };
     Ok(Core::start(deps, core_config(settings)))
 }

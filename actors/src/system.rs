@@ -6,6 +6,7 @@ use crate::call::registry::CallRegistry;
 use crate::functions::FunctionDeps;
 use crate::outbox::{OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApi, Clock, Store};
+use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
 use crate::servers::calcom::{CacheTtl, CalcomServer};
@@ -36,6 +37,9 @@ pub struct CoreDeps {
     pub instance_id: String,
     /// Host name of the machine, shown with the outbox worker (`queue.getWorkers`).
     pub host: String,
+    /// Rate limits: per company and server (router), live custom functions (HTTP entry) and
+    /// per Cal.com credential (breakers).
+    pub limiter: Arc<dyn Limiter>,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -73,6 +77,9 @@ pub struct Core {
     pub tenants: Addr<TenantDirectory>,
     /// The booking outbox worker; [`Wake`](crate::outbox::Wake) makes it poll at once.
     pub outbox: Addr<OutboxWorker>,
+    /// The rate limits of [`CoreDeps::limiter`], for entries outside the router (custom
+    /// functions).
+    pub limiter: Arc<dyn Limiter>,
 }
 
 impl Core {
@@ -88,6 +95,7 @@ impl Core {
             let actor = TenantDirectory::new(
                 deps.store.clone(),
                 Arc::clone(&deps.calendar),
+                Arc::clone(&deps.limiter),
                 cfg.calcom,
                 // Validated when the configuration was loaded.
                 RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
@@ -194,7 +202,7 @@ impl Core {
             builder.server(FaultServer::methods(), fault.recipient())
         };
         let router = {
-            let actor = builder.build(cfg.rpc_deadline, budget);
+            let actor = builder.build(cfg.rpc_deadline, budget, Arc::clone(&deps.limiter));
             Supervisor::start(move |_| actor)
         };
         Self {
@@ -204,6 +212,7 @@ impl Core {
             calls,
             tenants,
             outbox,
+            limiter: deps.limiter,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! and `POST /api/mcp/retell/custom-function/{name}` (the same body, or — for tools with
 //! `args_at_root` — the args alone, with the call named in the query: `?call_id=…&to_number=…`).
 //! Signed like webhooks. The reply is JSON with a spoken `message`, within the function
-//! deadline: on timeout the agent gets a spoken fallback instead of silence.
+//! deadline: on timeout the agent gets a spoken fallback instead of silence, and a company over
+//! its custom-function rate limit gets a spoken "one moment" (200, never a 5xx, which Retell
+//! would retry into the same limit).
 
 use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
@@ -12,6 +14,7 @@ use serde_json::{Map, Value, json};
 use switchboard_actors::call::context::ContextError;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::FunctionError;
+use switchboard_actors::ratelimit::{Bucket, admit};
 use switchboard_actors::servers::retell_function::ExecuteFunction;
 
 #[derive(Deserialize)]
@@ -48,6 +51,20 @@ fn fallback(locale: Locale, timeout: bool) -> Value {
     json!({"success": false, "fallback": true, "timeout": timeout, "message": message})
 }
 
+/// The reply of a custom function refused by the company's rate limit: short enough to speak
+/// while the caller waits, asking them to hold on so the agent's next attempt can pass.
+fn hold_on(locale: Locale, retry_after_s: u64) -> Value {
+    let message = match locale {
+        Locale::De => {
+            "Einen kleinen Moment bitte, ich habe gerade sehr viele Anfragen. Versuchen wir es gleich noch einmal."
+        }
+        Locale::En => {
+            "One moment please, I'm handling a lot of requests right now. Let's try that again in a moment."
+        }
+    };
+    json!({"success": false, "rate_limited": true, "retry_after": retry_after_s, "message": message})
+}
+
 async fn run(
     req: HttpRequest,
     body: web::Bytes,
@@ -60,6 +77,11 @@ async fn run(
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let locale = route.company.locale;
     let call_id = call.call_id.clone();
+    let limiter = state.core.limiter.as_ref();
+    if let Err(denied) = admit(limiter, route.company.id, Bucket::CustomFunction).await {
+        tracing::warn!(%call_id, function = %name, company = %route.company.id, retry_after_s = denied.retry_after_secs(), "custom function over the company's rate limit");
+        return Ok(HttpResponse::Ok().json(hold_on(locale, denied.retry_after_secs())));
+    }
     let msg = ExecuteFunction {
         route,
         call,

@@ -7,6 +7,7 @@ use crate::breaker::{Breaker, CalendarHandle, UpstreamPolicy};
 use crate::domain::ids::CompanyId;
 use crate::domain::tenant::CompanyProfile;
 use crate::ports::{CalendarApi, StoreError, TenancyStore};
+use crate::ratelimit::Limiter;
 use crate::resilience::{BreakerState, RetryBudget};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
@@ -45,6 +46,8 @@ pub struct GetTenant(pub CompanyId);
 pub struct TenantDirectory {
     store: Arc<dyn TenancyStore>,
     api: Arc<dyn CalendarApi>,
+    /// Request budgets of the companies' Cal.com credentials, handed to every breaker.
+    limiter: Arc<dyn Limiter>,
     policy: UpstreamPolicy,
     /// One retry budget for Cal.com, shared by every company's breaker.
     retries: RetryBudget,
@@ -59,6 +62,7 @@ impl TenantDirectory {
     pub fn new(
         store: Arc<dyn TenancyStore>,
         api: Arc<dyn CalendarApi>,
+        limiter: Arc<dyn Limiter>,
         policy: UpstreamPolicy,
         retries: RetryBudget,
         lock: TenantLock,
@@ -67,6 +71,7 @@ impl TenantDirectory {
         Self {
             store,
             api,
+            limiter,
             policy,
             retries,
             lock,
@@ -119,6 +124,7 @@ impl Handler<GetTenant> for TenantDirectory {
                         Arc::clone(&act.api),
                         profile.calcom_api_key.clone(),
                         id,
+                        Arc::clone(&act.limiter),
                         act.policy,
                         act.retries.clone(),
                         act.budget.clone(),
