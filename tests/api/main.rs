@@ -9,6 +9,7 @@ mod gateway;
 mod health;
 mod helpers;
 mod queue;
+mod rate_limits;
 mod resilience;
 mod supervision;
 mod webhooks;
