@@ -561,4 +561,44 @@ mod tests {
             "postgres:(unparsable URL)"
         );
     }
+
+    #[test]
+    fn rate_limit_defaults_follow_the_seed_spec_and_env_sets_a_server() {
+        use switchboard_actors::ratelimit::Bucket;
+        let per_minute = |s: &Settings, b| s.rate_limit.quotas().per_minute(b).get();
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(per_minute(&s, Bucket::Server("retell.config")), 60);
+        assert_eq!(per_minute(&s, Bucket::Server("retell.function")), 1000);
+        assert_eq!(per_minute(&s, Bucket::Server("appointments")), 30);
+        assert_eq!(per_minute(&s, Bucket::CalcomCredential), 120);
+        assert_eq!(per_minute(&s, Bucket::CalcomBackground), 96);
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("SWITCHBOARD__RATE_LIMIT__SERVERS__RETELL_CONFIG", "5"),
+                ("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(per_minute(&s, Bucket::Server("retell.config")), 5);
+        assert_eq!(per_minute(&s, Bucket::Server("queue")), 7);
+        assert_eq!(per_minute(&s, Bucket::Server("appointments")), 30);
+    }
+
+    #[test]
+    fn zero_rate_limit_or_full_live_reserve_is_refused() {
+        for (key, value) in [
+            ("SWITCHBOARD__RATE_LIMIT__DEFAULT_PER_MINUTE", "0"),
+            ("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "0"),
+            (
+                "SWITCHBOARD__RATE_LIMIT__CALCOM_LIVE_RESERVE_PERCENT",
+                "100",
+            ),
+        ] {
+            assert!(
+                Settings::load_from(None, env(&[(key, value)])).is_err(),
+                "{key}={value}"
+            );
+        }
+    }
 }

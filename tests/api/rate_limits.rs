@@ -180,6 +180,21 @@ async fn custom_function_over_limit_answers_200_spoken() {
     // The refused call ran nothing: the collected name is still the admitted one.
     let view = app.get_call("call_busy").await;
     assert_eq!(view["collected"]["name"], "Jonas Becker", "{view}");
+    // And it is counted, with labels from the fixed set.
+    let metrics = app
+        .client
+        .get(format!("{}/api/metrics", app.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"rate_limited_total{server="retell.function",reason="live_call"}"#),
+        "{metrics}"
+    );
 }
 
 #[actix_web::test]
