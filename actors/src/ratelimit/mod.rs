@@ -16,6 +16,9 @@
 
 mod local;
 
+#[cfg(test)]
+mod calcom_tests;
+
 pub use local::LocalLimiter;
 
 use crate::domain::ids::CompanyId;
