@@ -1,4 +1,5 @@
-//! The `Router` actor: looks a validated JSON-RPC call up in the registry, checks the scope,
+//! The `Router` actor: looks a validated JSON-RPC call up in the registry, checks the scope and
+//! the company's rate limit for the method's server (-32003 with `retry_after` when over it),
 //! forwards it to its server actor under a deadline and records metrics. It parses nothing:
 //! the server's [`MethodTable`](crate::registry::MethodTable) validates and parses the params.
 
