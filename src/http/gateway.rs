@@ -66,11 +66,7 @@ pub async fn handle(
     .await;
     match reply {
         Some(reply) => {
-            let status = match limited.get() {
-                Some(secs) if !is_batch(&body) => Some(secs),
-                _ => None,
-            };
-            let mut response = match status {
+            let mut response = match limited.get().filter(|_| !is_batch(&body)) {
                 Some(secs) => {
                     let mut r = HttpResponse::TooManyRequests();
                     r.insert_header((RETRY_AFTER, secs));
