@@ -15,12 +15,17 @@
 //! - `router/dispatch_trivial_method`: one [`Dispatch`] round trip through a started
 //!   [`Router`](switchboard_actors::router::Router) to a bench-local server actor whose one
 //!   method answers `{"ok": true}`, inside an actix System (mailboxes, scope check, the
-//!   server's method table with params validation, metrics, envelope).
+//!   server's method table with params validation, metrics, envelope) — with the company
+//!   token's rate-limit check on an in-process limiter whose quota is never reached.
+//! - `ratelimit/local_check`: one [`LocalLimiter::check`] of a (company, server) bucket,
+//!   cycling over 100 companies, quota never reached: the limiter's cost on the gateway and
+//!   custom-function hot paths.
 //! - `sim/slots_one_week`: `GET /v2/slots` of the Cal.com simulator for event type 1001 over
 //!   seven days in `Europe/Berlin`, through `actix_web::test::call_service` (routing, query
 //!   validation, slot grid, JSON reply); the slot computation is private to the crate.
 
 use std::hint::black_box;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +39,7 @@ use switchboard_actors::domain::datetime::{parse_date, parse_time};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::tenant::BusinessWindow;
 use switchboard_actors::jsonrpc::{Limits, Request, RpcError, process};
+use switchboard_actors::ratelimit::{Bucket, LocalLimiter, Quotas};
 use switchboard_actors::records::TokenGrant;
 use switchboard_actors::registry::{Kind, Method, MethodList, MethodTable, Reply, Scope};
 use switchboard_actors::retell::signature::{DEFAULT_TOLERANCE_MS, sign, verify};
@@ -267,6 +273,7 @@ fn router(c: &mut Criterion) {
             .build(
                 Duration::from_secs(5),
                 RestartBudget::new(10, Duration::from_secs(60)),
+                Arc::new(LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX))),
             )
             .start()
     });
@@ -301,6 +308,21 @@ fn router(c: &mut Criterion) {
                 }
                 start.elapsed()
             })
+        });
+    });
+    group.finish();
+}
+
+/// `ratelimit/local_check`: the in-process limiter, one (company, server) check per iteration.
+fn ratelimit(c: &mut Criterion) {
+    let limiter = LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX));
+    let mut group = c.benchmark_group("ratelimit");
+    group.bench_function("local_check", |b| {
+        let mut company = 0;
+        b.iter(|| {
+            company = (company + 1) % 100;
+            black_box(limiter.check(CompanyId(company), Bucket::Server("calcom")))
+                .expect("under quota");
         });
     });
     group.finish();
@@ -341,5 +363,5 @@ fn sim(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, jsonrpc, retell, parse, router, sim);
+criterion_group!(benches, jsonrpc, retell, parse, router, ratelimit, sim);
 criterion_main!(benches);

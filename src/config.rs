@@ -3,9 +3,12 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 use switchboard_actors::breaker::UpstreamPolicy;
+use switchboard_actors::ratelimit::Quotas;
 use switchboard_actors::resilience::{BreakerPolicy, BudgetPolicy, RetryBudget, RetryPolicy};
 
 /// The defaults, compiled in so the binary runs from any directory.
@@ -331,6 +334,40 @@ pub struct SecretsSettings {
     pub previous_keys: SecretString,
 }
 
+/// `[rate_limit]`: requests per minute per company (GCRA, burst of one minute's allowance).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// JSON-RPC servers not listed in `servers`, per company token.
+    pub default_per_minute: NonZeroU32,
+    /// Live Retell custom functions of one company.
+    pub custom_function_per_minute: NonZeroU32,
+    /// Outgoing Cal.com requests per company credential (Cal.com allows 120 per API key).
+    pub calcom_per_credential_per_minute: NonZeroU32,
+    /// Percent of the Cal.com budget only live calls may use, 0–99.
+    pub calcom_live_reserve_percent: u8,
+    /// Per JSON-RPC server, with `_` for the `.` of its name (`retell_config` is the server
+    /// `retell.config`), so every entry can be set from the environment.
+    pub servers: HashMap<String, NonZeroU32>,
+}
+
+impl RateLimitSettings {
+    /// The core's quotas: server names with their dots back.
+    pub fn quotas(&self) -> Quotas {
+        Quotas {
+            servers: self
+                .servers
+                .iter()
+                .map(|(name, n)| (name.replace('_', "."), *n))
+                .collect(),
+            default_server: self.default_per_minute,
+            custom_function: self.custom_function_per_minute,
+            calcom_credential: self.calcom_per_credential_per_minute,
+            calcom_live_reserve_percent: self.calcom_live_reserve_percent,
+        }
+    }
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -367,6 +404,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// `[secrets]`: keys of the credentials at rest.
     pub secrets: SecretsSettings,
+    /// `[rate_limit]`: per company and server, live calls, and Cal.com credential.
+    pub rate_limit: RateLimitSettings,
 }
 
 impl Settings {
@@ -438,6 +477,9 @@ impl Settings {
         }
         self.resilience.calcom.validate("calcom")?;
         self.resilience.retell.validate("retell")?;
+        if self.rate_limit.calcom_live_reserve_percent > 99 {
+            return bad("rate_limit.calcom_live_reserve_percent must be 0 to 99");
+        }
         Ok(())
     }
 
@@ -608,5 +650,45 @@ mod tests {
         assert!(
             Settings::load_from(None, env(&[("SWITCHBOARD__SERVER__KEEP_ALIVE_MS", "0")])).is_ok()
         );
+    }
+
+    #[test]
+    fn rate_limit_defaults_follow_the_seed_spec_and_env_sets_a_server() {
+        use switchboard_actors::ratelimit::Bucket;
+        let per_minute = |s: &Settings, b| s.rate_limit.quotas().per_minute(b).get();
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(per_minute(&s, Bucket::Server("retell.config")), 60);
+        assert_eq!(per_minute(&s, Bucket::Server("retell.function")), 1000);
+        assert_eq!(per_minute(&s, Bucket::Server("appointments")), 30);
+        assert_eq!(per_minute(&s, Bucket::CalcomCredential), 120);
+        assert_eq!(per_minute(&s, Bucket::CalcomBackground), 96);
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("SWITCHBOARD__RATE_LIMIT__SERVERS__RETELL_CONFIG", "5"),
+                ("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(per_minute(&s, Bucket::Server("retell.config")), 5);
+        assert_eq!(per_minute(&s, Bucket::Server("queue")), 7);
+        assert_eq!(per_minute(&s, Bucket::Server("appointments")), 30);
+    }
+
+    #[test]
+    fn zero_rate_limit_or_full_live_reserve_is_refused() {
+        for (key, value) in [
+            ("SWITCHBOARD__RATE_LIMIT__DEFAULT_PER_MINUTE", "0"),
+            ("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "0"),
+            (
+                "SWITCHBOARD__RATE_LIMIT__CALCOM_LIVE_RESERVE_PERCENT",
+                "100",
+            ),
+        ] {
+            assert!(
+                Settings::load_from(None, env(&[(key, value)])).is_err(),
+                "{key}={value}"
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@
 //! - [`store`]: the core's `Store` port on SQLite (embedded default) or PostgreSQL (production).
 //! - [`calcom`]: the reqwest Cal.com v2 client (the `CalendarApi` port).
 //! - [`cache`]: the `Cache` port, in-process (moka) or shared (Redis).
+//! - [`ratelimit`]: the core's `Limiter` port, in-process or shared through Redis.
 //! - [`sim`]: simulators of external APIs (Cal.com).
 //! - [`sandbox`]: the seeded demo tenant.
 //! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod devtools;
 pub mod http;
+pub mod ratelimit;
 pub mod sandbox;
 pub mod secrets;
 pub mod sim;

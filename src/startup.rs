@@ -341,6 +341,7 @@ fn start_core(
     )
     .context("building the Cal.com client")?;
     let host = host_name();
+    let limiter = crate::ratelimit::open(settings, &cache);
     let deps = CoreDeps {
         store,
         calendar: Arc::new(calendar),
@@ -349,6 +350,7 @@ fn start_core(
         budget,
         instance_id: instance_id(&host),
         host,
+        limiter,
     };
     Ok(Core::start(deps, core_config(settings)))
 }

@@ -23,6 +23,8 @@
 //! - [`outbox`]: the `OutboxWorker` running durable booking jobs.
 //! - [`servers`]: the server actors (`calcom`, `queue`, `webhook`, `retell.function`);
 //!   [`functions`]: the Retell custom functions.
+//! - [`ratelimit`]: per company and server, per live-call and per Cal.com credential rate
+//!   limits (the limiter port and governor's in-process GCRA).
 //! - [`supervision`]: restarts after panics and the restart budget.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
 
@@ -36,6 +38,7 @@ pub mod jsonrpc;
 pub mod metric_names;
 pub mod outbox;
 pub mod ports;
+pub mod ratelimit;
 pub mod records;
 pub mod registry;
 pub mod resilience;

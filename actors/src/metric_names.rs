@@ -34,3 +34,11 @@ pub const APPOINTMENTS_CREATED_TOTAL: &str = "appointments_created_total";
 pub const HTTP_REQUESTS_TOTAL: &str = "http_requests_total";
 /// Histogram `{route}`, seconds: HTTP request duration.
 pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";
+/// Counter `{server, reason}`: requests refused by a rate limit; `server` is a JSON-RPC server
+/// name, `retell.function` (live custom functions) or `calcom` (outgoing Cal.com requests);
+/// `reason` is `company` (company and server), `live_call` (custom functions of one company),
+/// `credential` (a company's Cal.com budget) or `live_reserve` (gateway or outbox traffic kept
+/// out of the live calls' share of it).
+pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
+/// Counter: rate-limit decisions taken in-process because the shared Redis failed.
+pub const RATE_LIMIT_FALLBACK_TOTAL: &str = "rate_limit_fallback_total";

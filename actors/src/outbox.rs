@@ -466,4 +466,16 @@ mod tests {
         };
         assert!(matches!(classify(&bad), Failure::Permanent(_)));
     }
+
+    #[test]
+    fn throttled_booking_is_retried_after_the_limiters_wait_not_dead_lettered() {
+        let throttled = UpstreamError::Throttled {
+            service: "calcom",
+            retry_after: Duration::from_secs(3),
+        };
+        let Failure::Retry(_, after) = classify(&throttled) else {
+            panic!("a throttled booking must be retried");
+        };
+        assert_eq!(after, Some(Duration::from_secs(3)));
+    }
 }

@@ -1,9 +1,11 @@
-//! The `Router` actor: looks a validated JSON-RPC call up in the registry, checks the scope,
+//! The `Router` actor: looks a validated JSON-RPC call up in the registry, checks the scope and
+//! the company's rate limit for the method's server (-32003 with `retry_after` when over it),
 //! forwards it to its server actor under a deadline and records metrics. It parses nothing:
 //! the server's [`MethodTable`](crate::registry::MethodTable) validates and parses the params.
 
 use crate::jsonrpc::{AppError, ErrorCode, Request, RpcError, success_envelope};
 use crate::metric_names as m;
+use crate::ratelimit::{Bucket, Limiter, admit};
 use crate::records::TokenGrant;
 use crate::registry::{MethodSpec, authorize, openrpc};
 use crate::server::ServerCall;
@@ -35,6 +37,8 @@ pub struct Router {
     discover: Arc<Value>,
     /// Longest time a method may take before the caller gets -32005.
     deadline: Duration,
+    /// Per company and server: a company token over its server's quota gets -32003.
+    limiter: Arc<dyn Limiter>,
     budget: RestartBudget,
 }
 
@@ -64,13 +68,20 @@ impl RouterBuilder {
         self
     }
 
-    /// The router, with `deadline` per call.
-    pub fn build(self, deadline: Duration, budget: RestartBudget) -> Router {
+    /// The router, with `deadline` per call and the per company and server rate limits of
+    /// `limiter`.
+    pub fn build(
+        self,
+        deadline: Duration,
+        budget: RestartBudget,
+        limiter: Arc<dyn Limiter>,
+    ) -> Router {
         let specs: Vec<MethodSpec> = self.routes.values().map(|r| r.spec.clone()).collect();
         Router {
             discover: Arc::new(openrpc(&specs, env!("CARGO_PKG_VERSION"))),
             routes: Arc::new(self.routes),
             deadline,
+            limiter,
             budget,
         }
     }
@@ -109,6 +120,7 @@ fn dispatch(
     let routes = Arc::clone(&act.routes);
     let discover = Arc::clone(&act.discover);
     let deadline = act.deadline;
+    let limiter = Arc::clone(&act.limiter);
     async move {
         let Dispatch { request, grant } = msg;
         let method = request.method;
@@ -120,7 +132,11 @@ fn dispatch(
         };
         let server = route.spec.server();
         let started = Instant::now();
-        let outcome = match authorize(&grant, route.spec.scope) {
+        let admitted = match authorize(&grant, route.spec.scope) {
+            Ok(()) => admit_caller(limiter.as_ref(), &grant, server).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match admitted {
             Err(e) => Err(e),
             Ok(()) => {
                 let call = ServerCall {
@@ -156,4 +172,33 @@ fn dispatch(
                 .increment(1);
         outcome.map(|out| success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0))
     }
+}
+
+/// Counts a company token's call against its (company, server) quota; -32003 with
+/// `data.retry_after` (whole seconds, at least 1) when it is over.
+///
+/// Admin tokens are not counted here. They are operator credentials, few and issued by hand;
+/// the per-company limits keep tenants from crowding each other out, and an operator
+/// replaying failed jobs or repairing a tenant during an incident must not be refused by that
+/// tenant's quota. Whatever an admin call sends to Cal.com still counts against the company's
+/// credential budget (background lane), so admin traffic can never take the live calls'
+/// reserve or get the tenant's key throttled by Cal.com.
+async fn admit_caller(
+    limiter: &dyn Limiter,
+    grant: &TokenGrant,
+    server: &'static str,
+) -> Result<(), RpcError> {
+    let Some(company) = grant.company_id else {
+        return Ok(());
+    };
+    admit(limiter, company, Bucket::Server(server))
+        .await
+        .map_err(|denied| {
+            AppError::new(
+                ErrorCode::RateLimited,
+                format!("rate limit of {server} reached for this company"),
+            )
+            .with_retry_after(denied.retry_after_secs())
+            .into()
+        })
 }

@@ -6,6 +6,7 @@ use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApi, Clock, Store};
+use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
 use crate::servers::calcom::{CacheTtl, CalcomServer};
@@ -13,7 +14,7 @@ use crate::servers::queue::QueueServer;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::supervision::RestartBudget;
-use crate::tenant::{TenantDirectory, TenantLock};
+use crate::tenant::{CalcomAccess, TenantDirectory, TenantLock};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,9 @@ pub struct CoreDeps {
     pub instance_id: String,
     /// Host name of the machine, shown with the outbox worker (`queue.getWorkers`).
     pub host: String,
+    /// Rate limits: per company and server (router), live custom functions (HTTP entry) and
+    /// per Cal.com credential (breakers).
+    pub limiter: Arc<dyn Limiter>,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -76,6 +80,9 @@ pub struct Core {
     pub tenants: Addr<TenantDirectory>,
     /// The booking outbox worker; [`Wake`](crate::outbox::Wake) makes it poll at once.
     pub outbox: Addr<OutboxWorker>,
+    /// The rate limits of [`CoreDeps::limiter`], for entries outside the router (custom
+    /// functions).
+    pub limiter: Arc<dyn Limiter>,
 }
 
 impl Core {
@@ -88,12 +95,16 @@ impl Core {
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
         let budget = deps.budget.clone();
         let tenants = {
+            let calcom = CalcomAccess {
+                api: Arc::clone(&deps.calendar),
+                limiter: Arc::clone(&deps.limiter),
+                policy: cfg.calcom,
+                // Validated when the configuration was loaded.
+                retries: RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
+            };
             let actor = TenantDirectory::new(
                 deps.store.clone(),
-                Arc::clone(&deps.calendar),
-                cfg.calcom,
-                // Validated when the configuration was loaded.
-                RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
+                calcom,
                 TenantLock::new(
                     deps.store.clone(),
                     Arc::clone(&deps.clock),
@@ -198,7 +209,7 @@ impl Core {
             builder.server(FaultServer::methods(), fault.recipient())
         };
         let router = {
-            let actor = builder.build(cfg.rpc_deadline, budget);
+            let actor = builder.build(cfg.rpc_deadline, budget, Arc::clone(&deps.limiter));
             Supervisor::start(move |_| actor)
         };
         Self {
@@ -208,6 +219,7 @@ impl Core {
             calls,
             tenants,
             outbox,
+            limiter: deps.limiter,
         }
     }
 }

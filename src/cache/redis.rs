@@ -252,6 +252,27 @@ impl RedisCache {
         result
     }
 
+    /// Runs `script` on the prefixed `key` with integer `args` (`EVALSHA`, loading the script
+    /// when Redis does not know it yet) and reads an integer reply. For callers that need an
+    /// answer rather than a miss, such as the shared rate limiter; the connection heals as for
+    /// every other command.
+    ///
+    /// # Errors
+    /// The [`RedisError`] when Redis did not answer or the script failed.
+    pub(crate) async fn eval_i64(
+        &self,
+        script: &redis::Script,
+        key: &str,
+        args: &[u64],
+    ) -> Result<i64, RedisError> {
+        let mut invocation = script.key(self.key(key));
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let result = invocation.invoke_async(&mut self.conn()).await;
+        self.outcome(result)
+    }
+
     /// Turns a failed cache read or write into a miss: counted, logged (rate-limited).
     fn missed(&self, op: &'static str, error: &RedisError) {
         metrics::counter!(CACHE_ERRORS_TOTAL, "cache" => "redis").increment(1);

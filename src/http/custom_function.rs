@@ -6,8 +6,10 @@
 //! reserved args `call_id` and `to_number` (optional `from_number`), which the deployed tool
 //! fills from Retell dynamic variables as `const` parameters (reference/retell.md §3.3). The
 //! signature covers only the body, so the query may repeat these values but never supply or
-//! change them. The reply is JSON with a spoken `message`, within the function
-//! deadline: on timeout the agent gets a spoken fallback instead of silence.
+//! change them. The reply is JSON with a spoken `message`, within the function deadline: on
+//! timeout the agent gets a spoken fallback instead of silence, and a company over its
+//! custom-function rate limit gets a spoken "one moment" (200, never a 5xx, which Retell would
+//! retry into the same limit).
 
 use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
@@ -17,6 +19,7 @@ use serde_json::{Map, Value, json};
 use switchboard_actors::call::context::ContextError;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::FunctionError;
+use switchboard_actors::ratelimit::{Bucket, admit};
 use switchboard_actors::servers::retell_function::ExecuteFunction;
 
 #[derive(Deserialize)]
@@ -126,6 +129,20 @@ fn fallback(locale: Locale, timeout: bool) -> Value {
     json!({"success": false, "fallback": true, "timeout": timeout, "message": message})
 }
 
+/// The reply of a custom function refused by the company's rate limit: short enough to speak
+/// while the caller waits, asking them to hold on so the agent's next attempt can pass.
+fn hold_on(locale: Locale, retry_after_s: u64) -> Value {
+    let message = match locale {
+        Locale::De => {
+            "Einen kleinen Moment bitte, ich habe gerade sehr viele Anfragen. Versuchen wir es gleich noch einmal."
+        }
+        Locale::En => {
+            "One moment please, I'm handling a lot of requests right now. Let's try that again in a moment."
+        }
+    };
+    json!({"success": false, "rate_limited": true, "retry_after": retry_after_s, "message": message})
+}
+
 async fn run(
     req: HttpRequest,
     body: web::Bytes,
@@ -138,6 +155,11 @@ async fn run(
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let locale = route.company.locale;
     let call_id = call.call_id.clone();
+    let limiter = state.core.limiter.as_ref();
+    if let Err(denied) = admit(limiter, route.company.id, Bucket::CustomFunction).await {
+        tracing::warn!(%call_id, function = %name, company = %route.company.id, retry_after_s = denied.retry_after_secs(), "custom function over the company's rate limit");
+        return Ok(HttpResponse::Ok().json(hold_on(locale, denied.retry_after_secs())));
+    }
     let msg = ExecuteFunction {
         route,
         call,

@@ -12,6 +12,7 @@ mod helpers;
 mod isolation;
 mod limits;
 mod queue;
+mod rate_limits;
 mod resilience;
 mod supervision;
 mod webhooks;

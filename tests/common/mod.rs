@@ -155,6 +155,16 @@ pub fn spawn_serve_with(
         ),
         ("SWITCHBOARD__LOG__LEVEL", "warn".to_owned()),
         ("SWITCHBOARD__SECRETS__KEY", SECRETS_KEY.to_owned()),
+        // Load and chaos runs drive one demo company far past a real tenant's quotas; the
+        // limits are not what they measure.
+        (
+            "SWITCHBOARD__RATE_LIMIT__CUSTOM_FUNCTION_PER_MINUTE",
+            "1000000".to_owned(),
+        ),
+        (
+            "SWITCHBOARD__RATE_LIMIT__CALCOM_PER_CREDENTIAL_PER_MINUTE",
+            "1000000".to_owned(),
+        ),
     ];
     if let Ok(redis) = std::env::var("SWITCHBOARD_TEST_REDIS_URL") {
         envs.push(("SWITCHBOARD__REDIS__URL", redis));

@@ -8,6 +8,7 @@ use crate::domain::booking::{
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::metric_names as m;
 use crate::ports::CalendarApi;
+use crate::ratelimit::{Lane, Limiter, admit_calcom};
 use crate::resilience::{CircuitBreaker, RetryBudget, retry};
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
@@ -68,12 +69,20 @@ pub struct CalendarCall {
     /// Retry transient failures here (outside the breaker). Off for work that has its own
     /// retry — booking jobs — so a failing upstream never holds a tenant session.
     pub retry: bool,
+    /// Whose work this is: live calls may use the credential's whole request budget, gateway
+    /// and outbox work all but the live reserve.
+    pub lane: Lane,
 }
 
 /// Breaker for Cal.com with one company's API key.
 pub struct Breaker {
     api: Arc<dyn CalendarApi>,
     key: SecretString,
+    /// The credential's owner: the rate limit is kept per company, never per raw key, so the
+    /// key never becomes a map key, a Redis key or a log field.
+    company: CompanyId,
+    /// Per-credential request budget, checked before every attempt.
+    limiter: Arc<dyn Limiter>,
     circuit: CircuitBreaker,
     policy: UpstreamPolicy,
     retries: RetryBudget,
@@ -81,11 +90,13 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    /// A closed breaker for `company` using `key`; `retries` is the upstream's shared budget.
+    /// A closed breaker for `company` using `key`; `retries` is the upstream's shared budget,
+    /// `limiter` holds the credential's request budget.
     pub fn new(
         api: Arc<dyn CalendarApi>,
         key: SecretString,
         company: CompanyId,
+        limiter: Arc<dyn Limiter>,
         policy: UpstreamPolicy,
         retries: RetryBudget,
         budget: RestartBudget,
@@ -94,6 +105,8 @@ impl Breaker {
         Self {
             api,
             key,
+            company,
+            limiter,
             circuit: CircuitBreaker::with_observer(policy.breaker, Arc::new(observer)),
             policy,
             retries,
@@ -129,14 +142,34 @@ async fn run(
     })
 }
 
-/// One attempt: through the circuit, with the timeout inside it.
+/// The credential's owner, its request budget and the lane a call is counted in.
+#[derive(Clone)]
+struct Credential {
+    company: CompanyId,
+    limiter: Arc<dyn Limiter>,
+    lane: Lane,
+}
+
+/// One attempt: admitted by the credential's rate limit (a refusal sends nothing and does not
+/// count against the circuit), then through the circuit, with the timeout inside it.
 async fn attempt(
     circuit: CircuitBreaker,
     api: Arc<dyn CalendarApi>,
     key: SecretString,
     op: CalendarOp,
     timeout: Duration,
+    credential: Credential,
 ) -> Result<CalendarOut, UpstreamError> {
+    admit_calcom(
+        credential.limiter.as_ref(),
+        credential.company,
+        credential.lane,
+    )
+    .await
+    .map_err(|denied| UpstreamError::Throttled {
+        service: "calcom",
+        retry_after: denied.retry_after,
+    })?;
     circuit
         .call("calcom", async move {
             tokio::time::timeout(timeout, run(api, key, op))
@@ -159,6 +192,7 @@ impl Handler<CalendarCall> for Breaker {
         CalendarCall {
             op,
             retry: retries_allowed,
+            lane,
         }: CalendarCall,
         ctx: &mut Self::Context,
     ) -> Self::Result {
@@ -171,6 +205,11 @@ impl Handler<CalendarCall> for Breaker {
                 let circuit = this.circuit.clone();
                 let policy = this.policy;
                 let retries = this.retries.clone();
+                let credential = Credential {
+                    company: this.company,
+                    limiter: Arc::clone(&this.limiter),
+                    lane,
+                };
                 async move {
                     let name = op.name();
                     let started = Instant::now();
@@ -181,6 +220,7 @@ impl Handler<CalendarCall> for Breaker {
                             key.clone(),
                             op.clone(),
                             policy.call_timeout,
+                            credential.clone(),
                         )
                     };
                     let result = if !retries_allowed || matches!(op, CalendarOp::CreateBooking(_)) {

@@ -5,14 +5,18 @@ use crate::domain::booking::{
     Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::BookingUid;
+use crate::ratelimit::Lane;
 use crate::resilience::{BreakerState, CircuitBreaker};
 use actix::prelude::*;
 
-/// Typed front of a [`Breaker`] address, with a read-only view of its circuit.
+/// Typed front of a [`Breaker`] address, with a read-only view of its circuit. Its calls are
+/// counted in the [`Lane::Background`] share of the credential's request budget unless the
+/// handle came from [`CalendarHandle::live`].
 #[derive(Clone)]
 pub struct CalendarHandle {
     addr: Addr<Breaker>,
     circuit: CircuitBreaker,
+    lane: Lane,
 }
 
 fn closed(e: MailboxError) -> UpstreamError {
@@ -35,9 +39,22 @@ macro_rules! expect_out {
 }
 
 impl CalendarHandle {
-    /// Wraps the address of a running breaker.
+    /// Wraps the address of a running breaker, for background work.
     pub fn new(addr: Addr<Breaker>, circuit: CircuitBreaker) -> Self {
-        Self { addr, circuit }
+        Self {
+            addr,
+            circuit,
+            lane: Lane::Background,
+        }
+    }
+
+    /// The same breaker for a live call: its requests may use the live reserve of the
+    /// credential's budget, which gateway and outbox work cannot.
+    pub fn live(&self) -> Self {
+        Self {
+            lane: Lane::Live,
+            ..self.clone()
+        }
     }
 
     /// The circuit breaker's current state (never changes it).
@@ -47,7 +64,11 @@ impl CalendarHandle {
 
     async fn call(&self, op: CalendarOp) -> Result<CalendarOut, UpstreamError> {
         self.addr
-            .send(CalendarCall { op, retry: true })
+            .send(CalendarCall {
+                op,
+                retry: true,
+                lane: self.lane,
+            })
             .await
             .map_err(closed)?
     }
@@ -83,6 +104,7 @@ impl CalendarHandle {
         let call = CalendarCall {
             op: CalendarOp::ListBookings(query),
             retry: false,
+            lane: self.lane,
         };
         expect_out!(self.addr.send(call).await.map_err(closed)??, Bookings)
     }

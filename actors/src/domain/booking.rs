@@ -231,6 +231,15 @@ pub enum UpstreamError {
         /// The breaker's whole open period (not the time left of it).
         retry_after: Option<Duration>,
     },
+    /// Our own rate limit of the credential refused the request; nothing was sent, so the
+    /// upstream never answers 429 and the breaker is not charged (see [`crate::ratelimit`]).
+    #[error("{service} request budget of this credential is used up")]
+    Throttled {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// When the limiter will admit the next request.
+        retry_after: Duration,
+    },
 }
 
 impl UpstreamError {
@@ -270,11 +279,15 @@ impl UpstreamError {
             | Self::RateLimited { answer, .. }
             | Self::Rejected { answer, .. }
             | Self::ServerError { answer, .. } => Some(answer),
-            Self::Transport { .. } | Self::Decode { .. } | Self::CircuitOpen { .. } => None,
+            Self::Transport { .. }
+            | Self::Decode { .. }
+            | Self::CircuitOpen { .. }
+            | Self::Throttled { .. } => None,
         }
     }
 
-    /// Worth retrying later: transport errors, 5xx, 429 and an open breaker.
+    /// Worth retrying later: transport errors, 5xx, 429, an open breaker and our own rate
+    /// limit.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
@@ -282,6 +295,7 @@ impl UpstreamError {
                 | Self::RateLimited { .. }
                 | Self::ServerError { .. }
                 | Self::CircuitOpen { .. }
+                | Self::Throttled { .. }
         )
     }
 
@@ -303,12 +317,14 @@ impl UpstreamError {
         matches!(self, Self::Unauthorized { .. })
     }
 
-    /// Delay the upstream asked for, or the open period of our breaker, if any.
+    /// Delay the upstream asked for, the open period of our breaker, or the wait of our rate
+    /// limiter, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after, .. }
             | Self::ServerError { retry_after, .. }
             | Self::CircuitOpen { retry_after, .. } => *retry_after,
+            Self::Throttled { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

@@ -143,6 +143,7 @@ pub async fn free_times(
             .map_err(SlotsError::Tenant)?;
         let slots = tenant
             .calendar
+            .live()
             .slots(SlotQuery {
                 event_type_id: service.event_type_id,
                 from,

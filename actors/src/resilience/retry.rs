@@ -67,9 +67,14 @@ impl RetryPolicy {
 }
 
 /// Worth another attempt: transient (transport, 5xx, 429) and not refused by our own open
-/// breaker, which would refuse again.
+/// breaker or rate limiter, which would refuse again (the caller gets the limiter's wait at
+/// once instead of holding its request through a backoff).
 fn retryable(error: &UpstreamError) -> bool {
-    error.is_transient() && !matches!(error, UpstreamError::CircuitOpen { .. })
+    error.is_transient()
+        && !matches!(
+            error,
+            UpstreamError::CircuitOpen { .. } | UpstreamError::Throttled { .. }
+        )
 }
 
 /// Runs `op` until it succeeds, fails for good, or `policy` or `budget` says stop; returns
@@ -78,8 +83,8 @@ fn retryable(error: &UpstreamError) -> bool {
 /// `op` makes one attempt (through the circuit breaker, with its timeout inside). The first
 /// attempt deposits into `budget`; each retry needs a token from it. Retried: errors that
 /// are transient ([`UpstreamError::is_transient`]) except
-/// [`CircuitOpen`](UpstreamError::CircuitOpen). Not retried: 4xx other than 429, unreadable
-/// answers, an open breaker. Waits on tokio's clock.
+/// [`CircuitOpen`](UpstreamError::CircuitOpen) and [`Throttled`](UpstreamError::Throttled). Not
+/// retried: 4xx other than 429, unreadable answers, an open breaker, our own rate limit. Waits on tokio's clock.
 ///
 /// # Errors
 /// The last attempt's [`UpstreamError`].

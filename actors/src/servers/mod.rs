@@ -46,6 +46,7 @@ pub fn upstream_error(e: &UpstreamError, fallback: ErrorCode) -> RpcError {
         | UpstreamError::RateLimited { .. }
         | UpstreamError::ServerError { .. }
         | UpstreamError::CircuitOpen { .. } => ErrorCode::UpstreamUnavailable,
+        UpstreamError::Throttled { .. } => ErrorCode::RateLimited,
         UpstreamError::NotFound { .. }
         | UpstreamError::Rejected { .. }
         | UpstreamError::Decode { .. } => fallback,

@@ -7,6 +7,7 @@ use crate::breaker::{Breaker, CalendarHandle, UpstreamPolicy};
 use crate::domain::ids::CompanyId;
 use crate::domain::tenant::CompanyProfile;
 use crate::ports::{CalendarApi, StoreError, TenancyStore};
+use crate::ratelimit::Limiter;
 use crate::resilience::{BreakerState, RetryBudget};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
@@ -43,13 +44,23 @@ pub struct TenantHandle {
 #[rtype(result = "Result<TenantHandle, TenantError>")]
 pub struct GetTenant(pub CompanyId);
 
+/// What every company's Cal.com breaker is built from.
+#[derive(Clone)]
+pub struct CalcomAccess {
+    /// The Cal.com API client.
+    pub api: Arc<dyn CalendarApi>,
+    /// Request budgets of the companies' Cal.com credentials.
+    pub limiter: Arc<dyn Limiter>,
+    /// Breaker, retry and timeout policy (`[resilience.calcom]`).
+    pub policy: UpstreamPolicy,
+    /// One retry budget for Cal.com, shared by every company's breaker.
+    pub retries: RetryBudget,
+}
+
 /// Owns the per-company sessions and breakers of this process.
 pub struct TenantDirectory {
     store: Arc<dyn TenancyStore>,
-    api: Arc<dyn CalendarApi>,
-    policy: UpstreamPolicy,
-    /// One retry budget for Cal.com, shared by every company's breaker.
-    retries: RetryBudget,
+    calcom: CalcomAccess,
     /// Cross-instance booking lock handed to every session.
     lock: TenantLock,
     tenants: HashMap<CompanyId, Entry>,
@@ -68,18 +79,14 @@ impl TenantDirectory {
     /// An empty directory; sessions are created on demand.
     pub fn new(
         store: Arc<dyn TenancyStore>,
-        api: Arc<dyn CalendarApi>,
-        policy: UpstreamPolicy,
-        retries: RetryBudget,
+        calcom: CalcomAccess,
         lock: TenantLock,
         idle_timeout: Duration,
         budget: RestartBudget,
     ) -> Self {
         Self {
             store,
-            api,
-            policy,
-            retries,
+            calcom,
             lock,
             tenants: HashMap::new(),
             idle_timeout,
@@ -151,11 +158,12 @@ impl Handler<GetTenant> for TenantDirectory {
                         return Ok(handle);
                     }
                     let breaker = Breaker::new(
-                        Arc::clone(&act.api),
+                        Arc::clone(&act.calcom.api),
                         profile.calcom_api_key.clone(),
                         id,
-                        act.policy,
-                        act.retries.clone(),
+                        Arc::clone(&act.calcom.limiter),
+                        act.calcom.policy,
+                        act.calcom.retries.clone(),
                         act.budget.clone(),
                     );
                     let circuit = breaker.circuit();
@@ -231,10 +239,12 @@ mod tests {
     use crate::domain::phone::PhoneNumber;
     use crate::domain::tenant::{Locale, Service, TenantRoute};
     use crate::ports::{LockStore, SystemClock};
+    use crate::ratelimit::{LocalLimiter, Quotas};
     use crate::test_clock::paused_system;
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use secrecy::SecretString;
+    use std::num::NonZeroU32;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// One company (id 1); counts how often it is loaded.
@@ -325,16 +335,13 @@ mod tests {
     fn directory(store: &Arc<OneCompany>) -> Addr<TenantDirectory> {
         let budget = RestartBudget::new(10, Duration::from_secs(60));
         let lock = TenantLock::new(store.clone(), Arc::new(SystemClock), "me".into());
-        TenantDirectory::new(
-            store.clone(),
-            Arc::new(Down),
-            UpstreamPolicy::default(),
-            RetryBudget::default(),
-            lock,
-            IDLE,
-            budget,
-        )
-        .start()
+        let calcom = CalcomAccess {
+            api: Arc::new(Down),
+            limiter: Arc::new(LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX))),
+            policy: UpstreamPolicy::default(),
+            retries: RetryBudget::default(),
+        };
+        TenantDirectory::new(store.clone(), calcom, lock, IDLE, budget).start()
     }
 
     #[test]

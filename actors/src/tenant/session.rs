@@ -138,9 +138,11 @@ mod tests {
     use crate::domain::booking::{BookingQuery, EventType, Slot, SlotQuery};
     use crate::domain::ids::BookingUid;
     use crate::ports::CalendarApi;
+    use crate::ratelimit::{LocalLimiter, Quotas};
     use crate::resilience::RetryBudget;
     use async_trait::async_trait;
     use secrecy::SecretString;
+    use std::num::NonZeroU32;
     use std::sync::Arc;
 
     /// Cal.com whose create says "slot taken" and whose list answers `list_status`.
@@ -187,6 +189,7 @@ mod tests {
             Arc::new(Refusing { list_status }),
             SecretString::from("cal_test"),
             CompanyId(1),
+            Arc::new(LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX))),
             UpstreamPolicy::default(),
             RetryBudget::default(),
             RestartBudget::new(10, std::time::Duration::from_secs(60)),
