@@ -47,6 +47,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ),
         ("SWITCHBOARD__OUTBOX__POLL_INTERVAL_MS".into(), "50".into()),
         ("SWITCHBOARD__OUTBOX__BACKOFF_BASE_MS".into(), "50".into()),
+        // One key for every app of a test: two instances on one database must read each
+        // other's sealed credentials (a sandbox on PostgreSQL would keep a key of its own).
+        (
+            "SWITCHBOARD__SECRETS__KEY".into(),
+            crate::common::SECRETS_KEY.into(),
+        ),
     ];
     if let Ok(redis) = std::env::var("SWITCHBOARD_TEST_REDIS_URL") {
         env.push(("SWITCHBOARD__REDIS__URL".into(), redis));

@@ -54,7 +54,7 @@ fn error_code(reply: &Value) -> Option<i64> {
 #[actix_web::test]
 async fn company_over_server_limit_gets_32003_with_retry_after() {
     let app = spawn_app_with(&[("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "2")]).await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
+    let store = app.store.clone();
     let token = company_token(&store, demo_company(&store).await, "tok-demo-company").await;
     for _ in 0..2 {
         let (status, reply) = app.gateway_raw(OVERVIEW, Some(&token)).await;
@@ -99,7 +99,7 @@ async fn company_over_server_limit_gets_32003_with_retry_after() {
 #[actix_web::test]
 async fn batch_over_limit_answers_each_element_with_200() {
     let app = spawn_app_with(&[("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "2")]).await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
+    let store = app.store.clone();
     let token = company_token(&store, demo_company(&store).await, "tok-demo-batch").await;
     let batch = json!([
         {"jsonrpc": "2.0", "id": 1, "method": "queue.getOverview", "params": {}},
@@ -132,7 +132,7 @@ async fn admin_token_is_not_limited_per_server() {
 #[actix_web::test]
 async fn other_company_unaffected_by_noisy_neighbour() {
     let app = spawn_app_with(&[("SWITCHBOARD__RATE_LIMIT__SERVERS__QUEUE", "2")]).await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
+    let store = app.store.clone();
     let noisy = company_token(&store, demo_company(&store).await, "tok-noisy").await;
     let quiet = company_token(&store, other_company(&store).await, "tok-quiet").await;
     for _ in 0..5 {
@@ -208,7 +208,7 @@ async fn live_calls_keep_calcom_budget_when_gateway_saturates() {
         ("SWITCHBOARD__RATE_LIMIT__CALCOM_LIVE_RESERVE_PERCENT", "40"),
     ])
     .await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
+    let store = app.store.clone();
     let company = demo_company(&store).await;
     let bookings = json!({"company_id": company.0});
     let mut refused = None;
