@@ -5,8 +5,10 @@
 #
 #   scripts/backends.sh start   # prints the SWITCHBOARD_TEST_* variables to export:
 #                               # *_DATABASE_URL and *_REDIS_URL move the whole suite onto
-#                               # PostgreSQL + Redis; *_POSTGRES_URL alone serves the
-#                               # PostgreSQL-only tests (multi-instance, store twins)
+#                               # PostgreSQL + Redis; *_POSTGRES_URL and *_REDIS_SERVER_URL
+#                               # alone serve the tests that need that very backend
+#                               # (multi-instance, store twins, limits and replay guard
+#                               # across instances), also in the run on the defaults
 #   scripts/backends.sh stop
 set -euo pipefail
 
@@ -39,6 +41,7 @@ case "${1:-}" in
     echo "export SWITCHBOARD_TEST_POSTGRES_URL=postgres://switchboard@127.0.0.1:$PG_PORT/switchboard"
     echo "export SWITCHBOARD_TEST_DATABASE_URL=postgres://switchboard@127.0.0.1:$PG_PORT/switchboard"
     echo "export SWITCHBOARD_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+    echo "export SWITCHBOARD_TEST_REDIS_SERVER_URL=redis://127.0.0.1:$REDIS_PORT"
     ;;
   stop)
     [ -f "$DIR/redis.pid" ] && kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true

@@ -337,15 +337,18 @@ async fn retell_retry_of_identical_request_is_answered() {
 /// refused on another for another request, while the identical retry passes there.
 #[actix_web::test]
 async fn replay_is_refused_across_instances_sharing_redis() {
-    if std::env::var("SWITCHBOARD_TEST_REDIS_URL").is_err() {
+    let Some(redis) = crate::common::redis_server_url() else {
         crate::common::backend_missing(
             "replay_is_refused_across_instances_sharing_redis",
-            "SWITCHBOARD_TEST_REDIS_URL is not set",
+            "neither SWITCHBOARD_TEST_REDIS_SERVER_URL nor SWITCHBOARD_TEST_REDIS_URL is set",
         );
         return;
-    }
+    };
     let prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
-    let shared = [("SWITCHBOARD__REDIS__KEY_PREFIX", prefix.as_str())];
+    let shared = [
+        ("SWITCHBOARD__REDIS__URL", redis.as_str()),
+        ("SWITCHBOARD__REDIS__KEY_PREFIX", prefix.as_str()),
+    ];
     let one = spawn_app_with(&shared).await;
     let other = spawn_app_with(&shared).await;
     let body = serde_json::to_vec(&json!({"call_id": "c_multi", "to_number": DEMO_PHONE})).unwrap();

@@ -1,7 +1,7 @@
 //! Rate limits (issue 10): per company and server on the gateway, per company on live custom
 //! functions, per Cal.com credential with a live reserve, and shared through Redis.
 
-use crate::common::{backend_missing, free_port};
+use crate::common::{backend_missing, free_port, redis_server_url};
 use crate::helpers::{ADMIN_TOKEN, TestApp, call, now_ms, spawn_app_with};
 use serde_json::{Value, json};
 use switchboard::sandbox::DEMO_PHONE;
@@ -239,10 +239,10 @@ async fn live_calls_keep_calcom_budget_when_gateway_saturates() {
 
 #[actix_web::test]
 async fn redis_limit_holds_across_two_instances() {
-    let Ok(redis) = std::env::var("SWITCHBOARD_TEST_REDIS_URL") else {
+    let Some(redis) = redis_server_url() else {
         backend_missing(
             "redis_limit_holds_across_two_instances",
-            "SWITCHBOARD_TEST_REDIS_URL is not set",
+            "neither SWITCHBOARD_TEST_REDIS_SERVER_URL nor SWITCHBOARD_TEST_REDIS_URL is set",
         );
         return;
     };

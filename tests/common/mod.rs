@@ -79,6 +79,19 @@ pub fn postgres_url() -> Option<String> {
     })
 }
 
+/// The Redis server of the tests that need Redis itself (limits and replay guard across
+/// instances): `SWITCHBOARD_TEST_REDIS_SERVER_URL`, else `SWITCHBOARD_TEST_REDIS_URL`; `None`
+/// when neither is set. Unlike `SWITCHBOARD_TEST_REDIS_URL`, the first stays set in CI's run on
+/// the embedded defaults, so these tests run in both passes.
+pub fn redis_server_url() -> Option<String> {
+    [
+        "SWITCHBOARD_TEST_REDIS_SERVER_URL",
+        "SWITCHBOARD_TEST_REDIS_URL",
+    ]
+    .into_iter()
+    .find_map(|name| std::env::var(name).ok().filter(|url| !url.is_empty()))
+}
+
 /// A new, empty database on the PostgreSQL `server` (a URL ending in a database name that
 /// exists); returns its URL.
 pub async fn fresh_postgres_database(server: &str) -> String {
