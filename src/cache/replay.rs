@@ -17,11 +17,11 @@
 //! per-instance instead of refusing live calls; each such fallback is logged and counted in
 //! `mcp_replay_guard_fallbacks_total`.
 
-use super::{AnyCache, Entry, PerEntryTtl, RedisCache};
+use super::{AnyCache, RedisCache};
+use moka::Expiry;
 use moka::future::Cache as Moka;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use switchboard_actors::domain::ids::CompanyId;
 
 /// Counter: replay checks that Redis could not answer and the in-process record decided.
@@ -38,12 +38,39 @@ pub enum Delivery {
     Replayed,
 }
 
+/// SHA-256 of a signature or of a request's routing data.
+type Digest32 = [u8; 32];
+
+/// In-process record of one signature: the routing digest of its first delivery and how long
+/// the signature stays acceptable. Fixed-size, so a full record of 100,000 signatures costs a
+/// few MiB, not the tens of MiB of text keys and JSON values.
+#[derive(Clone, Copy)]
+struct Seen {
+    request: Digest32,
+    ttl: Duration,
+}
+
+/// Each record lives until its signature goes stale.
+struct UntilStale;
+
+impl Expiry<(i64, Digest32), Seen> for UntilStale {
+    fn expire_after_create(
+        &self,
+        _: &(i64, Digest32),
+        seen: &Seen,
+        _: Instant,
+    ) -> Option<Duration> {
+        Some(seen.ttl)
+    }
+}
+
 /// The replay record shared by all HTTP workers (cheap to clone).
 #[derive(Clone)]
 pub struct ReplayGuard {
-    /// The record without Redis, and the fallback while Redis does not answer: the routing
-    /// digest of the first delivery, living until its signature goes stale.
-    local: Moka<String, Entry>,
+    /// The record without Redis, and the fallback while Redis does not answer: by company and
+    /// signature digest, the routing digest of the first delivery, living until its signature
+    /// goes stale.
+    local: Moka<(i64, Digest32), Seen>,
     /// The record shared by all instances, when `redis.url` is set.
     redis: Option<RedisCache>,
 }
@@ -55,7 +82,7 @@ impl ReplayGuard {
         Self {
             local: Moka::builder()
                 .max_capacity(max_entries)
-                .expire_after(PerEntryTtl)
+                .expire_after(UntilStale)
                 .build(),
             redis: match cache {
                 AnyCache::Redis(redis) => Some(redis.clone()),
@@ -76,55 +103,45 @@ impl ReplayGuard {
         request: &str,
         ttl: Duration,
     ) -> Delivery {
-        let key = format!(
-            "mcp:replay:{}:{}",
-            company.0,
-            signature.to_ascii_lowercase()
-        );
-        let request = Sha256::digest(request.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        let signature = signature.to_ascii_lowercase();
+        let request: Digest32 = Sha256::digest(request.as_bytes()).into();
+        let local_key = || (company.0, Sha256::digest(signature.as_bytes()).into());
         let first = match &self.redis {
-            Some(redis) => match redis.insert_or_get(&key, &request, ttl).await {
-                Ok(first) => first,
-                Err(error) => {
-                    metrics::counter!(REPLAY_GUARD_FALLBACKS_TOTAL).increment(1);
-                    tracing::debug!(%error, "replay guard: redis unavailable, checked in process");
-                    self.local_insert_or_get(key, &request, ttl).await
+            Some(redis) => {
+                let key = format!("mcp:replay:{}:{signature}", company.0);
+                match redis.insert_or_get(&key, &hex(&request), ttl).await {
+                    Ok(first) => first.map(|seen| seen == hex(&request)),
+                    Err(error) => {
+                        metrics::counter!(REPLAY_GUARD_FALLBACKS_TOTAL).increment(1);
+                        tracing::debug!(%error, "replay guard: redis unavailable, checked in process");
+                        self.local_insert_or_get(local_key(), request, ttl).await
+                    }
                 }
-            },
-            None => self.local_insert_or_get(key, &request, ttl).await,
+            }
+            None => self.local_insert_or_get(local_key(), request, ttl).await,
         };
         match first {
             None => Delivery::First,
-            Some(seen) if seen == request => Delivery::Retry,
-            Some(_) => Delivery::Replayed,
+            Some(true) => Delivery::Retry,
+            Some(false) => Delivery::Replayed,
         }
     }
 
+    /// Records `request` for `key` unless a record exists; `None` when this is the first,
+    /// else whether the recorded request is the same.
     async fn local_insert_or_get(
         &self,
-        key: String,
-        request: &str,
+        key: (i64, Digest32),
+        request: Digest32,
         ttl: Duration,
-    ) -> Option<String> {
-        let entry = self
-            .local
-            .entry(key)
-            .or_insert(Entry {
-                value: Value::String(request.to_owned()),
-                ttl,
-            })
-            .await;
-        if entry.is_fresh() {
-            return None;
-        }
-        Some(match entry.into_value().value {
-            Value::String(seen) => seen,
-            other => other.to_string(),
-        })
+    ) -> Option<bool> {
+        let entry = self.local.entry(key).or_insert(Seen { request, ttl }).await;
+        (!entry.is_fresh()).then(|| entry.into_value().request == request)
     }
+}
+
+fn hex(digest: &Digest32) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
