@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use switchboard_actors::call::context::ContextError;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::FunctionError;
-use switchboard_actors::ratelimit::{Bucket, admit};
+use switchboard_actors::ratelimit::{Bucket, Lane, admit};
 use switchboard_actors::servers::retell_function::ExecuteFunction;
 
 #[derive(Deserialize)]
@@ -165,6 +165,7 @@ async fn run(
         call,
         name: name.clone(),
         args,
+        lane: Lane::Live,
     };
     let reply = match state
         .core

@@ -238,6 +238,37 @@ async fn live_calls_keep_calcom_budget_when_gateway_saturates() {
 }
 
 #[actix_web::test]
+async fn gateway_function_execution_cannot_take_the_live_reserve() {
+    // 5 Cal.com requests per minute, 40 % reserved for live calls: the gateway gets 3, even
+    // when it runs the very functions live calls run (`retell.function.execute`).
+    let app = spawn_app_with(&[
+        (
+            "SWITCHBOARD__RATE_LIMIT__CALCOM_PER_CREDENTIAL_PER_MINUTE",
+            "5",
+        ),
+        ("SWITCHBOARD__RATE_LIMIT__CALCOM_LIVE_RESERVE_PERCENT", "40"),
+    ])
+    .await;
+    let args =
+        json!({"dienstleistung": "Färben", "datum": "nächsten Dienstag", "uhrzeit": "10:30"});
+    for i in 0..6 {
+        let reply = app
+            .rpc(
+                "retell.function.execute",
+                json!({"name": "check_availability", "call": call(&format!("call_ops_{i}")), "args": args}),
+            )
+            .await;
+        assert!(reply.get("result").is_some(), "{reply}");
+    }
+    let (status, reply) = app.function("check_availability", "call_live", args).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        reply["available"], true,
+        "the live reserve is intact: {reply}"
+    );
+}
+
+#[actix_web::test]
 async fn redis_limit_holds_across_two_instances() {
     let Some(redis) = redis_server_url() else {
         backend_missing(

@@ -51,8 +51,13 @@ impl CalendarHandle {
     /// The same breaker for a live call: its requests may use the live reserve of the
     /// credential's budget, which gateway and outbox work cannot.
     pub fn live(&self) -> Self {
+        self.in_lane(Lane::Live)
+    }
+
+    /// The same breaker, its requests counted in `lane`.
+    pub fn in_lane(&self, lane: Lane) -> Self {
         Self {
-            lane: Lane::Live,
+            lane,
             ..self.clone()
         }
     }

@@ -238,7 +238,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         };
         return Ok(json!({"success": false, "available": null, "message": text}));
     };
-    let free = match free_times(deps, inv.route, &service, date, date).await {
+    let free = match free_times(deps, inv.lane, inv.route, &service, date, date).await {
         Ok(free) => free,
         Err(e) => return Ok(calendar_down(&e, locale)),
     };

@@ -119,7 +119,7 @@ async fn availability(
     let Some(service) = services.iter().find(|s| s.id == choice.service_id) else {
         return Availability::Unknown;
     };
-    match free_times(deps, inv.route, service, date, date).await {
+    match free_times(deps, inv.lane, inv.route, service, date, date).await {
         Ok(free) if free.iter().any(|t| t.date() == date && t.time() == time) => Availability::Free,
         Ok(free) => Availability::Taken(nearest(&free, date, time, 3)),
         Err(SlotsError::Upstream(e)) => {

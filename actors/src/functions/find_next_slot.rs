@@ -40,7 +40,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     let to = from
         .checked_add_signed(Duration::days(SEARCH_DAYS - 1))
         .unwrap_or(from);
-    let free = match free_times(deps, inv.route, &service, from, to).await {
+    let free = match free_times(deps, inv.lane, inv.route, &service, from, to).await {
         Ok(free) => free,
         Err(e) => return Ok(calendar_down(&e, locale)),
     };

@@ -20,6 +20,7 @@ use crate::call::registry::CallRegistry;
 use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::tenant::{Service, TenantRoute};
 use crate::ports::{Clock, Store, StoreError};
+use crate::ratelimit::Lane;
 use crate::retell::call::RetellCall;
 use crate::tenant::{GetTenant, TenantDirectory, TenantError};
 use actix::Addr;
@@ -51,6 +52,10 @@ pub struct Invocation<'a> {
     pub call: &'a RetellCall,
     /// The tool's args as the LLM sent them (reference/retell.md §3.1 `args`).
     pub args: &'a Map<String, Value>,
+    /// Share of the company's Cal.com budget its lookups count in: [`Lane::Live`] for Retell's
+    /// signed requests during a call, [`Lane::Background`] for `retell.function.execute` from
+    /// the gateway, which must not spend what is reserved for live calls.
+    pub lane: Lane,
 }
 
 impl Invocation<'_> {
@@ -123,6 +128,7 @@ pub enum SlotsError {
 /// Free start times (local) of `service` between `from` and `to` inclusive, in order.
 pub async fn free_times(
     deps: &FunctionDeps,
+    lane: Lane,
     route: &TenantRoute,
     service: &Service,
     from: NaiveDate,
@@ -143,7 +149,7 @@ pub async fn free_times(
             .map_err(SlotsError::Tenant)?;
         let slots = tenant
             .calendar
-            .live()
+            .in_lane(lane)
             .slots(SlotQuery {
                 event_type_id: service.event_type_id,
                 from,

@@ -6,6 +6,7 @@ use crate::domain::tenant::TenantRoute;
 use crate::functions::{self, FunctionDeps, FunctionError, Invocation};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::metric_names as m;
+use crate::ratelimit::Lane;
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, MethodList, MethodSpec, MethodTable, Reply, Scope};
 use crate::retell::call::RetellCall;
@@ -31,6 +32,9 @@ pub struct ExecuteFunction {
     pub name: String,
     /// Tool args (reference/retell.md §3.1 `args`).
     pub args: Map<String, Value>,
+    /// [`Lane::Live`] for Retell's signed requests, [`Lane::Background`] from the gateway (see
+    /// [`Invocation::lane`]).
+    pub lane: Lane,
 }
 
 /// Every `retell.function.*` method.
@@ -75,6 +79,7 @@ async fn execute(deps: Arc<FunctionDeps>, msg: ExecuteFunction) -> Result<Value,
         route: &msg.route,
         call: &msg.call,
         args: &msg.args,
+        lane: msg.lane,
     };
     let result = functions::execute(&deps, &msg.name, inv).await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
@@ -184,6 +189,8 @@ impl Method for Execute {
                 call,
                 name: p.name,
                 args: p.args,
+                // An operator or a script, not a caller: never the live reserve.
+                lane: Lane::Background,
             },
         )
         .await
