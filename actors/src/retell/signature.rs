@@ -68,7 +68,8 @@ pub fn verify(
     let timestamp_ms: i64 = ts.parse().map_err(|_| SignatureError::Malformed)?;
     let expected = hex::decode(digest).map_err(|_| SignatureError::Malformed)?;
     let skew_ms = now_ms.saturating_sub(timestamp_ms);
-    if skew_ms.abs() > tolerance_ms {
+    // unsigned_abs: the saturated skew may be i64::MIN, whose abs() overflows.
+    if skew_ms.unsigned_abs() > tolerance_ms.unsigned_abs() {
         return Err(SignatureError::Stale {
             skew_ms,
             tolerance_ms,
@@ -82,6 +83,14 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by proptest: a skew saturating at i64::MIN made `abs()` overflow.
+    #[test]
+    fn skew_at_the_limit_of_i64_is_stale_not_a_panic() {
+        let header = format!("v={},d={}", i64::MAX, "0".repeat(64));
+        let err = verify(Some(&header), b"", "key", -2, 0).unwrap_err();
+        assert!(matches!(err, SignatureError::Stale { .. }), "{err:?}");
+    }
 
     /// Known-answer vector from Retell's TypeScript SDK tests (reference/retell.md §2.1).
     #[test]
