@@ -1,5 +1,4 @@
--- Liveness of the outbox workers of every instance: each worker upserts its row every
--- 10 s (rows silent for a day are deleted by the next heartbeat)
+-- Liveness of the outbox workers of every instance: each worker upserts its row on every poll
 -- (`queue.getWorkers` lists the rows with a recent heartbeat). Times are RFC 3339 UTC text.
 CREATE TABLE outbox_workers (
     worker_id         TEXT    PRIMARY KEY,
