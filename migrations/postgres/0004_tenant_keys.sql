@@ -4,7 +4,9 @@
 -- for the UNIQUE clauses of 0001.
 
 -- Rows of event names Retell does not document are folded into one `other` row per
--- (company, call), the lowest id kept and the others counted as its duplicates.
+-- (company, call), the lowest id kept and the others counted as its duplicates. The old key
+-- (event, call_id) goes first: two companies' folded rows of one call id share it.
+ALTER TABLE webhook_events DROP CONSTRAINT webhook_events_event_call_id_key;
 WITH mapped AS (
     SELECT id, company_id, call_id, duplicate_count,
            CASE WHEN event IN ('call_started', 'call_ended', 'call_analyzed',
@@ -24,7 +26,6 @@ WITH mapped AS (
 )
 UPDATE webhook_events w SET event = f.event, duplicate_count = f.duplicates
 FROM folded f WHERE w.id = f.keep;
-ALTER TABLE webhook_events DROP CONSTRAINT webhook_events_event_call_id_key;
 ALTER TABLE webhook_events ADD UNIQUE (company_id, event, call_id);
 ALTER TABLE webhook_events ADD CHECK (length(event) BETWEEN 1 AND 64);
 -- The new unique key leads with company_id and serves the per-company reads.
