@@ -41,7 +41,7 @@ pub enum Command {
         url: String,
         /// Admin or metrics-scope token (the detailed health needs one).
         #[arg(long, env = "SWITCHBOARD__SANDBOX__ADMIN_TOKEN")]
-        token: Option<String>,
+        token: Option<SecretString>,
     },
     /// Run a simulator of an external API standalone.
     Sim {
@@ -165,5 +165,14 @@ mod tests {
         .unwrap();
         let debug = format!("{cli:?}");
         assert!(!debug.contains("cli_s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn debug_of_circuit_status_shows_no_token() {
+        let cli =
+            Cli::try_parse_from(["switchboard", "circuit-status", "--token", "tok_cs_s3cret"])
+                .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("cs_s3cret"), "{debug}");
     }
 }

@@ -43,7 +43,9 @@ async fn main() -> anyhow::Result<()> {
             println!("removed {removed} cache entries");
             Ok(())
         }
-        Command::CircuitStatus { url, token } => circuit_status::run(&url, token.as_deref()).await,
+        Command::CircuitStatus { url, token } => {
+            circuit_status::run(&url, token.as_ref().map(ExposeSecret::expose_secret)).await
+        }
         Command::Token {
             action:
                 TokenAction::Create {
