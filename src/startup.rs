@@ -169,7 +169,7 @@ impl Application {
             signature_tolerance_ms: settings.retell.signature_tolerance_ms,
             function_deadline: settings.function_deadline(),
             mode,
-            calcom_base_url: calcom_url.clone(),
+            calcom_base_url: redact_url(&calcom_url.as_str().into()),
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
             cache,
         };

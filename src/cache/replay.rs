@@ -18,6 +18,7 @@
 //! `mcp_replay_guard_fallbacks_total`.
 
 use super::{AnyCache, RedisCache};
+use crate::store::lower_hex;
 use moka::Expiry;
 use moka::future::Cache as Moka;
 use sha2::{Digest, Sha256};
@@ -109,8 +110,9 @@ impl ReplayGuard {
         let first = match &self.redis {
             Some(redis) => {
                 let key = format!("mcp:replay:{}:{signature}", company.0);
-                match redis.insert_or_get(&key, &hex(&request), ttl).await {
-                    Ok(first) => first.map(|seen| seen == hex(&request)),
+                let request_hex = lower_hex(&request);
+                match redis.insert_or_get(&key, &request_hex, ttl).await {
+                    Ok(first) => first.map(|seen| seen == request_hex),
                     Err(error) => {
                         metrics::counter!(REPLAY_GUARD_FALLBACKS_TOTAL).increment(1);
                         tracing::debug!(%error, "replay guard: redis unavailable, checked in process");
@@ -138,10 +140,6 @@ impl ReplayGuard {
         let entry = self.local.entry(key).or_insert(Seen { request, ttl }).await;
         (!entry.is_fresh()).then(|| entry.into_value().request == request)
     }
-}
-
-fn hex(digest: &Digest32) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

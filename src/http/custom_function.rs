@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use switchboard_actors::call::context::ContextError;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::FunctionError;
+use switchboard_actors::jsonrpc::json_kind;
 use switchboard_actors::ratelimit::{Bucket, Lane, admit};
 use switchboard_actors::servers::retell_function::ExecuteFunction;
 
@@ -37,23 +38,12 @@ fn args_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Va
         Value::Object(args) => args,
         other => {
             tracing::warn!(
-                args_type = json_type(&other),
+                args_type = json_kind(&other),
                 "custom-function args are not an object; read as none"
             );
             Map::new()
         }
     })
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Query of an args-at-root call: it may repeat the call's routing data from the signed body,

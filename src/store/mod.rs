@@ -161,9 +161,14 @@ pub struct NewService {
 /// and [`TokenStore::api_token`](switchboard_actors::ports::TokenStore::api_token) looks up, so a
 /// database leak does not leak usable tokens.
 pub fn token_digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+    lower_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// `bytes` as lower-case hex, two digits per byte.
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    bytes
         .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
+        .fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
             let _ = write!(hex, "{byte:02x}");
             hex
         })

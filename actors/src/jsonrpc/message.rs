@@ -183,8 +183,9 @@ impl<'de> Deserialize<'de> for Response {
     }
 }
 
-/// The JSON type of `value`, for error details ("got a number").
-fn kind(value: &Value) -> &'static str {
+/// The JSON type of `value` with its article (`null`, `a number`, `an object`, …), for error
+/// details and logs ("got a number").
+pub fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -26,5 +26,5 @@ mod conformance_tests;
 pub use codes::{AppError, ErrorCode};
 pub use envelope::success_envelope;
 pub use error::RpcError;
-pub use message::{Id, Request, Response};
+pub use message::{Id, Request, Response, kind as json_kind};
 pub use process::{Limits, process};
