@@ -31,7 +31,9 @@ pub struct CallContextRecord {
 }
 
 /// Retell webhook events we act on (reference/retell.md §1.1); others are recorded as `Other`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Deserialised through [`WebhookEvent::parse`], so no serde path can carry an unbounded name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookEvent {
     /// `call_started`: the call connected. Not sent for calls that never connected.
@@ -64,6 +66,13 @@ pub const RECORDED_EVENTS: [&str; 9] = [
     "chat_ended",
     "chat_analyzed",
 ];
+
+impl<'de> Deserialize<'de> for WebhookEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Self::parse(&name))
+    }
+}
 
 impl WebhookEvent {
     /// Parses the `event` field; a name outside the events we act on and
@@ -653,6 +662,15 @@ mod tests {
         for name in [long.as_str(), "", "Call_Ended", "transcript_updated2"] {
             assert_eq!(WebhookEvent::parse(name).as_str(), "other", "{:.20}", name);
         }
+    }
+
+    #[test]
+    fn deserialised_event_names_go_through_parse() {
+        let long = serde_json::Value::String("y".repeat(100_000));
+        let event: WebhookEvent = serde_json::from_value(long).unwrap();
+        assert_eq!(event.as_str(), "other");
+        let event: WebhookEvent = serde_json::from_str("\"call_ended\"").unwrap();
+        assert_eq!(event, WebhookEvent::CallEnded);
     }
 
     #[test]
