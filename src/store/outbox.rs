@@ -204,10 +204,11 @@ impl OutboxStore for AnyStore {
             .await
             .map_err(backend)?;
         // Every start is a new worker id: without this the table grew by a row per restart.
-        let stale = heartbeat
-            .at
-            .checked_sub_signed(WORKER_ROW_KEPT)
-            .unwrap_or(heartbeat.at);
+        // A clock so early that a day cannot be subtracted has nothing older to delete; never
+        // fall back to `at`, which would delete every other worker's live row.
+        let Some(stale) = heartbeat.at.checked_sub_signed(WORKER_ROW_KEPT) else {
+            return Ok(());
+        };
         self.db
             .retry(|| {
                 self.db.execute(
