@@ -189,7 +189,9 @@ pub async fn authenticate_call(
     {
         Delivery::First | Delivery::Retry => Ok(route),
         Delivery::Replayed => {
-            tracing::warn!(%company, %request, "refused a Retell signature replayed on another request");
+            // The path only: the query may hold callers' phone numbers.
+            let path = req.path();
+            tracing::warn!(%company, path, "refused a Retell signature replayed on another request");
             Err(RetellError::Replayed)
         }
     }
