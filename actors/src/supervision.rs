@@ -97,7 +97,7 @@ impl RestartBudget {
 
     /// Records one restart of `actor` caused by a request: counted in
     /// `actor_restarts_total{actor}`, not against the budget.
-    pub fn record_request_panic(&self, actor: &'static str) {
+    fn record_request_panic(&self, actor: &'static str) {
         Self::count(actor);
     }
 

@@ -93,16 +93,11 @@ impl CallRegistry {
 
     /// The live context of `key`, started when there is none; marks it used.
     fn context(&mut self, key: &CallKey) -> Addr<CallContext> {
+        if let Some(addr) = self.live(key) {
+            return addr;
+        }
         let map_key = (key.company_id, key.call_id.clone());
         let now = Instant::now();
-        if let Some(live) = self
-            .contexts
-            .get_mut(&map_key)
-            .filter(|live| live.addr.connected())
-        {
-            live.last_used = now;
-            return live.addr.clone();
-        }
         let context = CallContext::new(
             key.clone(),
             Arc::clone(&self.store),
