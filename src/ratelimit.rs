@@ -5,8 +5,9 @@
 use crate::cache::{AnyCache, RedisCache};
 use crate::config::Settings;
 use async_trait::async_trait;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::metric_names::RATE_LIMIT_FALLBACK_TOTAL;
 use switchboard_actors::ratelimit::{Bucket, Denied, Limiter, LocalLimiter, Quotas};
@@ -35,10 +36,6 @@ redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_t
 return 0
 ";
 
-/// After a Redis failure, decisions stay in-process this long before Redis is tried again, so
-/// an unreachable Redis costs one connection timeout per interval rather than one per request.
-const RETRY_REDIS_AFTER: Duration = Duration::from_secs(1);
-
 /// The limiter of `settings`: shared through Redis when the cache is Redis, else this
 /// process's own.
 pub fn open(settings: &Settings, cache: &AnyCache) -> Arc<dyn Limiter> {
@@ -53,18 +50,19 @@ pub fn open(settings: &Settings, cache: &AnyCache) -> Arc<dyn Limiter> {
 /// under the cache's key prefix, so the limits hold across every instance sharing the Redis.
 ///
 /// When Redis fails (down, slow, refusing) the decision is taken by the in-process
-/// [`LocalLimiter`] instead — for [`RETRY_REDIS_AFTER`] after each failure without asking
-/// Redis — counted in `rate_limit_fallback_total` and logged once per outage. That degradation is deliberate: a Redis outage must not stop live calls, and while
-/// it lasts each instance still enforces the whole quota on its own, so N instances admit at
-/// most N times the limit — still bounded, and Cal.com's own 429 stays behind it.
+/// [`LocalLimiter`] instead — for a second after each failure without asking Redis (the
+/// cache's rest after a failure, [`RedisCache::insert_or_get`]) — counted in
+/// `rate_limit_fallback_total` and logged once per outage. That degradation is deliberate: a
+/// Redis outage must not stop live calls, and while it lasts each instance still enforces the
+/// whole quota on its own, so N instances admit at most N times the limit — still bounded, and
+/// Cal.com's own 429 stays behind it.
 pub struct RedisLimiter {
     redis: RedisCache,
     quotas: Quotas,
     script: redis::Script,
     fallback: LocalLimiter,
-    /// Set by a Redis failure: decisions skip Redis until then; the next one Redis takes
-    /// clears it and logs the recovery.
-    degraded_until: Mutex<Option<Instant>>,
+    /// Redis failed and has not answered since: logs the outage once and the recovery once.
+    degraded: AtomicBool,
 }
 
 impl RedisLimiter {
@@ -75,18 +73,12 @@ impl RedisLimiter {
             fallback: LocalLimiter::new(&quotas),
             quotas,
             script: redis::Script::new(GCRA),
-            degraded_until: Mutex::new(None),
+            degraded: AtomicBool::new(false),
         }
     }
 }
 
 impl RedisLimiter {
-    fn degraded_until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.degraded_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     async fn fall_back(&self, company: CompanyId, bucket: Bucket) -> Result<(), Denied> {
         metrics::counter!(RATE_LIMIT_FALLBACK_TOTAL).increment(1);
         self.fallback.acquire(company, bucket).await
@@ -96,17 +88,11 @@ impl RedisLimiter {
 #[async_trait]
 impl Limiter for RedisLimiter {
     async fn acquire(&self, company: CompanyId, bucket: Bucket) -> Result<(), Denied> {
-        if self
-            .degraded_until()
-            .is_some_and(|until| Instant::now() < until)
-        {
-            return self.fall_back(company, bucket).await;
-        }
         let key = format!("ratelimit:{company}:{}", bucket.name());
         let per_minute = u64::from(self.quotas.per_minute(bucket).get());
         match self.redis.eval_i64(&self.script, &key, &[per_minute]).await {
             Ok(wait_ms) => {
-                if self.degraded_until().take().is_some() {
+                if self.degraded.swap(false, Ordering::Relaxed) {
                     tracing::info!("rate limits shared through redis again");
                 }
                 match u64::try_from(wait_ms) {
@@ -118,10 +104,7 @@ impl Limiter for RedisLimiter {
                 }
             }
             Err(error) => {
-                let was_degraded = self
-                    .degraded_until()
-                    .replace(Instant::now() + RETRY_REDIS_AFTER)
-                    .is_some();
+                let was_degraded = self.degraded.swap(true, Ordering::Relaxed);
                 if !was_degraded {
                     tracing::warn!(
                         %error,

@@ -41,6 +41,11 @@ pub enum CacheError {
     /// Redis did not answer: refused, timed out, or the connection dropped.
     #[error("redis unavailable")]
     Unavailable(#[source] ::redis::RedisError),
+    /// Redis failed less than a second ago and was not asked again yet (see
+    /// [`RedisCache::insert_or_get`]): callers with a local fallback use it at once instead of
+    /// waiting out another timeout.
+    #[error("redis unavailable (resting after a failure)")]
+    Resting,
     /// `cache clear --tag` named no known namespace (`calcom`, `retell`, `phone`).
     #[error("unknown cache tag {0:?} (known: calcom, retell, phone)")]
     UnknownTag(String),

@@ -30,6 +30,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// At most one fresh connection manager per this interval, so a Redis that keeps answering
 /// with errors is not hammered with handshakes.
 const REBUILD_EVERY: Duration = Duration::from_secs(1);
+/// After a failure, [`RedisCache::insert_or_get`] and `eval_i64` do not ask Redis again for this
+/// long: their callers (replay guard, shared rate limits) decide locally at once, so an
+/// unreachable Redis costs live calls one timeout per second rather than one per request.
+const REST_AFTER_FAILURE: Duration = Duration::from_secs(1);
 /// While Redis keeps failing, at most one warning per this interval; the rest go to debug.
 const WARN_EVERY: Duration = Duration::from_secs(30);
 /// Keys asked for per `SCAN` step of [`RedisCache::clear`].
@@ -61,6 +65,8 @@ struct Shared {
     addr: String,
     /// The last command failed; the next success logs the recovery.
     failing: AtomicBool,
+    /// Set by a failure: until then the commands with a local fallback are not sent.
+    resting_until: Mutex<Option<Instant>>,
     rebuild: Gate,
     warn: Gate,
 }
@@ -121,6 +127,7 @@ impl RedisCache {
                 client,
                 conn: RwLock::new(conn),
                 failing: AtomicBool::new(false),
+                resting_until: Mutex::new(None),
                 rebuild: Gate::new(REBUILD_EVERY),
                 warn: Gate::new(WARN_EVERY),
             }),
@@ -190,6 +197,7 @@ impl RedisCache {
     ///
     /// # Errors
     /// [`CacheError::Unavailable`] when Redis did not answer; nothing is known to be stored.
+    /// [`CacheError::Resting`], without asking Redis, within a second of a failure.
     pub async fn insert_or_get(
         &self,
         key: &str,
@@ -202,6 +210,9 @@ impl RedisCache {
                  return redis.call('GET', KEYS[1])",
             )
         });
+        if self.resting() {
+            return Err(CacheError::Resting);
+        }
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let result = SCRIPT
             .key(self.key(key))
@@ -212,6 +223,15 @@ impl RedisCache {
         self.outcome(result)
             .inspect_err(|e| self.missed("insert_or_get", e))
             .map_err(CacheError::Unavailable)
+    }
+
+    /// Whether a failure happened less than [`REST_AFTER_FAILURE`] ago.
+    fn resting(&self) -> bool {
+        self.shared
+            .resting_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|until| Instant::now() < until)
     }
 
     fn conn(&self) -> ConnectionManager {
@@ -236,6 +256,11 @@ impl RedisCache {
             }
             Err(error) => {
                 shared.failing.store(true, Ordering::Relaxed);
+                *shared
+                    .resting_until
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) =
+                    Some(Instant::now() + REST_AFTER_FAILURE);
                 let self_healing = error.is_io_error() && !error.is_timeout();
                 if !self_healing && shared.rebuild.pass() {
                     match lazy_manager(&shared.client) {
@@ -258,19 +283,23 @@ impl RedisCache {
     /// every other command.
     ///
     /// # Errors
-    /// The [`RedisError`] when Redis did not answer or the script failed.
+    /// [`CacheError::Unavailable`] when Redis did not answer or the script failed;
+    /// [`CacheError::Resting`], without asking Redis, within a second of a failure.
     pub(crate) async fn eval_i64(
         &self,
         script: &redis::Script,
         key: &str,
         args: &[u64],
-    ) -> Result<i64, RedisError> {
+    ) -> Result<i64, CacheError> {
+        if self.resting() {
+            return Err(CacheError::Resting);
+        }
         let mut invocation = script.key(self.key(key));
         for arg in args {
             invocation.arg(*arg);
         }
         let result = invocation.invoke_async(&mut self.conn()).await;
-        self.outcome(result)
+        self.outcome(result).map_err(CacheError::Unavailable)
     }
 
     /// Turns a failed cache read or write into a miss: counted, logged (rate-limited).
@@ -348,6 +377,20 @@ mod tests {
     use super::super::throwaway::{ThrowawayRedis, free_port};
     use super::*;
     use serde_json::json;
+
+    #[tokio::test]
+    async fn after_a_failure_redis_is_not_asked_again_for_a_second() {
+        let cache = RedisCache::new(&format!("redis://127.0.0.1:{}", free_port())).unwrap();
+        let ttl = Duration::from_secs(60);
+        assert!(matches!(
+            cache.insert_or_get("k", "v", ttl).await,
+            Err(CacheError::Unavailable(_))
+        ));
+        assert!(matches!(
+            cache.insert_or_get("k", "v", ttl).await,
+            Err(CacheError::Resting)
+        ));
+    }
 
     /// The Redis shared by everyone on this machine; tests touch only their own uuid keys.
     /// A private `redis-server` on a free port (stopped when dropped), so no test depends on
