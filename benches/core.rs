@@ -245,7 +245,7 @@ struct Echo;
 impl Method for Echo {
     const NAME: &'static str = "bench.echo";
     const SUMMARY: &'static str = "Answers {\"ok\": true}.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = ();
     type Params = Value;
@@ -284,10 +284,11 @@ fn router(c: &mut Criterion) {
         "params": {},
     }))
     .expect("valid request");
-    let grant = TokenGrant {
-        company_id: Some(CompanyId(1)),
-        label: "bench".into(),
-    };
+    let grant = TokenGrant::company(
+        CompanyId(1),
+        switchboard_actors::records::TokenScope::Write,
+        "bench",
+    );
     let dispatch = || Dispatch {
         request: request.clone(),
         grant: grant.clone(),

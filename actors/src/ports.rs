@@ -5,12 +5,16 @@ use crate::domain::booking::{
     Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
+use crate::domain::onboarding::{
+    AuditEntry, AuditRecord, CredentialUpdate, Slug, TenantRef, TenantSpec, TenantState,
+    TenantSummary,
+};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
     CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
-    JobStatus, NewAppointment, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
-    TokenGrant, WebhookStats, WorkerHeartbeat, WorkerView,
+    JobStatus, NewAppointment, NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
+    TokenGrant, TokenInfo, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -233,6 +237,89 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn metrics_access(&self, token_sha256: &str) -> Result<bool, StoreError>;
 }
 
+/// Tenant administration (`switchboard tenant …`, `company.*`, `branch.*`, `service.*`):
+/// whole tenants read and written as declared, credentials written only, the audit log.
+/// Every write records its [`AuditRecord`] in the same transaction.
+#[async_trait]
+pub trait TenantAdminStore: Send + Sync + 'static {
+    /// Every tenant, by slug.
+    async fn list_tenants(&self) -> Result<Vec<TenantSummary>, StoreError>;
+    /// One tenant as stored, disabled ones included; `None` when there is none.
+    async fn tenant(&self, tenant: &TenantRef) -> Result<Option<TenantState>, StoreError>;
+    /// Which of `numbers` are routed, and to which tenant (slug), in the order given.
+    async fn phone_owners(
+        &self,
+        numbers: &[PhoneNumber],
+    ) -> Result<Vec<(PhoneNumber, Slug)>, StoreError>;
+    /// Makes the stored tenant `spec.slug` exactly `spec`, in one transaction: creates it or
+    /// updates its settings; creates, updates and deletes branches (by slug), phone numbers
+    /// and services (by name) to match; writes only the credentials given (sealed); records
+    /// `audit`. Returns the company id. A disabled tenant stays disabled.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] naming the value when a number belongs to another tenant, the
+    /// name is another tenant's, or a branch to delete still has calls or appointments;
+    /// [`StoreError::Backend`] when a service has no `event_type_id` or a statement fails.
+    async fn write_tenant(
+        &self,
+        spec: &TenantSpec,
+        audit: &AuditRecord,
+    ) -> Result<CompanyId, StoreError>;
+    /// Disables (`true`) or enables `company`, recording `audit`; returns whether anything
+    /// changed. Nothing is deleted: a disabled tenant's numbers answer "not in service" and
+    /// its tokens stop working.
+    async fn set_disabled(
+        &self,
+        company: CompanyId,
+        disabled: bool,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Writes the credentials given (sealed), recording `audit`; returns whether the company
+    /// exists.
+    async fn set_credentials(
+        &self,
+        company: CompanyId,
+        credentials: &CredentialUpdate,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Audit entries of `company` (all when `None`), newest first, at most `limit`, only
+    /// those with an id below `before_id` when given.
+    async fn audit_log(
+        &self,
+        company: Option<CompanyId>,
+        limit: u32,
+        before_id: Option<i64>,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Tokens as operators manage them (`switchboard token …`, `auth.*`).
+#[async_trait]
+pub trait TokenAdminStore: Send + Sync + 'static {
+    /// Creates a random token; returns it (the only time it is shown: only its SHA-256 is
+    /// stored) and its listing. `audit` is recorded with it.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the company does not exist or a statement fails.
+    async fn create_token(
+        &self,
+        new: &NewToken,
+        audit: &AuditRecord,
+    ) -> Result<(TokenInfo, SecretString), StoreError>;
+    /// Tokens of `company` (every token when `None`), newest first, revoked and expired
+    /// included.
+    async fn list_tokens(&self, company: Option<CompanyId>) -> Result<Vec<TokenInfo>, StoreError>;
+    /// Revokes token `id` at `now` (only a token of `company` when given); returns the token,
+    /// `None` when there is none (or it is another company's). Revoking twice keeps the first
+    /// time.
+    async fn revoke_token(
+        &self,
+        id: i64,
+        company: Option<CompanyId>,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<TokenInfo>, StoreError>;
+}
+
 /// The per-company booking lock shared by all instances, and the readiness probe.
 #[async_trait]
 pub trait LockStore: Send + Sync + 'static {
@@ -257,12 +344,26 @@ pub trait LockStore: Send + Sync + 'static {
 /// (`src/store/`); a test fake implements only the roles its subject uses and takes that
 /// role's trait object (e.g. `Arc<dyn QueueAdminStore>`).
 pub trait Store:
-    TenancyStore + CallStore + OutboxStore + QueueAdminStore + TokenStore + LockStore
+    TenancyStore
+    + CallStore
+    + OutboxStore
+    + QueueAdminStore
+    + TokenStore
+    + LockStore
+    + TenantAdminStore
+    + TokenAdminStore
 {
 }
 
 impl<T> Store for T where
-    T: TenancyStore + CallStore + OutboxStore + QueueAdminStore + TokenStore + LockStore
+    T: TenancyStore
+        + CallStore
+        + OutboxStore
+        + QueueAdminStore
+        + TokenStore
+        + LockStore
+        + TenantAdminStore
+        + TokenAdminStore
 {
 }
 

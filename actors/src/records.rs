@@ -585,10 +585,144 @@ pub enum RetryOutcome {
 /// What an API token may touch (`api_tokens` row). Tokens are stored as SHA-256 hex hashes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenGrant {
-    /// `None` for an admin token (every company); else the one company it belongs to.
+    /// `api_tokens.id`; `None` for grants made in code (tests, tools).
+    pub token_id: Option<i64>,
+    /// `None` for a token of every company (with [`TokenScope::Admin`]: an admin token);
+    /// else the one company it belongs to.
     pub company_id: Option<CompanyId>,
-    /// Label given when the token was created, e.g. `sandbox admin`; safe to log.
+    /// Name given when the token was created, e.g. `sandbox admin`; safe to log.
     pub label: String,
+    /// What it may do.
+    pub scope: TokenScope,
+}
+
+impl TokenGrant {
+    /// A grant of every company with the admin scope (what the sandbox admin token gets).
+    pub fn admin(label: impl Into<String>) -> Self {
+        Self {
+            token_id: None,
+            company_id: None,
+            label: label.into(),
+            scope: TokenScope::Admin,
+        }
+    }
+
+    /// A grant of one company with `scope`.
+    pub fn company(company: CompanyId, scope: TokenScope, label: impl Into<String>) -> Self {
+        Self {
+            token_id: None,
+            company_id: Some(company),
+            label: label.into(),
+            scope,
+        }
+    }
+
+    /// Who, for the audit log: `token:<id> (<label>)`, or `token (<label>)` without an id.
+    pub fn actor(&self) -> String {
+        match self.token_id {
+            Some(id) => format!("token:{id} ({})", self.label),
+            None => format!("token ({})", self.label),
+        }
+    }
+}
+
+/// What a gateway token may do, each including the one before: `read` (methods that change
+/// nothing), `write` (also book, move, cancel, retry jobs), `admin` (also administer the
+/// tenant: settings, credentials, tokens). An `admin` token of no company is the operators'
+/// admin token: every company, and the methods of no single tenant.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Read-only.
+    Read,
+    /// Read and change bookings and jobs.
+    Write,
+    /// Everything of its company (or of all companies).
+    Admin,
+}
+
+impl TokenScope {
+    /// `read`, `write` or `admin`, as stored in `api_tokens.scope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// The scope stored as `s`; `None` for anything else (`metrics` included: metrics
+    /// tokens never reach the gateway).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Self::Read),
+            "write" => Some(Self::Write),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of a token to create: a gateway scope, or `metrics` (only `GET /api/metrics` and
+/// the detailed health; belongs to no company).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Read-only gateway token.
+    Read,
+    /// Gateway token that may also book and retry.
+    Write,
+    /// Gateway token that may also administer.
+    Admin,
+    /// Prometheus' token.
+    Metrics,
+}
+
+impl TokenKind {
+    /// As stored in `api_tokens.scope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+            Self::Metrics => "metrics",
+        }
+    }
+}
+
+/// A token to create ([`TokenAdminStore::create_token`](crate::ports::TokenAdminStore::create_token)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewToken {
+    /// Its company; `None`: every company (never for `metrics`... which has none either).
+    pub company_id: Option<CompanyId>,
+    /// What it may do.
+    pub kind: TokenKind,
+    /// What it is for, 1–100 characters, shown to operators and in the audit log.
+    pub name: String,
+    /// When it stops working (UTC); `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A token as listed (`switchboard token list`, `auth.listTokens`): never the token itself
+/// nor its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct TokenInfo {
+    /// `api_tokens.id`, for `token revoke`.
+    pub id: i64,
+    /// Its company; `None`: every company.
+    pub company_id: Option<CompanyId>,
+    /// `read`, `write`, `admin` or `metrics`.
+    pub scope: String,
+    /// What it is for.
+    pub name: String,
+    /// When it was created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it stops working (UTC); `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked (UTC); `None`: not revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Outbox jobs that finished in one UTC minute (part of [`QueueMetricsRows`]).

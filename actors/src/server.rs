@@ -105,9 +105,9 @@ mod tests {
     use super::*;
 
     fn grant(company: Option<i64>) -> TokenGrant {
-        TokenGrant {
-            company_id: company.map(CompanyId),
-            label: "t".into(),
+        match company {
+            Some(id) => TokenGrant::company(CompanyId(id), crate::records::TokenScope::Admin, "t"),
+            None => TokenGrant::admin("t"),
         }
     }
 

@@ -271,6 +271,7 @@ fn services() -> Vec<Service> {
         duration_min: 30,
         event_type_id: EventTypeId(100 + id),
         team_id: None,
+        branch_ids: Vec::new(),
     })
     .collect()
 }

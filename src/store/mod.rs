@@ -37,6 +37,7 @@
 //! [`LockStore`]: switchboard_actors::ports::LockStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
+mod admin;
 mod calls;
 mod dialect;
 mod locks;

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use serde::de::DeserializeOwned;
 use switchboard_actors::domain::appointment::CollectedAppointment;
 use switchboard_actors::domain::ids::{BranchId, CallId, CompanyId, EventTypeId};
+use switchboard_actors::domain::onboarding::{BookingPolicy, OpeningHours};
 use switchboard_actors::domain::tenant::{
     BusinessWindow, CompanyProfile, Locale, Service, TenantRoute,
 };
@@ -59,19 +60,34 @@ fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreErr
 #[derive(sqlx::FromRow)]
 pub(super) struct CompanyRow {
     pub id: i64,
+    pub slug: String,
     pub name: String,
     pub locale: String,
     pub time_zone: String,
     pub retell_api_key: String,
     pub calcom_api_key: String,
+    pub calcom_base_url: Option<String>,
+    pub change_notice_h: i64,
+    pub booking_horizon_days: i64,
+    pub disabled_at: Option<DateTime<Utc>>,
 }
+
+/// The columns of [`CompanyRow`], for `SELECT {COMPANY_COLUMNS} FROM companies c`.
+pub(super) const COMPANY_COLUMNS: &str = "c.id, c.slug, c.name, c.locale, c.time_zone, \
+     c.retell_api_key, c.calcom_api_key, c.calcom_base_url, c.change_notice_h, \
+     c.booking_horizon_days, c.disabled_at";
 
 impl CompanyRow {
     /// The profile, credentials opened with `keyring`; one that does not open (no key,
     /// wrong key, tampered, plaintext) is [`StoreError::Corrupt`] naming company and column.
     pub fn into_profile(self, keyring: &Keyring) -> Result<CompanyProfile, StoreError> {
         let id = CompanyId(self.id);
+        // An empty value is a credential that was never set; it stays empty (and an empty
+        // Retell key verifies no signature).
         let reveal = |column, stored: &str| {
+            if stored.is_empty() {
+                return Ok(secrecy::SecretString::from(""));
+            }
             keyring
                 .reveal(id, column, stored)
                 .map_err(|e| corrupt("companies", e.to_string()))
@@ -88,11 +104,22 @@ impl CompanyRow {
         })?;
         Ok(CompanyProfile {
             id,
+            slug: self.slug,
             name: self.name,
             locale,
             time_zone,
             retell_api_key,
             calcom_api_key,
+            calcom_base_url: self.calcom_base_url,
+            policy: BookingPolicy {
+                change_notice_h: u32_column("companies", "change_notice_h", self.change_notice_h)?,
+                booking_horizon_days: u32_column(
+                    "companies",
+                    "booking_horizon_days",
+                    self.booking_horizon_days,
+                )?,
+            },
+            disabled: self.disabled_at.is_some(),
         })
     }
 }
@@ -106,6 +133,7 @@ pub(super) struct RouteRow {
     pub branch_name: String,
     pub opens: String,
     pub closes: String,
+    pub opening_hours: Option<String>,
 }
 
 impl RouteRow {
@@ -118,11 +146,17 @@ impl RouteRow {
             opens: time("opens", &self.opens)?,
             closes: time("closes", &self.closes)?,
         };
+        let opening_hours = self
+            .opening_hours
+            .as_deref()
+            .map(|text| json_column::<OpeningHours>("branches", "opening_hours", text))
+            .transpose()?;
         Ok(TenantRoute {
             company: self.company.into_profile(keyring)?,
             branch_id: BranchId(self.branch_id),
             branch_name: self.branch_name,
             window,
+            opening_hours,
         })
     }
 }
@@ -140,8 +174,10 @@ pub(super) struct ServiceRow {
 }
 
 impl ServiceRow {
-    pub fn into_service(self) -> Result<Service, StoreError> {
+    /// The service, offered at `branch_ids` (empty: every branch).
+    pub fn into_service(self, branch_ids: Vec<BranchId>) -> Result<Service, StoreError> {
         Ok(Service {
+            branch_ids,
             id: self.id,
             company_id: CompanyId(self.company_id),
             aliases: json_column("services", "aliases", &self.aliases)?,

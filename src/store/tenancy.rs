@@ -1,7 +1,7 @@
 //! [`TenancyStore`]: numbers, companies and their services; and the admin/seed writes that
 //! create them.
 
-use super::rows::{CompanyRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT};
+use super::rows::{COMPANY_COLUMNS, CompanyRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT};
 use super::sql::{Sql, backend};
 use super::{AnyStore, NewCompany, NewService};
 use crate::secrets::{Column, Keyring, Opened};
@@ -44,15 +44,17 @@ impl AnyStore {
                     .fetch_one(
                         Sql::new(
                             "INSERT INTO companies \
-                                 (name, locale, time_zone, retell_api_key, calcom_api_key, \
-                                 created_at) \
-                             VALUES ($1, $2, $3, '', '', $4) \
+                                 (name, slug, locale, time_zone, retell_api_key, calcom_api_key, \
+                                 created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, '', '', $5, $5) \
                              ON CONFLICT (name) DO UPDATE SET \
                                  locale = excluded.locale, \
-                                 time_zone = excluded.time_zone \
+                                 time_zone = excluded.time_zone, \
+                                 updated_at = excluded.updated_at \
                              RETURNING id",
                         )
                         .bind(new.name.as_str())
+                        .bind(slug_of(&new.name))
                         .bind(new.locale.as_str())
                         .bind(new.time_zone.name())
                         .bind(now),
@@ -155,8 +157,9 @@ impl AnyStore {
             .retry(|| {
                 self.db.fetch_one(
                     Sql::new(
-                        "INSERT INTO branches (company_id, name, opens, closes, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) \
+                        "INSERT INTO branches (company_id, name, slug, opens, closes, \
+                             created_at) \
+                         VALUES ($1, $2, $6, $3, $4, $5) \
                          ON CONFLICT (company_id, name) DO UPDATE SET \
                              opens = excluded.opens, closes = excluded.closes \
                          RETURNING id",
@@ -165,7 +168,8 @@ impl AnyStore {
                     .bind(name)
                     .bind(&opens)
                     .bind(&closes)
-                    .bind(now),
+                    .bind(now)
+                    .bind(slug_of(name)),
                 )
             })
             .await
@@ -237,6 +241,26 @@ impl AnyStore {
             .await
             .map_err(backend)?;
         Ok(id)
+    }
+}
+
+/// The slug a company created by name gets: lower-case ASCII letters and digits of the name,
+/// other runs of characters as one dash (`Demo Salon Berlin` → `demo-salon-berlin`).
+fn slug_of(name: &str) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(63).collect();
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "company".to_owned()
+    } else {
+        slug.to_owned()
     }
 }
 
@@ -327,15 +351,14 @@ impl TenancyStore for AnyStore {
         let row: Option<RouteRow> = self
             .db
             .fetch_optional(
-                Sql::new(
-                    "SELECT c.id, c.name, c.locale, c.time_zone, c.retell_api_key, \
-                         c.calcom_api_key, b.id AS branch_id, b.name AS branch_name, b.opens, \
-                         b.closes \
+                Sql::new(format!(
+                    "SELECT {COMPANY_COLUMNS}, b.id AS branch_id, b.name AS branch_name, \
+                         b.opens, b.closes, b.opening_hours \
                      FROM phone_numbers p \
                      JOIN branches b ON b.id = p.branch_id \
                      JOIN companies c ON c.id = b.company_id \
-                     WHERE p.number = $1",
-                )
+                     WHERE p.number = $1"
+                ))
                 .bind(number.as_str()),
             )
             .await
@@ -347,10 +370,9 @@ impl TenancyStore for AnyStore {
         let row: Option<CompanyRow> = self
             .db
             .fetch_optional(
-                Sql::new(
-                    "SELECT id, name, locale, time_zone, retell_api_key, calcom_api_key \
-                     FROM companies WHERE id = $1",
-                )
+                Sql::new(format!(
+                    "SELECT {COMPANY_COLUMNS} FROM companies c WHERE c.id = $1"
+                ))
                 .bind(id.0),
             )
             .await
@@ -372,6 +394,27 @@ impl TenancyStore for AnyStore {
             )
             .await
             .map_err(backend)?;
-        rows.into_iter().map(ServiceRow::into_service).collect()
+        let offered: Vec<(i64, i64)> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT sb.service_id, sb.branch_id FROM service_branches sb \
+                     JOIN services s ON s.id = sb.service_id \
+                     WHERE s.company_id = $1 ORDER BY sb.service_id, sb.branch_id",
+                )
+                .bind(company.0),
+            )
+            .await
+            .map_err(backend)?;
+        rows.into_iter()
+            .map(|row| {
+                let branches = offered
+                    .iter()
+                    .filter(|(service, _)| *service == row.id)
+                    .map(|(_, branch)| BranchId(*branch))
+                    .collect();
+                row.into_service(branches)
+            })
+            .collect()
     }
 }

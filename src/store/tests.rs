@@ -444,6 +444,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
         [
             "api_tokens",
             "appointments",
+            "audit_log",
             "branches",
             "calls",
             "companies",
@@ -453,6 +454,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
             "phone_numbers",
             "retell_configurations",
             "retell_custom_functions",
+            "service_branches",
             "services",
             "staff",
             "tenant_locks",

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::ports::{StoreError, TokenStore};
-use switchboard_actors::records::TokenGrant;
+use switchboard_actors::records::{TokenGrant, TokenScope as TokenScope_};
 
 impl AnyStore {
     /// Makes the token of digest `token_sha256` the one admin token labelled `label`: in one
@@ -29,7 +29,7 @@ impl AnyStore {
                 tx.execute(
                     Sql::new(
                         "DELETE FROM api_tokens \
-                             WHERE company_id IS NULL AND scope = 'gateway' \
+                             WHERE company_id IS NULL AND scope = 'admin' \
                              AND label = $1 AND token_sha256 <> $2",
                     )
                     .bind(label)
@@ -38,8 +38,9 @@ impl AnyStore {
                 .await?;
                 tx.execute(
                     Sql::new(
-                        "INSERT INTO api_tokens (token_sha256, company_id, label, created_at) \
-                             VALUES ($1, NULL, $2, $3) \
+                        "INSERT INTO api_tokens (token_sha256, company_id, label, created_at, \
+                                 scope) \
+                             VALUES ($1, NULL, $2, $3, 'admin') \
                              ON CONFLICT (token_sha256) DO NOTHING",
                     )
                     .bind(&digest)
@@ -141,7 +142,11 @@ impl AnyStore {
                     .bind(company.map(|c| c.0))
                     .bind(label)
                     .bind(now)
-                    .bind(scope.as_str()),
+                    .bind(match (scope, company) {
+                        (TokenScope::Metrics, _) => "metrics",
+                        (TokenScope::Gateway, None) => "admin",
+                        (TokenScope::Gateway, Some(_)) => "write",
+                    }),
                 )
             })
             .await
@@ -153,21 +158,34 @@ impl AnyStore {
 #[async_trait]
 impl TokenStore for AnyStore {
     async fn api_token(&self, token_sha256: &str) -> Result<Option<TokenGrant>, StoreError> {
-        let row: Option<(Option<i64>, String)> = self
+        let row: Option<(i64, Option<i64>, String, String)> = self
             .db
             .fetch_optional(
                 Sql::new(
-                    "SELECT company_id, label FROM api_tokens \
-                     WHERE token_sha256 = $1 AND scope = 'gateway'",
+                    "SELECT t.id, t.company_id, t.label, t.scope FROM api_tokens t \
+                     LEFT JOIN companies c ON c.id = t.company_id \
+                     WHERE t.token_sha256 = $1 AND t.scope IN ('read', 'write', 'admin') \
+                     AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
+                     AND c.disabled_at IS NULL",
                 )
-                .bind(token_sha256.to_ascii_lowercase()),
+                .bind(token_sha256.to_ascii_lowercase())
+                .bind(Utc::now()),
             )
             .await
             .map_err(backend)?;
-        Ok(row.map(|(company_id, label)| TokenGrant {
-            company_id: company_id.map(CompanyId),
-            label,
-        }))
+        row.map(|(id, company_id, label, scope)| {
+            let scope = TokenScope_::parse(&scope).ok_or_else(|| StoreError::Corrupt {
+                table: "api_tokens",
+                message: format!("unknown scope {scope:?}"),
+            })?;
+            Ok(TokenGrant {
+                token_id: Some(id),
+                company_id: company_id.map(CompanyId),
+                label,
+                scope,
+            })
+        })
+        .transpose()
     }
 
     async fn metrics_access(&self, token_sha256: &str) -> Result<bool, StoreError> {
@@ -176,9 +194,11 @@ impl TokenStore for AnyStore {
             .fetch_optional(
                 Sql::new(
                     "SELECT id FROM api_tokens WHERE token_sha256 = $1 \
-                     AND (scope = 'metrics' OR company_id IS NULL)",
+                     AND (scope = 'metrics' OR (scope = 'admin' AND company_id IS NULL)) \
+                     AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
                 )
-                .bind(token_sha256.to_ascii_lowercase()),
+                .bind(token_sha256.to_ascii_lowercase())
+                .bind(Utc::now()),
             )
             .await
             .map_err(backend)?;

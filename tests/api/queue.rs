@@ -254,16 +254,16 @@ async fn queue_methods_appear_in_rpc_discover() {
             .unwrap_or_else(|| panic!("{name} missing from rpc.discover"))
             .clone()
     };
-    for name in [
-        "queue.getOverview",
-        "queue.getFailedJobs",
-        "queue.getRecentJobs",
-        "queue.retryJob",
-        "queue.retryFailed",
+    for (name, scope) in [
+        ("queue.getOverview", "read"),
+        ("queue.getFailedJobs", "read"),
+        ("queue.getRecentJobs", "read"),
+        ("queue.retryJob", "write"),
+        ("queue.retryFailed", "write"),
     ] {
         let m = method(name);
         assert_eq!(m["x-server"], "queue", "{m}");
-        assert_eq!(m["x-scope"], "company", "{m}");
+        assert_eq!(m["x-scope"], scope, "{m}");
     }
     let schema = |name: &str| method(name)["params"][0]["schema"].clone();
     assert_eq!(schema("queue.retryJob")["required"], json!(["job_id"]));
@@ -318,5 +318,5 @@ async fn workers_list_this_instance_and_need_an_admin_token() {
         .find(|m| m["name"] == "queue.getWorkers")
         .cloned()
         .unwrap();
-    assert_eq!(spec["x-scope"], "admin", "{spec}");
+    assert_eq!(spec["x-scope"], "platform", "{spec}");
 }

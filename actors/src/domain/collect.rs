@@ -456,6 +456,7 @@ mod tests {
                 duration_min: 30,
                 event_type_id: EventTypeId(100 + id),
                 team_id: None,
+                branch_ids: Vec::new(),
             })
             .collect()
     }

@@ -10,6 +10,7 @@ pub mod collect;
 pub mod date_window;
 pub mod datetime;
 pub mod ids;
+pub mod onboarding;
 pub mod phone;
 pub mod service_match;
 pub mod tenant;

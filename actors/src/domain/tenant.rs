@@ -1,6 +1,7 @@
 //! Tenancy: company, branch and service as the core sees them.
 
 use super::ids::{BranchId, CompanyId, EventTypeId};
+use super::onboarding::{BookingPolicy, OpeningHours};
 use chrono::NaiveTime;
 use schemars::JsonSchema;
 use secrecy::SecretString;
@@ -42,16 +43,27 @@ impl Locale {
 pub struct CompanyProfile {
     /// Primary key of the company.
     pub id: CompanyId,
+    /// Stable id of the tenant, e.g. `praxis-weber`.
+    pub slug: String,
     /// Display name, e.g. `Demo Salon Berlin`.
     pub name: String,
     /// Language of spoken replies and of `attendee.language` on Cal.com bookings.
     pub locale: Locale,
     /// IANA zone of the company; all local dates and times callers say are in this zone.
     pub time_zone: chrono_tz::Tz,
-    /// Retell API key (the webhook-badged one): verifies `X-Retell-Signature`.
+    /// Retell API key (the webhook-badged one): verifies `X-Retell-Signature`. Empty when
+    /// not set, and an empty key verifies no signature.
     pub retell_api_key: SecretString,
-    /// Cal.com API key (`cal_…`), sent as `Authorization: Bearer`.
+    /// Cal.com API key (`cal_…`), sent as `Authorization: Bearer`. Empty when not set.
     pub calcom_api_key: SecretString,
+    /// Cal.com API base URL of this tenant (`https://api.cal.eu`); `None`: the service's
+    /// `calcom.base_url` (the simulator in sandbox mode).
+    pub calcom_base_url: Option<String>,
+    /// Move/cancel notice and booking horizon.
+    pub policy: BookingPolicy,
+    /// Disabled by an operator: its numbers answer "not in service", nothing is booked, its
+    /// tokens do not work; its data is kept.
+    pub disabled: bool,
 }
 
 /// The daily window in which the business takes appointments, used to read "halb drei" as
@@ -82,8 +94,11 @@ pub struct TenantRoute {
     pub branch_id: BranchId,
     /// The branch's display name, e.g. `Mitte`.
     pub branch_name: String,
-    /// The branch's opening hours, which settle 12-hour readings such as "halb drei".
+    /// The span of the branch's opening hours, which settles 12-hour readings such as
+    /// "halb drei".
     pub window: BusinessWindow,
+    /// The branch's weekly opening hours; `None`: not stated.
+    pub opening_hours: Option<OpeningHours>,
 }
 
 /// A service a branch offers, mapped to one Cal.com event type.
@@ -104,4 +119,14 @@ pub struct Service {
     pub event_type_id: EventTypeId,
     /// Cal.com team id when the event type belongs to a team.
     pub team_id: Option<i64>,
+    /// The branches that offer it; empty: every branch of the company.
+    #[serde(default)]
+    pub branch_ids: Vec<BranchId>,
+}
+
+impl Service {
+    /// Whether callers of `branch` may book it.
+    pub fn offered_at(&self, branch: BranchId) -> bool {
+        self.branch_ids.is_empty() || self.branch_ids.contains(&branch)
+    }
 }

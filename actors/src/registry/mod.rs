@@ -39,7 +39,7 @@ pub use openrpc::openrpc;
 pub use table::{MethodList, MethodTable};
 
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
-use crate::records::TokenGrant;
+use crate::records::{TokenGrant, TokenScope};
 use crate::server::MethodOutput;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
@@ -70,21 +70,38 @@ macro_rules! method_list {
     };
 }
 
-/// Who may call a method.
+/// Who may call a method: the least [`TokenScope`] a token needs (a company's token only
+/// for its own company), or, for [`Scope::Platform`], the operators' admin token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// Any valid token; company tokens only for their own company.
-    Company,
-    /// Admin tokens only.
+    /// `read`, `write` and `admin` tokens: methods that change nothing.
+    Read,
+    /// `write` and `admin` tokens: book, move, cancel, retry.
+    Write,
+    /// `admin` tokens: the tenant's settings, credentials and tokens.
     Admin,
+    /// Only an `admin` token of no company: what spans tenants or the process (create a
+    /// tenant, list workers, fault injection).
+    Platform,
 }
 
 impl Scope {
-    /// `company` or `admin`, as `x-scope` in `rpc.discover`.
+    /// `read`, `write`, `admin` or `platform`, as `x-scope` in `rpc.discover`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Company => "company",
+            Self::Read => "read",
+            Self::Write => "write",
             Self::Admin => "admin",
+            Self::Platform => "platform",
+        }
+    }
+
+    /// The least token scope that may call a method of this scope.
+    pub fn least_token_scope(self) -> TokenScope {
+        match self {
+            Self::Read => TokenScope::Read,
+            Self::Write => TokenScope::Write,
+            Self::Admin | Self::Platform => TokenScope::Admin,
         }
     }
 }
@@ -254,22 +271,38 @@ pub fn server_of(method: &str) -> &str {
     method.rsplit_once('.').map_or(method, |(server, _)| server)
 }
 
-/// Checks `grant` may call a method of `scope`.
+/// Checks `grant` may call a method of `scope`: its token scope is at least the method's,
+/// and a [`Scope::Platform`] method needs an admin token of no company.
 ///
 /// # Errors
-/// -32002 when a company token calls an admin method.
+/// -32002 naming the scope needed.
 pub fn authorize(grant: &TokenGrant, scope: Scope) -> Result<(), RpcError> {
-    match (scope, grant.company_id) {
-        (Scope::Admin, Some(_)) => {
-            Err(AppError::new(ErrorCode::Forbidden, "this method needs an admin token").into())
-        }
-        _ => Ok(()),
+    let needed = scope.least_token_scope();
+    if grant.scope < needed {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "this method needs a {} token; this one is {}",
+                needed.as_str(),
+                grant.scope.as_str()
+            ),
+        )
+        .into());
     }
+    if scope == Scope::Platform && grant.company_id.is_some() {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "this method needs the operators' admin token (an admin token of no company)",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::CompanyId;
 
     #[test]
     fn server_is_everything_before_the_last_dot() {
@@ -281,18 +314,39 @@ mod tests {
     }
 
     #[test]
-    fn company_token_may_not_call_an_admin_method() {
-        let company = TokenGrant {
-            company_id: Some(crate::domain::ids::CompanyId(1)),
-            label: "t".into(),
-        };
-        let admin = TokenGrant {
+    fn company_token_may_not_call_a_platform_method() {
+        let company = TokenGrant::company(CompanyId(1), TokenScope::Admin, "t");
+        let admin = TokenGrant::admin("t");
+        assert_eq!(
+            authorize(&company, Scope::Platform).unwrap_err().code,
+            -32002
+        );
+        assert!(authorize(&company, Scope::Admin).is_ok());
+        assert!(authorize(&admin, Scope::Platform).is_ok());
+    }
+
+    #[test]
+    fn read_token_cannot_call_write_methods_and_write_token_cannot_administer() {
+        let read = TokenGrant::company(CompanyId(1), TokenScope::Read, "t");
+        let write = TokenGrant::company(CompanyId(1), TokenScope::Write, "t");
+        assert!(authorize(&read, Scope::Read).is_ok());
+        let e = authorize(&read, Scope::Write).unwrap_err();
+        assert_eq!(e.code, -32002);
+        assert!(e.message.contains("needs a write token"), "{}", e.message);
+        assert!(authorize(&write, Scope::Write).is_ok());
+        assert_eq!(authorize(&write, Scope::Admin).unwrap_err().code, -32002);
+        let all_read = TokenGrant {
             company_id: None,
-            label: "t".into(),
+            ..TokenGrant::admin("t")
         };
-        assert_eq!(authorize(&company, Scope::Admin).unwrap_err().code, -32002);
-        assert!(authorize(&company, Scope::Company).is_ok());
-        assert!(authorize(&admin, Scope::Admin).is_ok());
+        let all_read = TokenGrant {
+            scope: TokenScope::Read,
+            ..all_read
+        };
+        assert_eq!(
+            authorize(&all_read, Scope::Platform).unwrap_err().code,
+            -32002
+        );
     }
 
     #[test]

@@ -132,10 +132,7 @@ mod tests {
         let call = ServerCall {
             method: method.to_owned(),
             params,
-            grant: TokenGrant {
-                company_id: None,
-                label: "t".into(),
-            },
+            grant: TokenGrant::admin("t"),
         };
         table.call(call, &Arc::new(())).await
     }

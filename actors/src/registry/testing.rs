@@ -25,7 +25,7 @@ pub struct EchoParams {
 impl Method for Echo {
     const NAME: &'static str = "test.echo";
     const SUMMARY: &'static str = "Answers its params.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = ();
     type Params = EchoParams;

@@ -75,7 +75,7 @@ impl Method for PanicActor {
     const SUMMARY: &'static str = "Test hook: makes an actor panic inside a guarded handler \
         (fault-injection builds only). Never succeeds: the answer is -32603 with the panic \
         message, and the actor is restarted.";
-    const SCOPE: Scope = Scope::Admin;
+    const SCOPE: Scope = Scope::Platform;
     const KIND: Kind = Kind::Destructive;
     type Deps = FaultTargets;
     type Params = PanicParams;

@@ -155,7 +155,7 @@ impl Method for Execute {
         `args` the tool arguments. Returns the function's reply with its spoken `message`. \
         A number of another company is 1003 like an unconfigured one; a call id another \
         company recorded is -32602 `not_found` like webhook.getCall.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Write;
     const KIND: Kind = Kind::Write;
     type Deps = FunctionDeps;
     type Params = ExecuteParams;

@@ -270,6 +270,10 @@ mod tests {
                 time_zone: chrono_tz::Europe::Berlin,
                 retell_api_key: SecretString::from("key_test"),
                 calcom_api_key: SecretString::from("cal_test"),
+                slug: "salon".into(),
+                calcom_base_url: None,
+                policy: crate::domain::onboarding::BookingPolicy::default(),
+                disabled: false,
             }))
         }
         async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {

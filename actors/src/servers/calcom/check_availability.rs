@@ -53,7 +53,7 @@ impl Method for CheckAvailability {
         days (1–31, default 1). Slot start and end are ISO 8601 with the offset of the \
         company's time zone, which is returned too. A one-day answer may come from a short \
         cache (`metadata.cached`); our own bookings clear it.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = CalcomDeps;
     type Params = AvailabilityParams;

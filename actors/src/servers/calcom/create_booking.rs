@@ -128,7 +128,7 @@ impl Method for CreateBooking {
         (any common form, stored as E.164) or an `email`. The start must lie in the future. \
         With `idempotency_key`, repeating the call returns the first booking (`reused: true`) \
         instead of booking twice. A taken slot is error 2003.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Write;
     const KIND: Kind = Kind::Write;
     type Deps = CalcomDeps;
     type Params = CreateBookingParams;

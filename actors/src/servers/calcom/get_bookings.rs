@@ -51,7 +51,7 @@ impl Method for GetBookings {
         (comma list of upcoming, recurring, past, cancelled, unconfirmed), event type, attendee \
         email, start after / end before (UTC, RFC 3339); `take` 1–250 bookings (default 100). \
         Always read live from Cal.com.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = CalcomDeps;
     type Params = GetBookingsParams;

@@ -46,7 +46,7 @@ impl Method for GetEventTypes {
     const SUMMARY: &'static str = "Lists the company's Cal.com event types (id, title, slug, \
         length in minutes) and, for each, the name of the service it books, if any. Served \
         from a cache for up to 5 minutes (`metadata.cached`).";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = CalcomDeps;
     type Params = CompanyParams;

@@ -43,7 +43,7 @@ impl Method for GetFailedJobs {
         every attempt, newest first, each with its last error, attempt counts and a summary of \
         its payload (service, start, attendee name; no contact data). Page with `before_id` = \
         the previous page's `next_before_id`. Times are UTC (RFC 3339).";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = QueueDeps;
     type Params = FailedJobsParams;

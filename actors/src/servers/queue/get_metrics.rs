@@ -69,7 +69,7 @@ impl Method for GetMetrics {
         over the last `minutes` (default 60): jobs processed and jobs that became dead letters \
         per UTC minute, their totals, and the p50/p95 job latency in ms (enqueued to done). Use \
         it to see whether bookings keep up and whether failures cluster in time.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = QueueDeps;
     type Params = MetricsParams;

@@ -29,7 +29,7 @@ impl Method for GetOverview {
         bookings) per queue: job counts by status (pending, running, done, failed), how many \
         pending jobs are due now, the age in seconds of the oldest due job, expired leases, and \
         the next due time. All times are UTC (RFC 3339).";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = QueueDeps;
     type Params = OverviewParams;

@@ -40,7 +40,7 @@ impl Method for GetRecentJobs {
     const SUMMARY: &'static str = "Lists the newest outbox jobs (e.g. bookings) in any status, or \
         only in one (`pending`, `running`, `done`, `failed`), newest first, with attempts, next \
         run time, lease end and last error. Times are UTC (RFC 3339).";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = QueueDeps;
     type Params = RecentJobsParams;

@@ -36,7 +36,7 @@ impl Method for GetWorkers {
     const SUMMARY: &'static str = "Lists the outbox workers (one per running switchboard \
         instance) whose heartbeat is younger than 30 s: worker id, host, process id, start time \
         and last heartbeat (UTC). An empty list means no instance is processing bookings.";
-    const SCOPE: Scope = Scope::Admin;
+    const SCOPE: Scope = Scope::Platform;
     const KIND: Kind = Kind::Read;
     type Deps = QueueDeps;
     type Params = WorkersParams;

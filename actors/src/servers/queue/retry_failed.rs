@@ -41,7 +41,7 @@ impl Method for RetryFailed {
     const SUMMARY: &'static str = "Puts every dead letter (failed outbox job) that failed at or \
         after `since` (RFC 3339, any offset) back in the outbox, as queue.retryJob does for \
         one, and runs them at once. Returns how many were requeued and `since` in UTC.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Write;
     const KIND: Kind = Kind::Write;
     type Deps = QueueDeps;
     type Params = RetryFailedParams;

@@ -33,7 +33,7 @@ impl Method for RetryJob {
         runs it at once. Only failed jobs can be retried; any other status is refused with \
         -32602 `job_not_failed`, an unknown id with -32602 `not_found`. Returns the requeued \
         job; its `last_error` stays until the next attempt.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Write;
     const KIND: Kind = Kind::Write;
     type Deps = QueueDeps;
     type Params = RetryJobParams;

@@ -185,9 +185,11 @@ impl Harness {
         let call = ServerCall {
             method: method.to_owned(),
             params: Some(params),
-            grant: TokenGrant {
-                company_id: company.map(CompanyId),
-                label: "test".into(),
+            grant: match company {
+                Some(id) => {
+                    TokenGrant::company(CompanyId(id), crate::records::TokenScope::Admin, "test")
+                }
+                None => TokenGrant::admin("test"),
             },
         };
         self.server.send(call).await.unwrap().map(|out| out.data)
@@ -511,11 +513,10 @@ fn every_method_is_company_scoped_and_documents_its_params() {
     );
     // Workers are the platform's, not a tenant's: only admins see hosts and processes.
     for m in &methods {
-        let admin_only = m.name == "queue.getWorkers";
-        let expected = if admin_only {
-            Scope::Admin
-        } else {
-            Scope::Company
+        let expected = match m.name {
+            "queue.getWorkers" => Scope::Platform,
+            "queue.retryJob" | "queue.retryFailed" => Scope::Write,
+            _ => Scope::Read,
         };
         assert_eq!(m.scope, expected, "{}", m.name);
     }

@@ -28,7 +28,7 @@ impl Method for GetCall {
         status, caller and business numbers, start and end (UTC), the appointment data the \
         agent collected, the state of its booking job and the appointment made, if any. An \
         unknown call_id, and a call of another company, is -32602 `not_found`.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = WebhookDeps;
     type Params = GetCallParams;

@@ -29,7 +29,7 @@ impl Method for GetWebhookStats {
         ignored, calls, booking jobs by status (pending, running, done, failed) and \
         appointments stored. For the token's company; an admin token without company_id \
         counts all companies.";
-    const SCOPE: Scope = Scope::Company;
+    const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = WebhookDeps;
     type Params = StatsParams;
