@@ -119,6 +119,20 @@ fn fallback(locale: Locale, timeout: bool) -> Value {
     json!({"success": false, "fallback": true, "timeout": timeout, "message": message})
 }
 
+/// The reply of every custom function of a disabled tenant: nothing is looked up or stored,
+/// and the caller is told politely that the line does not take appointments.
+fn not_in_service(locale: Locale) -> Value {
+    let message = match locale {
+        Locale::De => {
+            "Es tut mir leid, unter dieser Nummer können derzeit keine Termine vereinbart werden. Bitte wenden Sie sich direkt an die Praxis oder das Geschäft."
+        }
+        Locale::En => {
+            "I'm sorry, this number is not taking appointments at the moment. Please contact the business directly."
+        }
+    };
+    json!({"success": false, "not_in_service": true, "message": message})
+}
+
 /// The reply of a custom function refused by the company's rate limit: short enough to speak
 /// while the caller waits, asking them to hold on so the agent's next attempt can pass.
 fn hold_on(locale: Locale, retry_after_s: u64) -> Value {
@@ -145,6 +159,10 @@ async fn run(
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
     let locale = route.company.locale;
     let call_id = call.call_id.clone();
+    if route.company.disabled {
+        tracing::info!(%call_id, function = %name, company = %route.company.id, "custom function for a disabled tenant answered with not in service");
+        return Ok(HttpResponse::Ok().json(not_in_service(locale)));
+    }
     let limiter = state.core.limiter.as_ref();
     if let Err(denied) = admit(limiter, route.company.id, Bucket::CustomFunction).await {
         tracing::warn!(%call_id, function = %name, company = %route.company.id, retry_after_s = denied.retry_after_secs(), "custom function over the company's rate limit");

@@ -1,7 +1,7 @@
 //! `POST /api/mcp/retell/webhook` (reference/retell.md §1–2): verify the signature on the raw
 //! body, make the event durable (deduplicated on company + event + call_id), answer 204. A 5xx
 //! means "not stored" and Retell retries; a call id another company recorded first is 403 and
-//! nothing is written.
+//! nothing is written. A disabled tenant's webhooks are verified, answered 204 and not recorded.
 
 use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
@@ -32,6 +32,12 @@ pub async fn handle(
     let envelope: Envelope = parse_body(&body, "webhook {event, call}")?;
     let call = parse_call(&envelope.call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
+    if route.company.disabled {
+        // Accepted so Retell stops retrying; a disabled tenant books nothing and keeps what
+        // it had.
+        tracing::info!(company = %route.company.id, call_id = %call.call_id, "webhook for a disabled tenant accepted and not recorded");
+        return Ok(HttpResponse::NoContent().finish());
+    }
     let event = WebhookEvent::parse(&envelope.event);
     let msg = HandleWebhook {
         route,

@@ -118,6 +118,8 @@ pub struct CollectContext<'a> {
     pub services: &'a [Service],
     /// Country for phone numbers said without a country code.
     pub region: phonenumber::country::Id,
+    /// Days ahead callers may book (the tenant's `policy.booking_horizon_days`).
+    pub horizon_days: u32,
 }
 
 /// Why one argument could not be read; [`FieldError::message`] says it to the caller.
@@ -291,7 +293,7 @@ pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized
     let mut errors = Vec::new();
     let e = &mut errors;
     let date = read(e, Datum.arg_name(), &args.datum, text::PHRASE, |s| {
-        read_date(s, ctx.today)
+        read_date(s, ctx.today, ctx.horizon_days)
     });
     let time = read(e, Uhrzeit.arg_name(), &args.uhrzeit, text::PHRASE, |s| {
         read_time(s, date, ctx)
@@ -387,8 +389,12 @@ fn text_error(e: TextError) -> FieldErrorKind {
     }
 }
 
-fn read_date(input: &str, today: NaiveDate) -> Result<NaiveDate, FieldErrorKind> {
-    let latest = DateWindow::around(today).latest;
+fn read_date(
+    input: &str,
+    today: NaiveDate,
+    horizon_days: u32,
+) -> Result<NaiveDate, FieldErrorKind> {
+    let latest = DateWindow::within(today, horizon_days).latest;
     match parse_date(input, today) {
         Ok(date) if date < today => Err(FieldErrorKind::InPast),
         Ok(date) if date > latest => Err(FieldErrorKind::TooFarAhead { latest }),
@@ -473,6 +479,7 @@ mod tests {
             },
             services,
             region: DEFAULT_REGION,
+            horizon_days: 1826,
         }
     }
 
@@ -722,6 +729,25 @@ mod tests {
         );
         let last = run(json!({"datum": "2031-07-01"}));
         assert!(last.errors.is_empty(), "{:?}", last.errors);
+    }
+
+    #[test]
+    fn a_date_after_the_tenants_booking_horizon_is_refused() {
+        let services = services();
+        let ninety_days = CollectContext {
+            horizon_days: 90,
+            ..ctx(&services)
+        };
+        let read = |datum: &str| {
+            let args: AppointmentArgs = serde_json::from_value(json!({ "datum": datum })).unwrap();
+            normalize(&args, &ninety_days)
+        };
+        let latest = NaiveDate::from_ymd_opt(2026, 9, 29).unwrap();
+        assert_eq!(
+            read("2026-09-30").errors[0].kind,
+            FieldErrorKind::TooFarAhead { latest }
+        );
+        assert!(read("2026-09-29").errors.is_empty());
     }
 
     #[test]

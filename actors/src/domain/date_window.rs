@@ -5,8 +5,9 @@
 
 use chrono::{Days, NaiveDate};
 
-/// How far ahead (days from today, local) bookings and availability may be asked for: five
-/// years, until tenants set their own horizon (`policy.booking_horizon_days`, issue 11).
+/// How far ahead (days from today, local) bookings and availability may be asked for at
+/// most: five years. Callers are held to their tenant's shorter `policy.booking_horizon_days`
+/// ([`DateWindow::within`]).
 pub const HORIZON_DAYS: u64 = 1826;
 
 /// A date outside [`DateWindow`].
@@ -39,6 +40,18 @@ impl DateWindow {
             latest: today
                 .checked_add_days(Days::new(HORIZON_DAYS))
                 .unwrap_or(NaiveDate::MAX),
+        }
+    }
+
+    /// The window around `today` (local to the company) that ends `horizon_days` after it
+    /// (at most [`HORIZON_DAYS`]): what a tenant's callers may ask for.
+    pub fn within(today: NaiveDate, horizon_days: u32) -> Self {
+        let days = u64::from(horizon_days).min(HORIZON_DAYS);
+        Self {
+            latest: today
+                .checked_add_days(Days::new(days))
+                .unwrap_or(NaiveDate::MAX),
+            ..Self::around(today)
         }
     }
 

@@ -87,7 +87,7 @@ impl CustomFunction for CalculateDuration {
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let services = deps.store.services(inv.route.company.id).await?;
+    let services = inv.services(deps.store.as_ref()).await?;
     let asked = DurationArgs::read(inv.args);
     let start = asked
         .uhrzeit

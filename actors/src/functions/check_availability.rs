@@ -8,7 +8,6 @@ use super::{
 };
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
-use crate::domain::date_window::DateWindow;
 use crate::domain::datetime::{parse_date, parse_time};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::{Locale, Service};
@@ -87,14 +86,14 @@ pub(super) struct Ask {
 /// Reads service, date and time from the args, else from the call's collected data.
 async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, FunctionError> {
     let locale = inv.route.company.locale;
-    let services = deps.store.services(inv.route.company.id).await?;
+    let services = inv.services(deps.store.as_ref()).await?;
     let collected = deps
         .calls
         .send(SnapshotFor(inv.key()))
         .await
         .map_err(|e| ContextError::Unavailable(e.to_string()))??;
     let today = inv.now_local(deps.clock.as_ref()).date();
-    let window = DateWindow::around(today);
+    let window = inv.date_window(today);
     let mut problems = Vec::new();
     let asked = match SlotArgs::read(inv.args) {
         Ok(asked) => asked,

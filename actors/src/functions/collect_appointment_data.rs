@@ -132,7 +132,7 @@ async fn availability(
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let services = deps.store.services(inv.route.company.id).await?;
+    let services = inv.services(deps.store.as_ref()).await?;
     let args: AppointmentArgs = match serde_json::from_value(Value::Object(inv.args.clone())) {
         Ok(args) => args,
         // Never drop what the caller said silently: tell the agent which argument is wrong.
@@ -157,6 +157,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         window: inv.route.window,
         services: &services,
         region: DEFAULT_REGION,
+        horizon_days: inv.route.company.policy.booking_horizon_days,
     };
     let normalized = normalize(&args, &ctx);
     let merged = deps

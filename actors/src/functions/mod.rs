@@ -18,8 +18,9 @@ pub use registry::{CustomFunction, Definition, NAMES, definitions};
 use crate::call::context::{CallKey, ContextError};
 use crate::call::registry::CallRegistry;
 use crate::domain::booking::{SlotQuery, UpstreamError};
+use crate::domain::date_window::DateWindow;
 use crate::domain::tenant::{Service, TenantRoute};
-use crate::ports::{Clock, Store, StoreError};
+use crate::ports::{Clock, Store, StoreError, TenancyStore};
 use crate::ratelimit::Lane;
 use crate::retell::call::RetellCall;
 use crate::tenant::{GetTenant, TenantDirectory, TenantError};
@@ -68,6 +69,23 @@ impl Invocation<'_> {
             from_number: self.call.from_number.clone(),
             to_number: self.call.to_number.clone(),
         }
+    }
+
+    /// The services callers of the dialled branch may book: the company's services offered
+    /// at that branch ([`Service::offered_at`]), ordered by name.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn services(&self, store: &dyn TenancyStore) -> Result<Vec<Service>, StoreError> {
+        let mut services = store.services(self.route.company.id).await?;
+        services.retain(|s| s.offered_at(self.route.branch_id));
+        Ok(services)
+    }
+
+    /// The dates callers of this company may ask for: from yesterday to the company's
+    /// booking horizon (`policy.booking_horizon_days`) after `today`.
+    pub fn date_window(&self, today: NaiveDate) -> DateWindow {
+        DateWindow::within(today, self.route.company.policy.booking_horizon_days)
     }
 
     /// Now, in the company's zone.

@@ -75,9 +75,12 @@ pub fn verify(
             tolerance_ms,
         });
     }
-    mac(body, api_key.as_bytes(), timestamp_ms)
-        .verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    let verified = mac(body, api_key.as_bytes(), timestamp_ms).verify_slice(&expected);
+    // A tenant whose Retell key was never set has an empty one: anybody could sign with it.
+    if api_key.is_empty() {
+        return Err(SignatureError::Mismatch);
+    }
+    verified.map_err(|_| SignatureError::Mismatch)
 }
 
 #[cfg(test)]
@@ -90,6 +93,15 @@ mod tests {
         let header = format!("v={},d={}", i64::MAX, "0".repeat(64));
         let err = verify(Some(&header), b"", "key", -2, 0).unwrap_err();
         assert!(matches!(err, SignatureError::Stale { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn an_empty_key_verifies_no_signature() {
+        let header = sign(b"{}", "", 1_000);
+        assert_eq!(
+            verify(Some(&header), b"{}", "", 1_000, 0).unwrap_err(),
+            SignatureError::Mismatch
+        );
     }
 
     /// Known-answer vector from Retell's TypeScript SDK tests (reference/retell.md §2.1).
