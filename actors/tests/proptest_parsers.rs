@@ -420,6 +420,7 @@ proptest! {
             window: window(),
             services: &services,
             region: DEFAULT_REGION,
+            horizon_days: 90,
         };
         let out = normalize(&args, &ctx);
         let p = out.patch;
