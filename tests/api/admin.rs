@@ -285,6 +285,23 @@ async fn company_token_cannot_administer_another_company() {
     let (_, their_token) = token(&app, theirs, "read").await;
     let before = snapshot(&app, theirs).await;
     let discover = rpc_as(&app, &admin, "rpc.discover", json!({})).await;
+    let scope = |name: &str| {
+        discover["result"]["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .map(|m| m["x-scope"].clone())
+    };
+    for (name, needed) in [
+        ("company.get", "read"),
+        ("company.update", "admin"),
+        ("company.create", "platform"),
+        ("service.list", "read"),
+        ("auth.createToken", "admin"),
+    ] {
+        assert_eq!(scope(name), Some(json!(needed)), "{name}");
+    }
     let mut tried = 0;
     for method in discover["result"]["methods"].as_array().unwrap() {
         let name = method["name"].as_str().unwrap();
@@ -574,4 +591,23 @@ async fn company_admin_cannot_mint_a_token_above_its_scope() {
     )
     .await;
     assert!(metrics["info"]["company_id"].is_null(), "{metrics}");
+}
+
+#[actix_web::test]
+async fn new_calcom_key_is_used_by_the_next_call() {
+    let app = spawn_app().await;
+    let demo = json!({"company_id": 1});
+    ok(&app, ADMIN_TOKEN, "calcom.getBookings", demo.clone()).await;
+    let mut params = demo.clone();
+    params["calcom_api_key"] = json!("cal_unknown_to_the_simulator");
+    ok(&app, ADMIN_TOKEN, "company.setCredentials", params).await;
+    let error = refused(&app, ADMIN_TOKEN, "calcom.getBookings", demo.clone()).await;
+    assert_eq!(
+        error["code"], 2001,
+        "the core still used the old key: {error}"
+    );
+    let mut params = demo.clone();
+    params["calcom_api_key"] = json!(crate::common::CALCOM_KEY);
+    ok(&app, ADMIN_TOKEN, "company.setCredentials", params).await;
+    ok(&app, ADMIN_TOKEN, "calcom.getBookings", demo).await;
 }
