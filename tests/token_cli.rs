@@ -9,7 +9,7 @@ use switchboard::store::{AnyStore, token_digest};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::onboarding::{AuditRecord, RawTenant, TenantSpec, literal_secret};
 use switchboard_actors::ports::{TenantAdminStore as _, TokenStore as _};
-use switchboard_actors::records::TokenScope;
+use switchboard_actors::records::{TokenGrant, TokenScope};
 
 /// Runs `switchboard token ARGS…` against the database at `url` as user `ops`.
 fn run(url: &str, args: &[&str]) -> Output {
@@ -35,6 +35,15 @@ fn succeeded(out: &Output) -> String {
 /// The token on the last line of `token create`.
 fn last_line(stdout: &str) -> String {
     stdout.lines().last().unwrap_or_default().to_owned()
+}
+
+/// The gateway grant of `token`, which must exist.
+async fn grant_of(store: &AnyStore, token: &str) -> TokenGrant {
+    store
+        .api_token(&token_digest(token))
+        .await
+        .unwrap()
+        .expect("a gateway token")
 }
 
 /// A fresh database with the tenant `praxis-weber` (no credentials); its store and id.
@@ -83,11 +92,7 @@ async fn token_create_prints_the_token_alone_on_its_last_line() {
     assert!(lines[0].contains("expires 20"), "{stdout}");
     let token = last_line(&stdout);
     assert!(token.starts_with("sb_") && token.len() == 67, "{token}");
-    let grant = store
-        .api_token(&token_digest(&token))
-        .await
-        .unwrap()
-        .unwrap();
+    let grant = grant_of(&store, &token).await;
     assert_eq!(
         (grant.company_id, grant.scope, grant.label.as_str()),
         (Some(id), TokenScope::Write, "frontdesk")
@@ -98,11 +103,7 @@ async fn token_create_prints_the_token_alone_on_its_last_line() {
         &url,
         &["create", "--company", &id.0.to_string(), "--scope", "read"],
     ));
-    let grant = store
-        .api_token(&token_digest(&last_line(&stdout)))
-        .await
-        .unwrap()
-        .unwrap();
+    let grant = grant_of(&store, &last_line(&stdout)).await;
     assert_eq!(
         (grant.company_id, grant.scope),
         (Some(id), TokenScope::Read)
@@ -173,11 +174,7 @@ async fn token_create_without_scope_makes_an_admin_gateway_token() {
     let url = common::database_url(dir.path()).await;
     let token = last_line(&succeeded(&run(&url, &["create", "--name", "ops"])));
     let store = AnyStore::connect(&url, 1).await.unwrap();
-    let grant = store
-        .api_token(&token_digest(&token))
-        .await
-        .unwrap()
-        .unwrap();
+    let grant = grant_of(&store, &token).await;
     assert_eq!(
         (grant.company_id, grant.scope, grant.label.as_str()),
         (None, TokenScope::Admin, "ops")
