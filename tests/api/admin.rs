@@ -54,6 +54,17 @@ async fn refused(app: &TestApp, token: &str, method: &str, params: Value) -> Val
     response["error"].clone()
 }
 
+/// Asserts the gateway refuses `token` as no token at all (401, -32001).
+async fn assert_unauthorized(app: &TestApp, token: &str) {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "company.get"});
+    let (status, response) = app.gateway_raw(&body.to_string(), Some(token)).await;
+    assert_eq!(
+        (status, &response["error"]["code"]),
+        (401, &json!(-32001)),
+        "{response}"
+    );
+}
+
 /// Creates tenant `slug` with `number`; its company id.
 async fn create(app: &TestApp, slug: &str, number: &str) -> i64 {
     let data = ok(app, ADMIN_TOKEN, "company.create", tenant(slug, number)).await;
@@ -409,17 +420,7 @@ async fn disabled_company_tokens_stop_working() {
     )
     .await;
     assert_eq!(off["changed"], true);
-    let (status, response) = app
-        .gateway_raw(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "company.get"}).to_string(),
-            Some(&read),
-        )
-        .await;
-    assert_eq!(
-        (status, &response["error"]["code"]),
-        (401, &json!(-32001)),
-        "{response}"
-    );
+    assert_unauthorized(&app, &read).await;
     let got = ok(&app, ADMIN_TOKEN, "company.get", json!({"company_id": id})).await;
     assert!(
         got["disabled_at"].is_string(),
@@ -547,17 +548,7 @@ async fn token_created_over_json_rpc_works_and_revoked_stops() {
         json!({"token_id": minted["info"]["id"]}),
     )
     .await;
-    let (status, response) = app
-        .gateway_raw(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "company.get"}).to_string(),
-            Some(read),
-        )
-        .await;
-    assert_eq!(
-        (status, &response["error"]["code"]),
-        (401, &json!(-32001)),
-        "{response}"
-    );
+    assert_unauthorized(&app, read).await;
 }
 
 #[actix_web::test]

@@ -251,7 +251,7 @@ impl Handler<ListBreakers> for TenantDirectory {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::book_once::tests::status;
     use crate::domain::booking::{
@@ -269,10 +269,11 @@ mod tests {
     use std::num::NonZeroU32;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// One company (id 1); counts how often it is loaded.
+    /// One company (id 1); counts how often it is loaded. Also the directory's store in
+    /// the administration servers' tests.
     #[derive(Default)]
-    struct OneCompany {
-        loads: AtomicUsize,
+    pub(crate) struct OneCompany {
+        pub(crate) loads: AtomicUsize,
     }
 
     #[async_trait]

@@ -13,7 +13,6 @@ use crate::domain::onboarding::{
     Slug, TenantRef, TenantSpec, TenantState, TenantSummary, fingerprint, literal_secret,
 };
 use crate::domain::phone::PhoneNumber;
-use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::jsonrpc::RpcError;
 use crate::ports::{CalendarApi, Clock, LockStore, StoreError, TenancyStore};
 use crate::ratelimit::{LocalLimiter, Quotas};
@@ -21,6 +20,7 @@ use crate::records::{NewToken, TokenGrant, TokenInfo, TokenScope};
 use crate::resilience::RetryBudget;
 use crate::server::ServerCall;
 use crate::servers::{auth, branch, service};
+use crate::tenant::directory::tests::OneCompany;
 use crate::tenant::{CalcomAccess, TenantLock};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
@@ -28,7 +28,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 const OTHER_NUMBER: &str = "+494099887766";
@@ -68,7 +68,6 @@ struct FakeStore {
     credentials: Mutex<Vec<CredentialUpdate>>,
     tokens: Mutex<Vec<NewToken>>,
     conflict: Option<String>,
-    loads: AtomicUsize,
 }
 
 impl FakeStore {
@@ -239,50 +238,6 @@ impl TokenAdminStore for FakeStore {
     }
 }
 
-#[async_trait]
-impl TenancyStore for FakeStore {
-    async fn tenant_by_phone(&self, _: &PhoneNumber) -> Result<Option<TenantRoute>, StoreError> {
-        Ok(None)
-    }
-    async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(CompanyProfile {
-            id,
-            name: "Salon".into(),
-            locale: crate::domain::tenant::Locale::De,
-            time_zone: chrono_tz::Europe::Berlin,
-            retell_api_key: SecretString::from("key_test"),
-            calcom_api_key: SecretString::from("cal_test"),
-            slug: "salon".into(),
-            calcom_base_url: None,
-            policy: crate::domain::onboarding::BookingPolicy::default(),
-            disabled: false,
-        }))
-    }
-    async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {
-        Ok(vec![])
-    }
-}
-
-#[async_trait]
-impl LockStore for FakeStore {
-    async fn try_lock_tenant(
-        &self,
-        _: CompanyId,
-        _: &str,
-        _: DateTime<Utc>,
-        _: Duration,
-    ) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-    async fn unlock_tenant(&self, _: CompanyId, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
 /// A Cal.com account with one event type, `erstberatung` (2001).
 struct OneEventType;
 
@@ -332,15 +287,18 @@ impl Clock for FixedClock {
 
 struct Harness {
     store: Arc<FakeStore>,
+    /// The directory's store: counts how often the company is loaded.
+    loaded: Arc<OneCompany>,
     servers: Vec<Addr<AdminServer>>,
 }
 
 impl Harness {
     fn start(store: FakeStore) -> Self {
         let store = Arc::new(store);
+        let loaded = Arc::new(OneCompany::default());
         let budget = RestartBudget::new(10, Duration::from_secs(60));
         let directory = TenantDirectory::new(
-            Arc::clone(&store) as Arc<dyn TenancyStore>,
+            Arc::clone(&loaded) as Arc<dyn TenancyStore>,
             CalcomAccess {
                 api: Arc::new(OneEventType),
                 limiter: Arc::new(LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX))),
@@ -348,7 +306,7 @@ impl Harness {
                 retries: RetryBudget::default(),
             },
             TenantLock::new(
-                Arc::clone(&store) as Arc<dyn LockStore>,
+                Arc::clone(&loaded) as Arc<dyn LockStore>,
                 Arc::new(FixedClock),
                 "me".into(),
             ),
@@ -366,7 +324,11 @@ impl Harness {
             .into_iter()
             .map(|make| make(Arc::clone(&deps), budget.clone()).start())
             .collect();
-        Self { store, servers }
+        Self {
+            store,
+            loaded,
+            servers,
+        }
     }
 
     async fn call(
@@ -668,7 +630,7 @@ async fn event_type_slug_is_resolved_through_the_tenants_cal_com_account() {
     assert_eq!(e.code, 2002, "{e:?}");
     assert!(e.message.contains("gibt-es-nicht"), "{}", e.message);
     assert_eq!(
-        h.store.loads.load(Ordering::SeqCst),
+        h.loaded.loads.load(Ordering::SeqCst),
         2,
         "the write made the directory forget the company"
     );
