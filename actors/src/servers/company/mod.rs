@@ -35,8 +35,6 @@ use crate::tenant::TenantDirectory;
 use actix::prelude::*;
 use std::sync::Arc;
 
-pub use edit::{Changed, edit};
-
 /// What the administration methods need.
 pub struct AdminDeps {
     /// Tenants as declared, credentials, the audit log.

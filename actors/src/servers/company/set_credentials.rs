@@ -50,7 +50,9 @@ impl Method for SetCredentials {
     const SUMMARY: &'static str = "Replaces a tenant's Retell API key, Cal.com API key and/or \
         Cal.com webhook secret (left-out ones stay). Write-only: the answer, company.get and \
         the audit log show only fingerprints (`sha256:` + 12 hex digits). Validated as a \
-        tenant file (a Cal.com key starts with cal_).";
+        tenant file (a Cal.com key starts with cal_). Cal.com calls use a new key at once; \
+        calls to the tenant's numbers may have their Retell signature checked with the old \
+        key for up to `cache.lookups_ttl_s` (10 s by default).";
     const SCOPE: Scope = Scope::Admin;
     const KIND: Kind = Kind::Write;
     type Deps = AdminDeps;

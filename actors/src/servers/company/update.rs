@@ -60,7 +60,8 @@ impl Method for Update {
         booking_horizon_days) and, with the operators' token only (-32002 otherwise), \
         calcom.base_url. Left-out settings stay. Validated as a tenant file: refusals are \
         -32602 with `error.data.details` = [{path, message}], e.g. path `time_zone`. Returns \
-        the changes as recorded in the audit log (empty when nothing changed).";
+        the changes as recorded in the audit log (empty when nothing changed). Live calls \
+        see a new locale, zone or policy within `cache.lookups_ttl_s` (10 s by default).";
     const SCOPE: Scope = Scope::Admin;
     const KIND: Kind = Kind::Write;
     type Deps = AdminDeps;
