@@ -10,9 +10,11 @@ use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
 use crate::servers::calcom::{CacheTtl, CalcomServer};
+use crate::servers::company::{AdminDeps, AdminServer};
 use crate::servers::queue::QueueServer;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
+use crate::servers::{auth, branch, company, service};
 use crate::supervision::RestartBudget;
 use crate::tenant::{CalcomAccess, TenantDirectory, TenantLock};
 use actix::prelude::*;
@@ -187,6 +189,16 @@ impl Core {
             );
             Supervisor::start(move |_| actor)
         };
+        let admin = Arc::new(AdminDeps {
+            tenants: deps.store.clone(),
+            tokens: deps.store.clone(),
+            directory: tenants.clone(),
+            clock: Arc::clone(&deps.clock),
+        });
+        let admin_server = |server: fn(Arc<AdminDeps>, RestartBudget) -> AdminServer| {
+            let actor = server(Arc::clone(&admin), budget.clone());
+            Supervisor::start(move |_| actor).recipient()
+        };
         let builder = RouterBuilder::default()
             .server(CalcomServer::methods(), calcom.clone().recipient())
             .server(QueueServer::methods(), queue.recipient())
@@ -194,7 +206,11 @@ impl Core {
             .server(
                 RetellFunctionServer::methods(),
                 functions.clone().recipient(),
-            );
+            )
+            .server(company::methods(), admin_server(company::server))
+            .server(branch::methods(), admin_server(branch::server))
+            .server(service::methods(), admin_server(service::server))
+            .server(auth::methods(), admin_server(auth::server));
         #[cfg(feature = "fault-injection")]
         let builder = {
             use crate::servers::fault::FaultServer;

@@ -1,23 +1,26 @@
 //! Black-box isolation suite (issue 10, acceptance): two tenants, each with its own number,
 //! Retell key and company token. Tenant B tries every HTTP endpoint and every JSON-RPC method
-//! (the list comes from `rpc.discover`, so a new method fails this suite until it has a case)
-//! against tenant A's calls, bookings, jobs and company id. Every attempt must be refused —
+//! (the list comes from `rpc.discover`, so a new method fails this suite until it has a case),
+//! with its write token and, for the tenant administration methods, its admin token (issue
+//! 11), against tenant A's calls, bookings, jobs, tokens and company id. Every attempt must be refused —
 //! 401/403 on the Retell endpoints, -32002 for a named company, and for A's object ids the
 //! very answer an id that does not exist gets — and the database must be byte for byte what
 //! it was before (every table but the workers' heartbeats, which move on their own).
 
 use crate::common::CALCOM_KEY;
 use crate::helpers::{ADMIN_TOKEN, TestApp, call, ended, now_ms, spawn_app};
+use crate::tokens::create_token;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use switchboard::sandbox::DEMO_PHONE;
-use switchboard::store::{NewCompany, NewService, token_digest};
+use switchboard::store::{NewCompany, NewService};
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::NAMES as FUNCTIONS;
 use switchboard_actors::ports::TenancyStore;
+use switchboard_actors::records::TokenKind;
 
 const B_RETELL_KEY: &str = "key_tenant_b_0123456789abcdef";
 pub const B_NUMBER: &str = "+49301234567";
@@ -39,6 +42,10 @@ pub struct Tenants {
     pub a_live: &'static str,
     /// A's failed booking job (a dead letter B could re-queue if it were let).
     a_dead_letter: i64,
+    /// An `admin` token of B: the tenant administration methods are B's to call.
+    b_admin: String,
+    /// A token of A (B must not revoke it).
+    a_token_id: i64,
 }
 
 /// Starts the app with tenant A (the sandbox's demo company) and tenant B; B's Cal.com key
@@ -81,10 +88,7 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
         .await
         .unwrap();
     for (token, company) in [(A_TOKEN, a), (B_TOKEN, b)] {
-        store
-            .insert_api_token(&token_digest(token), Some(company), token)
-            .await
-            .unwrap();
+        crate::tokens::plant_token(&app.db_url, company, token).await;
     }
 
     let a_booked = "call_a_booked";
@@ -98,6 +102,8 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
 
     let raw = RawDb::connect(&app.db_url).await;
     let a_dead_letter = raw.dead_letter(a).await;
+    let (b_admin, _) = create_token(&store, Some(b), TokenKind::Admin, "b admin", None).await;
+    let (_, a_token_id) = create_token(&store, Some(a), TokenKind::Read, "a desk", None).await;
     Tenants {
         app,
         raw,
@@ -106,6 +112,8 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
         a_booked,
         a_live,
         a_dead_letter,
+        b_admin,
+        a_token_id,
     }
 }
 
@@ -285,7 +293,7 @@ fn base_params(method: &str, t: &Tenants) -> Option<Value> {
         | "queue.getWorkers"
         | "webhook.getWebhookStats"
         | "test.echo" => json!({}),
-        _ => return None,
+        _ => return crate::admin::admin_params(method, t.a_token_id),
     })
 }
 
@@ -302,39 +310,24 @@ async fn tenant_b_cannot_reach_a_through_any_gateway_method() {
     assert!(methods.len() > 10, "{discover}");
     let before = t.a_state().await;
 
-    for method in &methods {
-        let name = method["name"].as_str().unwrap();
-        let properties = &method["params"][0]["schema"]["properties"];
-        let base = base_params(name, &t)
-            .unwrap_or_else(|| panic!("add an isolation case for the new method {name}"));
-        let mut tried = 0;
-        if properties.get("company_id").is_some() {
-            // Naming A's company is refused, whatever else the call asks.
-            let mut params = base.clone();
-            params["company_id"] = json!(t.a.0);
-            let response = t.rpc_as(B_TOKEN, name, params).await;
-            assert_eq!(error_code(&response), -32002, "{name}: {response}");
-            tried += 1;
-        }
-        if base.get("call_id").is_some()
-            || base.get("job_id").is_some()
-            || base.get("call").is_some()
-        {
-            // A's object by id, without naming A: answered as an id that does not exist.
-            let response = t.rpc_as(B_TOKEN, name, base.clone()).await;
-            assert_eq!(error_code(&response), -32602, "{name}: {response}");
-            t.assert_no_a_data(
-                &response
-                    .to_string()
-                    .replace(t.a_live, "")
-                    .replace(t.a_booked, ""),
-            );
-            tried += 1;
-        }
-        if tried == 0 {
-            // Neither a company nor an object: only admin tokens may call it.
-            let response = t.rpc_as(B_TOKEN, name, base).await;
-            assert_eq!(error_code(&response), -32002, "{name}: {response}");
+    // B's write token, and B's admin token for the tenant administration methods.
+    for (token, write_only) in [(B_TOKEN, true), (t.b_admin.as_str(), false)] {
+        for method in &methods {
+            let name = method["name"].as_str().unwrap();
+            let properties = &method["params"][0]["schema"]["properties"];
+            let base = base_params(name, &t)
+                .unwrap_or_else(|| panic!("add an isolation case for the new method {name}"));
+            if write_only && matches!(method["x-scope"].as_str(), Some("admin" | "platform")) {
+                // Above the token's scope: refused before anything is looked at.
+                let response = t.rpc_as(token, name, base).await;
+                assert_eq!(error_code(&response), -32002, "{name}: {response}");
+                continue;
+            }
+            if name == "company.list" {
+                // Names no company and no object: B's own listing, checked below.
+                continue;
+            }
+            try_to_reach_a(&t, token, name, properties, base).await;
         }
     }
     // B's own listings (no company named) show nothing of A.
@@ -342,8 +335,13 @@ async fn tenant_b_cannot_reach_a_through_any_gateway_method() {
         "queue.getRecentJobs",
         "queue.getFailedJobs",
         "webhook.getWebhookStats",
+        "company.list",
+        "company.getAuditLog",
+        "auth.listTokens",
+        "branch.list",
+        "service.list",
     ] {
-        let response = t.rpc_as(B_TOKEN, name, json!({})).await;
+        let response = t.rpc_as(&t.b_admin, name, json!({})).await;
         t.assert_no_a_data(&response.to_string());
         assert!(
             !response
@@ -352,8 +350,49 @@ async fn tenant_b_cannot_reach_a_through_any_gateway_method() {
             "{name}: {response}"
         );
     }
+    let listed = t.rpc_as(&t.b_admin, "company.list", json!({})).await;
+    let companies = listed["result"]["data"]["companies"].as_array().unwrap();
+    assert!(
+        companies.iter().all(|c| c["id"] == t.b.0) && companies.len() == 1,
+        "{listed}"
+    );
 
     assert_eq!(t.a_state().await, before);
+}
+
+/// One gateway method tried by B's `token` against A: naming A's company (-32002), naming
+/// A's object by id (answered as an id that does not exist), or, naming neither, refused as
+/// a method of the operators alone.
+async fn try_to_reach_a(t: &Tenants, token: &str, name: &str, properties: &Value, base: Value) {
+    let mut tried = 0;
+    if properties.get("company_id").is_some() {
+        // Naming A's company is refused, whatever else the call asks.
+        let mut params = base.clone();
+        params["company_id"] = json!(t.a.0);
+        let response = t.rpc_as(token, name, params).await;
+        assert_eq!(error_code(&response), -32002, "{name}: {response}");
+        tried += 1;
+    }
+    if ["call_id", "job_id", "call", "token_id"]
+        .iter()
+        .any(|key| base.get(key).is_some())
+    {
+        // A's object by id, without naming A: answered as an id that does not exist.
+        let response = t.rpc_as(token, name, base.clone()).await;
+        assert_eq!(error_code(&response), -32602, "{name}: {response}");
+        t.assert_no_a_data(
+            &response
+                .to_string()
+                .replace(t.a_live, "")
+                .replace(t.a_booked, ""),
+        );
+        tried += 1;
+    }
+    if tried == 0 {
+        // Neither a company nor an object: only the operators' token may call it.
+        let response = t.rpc_as(token, name, base).await;
+        assert_eq!(error_code(&response), -32002, "{name}: {response}");
+    }
 }
 
 #[actix_web::test]
@@ -402,6 +441,30 @@ async fn tenant_b_cannot_probe_a_call_ids_job_ids_or_numbers() {
         &t.a_dead_letter.to_string(),
         &unknown,
         &missing_job.to_string(),
+    );
+
+    // Revoking A's token answers as revoking one that does not exist.
+    let missing_token = t.a_token_id + 1_000_000;
+    let theirs = t
+        .rpc_as(
+            &t.b_admin,
+            "auth.revokeToken",
+            json!({"token_id": t.a_token_id}),
+        )
+        .await;
+    let unknown = t
+        .rpc_as(
+            &t.b_admin,
+            "auth.revokeToken",
+            json!({"token_id": missing_token}),
+        )
+        .await;
+    assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
+    same(
+        &theirs,
+        &t.a_token_id.to_string(),
+        &unknown,
+        &missing_token.to_string(),
     );
 
     // Naming A's company answers as naming a company that does not exist.

@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real application on an ephemeral port, with a fresh SQLite
 //! file and the in-process Cal.com simulator (sandbox mode), and talks HTTP to it.
 
+mod admin;
 mod call_ownership;
 #[path = "../common/mod.rs"]
 mod common;
@@ -15,4 +16,5 @@ mod queue;
 mod rate_limits;
 mod resilience;
 mod supervision;
+mod tokens;
 mod webhooks;

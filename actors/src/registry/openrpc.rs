@@ -43,7 +43,7 @@ mod tests {
         assert_eq!(method["name"], "test.echo");
         assert!(method["params"][0]["schema"]["properties"]["company_id"].is_object());
         assert_eq!(method["x-server"], "test");
-        assert_eq!(method["x-scope"], "company");
+        assert_eq!(method["x-scope"], "read");
         assert_eq!(method["x-kind"], "read");
     }
 

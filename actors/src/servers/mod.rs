@@ -23,13 +23,19 @@
 //! - `webhook/`: verified Retell webhooks → durable records; call and webhook stats.
 //! - `retell_function.rs`: Retell custom functions, for the endpoint and the gateway.
 //! - `fault.rs`: supervision test hooks (`fault-injection` builds only).
+//! - `company/`, `branch/`, `service/`, `auth/`: tenant administration and tokens, one path
+//!   for every change (validated as a tenant file, audited), run by one actor type.
 //! - here: how upstream, tenant and store failures map to JSON-RPC errors (DESIGN §5).
 
+pub mod auth;
+pub mod branch;
 pub mod calcom;
+pub mod company;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod queue;
 pub mod retell_function;
+pub mod service;
 pub mod webhook;
 
 use crate::domain::booking::UpstreamError;

@@ -194,6 +194,28 @@ impl Handler<GetTenant> for TenantDirectory {
     }
 }
 
+/// Message: forget the cached handles of a company after its tenant was changed
+/// (`company.*`, `branch.*`, `service.*`), so the next request loads it afresh. A breaker that
+/// is not closed is kept, as the idle sweep keeps it: a fresh one would hit a failing Cal.com
+/// again at once; the company is reloaded once its breaker has closed and it sat idle.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ForgetTenant(pub CompanyId);
+
+impl Handler<ForgetTenant> for TenantDirectory {
+    type Result = ();
+
+    fn handle(&mut self, ForgetTenant(id): ForgetTenant, _ctx: &mut Self::Context) {
+        if self
+            .tenants
+            .get(&id)
+            .is_some_and(|e| e.handle.calendar.state() == BreakerState::Closed)
+        {
+            self.tenants.remove(&id);
+        }
+    }
+}
+
 /// One company's Cal.com circuit breaker, for health and `circuit-status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreakerStatus {
@@ -229,7 +251,7 @@ impl Handler<ListBreakers> for TenantDirectory {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::book_once::tests::status;
     use crate::domain::booking::{
@@ -247,10 +269,11 @@ mod tests {
     use std::num::NonZeroU32;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// One company (id 1); counts how often it is loaded.
+    /// One company (id 1); counts how often it is loaded. Also the directory's store in
+    /// the administration servers' tests.
     #[derive(Default)]
-    struct OneCompany {
-        loads: AtomicUsize,
+    pub(crate) struct OneCompany {
+        pub(crate) loads: AtomicUsize,
     }
 
     #[async_trait]
@@ -371,6 +394,27 @@ mod tests {
                 tenants.send(ListBreakers).await.unwrap().is_empty(),
                 "idle session and breaker stopped"
             );
+            tenants
+                .send(GetTenant(CompanyId(1)))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(store.loads.load(Ordering::SeqCst), 2, "loaded afresh");
+        });
+    }
+
+    #[test]
+    fn forgotten_company_is_loaded_afresh_on_next_use() {
+        paused_system().block_on(async {
+            let store = Arc::new(OneCompany::default());
+            let tenants = directory(&store);
+            tenants
+                .send(GetTenant(CompanyId(1)))
+                .await
+                .unwrap()
+                .unwrap();
+            tenants.send(ForgetTenant(CompanyId(1))).await.unwrap();
+            tenants.send(ForgetTenant(CompanyId(2))).await.unwrap();
             tenants
                 .send(GetTenant(CompanyId(1)))
                 .await
