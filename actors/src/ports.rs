@@ -2,7 +2,7 @@
 //! database, cache or HTTP API except through these.
 
 use crate::domain::booking::{
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::domain::onboarding::{
@@ -397,6 +397,14 @@ pub trait CalendarApi: Send + Sync + 'static {
         key: &SecretString,
         uid: &BookingUid,
     ) -> Result<Booking, UpstreamError>;
+    /// `GET /v2/me`: the owner of `key`; a refused key is [`UpstreamError::Unauthorized`].
+    async fn me(&self, key: &SecretString) -> Result<CalcomProfile, UpstreamError>;
+    /// `GET /v2/teams/{team_id}/event-types`: the event types of team `team_id`.
+    async fn team_event_types(
+        &self,
+        key: &SecretString,
+        team_id: i64,
+    ) -> Result<Vec<EventType>, UpstreamError>;
 }
 
 /// Short-lived shared cache of JSON values (moka in-process now; Redis later). Keys follow the

@@ -233,7 +233,8 @@ mod tests {
     use super::*;
     use crate::domain::book_once::tests::status;
     use crate::domain::booking::{
-        Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+        Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery,
+        UpstreamError,
     };
     use crate::domain::ids::BookingUid;
     use crate::domain::phone::PhoneNumber;
@@ -330,6 +331,16 @@ mod tests {
             _: &SecretString,
             _: &BookingUid,
         ) -> Result<Booking, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn me(&self, _: &SecretString) -> Result<CalcomProfile, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn team_event_types(
+            &self,
+            _: &SecretString,
+            _: i64,
+        ) -> Result<Vec<EventType>, UpstreamError> {
             Err(status(503, "down"))
         }
     }

@@ -219,10 +219,7 @@ impl Accounts {
         if existing.is_none() && list.len() >= MAX_ACCOUNTS {
             return Err(AccountError::Full);
         }
-        let others: Vec<&Arc<Account>> = list
-            .iter()
-            .filter(|a| a.key != input.api_key)
-            .collect();
+        let others: Vec<&Arc<Account>> = list.iter().filter(|a| a.key != input.api_key).collect();
         let account = build(input, existing.map(|i| &*list[i]), &others, &list)?;
         let account = Arc::new(account);
         match existing {
@@ -246,17 +243,31 @@ fn build(
         return invalid("api_key must start with \"cal_\"".into());
     }
     let user = input.user;
-    if user.username.is_empty() || !user.username.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return invalid(format!("user.username {:?} must be letters, digits, - or _", user.username));
+    if user.username.is_empty()
+        || !user
+            .username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return invalid(format!(
+            "user.username {:?} must be letters, digits, - or _",
+            user.username
+        ));
     }
     let Ok(time_zone) = user.time_zone.parse::<Tz>() else {
-        return invalid(format!("user.time_zone {:?} is not an IANA time zone", user.time_zone));
+        return invalid(format!(
+            "user.time_zone {:?} is not an IANA time zone",
+            user.time_zone
+        ));
     };
     if input.event_types.len() > MAX_EVENT_TYPES {
         return invalid(format!("at most {MAX_EVENT_TYPES} event_types per account"));
     }
     if others.iter().any(|a| a.host.username == user.username) {
-        return Err(AccountError::Taken(format!("username {:?} belongs to another account", user.username)));
+        return Err(AccountError::Taken(format!(
+            "username {:?} belongs to another account",
+            user.username
+        )));
     }
     let user_id = match (user.id, previous) {
         (Some(id), _) => id,
@@ -264,7 +275,9 @@ fn build(
         (None, None) => all.iter().map(|a| a.host.id).max().unwrap_or(0) + 1,
     };
     if others.iter().any(|a| a.host.id == user_id) {
-        return Err(AccountError::Taken(format!("user id {user_id} belongs to another account")));
+        return Err(AccountError::Taken(format!(
+            "user id {user_id} belongs to another account"
+        )));
     }
     let team_id = input.team.as_ref().map(|t| t.id);
     let mut next_id = all
@@ -276,13 +289,17 @@ fn build(
     let mut event_types: Vec<EventType> = Vec::with_capacity(input.event_types.len());
     for (i, e) in input.event_types.into_iter().enumerate() {
         if e.title.trim().is_empty() || e.slug.is_empty() {
-            return invalid(format!("event_types[{i}]: title and slug must not be empty"));
+            return invalid(format!(
+                "event_types[{i}]: title and slug must not be empty"
+            ));
         }
         if !(1..=24 * 60).contains(&e.length_min) {
             return invalid(format!("event_types[{i}].length_min must be 1 to 1440"));
         }
         if e.team_id.is_some() && e.team_id != team_id {
-            return invalid(format!("event_types[{i}].team_id must be the account's team id"));
+            return invalid(format!(
+                "event_types[{i}].team_id must be the account's team id"
+            ));
         }
         let kept = previous.and_then(|p| p.event_types.iter().find(|old| old.slug == e.slug));
         let id = match (e.id, kept) {
@@ -293,11 +310,19 @@ fn build(
                 next_id
             }
         };
-        if others.iter().any(|a| a.event_types.iter().any(|o| o.id == id)) {
-            return Err(AccountError::Taken(format!("event type id {id} belongs to another account")));
+        if others
+            .iter()
+            .any(|a| a.event_types.iter().any(|o| o.id == id))
+        {
+            return Err(AccountError::Taken(format!(
+                "event type id {id} belongs to another account"
+            )));
         }
         if event_types.iter().any(|o| o.id == id || o.slug == e.slug) {
-            return invalid(format!("event_types[{i}]: id {id} or slug {:?} appears twice", e.slug));
+            return invalid(format!(
+                "event_types[{i}]: id {id} or slug {:?} appears twice",
+                e.slug
+            ));
         }
         event_types.push(EventType {
             id,

@@ -164,8 +164,20 @@ mod tests {
     #[test]
     fn off_grid_start_is_not_bookable() {
         let now = utc(1, 0, 0);
-        assert!(is_bookable(utc(5, 7, 30), Duration::minutes(30), &[], now, &demo()));
-        assert!(!is_bookable(utc(5, 7, 10), Duration::minutes(30), &[], now, &demo()));
+        assert!(is_bookable(
+            utc(5, 7, 30),
+            Duration::minutes(30),
+            &[],
+            now,
+            &demo()
+        ));
+        assert!(!is_bookable(
+            utc(5, 7, 10),
+            Duration::minutes(30),
+            &[],
+            now,
+            &demo()
+        ));
         assert!(
             !is_bookable(utc(5, 15, 30), Duration::minutes(60), &[], now, &demo()),
             "ends after 18:00"

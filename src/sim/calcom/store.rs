@@ -135,7 +135,13 @@ impl Inner {
         if start < now {
             return Err(CalcomError::BadRequest(PAST.into()));
         }
-        if !slots::is_bookable(start, length, &self.busy(host_id, except_uid), now, schedule) {
+        if !slots::is_bookable(
+            start,
+            length,
+            &self.busy(host_id, except_uid),
+            now,
+            schedule,
+        ) {
             return Err(CalcomError::BadRequest(UNAVAILABLE.into()));
         }
         Ok(())
@@ -242,7 +248,14 @@ impl Store {
         let Some(owner) = accounts.by_user_id(old.host.id) else {
             return Err(CalcomError::BadRequest(UNAVAILABLE.into()));
         };
-        inner.check_start(old.host.id, change.start, length, Some(uid), now, &owner.schedule)?;
+        inner.check_start(
+            old.host.id,
+            change.start,
+            length,
+            Some(uid),
+            now,
+            &owner.schedule,
+        )?;
         let new = Booking {
             id: inner.next_id(),
             uid: new_uid(),

@@ -213,10 +213,7 @@ fn truthy(value: &Value) -> bool {
 /// a type the event type offers — the simulated event types offer only `attendeePhone`, whose
 /// `phone` becomes the location. The structural location validator is async and so never runs
 /// under the pipe's `validateSync`; this service check is the only one.
-fn location(
-    input: Option<&Value>,
-    event_type: &EventType,
-) -> Result<Option<String>, CalcomError> {
+fn location(input: Option<&Value>, event_type: &EventType) -> Result<Option<String>, CalcomError> {
     match input {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 use super::{query_map, reply};
-use crate::sim::calcom::auth::Public;
 use crate::sim::calcom::accounts::{Accounts, Schedule};
+use crate::sim::calcom::auth::Public;
 use crate::sim::calcom::context::Ctx;
 use crate::sim::calcom::errors::{CalcomError, Rejection};
 use crate::sim::calcom::output::OutputZone;
