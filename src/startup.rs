@@ -3,7 +3,7 @@
 //! read the port back) — and [`serve`]s it.
 
 use crate::cache::{self, AnyCache};
-use crate::calcom::CalcomClient;
+use crate::calcom::{CalcomClient, CalcomClients};
 use crate::config::{Settings, redact_url};
 use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
@@ -334,12 +334,10 @@ fn start_core(
     clock: Arc<dyn Clock>,
     budget: RestartBudget,
 ) -> anyhow::Result<Core> {
-    let calendar = CalcomClient::new(
-        calcom_url,
-        // The breaker's own timeout fires first; this one only bounds a stuck connection.
-        Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000)),
-    )
-    .context("building the Cal.com client")?;
+    // The breaker's own timeout fires first; this one only bounds a stuck connection.
+    let timeout = Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000));
+    let calendar = CalcomClient::new(calcom_url, timeout).context("building the Cal.com client")?;
+    let calendar = CalcomClients::new(calendar, timeout);
     let host = host_name();
     let limiter = crate::ratelimit::open(settings, &cache);
     let deps = CoreDeps {
