@@ -18,6 +18,7 @@
 //! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,
 //!   `circuit-status`); no part of the service.
+//! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
 
 #![warn(missing_docs)]
 
@@ -34,3 +35,4 @@ pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tokens_cli;
