@@ -1,5 +1,5 @@
 //! Builds the application in named steps — upstream (simulator or Cal.com), store, demo tenant,
-//! cache, core actors, HTTP server on a listener we bind ourselves (so tests can use port 0 and
+//! cache, core actors, sandbox provisioning of the simulator, HTTP server on a listener we bind ourselves (so tests can use port 0 and
 //! read the port back) — and [`serve`]s it.
 
 use crate::cache::{self, AnyCache};
@@ -9,7 +9,7 @@ use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
 use crate::sandbox;
 use crate::secrets;
-use crate::sim::calcom::CalcomSim;
+use crate::sim::calcom::{CalcomSim, provision};
 use crate::store::AnyStore;
 use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
@@ -149,6 +149,9 @@ impl Application {
         let budget = restart_budget(&settings, &exit_code, &http_handle);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        if settings.sandbox.enabled {
+            provision::spawn(Arc::clone(&store_port), calcom_url.clone());
+        }
         let core = start_core(
             &settings,
             &calcom_url,

@@ -18,6 +18,7 @@
 //! - [`accounts`]: the accounts per API key — user, event types, working hours, team.
 //! - [`catalog`]: the demo account — API key, host, event types, working hours.
 //! - `admin`: `/__sim/accounts`, adding and listing accounts.
+//! - [`provision`]: sandbox mode's accounts for every tenant, through `/__sim/accounts`.
 //! - `routes/`: one file per resource (`slots`, `event_types`, `bookings`), the parsing of
 //!   booking bodies and list queries, and the mounting with version guards and the 404 page.
 //! - `context`: the per-request view (shared state, request URL, current time).
@@ -32,8 +33,9 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod provision;
 
-mod admin;
+pub mod admin;
 mod auth;
 mod context;
 mod errors;

@@ -313,12 +313,10 @@ async fn seed_at_0003(db: &Db) -> (CompanyId, BranchId, i64) {
         .await
         .unwrap();
     db.execute(
-        Sql::new(
-            "INSERT INTO phone_numbers (number, branch_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(NUMBER)
-        .bind(branch)
-        .bind(now),
+        Sql::new("INSERT INTO phone_numbers (number, branch_id, created_at) VALUES ($1, $2, $3)")
+            .bind(NUMBER)
+            .bind(branch)
+            .bind(now),
     )
     .await
     .unwrap();
