@@ -1,6 +1,6 @@
 //! Builds the application in named steps — upstream (simulator or Cal.com), store, demo tenant,
-//! cache, core actors, sandbox provisioning of the simulator, HTTP server on a listener we bind ourselves (so tests can use port 0 and
-//! read the port back) — and [`serve`]s it.
+//! cache, sandbox provisioning of the simulator, core actors, HTTP server on a listener we bind
+//! ourselves (so tests can use port 0 and read the port back) — and [`serve`]s it.
 
 use crate::cache::{self, AnyCache};
 use crate::calcom::{CalcomClient, CalcomClients};
