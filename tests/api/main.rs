@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real application on an ephemeral port, with a fresh SQLite
 //! file and the in-process Cal.com simulator (sandbox mode), and talks HTTP to it.
 
+mod calcom_onboarding;
 mod call_ownership;
 #[path = "../common/mod.rs"]
 mod common;
