@@ -250,3 +250,35 @@ async fn slots_follow_the_accounts_working_hours() {
         [at("05", "10:00"), at("05", "10:45")]
     );
 }
+
+/// Vendor check by hand: `MeOutput` of calcom/cal.com `apps/api/v2/src/ee/me/outputs/
+/// me.output.ts` (commit 5b6d63e6) declares these properties, all required (no
+/// `@IsOptional`) but `organization`; `name`, `avatarUrl`, `bio`, `defaultScheduleId` and
+/// `organizationId` are nullable.
+#[actix_web::test]
+async fn me_reply_has_every_field_of_me_output() {
+    let (sim, _) = sim();
+    let me = send(&sim, get("/v2/me", EVENT_TYPES)).await;
+    let data = me.data().as_object().unwrap();
+    let is_int = |v: &Value| v.is_i64();
+    let is_text = |v: &Value| v.is_string();
+    let text_or_null = |v: &Value| v.is_string() || v.is_null();
+    let int_or_null = |v: &Value| v.is_i64() || v.is_null();
+    let fields: [(&str, &dyn Fn(&Value) -> bool); 11] = [
+        ("id", &is_int),
+        ("username", &is_text),
+        ("email", &is_text),
+        ("name", &text_or_null),
+        ("avatarUrl", &text_or_null),
+        ("bio", &text_or_null),
+        ("timeFormat", &is_int),
+        ("defaultScheduleId", &int_or_null),
+        ("weekStart", &is_text),
+        ("timeZone", &is_text),
+        ("organizationId", &int_or_null),
+    ];
+    for (key, valid) in fields {
+        assert!(data.get(key).is_some_and(valid), "{key} in {}", me.body);
+    }
+    assert_eq!(data.len(), fields.len(), "no other fields: {}", me.body);
+}
