@@ -27,16 +27,16 @@ pub async fn run(action: TokenAction) -> anyhow::Result<()> {
             name,
             config,
         } => {
+            let kind = kind(scope, company.is_some());
+            anyhow::ensure!(
+                kind != TokenKind::Metrics || company.is_none(),
+                "a metrics token belongs to no company; drop --company"
+            );
             let store = open(config.as_deref()).await?;
             let tenant = match company {
                 Some(company) => Some(tenant(&store, &company).await?),
                 None => None,
             };
-            let kind = kind(scope, tenant.is_some());
-            anyhow::ensure!(
-                kind != TokenKind::Metrics || tenant.is_none(),
-                "a metrics token belongs to no company; drop --company"
-            );
             let expires_at = expires
                 .map(|lifetime| {
                     chrono::Duration::from_std(lifetime)
@@ -45,11 +45,15 @@ pub async fn run(action: TokenAction) -> anyhow::Result<()> {
                         .context("--expires is too far in the future")
                 })
                 .transpose()?;
-            let whose = tenant.as_ref().map_or_else(
-                || "every tenant".to_owned(),
-                |t| format!("tenant {}", t.slug),
-            );
-            let name = name.unwrap_or_else(|| format!("{} token of {whose}", kind.as_str()));
+            let whose = match (&tenant, kind) {
+                (Some(t), _) => format!("tenant {}", t.slug),
+                (None, TokenKind::Metrics) => "the metrics and the detailed health".to_owned(),
+                (None, _) => "every tenant".to_owned(),
+            };
+            let name = name.unwrap_or_else(|| match &tenant {
+                Some(t) => format!("{} token of {}", kind.as_str(), t.slug),
+                None => format!("{} token", kind.as_str()),
+            });
             let new = NewToken {
                 company_id: tenant.as_ref().map(|t| t.id),
                 kind,

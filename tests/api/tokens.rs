@@ -44,31 +44,23 @@ pub async fn create_token(
 }
 
 /// Stores a fixed `token` as a `write` token of `company`, for suites that name their
-/// tokens in constants (`token create` makes random ones).
+/// tokens in constants (`token create` makes random ones). The values are ours (hex, an id,
+/// a test constant without quotes), so they are written into the statement.
 pub async fn plant_token(db_url: &str, company: CompanyId, token: &str) {
-    const INSERT: &str = "INSERT INTO api_tokens (token_sha256, company_id, label, created_at, \
-                          scope) VALUES ($1, $2, $3, $4, 'write')";
-    let digest = token_digest(token);
+    use sqlx::Executor as _;
+    let insert = format!(
+        "INSERT INTO api_tokens (token_sha256, company_id, label, created_at, scope) \
+         VALUES ('{}', {}, '{token}', '{}', 'write')",
+        token_digest(token),
+        company.0,
+        Utc::now().to_rfc3339()
+    );
     if db_url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(db_url).await.unwrap();
-        sqlx::query(INSERT)
-            .bind(digest)
-            .bind(company.0)
-            .bind(token)
-            .bind(Utc::now())
-            .execute(&pool)
-            .await
-            .unwrap();
+        pool.execute(insert.as_str()).await.unwrap();
     } else {
         let pool = sqlx::PgPool::connect(db_url).await.unwrap();
-        sqlx::query(INSERT)
-            .bind(digest)
-            .bind(company.0)
-            .bind(token)
-            .bind(Utc::now())
-            .execute(&pool)
-            .await
-            .unwrap();
+        pool.execute(insert.as_str()).await.unwrap();
     }
 }
 

@@ -693,18 +693,7 @@ async fn audit_log_records_changes_without_secrets(db: TestDb) {
         )
         .await
         .unwrap();
-    store
-        .create_token(
-            &NewToken {
-                company_id: Some(id),
-                kind: TokenKind::Read,
-                name: "frontdesk".into(),
-                expires_at: None,
-            },
-            &audit("auth.createToken", &["token frontdesk (read)"]),
-        )
-        .await
-        .unwrap();
+    token(&store, Some(id), TokenKind::Read, None).await;
     let all: Vec<(String, Option<String>)> = store
         .db
         .fetch_all(Sql::new(
@@ -743,18 +732,7 @@ async fn audit_log_pages_newest_first(db: TestDb) {
             .await
             .unwrap();
     }
-    store
-        .create_token(
-            &NewToken {
-                company_id: None,
-                kind: TokenKind::Metrics,
-                name: "prometheus".into(),
-                expires_at: None,
-            },
-            &audit("token create", &["metrics token"]),
-        )
-        .await
-        .unwrap();
+    token(&store, None, TokenKind::Metrics, None).await;
 
     let everything = store.audit_log(None, 100, None).await.unwrap();
     assert_eq!(everything.len(), 7);
@@ -764,26 +742,22 @@ async fn audit_log_pages_newest_first(db: TestDb) {
     );
     assert_eq!(everything[0].company_id, None, "a token of no company");
 
-    let first = store.audit_log(Some(id), 2, None).await.unwrap();
+    // Pages of two, each after the last id of the one before.
+    let mut pages = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.audit_log(Some(id), 2, before).await.unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        pages.push(page.iter().map(|e| e.action.clone()).collect::<Vec<_>>());
+    }
     assert_eq!(
-        first.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-        ["toggle 3", "toggle 2"]
-    );
-    let next = store
-        .audit_log(Some(id), 2, Some(first[1].id))
-        .await
-        .unwrap();
-    assert_eq!(
-        next.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-        ["toggle 1", "toggle 0"]
-    );
-    let last = store
-        .audit_log(Some(id), 2, Some(next[1].id))
-        .await
-        .unwrap();
-    assert_eq!(
-        last.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-        ["tenant apply"]
+        pages,
+        [
+            vec!["toggle 3", "toggle 2"],
+            vec!["toggle 1", "toggle 0"],
+            vec!["tenant apply"]
+        ]
     );
     let others = store.audit_log(Some(other), 100, None).await.unwrap();
     assert_eq!(others.len(), 1);
