@@ -260,22 +260,24 @@ async fn me_reply_has_every_field_of_me_output() {
     let (sim, _) = sim();
     let me = send(&sim, get("/v2/me", EVENT_TYPES)).await;
     let data = me.data().as_object().unwrap();
-    let is_int = |v: &Value| v.is_i64();
-    let is_text = |v: &Value| v.is_string();
-    let text_or_null = |v: &Value| v.is_string() || v.is_null();
-    let int_or_null = |v: &Value| v.is_i64() || v.is_null();
-    let fields: [(&str, &dyn Fn(&Value) -> bool); 11] = [
-        ("id", &is_int),
-        ("username", &is_text),
-        ("email", &is_text),
-        ("name", &text_or_null),
-        ("avatarUrl", &text_or_null),
-        ("bio", &text_or_null),
-        ("timeFormat", &is_int),
-        ("defaultScheduleId", &int_or_null),
-        ("weekStart", &is_text),
-        ("timeZone", &is_text),
-        ("organizationId", &int_or_null),
+    /// Whether a value has the declared type.
+    type Check = fn(&Value) -> bool;
+    let int: Check = Value::is_i64;
+    let text: Check = Value::is_string;
+    let text_or_null: Check = |v| v.is_string() || v.is_null();
+    let int_or_null: Check = |v| v.is_i64() || v.is_null();
+    let fields = [
+        ("id", int),
+        ("username", text),
+        ("email", text),
+        ("name", text_or_null),
+        ("avatarUrl", text_or_null),
+        ("bio", text_or_null),
+        ("timeFormat", int),
+        ("defaultScheduleId", int_or_null),
+        ("weekStart", text),
+        ("timeZone", text),
+        ("organizationId", int_or_null),
     ];
     for (key, valid) in fields {
         assert!(data.get(key).is_some_and(valid), "{key} in {}", me.body);
