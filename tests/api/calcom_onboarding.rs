@@ -45,6 +45,24 @@ async fn write(app: &TestApp, raw: Value) -> CompanyId {
         .expect("tenant written")
 }
 
+/// The stored event type id of every service of `company`, in order.
+async fn stored_ids(app: &TestApp, company: CompanyId) -> Vec<Option<i64>> {
+    let state = app.store.tenant(&TenantRef::Id(company)).await.unwrap();
+    let services = state.expect("tenant stored").spec.services;
+    services
+        .iter()
+        .map(|s| s.event_type_id.map(|id| id.0))
+        .collect()
+}
+
+/// `id` of every item of the array at `items`.
+fn ids(items: &Value) -> Vec<i64> {
+    let items = items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"));
+    items.iter().map(|t| t["id"].as_i64().unwrap()).collect()
+}
+
 /// One JSON-RPC call with `token`.
 async fn rpc_as(app: &TestApp, token: &str, method: &str, params: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
@@ -144,12 +162,7 @@ async fn sync_event_types_reports_unmapped_and_unused() {
         "{reply}"
     );
     assert_eq!(data["unmapped_services"], json!(["Massage"]));
-    let unused: Vec<i64> = data["unused_event_types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let unused = ids(&data["unused_event_types"]);
     assert_eq!(unused, [1003]);
     assert_eq!(
         data["duration_mismatches"],
@@ -158,15 +171,9 @@ async fn sync_event_types_reports_unmapped_and_unused() {
     assert_eq!(data["applied"], false);
     assert_eq!(data["changes"].as_array().unwrap().len(), 1, "{reply}");
     // Read-only: the stored mapping is unchanged.
-    let state = app
-        .store
-        .tenant(&TenantRef::Id(company))
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        state.spec.services[1].event_type_id.map(|id| id.0),
-        Some(9002)
+        stored_ids(&app, company).await,
+        [Some(1001), Some(9002), Some(9003)]
     );
 }
 
@@ -193,19 +200,10 @@ async fn sync_event_types_apply_writes_the_mapping_and_audits() {
     assert_eq!(reply["result"]["data"]["applied"], true, "{reply}");
     let changes = reply["result"]["data"]["changes"].clone();
 
-    let state = app
-        .store
-        .tenant(&TenantRef::Id(company))
-        .await
-        .unwrap()
-        .unwrap();
-    let ids: Vec<Option<i64>> = state
-        .spec
-        .services
-        .iter()
-        .map(|s| s.event_type_id.map(|id| id.0))
-        .collect();
-    assert_eq!(ids, [Some(1001), Some(1002), Some(9003)]);
+    assert_eq!(
+        stored_ids(&app, company).await,
+        [Some(1001), Some(1002), Some(9003)]
+    );
     let log = app.store.audit_log(Some(company), 10, None).await.unwrap();
     let entry = log
         .iter()
@@ -248,15 +246,9 @@ async fn sync_apply_needs_an_admin_token() {
     )
     .await;
     assert_eq!(refused["error"]["code"], -32002, "{refused}");
-    let state = app
-        .store
-        .tenant(&TenantRef::Id(company))
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        state.spec.services[1].event_type_id.map(|id| id.0),
-        Some(9002)
+        stored_ids(&app, company).await,
+        [Some(1001), Some(9002), Some(9003)]
     );
 
     let report = rpc_as(&app, &write_token, "calcom.syncEventTypes", json!({})).await;
@@ -314,12 +306,7 @@ async fn tenant_with_its_own_base_url_is_served_by_that_url() {
     let types = app
         .rpc("calcom.getEventTypes", json!({"company_id": company}))
         .await;
-    let ids: Vec<i64> = types["result"]["data"]["event_types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let ids = ids(&types["result"]["data"]["event_types"]);
     assert_eq!(ids, [7001], "{types}");
     // The sandbox simulator never heard of the key: provisioning leaves such tenants alone.
     let sandbox = app
@@ -397,12 +384,7 @@ async fn sandbox_provisions_every_tenant_into_the_simulator() {
     let listed = app
         .rpc("calcom.getEventTypes", json!({"company_id": company}))
         .await;
-    let ids: Vec<i64> = listed["result"]["data"]["event_types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let ids = ids(&listed["result"]["data"]["event_types"]);
     assert_eq!(ids, [5001, 5002], "{listed}");
     let me = app
         .rpc("calcom.testConnection", json!({"company_id": company}))

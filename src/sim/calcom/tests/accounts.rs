@@ -25,8 +25,23 @@ fn add_account(body: &Value) -> test::TestRequest {
         .set_json(body)
 }
 
-fn as_key(req: test::TestRequest, key: &str) -> test::TestRequest {
-    req.insert_header(("Authorization", format!("Bearer {key}")))
+/// A GET with `cal-api-version: version` and the London key.
+fn london_get(uri: &str, version: &str) -> test::TestRequest {
+    test::TestRequest::get()
+        .uri(uri)
+        .insert_header(("cal-api-version", version))
+        .insert_header(("Authorization", format!("Bearer {LONDON_KEY}")))
+}
+
+/// `field` of every item of the reply's `data` array.
+fn column(reply: &Reply, field: &str) -> Vec<i64> {
+    reply
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_i64().unwrap())
+        .collect()
 }
 
 #[actix_web::test]
@@ -35,32 +50,11 @@ async fn each_key_sees_only_its_own_event_types_and_bookings() {
     let added = send(&sim, add_account(&london())).await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
 
-    let theirs = send(
-        &sim,
-        as_key(
-            test::TestRequest::get()
-                .uri("/v2/event-types")
-                .insert_header(("cal-api-version", EVENT_TYPES)),
-            LONDON_KEY,
-        ),
-    )
-    .await;
-    let ids: Vec<i64> = theirs
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect();
+    let theirs = send(&sim, london_get("/v2/event-types", EVENT_TYPES)).await;
+    let ids = column(&theirs, "id");
     assert_eq!(ids, [2001, 2002]);
     let demo = send(&sim, get("/v2/event-types", EVENT_TYPES)).await;
-    let ids: Vec<i64> = demo
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect();
+    let ids = column(&demo, "id");
     assert_eq!(ids, [1001, 1002, 1003]);
 
     // Public booking of 2001 (no key) lands in the clinic's calendar, Monday 10:00 London.
@@ -78,32 +72,11 @@ async fn each_key_sees_only_its_own_event_types_and_bookings() {
     assert_eq!(made.data()["hosts"][0]["username"], "london-clinic");
     book(&sim, &booking_body("2050-09-05T07:00:00Z")).await;
 
-    let theirs = send(
-        &sim,
-        as_key(
-            test::TestRequest::get()
-                .uri("/v2/bookings")
-                .insert_header(("cal-api-version", BOOKINGS)),
-            LONDON_KEY,
-        ),
-    )
-    .await;
-    let event_types: Vec<i64> = theirs
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["eventTypeId"].as_i64().unwrap())
-        .collect();
+    let theirs = send(&sim, london_get("/v2/bookings", BOOKINGS)).await;
+    let event_types = column(&theirs, "eventTypeId");
     assert_eq!(event_types, [2001]);
     let demo = send(&sim, get("/v2/bookings", BOOKINGS)).await;
-    let event_types: Vec<i64> = demo
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["eventTypeId"].as_i64().unwrap())
-        .collect();
+    let event_types = column(&demo, "eventTypeId");
     assert_eq!(event_types, [1001]);
 
     let team = send(
@@ -112,13 +85,7 @@ async fn each_key_sees_only_its_own_event_types_and_bookings() {
     )
     .await;
     assert_eq!(team.status, StatusCode::OK, "{}", team.body);
-    let team_ids: Vec<i64> = team
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect();
+    let team_ids = column(&team, "id");
     assert_eq!(team_ids, [2002]);
 }
 
@@ -180,11 +147,8 @@ async fn accounts_endpoint_validates_and_refuses_taken_event_type_ids() {
 async fn me_returns_the_key_owner() {
     let (sim, _) = sim();
     send(&sim, add_account(&london())).await;
-    let me = send(
-        &sim,
-        as_key(test::TestRequest::get().uri("/v2/me"), LONDON_KEY),
-    )
-    .await;
+    // `/v2/me` answers under every version.
+    let me = send(&sim, london_get("/v2/me", BOOKINGS)).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert_eq!(me.body["status"], "success");
     assert_eq!(me.data()["username"], "london-clinic");
@@ -195,7 +159,9 @@ async fn me_returns_the_key_owner() {
 
     let wrong = send(
         &sim,
-        as_key(test::TestRequest::get().uri("/v2/me"), "cal_nobody"),
+        test::TestRequest::get()
+            .uri("/v2/me")
+            .insert_header(("Authorization", "Bearer cal_nobody")),
     )
     .await;
     wrong.assert_envelope(
