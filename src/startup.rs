@@ -1,15 +1,15 @@
 //! Builds the application in named steps — upstream (simulator or Cal.com), store, demo tenant,
-//! cache, core actors, HTTP server on a listener we bind ourselves (so tests can use port 0 and
-//! read the port back) — and [`serve`]s it.
+//! cache, sandbox provisioning of the simulator, core actors, HTTP server on a listener we bind
+//! ourselves (so tests can use port 0 and read the port back) — and [`serve`]s it.
 
 use crate::cache::{self, AnyCache};
-use crate::calcom::CalcomClient;
+use crate::calcom::{CalcomClient, CalcomClients};
 use crate::config::{Settings, redact_url};
 use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
 use crate::sandbox;
 use crate::secrets;
-use crate::sim::calcom::CalcomSim;
+use crate::sim::calcom::{CalcomSim, provision};
 use crate::store::AnyStore;
 use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
@@ -149,6 +149,9 @@ impl Application {
         let budget = restart_budget(&settings, &exit_code, &http_handle);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        if settings.sandbox.enabled {
+            provision::spawn(Arc::clone(&store_port), calcom_url.clone());
+        }
         let core = start_core(
             &settings,
             &calcom_url,
@@ -334,12 +337,10 @@ fn start_core(
     clock: Arc<dyn Clock>,
     budget: RestartBudget,
 ) -> anyhow::Result<Core> {
-    let calendar = CalcomClient::new(
-        calcom_url,
-        // The breaker's own timeout fires first; this one only bounds a stuck connection.
-        Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000)),
-    )
-    .context("building the Cal.com client")?;
+    // The breaker's own timeout fires first; this one only bounds a stuck connection.
+    let timeout = Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000));
+    let calendar = CalcomClient::new(calcom_url, timeout).context("building the Cal.com client")?;
+    let calendar = CalcomClients::new(calendar, timeout);
     let host = host_name();
     let limiter = crate::ratelimit::open(settings, &cache);
     let deps = CoreDeps {

@@ -2,7 +2,7 @@
 //! database, cache or HTTP API except through these.
 
 use crate::domain::booking::{
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::domain::onboarding::{
@@ -397,6 +397,34 @@ pub trait CalendarApi: Send + Sync + 'static {
         key: &SecretString,
         uid: &BookingUid,
     ) -> Result<Booking, UpstreamError>;
+    /// `GET /v2/me`: the owner of `key`; a refused key is [`UpstreamError::Unauthorized`].
+    async fn me(&self, key: &SecretString) -> Result<CalcomProfile, UpstreamError>;
+    /// `GET /v2/teams/{team_id}/event-types`: the event types of team `team_id`.
+    async fn team_event_types(
+        &self,
+        key: &SecretString,
+        team_id: i64,
+    ) -> Result<Vec<EventType>, UpstreamError>;
+}
+
+/// Which [`CalendarApi`] serves a company: the configured Cal.com, or the one at the company's
+/// own base URL (`CompanyProfile::calcom_base_url`, e.g. a self-hosted or EU instance).
+pub trait CalendarApis: Send + Sync + 'static {
+    /// The API at `base_url` (`None`: the configured one). The same base URL gives the same
+    /// API (and connection pool) every time.
+    ///
+    /// # Errors
+    /// A base URL no client can be built for, as text naming the URL and the reason.
+    fn for_base_url(&self, base_url: Option<&str>) -> Result<Arc<dyn CalendarApi>, String>;
+}
+
+/// The same [`CalendarApi`] for every base URL: fakes in tests.
+pub struct SameCalendarApi(pub Arc<dyn CalendarApi>);
+
+impl CalendarApis for SameCalendarApi {
+    fn for_base_url(&self, _: Option<&str>) -> Result<Arc<dyn CalendarApi>, String> {
+        Ok(Arc::clone(&self.0))
+    }
 }
 
 /// Short-lived shared cache of JSON values (moka in-process now; Redis later). Keys follow the

@@ -5,7 +5,7 @@ use crate::breaker::UpstreamPolicy;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{OutboxConfig, OutboxWorker, WorkerIdentity};
-use crate::ports::{Cache, CalendarApi, Clock, Store};
+use crate::ports::{Cache, CalendarApis, Clock, Store};
 use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
@@ -26,8 +26,9 @@ use std::time::Duration;
 pub struct CoreDeps {
     /// Durable state: tenancy, calls, the outbox and appointments.
     pub store: Arc<dyn Store>,
-    /// Cal.com API v2 client; every company's breaker wraps it.
-    pub calendar: Arc<dyn CalendarApi>,
+    /// Cal.com API v2 clients by base URL; every company's breaker wraps the one for its
+    /// base URL.
+    pub calendar: Arc<dyn CalendarApis>,
     /// Short-lived cache of Cal.com reads.
     pub cache: Arc<dyn Cache>,
     /// Wall clock; a fake one in tests.
@@ -98,7 +99,7 @@ impl Core {
         let budget = deps.budget.clone();
         let tenants = {
             let calcom = CalcomAccess {
-                api: Arc::clone(&deps.calendar),
+                apis: Arc::clone(&deps.calendar),
                 limiter: Arc::clone(&deps.limiter),
                 policy: cfg.calcom,
                 // Validated when the configuration was loaded.

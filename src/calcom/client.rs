@@ -2,7 +2,7 @@
 
 use super::SERVICE;
 use super::error::status_error;
-use super::wire::{self, BookingData, Envelope, FirstOccurrence, SlotsData, WireEventType};
+use super::wire::{self, BookingData, Envelope, FirstOccurrence, SlotsData, WireEventType, WireMe};
 use crate::config::redact_url;
 use async_trait::async_trait;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
@@ -11,7 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 use switchboard_actors::domain::booking::{
-    Booking, BookingQuery, BookingRequest, ErrorAnswer, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, ErrorAnswer, EventType, Slot, SlotQuery,
+    UpstreamError,
 };
 use switchboard_actors::domain::ids::BookingUid;
 use switchboard_actors::metric_names::API_DURATION_SECONDS;
@@ -45,6 +46,10 @@ const SLOTS: Op = Op::new("slots", Method::GET, "2024-09-04");
 const CREATE_BOOKING: Op = Op::new("create_booking", Method::POST, "2024-08-13");
 const LIST_BOOKINGS: Op = Op::new("list_bookings", Method::GET, "2024-08-13");
 const GET_BOOKING: Op = Op::new("get_booking", Method::GET, "2024-08-13");
+/// `/v2/me` and `/v2/teams/{id}/event-types` answer every known version
+/// (`API_VERSIONS_VALUES`); the event types version keeps their output shape the one §3 describes.
+const ME: Op = Op::new("me", Method::GET, "2024-06-14");
+const TEAM_EVENT_TYPES: Op = Op::new("team_event_types", Method::GET, "2024-06-14");
 
 /// Why a [`CalcomClient`] could not be built. Both are configuration or start-up faults.
 #[derive(Debug, thiserror::Error)]
@@ -309,5 +314,25 @@ impl CalendarApi for CalcomClient {
         let url = self.url(&["bookings", uid.as_str()]);
         let FirstOccurrence(booking) = self.call(&GET_BOOKING, key, url, |r| r).await?;
         Ok(booking)
+    }
+
+    /// `GET /v2/me`: the key owner (`MeOutput`, calcom/cal.com
+    /// `apps/api/v2/src/ee/me/outputs/me.output.ts`).
+    async fn me(&self, key: &SecretString) -> Result<CalcomProfile, UpstreamError> {
+        let data: WireMe = self.call(&ME, key, self.url(&["me"]), |r| r).await?;
+        Ok(data.into_profile(ME.api_version))
+    }
+
+    /// `GET /v2/teams/{team_id}/event-types` (calcom/cal.com
+    /// `apps/api/v2/src/modules/teams/event-types/controllers/teams-event-types.controller.ts`).
+    async fn team_event_types(
+        &self,
+        key: &SecretString,
+        team_id: i64,
+    ) -> Result<Vec<EventType>, UpstreamError> {
+        let team = team_id.to_string();
+        let url = self.url(&["teams", &team, "event-types"]);
+        let data: Vec<WireEventType> = self.call(&TEAM_EVENT_TYPES, key, url, |r| r).await?;
+        Ok(data.into_iter().map(Into::into).collect())
     }
 }

@@ -5,6 +5,8 @@
 //! # Layout
 //! - `client` — [`CalcomClient`]: URLs, auth and `cal-api-version` per route, timing, and
 //!   the mapping of transport failures.
+//! - `clients` — [`CalcomClients`]: one client per tenant base URL (the core's
+//!   [`CalendarApis`](switchboard_actors::ports::CalendarApis) port).
 //! - `wire` — serde shapes of request and response bodies and their conversion to the core's
 //!   domain types; the only place that knows Cal.com's field names.
 //! - `error` — non-2xx answers (both error body shapes, rate-limit headers) classified into
@@ -12,6 +14,7 @@
 //!   taken, unauthorized, not found, rate limited, rejected, server error.
 
 mod client;
+mod clients;
 mod error;
 mod wire;
 
@@ -19,6 +22,7 @@ mod wire;
 mod tests;
 
 pub use client::{CalcomClient, CalcomClientError};
+pub use clients::{CalcomClients, MAX_BASE_URLS};
 
 /// `service` of every [`UpstreamError`](switchboard_actors::domain::booking::UpstreamError)
 /// and metric label this adapter produces.

@@ -444,6 +444,61 @@ async fn event_types_map_to_domain() {
 }
 
 #[actix_web::test]
+async fn me_parses_the_calcom_shape() {
+    // `MeOutput` as calcom/cal.com `apps/api/v2/src/ee/me/outputs/me.output.ts` declares it.
+    let stub = Stub::start(vec![(
+        "GET",
+        "/v2/me",
+        reply(
+            200,
+            success(json!({
+                "id": 42, "username": "praxis-weber", "email": "praxis@weber.example",
+                "name": "Praxis Dr. Weber", "avatarUrl": null, "bio": null, "timeFormat": 24,
+                "defaultScheduleId": 7, "weekStart": "Monday", "timeZone": "Europe/Berlin",
+                "organizationId": null
+            })),
+        ),
+    )]);
+    let me = stub.client().me(&key()).await.unwrap();
+    assert_eq!(
+        (me.id, me.username.as_str(), me.email.as_str()),
+        (42, "praxis-weber", "praxis@weber.example")
+    );
+    assert_eq!(me.name.as_deref(), Some("Praxis Dr. Weber"));
+    assert_eq!(me.time_zone, "Europe/Berlin");
+    assert_eq!(me.organization_id, None);
+    let seen = stub.only_request();
+    assert_eq!(
+        seen.header("cal-api-version"),
+        Some(me.api_version.as_str())
+    );
+    assert_eq!(
+        seen.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+}
+
+#[actix_web::test]
+async fn me_with_a_refused_key_is_unauthorized() {
+    let stub = Stub::start(vec![(
+        "GET",
+        "/v2/me",
+        reply(
+            401,
+            json!({"status": "error", "timestamp": "2050-01-01T00:00:00.000Z", "path": "/v2/me",
+                   "error": {"code": "UnauthorizedException",
+                             "message": "CustomThrottlerGuard - Invalid API Key"}})
+            .to_string(),
+        ),
+    )]);
+    let error = stub.client().me(&key()).await.unwrap_err();
+    assert!(
+        matches!(error, UpstreamError::Unauthorized { .. }),
+        "{error:?}"
+    );
+}
+
+#[actix_web::test]
 async fn parses_both_error_shapes() {
     let stub = Stub::start(vec![
         (

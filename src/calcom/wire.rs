@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, de};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use switchboard_actors::domain::booking::{
-    Attendee, Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery,
+    Attendee, Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery,
 };
 use switchboard_actors::domain::ids::{BookingUid, EventTypeId};
 
@@ -64,6 +64,36 @@ impl From<WireEventType> for EventType {
             title: w.title,
             slug: w.slug,
             length_in_minutes: w.length_in_minutes,
+        }
+    }
+}
+
+/// `MeOutput` of `GET /v2/me` (calcom/cal.com `apps/api/v2/src/ee/me/outputs/me.output.ts`):
+/// the fields we read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireMe {
+    id: i64,
+    username: String,
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    time_zone: String,
+    #[serde(default)]
+    organization_id: Option<i64>,
+}
+
+impl WireMe {
+    /// The profile, stamped with the `cal-api-version` the request carried.
+    pub(crate) fn into_profile(self, api_version: &str) -> CalcomProfile {
+        CalcomProfile {
+            id: self.id,
+            username: self.username,
+            email: self.email,
+            name: self.name,
+            time_zone: self.time_zone,
+            organization_id: self.organization_id,
+            api_version: api_version.to_owned(),
         }
     }
 }

@@ -284,6 +284,8 @@ fn base_params(method: &str, t: &Tenants) -> Option<Value> {
         "retell.function.execute" => json!({"name": "collect_appointment_data",
             "call": Tenants::call_to(t.a_live, B_NUMBER, false), "args": {"name": "Mallory"}}),
         "fault.panic" => json!({"actor": "webhook"}),
+        "calcom.syncEventTypes" => json!({"apply": true}),
+        "calcom.testConnection" => json!({}),
         "calcom.getBookings"
         | "calcom.getEventTypes"
         | "queue.getFailedJobs"

@@ -24,6 +24,27 @@ pub struct EventType {
     pub length_in_minutes: u32,
 }
 
+/// The owner of a Cal.com API key, as `GET /v2/me` answers (`MeOutput`, calcom/cal.com
+/// `apps/api/v2/src/ee/me/outputs/me.output.ts`; the controller, `apps/api/v2/src/ee/me/
+/// me.controller.ts`, takes every known `cal-api-version`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CalcomProfile {
+    /// Cal.com user id (`id`).
+    pub id: i64,
+    /// Username (`username`), the first path segment of the user's booking pages.
+    pub username: String,
+    /// Email (`email`).
+    pub email: String,
+    /// Display name (`name`), when set.
+    pub name: Option<String>,
+    /// The user's IANA zone (`timeZone`).
+    pub time_zone: String,
+    /// The organization the user belongs to (`organizationId`), if any.
+    pub organization_id: Option<i64>,
+    /// The `cal-api-version` the request was sent with.
+    pub api_version: String,
+}
+
 /// Query for free slots (`GET /v2/slots`, cal-api-version 2024-09-04).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SlotQuery {

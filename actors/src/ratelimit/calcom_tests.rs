@@ -4,7 +4,7 @@
 use super::{LocalLimiter, Quotas};
 use crate::breaker::{Breaker, CalendarHandle, UpstreamPolicy};
 use crate::domain::booking::{
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::ports::CalendarApi;
@@ -52,6 +52,16 @@ impl CalendarApi for Counting {
         _: &SecretString,
         _: &BookingUid,
     ) -> Result<Booking, UpstreamError> {
+        unreachable!()
+    }
+    async fn me(&self, _: &SecretString) -> Result<CalcomProfile, UpstreamError> {
+        unreachable!()
+    }
+    async fn team_event_types(
+        &self,
+        _: &SecretString,
+        _: i64,
+    ) -> Result<Vec<EventType>, UpstreamError> {
         unreachable!()
     }
 }

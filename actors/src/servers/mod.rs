@@ -69,6 +69,9 @@ pub fn tenant_error(e: &TenantError) -> RpcError {
     match e {
         TenantError::NotFound(_) => AppError::new(ErrorCode::CompanyNotFound, e.to_string()).into(),
         TenantError::Store(_) => AppError::new(ErrorCode::DatabaseError, e.to_string()).into(),
+        TenantError::Calendar(..) => {
+            AppError::new(ErrorCode::UpstreamUnavailable, e.to_string()).into()
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::session::TenantSession;
 use crate::breaker::{Breaker, CalendarHandle, UpstreamPolicy};
 use crate::domain::ids::CompanyId;
 use crate::domain::tenant::CompanyProfile;
-use crate::ports::{CalendarApi, StoreError, TenancyStore};
+use crate::ports::{CalendarApi, CalendarApis, StoreError, TenancyStore};
 use crate::ratelimit::Limiter;
 use crate::resilience::{BreakerState, RetryBudget};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
@@ -25,6 +25,9 @@ pub enum TenantError {
     /// Loading the company failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No Cal.com client can be built for the company's base URL.
+    #[error("company {0}: {1}")]
+    Calendar(CompanyId, String),
 }
 
 /// A company's live handles.
@@ -35,6 +38,10 @@ pub struct TenantHandle {
     pub profile: CompanyProfile,
     /// Reads (event types, slots, bookings) go straight to the breaker.
     pub calendar: CalendarHandle,
+    /// The Cal.com API at the company's base URL, without the breaker: for checks an
+    /// operator runs (`calcom.testConnection`), whose failures must not open the circuit of
+    /// live calls.
+    pub api: Arc<dyn CalendarApi>,
     /// Slot-changing work goes through the session, one at a time per company.
     pub session: Addr<TenantSession>,
 }
@@ -47,8 +54,8 @@ pub struct GetTenant(pub CompanyId);
 /// What every company's Cal.com breaker is built from.
 #[derive(Clone)]
 pub struct CalcomAccess {
-    /// The Cal.com API client.
-    pub api: Arc<dyn CalendarApi>,
+    /// The Cal.com API clients, by the company's base URL.
+    pub apis: Arc<dyn CalendarApis>,
     /// Request budgets of the companies' Cal.com credentials.
     pub limiter: Arc<dyn Limiter>,
     /// Breaker, retry and timeout policy (`[resilience.calcom]`).
@@ -157,8 +164,13 @@ impl Handler<GetTenant> for TenantDirectory {
                     if let Some(handle) = act.live(id) {
                         return Ok(handle);
                     }
+                    let api = act
+                        .calcom
+                        .apis
+                        .for_base_url(profile.calcom_base_url.as_deref())
+                        .map_err(|e| TenantError::Calendar(id, e))?;
                     let breaker = Breaker::new(
-                        Arc::clone(&act.calcom.api),
+                        Arc::clone(&api),
                         profile.calcom_api_key.clone(),
                         id,
                         Arc::clone(&act.calcom.limiter),
@@ -179,6 +191,7 @@ impl Handler<GetTenant> for TenantDirectory {
                     let handle = TenantHandle {
                         profile,
                         calendar,
+                        api,
                         session,
                     };
                     act.tenants.insert(
@@ -255,12 +268,13 @@ pub(crate) mod tests {
     use super::*;
     use crate::domain::book_once::tests::status;
     use crate::domain::booking::{
-        Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+        Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery,
+        UpstreamError,
     };
     use crate::domain::ids::BookingUid;
     use crate::domain::phone::PhoneNumber;
     use crate::domain::tenant::{Locale, Service, TenantRoute};
-    use crate::ports::{LockStore, SystemClock};
+    use crate::ports::{LockStore, SameCalendarApi, SystemClock};
     use crate::ratelimit::{LocalLimiter, Quotas};
     use crate::test_clock::paused_system;
     use async_trait::async_trait;
@@ -355,6 +369,16 @@ pub(crate) mod tests {
         ) -> Result<Booking, UpstreamError> {
             Err(status(503, "down"))
         }
+        async fn me(&self, _: &SecretString) -> Result<CalcomProfile, UpstreamError> {
+            Err(status(503, "down"))
+        }
+        async fn team_event_types(
+            &self,
+            _: &SecretString,
+            _: i64,
+        ) -> Result<Vec<EventType>, UpstreamError> {
+            Err(status(503, "down"))
+        }
     }
 
     const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -363,7 +387,7 @@ pub(crate) mod tests {
         let budget = RestartBudget::new(10, Duration::from_secs(60));
         let lock = TenantLock::new(store.clone(), Arc::new(SystemClock), "me".into());
         let calcom = CalcomAccess {
-            api: Arc::new(Down),
+            apis: Arc::new(SameCalendarApi(Arc::new(Down))),
             limiter: Arc::new(LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX))),
             policy: UpstreamPolicy::default(),
             retries: RetryBudget::default(),

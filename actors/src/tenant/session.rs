@@ -135,7 +135,7 @@ mod tests {
     use super::*;
     use crate::breaker::{Breaker, UpstreamPolicy};
     use crate::domain::book_once::tests::{slot_taken, status};
-    use crate::domain::booking::{BookingQuery, EventType, Slot, SlotQuery};
+    use crate::domain::booking::{BookingQuery, CalcomProfile, EventType, Slot, SlotQuery};
     use crate::domain::ids::BookingUid;
     use crate::ports::CalendarApi;
     use crate::ratelimit::{LocalLimiter, Quotas};
@@ -180,6 +180,16 @@ mod tests {
             _: &SecretString,
             _: &BookingUid,
         ) -> Result<Booking, UpstreamError> {
+            unreachable!()
+        }
+        async fn me(&self, _: &SecretString) -> Result<CalcomProfile, UpstreamError> {
+            unreachable!()
+        }
+        async fn team_event_types(
+            &self,
+            _: &SecretString,
+            _: i64,
+        ) -> Result<Vec<EventType>, UpstreamError> {
             unreachable!()
         }
     }

@@ -10,8 +10,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use std::future::{Ready, ready};
+use std::sync::Arc;
 
-use super::catalog::{DEMO_HOST, SANDBOX_CALCOM_API_KEY};
+use super::accounts::{Account, Accounts};
 use super::context::Ctx;
 use super::errors::CalcomError;
 
@@ -29,9 +30,9 @@ pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// `CustomThrottlerGuard`: unknown `cal_…` keys are refused before anything else.
-fn throttler(token: Option<&str>) -> Result<(), CalcomError> {
+fn throttler(accounts: &Accounts, token: Option<&str>) -> Result<(), CalcomError> {
     match token {
-        Some(t) if t.starts_with(API_KEY_PREFIX) && t != SANDBOX_CALCOM_API_KEY => Err(
+        Some(t) if t.starts_with(API_KEY_PREFIX) && accounts.by_key(t).is_none() => Err(
             CalcomError::Unauthorized("CustomThrottlerGuard - Invalid API Key".into()),
         ),
         _ => Ok(()),
@@ -39,39 +40,41 @@ fn throttler(token: Option<&str>) -> Result<(), CalcomError> {
 }
 
 /// A caller of an endpoint whose auth is optional (or required, see [`Caller::require_owner`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Caller {
     /// No credential was sent.
     Anonymous,
-    /// The owner of [`SANDBOX_CALCOM_API_KEY`], i.e. the demo host.
-    Owner,
+    /// The owner of the account whose API key was sent.
+    Owner(Arc<Account>),
 }
 
 impl Caller {
-    fn identify(req: &HttpRequest) -> Result<Self, CalcomError> {
+    fn identify(ctx: &Ctx, req: &HttpRequest) -> Result<Self, CalcomError> {
         let token = bearer(req);
-        throttler(token.as_deref())?;
+        throttler(ctx.accounts(), token.as_deref())?;
         match token.as_deref() {
             None => Ok(Self::Anonymous),
-            Some(SANDBOX_CALCOM_API_KEY) => Ok(Self::Owner),
-            Some(_) => Err(CalcomError::Unauthorized(
-                "ApiAuthStrategy - api key - Your api key is not valid".into(),
-            )),
+            Some(key) => ctx.accounts().by_key(key).map(Self::Owner).ok_or_else(|| {
+                CalcomError::Unauthorized(
+                    "ApiAuthStrategy - api key - Your api key is not valid".into(),
+                )
+            }),
         }
     }
 
-    /// `ApiAuthGuard` on endpoints where auth is required (`GET /v2/bookings`).
-    pub(super) fn require_owner(self) -> Result<(), CalcomError> {
+    /// `ApiAuthGuard` on endpoints where auth is required (`GET /v2/bookings`, `/v2/me`):
+    /// the caller's account.
+    pub(super) fn require_owner(&self) -> Result<&Arc<Account>, CalcomError> {
         match self {
-            Self::Owner => Ok(()),
+            Self::Owner(account) => Ok(account),
             Self::Anonymous => Err(CalcomError::Unauthorized(NO_AUTH.into())),
         }
     }
 
     /// The email Cal.com records as `cancelledByEmail` for this caller.
-    pub(super) fn email(self) -> Option<String> {
+    pub(super) fn email(&self) -> Option<String> {
         match self {
-            Self::Owner => Some(DEMO_HOST.email.to_owned()),
+            Self::Owner(account) => Some(account.host.email.clone()),
             Self::Anonymous => None,
         }
     }
@@ -79,10 +82,10 @@ impl Caller {
 
 fn extract<T>(
     req: &HttpRequest,
-    check: impl FnOnce(&HttpRequest) -> Result<T, CalcomError>,
+    check: impl FnOnce(&Ctx, &HttpRequest) -> Result<T, CalcomError>,
 ) -> Result<T, actix_web::Error> {
     let ctx = Ctx::of(req)?;
-    check(req).map_err(|e| ctx.reject(e).into())
+    check(&ctx, req).map_err(|e| ctx.reject(e).into())
 }
 
 impl FromRequest for Caller {
@@ -103,8 +106,8 @@ impl FromRequest for Public {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(extract(req, |req| {
-            throttler(bearer(req).as_deref()).map(|()| Public)
+        ready(extract(req, |ctx, req| {
+            throttler(ctx.accounts(), bearer(req).as_deref()).map(|()| Public)
         }))
     }
 }

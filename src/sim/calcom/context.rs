@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use std::future::{Ready, ready};
 
 use super::Shared;
+use super::accounts::Accounts;
 use super::errors::{CalcomError, Rejection};
 use super::store::Store;
 
@@ -36,9 +37,14 @@ impl Ctx {
         Ok(Self { shared, url, now })
     }
 
-    /// The bookings of the demo host.
+    /// The bookings of every host.
     pub(super) fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// The accounts, by API key, username or event type.
+    pub(super) fn accounts(&self) -> &Accounts {
+        &self.shared.accounts
     }
 
     /// The simulator's current time, fixed for the request.

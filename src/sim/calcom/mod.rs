@@ -2,8 +2,10 @@
 //!
 //! An in-memory copy of the parts of Cal.com API v2 that switchboard uses, faithful to the wire
 //! format in `shared/reference/calcom.md` (cited below as §N): same paths, `cal-api-version`
-//! routing, auth rules, status codes, both error body shapes and response headers. It serves
-//! one demo tenant ([`catalog`]) and computes slots from working hours and its own bookings.
+//! routing, auth rules, status codes, both error body shapes and response headers. It hosts
+//! several accounts ([`accounts`]; the demo account of [`catalog`] from the start, others added
+//! through `POST /__sim/accounts`) and computes each host's slots from its working hours and
+//! its own bookings.
 //!
 //! Runs standalone (`switchboard sim calcom --port N`) and in-process in sandbox mode; both go
 //! through [`CalcomSim::serve`]. Tests mount [`CalcomSim::configure`] on an `App` directly.
@@ -13,7 +15,10 @@
 //! `/__sim/faults` (see [`crate::sim::faults`]).
 //!
 //! ## Layout
-//! - [`catalog`]: the demo tenant — API key, host, event types, working hours.
+//! - [`accounts`]: the accounts per API key — user, event types, working hours, team.
+//! - [`catalog`]: the demo account — API key, host, event types, working hours.
+//! - `admin`: `/__sim/accounts`, adding and listing accounts.
+//! - [`provision`]: sandbox mode's accounts for every tenant, through `/__sim/accounts`.
 //! - `routes/`: one file per resource (`slots`, `event_types`, `bookings`), the parsing of
 //!   booking bodies and list queries, and the mounting with version guards and the 404 page.
 //! - `context`: the per-request view (shared state, request URL, current time).
@@ -23,11 +28,14 @@
 //! - `errors`: the envelope and the bare `HttpError` body (§5).
 //! - `validate`: class-validator checks and Cal.com's two ways of reporting them.
 //! - `slots`: the slot grid, shared by `GET /v2/slots` and booking (§2, §4.1).
-//! - `store`: the bookings and their atomic create / reschedule / cancel (§4).
+//! - `store`: the bookings of every host and their atomic create / reschedule / cancel (§4).
 //! - `output`: `BookingOutput_2024_08_13`, `EventTypeOutput_2024_06_14`, timestamps.
 
+pub mod accounts;
 pub mod catalog;
+pub mod provision;
 
+pub mod admin;
 mod auth;
 mod context;
 mod errors;
@@ -53,6 +61,7 @@ use crate::sim::faults::{FaultConfig, Faults};
 struct Shared {
     /// Decides "now" for slots, past checks and timestamps; injectable for tests.
     clock: Arc<dyn Clock>,
+    accounts: accounts::Accounts,
     store: store::Store,
     rate: headers::RateWindows,
     faults: Faults,
@@ -62,6 +71,7 @@ impl Shared {
     fn new(clock: Arc<dyn Clock>, faults: Faults) -> Self {
         Self {
             clock,
+            accounts: accounts::Accounts::default(),
             store: store::Store::default(),
             rate: headers::RateWindows::default(),
             faults,
@@ -77,7 +87,8 @@ pub struct CalcomSim {
 }
 
 impl CalcomSim {
-    /// The demo tenant of [`catalog`] with no bookings and no faults, on the system clock.
+    /// The demo account of [`catalog`] alone, with no bookings and no faults, on the system
+    /// clock.
     pub fn demo() -> Self {
         Self {
             shared: Arc::new(Shared::new(Arc::new(SystemClock), Faults::default())),
@@ -86,7 +97,8 @@ impl CalcomSim {
 
     /// The same simulator on `clock` (tests pin "now" to make slots deterministic).
     ///
-    /// Meant for building: the result starts with an empty bookings store and is not shared
+    /// Meant for building: the result starts with the demo account alone and an empty
+    /// bookings store, and is not shared
     /// with clones of `self`; it keeps the faults of `self`.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self {
@@ -107,13 +119,20 @@ impl CalcomSim {
         &self.shared.faults
     }
 
-    /// Mounts `/__sim/faults`, every simulated route, the unknown-route 404, the fault
+    /// The accounts of this simulator, for adding them in process (`/__sim/accounts` acts on
+    /// the same state).
+    pub fn accounts(&self) -> &accounts::Accounts {
+        &self.shared.accounts
+    }
+
+    /// Mounts `/__sim/faults`, `/__sim/accounts`, every simulated route, the unknown-route 404, the fault
     /// layer and the response headers on `cfg`.
     ///
-    /// Everything but `/__sim/faults` lives in one root scope, so the app that mounts it
+    /// Everything but `/__sim/…` lives in one root scope, so the app that mounts it
     /// should mount nothing else: the scope's 404 answers every path it does not know.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.service(self.shared.faults.resource());
+        cfg.service(admin::resource(web::Data::from(Arc::clone(&self.shared))));
         routes::mount(cfg, web::Data::from(Arc::clone(&self.shared)));
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
-use super::catalog::{DEMO_HOST, DemoEventType};
+use super::accounts::{EventType, Host};
 use super::store::Booking;
 
 /// JS `Date.toISOString()`: UTC, millisecond precision, `Z` (every booking timestamp).
@@ -59,15 +59,15 @@ pub(super) fn success(data: Value) -> Value {
     json!({ "status": "success", "data": data })
 }
 
-/// `hosts[0]`: the demo host as `getHost` renders a user.
-fn host() -> Value {
+/// `hosts[0]`: the host as `getHost` renders a user.
+fn host(h: &Host) -> Value {
     json!({
-        "id": DEMO_HOST.id,
-        "name": DEMO_HOST.name,
-        "email": DEMO_HOST.email,
-        "displayEmail": DEMO_HOST.email,
-        "username": DEMO_HOST.username,
-        "timeZone": DEMO_HOST.time_zone.name(),
+        "id": h.id,
+        "name": h.name,
+        "email": h.email,
+        "displayEmail": h.email,
+        "username": h.username,
+        "timeZone": h.time_zone.name(),
     })
 }
 
@@ -89,9 +89,9 @@ pub(super) fn booking(b: &Booking) -> Value {
     let mut out = json!({
         "id": b.id,
         "uid": b.uid,
-        "title": format!("{} between {} and {}", b.event_type.title, DEMO_HOST.name, b.attendee.name),
+        "title": format!("{} between {} and {}", b.event_type.title, b.host.name, b.attendee.name),
         "description": "",
-        "hosts": [host()],
+        "hosts": [host(&b.host)],
         "status": b.status.as_str(),
         "cancellationReason": b.cancellation_reason.clone().unwrap_or_default(),
         "cancelledByEmail": b.cancelled_by.clone().unwrap_or_default(),
@@ -162,7 +162,7 @@ fn booking_fields() -> Value {
 
 /// `EventTypeOutput_2024_06_14` of a demo event type. `users` holds objects, as the code
 /// returns them (the OpenAPI document says `string[]`, calcom.md §3).
-pub(super) fn event_type(e: DemoEventType) -> Value {
+pub(super) fn event_type(e: &EventType, h: &Host) -> Value {
     json!({
         "id": e.id,
         "lengthInMinutes": e.minutes,
@@ -189,18 +189,18 @@ pub(super) fn event_type(e: DemoEventType) -> Value {
         "scheduleId": null,
         "bookingRequiresAuthentication": false,
         "hidden": false,
-        "ownerId": DEMO_HOST.id,
+        "ownerId": h.id,
         "users": [{
-            "id": DEMO_HOST.id,
-            "name": DEMO_HOST.name,
-            "username": DEMO_HOST.username,
+            "id": h.id,
+            "name": h.name,
+            "username": h.username,
             "avatarUrl": null,
             "weekStart": "Monday",
             "brandColor": null,
             "darkBrandColor": null,
             "metadata": {},
         }],
-        "bookingUrl": format!("https://cal.com/{}/{}", DEMO_HOST.username, e.slug),
+        "bookingUrl": format!("https://cal.com/{}/{}", h.username, e.slug),
     })
 }
 

@@ -1,39 +1,39 @@
-//! The slot grid: which start times the demo host can be booked at (calcom.md §2).
+//! The slot grid: which start times a host can be booked at (calcom.md §2), from the
+//! [`Schedule`] of its account.
 //!
-//! Slots start at opening time and step by the slot length (Cal.com's default when an event
-//! type has no `slotInterval`), must end by closing time, must not overlap any accepted
+//! Slots start at each opening time and step by the slot length (Cal.com's default when an event
+//! type has no `slotInterval`), must end by that range's closing time, must not overlap any accepted
 //! booking of the host (any event type) and must not start in the past
 //! (`minimumBookingNotice` is 0). One function decides this for both `GET /v2/slots` and
 //! `POST /v2/bookings`, so a slot that is offered can be booked and nothing else can.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::catalog::{DEMO_HOST, working_hours};
+use super::accounts::Schedule;
 
 /// A busy time of the host, `[start, end)` in UTC.
 pub(super) type Busy = (DateTime<Utc>, DateTime<Utc>);
 
 /// Grid starts of the host's local `day` for slots of `length`, free or not.
-fn day_grid(day: NaiveDate, length: Duration) -> Vec<DateTime<Utc>> {
-    let Some((open, close)) = working_hours(chrono::Datelike::weekday(&day)) else {
-        return Vec::new();
-    };
+fn day_grid(day: NaiveDate, length: Duration, schedule: &Schedule) -> Vec<DateTime<Utc>> {
     let mut starts = Vec::new();
     if length <= Duration::zero() {
         return starts;
     }
-    let mut at = open;
-    // Compared as a difference: `NaiveTime + Duration` wraps past midnight.
-    while close.signed_duration_since(at) >= length {
-        // Opening hours never fall into a DST gap in Berlin; `earliest` keeps the code total.
-        if let Some(start) = day
-            .and_time(at)
-            .and_local_timezone(DEMO_HOST.time_zone)
-            .earliest()
-        {
-            starts.push(start.with_timezone(&Utc));
+    for range in schedule.hours.day(chrono::Datelike::weekday(&day)) {
+        let mut at = range.opens;
+        // Compared as a difference: `NaiveTime + Duration` wraps past midnight.
+        while range.closes.signed_duration_since(at) >= length {
+            // A start in a DST gap does not exist; `earliest` keeps the code total.
+            if let Some(start) = day
+                .and_time(at)
+                .and_local_timezone(schedule.zone)
+                .earliest()
+            {
+                starts.push(start.with_timezone(&Utc));
+            }
+            at += length;
         }
-        at += length;
     }
     starts
 }
@@ -53,14 +53,15 @@ pub(super) fn free_starts(
     length: Duration,
     busy: &[Busy],
     now: DateTime<Utc>,
+    schedule: &Schedule,
 ) -> Vec<DateTime<Utc>> {
-    let tz = DEMO_HOST.time_zone;
+    let tz = schedule.zone;
     let first = from.with_timezone(&tz).date_naive();
     let last = to.with_timezone(&tz).date_naive();
     first
         .iter_days()
         .take_while(|day| *day <= last)
-        .flat_map(|day| day_grid(day, length))
+        .flat_map(|day| day_grid(day, length, schedule))
         .filter(|start| (from..=to).contains(start) && is_free(*start, length, busy, now))
         .collect()
 }
@@ -71,15 +72,21 @@ pub(super) fn is_bookable(
     length: Duration,
     busy: &[Busy],
     now: DateTime<Utc>,
+    schedule: &Schedule,
 ) -> bool {
-    let day = start.with_timezone(&DEMO_HOST.time_zone).date_naive();
-    day_grid(day, length).contains(&start) && is_free(start, length, busy, now)
+    let day = start.with_timezone(&schedule.zone).date_naive();
+    day_grid(day, length, schedule).contains(&start) && is_free(start, length, busy, now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::calcom::catalog::demo_account;
     use chrono::TimeZone;
+
+    fn demo() -> Schedule {
+        demo_account().schedule
+    }
 
     fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2050, 9, d, h, m, 0).unwrap()
@@ -93,6 +100,7 @@ mod tests {
             Duration::minutes(90),
             &[],
             utc(1, 0, 0),
+            &demo(),
         );
         // 09:00, 10:30, 12:00, 13:30, 15:00, 16:30 Berlin (UTC+2); 18:00 would end at 19:30.
         let hours: Vec<_> = starts
@@ -113,6 +121,7 @@ mod tests {
             Duration::minutes(30),
             &[],
             utc(1, 0, 0),
+            &demo(),
         );
         assert!(sunday.is_empty());
         let saturday = free_starts(
@@ -121,6 +130,7 @@ mod tests {
             Duration::minutes(60),
             &[],
             utc(1, 0, 0),
+            &demo(),
         );
         assert_eq!(
             saturday,
@@ -137,6 +147,7 @@ mod tests {
             Duration::minutes(30),
             &busy,
             utc(5, 6, 0),
+            &demo(),
         );
         assert_eq!(starts, [utc(5, 8, 0), utc(5, 8, 30)]);
         let later = free_starts(
@@ -145,6 +156,7 @@ mod tests {
             Duration::minutes(30),
             &[],
             utc(5, 7, 1),
+            &demo(),
         );
         assert_eq!(later, [utc(5, 7, 30), utc(5, 8, 0), utc(5, 8, 30)]);
     }
@@ -152,10 +164,22 @@ mod tests {
     #[test]
     fn off_grid_start_is_not_bookable() {
         let now = utc(1, 0, 0);
-        assert!(is_bookable(utc(5, 7, 30), Duration::minutes(30), &[], now));
-        assert!(!is_bookable(utc(5, 7, 10), Duration::minutes(30), &[], now));
+        assert!(is_bookable(
+            utc(5, 7, 30),
+            Duration::minutes(30),
+            &[],
+            now,
+            &demo()
+        ));
+        assert!(!is_bookable(
+            utc(5, 7, 10),
+            Duration::minutes(30),
+            &[],
+            now,
+            &demo()
+        ));
         assert!(
-            !is_bookable(utc(5, 15, 30), Duration::minutes(60), &[], now),
+            !is_bookable(utc(5, 15, 30), Duration::minutes(60), &[], now, &demo()),
             "ends after 18:00"
         );
     }

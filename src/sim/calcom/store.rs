@@ -1,4 +1,4 @@
-//! The bookings of the demo host, in memory, and the state changes Cal.com allows on them
+//! The bookings of every account, in memory, and the state changes Cal.com allows on them
 //! (create §4.1, reschedule §4.4, cancel §4.5).
 //!
 //! Every change that depends on availability checks and writes under one mutex, so two
@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::catalog::DemoEventType;
+use super::accounts::{Accounts, EventType, Host, Schedule};
 use super::errors::CalcomError;
 use super::slots::{self, Busy};
 use actix_web::http::StatusCode;
@@ -48,7 +48,9 @@ pub(super) struct Attendee {
 pub(super) struct Booking {
     pub(super) id: i64,
     pub(super) uid: String,
-    pub(super) event_type: DemoEventType,
+    pub(super) event_type: EventType,
+    /// The owner of the event type's account, whose calendar the booking blocks.
+    pub(super) host: Host,
     pub(super) start: DateTime<Utc>,
     pub(super) end: DateTime<Utc>,
     pub(super) status: BookingStatus,
@@ -71,7 +73,8 @@ pub(super) struct Booking {
 /// A validated create request, ready to be checked against availability.
 #[derive(Debug, Clone)]
 pub(super) struct NewBooking {
-    pub(super) event_type: DemoEventType,
+    pub(super) event_type: EventType,
+    pub(super) host: Host,
     pub(super) start: DateTime<Utc>,
     pub(super) attendee: Attendee,
     pub(super) guests: Vec<String>,
@@ -92,7 +95,7 @@ pub(super) struct Reschedule {
 const PAST: &str = "Attempting to book a meeting in the past.";
 const UNAVAILABLE: &str = "User either already has booking at this time or is not available";
 
-/// All bookings of the demo host.
+/// All bookings of all hosts.
 #[derive(Debug, Default)]
 pub(super) struct Store {
     /// One lock over every read-check-write, so a slot check and the insert it allows are one
@@ -107,26 +110,38 @@ struct Inner {
 }
 
 impl Inner {
-    /// Accepted bookings block the host whatever their event type.
-    fn busy(&self, except_uid: Option<&str>) -> Vec<Busy> {
+    /// Accepted bookings block their host whatever their event type.
+    fn busy(&self, host_id: i64, except_uid: Option<&str>) -> Vec<Busy> {
         self.bookings
             .iter()
-            .filter(|b| b.status == BookingStatus::Accepted && Some(b.uid.as_str()) != except_uid)
+            .filter(|b| {
+                b.host.id == host_id
+                    && b.status == BookingStatus::Accepted
+                    && Some(b.uid.as_str()) != except_uid
+            })
             .map(|b| (b.start, b.end))
             .collect()
     }
 
     fn check_start(
         &self,
+        host_id: i64,
         start: DateTime<Utc>,
         length: Duration,
         except_uid: Option<&str>,
         now: DateTime<Utc>,
+        schedule: &Schedule,
     ) -> Result<(), CalcomError> {
         if start < now {
             return Err(CalcomError::BadRequest(PAST.into()));
         }
-        if !slots::is_bookable(start, length, &self.busy(except_uid), now) {
+        if !slots::is_bookable(
+            start,
+            length,
+            &self.busy(host_id, except_uid),
+            now,
+            schedule,
+        ) {
             return Err(CalcomError::BadRequest(UNAVAILABLE.into()));
         }
         Ok(())
@@ -149,10 +164,10 @@ impl Store {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Busy times of the host, leaving out the booking `except_uid` (the one being
+    /// Busy times of host `host_id`, leaving out the booking `except_uid` (the one being
     /// rescheduled, whose own time counts as free).
-    pub(super) fn busy(&self, except_uid: Option<&str>) -> Vec<Busy> {
-        self.lock().busy(except_uid)
+    pub(super) fn busy(&self, host_id: i64, except_uid: Option<&str>) -> Vec<Busy> {
+        self.lock().busy(host_id, except_uid)
     }
 
     /// The booking with this uid.
@@ -165,19 +180,22 @@ impl Store {
         self.lock().bookings.clone()
     }
 
-    /// Books `new` if its start is a free slot: 400 for the past or a taken/off-grid start.
+    /// Books `new` if its start is a free slot of its host on `schedule`: 400 for the past or
+    /// a taken/off-grid start.
     pub(super) fn create(
         &self,
         new: NewBooking,
+        schedule: &Schedule,
         now: DateTime<Utc>,
     ) -> Result<Booking, CalcomError> {
         let length = Duration::minutes(i64::from(new.event_type.minutes));
         let mut inner = self.lock();
-        inner.check_start(new.start, length, None, now)?;
+        inner.check_start(new.host.id, new.start, length, None, now, schedule)?;
         let booking = Booking {
             id: inner.next_id(),
             uid: new_uid(),
             event_type: new.event_type,
+            host: new.host,
             start: new.start,
             end: new.start + length,
             status: BookingStatus::Accepted,
@@ -206,6 +224,7 @@ impl Store {
         &self,
         uid: &str,
         change: Reschedule,
+        accounts: &Accounts,
         now: DateTime<Utc>,
     ) -> Result<Booking, CalcomError> {
         let mut inner = self.lock();
@@ -225,7 +244,18 @@ impl Store {
             }));
         }
         let length = old.end - old.start;
-        inner.check_start(change.start, length, Some(uid), now)?;
+        // The host's hours as they are now: an account update replaces them.
+        let Some(owner) = accounts.by_user_id(old.host.id) else {
+            return Err(CalcomError::BadRequest(UNAVAILABLE.into()));
+        };
+        inner.check_start(
+            old.host.id,
+            change.start,
+            length,
+            Some(uid),
+            now,
+            &owner.schedule,
+        )?;
         let new = Booking {
             id: inner.next_id(),
             uid: new_uid(),
@@ -310,8 +340,10 @@ mod tests {
     use std::sync::Arc;
 
     fn new_booking(start: DateTime<Utc>) -> NewBooking {
+        let demo = catalog::demo_account();
         NewBooking {
-            event_type: catalog::event_type(1001).unwrap(),
+            event_type: demo.event_types[0].clone(),
+            host: demo.host,
             start,
             attendee: Attendee {
                 name: "Alice".into(),
@@ -344,7 +376,10 @@ mod tests {
             let handles: Vec<_> = (0..8)
                 .map(|_| {
                     let store = Arc::clone(&store);
-                    scope.spawn(move || store.create(new_booking(start), now).is_ok())
+                    scope.spawn(move || {
+                        let schedule = catalog::demo_account().schedule;
+                        store.create(new_booking(start), &schedule, now).is_ok()
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()

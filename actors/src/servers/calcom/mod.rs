@@ -1,13 +1,15 @@
 //! `CalcomServer`: the `calcom.*` JSON-RPC methods — event types (cached), availability
 //! (cached, invalidated by our own bookings), bookings, and creating a booking through the
-//! company's `TenantSession`. One file per method, listed once in `method_list!` below.
+//! company's `TenantSession`; checking the company's Cal.com key (`testConnection`) and
+//! matching its event types to its services (`syncEventTypes`). One file per method, listed
+//! once in `method_list!` below.
 
 use crate::domain::date_window::{DateOutOfRange, DateWindow};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Service;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
-use crate::ports::{Cache, CallStore, Clock, Store, TenancyStore};
+use crate::ports::{Cache, CallStore, Clock, Store, TenancyStore, TenantAdminStore};
 use crate::registry::{MethodSpec, MethodTable};
 use crate::servers::{store_error, tenant_error};
 use crate::supervision::RestartBudget;
@@ -42,18 +44,24 @@ pub struct CalcomDeps {
     pub clock: Arc<dyn Clock>,
     /// How long cached reads live.
     pub ttl: CacheTtl,
+    /// The tenants as declared (team id, services), and the one path that writes them.
+    pub admin: Arc<dyn TenantAdminStore>,
 }
 
 pub mod check_availability;
 pub mod create_booking;
 pub mod get_bookings;
 pub mod get_event_types;
+pub mod sync_event_types;
+pub mod test_connection;
 
 crate::method_list!(CalcomDeps:
     get_event_types::GetEventTypes,
     check_availability::CheckAvailability,
     get_bookings::GetBookings,
     create_booking::CreateBooking,
+    test_connection::TestConnection,
+    sync_event_types::SyncEventTypes,
 );
 
 /// The `calcom` server actor.
@@ -77,6 +85,7 @@ impl CalcomServer {
             methods: list().compile(),
             deps: Arc::new(CalcomDeps {
                 services: Arc::clone(&store) as Arc<dyn TenancyStore>,
+                admin: Arc::clone(&store) as Arc<dyn TenantAdminStore>,
                 appointments: store,
                 tenants,
                 cache,

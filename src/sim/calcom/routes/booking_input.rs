@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::sim::calcom::catalog::{self, DEMO_HOST, DemoEventType};
+use std::sync::Arc;
+
+use crate::sim::calcom::accounts::{Account, Accounts, EventType};
 use crate::sim::calcom::errors::CalcomError;
 use crate::sim::calcom::store::{Attendee, NewBooking, Reschedule};
 use crate::sim::calcom::validate::{
@@ -78,9 +80,10 @@ enum Selector {
 
 impl Selector {
     /// The event type, or the 404 `getBookedEventType`/`handleEventTypeToBeBookedNotFound` give.
-    fn find(&self) -> Result<DemoEventType, CalcomError> {
+    /// Also returns the account that owns it, whose host the booking goes to.
+    fn find(&self, accounts: &Accounts) -> Result<(EventType, Arc<Account>), CalcomError> {
         match self {
-            Self::Id(id) => catalog::event_type(*id).ok_or_else(|| {
+            Self::Id(id) => accounts.event_type(*id).ok_or_else(|| {
                 CalcomError::NotFound(format!("Event type with id {id} not found."))
             }),
             Self::UserSlug {
@@ -88,12 +91,13 @@ impl Selector {
                 slug,
                 organization,
             } => {
-                if username != DEMO_HOST.username {
+                let Some(owner) = accounts.by_username(username) else {
                     return Err(CalcomError::NotFound(format!(
                         "User with username {username} not found"
                     )));
-                }
-                catalog::event_type_by_slug(username, slug).ok_or_else(|| {
+                };
+                let found = owner.event_types.iter().find(|e| &e.slug == slug).cloned();
+                found.map(|e| (e, owner)).ok_or_else(|| {
                     CalcomError::NotFound(match organization {
                         Some(org) => format!(
                             "Event type with slug {slug} belonging to user {username} within organization {org} not found."
@@ -137,8 +141,12 @@ pub(super) struct CreateInput {
 impl CreateInput {
     /// What the bookings service does before the booking core: find the event type, refuse
     /// inputs it cannot take, and derive the stored booking.
-    pub(super) fn resolve(self) -> Result<NewBooking, CalcomError> {
-        let event_type = self.selector.find()?;
+    /// Returns the owner's account with the booking: its schedule decides the slot.
+    pub(super) fn resolve(
+        self,
+        accounts: &Accounts,
+    ) -> Result<(NewBooking, Arc<Account>), CalcomError> {
+        let (event_type, owner) = self.selector.find(accounts)?;
         if self.recurring {
             return Err(CalcomError::NotFound(format!(
                 "Event type with id={} is not a recurring event",
@@ -150,7 +158,7 @@ impl CreateInput {
                 "Can't specify 'lengthInMinutes' because event type does not have multiple possible lengths. Please, remove the 'lengthInMinutes' field from the request.".into(),
             ));
         }
-        let location = location(self.location.as_ref(), event_type)?;
+        let location = location(self.location.as_ref(), &event_type)?;
         let AttendeeInput {
             name,
             time_zone,
@@ -164,8 +172,9 @@ impl CreateInput {
             (None, Some(phone)) => sms_email(phone),
             (None, None) => String::new(),
         };
-        Ok(NewBooking {
+        let new = NewBooking {
             event_type,
+            host: owner.host.clone(),
             start: self.start,
             attendee: Attendee {
                 name,
@@ -178,7 +187,8 @@ impl CreateInput {
             location,
             metadata: self.metadata,
             responses: self.responses,
-        })
+        };
+        Ok((new, owner))
     }
 }
 
@@ -200,13 +210,10 @@ fn truthy(value: &Value) -> bool {
 }
 
 /// The stored location: strings pass as they are (backwards compatibility); objects must have
-/// a type the event type offers — the demo event types offer only `attendeePhone`, whose
+/// a type the event type offers — the simulated event types offer only `attendeePhone`, whose
 /// `phone` becomes the location. The structural location validator is async and so never runs
 /// under the pipe's `validateSync`; this service check is the only one.
-fn location(
-    input: Option<&Value>,
-    event_type: DemoEventType,
-) -> Result<Option<String>, CalcomError> {
+fn location(input: Option<&Value>, event_type: &EventType) -> Result<Option<String>, CalcomError> {
     match input {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),

@@ -19,24 +19,30 @@ pub(super) async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
-        let new = booking_input::create(&json_object(&body)?)?.resolve()?;
-        Ok(output::booking(&ctx.store().create(new, ctx.now())?))
+        let (new, owner) = booking_input::create(&json_object(&body)?)?.resolve(ctx.accounts())?;
+        Ok(output::booking(&ctx.store().create(
+            new,
+            &owner.schedule,
+            ctx.now(),
+        )?))
     };
     run()
         .map(|data| reply(StatusCode::CREATED, data))
         .map_err(|e| ctx.reject(e))
 }
 
-/// `GET /v2/bookings` → the host's bookings matching the filters, with `pagination`.
+/// `GET /v2/bookings` → the key owner's bookings matching the filters, with `pagination`.
 pub(super) async fn list(
     ctx: Ctx,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
-        caller.require_owner()?;
+        let host = caller.require_owner()?.host.id;
         let query = booking_list::parse(&query_map(&req)?)?;
-        let (page, total) = query.apply(ctx.store().all(), ctx.now());
+        let mut own = ctx.store().all();
+        own.retain(|b| b.host.id == host);
+        let (page, total) = query.apply(own, ctx.now());
         let pagination = output::pagination(query.skip(), query.take(), page.len(), total);
         let data: Vec<Value> = page.iter().map(output::booking).collect();
         Ok(json!({ "status": "success", "data": data, "pagination": pagination }))
@@ -73,6 +79,7 @@ pub(super) async fn reschedule(
         Ok(output::booking(&ctx.store().reschedule(
             &uid,
             change,
+            ctx.accounts(),
             ctx.now(),
         )?))
     };

@@ -10,6 +10,7 @@ mod booking_input;
 mod booking_list;
 mod bookings;
 mod event_types;
+mod me;
 mod slots;
 
 use actix_web::dev::Service;
@@ -56,6 +57,17 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
             .service(versioned("/v2/slots", SLOTS).route(web::get().to(slots::get)))
             .service(
                 versioned("/v2/event-types", EVENT_TYPES).route(web::get().to(event_types::list)),
+            )
+            // Declared with every known version (`API_VERSIONS_VALUES`), so no guard.
+            .service(
+                web::resource("/v2/me")
+                    .route(web::get().to(me::get))
+                    .default_service(web::to(not_found)),
+            )
+            .service(
+                web::resource("/v2/teams/{team_id}/event-types")
+                    .route(web::get().to(event_types::team))
+                    .default_service(web::to(not_found)),
             )
             .service(
                 versioned("/v2/bookings", BOOKINGS)

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 use super::{query_map, reply};
+use crate::sim::calcom::accounts::{Accounts, Schedule};
 use crate::sim::calcom::auth::Public;
-use crate::sim::calcom::catalog::{self, DEMO_HOST};
 use crate::sim::calcom::context::Ctx;
 use crate::sim::calcom::errors::{CalcomError, Rejection};
 use crate::sim::calcom::output::OutputZone;
@@ -58,7 +58,7 @@ fn answer(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, CalcomError> {
     let query = query_map(req)?;
     let text = |key: &str| query.get(key).and_then(Value::as_str);
     validate(&query)?;
-    let minutes = event_minutes(&query)?;
+    let (minutes, owner) = event_minutes(ctx.accounts(), &query)?;
     let start = text("start").and_then(parse_instant);
     let start = start.ok_or_else(|| CalcomError::BadRequest("Invalid start date".into()))?;
     let end = text("end").and_then(parse_instant);
@@ -81,9 +81,9 @@ fn answer(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, CalcomError> {
     let minutes = js_parse_int(text("duration")).unwrap_or(i64::from(minutes));
     let length = Duration::minutes(minutes.min(MAX_MINUTES));
 
-    let busy = ctx.store().busy(text("bookingUidToReschedule"));
+    let busy = ctx.store().busy(owner.0, text("bookingUidToReschedule"));
     let mut days: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for slot in free_starts(start, end, length, &busy, ctx.now()) {
+    for slot in free_starts(start, end, length, &busy, ctx.now(), &owner.1) {
         let entry = match format {
             SlotFormat::Time => json!({ "start": zone.format(slot) }),
             SlotFormat::Range => {
@@ -197,22 +197,30 @@ fn split_list(list: &str) -> Vec<String> {
     list.split(',').map(|s| s.trim().to_owned()).collect()
 }
 
-/// The default slot length of the queried event, or the 404 Cal.com gives for it.
-fn event_minutes(query: &Map<String, Value>) -> Result<u32, CalcomError> {
+/// The default slot length of the queried event and its host (user id and schedule), or the
+/// 404 Cal.com gives for it.
+fn event_minutes(
+    accounts: &Accounts,
+    query: &Map<String, Value>,
+) -> Result<(u32, (i64, Schedule)), CalcomError> {
     let text = |key: &str| query.get(key).and_then(Value::as_str);
     if let Some(id) = js_parse_int(text("eventTypeId")) {
-        return catalog::event_type(id)
-            .map(|e| e.minutes)
+        return accounts
+            .event_type(id)
+            .map(|(e, owner)| (e.minutes, (owner.host.id, owner.schedule.clone())))
             .ok_or_else(|| CalcomError::NotFound(format!("Event Type with ID={id} not found")));
     }
     if let (Some(slug), Some(username)) = (text("eventTypeSlug"), text("username")) {
-        if username != DEMO_HOST.username {
+        let Some(owner) = accounts.by_username(username) else {
             return Err(CalcomError::NotFound(format!(
                 "User with username {username} not found"
             )));
-        }
-        return catalog::event_type_by_slug(username, slug)
-            .map(|e| e.minutes)
+        };
+        return owner
+            .event_types
+            .iter()
+            .find(|e| e.slug == slug)
+            .map(|e| (e.minutes, (owner.host.id, owner.schedule.clone())))
             .ok_or_else(|| CalcomError::NotFound("Event Type not found".into()));
     }
     if let Some(team) = text("teamSlug") {
@@ -220,13 +228,23 @@ fn event_minutes(query: &Map<String, Value>) -> Result<u32, CalcomError> {
             "Team with slug {team} not found"
         )));
     }
-    // A dynamic group event: only possible when every username is the demo host.
+    // A dynamic group event: only simulated when every username is one host.
     let usernames = text("usernames").map(split_list).unwrap_or_default();
-    match usernames.iter().find(|u| *u != DEMO_HOST.username) {
-        Some(unknown) => Err(CalcomError::NotFound(format!(
+    let mut owners = usernames.iter().map(|u| (u, accounts.by_username(u)));
+    let Some((_, Some(first))) = owners.next() else {
+        let unknown = usernames.first().cloned().unwrap_or_default();
+        return Err(CalcomError::NotFound(format!(
+            "User with username {unknown} not found"
+        )));
+    };
+    match owners.find(|(_, o)| o.as_ref().is_none_or(|o| o.host.id != first.host.id)) {
+        Some((unknown, _)) => Err(CalcomError::NotFound(format!(
             "User with username {unknown} not found"
         ))),
-        None => Ok(DYNAMIC_EVENT_MINUTES),
+        None => Ok((
+            DYNAMIC_EVENT_MINUTES,
+            (first.host.id, first.schedule.clone()),
+        )),
     }
 }
 

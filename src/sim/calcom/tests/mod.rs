@@ -1,6 +1,7 @@
 //! Black-box tests of the simulator through its HTTP surface, one test per guarantee, on a
 //! pinned clock: "now" is Thursday 2050-09-01 08:00 UTC unless a test moves it.
 
+mod accounts;
 mod auth_and_routing;
 mod bookings;
 mod event_types;

@@ -1,0 +1,253 @@
+//! Sandbox provisioning: every tenant served by the sandbox simulator gets an account there
+//! for its Cal.com key, with its services as event types, so every tenant of the demo can
+//! really book.
+//!
+//! It goes through `POST /__sim/accounts` at the simulator's URL, so the in-process and an
+//! external (`sandbox.calcom_url`) simulator are provisioned alike. [`spawn`] runs it at start
+//! and then every [`EVERY`], so a tenant applied while the service runs becomes bookable
+//! within seconds.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_actors::domain::onboarding::hours::MAX_RANGES_PER_DAY;
+use switchboard_actors::domain::onboarding::{OpeningHours, TenantRef, TenantState, TimeRange};
+use switchboard_actors::ports::Store;
+
+use super::admin::ACCOUNTS_PATH;
+use super::catalog::SANDBOX_CALCOM_API_KEY;
+
+/// How often the tenants are provisioned again.
+pub const EVERY: Duration = Duration::from_secs(5);
+
+/// Bounds one `POST /__sim/accounts`: the simulator answers from memory.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why one tenant could not be provisioned.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// Reading the tenants failed.
+    #[error("reading tenants: {0}")]
+    Store(#[from] switchboard_actors::ports::StoreError),
+    /// The simulator could not be reached.
+    #[error("simulator unreachable: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The simulator refused the account (an event type id of another account, say).
+    #[error("simulator refused tenant {slug}: {status} {body}")]
+    Refused {
+        /// The tenant.
+        slug: String,
+        /// HTTP status.
+        status: u16,
+        /// The simulator's `{"error"}` body.
+        body: String,
+    },
+}
+
+/// Starts provisioning the tenants of `store` into the simulator at `sim_url` now and every
+/// [`EVERY`] on the current actix System; failures are logged, never fatal.
+pub fn spawn(store: Arc<dyn Store>, sim_url: String) {
+    actix_rt::spawn(async move {
+        let http = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
+            Ok(http) => http,
+            Err(e) => {
+                tracing::error!(error = %e, "sandbox provisioning cannot build its HTTP client");
+                return;
+            }
+        };
+        let mut tick = tokio::time::interval(EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for error in provision_all(store.as_ref(), &http, &sim_url).await {
+                tracing::warn!(%error, "sandbox provisioning");
+            }
+        }
+    });
+}
+
+/// Provisions every tenant without a Cal.com base URL of its own into the simulator at
+/// `sim_url`; returns what failed (one tenant's failure does not stop the others).
+pub async fn provision_all(
+    store: &dyn Store,
+    http: &reqwest::Client,
+    sim_url: &str,
+) -> Vec<ProvisionError> {
+    let tenants = match store.list_tenants().await {
+        Ok(tenants) => tenants,
+        Err(e) => return vec![e.into()],
+    };
+    let mut errors = Vec::new();
+    for summary in tenants {
+        if let Err(e) = provision_one(store, http, sim_url, summary.id).await {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+async fn provision_one(
+    store: &dyn Store,
+    http: &reqwest::Client,
+    sim_url: &str,
+    company: switchboard_actors::domain::ids::CompanyId,
+) -> Result<(), ProvisionError> {
+    let Some(state) = store.tenant(&TenantRef::Id(company)).await? else {
+        return Ok(());
+    };
+    // Only the profile holds the key: tenant reads show credentials as fingerprints.
+    let Some(profile) = store.company(company).await? else {
+        return Ok(());
+    };
+    let key = secrecy::ExposeSecret::expose_secret(&profile.calcom_api_key).to_owned();
+    // A tenant with its own Cal.com is not the simulator's; one without a key cannot book;
+    // the demo key's account is the catalog the demo tenant was seeded from.
+    if state.spec.calcom.base_url.is_some()
+        || !key.starts_with("cal_")
+        || key == SANDBOX_CALCOM_API_KEY
+    {
+        return Ok(());
+    }
+    let response = http
+        .post(format!("{sim_url}{ACCOUNTS_PATH}"))
+        .json(&account(&state, &key))
+        .send()
+        .await?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    Err(ProvisionError::Refused {
+        slug: state.spec.slug.to_string(),
+        status: status.as_u16(),
+        body: response.text().await.unwrap_or_default(),
+    })
+}
+
+/// The `POST /__sim/accounts` body of `state`: user = the tenant (username its slug, zone
+/// its zone), one event type per service (id, slug or a slug of the name, length, team),
+/// working hours the union of its branches' (the simulator's Mon–Fri 09–18 when none is
+/// stated).
+fn account(state: &TenantState, key: &str) -> Value {
+    let spec = &state.spec;
+    let team = spec.calcom.team_id;
+    let event_types: Vec<Value> = spec
+        .services
+        .iter()
+        .filter_map(|s| {
+            let id = s.event_type_id?;
+            let slug = s
+                .event_type_slug
+                .clone()
+                .unwrap_or_else(|| slug_of(&s.name));
+            Some(json!({
+                "id": id.0,
+                "title": s.name,
+                "slug": slug,
+                "length_min": s.duration_min,
+                // The simulator keeps one team per account: the tenant's.
+                "team_id": s.team_id.filter(|t| Some(*t) == team),
+            }))
+        })
+        .collect();
+    let hours = union(
+        spec.branches
+            .iter()
+            .filter_map(|b| b.opening_hours.as_ref()),
+    );
+    json!({
+        "api_key": key,
+        "user": {
+            "username": spec.slug.to_string(),
+            "name": spec.name,
+            "email": format!("{}@sandbox.invalid", spec.slug),
+            "time_zone": spec.time_zone.name(),
+        },
+        "event_types": event_types,
+        "working_hours": hours.map(|h| h.to_written()),
+        "team": team.map(|id| json!({ "id": id, "slug": format!("{}-team", spec.slug), "name": spec.name })),
+    })
+}
+
+/// Lower-case ASCII letters and digits, other runs as one `-` ("Färben" → "f-rben").
+fn slug_of(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// The hours in which any of `all` is open; `None` when none is given. A day whose merged
+/// ranges are more than an [`OpeningHours`] day may hold becomes one range, first opening to
+/// last closing.
+fn union<'a>(all: impl Iterator<Item = &'a OpeningHours>) -> Option<OpeningHours> {
+    let all: Vec<&OpeningHours> = all.collect();
+    if all.is_empty() {
+        return None;
+    }
+    let mut written = BTreeMap::new();
+    for (day, name) in switchboard_actors::domain::onboarding::hours::DAYS {
+        let mut ranges: Vec<TimeRange> = all.iter().flat_map(|h| h.day(day)).copied().collect();
+        ranges.sort();
+        let mut merged: Vec<TimeRange> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                // Touching ranges merge too: OpeningHours refuses ranges that touch.
+                Some(last) if r.opens <= last.closes => last.closes = last.closes.max(r.closes),
+                _ => merged.push(r),
+            }
+        }
+        if merged.len() > MAX_RANGES_PER_DAY {
+            let (opens, closes) = (merged[0].opens, merged[merged.len() - 1].closes);
+            merged = vec![TimeRange { opens, closes }];
+        }
+        let text = if merged.is_empty() {
+            "closed".to_owned()
+        } else {
+            merged
+                .iter()
+                .map(|r| format!("{}-{}", r.opens.format("%H:%M"), r.closes.format("%H:%M")))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        written.insert(name.to_owned(), text);
+    }
+    OpeningHours::parse(&written).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(pairs: &[(&str, &str)]) -> OpeningHours {
+        let written = pairs
+            .iter()
+            .map(|(d, t)| ((*d).to_owned(), (*t).to_owned()))
+            .collect();
+        OpeningHours::parse(&written).unwrap()
+    }
+
+    #[test]
+    fn branch_hours_union_merges_overlaps_per_day() {
+        let a = hours(&[("mon", "08:00-12:00,14:00-18:00"), ("sat", "10:00-12:00")]);
+        let b = hours(&[("mon", "11:00-15:00"), ("tue", "09:00-17:00")]);
+        let written = union([&a, &b].into_iter()).unwrap().to_written();
+        assert_eq!(written["mon"], "08:00-18:00");
+        assert_eq!(written["tue"], "09:00-17:00");
+        assert_eq!(written["sat"], "10:00-12:00");
+        assert_eq!(written["sun"], "closed");
+        assert!(union(std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn service_names_become_url_slugs() {
+        assert_eq!(slug_of("Erstberatung"), "erstberatung");
+        assert_eq!(slug_of("First consultation (45')"), "first-consultation-45");
+    }
+}
