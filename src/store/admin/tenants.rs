@@ -2,7 +2,7 @@
 //! whole ([`write`]) so that reading back what was written plans no changes.
 
 use super::super::rows::{WINDOW_TIME_FORMAT, json_column};
-use super::super::sql::{Sql, Tx, backend};
+use super::super::sql::{Arg, Sql, Tx, backend};
 use super::{AnyStore, TxError, audit};
 use crate::secrets::Column;
 use chrono::{DateTime, NaiveTime, Utc};
@@ -89,8 +89,8 @@ pub(super) async fn read(
     tenant: &TenantRef,
 ) -> Result<Option<TenantState>, StoreError> {
     let (filter, arg) = match tenant {
-        TenantRef::Id(id) => ("id = $1", super::super::sql::Arg::from(id.0)),
-        TenantRef::Slug(slug) => ("slug = $1", super::super::sql::Arg::from(slug.as_str())),
+        TenantRef::Id(id) => ("id = $1", Arg::from(id.0)),
+        TenantRef::Slug(slug) => ("slug = $1", Arg::from(slug.as_str())),
     };
     let mut tx = store.db.begin_snapshot().await.map_err(backend)?;
     let row: Option<TenantRow> = tx
