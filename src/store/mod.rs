@@ -18,10 +18,13 @@
 //!   that role.
 //!   `tenancy.rs` also seals and opens the companies' credentials with the store's
 //!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
+//! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
+//!   (`tenants.rs`), tokens created, listed and revoked (`tokens.rs`), and the audit row
+//!   each of those writes adds in its own transaction (`audit.rs`).
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
-//! - `tests.rs` — one suite, run on SQLite always and on PostgreSQL when
+//! - `tests.rs` (and `tests/`) — one suite, run on SQLite always and on PostgreSQL when
 //!   `SWITCHBOARD_TEST_POSTGRES_URL` (or a `postgres://` `SWITCHBOARD_TEST_DATABASE_URL`)
 //!   names a server.
 //!
@@ -35,6 +38,8 @@
 //! [`QueueAdminStore`]: switchboard_actors::ports::QueueAdminStore
 //! [`TokenStore`]: switchboard_actors::ports::TokenStore
 //! [`LockStore`]: switchboard_actors::ports::LockStore
+//! [`TenantAdminStore`]: switchboard_actors::ports::TenantAdminStore
+//! [`TokenAdminStore`]: switchboard_actors::ports::TokenAdminStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;

@@ -2,7 +2,7 @@
 //! whole ([`write`]) so that reading back what was written plans no changes.
 
 use super::super::rows::{WINDOW_TIME_FORMAT, json_column};
-use super::super::sql::{Sql, Tx, backend};
+use super::super::sql::{Arg, Sql, Tx, backend};
 use super::{AnyStore, TxError, audit};
 use crate::secrets::Column;
 use chrono::{DateTime, NaiveTime, Utc};
@@ -89,8 +89,8 @@ pub(super) async fn read(
     tenant: &TenantRef,
 ) -> Result<Option<TenantState>, StoreError> {
     let (filter, arg) = match tenant {
-        TenantRef::Id(id) => ("id = $1", super::super::sql::Arg::from(id.0)),
-        TenantRef::Slug(slug) => ("slug = $1", super::super::sql::Arg::from(slug.as_str())),
+        TenantRef::Id(id) => ("id = $1", Arg::from(id.0)),
+        TenantRef::Slug(slug) => ("slug = $1", Arg::from(slug.as_str())),
     };
     let mut tx = store.db.begin_snapshot().await.map_err(backend)?;
     let row: Option<TenantRow> = tx
@@ -475,12 +475,13 @@ async fn upsert_company(
             .into());
         }
         (None, None) => {
-            let (id,): (i64,) = tx
-                .fetch_one(
+            let inserted: Option<(i64,)> = tx
+                .fetch_optional(
                     Sql::new(
                         "INSERT INTO companies (name, slug, locale, time_zone, retell_api_key, \
                              calcom_api_key, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, '', '', $5, $5) RETURNING id",
+                         VALUES ($1, $2, $3, $4, '', '', $5, $5) \
+                         ON CONFLICT DO NOTHING RETURNING id",
                     )
                     .bind(spec.name.as_str())
                     .bind(spec.slug.as_str())
@@ -489,9 +490,32 @@ async fn upsert_company(
                     .bind(now),
                 )
                 .await?;
-            id
+            match inserted {
+                Some((id,)) => id,
+                // A concurrent write created it after our look-up (PostgreSQL waits for that
+                // writer's commit): this write updates what it created.
+                None => {
+                    let created: Option<(i64,)> = tx
+                        .fetch_optional(
+                            Sql::new("SELECT id FROM companies WHERE slug = $1")
+                                .bind(spec.slug.as_str()),
+                        )
+                        .await?;
+                    created
+                        .ok_or_else(|| {
+                            StoreError::Conflict(format!(
+                                "name {:?} was just taken by another tenant",
+                                spec.name
+                            ))
+                        })?
+                        .0
+                }
+            }
         }
     };
+    // Before any branch, number or service: this row lock serialises writers of one tenant
+    // on PostgreSQL (SQLite's write transaction already does), so each sees the other's
+    // committed rows rather than racing on them.
     tx.execute(
         Sql::new(
             "UPDATE companies SET slug = $2, name = $3, locale = $4, time_zone = $5, \

@@ -812,7 +812,33 @@ async fn metrics_tokens_are_never_gateway_grants(db: TestDb) {
     assert!(!store.metrics_access(&metrics).await.unwrap());
 }
 
+async fn concurrent_writes_of_one_new_tenant_create_it_once(db: TestDb) {
+    let instances = [store_of(&db).await, connect(&db.url, 4).await];
+    let writers: Vec<_> = (0..6)
+        .map(|n| {
+            let store = instances[n % 2].clone();
+            tokio::spawn(async move { apply(&store, &raw_weber()).await })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for writer in writers {
+        ids.insert(writer.await.unwrap().unwrap());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    for (table, expected) in [
+        ("companies", 1),
+        ("branches", 2),
+        ("phone_numbers", 3),
+        ("services", 2),
+    ] {
+        assert_eq!(rows(&instances[0], table).await, expected, "{table}");
+    }
+    let stored = state(&instances[1], "praxis-weber").await.unwrap();
+    assert!(plan(Some(&stored), &spec(&raw_weber())).is_empty());
+}
+
 on_both_backends! {
+    concurrent_writes_of_one_new_tenant_create_it_once,
     written_tenant_reads_back_with_an_empty_plan,
     number_of_another_tenant_is_a_conflict_and_writes_nothing,
     branch_with_history_cannot_be_deleted,
