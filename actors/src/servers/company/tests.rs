@@ -5,6 +5,7 @@ use super::*;
 use crate::breaker::UpstreamPolicy;
 use crate::domain::book_once::tests::status;
 use crate::domain::booking::{
+    CalcomProfile,
     Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::{BookingUid, CompanyId, EventTypeId};
@@ -14,7 +15,7 @@ use crate::domain::onboarding::{
 };
 use crate::domain::phone::PhoneNumber;
 use crate::jsonrpc::RpcError;
-use crate::ports::{CalendarApi, Clock, LockStore, StoreError, TenancyStore};
+use crate::ports::{CalendarApi, Clock, LockStore, SameCalendarApi, StoreError, TenancyStore};
 use crate::ratelimit::{LocalLimiter, Quotas};
 use crate::records::{NewToken, TokenGrant, TokenInfo, TokenScope};
 use crate::resilience::RetryBudget;
@@ -275,6 +276,16 @@ impl CalendarApi for OneEventType {
     ) -> Result<Booking, UpstreamError> {
         Err(status(503, "not here"))
     }
+    async fn me(&self, _: &SecretString) -> Result<CalcomProfile, UpstreamError> {
+        Err(status(503, "not here"))
+    }
+    async fn team_event_types(
+        &self,
+        _: &SecretString,
+        _: i64,
+    ) -> Result<Vec<EventType>, UpstreamError> {
+        Err(status(503, "not here"))
+    }
 }
 
 struct FixedClock;
@@ -300,7 +311,7 @@ impl Harness {
         let directory = TenantDirectory::new(
             Arc::clone(&loaded) as Arc<dyn TenancyStore>,
             CalcomAccess {
-                api: Arc::new(OneEventType),
+                apis: Arc::new(SameCalendarApi(Arc::new(OneEventType))),
                 limiter: Arc::new(LocalLimiter::new(&Quotas::uniform(NonZeroU32::MAX))),
                 policy: UpstreamPolicy::default(),
                 retries: RetryBudget::default(),
