@@ -16,6 +16,7 @@
 //! - [`sim`]: simulators of external APIs (Cal.com).
 //! - [`sandbox`]: the seeded demo tenant.
 //! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
+//! - [`tenants`]: tenants as TOML files, `switchboard tenant apply|list|show|disable|enable`.
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,
 //!   `circuit-status`); no part of the service.
 
@@ -34,3 +35,4 @@ pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tenants;
