@@ -41,6 +41,8 @@ ALTER TABLE services ADD COLUMN event_type_slug TEXT;
 CREATE TABLE service_branches (
     service_id INTEGER NOT NULL REFERENCES services (id) ON DELETE CASCADE,
     branch_id  INTEGER NOT NULL REFERENCES branches (id) ON DELETE CASCADE,
+    -- Place in the service's list as written, so the list reads back in that order.
+    position   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (service_id, branch_id)
 );
 CREATE INDEX service_branches_branch ON service_branches (branch_id);

@@ -1,5 +1,5 @@
-//! Tenants' upstream credentials (the Retell and Cal.com API keys in `companies`) encrypted
-//! at rest, and the keys that do it.
+//! Tenants' upstream credentials (the Retell and Cal.com API keys and the Cal.com webhook
+//! secret in `companies`) encrypted at rest, and the keys that do it.
 //!
 //! # Stored form
 //! `enc:v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>` — AES-256-GCM (RustCrypto
@@ -44,6 +44,8 @@ pub enum Column {
     RetellApiKey,
     /// `calcom_api_key`.
     CalcomApiKey,
+    /// `calcom_webhook_secret`: the HMAC key of the tenant's Cal.com webhooks.
+    CalcomWebhookSecret,
 }
 
 impl Column {
@@ -52,6 +54,7 @@ impl Column {
         match self {
             Self::RetellApiKey => "retell_api_key",
             Self::CalcomApiKey => "calcom_api_key",
+            Self::CalcomWebhookSecret => "calcom_webhook_secret",
         }
     }
 }

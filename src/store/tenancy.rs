@@ -85,16 +85,18 @@ impl AnyStore {
     /// those not sealed with the current key (plaintext from before encryption at rest, or
     /// sealed with a previous key) sealed with it. A value already under the current key is
     /// left as it is, so applying twice writes nothing the second time. A row changed by
-    /// someone else meanwhile is left to them (the write checks the values it read).
+    /// someone else meanwhile is left to them (the write checks the values it read). A
+    /// credential that is not set (empty, or a NULL webhook secret) is not counted.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when a statement fails; a value that does not open is not an
     /// error but listed in [`ResealReport::unreadable`].
     pub async fn reseal_credentials(&self, apply: bool) -> Result<ResealReport, StoreError> {
-        let rows: Vec<(i64, String, String)> = self
+        let rows: Vec<(i64, String, String, String)> = self
             .db
             .fetch_all(Sql::new(
-                "SELECT id, retell_api_key, calcom_api_key FROM companies ORDER BY id",
+                "SELECT id, retell_api_key, calcom_api_key, COALESCE(calcom_webhook_secret, '') \
+                 FROM companies ORDER BY id",
             ))
             .await
             .map_err(backend)?;
@@ -103,31 +105,44 @@ impl AnyStore {
             applied: apply,
             ..ResealReport::default()
         };
-        for (id, retell, calcom) in rows {
+        for (id, retell, calcom, webhook) in rows {
             let company = CompanyId(id);
-            let fresh = [
+            let stored = [
                 (Column::RetellApiKey, &retell),
                 (Column::CalcomApiKey, &calcom),
-            ]
-            .map(|(column, stored)| report.reseal(&self.keyring, company, column, stored));
-            let [Some(new_retell), Some(new_calcom)] = fresh else {
+                (Column::CalcomWebhookSecret, &webhook),
+            ];
+            // An empty value is a credential that was never set: nothing to seal.
+            let fresh = stored.map(|(column, stored)| {
+                if stored.is_empty() {
+                    Some(String::new())
+                } else {
+                    report.reseal(&self.keyring, company, column, stored)
+                }
+            });
+            let [Some(new_retell), Some(new_calcom), Some(new_webhook)] = fresh else {
                 continue;
             };
-            if !apply || (new_retell == retell && new_calcom == calcom) {
+            if !apply || (new_retell == retell && new_calcom == calcom && new_webhook == webhook)
+            {
                 continue;
             }
             report.written += self
                 .db
                 .execute(
                     Sql::new(
-                        "UPDATE companies SET retell_api_key = $1, calcom_api_key = $2 \
-                         WHERE id = $3 AND retell_api_key = $4 AND calcom_api_key = $5",
+                        "UPDATE companies SET retell_api_key = $1, calcom_api_key = $2, \
+                             calcom_webhook_secret = NULLIF($3, '') \
+                         WHERE id = $4 AND retell_api_key = $5 AND calcom_api_key = $6 \
+                             AND COALESCE(calcom_webhook_secret, '') = $7",
                     )
                     .bind(&new_retell)
                     .bind(&new_calcom)
+                    .bind(&new_webhook)
                     .bind(id)
                     .bind(&retell)
-                    .bind(&calcom),
+                    .bind(&calcom)
+                    .bind(&webhook),
                 )
                 .await
                 .map_err(backend)?;
@@ -264,8 +279,8 @@ fn slug_of(name: &str) -> String {
     }
 }
 
-/// What [`AnyStore::reseal_credentials`] found (and wrote): counts of credential values
-/// (two per company). Its `Display` is the one-line summary `switchboard secrets rotate`
+/// What [`AnyStore::reseal_credentials`] found (and wrote): counts of the credential values
+/// that are set (up to three per company). Its `Display` is the one-line summary `switchboard secrets rotate`
 /// prints; no value appears in it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ResealReport {
