@@ -123,8 +123,7 @@ impl AnyStore {
             let [Some(new_retell), Some(new_calcom), Some(new_webhook)] = fresh else {
                 continue;
             };
-            if !apply || (new_retell == retell && new_calcom == calcom && new_webhook == webhook)
-            {
+            if !apply || (new_retell == retell && new_calcom == calcom && new_webhook == webhook) {
                 continue;
             }
             report.written += self

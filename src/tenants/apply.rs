@@ -43,10 +43,10 @@ pub struct Applied {
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     /// Refusals in the files, each at its `file:line:column`.
-    #[error("{0}")]
+    #[error(transparent)]
     Files(#[from] FileErrors),
     /// The store failed (reading or writing); earlier tenants of the same run may be written.
-    #[error("store: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 

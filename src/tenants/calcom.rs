@@ -86,7 +86,10 @@ impl CalcomAccess {
     /// # Errors
     /// [`CalcomAccessError::Unavailable`] when the file has no `calcom.api_key` or there is no
     /// Cal.com to ask; [`CalcomAccessError::Upstream`] when Cal.com refuses or does not answer.
-    pub async fn event_types(&self, spec: &TenantSpec) -> Result<Vec<EventType>, CalcomAccessError> {
+    pub async fn event_types(
+        &self,
+        spec: &TenantSpec,
+    ) -> Result<Vec<EventType>, CalcomAccessError> {
         let key = self.key(spec)?;
         let base = self.base_url(spec)?;
         let client = CalcomClient::new(&base, self.timeout)

@@ -81,7 +81,11 @@ pub async fn apply_files(
         }
     }
     let written = applied.iter().filter(|t| !t.plan.is_empty()).count();
-    writeln!(out, "applied: {written} of {} tenants changed", applied.len())?;
+    writeln!(
+        out,
+        "applied: {written} of {} tenants changed",
+        applied.len()
+    )?;
     Ok(())
 }
 
@@ -107,8 +111,10 @@ pub async fn list(store: &AnyStore, out: &mut dyn Write) -> anyhow::Result<()> {
             t.branches,
             t.phone_numbers,
             t.services,
-            t.disabled_at
-                .map_or_else(|| "no".to_owned(), |at| format!("since {}", at.to_rfc3339()))
+            t.disabled_at.map_or_else(
+                || "no".to_owned(),
+                |at| format!("since {}", at.to_rfc3339())
+            )
         )?;
     }
     Ok(())
@@ -123,10 +129,11 @@ pub async fn show(store: &AnyStore, slug: &str, out: &mut dyn Write) -> anyhow::
     let state = find(store, slug).await?;
     let mut raw = state.spec.to_raw();
     let shown = |fingerprint: &Option<String>| {
-        Some(fingerprint.as_ref().map_or_else(
-            || "not set".to_owned(),
-            |f| format!("set ({f})"),
-        ))
+        Some(
+            fingerprint
+                .as_ref()
+                .map_or_else(|| "not set".to_owned(), |f| format!("set ({f})")),
+        )
     };
     raw.retell.api_key = shown(&state.credentials.retell_api_key);
     raw.calcom.api_key = shown(&state.credentials.calcom_api_key);

@@ -66,9 +66,8 @@ pub struct TenantFile {
     /// `file:` secrets are read relative to this directory.
     dir: PathBuf,
     text: String,
-    /// Every key path of the document with the byte range of its key (tables' entries) or
-    /// value (array items).
-    places: Vec<(KeyPath, Range<usize>)>,
+    /// Every key path of the document, where it is written.
+    places: Vec<Place>,
 }
 
 impl TenantFile {
@@ -174,8 +173,8 @@ impl TenantFile {
     fn offset_of(&self, path: &KeyPath) -> usize {
         let mut parts = path.0.as_slice();
         loop {
-            if let Some((_, range)) = self.places.iter().find(|(p, _)| p.0 == parts) {
-                return range.start;
+            if let Some(place) = self.places.iter().find(|p| p.path.0 == parts) {
+                return place.at;
             }
             match parts.split_last() {
                 Some((_, rest)) => parts = rest,
@@ -188,9 +187,9 @@ impl TenantFile {
     fn key_at(&self, offset: usize) -> String {
         self.places
             .iter()
-            .filter(|(_, r)| r.contains(&offset))
-            .max_by_key(|(p, _)| p.0.len())
-            .map(|(p, _)| p.to_string())
+            .filter(|p| p.range.contains(&offset))
+            .max_by_key(|p| p.path.0.len())
+            .map(|p| p.path.to_string())
             .unwrap_or_default()
     }
 
@@ -209,29 +208,46 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     )
 }
 
-/// Records where every key path of `table` stands: a written value where the value is one
-/// line (a refusal of its text lands on it), else where its key is written (`[policy]`,
-/// `[[branches]]`); the range runs to the end of the value so errors inside find the key.
-fn collect(path: &KeyPath, table: &DeTable<'_>, places: &mut Vec<(KeyPath, Range<usize>)>) {
+/// Where a key path is written.
+#[derive(Debug)]
+struct Place {
+    path: KeyPath,
+    /// Byte offset a refusal of it points at: the value where the value is one line (a
+    /// refusal of its text lands on it), else the key (`[policy]`, `[[branches]]`).
+    at: usize,
+    /// From the key to the end of the value: refusals inside it belong to this path.
+    range: Range<usize>,
+}
+
+fn collect(path: &KeyPath, table: &DeTable<'_>, places: &mut Vec<Place>) {
     for (key, value) in table {
         let here = child(path, KeyPart::Key(key.get_ref().to_string()));
-        let span = value.span();
-        let start = match value.get_ref() {
-            DeValue::Table(_) | DeValue::Array(_) => key.span().start.min(span.start),
+        let (key_span, span) = (key.span(), value.span());
+        let start = key_span.start.min(span.start);
+        let at = match value.get_ref() {
+            DeValue::Table(_) | DeValue::Array(_) => start,
             _ => span.start,
         };
-        places.push((here.clone(), start..span.end.max(key.span().end)));
+        places.push(Place {
+            path: here.clone(),
+            at,
+            range: start..span.end.max(key_span.end),
+        });
         nested(&here, value.get_ref(), places);
     }
 }
 
-fn nested(path: &KeyPath, value: &DeValue<'_>, places: &mut Vec<(KeyPath, Range<usize>)>) {
+fn nested(path: &KeyPath, value: &DeValue<'_>, places: &mut Vec<Place>) {
     match value {
         DeValue::Table(table) => collect(path, table, places),
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let here = child(path, KeyPart::Index(i));
-                places.push((here.clone(), item.span()));
+                places.push(Place {
+                    path: here.clone(),
+                    at: item.span().start,
+                    range: item.span(),
+                });
                 nested(&here, item.get_ref(), places);
             }
         }

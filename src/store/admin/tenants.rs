@@ -443,13 +443,7 @@ async fn write_in(
     let branches = write_branches(tx, company, spec, &p.windows, p.now).await?;
     write_numbers(tx, company, spec, &branches, p.now).await?;
     write_services(tx, company, spec, &p.services, &branches, p.now).await?;
-    audit::record(
-        tx,
-        Some((company, spec.slug.as_str())),
-        audit_record,
-        p.now,
-    )
-    .await?;
+    audit::record(tx, Some((company, spec.slug.as_str())), audit_record, p.now).await?;
     Ok(company)
 }
 

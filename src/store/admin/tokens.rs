@@ -64,9 +64,7 @@ pub(super) async fn create(
         return Err(StoreError::backend("token name: must not be empty"));
     }
     if new.kind == TokenKind::Metrics && new.company_id.is_some() {
-        return Err(StoreError::backend(
-            "a metrics token belongs to no company",
-        ));
+        return Err(StoreError::backend("a metrics token belongs to no company"));
     }
     let token = random_token();
     let digest = token_digest(&token);
