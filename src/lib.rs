@@ -14,7 +14,7 @@
 //! - [`cache`]: the `Cache` port, in-process (moka) or shared (Redis).
 //! - [`ratelimit`]: the core's `Limiter` port, in-process or shared through Redis.
 //! - [`sim`]: simulators of external APIs (Cal.com).
-//! - [`sandbox`]: the seeded demo tenant.
+//! - [`sandbox`]: the example tenants (`examples/tenants/`) applied at start.
 //! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
 //! - [`tenants`]: tenants as TOML files, `switchboard tenant apply|list|show|disable|enable`.
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,

@@ -65,3 +65,61 @@ impl FileSecrets {
         Ok(SecretString::from(written.to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn file_secret_is_read_beside_the_tenant_file_without_its_trailing_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cal.key"), "cal_live_abc\r\n").unwrap();
+        let secret = FileSecrets::new(dir.path())
+            .resolve("file:cal.key")
+            .unwrap();
+        assert_eq!(secret.expose_secret(), "cal_live_abc");
+    }
+
+    #[test]
+    fn unreadable_secret_file_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = FileSecrets::new(dir.path())
+            .resolve("file:missing.key")
+            .unwrap_err();
+        assert!(err.contains("missing.key"), "{err}");
+    }
+
+    #[test]
+    fn secret_file_larger_than_a_credential_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("big.key"), "x".repeat(10_000)).unwrap();
+        let err = FileSecrets::new(dir.path())
+            .resolve("file:big.key")
+            .unwrap_err();
+        assert!(
+            err.contains("big.key") && err.contains("10000 bytes"),
+            "{err}"
+        );
+        assert!(!err.contains("xxx"), "{err}");
+    }
+
+    #[test]
+    fn unset_variable_is_named_in_the_error() {
+        let err = FileSecrets::new(Path::new("."))
+            .resolve("env:SWITCHBOARD_TEST_SURELY_UNSET_4711")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "environment variable SWITCHBOARD_TEST_SURELY_UNSET_4711 is not set"
+        );
+    }
+
+    #[test]
+    fn other_text_is_the_secret_itself() {
+        let secret = FileSecrets::new(Path::new("."))
+            .resolve("cal_live_literal")
+            .unwrap();
+        assert_eq!(secret.expose_secret(), "cal_live_literal");
+    }
+}
