@@ -106,7 +106,15 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", secrets::SecretKey::generate_base64().as_str());
             Ok(())
         }
-        Command::Tenant { action, config } => tenant(action, config.as_deref()).await,
+        Command::Tenant { action, config } => {
+            // Refusals of tenant files are many lines, each file:line:column: the message
+            // alone, without anyhow's "Error:" and backtrace.
+            if let Err(e) = tenant(action, config.as_deref()).await {
+                eprintln!("{e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -459,7 +459,7 @@ async fn env_and_file_secrets_are_read_and_never_printed() {
         stdout(&applied)
     );
     assert!(
-        stdout(&shown).contains(&format!("api_key = \"set ({calcom_print})\"")),
+        stdout(&shown).contains(&format!("# calcom.api_key: set ({calcom_print})")),
         "{}",
         stdout(&shown)
     );
@@ -475,6 +475,21 @@ async fn env_and_file_secrets_are_read_and_never_printed() {
         .unwrap();
     assert_eq!(stored.credentials.retell_api_key, Some(retell_print));
     assert_eq!(stored.credentials.calcom_api_key, Some(calcom_print));
+}
+
+#[actix_web::test]
+async fn shown_tenant_applies_again_with_no_changes() {
+    let f = Fixture::new().await;
+    f.applied(&[f.file("thames.toml", THAMES)]).await;
+    let shown = f.run(&["tenant", "show", "thames-physio"], &[]).await;
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let text = stdout(&shown);
+    assert!(
+        text.contains("# calcom.webhook_secret: set (sha256:"),
+        "{text}"
+    );
+    let out = f.applied(&[f.file("shown.toml", &text)]).await;
+    assert!(out.contains("tenant thames-physio: no changes"), "{out}");
 }
 
 #[actix_web::test]

@@ -120,24 +120,13 @@ pub async fn list(store: &AnyStore, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `tenant show SLUG`: the tenant as a tenant file; credentials only as `set (sha256:…)`
-/// or `not set`.
+/// `tenant show SLUG`: the tenant as a tenant file, which applies again with no changes;
+/// credentials only in the comment at the top, as `set (sha256:…)` or `not set`.
 ///
 /// # Errors
 /// No such tenant, or the store failing.
 pub async fn show(store: &AnyStore, slug: &str, out: &mut dyn Write) -> anyhow::Result<()> {
     let state = find(store, slug).await?;
-    let mut raw = state.spec.to_raw();
-    let shown = |fingerprint: &Option<String>| {
-        Some(
-            fingerprint
-                .as_ref()
-                .map_or_else(|| "not set".to_owned(), |f| format!("set ({f})")),
-        )
-    };
-    raw.retell.api_key = shown(&state.credentials.retell_api_key);
-    raw.calcom.api_key = shown(&state.credentials.calcom_api_key);
-    raw.calcom.webhook_secret = shown(&state.credentials.calcom_webhook_secret);
     writeln!(
         out,
         "# tenant {} (company {}), {}",
@@ -148,10 +137,21 @@ pub async fn show(store: &AnyStore, slug: &str, out: &mut dyn Write) -> anyhow::
             |at| format!("disabled since {}", at.to_rfc3339())
         )
     )?;
+    let credentials = &state.credentials;
+    for (key, fingerprint) in [
+        ("retell.api_key", &credentials.retell_api_key),
+        ("calcom.api_key", &credentials.calcom_api_key),
+        ("calcom.webhook_secret", &credentials.calcom_webhook_secret),
+    ] {
+        let status = fingerprint
+            .as_ref()
+            .map_or_else(|| "not set".to_owned(), |f| format!("set ({f})"));
+        writeln!(out, "# {key}: {status}")?;
+    }
     write!(
         out,
         "{}",
-        toml::to_string(&raw).context("writing the tenant as TOML")?
+        toml::to_string(&state.spec.to_raw()).context("writing the tenant as TOML")?
     )?;
     Ok(())
 }

@@ -31,8 +31,14 @@ impl FileSecrets {
     ///
     /// # Errors
     /// A message naming the variable (unset, empty, not Unicode) or the path (unreadable,
-    /// not UTF-8).
+    /// not UTF-8, larger than a credential); the masked form `tenant show` prints.
     pub fn resolve(&self, written: &str) -> Result<SecretString, String> {
+        if written == "not set" || written.starts_with("set (sha256:") {
+            return Err(format!(
+                "{written:?} is how `tenant show` masks a credential, not a credential: write the \
+                 value, env:NAME or file:PATH, or leave the key out to keep the stored one"
+            ));
+        }
         if let Some(name) = written.strip_prefix("env:") {
             return match std::env::var(name) {
                 Ok(value) if !value.trim().is_empty() => Ok(SecretString::from(value)),
@@ -113,6 +119,15 @@ mod tests {
             err,
             "environment variable SWITCHBOARD_TEST_SURELY_UNSET_4711 is not set"
         );
+    }
+
+    #[test]
+    fn masked_form_of_tenant_show_is_refused() {
+        let secrets = FileSecrets::new(Path::new("."));
+        for masked in ["set (sha256:0123456789ab)", "not set"] {
+            let err = secrets.resolve(masked).unwrap_err();
+            assert!(err.contains("tenant show"), "{err}");
+        }
     }
 
     #[test]
