@@ -1,4 +1,4 @@
-//! Command line: `serve`, `sim calcom`, `replay`, `secrets`, `token create`.
+//! Command line: `serve`, `sim calcom`, `replay`, `secrets`, `token create|list|revoke`.
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -84,26 +84,65 @@ pub enum Command {
     },
 }
 
-/// Token actions.
+/// Token actions. Each is recorded in the audit log as `cli:<$USER>`.
 #[derive(Debug, Subcommand)]
 pub enum TokenAction {
-    /// Create a token and print it once (only its SHA-256 digest is stored), e.g.
-    /// `switchboard token create --scope metrics --label prometheus`.
+    /// Create a token: prints a one-line summary, then the token alone on the last line (shown
+    /// only this once: only its SHA-256 digest is stored), e.g.
+    /// `switchboard token create --company praxis-weber --scope read --expires 90d`.
     Create {
-        /// `gateway` (a company's token with --company, else an admin token) or `metrics`
-        /// (only GET /api/metrics and the detailed /api/mcp/health).
-        #[arg(long, value_enum, default_value = "gateway")]
-        scope: crate::store::TokenScope,
-        /// Company id of a gateway token; without it the gateway token is an admin token.
+        /// The tenant (slug or id) the token belongs to; without it the token is for every
+        /// tenant (an operators' admin token) or a `metrics` token.
         #[arg(long)]
-        company: Option<i64>,
-        /// What the token is for (shown to operators), e.g. `prometheus`.
+        company: Option<String>,
+        /// What it may do: `read`, `write` (also book and retry jobs), `admin` (also
+        /// administer the tenant) or `metrics` (only GET /api/metrics and the detailed
+        /// health; no company). Default: `write` with --company, else `admin`.
+        #[arg(long, value_enum)]
+        scope: Option<TokenScopeArg>,
+        /// Lifetime, e.g. `90d`, `12h`, `1w 2d`; never expires when left out.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires: Option<std::time::Duration>,
+        /// What the token is for (shown by `token list`), 1–100 characters; default: the
+        /// scope and the tenant.
         #[arg(long)]
-        label: String,
+        name: Option<String>,
         /// TOML file with overrides of config/default.toml (for database.url).
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// List tokens, newest first (never the tokens themselves): id, tenant, scope, name,
+    /// created, expires, revoked.
+    List {
+        /// Only the tokens of this tenant (slug or id).
+        #[arg(long)]
+        company: Option<String>,
+        /// TOML file with overrides of config/default.toml (for database.url).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Revoke a token by its id (from `token list`); it stops working within the token
+    /// lookup memo's lifetime (`cache.lookups_ttl_s`). Revoking twice keeps the first time.
+    Revoke {
+        /// The token's id.
+        id: i64,
+        /// TOML file with overrides of config/default.toml (for database.url).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// `--scope` of `token create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenScopeArg {
+    /// Methods that change nothing.
+    Read,
+    /// Also book, move, cancel, retry jobs.
+    Write,
+    /// Also administer the tenant (or, without --company, every tenant).
+    Admin,
+    /// Only the metrics and the detailed health.
+    Metrics,
 }
 
 /// Simulated APIs.

@@ -19,6 +19,7 @@
 //! - [`tenants`]: tenants as TOML files, `switchboard tenant apply|list|show|disable|enable`.
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,
 //!   `circuit-status`); no part of the service.
+//! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
 
 #![warn(missing_docs)]
 
@@ -36,3 +37,4 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
+pub mod tokens_cli;

@@ -4,15 +4,11 @@
 use anyhow::Context as _;
 use clap::Parser;
 use secrecy::ExposeSecret;
-use switchboard::cli::{
-    CacheAction, Cli, Command, SecretsAction, SimApi, TenantAction, TokenAction,
-};
+use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi, TenantAction};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
-use switchboard::store::{AnyStore, TokenScope};
-use switchboard::{cache, secrets, startup, telemetry};
-use switchboard_actors::domain::ids::CompanyId;
+use switchboard::{cache, secrets, startup, telemetry, tokens_cli};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -48,30 +44,7 @@ async fn main() -> anyhow::Result<()> {
         Command::CircuitStatus { url, token } => {
             circuit_status::run(&url, token.as_ref().map(ExposeSecret::expose_secret)).await
         }
-        Command::Token {
-            action:
-                TokenAction::Create {
-                    scope,
-                    company,
-                    label,
-                    config,
-                },
-        } => {
-            anyhow::ensure!(
-                scope == TokenScope::Gateway || company.is_none(),
-                "a metrics token belongs to no company; drop --company"
-            );
-            let settings = Settings::load(config.as_deref())?;
-            let store = AnyStore::connect(settings.database.url.expose_secret(), 1)
-                .await
-                .context("opening the database of database.url (see the configuration)")?;
-            let token = store
-                .create_token(scope, company.map(CompanyId), &label)
-                .await
-                .context("storing the token")?;
-            println!("{token}");
-            Ok(())
-        }
+        Command::Token { action } => tokens_cli::run(action).await,
         Command::Replay {
             files,
             url,

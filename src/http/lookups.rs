@@ -208,7 +208,7 @@ mod tests {
         let digest = token_digest("created-later");
         assert_eq!(lookups.grant(&store, &digest).await.unwrap(), None);
         store
-            .insert_api_token(&digest, None, "created later")
+            .replace_admin_token(&digest, "created later")
             .await
             .unwrap();
         assert!(

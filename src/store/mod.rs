@@ -50,7 +50,6 @@ mod tenancy;
 mod tests;
 mod tokens;
 
-pub use self::tokens::TokenScope;
 pub use tenancy::ResealReport;
 
 use crate::secrets::Keyring;

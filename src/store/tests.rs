@@ -6,7 +6,7 @@
 //! that only make sense for one backend say so in their name.
 
 use super::sql::{Db, Record, Sql};
-use super::{AnyStore, NewCompany, NewService, TokenScope, token_digest};
+use super::{AnyStore, NewCompany, NewService, token_digest};
 use crate::secrets::test_keyring;
 use chrono::{DateTime, DurationRound, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
@@ -23,12 +23,14 @@ use switchboard_actors::domain::ids::{BookingUid, BranchId, CallId, CompanyId, E
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::ports::{
-    CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenStore,
+    CallStore, LockStore, OutboxStore, QueueAdminStore, StoreError, TenancyStore, TokenAdminStore,
+    TokenStore,
 };
 use switchboard_actors::records::{
     BookingJobPayload, CallContextRecord, CallEventRecord, EventOutcome, JOB_LATENCY_BUCKETS_MS,
     JobCounts, JobFailure, JobStatus, JobSummary, MinuteCounts, NewAppointment, NewCustomer,
-    NewJob, RetryOutcome, WebhookEvent, WorkerHeartbeat, WorkerView,
+    NewJob, NewToken, RetryOutcome, TokenKind, TokenScope, WebhookEvent, WorkerHeartbeat,
+    WorkerView,
 };
 use tempfile::TempDir;
 use tokio::sync::Barrier;
@@ -165,6 +167,9 @@ async fn connect(url: &str, max_connections: u32) -> AnyStore {
 /// Credentials at rest: sealed, bound to their row, rotated (issue 10, finding 7).
 mod secrets;
 
+/// Tenant administration and tokens (issue 11).
+mod admin;
+
 /// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
 /// dialects.
 async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {
@@ -174,6 +179,29 @@ async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {
 /// Runs `sql` with `$1 = id`, e.g. to plant a bad row behind the store's back.
 async fn execute(store: &AnyStore, sql: &str, id: i64) {
     store.db.execute(Sql::new(sql).bind(id)).await.unwrap();
+}
+
+/// Makes a token as `switchboard token create` does; returns its id and its digest.
+async fn make_token(
+    store: &AnyStore,
+    company: Option<CompanyId>,
+    kind: TokenKind,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> (i64, String) {
+    let audit = switchboard_actors::domain::onboarding::AuditRecord {
+        actor: "cli:test".into(),
+        action: "token create".into(),
+        changes: Vec::new(),
+    };
+    let new = NewToken {
+        company_id: company,
+        kind,
+        name: name.to_owned(),
+        expires_at,
+    };
+    let (info, token) = store.create_token(&new, &audit).await.unwrap();
+    (info.id, token_digest(token.expose_secret()))
 }
 
 /// A fixture's store with one seeded tenant.
@@ -920,17 +948,6 @@ async fn seeding_twice_is_idempotent(db: TestDb) {
         let rows = count(&fx.store, &format!("SELECT COUNT(*) FROM {table}")).await;
         assert_eq!(rows, 1, "{table}");
     }
-
-    let token = token_digest("sb_secret_token");
-    fx.store
-        .insert_api_token(&token, Some(fx.company), "ops")
-        .await
-        .unwrap();
-    fx.store
-        .insert_api_token(&token, None, "second label")
-        .await
-        .unwrap();
-    assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM api_tokens").await, 1);
 }
 
 async fn reseeding_updates_the_tenant(db: TestDb) {
@@ -974,16 +991,15 @@ async fn replaced_admin_token_revokes_the_previous_one(db: TestDb) {
     let fx = fixture(&db).await;
     let old = token_digest("old-sandbox-token");
     let new = token_digest("new-sandbox-token");
-    let other_admin = token_digest("ops-admin-token");
-    let tenant = token_digest("tenant-token");
-    fx.store
-        .insert_api_token(&other_admin, None, "ops")
-        .await
-        .unwrap();
-    fx.store
-        .insert_api_token(&tenant, Some(fx.company), "sandbox admin")
-        .await
-        .unwrap();
+    let (_, other_admin) = make_token(&fx.store, None, TokenKind::Admin, "ops", None).await;
+    let (_, tenant) = make_token(
+        &fx.store,
+        Some(fx.company),
+        TokenKind::Write,
+        "sandbox admin",
+        None,
+    )
+    .await;
     fx.store
         .replace_admin_token(&old, "sandbox admin")
         .await
@@ -1009,21 +1025,20 @@ async fn replaced_admin_token_revokes_the_previous_one(db: TestDb) {
 
 async fn api_token_grants_company_or_admin(db: TestDb) {
     let fx = fixture(&db).await;
-    let tenant = token_digest("tenant-token");
-    let admin = token_digest("admin-token");
-    fx.store
-        .insert_api_token(&tenant, Some(fx.company), "tenant")
-        .await
-        .unwrap();
-    fx.store
-        .insert_api_token(&admin, None, "admin")
-        .await
-        .unwrap();
+    let (_, tenant) = make_token(
+        &fx.store,
+        Some(fx.company),
+        TokenKind::Write,
+        "tenant",
+        None,
+    )
+    .await;
+    let (_, admin) = make_token(&fx.store, None, TokenKind::Admin, "admin", None).await;
 
     let grant = fx.store.api_token(&tenant).await.unwrap().unwrap();
     assert_eq!(
-        (grant.company_id, grant.label.as_str()),
-        (Some(fx.company), "tenant")
+        (grant.company_id, grant.label.as_str(), grant.scope),
+        (Some(fx.company), "tenant", TokenScope::Write)
     );
     let grant = fx
         .store
@@ -1031,36 +1046,28 @@ async fn api_token_grants_company_or_admin(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((grant.company_id, grant.label.as_str()), (None, "admin"));
+    assert_eq!(
+        (grant.company_id, grant.label.as_str(), grant.scope),
+        (None, "admin", TokenScope::Admin)
+    );
     let unknown = token_digest("nope");
     assert!(fx.store.api_token(&unknown).await.unwrap().is_none());
-
-    let malformed = fx.store.insert_api_token("plain-token", None, "x").await;
-    assert!(
-        matches!(malformed, Err(StoreError::Backend { .. })),
-        "{malformed:?}"
-    );
 }
 
 /// Issue 10, finding 7: a `metrics` token reads the operator surfaces and nothing else; it is
 /// invisible to the gateway's lookup and survives the sandbox admin-token replacement.
 async fn metrics_tokens_grant_the_operator_surfaces_only(db: TestDb) {
     let fx = fixture(&db).await;
-    let metrics = token_digest("metrics-token");
-    let admin = token_digest("admin-token");
-    let tenant = token_digest("tenant-token");
-    fx.store
-        .insert_scoped_token(&metrics, TokenScope::Metrics, None, "sandbox admin")
-        .await
-        .unwrap();
-    fx.store
-        .insert_api_token(&admin, None, "ops")
-        .await
-        .unwrap();
-    fx.store
-        .insert_api_token(&tenant, Some(fx.company), "tenant")
-        .await
-        .unwrap();
+    let (_, metrics) = make_token(&fx.store, None, TokenKind::Metrics, "sandbox admin", None).await;
+    let (_, admin) = make_token(&fx.store, None, TokenKind::Admin, "ops", None).await;
+    let (_, tenant) = make_token(
+        &fx.store,
+        Some(fx.company),
+        TokenKind::Admin,
+        "tenant",
+        None,
+    )
+    .await;
     fx.store
         .replace_admin_token(&token_digest("sandbox"), "sandbox admin")
         .await
@@ -1075,19 +1082,6 @@ async fn metrics_tokens_grant_the_operator_surfaces_only(db: TestDb) {
             .metrics_access(&token_digest("nope"))
             .await
             .unwrap()
-    );
-    let with_company = fx
-        .store
-        .insert_scoped_token(
-            &token_digest("m2"),
-            TokenScope::Metrics,
-            Some(fx.company),
-            "x",
-        )
-        .await;
-    assert!(
-        matches!(with_company, Err(StoreError::Backend { .. })),
-        "{with_company:?}"
     );
 }
 
@@ -1811,11 +1805,7 @@ async fn concurrent_seeding_from_two_instances_is_idempotent(db: TestDb) {
     let inserts: Vec<_> = (0..4)
         .map(|n| {
             let (store, token) = (instances[n % 2].clone(), token.clone());
-            tokio::spawn(async move {
-                store
-                    .insert_api_token(&token, None, &format!("seeder {n}"))
-                    .await
-            })
+            tokio::spawn(async move { store.replace_admin_token(&token, "sandbox admin").await })
         })
         .collect();
     for insert in inserts {

@@ -1,9 +1,10 @@
 //! Health, readiness, metrics and request ids.
 
 use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app};
+use crate::tokens::create_token;
 use serde_json::{Value, json};
-use switchboard::store::{AnyStore, TokenScope};
 use switchboard_actors::domain::ids::CompanyId;
+use switchboard_actors::records::TokenKind;
 
 const OPERATOR_PATHS: [&str; 2] = ["/api/metrics", "/api/mcp/health"];
 
@@ -111,11 +112,14 @@ async fn request_id_is_echoed_or_generated() {
 #[actix_web::test]
 async fn metrics_and_health_refuse_callers_without_an_operator_token() {
     let app = spawn_app().await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
-    let company_token = store
-        .create_token(TokenScope::Gateway, Some(CompanyId(1)), "tenant")
-        .await
-        .unwrap();
+    let (company_token, _) = create_token(
+        &app.store,
+        Some(CompanyId(1)),
+        TokenKind::Admin,
+        "tenant",
+        None,
+    )
+    .await;
     for path in OPERATOR_PATHS {
         for token in [None, Some("not-a-token"), Some(company_token.as_str())] {
             let res = get(&app, path, token).await;
@@ -139,11 +143,7 @@ async fn metrics_and_health_refuse_callers_without_an_operator_token() {
 #[actix_web::test]
 async fn metrics_scope_token_reads_metrics_and_health_but_not_the_gateway() {
     let app = spawn_app().await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
-    let token = store
-        .create_token(TokenScope::Metrics, None, "prometheus")
-        .await
-        .unwrap();
+    let (token, _) = create_token(&app.store, None, TokenKind::Metrics, "prometheus", None).await;
     for path in OPERATOR_PATHS {
         assert_eq!(
             get(&app, path, Some(&token)).await.status().as_u16(),
@@ -156,19 +156,6 @@ async fn metrics_scope_token_reads_metrics_and_health_but_not_the_gateway() {
     let (status, reply) = app.gateway_raw(rpc, Some(&token)).await;
     assert_eq!(status, 401, "{reply}");
     assert_eq!(reply["error"]["code"], -32001, "{reply}");
-}
-
-/// A metrics token belongs to no company: the database refuses one with a company.
-#[actix_web::test]
-async fn metrics_token_cannot_belong_to_a_company() {
-    let app = spawn_app().await;
-    let store = AnyStore::connect(&app.db_url, 1).await.unwrap();
-    assert!(
-        store
-            .create_token(TokenScope::Metrics, Some(CompanyId(1)), "prometheus")
-            .await
-            .is_err()
-    );
 }
 
 /// `/livez` and `/readyz` stay open and minimal: no URL, company id or error text.

@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use switchboard::sandbox::DEMO_PHONE;
-use switchboard::store::{NewCompany, NewService, token_digest};
+use switchboard::store::{NewCompany, NewService};
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
@@ -81,10 +81,7 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
         .await
         .unwrap();
     for (token, company) in [(A_TOKEN, a), (B_TOKEN, b)] {
-        store
-            .insert_api_token(&token_digest(token), Some(company), token)
-            .await
-            .unwrap();
+        crate::tokens::plant_token(&app.db_url, company, token).await;
     }
 
     let a_booked = "call_a_booked";

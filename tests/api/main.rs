@@ -15,4 +15,5 @@ mod queue;
 mod rate_limits;
 mod resilience;
 mod supervision;
+mod tokens;
 mod webhooks;

@@ -5,7 +5,7 @@ use crate::common::{backend_missing, free_port, redis_server_url};
 use crate::helpers::{ADMIN_TOKEN, TestApp, call, now_ms, spawn_app_with};
 use serde_json::{Value, json};
 use switchboard::sandbox::DEMO_PHONE;
-use switchboard::store::{AnyStore, NewCompany, token_digest};
+use switchboard::store::{AnyStore, NewCompany};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
@@ -13,13 +13,12 @@ use switchboard_actors::ports::TenancyStore;
 
 const OVERVIEW: &str = r#"{"jsonrpc":"2.0","id":1,"method":"queue.getOverview","params":{}}"#;
 
-/// Creates a token for `company` and returns it.
-async fn company_token(store: &AnyStore, company: CompanyId, token: &str) -> String {
-    store
-        .insert_api_token(&token_digest(token), Some(company), "rate limit test")
+/// Creates a `write` token named `name` for `company` and returns it.
+async fn company_token(store: &AnyStore, company: CompanyId, name: &str) -> String {
+    let kind = switchboard_actors::records::TokenKind::Write;
+    crate::tokens::create_token(store, Some(company), kind, name, None)
         .await
-        .unwrap();
-    token.to_owned()
+        .0
 }
 
 async fn demo_company(store: &AnyStore) -> CompanyId {

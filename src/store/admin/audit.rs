@@ -39,6 +39,18 @@ pub(super) async fn record(
     .map(drop)
 }
 
+/// An `audit_log` row.
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    company_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    /// JSON array of lines.
+    changes: String,
+}
+
 /// Entries of `company` (all when `None`), newest first, at most `limit` (capped at
 /// [`MAX_PAGE`]), only those below `before_id` when given.
 pub(super) async fn log(
@@ -47,7 +59,7 @@ pub(super) async fn log(
     limit: u32,
     before_id: Option<i64>,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows: Vec<(i64, Option<i64>, DateTime<Utc>, String, String, String)> = store
+    let rows: Vec<AuditRow> = store
         .db
         .fetch_all(
             Sql::new(
@@ -62,14 +74,14 @@ pub(super) async fn log(
         .await
         .map_err(backend)?;
     rows.into_iter()
-        .map(|(id, company_id, at, actor, action, changes)| {
+        .map(|row| {
             Ok(AuditEntry {
-                id,
-                company_id: company_id.map(CompanyId),
-                at,
-                actor,
-                action,
-                changes: json_column("audit_log", "changes", &changes)?,
+                changes: json_column("audit_log", "changes", &row.changes)?,
+                id: row.id,
+                company_id: row.company_id.map(CompanyId),
+                at: row.created_at,
+                actor: row.actor,
+                action: row.action,
             })
         })
         .collect()

@@ -286,6 +286,56 @@ async fn migrate_to_0003(db: &TestDb, backend: &str) {
     }
 }
 
+/// The demo tenant written as the schema of migration 0003 has it, in plain SQL: today's
+/// upserts write columns added later.
+async fn seed_at_0003(db: &Db) -> (CompanyId, BranchId, i64) {
+    let now = t0();
+    let (company,): (i64,) = db
+        .fetch_one(
+            Sql::new(
+                "INSERT INTO companies (name, locale, time_zone, retell_api_key, \
+                     calcom_api_key, created_at) \
+                 VALUES ('Salon Sonne', 'de', 'Europe/Berlin', '', '', $1) RETURNING id",
+            )
+            .bind(now),
+        )
+        .await
+        .unwrap();
+    let (branch,): (i64,) = db
+        .fetch_one(
+            Sql::new(
+                "INSERT INTO branches (company_id, name, opens, closes, created_at) \
+                 VALUES ($1, 'Mitte', '09:00', '18:30', $2) RETURNING id",
+            )
+            .bind(company)
+            .bind(now),
+        )
+        .await
+        .unwrap();
+    db.execute(
+        Sql::new("INSERT INTO phone_numbers (number, branch_id, created_at) VALUES ($1, $2, $3)")
+            .bind(NUMBER)
+            .bind(branch)
+            .bind(now),
+    )
+    .await
+    .unwrap();
+    let (service,): (i64,) = db
+        .fetch_one(
+            Sql::new(
+                "INSERT INTO services (company_id, name, aliases, duration_min, \
+                     event_type_id, created_at) \
+                 VALUES ($1, 'Herrenschnitt', '[\"Herrenhaarschnitt\"]', 30, 101, $2) \
+                 RETURNING id",
+            )
+            .bind(company)
+            .bind(now),
+        )
+        .await
+        .unwrap();
+    (CompanyId(company), BranchId(branch), service)
+}
+
 async fn migration_rewrites_call_booking_keys(db: TestDb) {
     let backend = if db.url.starts_with("sqlite:") {
         "sqlite"
@@ -300,7 +350,7 @@ async fn migration_rewrites_call_booking_keys(db: TestDb) {
         },
         keyring: test_keyring(),
     };
-    let (company, branch, service_id) = seed(&old).await;
+    let (company, branch, service_id) = seed_at_0003(&old.db).await;
     let now = t0();
     let long_name = "x".repeat(500);
     let statements = [
