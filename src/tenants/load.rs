@@ -4,6 +4,7 @@
 
 use super::secrets::FileSecrets;
 use std::fmt;
+use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use switchboard_actors::domain::onboarding::{KeyPart, KeyPath, RawTenant, TenantSpec};
@@ -85,15 +86,17 @@ impl TenantFile {
                 message,
             }])
         };
-        let size = std::fs::metadata(path)
-            .map_err(|e| whole(format!("cannot read: {e}")))?
-            .len();
-        if size > MAX_FILE_BYTES {
+        let file = std::fs::File::open(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+        // Read one byte past the limit rather than trust the size: the file may grow.
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| whole(format!("cannot read: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(whole(format!(
-                "is {size} bytes; a tenant file may have at most {MAX_FILE_BYTES}"
+                "is larger than {MAX_FILE_BYTES} bytes, the most a tenant file may have"
             )));
         }
-        let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| whole("is not UTF-8 text".into()))?;
         let dir = path
             .parent()
