@@ -578,3 +578,23 @@ async fn sandbox_seeds_both_example_tenants_once() {
     );
     assert!(audit.iter().all(|e| e.actor == "sandbox"), "{audit:?}");
 }
+
+#[actix_web::test]
+async fn apply_refuses_a_credentials_key_that_dies_with_the_command() {
+    let f = Fixture::new().await;
+    f.file("demo.toml", DEMO);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["tenant", "apply", "demo.toml"])
+        .env("SWITCHBOARD__DATABASE__URL", "sqlite::memory:")
+        .env_remove("SWITCHBOARD__SECRETS__KEY")
+        .current_dir(f.dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("set SWITCHBOARD__SECRETS__KEY"),
+        "{}",
+        stderr(&out)
+    );
+}

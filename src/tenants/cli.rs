@@ -30,8 +30,17 @@ pub fn cli_actor() -> String {
 /// Opens the configured database with the credentials key, as `serve` does.
 ///
 /// # Errors
-/// The database cannot be opened or the credentials key is refused (see [`crate::secrets`]).
+/// The database cannot be opened, the credentials key is refused (see [`crate::secrets`]),
+/// or the only key is one sandbox mode would make for this command alone (credentials
+/// sealed with it could never be opened again).
 pub async fn open(settings: &Settings) -> anyhow::Result<AnyStore> {
+    if let Some(resolved) = crate::secrets::resolve(settings)? {
+        anyhow::ensure!(
+            resolved.source != crate::secrets::KeySource::SandboxMemory,
+            "no credentials key outlives this command (sandbox mode on a database without a \
+             key file): set SWITCHBOARD__SECRETS__KEY to the key `switchboard serve` uses"
+        );
+    }
     let store = crate::startup::open_store(settings).await?;
     crate::secrets::secure(settings, store).await
 }
