@@ -73,6 +73,15 @@ pub enum Command {
         #[command(subcommand)]
         action: SecretsAction,
     },
+    /// Tenants as TOML files (examples/tenants/): apply, list, show, disable, enable.
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        action: TenantAction,
+        /// TOML file with overrides of config/default.toml (for database.url).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Token actions. Each is recorded in the audit log as `cli:<$USER>`.
@@ -184,6 +193,40 @@ pub enum SecretsAction {
     },
     /// Print a new random key (base64 of 32 bytes) for `SWITCHBOARD__SECRETS__KEY`.
     GenerateKey,
+}
+
+/// Tenant actions; each exits 0 when done, 1 with the message on stderr otherwise.
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Create or update tenants from their files: all files are checked first, nothing is
+    /// written when any has an error (each shown as file:line:column: key: message); prints
+    /// each tenant's plan, writes it, then checks its Cal.com key (a warning when refused).
+    Apply {
+        /// Tenant files, e.g. examples/tenants/*.toml.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the plans; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// One line per tenant: slug, name, locale, zone, counts, whether disabled.
+    List,
+    /// A tenant as a tenant file; credentials only as `set (sha256:…)` or `not set`.
+    Show {
+        /// The tenant's slug.
+        slug: String,
+    },
+    /// Disable a tenant: its numbers answer "not in service", its tokens stop working;
+    /// nothing is deleted.
+    Disable {
+        /// The tenant's slug.
+        slug: String,
+    },
+    /// Enable a disabled tenant again.
+    Enable {
+        /// The tenant's slug.
+        slug: String,
+    },
 }
 
 #[cfg(test)]

@@ -14,8 +14,9 @@
 //! - [`cache`]: the `Cache` port, in-process (moka) or shared (Redis).
 //! - [`ratelimit`]: the core's `Limiter` port, in-process or shared through Redis.
 //! - [`sim`]: simulators of external APIs (Cal.com).
-//! - [`sandbox`]: the seeded demo tenant.
+//! - [`sandbox`]: the example tenants (`examples/tenants/`) applied at start.
 //! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
+//! - [`tenants`]: tenants as TOML files, `switchboard tenant apply|list|show|disable|enable`.
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,
 //!   `circuit-status`); no part of the service.
 //! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
@@ -35,4 +36,5 @@ pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tenants;
 pub mod tokens_cli;

@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 use clap::Parser;
 use secrecy::ExposeSecret;
-use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi};
+use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi, TenantAction};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
@@ -79,5 +79,32 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", secrets::SecretKey::generate_base64().as_str());
             Ok(())
         }
+        Command::Tenant { action, config } => {
+            // Refusals of tenant files are many lines, each file:line:column: the message
+            // alone, without anyhow's "Error:" and backtrace.
+            if let Err(e) = tenant(action, config.as_deref()).await {
+                eprintln!("{e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `switchboard tenant …` over the configured database.
+async fn tenant(action: TenantAction, config: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use switchboard::tenants::{CalcomAccess, cli};
+    let settings = Settings::load(config)?;
+    let store = cli::open(&settings).await?;
+    let out = &mut std::io::stdout().lock();
+    match action {
+        TenantAction::Apply { files, dry_run } => {
+            let calcom = CalcomAccess::from_settings(&settings);
+            cli::apply_files(&store, &calcom, &files, dry_run, out).await
+        }
+        TenantAction::List => cli::list(&store, out).await,
+        TenantAction::Show { slug } => cli::show(&store, &slug, out).await,
+        TenantAction::Disable { slug } => cli::set_disabled(&store, &slug, true, out).await,
+        TenantAction::Enable { slug } => cli::set_disabled(&store, &slug, false, out).await,
     }
 }

@@ -1,14 +1,14 @@
-//! Sandbox mode: the demo tenant "Demo Salon Berlin" seeded into the database, matching the
-//! Cal.com simulator's catalog, so `switchboard serve` works end to end with no set-up.
+//! Sandbox mode: the example tenants of `examples/tenants/` applied to the database at start
+//! — "Demo Salon Berlin" (German, the Cal.com simulator's demo account) and "Thames Physio
+//! Clinic" (English, London) — so `switchboard serve` works end to end with no set-up.
 
-use crate::sim::calcom::catalog::{DEMO_EVENT_TYPES, SANDBOX_CALCOM_API_KEY};
-use crate::store::{AnyStore, NewCompany, NewService, token_digest};
-use chrono::NaiveTime;
-use secrecy::SecretString;
-use switchboard_actors::domain::ids::{BranchId, CompanyId, EventTypeId};
+use crate::store::{AnyStore, token_digest};
+use crate::tenants::{ApplyError, ApplyOptions, CalcomAccess, TenantFile, apply};
+use std::path::Path;
+use switchboard_actors::domain::ids::{BranchId, CompanyId};
+use switchboard_actors::domain::onboarding::{AuditRecord, CredentialUpdate, Slug, TenantRef};
 use switchboard_actors::domain::phone::PhoneNumber;
-use switchboard_actors::domain::tenant::Locale;
-use switchboard_actors::ports::StoreError;
+use switchboard_actors::ports::{StoreError, TenancyStore as _, TenantAdminStore as _};
 
 /// The demo company's name.
 pub const DEMO_COMPANY: &str = "Demo Salon Berlin";
@@ -19,39 +19,21 @@ pub const DEMO_PHONE: &str = "+493083793369";
 /// The demo company's Retell API key: signatures of sandbox calls are made with it.
 pub const DEMO_RETELL_API_KEY: &str = "key_sandbox_0123456789abcdef";
 
-/// Aliases callers use for the demo services, by simulator event type id.
-fn aliases(event_type_id: i64) -> Vec<String> {
-    let list: &[&str] = match event_type_id {
-        1001 => &[
-            "Herrenschnitt",
-            "Männerhaarschnitt",
-            "Haarschnitt Herren",
-            "men's haircut",
-            "haircut for men",
-            "mens haircut",
-        ],
-        1002 => &[
-            "Damenschnitt",
-            "Frauenhaarschnitt",
-            "Haarschnitt Damen",
-            "women's haircut",
-            "haircut for women",
-            "ladies haircut",
-        ],
-        1003 => &[
-            "Farbe",
-            "Haare färben",
-            "Coloration",
-            "colouring",
-            "coloring",
-            "hair colour",
-            "hair color",
-            "dye",
-        ],
-        _ => &[],
-    };
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
+/// The tenant files sandbox mode applies, in this order (the demo tenant first, so that a new
+/// database gives it company id 1), by the path they have in the repository.
+pub const EXAMPLE_TENANTS: [(&str, &str); 2] = [
+    (
+        "examples/tenants/demo-salon-berlin.toml",
+        include_str!("../examples/tenants/demo-salon-berlin.toml"),
+    ),
+    (
+        "examples/tenants/thames-physio.toml",
+        include_str!("../examples/tenants/thames-physio.toml"),
+    ),
+];
+
+/// The audit actor of sandbox seeding.
+const ACTOR: &str = "sandbox";
 
 /// What was seeded.
 #[derive(Debug, Clone, Copy)]
@@ -65,44 +47,74 @@ pub struct DemoTenant {
 /// Label of the sandbox admin token in `api_tokens`.
 pub const SANDBOX_ADMIN_LABEL: &str = "sandbox admin";
 
-/// Seeds (idempotently) the demo tenant and makes `admin_token` the one sandbox admin token
-/// (an earlier sandbox admin token stops working). The demo credentials are sealed with
-/// `store`'s keyring like any tenant's ([`crate::secrets`]); seeding re-seals them, so a
-/// sandbox whose generated key was lost still serves the demo tenant.
-pub async fn seed(store: &AnyStore, admin_token: &str) -> Result<DemoTenant, StoreError> {
-    let company_id = store
-        .upsert_company(&NewCompany {
-            name: DEMO_COMPANY.to_owned(),
-            locale: Locale::De,
-            time_zone: chrono_tz::Europe::Berlin,
-            retell_api_key: SecretString::from(DEMO_RETELL_API_KEY),
-            calcom_api_key: SecretString::from(SANDBOX_CALCOM_API_KEY),
-        })
-        .await?;
-    let hm = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("valid time");
-    // The branch window spans the longest opening hours of the week (Mon–Fri 09–18).
-    let branch_id = store
-        .upsert_branch(company_id, DEMO_BRANCH, hm(9), hm(18))
-        .await?;
-    let phone = PhoneNumber::parse_default(DEMO_PHONE).expect("demo number is valid");
-    store.upsert_phone_number(&phone, branch_id).await?;
-    for (id, title, _slug, minutes) in DEMO_EVENT_TYPES {
-        store
-            .upsert_service(&NewService {
-                company_id,
-                name: (*title).to_owned(),
-                aliases: aliases(*id),
-                duration_min: *minutes,
-                event_type_id: EventTypeId(*id),
-                team_id: None,
-            })
-            .await?;
+/// Applies (idempotently) the [`EXAMPLE_TENANTS`] and makes `admin_token` the one sandbox
+/// admin token (an earlier sandbox admin token stops working). The credentials are sealed
+/// with `store`'s keyring like any tenant's ([`crate::secrets`]); credentials the keyring
+/// cannot open (a sandbox whose generated key was lost) are sealed again from the files.
+///
+/// # Errors
+/// A refused example file (a bug of this build), or the store failing.
+pub async fn seed(store: &AnyStore, admin_token: &str) -> Result<DemoTenant, ApplyError> {
+    let mut files = Vec::with_capacity(EXAMPLE_TENANTS.len());
+    for (name, text) in EXAMPLE_TENANTS {
+        files.push(TenantFile::parse(
+            Path::new(name),
+            Path::new("."),
+            text.to_owned(),
+        )?);
     }
+    reseal_unreadable(store, &files).await?;
+    let options = ApplyOptions {
+        dry_run: false,
+        actor: ACTOR.into(),
+        action: "tenant apply".into(),
+    };
+    // Every example service names its event type id: Cal.com is never asked.
+    let calcom = CalcomAccess::without_default("sandbox seeding asks no Cal.com");
+    apply(files, store, &calcom, &options).await?;
     store
         .replace_admin_token(&token_digest(admin_token), SANDBOX_ADMIN_LABEL)
         .await?;
+    let phone = PhoneNumber::parse_default(DEMO_PHONE)
+        .map_err(|e| StoreError::backend(format!("demo number: {e}")))?;
+    let route = store
+        .tenant_by_phone(&phone)
+        .await?
+        .ok_or_else(|| StoreError::backend(format!("{DEMO_PHONE} is not routed after seeding")))?;
     Ok(DemoTenant {
-        company_id,
-        branch_id,
+        company_id: route.company.id,
+        branch_id: route.branch_id,
     })
+}
+
+/// Seals the files' credentials again for each stored example tenant whose stored ones
+/// cannot be read (reading a tenant opens them to fingerprint them).
+async fn reseal_unreadable(store: &AnyStore, files: &[TenantFile]) -> Result<(), ApplyError> {
+    let stored = store.list_tenants().await?;
+    for file in files {
+        let Some(summary) = stored.iter().find(|t| t.slug == file.raw.slug) else {
+            continue;
+        };
+        let Ok(slug) = Slug::parse(&summary.slug) else {
+            continue;
+        };
+        if store.tenant(&TenantRef::Slug(slug)).await.is_ok() {
+            continue;
+        }
+        let spec = file.validate()?;
+        let credentials = CredentialUpdate {
+            retell_api_key: spec.retell.api_key,
+            calcom_api_key: spec.calcom.api_key,
+            calcom_webhook_secret: spec.calcom.webhook_secret,
+        };
+        let audit = AuditRecord {
+            actor: ACTOR.into(),
+            action: "credentials resealed".into(),
+            changes: vec!["~ credentials sealed again: the stored ones could not be opened".into()],
+        };
+        store
+            .set_credentials(summary.id, &credentials, &audit)
+            .await?;
+    }
+    Ok(())
 }

@@ -267,7 +267,7 @@ mod tests {
         ));
         exec(
             &raw,
-            &format!("UPDATE phone_numbers SET number = '{unknown}'"),
+            &format!("UPDATE phone_numbers SET number = '{unknown}' WHERE number = '{DEMO_PHONE}'"),
         )
         .await;
         assert!(
