@@ -100,6 +100,7 @@ fn core_config(s: &Settings) -> CoreConfig {
             max_live: NonZeroUsize::new(s.calls.max_live).unwrap_or(NonZeroUsize::MIN),
         },
         tenant_idle_timeout: minutes(s.tenants.idle_timeout_min),
+        tenant_profile_ttl: Duration::from_secs(s.cache.lookups_ttl_s),
         cache_ttl: CacheTtl {
             event_types: Duration::from_secs(s.cache.event_types_ttl_s),
             availability: Duration::from_secs(s.cache.availability_ttl_s),

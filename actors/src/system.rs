@@ -63,6 +63,9 @@ pub struct CoreConfig {
     /// A company's session and breaker unused for this long leave memory (unless the breaker
     /// is not closed).
     pub tenant_idle_timeout: Duration,
+    /// A company's profile (credentials, zone, policy, disabled) is read again when older
+    /// than this, so changes made elsewhere apply within it (`cache.lookups_ttl_s`).
+    pub tenant_profile_ttl: Duration,
     /// Lifetimes of cached event types and free slots.
     pub cache_ttl: CacheTtl,
 }
@@ -115,7 +118,8 @@ impl Core {
                 ),
                 cfg.tenant_idle_timeout,
                 budget.clone(),
-            );
+            )
+            .with_profile_ttl(cfg.tenant_profile_ttl);
             Supervisor::start(move |_| actor)
         };
         let calls = {

@@ -335,7 +335,7 @@ proptest! {
 
     /// What `sign` makes, `verify` accepts at that moment; another body is refused.
     #[test]
-    fn signature_round_trips(body in any::<Vec<u8>>(), key in any::<String>(), ts in 0i64..i64::MAX / 2) {
+    fn signature_round_trips(body in any::<Vec<u8>>(), key in any::<String>().prop_filter("a key", |k| !k.is_empty()), ts in 0i64..i64::MAX / 2) {
         let header = signature::sign(&body, &key, ts);
         prop_assert!(signature::verify(Some(&header), &body, &key, ts, 0).is_ok());
         let mut other = body.clone();

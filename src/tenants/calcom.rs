@@ -6,7 +6,7 @@ use crate::calcom::CalcomClient;
 use crate::config::Settings;
 use secrecy::SecretString;
 use std::time::Duration;
-use switchboard_actors::domain::booking::{EventType, UpstreamError};
+use switchboard_actors::domain::booking::{CalcomProfile, EventType, UpstreamError};
 use switchboard_actors::domain::onboarding::TenantSpec;
 use switchboard_actors::ports::CalendarApi as _;
 
@@ -95,6 +95,18 @@ impl CalcomAccess {
         let client = CalcomClient::new(&base, self.timeout)
             .map_err(|e| CalcomAccessError::Unavailable(e.to_string()))?;
         Ok(client.event_types(key).await?)
+    }
+
+    /// The owner of `spec`'s Cal.com key (`GET /v2/me`), for the connection check.
+    ///
+    /// # Errors
+    /// As [`CalcomAccess::event_types`].
+    pub async fn me(&self, spec: &TenantSpec) -> Result<CalcomProfile, CalcomAccessError> {
+        let key = self.key(spec)?;
+        let base = self.base_url(spec)?;
+        let client = CalcomClient::new(&base, self.timeout)
+            .map_err(|e| CalcomAccessError::Unavailable(e.to_string()))?;
+        Ok(client.me(key).await?)
     }
 
     fn key<'s>(&self, spec: &'s TenantSpec) -> Result<&'s SecretString, CalcomAccessError> {

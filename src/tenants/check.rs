@@ -2,7 +2,8 @@
 //! check is a warning, not an error: the tenant is written either way (Cal.com may be down
 //! for a minute; the key may be fixed next).
 //!
-//! The check lists the key's event types, the one call every tenant needs to book.
+//! The check asks Cal.com who owns the key (`GET /v2/me`, auth required): one small call
+//! that only a working key answers, as `calcom.testConnection` does.
 
 use super::calcom::{CalcomAccess, CalcomAccessError};
 use switchboard_actors::domain::booking::UpstreamError;
@@ -21,7 +22,7 @@ pub enum ConnectionCheck {
 
 /// Checks `spec`'s Cal.com key against its Cal.com.
 pub async fn check_connection(access: &CalcomAccess, spec: &TenantSpec) -> ConnectionCheck {
-    match access.event_types(spec).await {
+    match access.me(spec).await {
         Ok(_) => ConnectionCheck::Passed,
         Err(CalcomAccessError::Unavailable(why)) => ConnectionCheck::Skipped(why),
         Err(CalcomAccessError::Upstream(e)) => ConnectionCheck::Failed(describe(&e)),

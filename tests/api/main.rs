@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod limits;
+mod onboarding;
 mod queue;
 mod rate_limits;
 mod resilience;

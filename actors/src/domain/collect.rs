@@ -116,7 +116,8 @@ pub struct CollectContext<'a> {
     pub window: BusinessWindow,
     /// The services of the branch called; what the caller says must match one.
     pub services: &'a [Service],
-    /// Country for phone numbers said without a country code.
+    /// Country for phone numbers said without a country code: the country of the dialled
+    /// business number ([`caller_region`](super::phone::caller_region)).
     pub region: phonenumber::country::Id,
     /// Days ahead callers may book (the tenant's `policy.booking_horizon_days`).
     pub horizon_days: u32,

@@ -49,6 +49,22 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The country (region) of the number, e.g. `GB` for `+442079460321`; `None` for
+    /// numbers of no single region (e.g. +800 numbers).
+    pub fn region(&self) -> Option<phonenumber::country::Id> {
+        phonenumber::parse(None, &self.0).ok()?.country().id()
+    }
+}
+
+/// The region in which a caller's national number (`07700 900461`) is read: the country of
+/// the business number they dialled, so callers of a London branch are read as British;
+/// [`DEFAULT_REGION`] when that number is unknown or belongs to no single region.
+pub fn caller_region(dialled: Option<&str>) -> phonenumber::country::Id {
+    dialled
+        .and_then(|n| PhoneNumber::parse_default(n).ok())
+        .and_then(|n| n.region())
+        .unwrap_or(DEFAULT_REGION)
 }
 
 impl fmt::Display for PhoneNumber {
@@ -67,6 +83,19 @@ impl<'de> Deserialize<'de> for PhoneNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn national_numbers_are_read_in_the_country_of_the_dialled_number() {
+        let uk = caller_region(Some("+442079460321"));
+        assert_eq!(uk, phonenumber::country::Id::GB);
+        assert_eq!(
+            PhoneNumber::parse("07911 123456", uk).unwrap().as_str(),
+            "+447911123456"
+        );
+        assert_eq!(caller_region(Some("+493083793369")), DEFAULT_REGION);
+        assert_eq!(caller_region(None), DEFAULT_REGION);
+        assert_eq!(caller_region(Some("not a number")), DEFAULT_REGION);
+    }
 
     #[test]
     fn german_national_and_international_forms_normalise_to_e164() {

@@ -11,7 +11,7 @@ use crate::call::context::ContextError;
 use crate::call::registry::CollectFor;
 use crate::domain::appointment::CollectedAppointment;
 use crate::domain::collect::{AppointmentArgs, CollectContext, normalize};
-use crate::domain::phone::DEFAULT_REGION;
+use crate::domain::phone::caller_region;
 use crate::domain::tenant::{Locale, Service};
 use crate::domain::truthy::is_truthy;
 use serde_json::{Value, json};
@@ -156,7 +156,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         now_local,
         window: inv.route.window,
         services: &services,
-        region: DEFAULT_REGION,
+        region: caller_region(inv.call.business_number()),
         horizon_days: inv.route.company.policy.booking_horizon_days,
     };
     let normalized = normalize(&args, &ctx);

@@ -11,6 +11,7 @@ use crate::ratelimit::Limiter;
 use crate::resilience::{BreakerState, RetryBudget};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
+use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,8 +34,10 @@ pub enum TenantError {
 /// A company's live handles.
 #[derive(Clone)]
 pub struct TenantHandle {
-    /// The company as loaded when its handles were made; reloaded after they sat idle for
-    /// `tenants.idle_timeout_min` (edited credentials or zone apply then, or after a restart).
+    /// The company as last loaded: reloaded when older than the directory's profile TTL
+    /// (`cache.lookups_ttl_s`), so a change made on another instance or with
+    /// `switchboard tenant apply` applies within it; a changed Cal.com key or base URL gets
+    /// fresh handles.
     pub profile: CompanyProfile,
     /// Reads (event types, slots, bookings) go straight to the breaker.
     pub calendar: CalendarHandle,
@@ -73,14 +76,21 @@ pub struct TenantDirectory {
     tenants: HashMap<CompanyId, Entry>,
     /// A company unused for this long leaves memory unless its breaker is not closed.
     idle_timeout: Duration,
+    /// A profile older than this is read again before it is handed out.
+    profile_ttl: Duration,
     budget: RestartBudget,
 }
 
-/// A company's handles and when a request last asked for them.
+/// A company's handles, when its profile was loaded and when a request last asked for them.
 struct Entry {
     handle: TenantHandle,
+    loaded_at: Instant,
     last_used: Instant,
 }
+
+/// How long a loaded profile is handed out before it is read again, unless set with
+/// [`TenantDirectory::with_profile_ttl`].
+pub const DEFAULT_PROFILE_TTL: Duration = Duration::from_secs(10);
 
 impl TenantDirectory {
     /// An empty directory; sessions are created on demand.
@@ -97,15 +107,83 @@ impl TenantDirectory {
             lock,
             tenants: HashMap::new(),
             idle_timeout,
+            profile_ttl: DEFAULT_PROFILE_TTL,
             budget,
         }
     }
 
-    /// The handles of `id` if live, marked used.
+    /// This directory reading a company's profile again once it is older than `ttl`.
+    #[must_use]
+    pub fn with_profile_ttl(self, ttl: Duration) -> Self {
+        Self {
+            profile_ttl: ttl,
+            ..self
+        }
+    }
+
+    /// The handles of `id` if live and its profile fresh, marked used.
     fn live(&mut self, id: CompanyId) -> Option<TenantHandle> {
         let entry = self.tenants.get_mut(&id)?;
+        if entry.loaded_at.elapsed() >= self.profile_ttl {
+            return None;
+        }
         entry.last_used = Instant::now();
         Some(entry.handle.clone())
+    }
+
+    /// The handles for `profile`: the live ones with the profile replaced when its Cal.com
+    /// key and base URL are what they were, else new ones (new session and breaker).
+    fn handles_for(&mut self, profile: CompanyProfile) -> Result<TenantHandle, TenantError> {
+        let id = profile.id;
+        let now = Instant::now();
+        if let Some(entry) = self.tenants.get_mut(&id)
+            && same_calendar(&entry.handle.profile, &profile)
+        {
+            entry.handle.profile = profile;
+            entry.loaded_at = now;
+            entry.last_used = now;
+            return Ok(entry.handle.clone());
+        }
+        let handle = self.spawn(profile)?;
+        self.tenants.insert(
+            id,
+            Entry {
+                handle: handle.clone(),
+                loaded_at: now,
+                last_used: now,
+            },
+        );
+        Ok(handle)
+    }
+
+    /// A session and a breaker for `profile`.
+    fn spawn(&self, profile: CompanyProfile) -> Result<TenantHandle, TenantError> {
+        let id = profile.id;
+        let api = self
+            .calcom
+            .apis
+            .for_base_url(profile.calcom_base_url.as_deref())
+            .map_err(|e| TenantError::Calendar(id, e))?;
+        let breaker = Breaker::new(
+            Arc::clone(&api),
+            profile.calcom_api_key.clone(),
+            id,
+            Arc::clone(&self.calcom.limiter),
+            self.calcom.policy,
+            self.calcom.retries.clone(),
+            self.budget.clone(),
+        );
+        let circuit = breaker.circuit();
+        let calendar = CalendarHandle::new(Supervisor::start(move |_| breaker), circuit);
+        let session =
+            TenantSession::new(id, calendar.clone(), self.lock.clone(), self.budget.clone());
+        let session = Supervisor::start(move |_| session);
+        Ok(TenantHandle {
+            profile,
+            calendar,
+            api,
+            session,
+        })
     }
 
     /// Drops the companies unused for `idle_timeout` whose breaker is closed: their actors stop
@@ -119,6 +197,13 @@ impl TenantDirectory {
                 || entry.handle.calendar.state() != BreakerState::Closed
         });
     }
+}
+
+/// Whether two profiles of a company reach Cal.com the same way (key and base URL), so the
+/// live breaker and session can serve the newer one.
+fn same_calendar(old: &CompanyProfile, new: &CompanyProfile) -> bool {
+    old.calcom_base_url == new.calcom_base_url
+        && old.calcom_api_key.expose_secret() == new.calcom_api_key.expose_secret()
 }
 
 /// The longest time between two sweeps for idle companies.
@@ -159,49 +244,15 @@ impl Handler<GetTenant> for TenantDirectory {
                             ))));
                         }
                     };
-                    let profile = loaded?.ok_or(TenantError::NotFound(id))?;
-                    // Another request may have created it while we were loading.
+                    let Some(profile) = loaded? else {
+                        act.tenants.remove(&id);
+                        return Err(TenantError::NotFound(id));
+                    };
+                    // Another request may have refreshed it while we were loading.
                     if let Some(handle) = act.live(id) {
                         return Ok(handle);
                     }
-                    let api = act
-                        .calcom
-                        .apis
-                        .for_base_url(profile.calcom_base_url.as_deref())
-                        .map_err(|e| TenantError::Calendar(id, e))?;
-                    let breaker = Breaker::new(
-                        Arc::clone(&api),
-                        profile.calcom_api_key.clone(),
-                        id,
-                        Arc::clone(&act.calcom.limiter),
-                        act.calcom.policy,
-                        act.calcom.retries.clone(),
-                        act.budget.clone(),
-                    );
-                    let circuit = breaker.circuit();
-                    let calendar =
-                        CalendarHandle::new(Supervisor::start(move |_| breaker), circuit);
-                    let session = TenantSession::new(
-                        id,
-                        calendar.clone(),
-                        act.lock.clone(),
-                        act.budget.clone(),
-                    );
-                    let session = Supervisor::start(move |_| session);
-                    let handle = TenantHandle {
-                        profile,
-                        calendar,
-                        api,
-                        session,
-                    };
-                    act.tenants.insert(
-                        id,
-                        Entry {
-                            handle: handle.clone(),
-                            last_used: Instant::now(),
-                        },
-                    );
-                    Ok(handle)
+                    act.handles_for(profile)
                 }),
         )
     }
@@ -288,6 +339,8 @@ pub(crate) mod tests {
     #[derive(Default)]
     pub(crate) struct OneCompany {
         pub(crate) loads: AtomicUsize,
+        /// Bumped to give the company a new Cal.com key.
+        pub(crate) key_version: AtomicUsize,
     }
 
     #[async_trait]
@@ -306,7 +359,10 @@ pub(crate) mod tests {
                 locale: Locale::De,
                 time_zone: chrono_tz::Europe::Berlin,
                 retell_api_key: SecretString::from("key_test"),
-                calcom_api_key: SecretString::from("cal_test"),
+                calcom_api_key: SecretString::from(format!(
+                    "cal_test_{}",
+                    self.key_version.load(Ordering::SeqCst)
+                )),
                 slug: "salon".into(),
                 calcom_base_url: None,
                 policy: crate::domain::onboarding::BookingPolicy::default(),
@@ -392,7 +448,42 @@ pub(crate) mod tests {
             policy: UpstreamPolicy::default(),
             retries: RetryBudget::default(),
         };
-        TenantDirectory::new(store.clone(), calcom, lock, IDLE, budget).start()
+        TenantDirectory::new(store.clone(), calcom, lock, IDLE, budget)
+            .with_profile_ttl(PROFILE_TTL)
+            .start()
+    }
+
+    const PROFILE_TTL: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn a_profile_older_than_its_ttl_is_read_again_and_a_new_key_gets_new_handles() {
+        paused_system().block_on(async {
+            let store = Arc::new(OneCompany::default());
+            let tenants = directory(&store);
+            let get = || async {
+                tenants
+                    .send(GetTenant(CompanyId(1)))
+                    .await
+                    .unwrap()
+                    .unwrap()
+            };
+            let first = get().await;
+            assert_eq!(get().await.session, first.session);
+            assert_eq!(
+                store.loads.load(Ordering::SeqCst),
+                1,
+                "fresh: not read again"
+            );
+            tokio::time::sleep(PROFILE_TTL).await;
+            let same_key = get().await;
+            assert_eq!(store.loads.load(Ordering::SeqCst), 2, "stale: read again");
+            assert_eq!(same_key.session, first.session, "same key: same handles");
+            store.key_version.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(PROFILE_TTL).await;
+            let new_key = get().await;
+            assert_ne!(new_key.session, first.session, "new key: new handles");
+            assert_eq!(new_key.profile.calcom_api_key.expose_secret(), "cal_test_1");
+        });
     }
 
     #[test]
@@ -411,7 +502,7 @@ pub(crate) mod tests {
                 .await
                 .unwrap()
                 .unwrap();
-            assert_eq!(store.loads.load(Ordering::SeqCst), 1, "in use: kept");
+            let loads_in_use = store.loads.load(Ordering::SeqCst);
             assert_eq!(tenants.send(ListBreakers).await.unwrap().len(), 1);
             tokio::time::sleep(IDLE + Duration::from_secs(120)).await;
             assert!(
@@ -423,7 +514,11 @@ pub(crate) mod tests {
                 .await
                 .unwrap()
                 .unwrap();
-            assert_eq!(store.loads.load(Ordering::SeqCst), 2, "loaded afresh");
+            assert_eq!(
+                store.loads.load(Ordering::SeqCst),
+                loads_in_use + 1,
+                "loaded afresh"
+            );
         });
     }
 

@@ -742,6 +742,13 @@ fn services(
                 .then(|| c.fail(path.key("team_id"), "must be a positive Cal.com team id"))
                 .is_none()
         });
+        if s.branches.as_ref().is_some_and(Vec::is_empty) {
+            c.fail(
+                path.key("branches"),
+                "lists no branch: name at least one, or leave branches out to offer the \
+                 service at every branch",
+            );
+        }
         let branches = s.branches.as_ref().map(|list| {
             list.iter()
                 .enumerate()

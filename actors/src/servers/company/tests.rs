@@ -5,8 +5,7 @@ use super::*;
 use crate::breaker::UpstreamPolicy;
 use crate::domain::book_once::tests::status;
 use crate::domain::booking::{
-    CalcomProfile,
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery, UpstreamError,
 };
 use crate::domain::ids::{BookingUid, CompanyId, EventTypeId};
 use crate::domain::onboarding::{

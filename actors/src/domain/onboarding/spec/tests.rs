@@ -107,3 +107,14 @@ fn json_rpc_secrets_never_read_env_or_files() {
     let e = errors(&raw);
     assert!(e[0].starts_with("retell.api_key: env: and file:"), "{e:?}");
 }
+
+#[test]
+fn an_empty_branch_list_of_a_service_is_refused_not_read_as_every_branch() {
+    let mut raw = valid();
+    raw.services[0].branches = Some(Vec::new());
+    let e = errors(&raw);
+    assert!(
+        e[0].starts_with("services[0].branches: lists no branch"),
+        "{e:?}"
+    );
+}
