@@ -36,8 +36,9 @@ impl Method for Create {
     const NAME: &'static str = "branch.create";
     const SUMMARY: &'static str = "Adds a branch (slug, name, E.164 phone_numbers, \
         opening_hours) to a tenant, validated as a tenant file (-32602 with \
-        `error.data.details` = [{path, message}]); a number another tenant owns is refused \
-        without naming that tenant. Returns the changes as recorded in the audit log.";
+        `error.data.details` = [{path, message}]); phone numbers may be given only with the \
+        operators' admin token (-32002 otherwise), and one another tenant owns is refused. \
+        Returns the changes as recorded in the audit log.";
     const SCOPE: Scope = Scope::Admin;
     const KIND: Kind = Kind::Write;
     type Deps = AdminDeps;

@@ -33,11 +33,12 @@ pub struct NumberParams {
 
 impl Method for AddPhoneNumber {
     const NAME: &'static str = "branch.addPhoneNumber";
-    const SUMMARY: &'static str = "Routes an E.164 number to a branch. A number in another \
-        form, or one another tenant owns, is refused with -32602 and its key path (the other \
-        tenant is not named). Calls to it reach the tenant within `cache.lookups_ttl_s` (10 s \
-        by default). Returns the changes as recorded in the audit log.";
-    const SCOPE: Scope = Scope::Admin;
+    const SUMMARY: &'static str = "Routes an E.164 number to a branch; operators' admin token \
+        only (a tenant must not claim numbers of businesses not yet onboarded). A number in \
+        another form, or one another tenant owns, is refused with -32602 and its key path. \
+        Calls to it reach the tenant within `cache.lookups_ttl_s` (10 s by default). Returns \
+        the changes as recorded in the audit log.";
+    const SCOPE: Scope = Scope::Platform;
     const KIND: Kind = Kind::Write;
     type Deps = AdminDeps;
     type Params = NumberParams;

@@ -48,6 +48,7 @@ pub async fn edit(
     change(&mut raw)?;
     let mut spec = validate(&raw)?;
     resolve_event_types(deps, company, &mut spec).await?;
+    only_operators_add_numbers(grant, &state.spec, &spec)?;
     check_numbers(deps, grant, &spec).await?;
     let plan = plan(Some(&state), &spec);
     if !plan.is_empty() {
@@ -154,6 +155,44 @@ async fn resolve_event_types(
         service.event_type_id = Some(found.id);
     }
     Ok(())
+}
+
+/// Refuses a number `spec` routes that `stored` did not, unless the operators' admin token
+/// asks: a number is claimed for all tenants at once, so a tenant could otherwise squat the
+/// numbers of businesses not yet onboarded (and probe which are taken). Tenants may rename,
+/// re-hour and drop their own numbers.
+///
+/// # Errors
+/// -32002 naming the first new number.
+pub fn only_operators_add_numbers(
+    grant: &TokenGrant,
+    stored: &TenantSpec,
+    spec: &TenantSpec,
+) -> Result<(), RpcError> {
+    if grant.company_id.is_none() {
+        return Ok(());
+    }
+    let had: Vec<_> = stored
+        .branches
+        .iter()
+        .flat_map(|b| b.phone_numbers.iter())
+        .collect();
+    match spec
+        .branches
+        .iter()
+        .flat_map(|b| b.phone_numbers.iter())
+        .find(|n| !had.contains(n))
+    {
+        None => Ok(()),
+        Some(number) => Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "adding phone number {number} needs the operators' admin token (numbers are \
+                 assigned by the operators)"
+            ),
+        )
+        .into()),
+    }
 }
 
 /// Refuses numbers another tenant owns. A company token is not told which tenant: tenants
