@@ -574,6 +574,29 @@ async fn write_branches(
     windows: &[(String, String, Option<String>)],
     now: DateTime<Utc>,
 ) -> Result<BTreeMap<Slug, i64>, TxError> {
+    let legacy: Vec<(i64, String, String)> = tx
+        .fetch_all(
+            Sql::new("SELECT id, slug, name FROM branches WHERE company_id = $1").bind(company.0),
+        )
+        .await?;
+    // A branch from before slugs (migration 0007 named it `branch-<id>`) is adopted by the
+    // declared branch of the same name, so its calls keep their branch.
+    for (id, slug, name) in &legacy {
+        let declared = spec
+            .branches
+            .iter()
+            .find(|b| b.name == *name && !legacy.iter().any(|(_, s, _)| s == b.slug.as_str()));
+        if let Some(branch) = declared
+            && *slug == format!("branch-{id}")
+        {
+            tx.execute(
+                Sql::new("UPDATE branches SET slug = $1 WHERE id = $2")
+                    .bind(branch.slug.as_str())
+                    .bind(*id),
+            )
+            .await?;
+        }
+    }
     let existing: Vec<(i64, String)> = tx
         .fetch_all(Sql::new("SELECT id, slug FROM branches WHERE company_id = $1").bind(company.0))
         .await?;

@@ -488,6 +488,55 @@ async fn legacy_company_is_adopted_by_slug(db: TestDb) {
     assert_eq!(rows(&store, "companies").await, 2);
 }
 
+async fn legacy_branch_with_calls_is_adopted_by_name(db: TestDb) {
+    let store = store_of(&db).await;
+    let legacy = store
+        .upsert_company(&company("Praxis Dr. Weber"))
+        .await
+        .unwrap();
+    let hm = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let branch = store
+        .upsert_branch(legacy, "Altona", hm(8), hm(18))
+        .await
+        .unwrap();
+    execute(
+        &store,
+        "UPDATE companies SET slug = 'company-' || id WHERE id = $1",
+        legacy.0,
+    )
+    .await;
+    execute(
+        &store,
+        "UPDATE branches SET slug = 'branch-' || id WHERE company_id = $1",
+        legacy.0,
+    )
+    .await;
+    store
+        .db
+        .execute(
+            Sql::new(
+                "INSERT INTO calls (call_id, company_id, branch_id, status, created_at, \
+                     updated_at) \
+                 VALUES ('call_before_slugs', $1, $2, 'ended', $3, $3)",
+            )
+            .bind(legacy.0)
+            .bind(branch.0)
+            .bind(t0()),
+        )
+        .await
+        .unwrap();
+    apply(&store, &raw_weber())
+        .await
+        .expect("the branch with calls is adopted, not deleted");
+    let (adopted,): (i64,) = row(
+        &store,
+        "SELECT id FROM branches WHERE company_id = $1 AND slug = 'altona'",
+        legacy.0,
+    )
+    .await;
+    assert_eq!(adopted, branch.0);
+}
+
 async fn disabled_tenants_tokens_do_not_authenticate(db: TestDb) {
     let store = store_of(&db).await;
     let id = apply(&store, &raw_weber()).await.unwrap();
@@ -845,6 +894,7 @@ on_both_backends! {
     removing_a_service_keeps_appointments_names,
     tenant_credentials_are_sealed_and_shown_only_as_fingerprints,
     legacy_company_is_adopted_by_slug,
+    legacy_branch_with_calls_is_adopted_by_name,
     disabled_tenants_tokens_do_not_authenticate,
     expired_and_revoked_tokens_do_not_authenticate,
     audit_log_records_changes_without_secrets,
