@@ -1,5 +1,6 @@
-//! Black-box isolation suite (issue 10, acceptance): two tenants, each with its own number,
-//! Retell key and company token. Tenant B tries every HTTP endpoint and every JSON-RPC method
+//! Black-box isolation suite (issue 10, acceptance; issue 11: with onboarded tenants): two
+//! tenants, each with its own number, Retell key and company token — A the sandbox's demo
+//! tenant applied from its tenant file, B created with `company.create`. Tenant B tries every HTTP endpoint and every JSON-RPC method
 //! (the list comes from `rpc.discover`, so a new method fails this suite until it has a case),
 //! with its write token and, for the tenant administration methods, its admin token (issue
 //! 11), against tenant A's calls, bookings, jobs, tokens and company id. Every attempt must be refused —
@@ -14,10 +15,8 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use switchboard::sandbox::DEMO_PHONE;
-use switchboard::store::{NewCompany, NewService};
-use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
+use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::phone::PhoneNumber;
-use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::functions::NAMES as FUNCTIONS;
 use switchboard_actors::ports::TenancyStore;
 use switchboard_actors::records::TokenKind;
@@ -60,33 +59,32 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
         .unwrap()
         .company
         .id;
-    let b = store
-        .upsert_company(&NewCompany {
-            name: "Praxis Mond".into(),
-            locale: Locale::De,
-            time_zone: chrono_tz::Europe::Berlin,
-            retell_api_key: B_RETELL_KEY.to_owned().into(),
-            calcom_api_key: b_calcom_key.to_owned().into(),
-        })
-        .await
-        .unwrap();
-    let hm = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
-    let branch = store.upsert_branch(b, "Nord", hm(8), hm(20)).await.unwrap();
-    store
-        .upsert_phone_number(&PhoneNumber::parse_default(B_NUMBER).unwrap(), branch)
-        .await
-        .unwrap();
-    store
-        .upsert_service(&NewService {
-            company_id: b,
-            name: "Herrenschnitt".into(),
-            aliases: vec![],
-            duration_min: 30,
-            event_type_id: EventTypeId(1001),
-            team_id: None,
-        })
-        .await
-        .unwrap();
+    // B is onboarded as an operator would: `company.create` with a tenant as written, the
+    // same validation as a tenant file, audited. A is the demo tenant, applied by sandbox
+    // mode from examples/tenants/demo-salon-berlin.toml.
+    let created = app
+        .rpc(
+            "company.create",
+            json!({
+                "slug": "praxis-mond",
+                "name": "Praxis Mond",
+                "locale": "de",
+                "time_zone": "Europe/Berlin",
+                "retell": {"api_key": B_RETELL_KEY},
+                "calcom": {"api_key": b_calcom_key},
+                "branches": [{"slug": "nord", "name": "Nord", "phone_numbers": [B_NUMBER],
+                    "opening_hours": {"mon": "08:00-20:00", "tue": "08:00-20:00",
+                        "wed": "08:00-20:00", "thu": "08:00-20:00", "fri": "08:00-20:00",
+                        "sat": "08:00-20:00", "sun": "08:00-20:00"}}],
+                "services": [{"name": "Herrenschnitt", "duration_min": 30, "event_type_id": 1001}],
+            }),
+        )
+        .await;
+    let b = CompanyId(
+        created["result"]["data"]["company_id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("tenant B onboarded: {created}")),
+    );
     for (token, company) in [(A_TOKEN, a), (B_TOKEN, b)] {
         crate::tokens::plant_token(&app.db_url, company, token).await;
     }

@@ -277,20 +277,7 @@ async fn branch_with_history_cannot_be_deleted(db: TestDb) {
         id.0,
     )
     .await;
-    store
-        .db
-        .execute(
-            Sql::new(
-                "INSERT INTO calls (call_id, company_id, branch_id, status, created_at, \
-                     updated_at) \
-                 VALUES ('call_history', $1, $2, 'ended', $3, $3)",
-            )
-            .bind(id.0)
-            .bind(branch)
-            .bind(t0()),
-        )
-        .await
-        .unwrap();
+    insert_call(&store, id, branch, "call_history").await;
 
     let mut without = raw_weber();
     without.name = "Praxis Weber (renamed)".into();
@@ -488,6 +475,25 @@ async fn legacy_company_is_adopted_by_slug(db: TestDb) {
     assert_eq!(rows(&store, "companies").await, 2);
 }
 
+/// An ended call `call_id` of `company` at `branch`: history that keeps the branch.
+async fn insert_call(store: &AnyStore, company: CompanyId, branch: i64, call_id: &str) {
+    store
+        .db
+        .execute(
+            Sql::new(
+                "INSERT INTO calls (call_id, company_id, branch_id, status, created_at, \
+                     updated_at) \
+                 VALUES ($1, $2, $3, 'ended', $4, $4)",
+            )
+            .bind(call_id)
+            .bind(company.0)
+            .bind(branch)
+            .bind(t0()),
+        )
+        .await
+        .unwrap();
+}
+
 async fn legacy_branch_with_calls_is_adopted_by_name(db: TestDb) {
     let store = store_of(&db).await;
     let legacy = store
@@ -511,20 +517,7 @@ async fn legacy_branch_with_calls_is_adopted_by_name(db: TestDb) {
         legacy.0,
     )
     .await;
-    store
-        .db
-        .execute(
-            Sql::new(
-                "INSERT INTO calls (call_id, company_id, branch_id, status, created_at, \
-                     updated_at) \
-                 VALUES ('call_before_slugs', $1, $2, 'ended', $3, $3)",
-            )
-            .bind(legacy.0)
-            .bind(branch.0)
-            .bind(t0()),
-        )
-        .await
-        .unwrap();
+    insert_call(&store, legacy, branch.0, "call_before_slugs").await;
     apply(&store, &raw_weber())
         .await
         .expect("the branch with calls is adopted, not deleted");
