@@ -299,14 +299,16 @@ pub trait TokenAdminStore: Send + Sync + 'static {
     /// stored) and its listing. `audit` is recorded with it.
     ///
     /// # Errors
-    /// [`StoreError::Backend`] when the company does not exist or a statement fails.
+    /// [`StoreError::Conflict`] when the company already has 100 tokens that are neither
+    /// revoked nor expired; [`StoreError::Backend`] when the company does not exist or a
+    /// statement fails.
     async fn create_token(
         &self,
         new: &NewToken,
         audit: &AuditRecord,
     ) -> Result<(TokenInfo, SecretString), StoreError>;
     /// Tokens of `company` (every token when `None`), newest first, revoked and expired
-    /// included.
+    /// included; at most 500 (the newest).
     async fn list_tokens(&self, company: Option<CompanyId>) -> Result<Vec<TokenInfo>, StoreError>;
     /// Revokes token `id` at `now` (only a token of `company` when given); returns the token,
     /// `None` when there is none (or it is another company's). Revoking twice keeps the first

@@ -12,6 +12,13 @@ use switchboard_actors::domain::text;
 use switchboard_actors::ports::StoreError;
 use switchboard_actors::records::{NewToken, TokenInfo, TokenKind};
 
+/// Most tokens one tenant may have that are neither revoked nor expired: a tenant's admin
+/// token must not fill the table (revoke one to make another).
+pub const MAX_ACTIVE_TOKENS_PER_COMPANY: i64 = 100;
+
+/// Most tokens one listing shows, newest first.
+pub const MAX_LISTED_TOKENS: i64 = 500;
+
 /// The columns of [`TokenRow`].
 const TOKEN_COLUMNS: &str = "id, company_id, scope, label, created_at, expires_at, revoked_at";
 
@@ -84,6 +91,24 @@ pub(super) async fn create(
                         let (slug,) = found.ok_or_else(|| {
                             StoreError::backend(format!("company {id} does not exist"))
                         })?;
+                        let (active,): (i64,) = tx
+                            .fetch_one(
+                                Sql::new(
+                                    "SELECT COUNT(*) FROM api_tokens WHERE company_id = $1 \
+                                     AND revoked_at IS NULL \
+                                     AND (expires_at IS NULL OR expires_at > $2)",
+                                )
+                                .bind(id.0)
+                                .bind(now),
+                            )
+                            .await?;
+                        if active >= MAX_ACTIVE_TOKENS_PER_COMPANY {
+                            return Err(StoreError::Conflict(format!(
+                                "tenant {slug} has {active} active tokens, the most allowed; \
+                                 revoke one first"
+                            ))
+                            .into());
+                        }
                         Some((id, slug))
                     }
                 };
@@ -113,7 +138,7 @@ pub(super) async fn create(
     Ok((info, SecretString::from(token)))
 }
 
-/// Tokens of `company` (all when `None`), newest first.
+/// Tokens of `company` (all when `None`), newest first, at most [`MAX_LISTED_TOKENS`].
 pub(super) async fn list(
     store: &AnyStore,
     company: Option<CompanyId>,
@@ -123,9 +148,10 @@ pub(super) async fn list(
         .fetch_all(
             Sql::new(format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens \
-                 WHERE $1 IS NULL OR company_id = $1 ORDER BY id DESC"
+                 WHERE $1 IS NULL OR company_id = $1 ORDER BY id DESC LIMIT $2"
             ))
-            .bind(company.map(|c| c.0)),
+            .bind(company.map(|c| c.0))
+            .bind(MAX_LISTED_TOKENS),
         )
         .await
         .map_err(backend)?;

@@ -530,6 +530,46 @@ async fn legacy_branch_with_calls_is_adopted_by_name(db: TestDb) {
     assert_eq!(adopted, branch.0);
 }
 
+async fn a_tenant_holds_at_most_100_active_tokens(db: TestDb) {
+    let store = store_of(&db).await;
+    let id = apply(&store, &raw_weber()).await.unwrap();
+    let mut first = None;
+    for _ in 0..100 {
+        let (token_id, _) = token(&store, Some(id), TokenKind::Read, None).await;
+        first.get_or_insert(token_id);
+    }
+    let new = NewToken {
+        company_id: Some(id),
+        kind: TokenKind::Read,
+        name: "one too many".into(),
+        expires_at: None,
+    };
+    let error = store
+        .create_token(&new, &audit("auth.createToken", &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Conflict(m) if m.contains("revoke one first")),
+        "{error}"
+    );
+    assert_eq!(rows(&store, "api_tokens").await, 100);
+    store
+        .revoke_token(
+            first.unwrap(),
+            Some(id),
+            Utc::now(),
+            &audit("auth.revokeToken", &[]),
+        )
+        .await
+        .unwrap();
+    store
+        .create_token(&new, &audit("auth.createToken", &[]))
+        .await
+        .expect("room again after a revocation");
+    // Operators' tokens of no company are not counted against any tenant.
+    token(&store, None, TokenKind::Admin, None).await;
+}
+
 async fn disabled_tenants_tokens_do_not_authenticate(db: TestDb) {
     let store = store_of(&db).await;
     let id = apply(&store, &raw_weber()).await.unwrap();
@@ -888,6 +928,7 @@ on_both_backends! {
     tenant_credentials_are_sealed_and_shown_only_as_fingerprints,
     legacy_company_is_adopted_by_slug,
     legacy_branch_with_calls_is_adopted_by_name,
+    a_tenant_holds_at_most_100_active_tokens,
     disabled_tenants_tokens_do_not_authenticate,
     expired_and_revoked_tokens_do_not_authenticate,
     audit_log_records_changes_without_secrets,

@@ -3,6 +3,7 @@
 use crate::domain::ids::CompanyId;
 use crate::domain::onboarding::AuditRecord;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::ports::StoreError;
 use crate::records::{NewToken, TokenGrant, TokenInfo, TokenKind, TokenScope};
 use crate::registry::{Kind, Method, Reply, Scope};
 use crate::server::forbidden;
@@ -53,7 +54,8 @@ impl Method for CreateToken {
         metrics, a name, optionally expiring in 1–3650 days) and returns it once — only its \
         SHA-256 is kept. A company admin token creates tokens only for its own company and at \
         most its own scope; tokens of no company and metrics tokens need the operators' \
-        token (-32002 otherwise). Works at once on every instance.";
+        token (-32002 otherwise). A tenant holds at most 100 tokens that are neither revoked \
+        nor expired (4004 beyond; revoke one first). Works at once on every instance.";
     const SCOPE: Scope = Scope::Admin;
     const KIND: Kind = Kind::Write;
     type Deps = AdminDeps;
@@ -99,7 +101,13 @@ impl Method for CreateToken {
             .tokens
             .create_token(&new, &audit)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| match e {
+                // The tenant's own limit of active tokens; names only the tenant's own slug.
+                StoreError::Conflict(what) => {
+                    AppError::new(ErrorCode::SchemaValidationFailed, what).into()
+                }
+                other => store_error(&other),
+            })?;
         Reply::fresh(CreatedToken {
             token: token.expose_secret().to_owned(),
             info,
