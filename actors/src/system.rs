@@ -199,6 +199,7 @@ impl Core {
             tokens: deps.store.clone(),
             directory: tenants.clone(),
             clock: Arc::clone(&deps.clock),
+            cache: Arc::clone(&deps.cache),
         });
         let admin_server = |server: fn(Arc<AdminDeps>, RestartBudget) -> AdminServer| {
             let actor = server(Arc::clone(&admin), budget.clone());

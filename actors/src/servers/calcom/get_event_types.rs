@@ -58,7 +58,7 @@ impl Method for GetEventTypes {
         deps: Arc<CalcomDeps>,
     ) -> Result<Reply<EventTypes>, RpcError> {
         let company = require_company(&grant, p.company_id)?;
-        let key = format!("mcp:calcom:event_types:{company}");
+        let key = super::event_types_key(company);
         if let Some(hit) = deps.cache.get(&key).await {
             metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "event_types").increment(1);
             return Ok(Reply::cached(hit));

@@ -116,6 +116,12 @@ crate::guarded_actor!(CalcomServer, "calcom");
 crate::method_server!(CalcomServer);
 
 /// The dates a request may name, around today in `tz`.
+/// Cache key of a company's event types as `calcom.getEventTypes` shows them (with the service
+/// each backs): `mcp:calcom:event_types:{company}`.
+pub fn event_types_key(company: CompanyId) -> String {
+    format!("mcp:calcom:event_types:{company}")
+}
+
 fn date_window(deps: &CalcomDeps, tz: chrono_tz::Tz) -> DateWindow {
     DateWindow::around(deps.clock.now().with_timezone(&tz).date_naive())
 }

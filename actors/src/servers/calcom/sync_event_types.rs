@@ -145,9 +145,7 @@ impl Method for SyncEventTypes {
                 .await
                 .map_err(|e| store_error(&e))?;
             // The cached list names the services each event type backs.
-            deps.cache
-                .remove(&format!("mcp:calcom:event_types:{company}"))
-                .await;
+            deps.cache.remove(&super::event_types_key(company)).await;
             report.applied = true;
         }
         Reply::fresh(report)

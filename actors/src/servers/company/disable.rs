@@ -54,7 +54,7 @@ async fn set(
         .set_disabled(p.company_id, disabled, &audit)
         .await
         .map_err(|e| store_error(&e))?;
-    forget(deps, p.company_id);
+    forget(deps, p.company_id).await;
     Reply::fresh(Lifecycle {
         company_id: p.company_id,
         changed,

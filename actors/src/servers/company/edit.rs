@@ -10,6 +10,7 @@ use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::ports::StoreError;
 use crate::records::TokenGrant;
 use crate::server::require_company;
+use crate::servers::calcom::event_types_key;
 use crate::servers::{store_error, tenant_error, upstream_error};
 use crate::tenant::{ForgetTenant, GetTenant};
 use schemars::JsonSchema;
@@ -272,13 +273,15 @@ pub async fn write(
         .write_tenant(spec, &audit)
         .await
         .map_err(|e| write_error(grant, &e))?;
-    forget(deps, company);
+    forget(deps, company).await;
     Ok(company)
 }
 
-/// Tells the directory to drop `company`'s cached handles.
-pub fn forget(deps: &AdminDeps, company: CompanyId) {
+/// Tells the directory to drop `company`'s cached handles, and drops its cached event types
+/// (they show which service each backs).
+pub async fn forget(deps: &AdminDeps, company: CompanyId) {
     deps.directory.do_send(ForgetTenant(company));
+    deps.cache.remove(&event_types_key(company)).await;
 }
 
 /// 4004 for a value another tenant holds ([`StoreError::Conflict`]); its text, which may

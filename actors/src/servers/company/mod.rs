@@ -28,7 +28,7 @@ pub mod update;
 #[cfg(test)]
 mod tests;
 
-use crate::ports::{Clock, TenantAdminStore, TokenAdminStore};
+use crate::ports::{Cache, Clock, TenantAdminStore, TokenAdminStore};
 use crate::registry::{MethodList, MethodSpec, MethodTable};
 use crate::supervision::RestartBudget;
 use crate::tenant::TenantDirectory;
@@ -45,6 +45,9 @@ pub struct AdminDeps {
     pub directory: Addr<TenantDirectory>,
     /// "Now" of token expiry and revocation.
     pub clock: Arc<dyn Clock>,
+    /// The shared cache: a changed tenant's cached event types (which name its services)
+    /// are dropped.
+    pub cache: Arc<dyn Cache>,
 }
 
 crate::method_list!(AdminDeps:

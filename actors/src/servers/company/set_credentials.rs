@@ -91,7 +91,7 @@ impl Method for SetCredentials {
             if !found {
                 return Err(company_not_found(company));
             }
-            forget(&deps, company);
+            forget(&deps, company).await;
         }
         let credentials = load(&deps, company).await?.credentials;
         Reply::fresh(CredentialsSet {

@@ -14,7 +14,9 @@ use crate::domain::onboarding::{
 };
 use crate::domain::phone::PhoneNumber;
 use crate::jsonrpc::RpcError;
-use crate::ports::{CalendarApi, Clock, LockStore, SameCalendarApi, StoreError, TenancyStore};
+use crate::ports::{
+    Cache, CalendarApi, Clock, LockStore, SameCalendarApi, StoreError, TenancyStore,
+};
 use crate::ratelimit::{LocalLimiter, Quotas};
 use crate::records::{NewToken, TokenGrant, TokenInfo, TokenScope};
 use crate::resilience::RetryBudget;
@@ -287,6 +289,21 @@ impl CalendarApi for OneEventType {
     }
 }
 
+/// A cache that holds nothing and records the keys it is told to drop.
+#[derive(Default)]
+struct DroppedKeys(std::sync::Mutex<Vec<String>>);
+
+#[async_trait]
+impl Cache for DroppedKeys {
+    async fn get(&self, _: &str) -> Option<Value> {
+        None
+    }
+    async fn set(&self, _: &str, _: Value, _: Duration) {}
+    async fn remove(&self, key: &str) {
+        self.0.lock().unwrap().push(key.to_owned());
+    }
+}
+
 struct FixedClock;
 
 impl Clock for FixedClock {
@@ -297,6 +314,7 @@ impl Clock for FixedClock {
 
 struct Harness {
     store: Arc<FakeStore>,
+    cache: Arc<DroppedKeys>,
     /// The directory's store: counts how often the company is loaded.
     loaded: Arc<OneCompany>,
     servers: Vec<Addr<AdminServer>>,
@@ -324,11 +342,13 @@ impl Harness {
             budget.clone(),
         )
         .start();
+        let cache = Arc::new(DroppedKeys::default());
         let deps = Arc::new(AdminDeps {
             tenants: Arc::clone(&store) as Arc<dyn TenantAdminStore>,
             tokens: Arc::clone(&store) as Arc<dyn TokenAdminStore>,
             directory,
             clock: Arc::new(FixedClock),
+            cache: Arc::clone(&cache) as Arc<dyn Cache>,
         });
         let servers = [server, branch::server, service::server, auth::server]
             .into_iter()
@@ -336,6 +356,7 @@ impl Harness {
             .collect();
         Self {
             store,
+            cache,
             loaded,
             servers,
         }
@@ -674,6 +695,14 @@ async fn services_are_updated_and_deleted_by_name() {
     .await
     .unwrap();
     assert!(h.store.spec().services.is_empty());
+    assert!(
+        h.cache
+            .0
+            .lock()
+            .unwrap()
+            .contains(&"mcp:calcom:event_types:1".to_owned()),
+        "the cached event types, which name the services, are dropped"
+    );
 }
 
 #[actix::test]
