@@ -490,6 +490,46 @@ async fn company_admin_cannot_set_the_calcom_base_url() {
 }
 
 #[actix::test]
+async fn update_clears_optional_settings_and_only_operators_clear_the_base_url() {
+    let h = Harness::start(FakeStore::new());
+    h.call(
+        "company.update",
+        json!({"retell": {"agent_id": "agent_1"}, "calcom": {"team_id": 42}}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(h.store.spec().calcom.team_id, Some(42));
+    let out = h
+        .call(
+            "company.update",
+            json!({"clear": ["retell.agent_id", "calcom.team_id"]}),
+            own_admin(),
+        )
+        .await
+        .unwrap();
+    let spec = h.store.spec();
+    assert_eq!(spec.retell.agent_id, None, "{out}");
+    assert_eq!(spec.calcom.team_id, None, "{out}");
+    let writes = h.store.writes().len();
+    let e = h
+        .call(
+            "company.update",
+            json!({"clear": ["calcom.base_url"]}),
+            own_admin(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32002);
+    assert_eq!(h.store.writes().len(), writes, "nothing written");
+    let e = h
+        .call("company.update", json!({"clear": ["name"]}), own_admin())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32602, "only optional settings can be cleared");
+}
+
+#[actix::test]
 async fn company_token_naming_another_company_is_forbidden_and_writes_nothing() {
     let h = Harness::start(FakeStore::new());
     let calls = [
@@ -682,6 +722,26 @@ async fn services_are_updated_and_deleted_by_name() {
         .await
         .unwrap();
     assert_eq!(out["changes"].as_array().unwrap().len(), 2, "{out}");
+    h.call(
+        "service.update",
+        json!({"service": "Herrenschnitt", "branches": ["mitte"]}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    assert!(h.store.spec().services[0].branches.is_some());
+    h.call(
+        "service.update",
+        json!({"service": "Herrenschnitt", "branches": []}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        h.store.spec().services[0].branches,
+        None,
+        "an empty list offers it at every branch again"
+    );
     let e = h
         .call("service.delete", json!({"service": "Färben"}), own_admin())
         .await

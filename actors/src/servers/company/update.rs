@@ -32,6 +32,24 @@ pub struct UpdateParams {
     pub calcom: Option<CalcomUpdate>,
     /// Move/cancel notice and booking horizon.
     pub policy: Option<RawPolicy>,
+    /// Optional settings to remove (after the ones set above are applied).
+    #[serde(default)]
+    #[schemars(length(max = 3))]
+    pub clear: Vec<Clearable>,
+}
+
+/// An optional setting `company.update` can remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Clearable {
+    /// The tenant's Retell agent.
+    #[serde(rename = "retell.agent_id")]
+    RetellAgentId,
+    /// The team of team event types (services then use their own team, if any).
+    #[serde(rename = "calcom.team_id")]
+    CalcomTeamId,
+    /// The tenant's own Cal.com base URL (back to the configured one); operators' token only.
+    #[serde(rename = "calcom.base_url")]
+    CalcomBaseUrl,
 }
 
 /// `retell` of `company.update`.
@@ -58,7 +76,8 @@ impl Method for Update {
     const SUMMARY: &'static str = "Changes a tenant's settings: name, locale (de|en), \
         time_zone (IANA), retell.agent_id, calcom.team_id, policy (change_notice_h, \
         booking_horizon_days) and, with the operators' token only (-32002 otherwise), \
-        calcom.base_url. Left-out settings stay. Validated as a tenant file: refusals are \
+        calcom.base_url. Left-out settings stay; `clear` removes retell.agent_id, \
+        calcom.team_id or (operators only) calcom.base_url. Validated as a tenant file: refusals are \
         -32602 with `error.data.details` = [{path, message}], e.g. path `time_zone`. Returns \
         the changes as recorded in the audit log (empty when nothing changed). Live calls \
         see a new locale, zone or policy within `cache.lookups_ttl_s` (10 s by default).";
@@ -73,7 +92,9 @@ impl Method for Update {
         grant: TokenGrant,
         deps: Arc<AdminDeps>,
     ) -> Result<Reply<Changed>, RpcError> {
-        if grant.company_id.is_some() && p.calcom.as_ref().is_some_and(|c| c.base_url.is_some()) {
+        let base_url_touched = p.calcom.as_ref().is_some_and(|c| c.base_url.is_some())
+            || p.clear.contains(&Clearable::CalcomBaseUrl);
+        if grant.company_id.is_some() && base_url_touched {
             return Err(AppError::new(
                 ErrorCode::Forbidden,
                 "calcom.base_url can be set only with the operators' admin token",
@@ -102,6 +123,13 @@ impl Method for Update {
                 raw.policy.booking_horizon_days = policy
                     .booking_horizon_days
                     .or(raw.policy.booking_horizon_days);
+            }
+            for field in p.clear {
+                match field {
+                    Clearable::RetellAgentId => raw.retell.agent_id = None,
+                    Clearable::CalcomTeamId => raw.calcom.team_id = None,
+                    Clearable::CalcomBaseUrl => raw.calcom.base_url = None,
+                }
             }
             Ok(())
         })

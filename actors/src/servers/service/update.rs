@@ -34,7 +34,7 @@ pub struct UpdateParams {
     pub event_type_slug: Option<String>,
     /// New Cal.com team id.
     pub team_id: Option<i64>,
-    /// Slugs of the branches offering it.
+    /// Slugs of the branches offering it; `[]` offers it at every branch again.
     pub branches: Option<Vec<String>>,
 }
 
@@ -43,7 +43,7 @@ impl Method for Update {
     const SUMMARY: &'static str = "Changes a service: name, aliases, duration_min, \
         event_type_id / event_type_slug (either replaces both; a slug alone is resolved \
         against the tenant's Cal.com event types, 2002 when there is none), team_id, \
-        branches. Validated as a tenant file (-32602 with `error.data.details` = \
+        branches (`[]`: every branch again). Validated as a tenant file (-32602 with `error.data.details` = \
         [{path, message}]); an unknown service is -32602 `not_found`. Returns the changes \
         as recorded in the audit log.";
     const SCOPE: Scope = Scope::Admin;
@@ -76,7 +76,7 @@ impl Method for Update {
                 service.team_id = Some(team);
             }
             if let Some(branches) = p.branches {
-                service.branches = Some(branches);
+                service.branches = (!branches.is_empty()).then_some(branches);
             }
             Ok(())
         })
