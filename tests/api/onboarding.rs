@@ -4,11 +4,14 @@
 //! one branch only is not offered to callers of another; a disabled tenant's callers hear
 //! "not in service" and nothing is recorded.
 
-use crate::helpers::{TestApp, now_ms, spawn_app, spawn_app_with};
+use crate::helpers::{ADMIN_TOKEN, TestApp, now_ms, spawn_app, spawn_app_with};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::time::Duration;
+use switchboard::devtools::replay;
 use switchboard::sandbox::{DEMO_PHONE, DEMO_RETELL_API_KEY};
+use switchboard::tenants::CalcomAccess;
+use switchboard::tenants::cli::apply_files;
 
 /// A tenant of the examples, as a caller reaches it.
 struct Line {
@@ -89,7 +92,13 @@ impl Line {
 /// Waits (bounded) until sandbox provisioning has given the simulator an account for the
 /// London tenant's key.
 async fn wait_for_thames_account(app: &TestApp) {
-    for _ in 0..200 {
+    wait_for_account(app, "thames-physio").await;
+}
+
+/// Waits (bounded: the provisioning tick is 5 s) until the simulator has an account for
+/// tenant `slug`.
+async fn wait_for_account(app: &TestApp, slug: &str) {
+    for _ in 0..300 {
         let accounts: Value = app
             .client
             .get(format!("{}/__sim/accounts", app.calcom_url))
@@ -99,12 +108,48 @@ async fn wait_for_thames_account(app: &TestApp) {
             .json()
             .await
             .unwrap_or(Value::Null);
-        if accounts.to_string().contains("thames-physio") {
+        if accounts.to_string().contains(slug) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the simulator never got the thames-physio account");
+    panic!("the simulator never got the {slug} account");
+}
+
+/// The README's walk-through: a business onboarded from its tenant file into a running
+/// sandbox service books its first call, and so does the London example tenant — through
+/// `switchboard replay`'s code and the shipped scripts.
+#[actix_web::test]
+async fn readme_walkthrough_onboards_a_business_whose_callers_then_book() {
+    let app = spawn_app().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let calcom = CalcomAccess::new(&app.calcom_url, Duration::from_secs(5));
+    let mut out = Vec::new();
+    apply_files(
+        &app.store,
+        &calcom,
+        &[root.join("examples/onboarding/praxis-weber.toml")],
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let printed = String::from_utf8(out).unwrap();
+    assert!(
+        printed.starts_with("tenant praxis-weber: create\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("+ branch altona: phone number +494012345678"),
+        "{printed}"
+    );
+    wait_for_account(&app, "praxis-weber").await;
+    wait_for_account(&app, "thames-physio").await;
+    let scripts = ["de_praxis_weber.json", "en_thames_booking.json"]
+        .map(|name| root.join("examples/calls").join(name));
+    replay::run(&scripts, &app.url, None, Some(ADMIN_TOKEN), 15)
+        .await
+        .expect("both scripts book as they expect");
 }
 
 /// The company id of `slug` (admin token).
