@@ -62,11 +62,36 @@ impl ParamsValidator {
                     .map_or_else(|| error.to_string(), |node| range_rule(&field, node));
                 format!("{rule}, got {got}")
             }
-            _ if field.is_empty() => error.to_string(),
-            _ => format!("{field}: {error}"),
+            // The value is not quoted: it may be a credential (`company.setCredentials`) and
+            // may be as long as the body allows.
+            ValidationErrorKind::MaxLength { limit } => {
+                format!("{}: longer than {limit} characters", named(&field))
+            }
+            ValidationErrorKind::MinLength { limit } => {
+                format!("{}: shorter than {limit} characters", named(&field))
+            }
+            ValidationErrorKind::Pattern { pattern } => {
+                format!("{}: does not match the pattern {pattern}", named(&field))
+            }
+            _ if field.is_empty() => quoted_at_most(&error.to_string()),
+            _ => format!("{field}: {}", quoted_at_most(&error.to_string())),
         }
     }
 }
+
+/// The field, or `params` for the root.
+fn named(field: &str) -> &str {
+    if field.is_empty() { "params" } else { field }
+}
+
+/// A validator message cut to [`MAX_MESSAGE_CHARS`]: messages quote the offending value,
+/// which can be as long as the request body.
+fn quoted_at_most(message: &str) -> String {
+    crate::domain::text::excerpt(message, MAX_MESSAGE_CHARS)
+}
+
+/// Longest message kept of one violation, in characters.
+const MAX_MESSAGE_CHARS: usize = 200;
 
 /// `/a/b` → `a.b`; the root is the empty string.
 fn field_name(instance_path: &str) -> String {
@@ -106,6 +131,8 @@ mod tests {
         days: Option<u32>,
         #[schemars(range(min = 1))]
         count: Option<u32>,
+        #[schemars(length(max = 8))]
+        key: Option<String>,
     }
 
     fn validator() -> ParamsValidator {
@@ -138,6 +165,19 @@ mod tests {
     fn wrong_type_and_unknown_field_are_named() {
         assert!(details(json!({"days": "ten"})).starts_with("days: "));
         assert!(details(json!({"dayz": 1})).contains("dayz"));
+    }
+
+    #[test]
+    fn a_value_over_its_length_is_not_quoted_back() {
+        let secret = "cal_live_s3cret_".repeat(1000);
+        let said = details(json!({"key": secret}));
+        assert_eq!(said, "key: longer than 8 characters");
+    }
+
+    #[test]
+    fn other_messages_quote_at_most_200_characters() {
+        let said = details(json!({"days": "x".repeat(10_000)}));
+        assert!(said.chars().count() <= 210, "{said}");
     }
 
     #[test]
