@@ -13,8 +13,8 @@
 //! dialled therefore works within the same `cache.lookups_ttl_s`.
 //!
 //! Operator tokens (admin or `metrics` scope, for `/api/metrics` and the detailed health) are
-//! always asked of the database; the ones it accepted are remembered for
-//! [`OPERATOR_FALLBACK_TTL`] only to answer while the database is down, so the health report
+//! always asked of the database; the ones it accepted are remembered for one hour
+//! (`OPERATOR_FALLBACK_TTL`) only to answer while the database is down, so the health report
 //! that says so can still be read.
 
 use moka::future::Cache as Moka;
@@ -71,7 +71,8 @@ impl Lookups {
 
     /// [`TokenStore::metrics_access`](switchboard_actors::ports::TokenStore::metrics_access),
     /// always asked of the database (a revoked operator token stops at once); when the
-    /// database fails, a token it accepted within [`OPERATOR_FALLBACK_TTL`] still passes.
+    /// database fails, a token it accepted within the last hour (`OPERATOR_FALLBACK_TTL`)
+    /// still passes.
     ///
     /// # Errors
     /// The store's error when it failed and the token was not accepted recently.
