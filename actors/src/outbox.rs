@@ -5,9 +5,10 @@
 
 use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY, UpstreamError};
 use crate::metric_names as m;
-use crate::ports::{Clock, Store};
+use crate::ports::{Cache, Clock, Store};
 use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment, WorkerHeartbeat};
 use crate::resilience::Backoff;
+use crate::servers::calcom::availability_key;
 use crate::supervision::{RestartBudget, panic_message, restart_after_panic};
 use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
 use actix::prelude::*;
@@ -90,6 +91,8 @@ pub struct OutboxWorker {
     /// When this worker started (UTC), reported with every heartbeat.
     started_at: DateTime<Utc>,
     tenants: Addr<TenantDirectory>,
+    /// Cached free slots: a booking drops its day's entry at once.
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
     cfg: OutboxConfig,
     /// A poll is in progress; another tick is skipped, a wake-up is remembered.
@@ -104,6 +107,7 @@ impl OutboxWorker {
         store: Arc<dyn Store>,
         identity: WorkerIdentity,
         tenants: Addr<TenantDirectory>,
+        cache: Arc<dyn Cache>,
         clock: Arc<dyn Clock>,
         cfg: OutboxConfig,
         budget: RestartBudget,
@@ -113,6 +117,7 @@ impl OutboxWorker {
             store,
             identity,
             tenants,
+            cache,
             clock,
             cfg,
             busy: false,
@@ -147,6 +152,7 @@ impl OutboxWorker {
         self.busy = true;
         let store = Arc::clone(&self.store);
         let tenants = self.tenants.clone();
+        let cache = Arc::clone(&self.cache);
         let clock = Arc::clone(&self.clock);
         let cfg = self.cfg;
         off_context(async move {
@@ -165,6 +171,7 @@ impl OutboxWorker {
                 run_job(
                     Arc::clone(&store),
                     tenants.clone(),
+                    Arc::clone(&cache),
                     Arc::clone(&clock),
                     cfg,
                     job,
@@ -259,6 +266,7 @@ fn classify(e: &UpstreamError) -> Failure {
 async fn attempt(
     store: &dyn Store,
     tenants: &Addr<TenantDirectory>,
+    cache: &dyn Cache,
     job: &Job,
 ) -> Result<(), Failure> {
     if job.kind != KIND_BOOK {
@@ -350,6 +358,18 @@ async fn attempt(
                 None,
             )
         })?;
+    // The slot is taken now: availability cached before the booking must not offer it.
+    let day = booking
+        .start
+        .with_timezone(&tenant.profile.time_zone)
+        .date_naive();
+    cache
+        .remove(&availability_key(
+            payload.company_id,
+            payload.event_type_id,
+            day,
+        ))
+        .await;
     let status = match outcome {
         BookOutcome::Created(_) => "booked",
         BookOutcome::Found(_) => "reused",
@@ -363,11 +383,12 @@ async fn attempt(
 async fn run_job(
     store: Arc<dyn Store>,
     tenants: Addr<TenantDirectory>,
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
     cfg: OutboxConfig,
     job: Job,
 ) {
-    let Err(failure) = attempt(store.as_ref(), &tenants, &job).await else {
+    let Err(failure) = attempt(store.as_ref(), &tenants, cache.as_ref(), &job).await else {
         return;
     };
     let now: DateTime<Utc> = clock.now();

@@ -140,6 +140,7 @@ impl Core {
                 Arc::clone(&deps.store),
                 identity,
                 tenants.clone(),
+                Arc::clone(&deps.cache),
                 Arc::clone(&deps.clock),
                 cfg.outbox,
                 budget.clone(),

@@ -234,3 +234,37 @@ async fn collected_data_survives_between_function_calls_piecemeal() {
     assert_eq!(reply["collected"]["telefonnummer"], "+14155550123");
     assert_eq!(reply["missing_fields"], json!([]));
 }
+
+/// The free slots of the demo's Herrenhaarschnitt on the booked call's day (gateway, cached
+/// for 5 minutes), as their local start times `HH:MM`.
+async fn free_times(app: &TestApp, date: &str) -> Vec<String> {
+    let res = app
+        .rpc(
+            "calcom.checkAvailability",
+            json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": date}),
+        )
+        .await;
+    res["result"]["data"]["slots"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{res}"))
+        .iter()
+        .filter_map(|s| s["start"].as_str())
+        .map(|start| start[11..16].to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_slot_booked_after_the_call_is_at_once_no_longer_offered_from_the_cache() {
+    let app = spawn_app().await;
+    let reply = app.collect_complete("call_cache_1", "14 Uhr", true).await;
+    let date = reply["collected"]["datum"].as_str().unwrap().to_owned();
+    assert!(free_times(&app, &date).await.contains(&"14:00".to_owned()));
+    assert_eq!(app.webhook("call_ended", ended("call_cache_1")).await, 204);
+    let view = app.wait_for_booking("call_cache_1").await;
+    assert_eq!(view["booking_job"]["status"], "done", "{view}");
+    let free = free_times(&app, &date).await;
+    assert!(
+        !free.contains(&"14:00".to_owned()),
+        "the outbox's booking left a stale cached slot: {free:?}"
+    );
+}

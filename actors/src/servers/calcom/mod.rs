@@ -134,7 +134,7 @@ fn date_out_of_range(e: DateOutOfRange) -> RpcError {
 /// Cache key of one company's free slots of one event type on one local day. The company is
 /// part of the key: a token may name any `event_type_id`, and another tenant's cached slots
 /// must never answer it.
-fn availability_key(company: CompanyId, event_type: EventTypeId, date: NaiveDate) -> String {
+pub fn availability_key(company: CompanyId, event_type: EventTypeId, date: NaiveDate) -> String {
     format!("mcp:calcom:availability:{company}:{event_type}:{date}")
 }
 
