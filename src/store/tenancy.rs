@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{NaiveTime, Utc};
 use std::fmt;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
+use switchboard_actors::domain::onboarding::Slug;
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use switchboard_actors::ports::{StoreError, TenancyStore};
@@ -54,7 +55,7 @@ impl AnyStore {
                              RETURNING id",
                         )
                         .bind(new.name.as_str())
-                        .bind(slug_of(&new.name))
+                        .bind(Slug::from_name(&new.name, "company").to_string())
                         .bind(new.locale.as_str())
                         .bind(new.time_zone.name())
                         .bind(now),
@@ -183,7 +184,7 @@ impl AnyStore {
                     .bind(&opens)
                     .bind(&closes)
                     .bind(now)
-                    .bind(slug_of(name)),
+                    .bind(Slug::from_name(name, "branch").to_string()),
                 )
             })
             .await
@@ -255,26 +256,6 @@ impl AnyStore {
             .await
             .map_err(backend)?;
         Ok(id)
-    }
-}
-
-/// The slug a company created by name gets: lower-case ASCII letters and digits of the name,
-/// other runs of characters as one dash (`Demo Salon Berlin` → `demo-salon-berlin`).
-fn slug_of(name: &str) -> String {
-    let mut slug = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug: String = slug.trim_end_matches('-').chars().take(63).collect();
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        "company".to_owned()
-    } else {
-        slug.to_owned()
     }
 }
 

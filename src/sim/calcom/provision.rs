@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_actors::domain::onboarding::hours::MAX_RANGES_PER_DAY;
-use switchboard_actors::domain::onboarding::{OpeningHours, TenantRef, TenantState, TimeRange};
+use switchboard_actors::domain::onboarding::{
+    OpeningHours, Slug, TenantRef, TenantState, TimeRange,
+};
 use switchboard_actors::ports::Store;
 
 use super::admin::ACCOUNTS_PATH;
@@ -140,7 +142,7 @@ fn account(state: &TenantState, key: &str) -> Value {
             let slug = s
                 .event_type_slug
                 .clone()
-                .unwrap_or_else(|| slug_of(&s.name));
+                .unwrap_or_else(|| Slug::from_name(&s.name, "service").to_string());
             Some(json!({
                 "id": id.0,
                 "title": s.name,
@@ -168,19 +170,6 @@ fn account(state: &TenantState, key: &str) -> Value {
         "working_hours": hours.map(|h| h.to_written()),
         "team": team.map(|id| json!({ "id": id, "slug": format!("{}-team", spec.slug), "name": spec.name })),
     })
-}
-
-/// Lower-case ASCII letters and digits, other runs as one `-` ("Färben" → "f-rben").
-fn slug_of(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_owned()
 }
 
 /// The hours in which any of `all` is open; `None` when none is given. A day whose merged
@@ -247,7 +236,13 @@ mod tests {
 
     #[test]
     fn service_names_become_url_slugs() {
-        assert_eq!(slug_of("Erstberatung"), "erstberatung");
-        assert_eq!(slug_of("First consultation (45')"), "first-consultation-45");
+        assert_eq!(
+            Slug::from_name("Erstberatung", "s").as_str(),
+            "erstberatung"
+        );
+        assert_eq!(
+            Slug::from_name("First consultation (45')", "s").as_str(),
+            "first-consultation-45"
+        );
     }
 }

@@ -41,6 +41,24 @@ impl Slug {
         }
     }
 
+    /// The slug a name gives: its ASCII letters and digits in lower case, every other run of
+    /// characters one dash, at most [`MAX_SLUG_LEN`] (`Demo Salon Berlin` →
+    /// `demo-salon-berlin`); `fallback` when the name has no ASCII letter or digit.
+    pub fn from_name(name: &str, fallback: &str) -> Self {
+        let mut slug = String::with_capacity(name.len());
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let cut: String = slug.chars().take(MAX_SLUG_LEN).collect();
+        Self::parse(cut.trim_end_matches('-'))
+            .or_else(|_| Self::parse(fallback))
+            .unwrap_or_else(|_| Self("x".to_owned()))
+    }
+
     /// The slug text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -63,6 +81,21 @@ impl<'de> Deserialize<'de> for Slug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_give_slugs_of_their_ascii_letters_and_digits() {
+        assert_eq!(
+            Slug::from_name("Demo Salon Berlin", "c").as_str(),
+            "demo-salon-berlin"
+        );
+        assert_eq!(
+            Slug::from_name("First consultation (45')", "c").as_str(),
+            "first-consultation-45"
+        );
+        assert_eq!(Slug::from_name("Färben", "c").as_str(), "f-rben");
+        assert_eq!(Slug::from_name("äöü", "company").as_str(), "company");
+        assert_eq!(Slug::from_name(&"ab ".repeat(40), "c").as_str().len(), 62);
+    }
 
     #[test]
     fn slugs_are_lower_case_letters_digits_and_single_inner_dashes() {
