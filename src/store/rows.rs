@@ -173,6 +173,15 @@ pub(super) struct ServiceRow {
     pub team_id: Option<i64>,
 }
 
+/// A [`ServiceRow`] with one branch that offers it (`None`: no branch is listed, so every
+/// branch does).
+#[derive(sqlx::FromRow)]
+pub(super) struct OfferedServiceRow {
+    #[sqlx(flatten)]
+    pub service: ServiceRow,
+    pub offered_at: Option<i64>,
+}
+
 impl ServiceRow {
     /// The service, offered at `branch_ids` (empty: every branch).
     pub fn into_service(self, branch_ids: Vec<BranchId>) -> Result<Service, StoreError> {

@@ -1,7 +1,9 @@
 //! [`TenancyStore`]: numbers, companies and their services; and the admin/seed writes that
 //! create them.
 
-use super::rows::{COMPANY_COLUMNS, CompanyRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT};
+use super::rows::{
+    COMPANY_COLUMNS, CompanyRow, OfferedServiceRow, RouteRow, ServiceRow, WINDOW_TIME_FORMAT,
+};
 use super::sql::{Sql, backend};
 use super::{AnyStore, NewCompany, NewService};
 use crate::secrets::{Column, Keyring, Opened};
@@ -376,40 +378,38 @@ impl TenancyStore for AnyStore {
     }
 
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError> {
-        // `services.name` is COLLATE "C" on PostgreSQL: byte order, as SQLite sorts.
-        let rows: Vec<ServiceRow> = self
+        // One round trip (live custom functions ask on every request): each service once per
+        // branch offering it, or once with no branch (offered everywhere). `services.name` is
+        // COLLATE "C" on PostgreSQL: byte order, as SQLite sorts.
+        let rows: Vec<OfferedServiceRow> = self
             .db
             .fetch_all(
                 Sql::new(
-                    "SELECT id, company_id, name, aliases, duration_min, event_type_id, \
-                         team_id \
-                     FROM services WHERE company_id = $1 ORDER BY name, id",
+                    "SELECT s.id, s.company_id, s.name, s.aliases, s.duration_min, \
+                         s.event_type_id, s.team_id, sb.branch_id AS offered_at \
+                     FROM services s \
+                     LEFT JOIN service_branches sb ON sb.service_id = s.id \
+                     WHERE s.company_id = $1 ORDER BY s.name, s.id, sb.branch_id",
                 )
                 .bind(company.0),
             )
             .await
             .map_err(backend)?;
-        let offered: Vec<(i64, i64)> = self
-            .db
-            .fetch_all(
-                Sql::new(
-                    "SELECT sb.service_id, sb.branch_id FROM service_branches sb \
-                     JOIN services s ON s.id = sb.service_id \
-                     WHERE s.company_id = $1 ORDER BY sb.service_id, sb.branch_id",
-                )
-                .bind(company.0),
-            )
-            .await
-            .map_err(backend)?;
-        rows.into_iter()
-            .map(|row| {
-                let branches = offered
-                    .iter()
-                    .filter(|(service, _)| *service == row.id)
-                    .map(|(_, branch)| BranchId(*branch))
-                    .collect();
-                row.into_service(branches)
-            })
+        let mut services: Vec<(ServiceRow, Vec<BranchId>)> = Vec::new();
+        for row in rows {
+            match services.last_mut() {
+                Some((last, branches)) if last.id == row.service.id => {
+                    branches.extend(row.offered_at.map(BranchId));
+                }
+                _ => services.push((
+                    row.service,
+                    row.offered_at.map(BranchId).into_iter().collect(),
+                )),
+            }
+        }
+        services
+            .into_iter()
+            .map(|(row, branches)| row.into_service(branches))
             .collect()
     }
 }
