@@ -49,12 +49,6 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The country (region) of the number, e.g. `GB` for `+442079460321`; `None` for
-    /// numbers of no single region (e.g. +800 numbers).
-    pub fn region(&self) -> Option<phonenumber::country::Id> {
-        phonenumber::parse(None, &self.0).ok()?.country().id()
-    }
 }
 
 /// The region in which a caller's national number (`07700 900461`) is read: the country of
@@ -62,8 +56,9 @@ impl PhoneNumber {
 /// [`DEFAULT_REGION`] when that number is unknown or belongs to no single region.
 pub fn caller_region(dialled: Option<&str>) -> phonenumber::country::Id {
     dialled
-        .and_then(|n| PhoneNumber::parse_default(n).ok())
-        .and_then(|n| n.region())
+        .and_then(|n| phonenumber::parse(Some(DEFAULT_REGION), n.trim()).ok())
+        .filter(phonenumber::is_valid)
+        .and_then(|n| n.country().id())
         .unwrap_or(DEFAULT_REGION)
 }
 
