@@ -51,7 +51,7 @@ impl PhoneNumber {
     }
 }
 
-/// The region in which a caller's national number (`07700 900461`) is read: the country of
+/// The region in which a caller's national number (`07911 123456`) is read: the country of
 /// the business number they dialled, so callers of a London branch are read as British;
 /// [`DEFAULT_REGION`] when that number is unknown or belongs to no single region.
 pub fn caller_region(dialled: Option<&str>) -> phonenumber::country::Id {
