@@ -353,6 +353,7 @@ fn start_core(
         instance_id: instance_id(&host),
         host,
         limiter,
+        notifiers: Arc::new(switchboard_actors::ports::NoNotifiers),
     };
     Ok(Core::start(deps, core_config(settings)))
 }

@@ -46,6 +46,7 @@ pub mod retell;
 pub mod router;
 pub mod server;
 pub mod servers;
+pub mod speech;
 pub mod supervision;
 pub mod system;
 pub mod tenant;

@@ -2,7 +2,9 @@
 //! database, cache or HTTP API except through these.
 
 use crate::domain::booking::{
-    Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, ErrorAnswer, EventType,
+    RescheduleRequest, ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError,
+    Webhook, WebhookSubscription,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::domain::onboarding::{
@@ -10,15 +12,18 @@ use crate::domain::onboarding::{
     TenantSummary,
 };
 use crate::domain::phone::PhoneNumber;
+use crate::domain::tenant::SmsSettings;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
-    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure,
-    JobStatus, NewAppointment, NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
-    TokenGrant, TokenInfo, WebhookStats, WorkerHeartbeat, WorkerView,
+    AppointmentRecord, CalcomEventOutcome, CalcomEventRecord, CallContextRecord, CallEventRecord,
+    CallId, CallView, EventOutcome, FailedJob, Job, JobFailure, JobStatus, NewAppointment, NewJob,
+    NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome, TokenGrant, TokenInfo,
+    WebhookStats, WorkerHeartbeat, WorkerView,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -322,6 +327,67 @@ pub trait TokenAdminStore: Send + Sync + 'static {
     ) -> Result<Option<TokenInfo>, StoreError>;
 }
 
+/// Appointments after they are booked: found by the caller's number, moved and cancelled (by
+/// phone, by staff tools, or in Cal.com and told to us by its webhooks), and the outbox jobs
+/// that carry such work when it cannot be done at once. Every method is scoped to one
+/// company: a booking uid or job of another company is answered like one that does not exist
+/// and is never changed.
+#[async_trait]
+pub trait AppointmentStore: Send + Sync + 'static {
+    /// `company`'s appointments with status `scheduled` whose `attendee_phone` is `phone`
+    /// (E.164) and that end after `after` (UTC), earliest start first, at most `limit`.
+    async fn upcoming_appointments(
+        &self,
+        company: CompanyId,
+        phone: &str,
+        after: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AppointmentRecord>, StoreError>;
+    /// `company`'s appointment with Cal.com booking uid `uid`, whatever its status.
+    async fn appointment(
+        &self,
+        company: CompanyId,
+        uid: &BookingUid,
+    ) -> Result<Option<AppointmentRecord>, StoreError>;
+    /// Records a reschedule Cal.com confirmed, in one transaction: `old_uid` becomes
+    /// `rescheduled` with `rescheduled_to_uid = new.booking_uid`, and `new` is inserted
+    /// (`scheduled`, same customer). Idempotent: a `new.booking_uid` already stored for
+    /// `company` returns its id and changes nothing. Returns the new appointment's id.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when `new.booking_uid` is stored for another company.
+    async fn record_reschedule(
+        &self,
+        company: CompanyId,
+        old_uid: &BookingUid,
+        new: &NewAppointment,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// Records a cancellation Cal.com confirmed: status `cancelled`, `cancellation_reason`,
+    /// `updated_at = at`. Returns whether a row changed (`false`: unknown for `company`, or
+    /// already cancelled).
+    async fn record_cancellation(
+        &self,
+        company: CompanyId,
+        uid: &BookingUid,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Records one verified Cal.com webhook in **one transaction**: dedupe on (company,
+    /// `dedupe_key`), then apply it to the local appointments (see [`CalcomEventRecord`]).
+    /// A repeated key changes nothing and is [`CalcomEventOutcome::Duplicate`].
+    async fn record_calcom_event(
+        &self,
+        event: &CalcomEventRecord,
+    ) -> Result<CalcomEventOutcome, StoreError>;
+    /// Puts a job in the outbox outside a webhook (reschedule, cancel, SMS). Idempotent on
+    /// (company, `idempotency_key`): a second insert returns the first job's id.
+    async fn enqueue_job(&self, job: &NewJob) -> Result<i64, StoreError>;
+    /// Marks a claimed job that is not a `book` job `done` (clears `last_error` and the lease),
+    /// and enqueues `follow_up` (e.g. the SMS confirmation) in the same transaction.
+    async fn complete_job(&self, job_id: i64, follow_up: &[NewJob]) -> Result<(), StoreError>;
+}
+
 /// The per-company booking lock shared by all instances, and the readiness probe.
 #[async_trait]
 pub trait LockStore: Send + Sync + 'static {
@@ -354,6 +420,7 @@ pub trait Store:
     + LockStore
     + TenantAdminStore
     + TokenAdminStore
+    + AppointmentStore
 {
 }
 
@@ -366,6 +433,7 @@ impl<T> Store for T where
         + LockStore
         + TenantAdminStore
         + TokenAdminStore
+        + AppointmentStore
 {
 }
 
@@ -407,6 +475,91 @@ pub trait CalendarApi: Send + Sync + 'static {
         key: &SecretString,
         team_id: i64,
     ) -> Result<Vec<EventType>, UpstreamError>;
+
+    // The methods below have a default that refuses (501), for test fakes that do not need
+    // them; the reqwest client implements every one.
+
+    /// `POST /v2/slots/reservations` → 201: holds the slot; another holder's live reservation
+    /// of it is [`UpstreamError::SlotTaken`].
+    async fn reserve_slot(
+        &self,
+        key: &SecretString,
+        request: &ReservationRequest,
+    ) -> Result<SlotReservation, UpstreamError> {
+        let _ = (key, request);
+        Err(unsupported("reserveSlot"))
+    }
+    /// `PATCH /v2/slots/reservations/{uid}`: renews the hold for `reservation_duration_min`
+    /// from now. A lapsed or unknown reservation is [`UpstreamError::NotFound`].
+    async fn renew_reservation(
+        &self,
+        key: &SecretString,
+        uid: &str,
+        request: &ReservationRequest,
+    ) -> Result<SlotReservation, UpstreamError> {
+        let _ = (key, uid, request);
+        Err(unsupported("renewReservation"))
+    }
+    /// `DELETE /v2/slots/reservations/{uid}`: releases the hold. An unknown (or lapsed)
+    /// reservation is [`UpstreamError::NotFound`].
+    async fn release_reservation(
+        &self,
+        key: &SecretString,
+        uid: &str,
+    ) -> Result<(), UpstreamError> {
+        let _ = (key, uid);
+        Err(unsupported("releaseReservation"))
+    }
+    /// `POST /v2/bookings/{uid}/reschedule` → 201: the new booking (new uid,
+    /// `rescheduledFromUid = uid`). A taken slot is [`UpstreamError::SlotTaken`]; a cancelled
+    /// or already rescheduled booking is [`UpstreamError::Rejected`] (400).
+    async fn reschedule_booking(
+        &self,
+        key: &SecretString,
+        uid: &BookingUid,
+        request: &RescheduleRequest,
+    ) -> Result<Booking, UpstreamError> {
+        let _ = (key, uid, request);
+        Err(unsupported("rescheduleBooking"))
+    }
+    /// `POST /v2/bookings/{uid}/cancel` → 200: the cancelled booking. An already cancelled one
+    /// is [`UpstreamError::Rejected`] (400 "This booking has already been cancelled.").
+    async fn cancel_booking(
+        &self,
+        key: &SecretString,
+        uid: &BookingUid,
+        request: &CancelRequest,
+    ) -> Result<Booking, UpstreamError> {
+        let _ = (key, uid, request);
+        Err(unsupported("cancelBooking"))
+    }
+    /// `POST /v2/webhooks` → 201: subscribes `subscription.subscriber_url` to the key owner's
+    /// booking events.
+    async fn create_webhook(
+        &self,
+        key: &SecretString,
+        subscription: &WebhookSubscription,
+    ) -> Result<Webhook, UpstreamError> {
+        let _ = (key, subscription);
+        Err(unsupported("createWebhook"))
+    }
+    /// `GET /v2/webhooks`: the key owner's webhook subscriptions.
+    async fn list_webhooks(&self, key: &SecretString) -> Result<Vec<Webhook>, UpstreamError> {
+        let _ = key;
+        Err(unsupported("listWebhooks"))
+    }
+}
+
+/// The refusal of a [`CalendarApi`] method a fake does not implement.
+fn unsupported(method: &str) -> UpstreamError {
+    UpstreamError::Rejected {
+        service: "calcom",
+        answer: ErrorAnswer {
+            status: 501,
+            code: None,
+            message: format!("{method} is not implemented by this Cal.com client"),
+        },
+    }
 }
 
 /// Which [`CalendarApi`] serves a company: the configured Cal.com, or the one at the company's
@@ -427,6 +580,44 @@ impl CalendarApis for SameCalendarApi {
     fn for_base_url(&self, _: Option<&str>) -> Result<Arc<dyn CalendarApi>, String> {
         Ok(Arc::clone(&self.0))
     }
+}
+
+/// One text message to a caller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsMessage {
+    /// Recipient, E.164 (a mobile number: see `domain::phone::is_mobile`).
+    pub to: String,
+    /// Text, at most 1600 characters (Twilio's limit for `Body`).
+    pub body: String,
+}
+
+/// What the SMS provider answered for an accepted message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentSms {
+    /// Provider's message id (Twilio `sid`, `SM…`).
+    pub sid: String,
+    /// Provider's status at acceptance (Twilio `queued`, `accepted`, `sent`, …).
+    pub status: String,
+}
+
+/// Sends text messages for one tenant (its provider account). Implemented in the shell by the
+/// Twilio Messages API client (`POST /2010-04-01/Accounts/{sid}/Messages.json`); `switchboard
+/// sim sms` serves that API offline.
+#[async_trait]
+pub trait Notifier: Send + Sync + 'static {
+    /// Sends `message`. Errors are classified like other upstreams (`service` = `sms`):
+    /// transport, 5xx and 429 are transient and retried by the outbox; a refused number or
+    /// credential is permanent.
+    async fn send_sms(&self, message: &SmsMessage) -> Result<SentSms, UpstreamError>;
+}
+
+/// Which [`Notifier`] serves a tenant's SMS settings.
+pub trait Notifiers: Send + Sync + 'static {
+    /// The notifier for `settings` (same settings: same client and connection pool).
+    ///
+    /// # Errors
+    /// Settings no client can be built for, as text naming the reason.
+    fn for_settings(&self, settings: &SmsSettings) -> Result<Arc<dyn Notifier>, String>;
 }
 
 /// Short-lived shared cache of JSON values (moka in-process now; Redis later). Keys follow the
@@ -456,5 +647,15 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// [`Notifiers`] when no SMS client is wired (tests that send no text): every tenant's
+/// settings are refused, so an `sms` job fails and is visible as a dead letter.
+pub struct NoNotifiers;
+
+impl Notifiers for NoNotifiers {
+    fn for_settings(&self, _: &SmsSettings) -> Result<Arc<dyn Notifier>, String> {
+        Err("no SMS client is configured in this process".to_owned())
     }
 }

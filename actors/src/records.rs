@@ -815,3 +815,196 @@ mod tests {
         assert_eq!(WebhookEvent::parse("call_ended"), WebhookEvent::CallEnded);
     }
 }
+
+/// Status of a stored appointment (`appointments.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AppointmentStatus {
+    /// Booked and standing.
+    Scheduled,
+    /// Moved: Cal.com cancelled this booking and made a new one (`rescheduled_to_uid`).
+    Rescheduled,
+    /// Cancelled by the caller, by staff or in Cal.com.
+    Cancelled,
+}
+
+impl AppointmentStatus {
+    /// The stored string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Rescheduled => "rescheduled",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the stored string.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "scheduled" => Self::Scheduled,
+            "rescheduled" => Self::Rescheduled,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored appointment (`appointments` row), as find / change / cancel read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppointmentRecord {
+    /// Row id in `appointments`.
+    pub id: i64,
+    /// Company the booking belongs to.
+    pub company_id: CompanyId,
+    /// Branch that was called; `None` for gateway bookings and bookings made in Cal.com.
+    pub branch_id: Option<BranchId>,
+    /// Retell call that booked it, if any.
+    pub call_id: Option<CallId>,
+    /// Cal.com booking uid.
+    pub booking_uid: BookingUid,
+    /// Cal.com's numeric booking id.
+    pub calcom_booking_id: i64,
+    /// Cal.com event type booked.
+    pub event_type_id: EventTypeId,
+    /// Our service, when the event type is mapped to one.
+    pub service_id: Option<i64>,
+    /// Service name as booked.
+    pub service_name: String,
+    /// Start, UTC.
+    pub start: DateTime<Utc>,
+    /// End, UTC.
+    pub end: DateTime<Utc>,
+    /// Attendee's name.
+    pub attendee_name: String,
+    /// Attendee's phone, E.164; what callers are matched by.
+    pub attendee_phone: Option<String>,
+    /// Attendee's email, if given.
+    pub attendee_email: Option<String>,
+    /// `scheduled`, `rescheduled` or `cancelled`.
+    pub status: AppointmentStatus,
+    /// `phone`, `gateway` or `calcom` (made in Cal.com, learned from its webhook).
+    pub source: String,
+    /// The booking that replaced this one, when `rescheduled`.
+    pub rescheduled_to_uid: Option<BookingUid>,
+    /// Why it was cancelled, when `cancelled` and a reason was given.
+    pub cancellation_reason: Option<String>,
+    /// Last change, UTC.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Cal.com webhook triggers we act on (reference/calcom.md §6); every other trigger is
+/// answered 200 and not recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CalcomTrigger {
+    /// `BOOKING_CREATED`: a booking made anywhere (ours, the booking page, staff).
+    BookingCreated,
+    /// `BOOKING_RESCHEDULED`: `payload.uid` is the new booking, `payload.rescheduleUid` the old.
+    BookingRescheduled,
+    /// `BOOKING_CANCELLED`.
+    BookingCancelled,
+}
+
+impl CalcomTrigger {
+    /// Parses `triggerEvent`; `None` for triggers we ignore.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "BOOKING_CREATED" => Self::BookingCreated,
+            "BOOKING_RESCHEDULED" => Self::BookingRescheduled,
+            "BOOKING_CANCELLED" => Self::BookingCancelled,
+            _ => return None,
+        })
+    }
+
+    /// The wire name, also the `event` label of metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BookingCreated => "BOOKING_CREATED",
+            Self::BookingRescheduled => "BOOKING_RESCHEDULED",
+            Self::BookingCancelled => "BOOKING_CANCELLED",
+        }
+    }
+}
+
+/// One verified Cal.com webhook, ready to be stored and applied in one transaction
+/// ([`AppointmentStore::record_calcom_event`](crate::ports::AppointmentStore::record_calcom_event)).
+///
+/// Applying it: `BookingCreated` inserts `appointment` unless its booking uid is already
+/// stored (our own bookings come back this way); `BookingRescheduled` marks `from_uid`
+/// `rescheduled` → `booking_uid` and inserts `appointment`; `BookingCancelled` marks
+/// `booking_uid` `cancelled` with `cancellation_reason`. Rows of other companies are never
+/// touched; a uid stored for another company is ignored (reported as not changed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalcomEventRecord {
+    /// Company whose webhook URL (slug) and secret the request came with.
+    pub company_id: CompanyId,
+    /// What happened.
+    pub trigger: CalcomTrigger,
+    /// Dedupe key: the SHA-256 hex of the raw body (Cal.com sends the same body again on
+    /// retries); unique per company.
+    pub dedupe_key: String,
+    /// The booking the event is about (`payload.uid`; for a reschedule the new booking).
+    pub booking_uid: BookingUid,
+    /// For `BookingRescheduled`: the booking that was moved (`payload.rescheduleUid`).
+    pub from_uid: Option<BookingUid>,
+    /// For `BookingCreated` / `BookingRescheduled`: the booking as an appointment (source
+    /// `calcom`, idempotency key `calcom:<uid>`), service mapped by event type when known.
+    pub appointment: Option<NewAppointment>,
+    /// For `BookingCancelled`: `payload.cancellationReason`, at most 500 characters.
+    pub cancellation_reason: Option<String>,
+    /// When we received it, UTC.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Result of [`AppointmentStore::record_calcom_event`](crate::ports::AppointmentStore::record_calcom_event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalcomEventOutcome {
+    /// First time this body was seen; `changed`: whether an appointment row was inserted or
+    /// updated.
+    Applied {
+        /// Whether an appointment row changed.
+        changed: bool,
+    },
+    /// Seen before; nothing changed.
+    Duplicate,
+}
+
+/// Payload of a `reschedule` job: a move promised to a caller (or asked by staff) that could
+/// not be confirmed at once. Runs through the company's tenant session; idempotent: a booking
+/// already moved to `start` counts as done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RescheduleJobPayload {
+    /// Company whose Cal.com key moves it.
+    pub company_id: CompanyId,
+    /// The booking to move.
+    pub booking_uid: BookingUid,
+    /// New start, UTC.
+    pub start: DateTime<Utc>,
+    /// Why, sent as `reschedulingReason`.
+    pub reason: Option<String>,
+    /// SMS to send when it is done (to a mobile number of a tenant with a notifier).
+    pub confirmation: Option<crate::ports::SmsMessage>,
+}
+
+/// Payload of a `cancel` job (see [`RescheduleJobPayload`]); an already cancelled booking
+/// counts as done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CancelJobPayload {
+    /// Company whose Cal.com key cancels it.
+    pub company_id: CompanyId,
+    /// The booking to cancel.
+    pub booking_uid: BookingUid,
+    /// Why, sent as `cancellationReason`.
+    pub reason: Option<String>,
+    /// SMS to send when it is done.
+    pub confirmation: Option<crate::ports::SmsMessage>,
+}
+
+/// Payload of an `sms` job: one text message of a company to a caller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SmsJobPayload {
+    /// Company whose SMS settings send it.
+    pub company_id: CompanyId,
+    /// The message.
+    pub message: crate::ports::SmsMessage,
+}

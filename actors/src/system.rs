@@ -4,8 +4,8 @@
 use crate::breaker::UpstreamPolicy;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
-use crate::outbox::{OutboxConfig, OutboxWorker, WorkerIdentity};
-use crate::ports::{Cache, CalendarApis, Clock, Store};
+use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
+use crate::ports::{Cache, CalendarApis, Clock, Notifiers, Store};
 use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
@@ -43,6 +43,8 @@ pub struct CoreDeps {
     /// Rate limits: per company and server (router), live custom functions (HTTP entry) and
     /// per Cal.com credential (breakers).
     pub limiter: Arc<dyn Limiter>,
+    /// SMS senders per tenant settings (confirmations to callers).
+    pub notifiers: Arc<dyn Notifiers>,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -137,11 +139,14 @@ impl Core {
                 host: deps.host.clone(),
             };
             let actor = OutboxWorker::new(
-                Arc::clone(&deps.store),
+                JobDeps {
+                    store: Arc::clone(&deps.store),
+                    tenants: tenants.clone(),
+                    cache: Arc::clone(&deps.cache),
+                    clock: Arc::clone(&deps.clock),
+                    notifiers: Arc::clone(&deps.notifiers),
+                },
                 identity,
-                tenants.clone(),
-                Arc::clone(&deps.cache),
-                Arc::clone(&deps.clock),
                 cfg.outbox,
                 budget.clone(),
             );
@@ -166,6 +171,7 @@ impl Core {
                     store: Arc::clone(&deps.store),
                     calls: calls.clone(),
                     tenants: tenants.clone(),
+                    cache: Arc::clone(&deps.cache),
                     clock: Arc::clone(&deps.clock),
                     calendar_timeout: cfg.function_calendar_timeout,
                 },

@@ -182,6 +182,7 @@ fn booking_request(phone: Option<&str>, email: Option<&str>) -> BookingRequest {
         },
         metadata: BTreeMap::from([(IDEMPOTENCY_METADATA_KEY.to_owned(), "idem-1".to_owned())]),
         length_in_minutes: None,
+        reserved_slot_uid: None,
     }
 }
 

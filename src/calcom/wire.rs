@@ -559,6 +559,7 @@ mod tests {
             },
             metadata: BTreeMap::new(),
             length_in_minutes: None,
+            reserved_slot_uid: None,
         };
         let body = serde_json::to_value(CreateBookingBody::from(&request)).unwrap();
         assert_eq!(

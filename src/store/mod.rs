@@ -43,6 +43,7 @@
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
+mod appointments;
 mod calls;
 mod dialect;
 mod locks;

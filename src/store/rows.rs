@@ -120,6 +120,7 @@ impl CompanyRow {
                 )?,
             },
             disabled: self.disabled_at.is_some(),
+            sms: None,
         })
     }
 }

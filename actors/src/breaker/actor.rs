@@ -3,7 +3,9 @@
 use super::UpstreamPolicy;
 use super::metrics::TransitionMetrics;
 use crate::domain::booking::{
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CancelRequest, EventType, RescheduleRequest,
+    ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError, Webhook,
+    WebhookSubscription,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::metric_names as m;
@@ -31,6 +33,21 @@ pub enum CalendarOp {
     ListBookings(BookingQuery),
     /// `GET /v2/bookings/{uid}` (reference/calcom.md §4.2).
     GetBooking(BookingUid),
+    /// `POST /v2/slots/reservations` (reference/calcom.md §2 "Slot holds"). Never retried
+    /// here: a lost answer may have made a hold.
+    ReserveSlot(ReservationRequest),
+    /// `PATCH /v2/slots/reservations/{uid}`: renew a hold.
+    RenewReservation(String, ReservationRequest),
+    /// `DELETE /v2/slots/reservations/{uid}`: release a hold.
+    ReleaseReservation(String),
+    /// `POST /v2/bookings/{uid}/reschedule` (reference/calcom.md §4.4). Never retried here.
+    Reschedule(BookingUid, RescheduleRequest),
+    /// `POST /v2/bookings/{uid}/cancel` (reference/calcom.md §4.5). Never retried here.
+    Cancel(BookingUid, CancelRequest),
+    /// `POST /v2/webhooks` (reference/calcom.md §6).
+    CreateWebhook(WebhookSubscription),
+    /// `GET /v2/webhooks`.
+    ListWebhooks,
 }
 
 impl CalendarOp {
@@ -41,7 +58,27 @@ impl CalendarOp {
             Self::CreateBooking(_) => "createBooking",
             Self::ListBookings(_) => "getBookings",
             Self::GetBooking(_) => "getBooking",
+            Self::ReserveSlot(_) => "reserveSlot",
+            Self::RenewReservation(..) => "renewReservation",
+            Self::ReleaseReservation(_) => "releaseReservation",
+            Self::Reschedule(..) => "rescheduleBooking",
+            Self::Cancel(..) => "cancelBooking",
+            Self::CreateWebhook(_) => "createWebhook",
+            Self::ListWebhooks => "listWebhooks",
         }
+    }
+
+    /// Whether repeating the operation after a lost answer could do it twice: such operations
+    /// get one attempt here, and their callers look up what happened before trying again.
+    fn changes_state(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateBooking(_)
+                | Self::ReserveSlot(_)
+                | Self::Reschedule(..)
+                | Self::Cancel(..)
+                | Self::CreateWebhook(_)
+        )
     }
 }
 
@@ -58,6 +95,14 @@ pub enum CalendarOut {
     Booking(Booking),
     /// Answer to [`CalendarOp::ListBookings`]: at most `take` bookings, in Cal.com's order.
     Bookings(Vec<Booking>),
+    /// Answer to [`CalendarOp::ReserveSlot`] and [`CalendarOp::RenewReservation`].
+    Reservation(SlotReservation),
+    /// Answer to [`CalendarOp::ReleaseReservation`].
+    Released(()),
+    /// Answer to [`CalendarOp::CreateWebhook`].
+    Webhook(Webhook),
+    /// Answer to [`CalendarOp::ListWebhooks`].
+    Webhooks(Vec<Webhook>),
 }
 
 /// Message: run one operation through the breaker.
@@ -139,6 +184,21 @@ async fn run(
         CalendarOp::CreateBooking(r) => CalendarOut::Booking(api.create_booking(&key, &r).await?),
         CalendarOp::ListBookings(q) => CalendarOut::Bookings(api.list_bookings(&key, &q).await?),
         CalendarOp::GetBooking(uid) => CalendarOut::Booking(api.get_booking(&key, &uid).await?),
+        CalendarOp::ReserveSlot(r) => CalendarOut::Reservation(api.reserve_slot(&key, &r).await?),
+        CalendarOp::RenewReservation(uid, r) => {
+            CalendarOut::Reservation(api.renew_reservation(&key, &uid, &r).await?)
+        }
+        CalendarOp::ReleaseReservation(uid) => {
+            CalendarOut::Released(api.release_reservation(&key, &uid).await?)
+        }
+        CalendarOp::Reschedule(uid, r) => {
+            CalendarOut::Booking(api.reschedule_booking(&key, &uid, &r).await?)
+        }
+        CalendarOp::Cancel(uid, r) => {
+            CalendarOut::Booking(api.cancel_booking(&key, &uid, &r).await?)
+        }
+        CalendarOp::CreateWebhook(w) => CalendarOut::Webhook(api.create_webhook(&key, &w).await?),
+        CalendarOp::ListWebhooks => CalendarOut::Webhooks(api.list_webhooks(&key).await?),
     })
 }
 
@@ -223,7 +283,7 @@ impl Handler<CalendarCall> for Breaker {
                             credential.clone(),
                         )
                     };
-                    let result = if !retries_allowed || matches!(op, CalendarOp::CreateBooking(_)) {
+                    let result = if !retries_allowed || op.changes_state() {
                         once().await
                     } else {
                         retry(&policy.retry, &retries, once).await

@@ -2,7 +2,9 @@
 
 use super::actor::{Breaker, CalendarCall, CalendarOp, CalendarOut};
 use crate::domain::booking::{
-    Booking, BookingQuery, BookingRequest, EventType, Slot, SlotQuery, UpstreamError,
+    Booking, BookingQuery, BookingRequest, CancelRequest, EventType, RescheduleRequest,
+    ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError, Webhook,
+    WebhookSubscription,
 };
 use crate::domain::ids::BookingUid;
 use crate::ratelimit::Lane;
@@ -117,5 +119,75 @@ impl CalendarHandle {
     /// One booking.
     pub async fn get_booking(&self, uid: BookingUid) -> Result<Booking, UpstreamError> {
         expect_out!(self.call(CalendarOp::GetBooking(uid)).await?, Booking)
+    }
+
+    /// Holds a slot (one attempt; see [`CalendarOp::ReserveSlot`]). Not serialised: Cal.com
+    /// decides between two holders of one slot.
+    pub async fn reserve_slot(
+        &self,
+        request: ReservationRequest,
+    ) -> Result<SlotReservation, UpstreamError> {
+        expect_out!(
+            self.call(CalendarOp::ReserveSlot(request)).await?,
+            Reservation
+        )
+    }
+
+    /// Renews hold `uid` for `request.reservation_duration_min` from now.
+    pub async fn renew_reservation(
+        &self,
+        uid: String,
+        request: ReservationRequest,
+    ) -> Result<SlotReservation, UpstreamError> {
+        expect_out!(
+            self.call(CalendarOp::RenewReservation(uid, request))
+                .await?,
+            Reservation
+        )
+    }
+
+    /// Releases hold `uid`.
+    pub async fn release_reservation(&self, uid: String) -> Result<(), UpstreamError> {
+        expect_out!(
+            self.call(CalendarOp::ReleaseReservation(uid)).await?,
+            Released
+        )
+    }
+
+    /// Moves booking `uid` (one attempt; use the tenant session for slot-changing work).
+    pub async fn reschedule_booking(
+        &self,
+        uid: BookingUid,
+        request: RescheduleRequest,
+    ) -> Result<Booking, UpstreamError> {
+        expect_out!(
+            self.call(CalendarOp::Reschedule(uid, request)).await?,
+            Booking
+        )
+    }
+
+    /// Cancels booking `uid` (one attempt; use the tenant session for slot-changing work).
+    pub async fn cancel_booking(
+        &self,
+        uid: BookingUid,
+        request: CancelRequest,
+    ) -> Result<Booking, UpstreamError> {
+        expect_out!(self.call(CalendarOp::Cancel(uid, request)).await?, Booking)
+    }
+
+    /// Subscribes a webhook (one attempt).
+    pub async fn create_webhook(
+        &self,
+        subscription: WebhookSubscription,
+    ) -> Result<Webhook, UpstreamError> {
+        expect_out!(
+            self.call(CalendarOp::CreateWebhook(subscription)).await?,
+            Webhook
+        )
+    }
+
+    /// The key owner's webhook subscriptions.
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, UpstreamError> {
+        expect_out!(self.call(CalendarOp::ListWebhooks).await?, Webhooks)
     }
 }

@@ -130,6 +130,7 @@ pub(crate) mod tests {
             },
             metadata: BTreeMap::new(),
             length_in_minutes: None,
+            reserved_slot_uid: None,
         }
     }
 

@@ -100,6 +100,91 @@ pub struct BookingRequest {
     pub metadata: BTreeMap<String, String>,
     /// Only for multi-length event types.
     pub length_in_minutes: Option<u32>,
+    /// The slot reservation this booking redeems (`reservedSlotUid`, reference/calcom.md §2
+    /// "Slot holds"): Cal.com refuses a booking of a held slot unless it names the first
+    /// live reservation. `None`: no reservation.
+    #[serde(default)]
+    pub reserved_slot_uid: Option<String>,
+}
+
+/// `POST /v2/slots/reservations` (reference/calcom.md §2 "Slot holds"): hold a slot while the
+/// caller decides, so nobody else can book it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReservationRequest {
+    /// Event type of the slot (`eventTypeId`).
+    pub event_type_id: EventTypeId,
+    /// Slot start, UTC (`slotStart`).
+    pub slot_start: DateTime<Utc>,
+    /// Slot length in minutes (`slotDuration`); the event type's length.
+    pub slot_duration_min: u32,
+    /// How long the hold lasts, minutes (`reservationDuration`; Cal.com's default is 5, and it
+    /// needs an authenticated request).
+    pub reservation_duration_min: u32,
+}
+
+/// A slot reservation as Cal.com answers it (`data` of the 201/200 reply).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SlotReservation {
+    /// `reservationUid`: the handle to renew (PATCH), release (DELETE) or book against
+    /// (`reservedSlotUid`).
+    pub uid: String,
+    /// `eventTypeId`.
+    pub event_type_id: EventTypeId,
+    /// `slotStart`, UTC.
+    pub slot_start: DateTime<Utc>,
+    /// `slotEnd`, UTC.
+    pub slot_end: DateTime<Utc>,
+    /// `reservationUntil`, UTC: the hold lapses at this instant unless renewed.
+    pub until: DateTime<Utc>,
+}
+
+/// `POST /v2/bookings/{uid}/reschedule` (reference/calcom.md §4.4): Cal.com creates a new
+/// booking with a new uid and cancels the old one (`rescheduledToUid`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RescheduleRequest {
+    /// New start, UTC (`start`).
+    pub start: DateTime<Utc>,
+    /// Why (`reschedulingReason`), e.g. `Caller asked by phone`.
+    pub reason: Option<String>,
+    /// A reservation of the new slot to redeem (`reservedSlotUid`), if one is held.
+    pub reserved_slot_uid: Option<String>,
+}
+
+/// `POST /v2/bookings/{uid}/cancel` (reference/calcom.md §4.5).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CancelRequest {
+    /// Why (`cancellationReason`), as the caller or staff said it; ≤ 500 characters.
+    pub reason: Option<String>,
+}
+
+/// `POST /v2/webhooks` (reference/calcom.md §6): a subscriber Cal.com posts booking events
+/// to, signed with `secret`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookSubscription {
+    /// Where Cal.com posts (`subscriberUrl`), e.g.
+    /// `https://sb.example/api/calcom/webhook/praxis-weber`.
+    pub subscriber_url: String,
+    /// `triggers`, e.g. `BOOKING_CREATED`, `BOOKING_RESCHEDULED`, `BOOKING_CANCELLED`.
+    pub triggers: Vec<String>,
+    /// HMAC-SHA256 key of `X-Cal-Signature-256` (`secret`). Never logged.
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
+    pub secret: Option<String>,
+    /// `active`.
+    pub active: bool,
+}
+
+/// A webhook subscription as Cal.com answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Webhook {
+    /// Cal.com's id of the subscription (`id`).
+    pub id: String,
+    /// `subscriberUrl`.
+    pub subscriber_url: String,
+    /// `triggers`.
+    pub triggers: Vec<String>,
+    /// `active`.
+    pub active: bool,
 }
 
 /// A Cal.com booking (subset of `BookingOutput_2024_08_13`, reference/calcom.md §4.1).

@@ -64,6 +64,23 @@ pub struct CompanyProfile {
     /// Disabled by an operator: its numbers answer "not in service", nothing is booked, its
     /// tokens do not work; its data is kept.
     pub disabled: bool,
+    /// How callers get confirmations by text message; `None`: the tenant sends none, and
+    /// the agent never promises one.
+    pub sms: Option<SmsSettings>,
+}
+
+/// A tenant's SMS provider account (Twilio Messages API, or `switchboard sim sms`).
+#[derive(Clone, Debug)]
+pub struct SmsSettings {
+    /// Twilio Account SID (`AC…`), the `{sid}` of the API path and the basic-auth user.
+    pub account_sid: String,
+    /// Twilio auth token, the basic-auth password. Never logged.
+    pub auth_token: SecretString,
+    /// Sender: an E.164 number of the account (`From`).
+    pub from: String,
+    /// API base URL; `None`: the service's `sms.base_url` (the simulator in sandbox mode,
+    /// `https://api.twilio.com` in production).
+    pub base_url: Option<String>,
 }
 
 /// The daily window in which the business takes appointments, used to read "halb drei" as

@@ -11,7 +11,7 @@ pub mod check_availability;
 pub mod collect_appointment_data;
 pub mod find_next_slot;
 pub mod registry;
-pub mod speech;
+pub use crate::speech;
 
 pub use registry::{CustomFunction, Definition, NAMES, definitions};
 
@@ -20,7 +20,7 @@ use crate::call::registry::CallRegistry;
 use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::date_window::DateWindow;
 use crate::domain::tenant::{Service, TenantRoute};
-use crate::ports::{Clock, Store, StoreError, TenancyStore};
+use crate::ports::{Cache, Clock, Store, StoreError, TenancyStore};
 use crate::ratelimit::Lane;
 use crate::retell::call::RetellCall;
 use crate::tenant::{GetTenant, TenantDirectory, TenantError};
@@ -39,6 +39,8 @@ pub struct FunctionDeps {
     pub calls: Addr<CallRegistry>,
     /// Per-company handles: the Cal.com breaker that free slots are read through.
     pub tenants: Addr<TenantDirectory>,
+    /// Cached free slots, dropped at once when a function changes a booking.
+    pub cache: Arc<dyn Cache>,
     /// "Now" for relative dates ("morgen") and the past check, read in the company's zone.
     pub clock: Arc<dyn Clock>,
     /// Longest wait for Cal.com inside a function before answering without it.

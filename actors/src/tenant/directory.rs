@@ -367,6 +367,7 @@ pub(crate) mod tests {
                 calcom_base_url: None,
                 policy: crate::domain::onboarding::BookingPolicy::default(),
                 disabled: false,
+                sms: None,
             }))
         }
         async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {

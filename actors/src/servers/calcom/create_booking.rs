@@ -210,6 +210,7 @@ impl Method for CreateBooking {
                 ("source".to_owned(), "switchboard-gateway".to_owned()),
             ]),
             length_in_minutes: None,
+            reserved_slot_uid: None,
         };
         let outcome = tenant
             .session

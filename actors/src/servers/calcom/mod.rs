@@ -138,6 +138,23 @@ pub fn availability_key(company: CompanyId, event_type: EventTypeId, date: Naive
     format!("mcp:calcom:availability:{company}:{event_type}:{date}")
 }
 
+/// Drops the cached free slots of `event_type` on each of `days` (local dates of the company):
+/// called at once after every booking change, ours or Cal.com's (a booking, a move — its old
+/// and its new day — or a cancellation), so no caller is offered a slot that was just taken or
+/// denied one just freed.
+pub async fn forget_availability(
+    cache: &dyn Cache,
+    company: CompanyId,
+    event_type: EventTypeId,
+    days: &[NaiveDate],
+) {
+    for day in days {
+        cache
+            .remove(&availability_key(company, event_type, *day))
+            .await;
+    }
+}
+
 impl CalcomDeps {
     async fn tenant(&self, company: CompanyId) -> Result<TenantHandle, RpcError> {
         self.tenants

@@ -3,23 +3,35 @@
 //! retries transient failures with exponential backoff until `max_attempts`, after which the
 //! job is a dead letter (`failed`) carrying its last error.
 
-use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY, UpstreamError};
+use crate::domain::booking::UpstreamError;
+use crate::domain::ids::CompanyId;
 use crate::metric_names as m;
-use crate::ports::{Cache, Clock, Store};
-use crate::records::{BookingJobPayload, Job, JobFailure, NewAppointment, WorkerHeartbeat};
+use crate::ports::{Cache, Clock, Notifiers, Store};
+use crate::records::{Job, JobFailure, WorkerHeartbeat};
 use crate::resilience::Backoff;
-use crate::servers::calcom::availability_key;
 use crate::supervision::{RestartBudget, panic_message, restart_after_panic};
-use crate::tenant::{Book, BookOutcome, GetTenant, TenantDirectory, TenantError};
+use crate::tenant::{GetTenant, TenantDirectory, TenantError, TenantHandle};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Job kind of a booking job.
+mod book;
+mod cancel;
+mod reschedule;
+mod sms;
+
+/// Job kind of a booking job ([`BookingJobPayload`](crate::records::BookingJobPayload)).
 pub const KIND_BOOK: &str = "book";
+/// Job kind of a move ([`RescheduleJobPayload`](crate::records::RescheduleJobPayload)).
+pub const KIND_RESCHEDULE: &str = "reschedule";
+/// Job kind of a cancellation ([`CancelJobPayload`](crate::records::CancelJobPayload)).
+pub const KIND_CANCEL: &str = "cancel";
+/// Job kind of a text message ([`SmsJobPayload`](crate::records::SmsJobPayload)).
+pub const KIND_SMS: &str = "sms";
+/// Queue of text messages to callers.
+pub const QUEUE_NOTIFICATIONS: &str = "notifications";
 /// Queue of booking jobs.
 pub const QUEUE_BOOKINGS: &str = "bookings";
 
@@ -86,14 +98,10 @@ pub struct WorkerIdentity {
 
 /// The outbox worker of this process.
 pub struct OutboxWorker {
-    store: Arc<dyn Store>,
+    deps: JobDeps,
     identity: WorkerIdentity,
     /// When this worker started (UTC), reported with every heartbeat.
     started_at: DateTime<Utc>,
-    tenants: Addr<TenantDirectory>,
-    /// Cached free slots: a booking drops its day's entry at once.
-    cache: Arc<dyn Cache>,
-    clock: Arc<dyn Clock>,
     cfg: OutboxConfig,
     /// A poll is in progress; another tick is skipped, a wake-up is remembered.
     busy: bool,
@@ -104,21 +112,15 @@ pub struct OutboxWorker {
 impl OutboxWorker {
     /// A worker; it starts polling when started.
     pub fn new(
-        store: Arc<dyn Store>,
+        deps: JobDeps,
         identity: WorkerIdentity,
-        tenants: Addr<TenantDirectory>,
-        cache: Arc<dyn Cache>,
-        clock: Arc<dyn Clock>,
         cfg: OutboxConfig,
         budget: RestartBudget,
     ) -> Self {
         Self {
-            started_at: clock.now(),
-            store,
+            started_at: deps.clock.now(),
+            deps,
             identity,
-            tenants,
-            cache,
-            clock,
             cfg,
             busy: false,
             woken_while_busy: false,
@@ -128,13 +130,13 @@ impl OutboxWorker {
 
     /// Writes this worker's heartbeat; a failure is logged and the next interval tries again.
     fn heartbeat(&self) {
-        let store = Arc::clone(&self.store);
+        let store = Arc::clone(&self.deps.store);
         let heartbeat = WorkerHeartbeat {
             worker_id: self.identity.worker_id.clone(),
             host: self.identity.host.clone(),
             pid: std::process::id(),
             started_at: self.started_at,
-            at: self.clock.now(),
+            at: self.deps.clock.now(),
         };
         // A runtime task, not a future of the actor's context: see `off_context`.
         tokio::spawn(async move {
@@ -150,14 +152,12 @@ impl OutboxWorker {
             return;
         }
         self.busy = true;
-        let store = Arc::clone(&self.store);
-        let tenants = self.tenants.clone();
-        let cache = Arc::clone(&self.cache);
-        let clock = Arc::clone(&self.clock);
+        let deps = self.deps.clone();
         let cfg = self.cfg;
         off_context(async move {
-            let jobs = match store
-                .claim_due_jobs(clock.now(), cfg.lease, cfg.batch)
+            let jobs = match deps
+                .store
+                .claim_due_jobs(deps.clock.now(), cfg.lease, cfg.batch)
                 .await
             {
                 Ok(jobs) => jobs,
@@ -167,16 +167,7 @@ impl OutboxWorker {
                 }
             };
             let n = jobs.len();
-            let runs = jobs.into_iter().map(|job| {
-                run_job(
-                    Arc::clone(&store),
-                    tenants.clone(),
-                    Arc::clone(&cache),
-                    Arc::clone(&clock),
-                    cfg,
-                    job,
-                )
-            });
+            let runs = jobs.into_iter().map(|job| run_job(deps.clone(), cfg, job));
             futures_util::future::join_all(runs).await;
             n
         })
@@ -248,12 +239,12 @@ impl Handler<Wake> for OutboxWorker {
 }
 
 /// What to do with a failed attempt.
-enum Failure {
+pub(crate) enum Failure {
     Retry(String, Option<Duration>),
     Permanent(String),
 }
 
-fn classify(e: &UpstreamError) -> Failure {
+pub(crate) fn classify(e: &UpstreamError) -> Failure {
     if e.is_slot_unavailable() {
         Failure::Permanent(format!("time slot not available: {e}"))
     } else if e.is_transient() {
@@ -263,135 +254,57 @@ fn classify(e: &UpstreamError) -> Failure {
     }
 }
 
-async fn attempt(
-    store: &dyn Store,
-    tenants: &Addr<TenantDirectory>,
-    cache: &dyn Cache,
-    job: &Job,
-) -> Result<(), Failure> {
-    if job.kind != KIND_BOOK {
-        return Err(Failure::Permanent(format!(
-            "unknown job kind {:?}",
-            job.kind
-        )));
-    }
-    let payload: BookingJobPayload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
-    let tenant = match tenants.send(GetTenant(payload.company_id)).await {
-        Ok(Ok(t)) => t,
-        Ok(Err(TenantError::NotFound(id))) => {
-            return Err(Failure::Permanent(format!("company {id} no longer exists")));
-        }
-        Ok(Err(e)) => return Err(Failure::Retry(e.to_string(), None)),
-        Err(e) => {
-            return Err(Failure::Retry(
-                format!("tenant directory unavailable: {e}"),
-                None,
-            ));
-        }
-    };
-    let request = BookingRequest {
-        event_type_id: payload.event_type_id,
-        start: payload.start,
-        attendee: payload.attendee.clone(),
-        metadata: BTreeMap::from([
-            (
-                IDEMPOTENCY_METADATA_KEY.to_owned(),
-                payload.idempotency_key.clone(),
-            ),
-            ("source".to_owned(), "switchboard-phone".to_owned()),
-        ])
-        .into_iter()
-        .chain(
-            payload
-                .call_id
-                .as_ref()
-                .map(|c| ("retell_call_id".to_owned(), c.to_string())),
-        )
-        .collect(),
-        length_in_minutes: None,
-    };
-    let book = Book {
-        request,
-        idempotency_key: payload.idempotency_key.clone(),
-        duration_min: payload.duration_min,
-        // A retry may follow a booking whose answer was lost or a crash before our commit. A
-        // first attempt (also of a re-queued dead letter) creates directly: if a booking of
-        // ours exists, Cal.com refuses the taken slot and the session looks it up then.
-        look_up_first: job.attempts > 1,
-    };
-    let outcome = match tenant.session.send(book).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => return Err(classify(&e)),
-        Err(e) => {
-            return Err(Failure::Retry(
-                format!("tenant session unavailable: {e}"),
-                None,
-            ));
-        }
-    };
-    let booking = outcome.booking();
-    let appointment = NewAppointment {
-        company_id: payload.company_id,
-        branch_id: Some(payload.branch_id),
-        call_id: payload.call_id.clone(),
-        booking_uid: booking.uid.clone(),
-        calcom_booking_id: booking.id,
-        event_type_id: payload.event_type_id,
-        service_id: Some(payload.service_id),
-        service_name: payload.service_name.clone(),
-        start: booking.start,
-        end: booking.end,
-        attendee_name: payload.attendee.name.clone(),
-        attendee_phone: payload.attendee.phone_number.clone(),
-        attendee_email: payload.attendee.email.clone(),
-        idempotency_key: payload.idempotency_key.clone(),
-        source: "phone".to_owned(),
-    };
-    store
-        .complete_booking_job(job.id, &appointment)
-        .await
-        // Booked at Cal.com but not stored: the retry finds the booking by key.
-        .map_err(|e| {
-            Failure::Retry(
-                format!("booked as {} but storing failed: {e}", booking.uid),
-                None,
-            )
-        })?;
-    // The slot is taken now: availability cached before the booking must not offer it.
-    let day = booking
-        .start
-        .with_timezone(&tenant.profile.time_zone)
-        .date_naive();
-    cache
-        .remove(&availability_key(
-            payload.company_id,
-            payload.event_type_id,
-            day,
-        ))
-        .await;
-    let status = match outcome {
-        BookOutcome::Created(_) => "booked",
-        BookOutcome::Found(_) => "reused",
-    };
-    metrics::counter!(m::BOOKING_TOTAL, "status" => status).increment(1);
-    metrics::counter!(m::APPOINTMENTS_CREATED_TOTAL, "source" => "phone").increment(1);
-    tracing::info!(job = job.id, call_id = ?payload.call_id, booking_uid = %booking.uid, status, "booking stored");
-    Ok(())
+/// What a job runner needs: every job kind gets the same deps.
+#[derive(Clone)]
+pub struct JobDeps {
+    /// The outbox and the records jobs write.
+    pub store: Arc<dyn Store>,
+    /// Per-company handles: tenant session and Cal.com breaker.
+    pub tenants: Addr<TenantDirectory>,
+    /// Cached free slots: a booking change drops the affected entries at once.
+    pub cache: Arc<dyn Cache>,
+    /// "Now", UTC.
+    pub clock: Arc<dyn Clock>,
+    /// SMS senders per tenant settings (the `sms` jobs).
+    pub notifiers: Arc<dyn Notifiers>,
 }
 
-async fn run_job(
-    store: Arc<dyn Store>,
-    tenants: Addr<TenantDirectory>,
-    cache: Arc<dyn Cache>,
-    clock: Arc<dyn Clock>,
-    cfg: OutboxConfig,
-    job: Job,
-) {
-    let Err(failure) = attempt(store.as_ref(), &tenants, cache.as_ref(), &job).await else {
+/// Runs one attempt of `job` by its kind; an unknown kind is a dead letter at once.
+async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
+    match job.kind.as_str() {
+        KIND_BOOK => book::attempt(deps, job).await,
+        KIND_RESCHEDULE => reschedule::attempt(deps, job).await,
+        KIND_CANCEL => cancel::attempt(deps, job).await,
+        KIND_SMS => sms::attempt(deps, job).await,
+        other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
+    }
+}
+
+/// The company's handles for a job: a company that no longer exists is a dead letter, any
+/// other failure is retried.
+pub(crate) async fn tenant_of(
+    tenants: &Addr<TenantDirectory>,
+    company: CompanyId,
+) -> Result<TenantHandle, Failure> {
+    match tenants.send(GetTenant(company)).await {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(TenantError::NotFound(id))) => {
+            Err(Failure::Permanent(format!("company {id} no longer exists")))
+        }
+        Ok(Err(e)) => Err(Failure::Retry(e.to_string(), None)),
+        Err(e) => Err(Failure::Retry(
+            format!("tenant directory unavailable: {e}"),
+            None,
+        )),
+    }
+}
+
+async fn run_job(deps: JobDeps, cfg: OutboxConfig, job: Job) {
+    let Err(failure) = attempt(&deps, &job).await else {
         return;
     };
-    let now: DateTime<Utc> = clock.now();
+    let store = &deps.store;
+    let now: DateTime<Utc> = deps.clock.now();
     let (error, retry_at) = match failure {
         Failure::Retry(error, hint) if job.attempts < job.max_attempts => {
             let delay = backoff_delay(&cfg, job.attempts, hint);

@@ -1,4 +1,31 @@
-//! Sentences the agent speaks, in the company's language. Dates and times are local.
+//! The message catalog: every sentence the agent speaks (and every text we send) about an
+//! appointment, in each language we speak, and nowhere else. Functions pick an outcome (a
+//! variant of a catalog enum) and its facts; the catalog words it. Dates and times are local.
+//!
+//! Each topic is one enum implementing [`Catalog`], in its own file, with all its German
+//! sentences in one `de` function and all its English ones in one `en` function, so a
+//! translator reads one place per language, and the compiler refuses a sentence missing in
+//! one of them. The helpers below format dates, times and lists for both.
+
+pub mod appointments;
+pub mod booking;
+pub mod general;
+pub mod sms;
+
+/// One catalog topic: an outcome and its facts, worded per language.
+pub trait Catalog {
+    /// The German sentence(s).
+    fn de(&self) -> String;
+    /// The English sentence(s).
+    fn en(&self) -> String;
+    /// The sentence(s) in `locale`: the one place that picks a language.
+    fn say(&self, locale: Locale) -> String {
+        match locale {
+            Locale::De => self.de(),
+            Locale::En => self.en(),
+        }
+    }
+}
 
 use crate::domain::appointment::RequiredField;
 use crate::domain::tenant::Locale;

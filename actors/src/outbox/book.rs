@@ -1,0 +1,107 @@
+//! `book` jobs: the booking a call confirmed, made once through the company's tenant session.
+
+use super::{Failure, JobDeps, classify, tenant_of};
+use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY};
+use crate::metric_names as m;
+use crate::records::{BookingJobPayload, Job, NewAppointment};
+use crate::servers::calcom::availability_key;
+use crate::tenant::{Book, BookOutcome};
+use std::collections::BTreeMap;
+
+/// One attempt of a `book` job.
+pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
+    let store = deps.store.as_ref();
+    let cache = deps.cache.as_ref();
+    let payload: BookingJobPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
+    let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
+    let request = BookingRequest {
+        event_type_id: payload.event_type_id,
+        start: payload.start,
+        attendee: payload.attendee.clone(),
+        metadata: BTreeMap::from([
+            (
+                IDEMPOTENCY_METADATA_KEY.to_owned(),
+                payload.idempotency_key.clone(),
+            ),
+            ("source".to_owned(), "switchboard-phone".to_owned()),
+        ])
+        .into_iter()
+        .chain(
+            payload
+                .call_id
+                .as_ref()
+                .map(|c| ("retell_call_id".to_owned(), c.to_string())),
+        )
+        .collect(),
+        length_in_minutes: None,
+        reserved_slot_uid: None,
+    };
+    let book = Book {
+        request,
+        idempotency_key: payload.idempotency_key.clone(),
+        duration_min: payload.duration_min,
+        // A retry may follow a booking whose answer was lost or a crash before our commit. A
+        // first attempt (also of a re-queued dead letter) creates directly: if a booking of
+        // ours exists, Cal.com refuses the taken slot and the session looks it up then.
+        look_up_first: job.attempts > 1,
+    };
+    let outcome = match tenant.session.send(book).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => return Err(classify(&e)),
+        Err(e) => {
+            return Err(Failure::Retry(
+                format!("tenant session unavailable: {e}"),
+                None,
+            ));
+        }
+    };
+    let booking = outcome.booking();
+    let appointment = NewAppointment {
+        company_id: payload.company_id,
+        branch_id: Some(payload.branch_id),
+        call_id: payload.call_id.clone(),
+        booking_uid: booking.uid.clone(),
+        calcom_booking_id: booking.id,
+        event_type_id: payload.event_type_id,
+        service_id: Some(payload.service_id),
+        service_name: payload.service_name.clone(),
+        start: booking.start,
+        end: booking.end,
+        attendee_name: payload.attendee.name.clone(),
+        attendee_phone: payload.attendee.phone_number.clone(),
+        attendee_email: payload.attendee.email.clone(),
+        idempotency_key: payload.idempotency_key.clone(),
+        source: "phone".to_owned(),
+    };
+    store
+        .complete_booking_job(job.id, &appointment)
+        .await
+        // Booked at Cal.com but not stored: the retry finds the booking by key.
+        .map_err(|e| {
+            Failure::Retry(
+                format!("booked as {} but storing failed: {e}", booking.uid),
+                None,
+            )
+        })?;
+    // The slot is taken now: availability cached before the booking must not offer it.
+    let day = booking
+        .start
+        .with_timezone(&tenant.profile.time_zone)
+        .date_naive();
+    cache
+        .remove(&availability_key(
+            payload.company_id,
+            payload.event_type_id,
+            day,
+        ))
+        .await;
+    let status = match outcome {
+        BookOutcome::Created(_) => "booked",
+        BookOutcome::Found(_) => "reused",
+    };
+    metrics::counter!(m::BOOKING_TOTAL, "status" => status).increment(1);
+    metrics::counter!(m::APPOINTMENTS_CREATED_TOTAL, "source" => "phone").increment(1);
+    tracing::info!(job = job.id, call_id = ?payload.call_id, booking_uid = %booking.uid, status, "booking stored");
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Finding, moving and cancelling an existing appointment by phone.

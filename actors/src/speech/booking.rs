@@ -1,0 +1,1 @@
+//! Collecting a new booking: slot free, held, taken, booked, queued, calendar down.

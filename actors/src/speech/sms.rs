@@ -1,0 +1,1 @@
+//! The text messages callers get after a booking, move or cancellation.
