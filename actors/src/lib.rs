@@ -36,6 +36,7 @@ pub mod domain;
 pub mod functions;
 pub mod jsonrpc;
 pub mod metric_names;
+pub mod notify;
 pub mod outbox;
 pub mod ports;
 pub mod ratelimit;
