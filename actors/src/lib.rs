@@ -30,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+pub mod appointments;
 pub mod breaker;
 pub mod call;
 pub mod domain;

@@ -21,4 +21,4 @@ pub use directory::{
 };
 pub use lock::{LOCK_LEASE, LOCK_POLL, LOCK_WAIT, TenantLock};
 pub use route::{RouteError, resolve_route};
-pub use session::{Book, TenantSession};
+pub use session::{Book, Cancel, Reschedule, TenantSession};

@@ -5,10 +5,14 @@
 use super::lock::TenantLock;
 use crate::breaker::CalendarHandle;
 use crate::domain::book_once::{self, BookOutcome};
-use crate::domain::booking::{Booking, BookingRequest, UpstreamError};
+use crate::domain::booking::{
+    Booking, BookingRequest, CancelRequest, RescheduleRequest, UpstreamError,
+};
+use crate::domain::ids::BookingUid;
 use crate::domain::ids::CompanyId;
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
+use std::future::Future;
 
 /// Message: book one slot for this company, exactly once per idempotency key.
 #[derive(Debug, Message)]
@@ -83,13 +87,24 @@ impl Handler<Book> for TenantSession {
 
     fn handle(&mut self, msg: Book, _ctx: &mut Self::Context) -> Self::Result {
         let calendar = self.calendar.clone();
+        self.serialised(book(calendar, msg))
+    }
+}
+
+impl TenantSession {
+    /// Runs `work` under the company lock, one at a time in this session. A panic in `work`
+    /// releases the lock, restarts the session and answers a transport error.
+    fn serialised<T: 'static>(
+        &mut self,
+        work: impl Future<Output = Result<T, UpstreamError>> + 'static,
+    ) -> AtomicResponse<Self, Result<T, UpstreamError>> {
         let lock = self.lock.clone();
         let company = self.company;
         let locked = async move {
             lock.acquire(company).await?;
             // A panic while booking must not keep the lock until its lease ends: every instance
             // would wait for it.
-            let result = catch(book(calendar, msg)).await;
+            let result = catch(work).await;
             lock.release(company).await;
             Ok(result)
         };
@@ -106,6 +121,48 @@ impl Handler<Book> for TenantSession {
                 }
             },
         )))
+    }
+}
+
+/// Message: move booking `uid` to `request.start` (Cal.com makes a new booking and cancels
+/// the old one, reference/calcom.md §4.4), serialised with the company's other slot-changing
+/// work. Answers the new booking; one attempt (the outbox retries a `reschedule` job).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Booking, UpstreamError>")]
+pub struct Reschedule {
+    /// The booking to move.
+    pub uid: BookingUid,
+    /// New start (UTC), reason, reservation.
+    pub request: RescheduleRequest,
+}
+
+impl Handler<Reschedule> for TenantSession {
+    type Result = AtomicResponse<Self, Result<Booking, UpstreamError>>;
+
+    fn handle(&mut self, msg: Reschedule, _ctx: &mut Self::Context) -> Self::Result {
+        let calendar = self.calendar.clone();
+        self.serialised(async move { calendar.reschedule_booking(msg.uid, msg.request).await })
+    }
+}
+
+/// Message: cancel booking `uid` (reference/calcom.md §4.5), serialised with the company's
+/// other slot-changing work. Answers the cancelled booking; an already cancelled one is
+/// [`UpstreamError::Rejected`] (400), which callers count as done.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Booking, UpstreamError>")]
+pub struct Cancel {
+    /// The booking to cancel.
+    pub uid: BookingUid,
+    /// Why.
+    pub request: CancelRequest,
+}
+
+impl Handler<Cancel> for TenantSession {
+    type Result = AtomicResponse<Self, Result<Booking, UpstreamError>>;
+
+    fn handle(&mut self, msg: Cancel, _ctx: &mut Self::Context) -> Self::Result {
+        let calendar = self.calendar.clone();
+        self.serialised(async move { calendar.cancel_booking(msg.uid, msg.request).await })
     }
 }
 
@@ -136,7 +193,6 @@ mod tests {
     use crate::breaker::{Breaker, UpstreamPolicy};
     use crate::domain::book_once::tests::{slot_taken, status};
     use crate::domain::booking::{BookingQuery, CalcomProfile, EventType, Slot, SlotQuery};
-    use crate::domain::ids::BookingUid;
     use crate::ports::CalendarApi;
     use crate::ratelimit::{LocalLimiter, Quotas};
     use crate::resilience::RetryBudget;

@@ -1,0 +1,395 @@
+//! Moving and cancelling a booking through the company's tenant session, and what follows a
+//! change Cal.com confirmed: the local record, the cached availability, the SMS confirmation.
+//! Used during calls (with a deadline and the outbox as fallback), by the JSON-RPC methods
+//! and by the outbox's `reschedule` and `cancel` jobs.
+
+use crate::domain::booking::{Booking, CancelRequest, RescheduleRequest, UpstreamError};
+use crate::domain::ids::{BookingUid, CompanyId};
+use crate::domain::tenant::CompanyProfile;
+use crate::notify;
+use crate::outbox::{KIND_CANCEL, KIND_RESCHEDULE, KIND_SMS, QUEUE_BOOKINGS, QUEUE_NOTIFICATIONS};
+use crate::ports::{AppointmentStore, Cache, Clock, SmsMessage, StoreError};
+use crate::records::{
+    AppointmentRecord, CancelJobPayload, NewAppointment, NewJob, RescheduleJobPayload,
+    SmsJobPayload,
+};
+use crate::servers::calcom::forget_availability;
+use crate::speech::sms::SmsText;
+use crate::tenant::{Cancel, Reschedule, TenantHandle};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::time::Duration;
+
+/// Attempts of the `reschedule`, `cancel` and `sms` jobs enqueued here before they become
+/// dead letters (visible in `queue.getFailedJobs`).
+pub const JOB_MAX_ATTEMPTS: u32 = 8;
+
+/// What the operations need besides the company's handles.
+#[derive(Clone, Copy)]
+pub struct OpDeps<'a> {
+    /// Appointments and the outbox.
+    pub store: &'a dyn AppointmentStore,
+    /// Cached free slots, dropped after every change.
+    pub cache: &'a dyn Cache,
+    /// "Now", UTC: record times and job due times.
+    pub clock: &'a dyn Clock,
+}
+
+/// The result of a move or cancellation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Changed {
+    /// Cal.com confirmed: the new booking (move) or the cancelled one.
+    Done {
+        /// As Cal.com answered it.
+        booking: Booking,
+        /// An SMS confirmation was enqueued.
+        sms: bool,
+    },
+    /// Cal.com did not answer within the deadline (or failed transiently): job `job_id` in the
+    /// outbox does it; `sms`: it sends a confirmation when done.
+    Queued {
+        /// Row id in `jobs`.
+        job_id: i64,
+        /// A confirmation will be sent when the job is done.
+        sms: bool,
+    },
+}
+
+/// Why a move or cancellation did not happen (and was not queued).
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// Cal.com refused (slot taken, booking already changed, …) or failed without a fallback.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The company's booking session did not take the message.
+    #[error("booking session unavailable: {0}")]
+    Session(String),
+    /// Queueing the fallback job failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The SMS confirmation of `text` for the attendee of `row`, when the company sends them and
+/// the number is a mobile one ([`notify::confirmation`]).
+fn confirmation(
+    profile: &CompanyProfile,
+    phone: Option<&str>,
+    text: &SmsText,
+) -> Option<SmsMessage> {
+    phone.and_then(|p| notify::confirmation(profile, p, text))
+}
+
+/// An outbox job of `company`, due now.
+fn job(
+    queue: &str,
+    kind: &str,
+    company: CompanyId,
+    key: String,
+    payload: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<NewJob, StoreError> {
+    Ok(NewJob {
+        queue: queue.to_owned(),
+        kind: kind.to_owned(),
+        company_id: company,
+        call_id: None,
+        idempotency_key: key,
+        payload: serde_json::to_value(payload).map_err(|e| StoreError::Corrupt {
+            table: "jobs",
+            message: format!("job payload: {e}"),
+        })?,
+        max_attempts: JOB_MAX_ATTEMPTS,
+        run_at: now,
+    })
+}
+
+/// The `sms` job sending `message` for `company`, keyed `sms:<kind>:<booking uid>` so a
+/// change confirms once.
+pub fn sms_job(
+    company: CompanyId,
+    kind: &str,
+    uid: &BookingUid,
+    message: SmsMessage,
+    now: DateTime<Utc>,
+) -> Result<NewJob, StoreError> {
+    job(
+        QUEUE_NOTIFICATIONS,
+        KIND_SMS,
+        company,
+        format!("sms:{kind}:{uid}"),
+        &SmsJobPayload {
+            company_id: company,
+            message,
+        },
+        now,
+    )
+}
+
+/// Waits for the session's answer, at most `deadline` when given. `None`: no answer in time,
+/// or (with a deadline) a failure worth retrying later.
+async fn within<M>(
+    tenant: &TenantHandle,
+    msg: M,
+    deadline: Option<Duration>,
+) -> Result<Option<Booking>, OpError>
+where
+    M: actix::Message<Result = Result<Booking, UpstreamError>> + Send + 'static,
+    crate::tenant::TenantSession: actix::Handler<M>,
+{
+    let answer = match deadline {
+        Some(d) => match tokio::time::timeout(d, tenant.session.send(msg)).await {
+            Ok(answer) => answer,
+            Err(_) => return Ok(None),
+        },
+        None => tenant.session.send(msg).await,
+    };
+    match answer {
+        Ok(Ok(booking)) => Ok(Some(booking)),
+        Ok(Err(e)) if deadline.is_some() && e.is_transient() => Ok(None),
+        Ok(Err(e)) => Err(OpError::Upstream(e)),
+        Err(_) if deadline.is_some() => Ok(None),
+        Err(e) => Err(OpError::Session(e.to_string())),
+    }
+}
+
+/// Moves `row` to `start` (UTC) through the company's session. With a `deadline`, a move
+/// Cal.com cannot confirm in time becomes a `reschedule` job (key
+/// `reschedule:<uid>:<start>`), which sends the confirmation when done; without one, every
+/// failure is returned. A confirmed move is recorded ([`finish_move`]) before it is reported.
+///
+/// # Errors
+/// Cal.com's refusal (e.g. [`UpstreamError::SlotTaken`]), or any failure without a deadline.
+pub async fn reschedule(
+    deps: OpDeps<'_>,
+    tenant: &TenantHandle,
+    row: &AppointmentRecord,
+    start: DateTime<Utc>,
+    reason: Option<String>,
+    deadline: Option<Duration>,
+) -> Result<Changed, OpError> {
+    let profile = &tenant.profile;
+    let text = SmsText::Moved {
+        company: profile.name.clone(),
+        service: row.service_name.clone(),
+        start: start.with_timezone(&profile.time_zone).naive_local(),
+    };
+    let sms = confirmation(profile, row.attendee_phone.as_deref(), &text);
+    let msg = Reschedule {
+        uid: row.booking_uid.clone(),
+        request: RescheduleRequest {
+            start,
+            reason: reason.clone(),
+            reserved_slot_uid: None,
+        },
+    };
+    let Some(booking) = within(tenant, msg, deadline).await? else {
+        let payload = RescheduleJobPayload {
+            company_id: profile.id,
+            booking_uid: row.booking_uid.clone(),
+            start,
+            reason,
+            confirmation: sms.clone(),
+        };
+        let key = format!("reschedule:{}:{}", row.booking_uid, start.to_rfc3339());
+        let job = job(
+            QUEUE_BOOKINGS,
+            KIND_RESCHEDULE,
+            profile.id,
+            key,
+            &payload,
+            deps.clock.now(),
+        )?;
+        let job_id = deps.store.enqueue_job(&job).await?;
+        tracing::warn!(company = %profile.id, booking_uid = %row.booking_uid, job_id, "move not confirmed in time; queued");
+        return Ok(Changed::Queued {
+            job_id,
+            sms: sms.is_some(),
+        });
+    };
+    let sent = after(
+        deps,
+        profile.id,
+        finish_move(deps, profile, Some(row), &booking, sms).await,
+    )
+    .await;
+    Ok(Changed::Done { booking, sms: sent })
+}
+
+/// Cancels `row` through the company's session; a booking Cal.com already shows cancelled
+/// counts as done. Deadline and fallback (`cancel` job, key `cancel:<uid>`) as in
+/// [`reschedule`].
+///
+/// # Errors
+/// As [`reschedule`].
+pub async fn cancel(
+    deps: OpDeps<'_>,
+    tenant: &TenantHandle,
+    row: &AppointmentRecord,
+    reason: Option<String>,
+    deadline: Option<Duration>,
+) -> Result<Changed, OpError> {
+    let profile = &tenant.profile;
+    let sms = cancel_confirmation(profile, row);
+    let msg = Cancel {
+        uid: row.booking_uid.clone(),
+        request: CancelRequest {
+            reason: reason.clone(),
+        },
+    };
+    let booking = match within(tenant, msg, deadline).await {
+        Ok(Some(booking)) => booking,
+        Ok(None) => {
+            let payload = CancelJobPayload {
+                company_id: profile.id,
+                booking_uid: row.booking_uid.clone(),
+                reason,
+                confirmation: sms.clone(),
+            };
+            let key = format!("cancel:{}", row.booking_uid);
+            let job = job(
+                QUEUE_BOOKINGS,
+                KIND_CANCEL,
+                profile.id,
+                key,
+                &payload,
+                deps.clock.now(),
+            )?;
+            let job_id = deps.store.enqueue_job(&job).await?;
+            tracing::warn!(company = %profile.id, booking_uid = %row.booking_uid, job_id, "cancellation not confirmed in time; queued");
+            return Ok(Changed::Queued {
+                job_id,
+                sms: sms.is_some(),
+            });
+        }
+        Err(OpError::Upstream(e)) => match already_cancelled(tenant, &row.booking_uid, &e).await {
+            Some(booking) => booking,
+            None => return Err(OpError::Upstream(e)),
+        },
+        Err(e) => return Err(e),
+    };
+    let finished = finish_cancel(deps, profile, Some(row), &booking, reason.as_deref(), sms).await;
+    let sent = after(deps, profile.id, finished).await;
+    Ok(Changed::Done { booking, sms: sent })
+}
+
+/// The confirmation of cancelling `row`.
+pub fn cancel_confirmation(
+    profile: &CompanyProfile,
+    row: &AppointmentRecord,
+) -> Option<SmsMessage> {
+    let text = SmsText::Cancelled {
+        company: profile.name.clone(),
+        service: row.service_name.clone(),
+        start: row.start.with_timezone(&profile.time_zone).naive_local(),
+    };
+    confirmation(profile, row.attendee_phone.as_deref(), &text)
+}
+
+/// The booking as Cal.com shows it, when a refusal (`e`: 400 or 404) was because it is
+/// already cancelled: a repeated cancellation counts as done. Decided by the booking's
+/// status, not by the refusal's text.
+pub async fn already_cancelled(
+    tenant: &TenantHandle,
+    uid: &BookingUid,
+    e: &UpstreamError,
+) -> Option<Booking> {
+    if e.is_transient() || e.is_unauthorized() {
+        return None;
+    }
+    match tenant.calendar.get_booking(uid.clone()).await {
+        Ok(b) if b.status == "cancelled" => Some(b),
+        _ => None,
+    }
+}
+
+/// After a confirmed change: enqueues the SMS job `finished` returned. A store failure here
+/// is logged, not returned: Cal.com has made the change, and its webhook brings the record
+/// in line. Returns whether a confirmation is on its way.
+async fn after(
+    deps: OpDeps<'_>,
+    company: CompanyId,
+    finished: Result<Option<NewJob>, StoreError>,
+) -> bool {
+    match finished {
+        Ok(Some(sms)) => match deps.store.enqueue_job(&sms).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(%company, error = %e, "enqueueing the SMS confirmation failed");
+                false
+            }
+        },
+        Ok(None) => false,
+        Err(e) => {
+            tracing::error!(%company, error = %e, "recording a confirmed booking change failed");
+            false
+        }
+    }
+}
+
+/// Records a move Cal.com confirmed (`new` replaces `old`, when stored), drops the cached
+/// availability of the old and the new day, and returns the SMS job for `sms`.
+///
+/// # Errors
+/// The store's failure; the cache is cleared first either way.
+pub async fn finish_move(
+    deps: OpDeps<'_>,
+    profile: &CompanyProfile,
+    old: Option<&AppointmentRecord>,
+    new: &Booking,
+    sms: Option<SmsMessage>,
+) -> Result<Option<NewJob>, StoreError> {
+    let tz = profile.time_zone;
+    let mut days = vec![new.start.with_timezone(&tz).date_naive()];
+    days.extend(old.map(|o| o.start.with_timezone(&tz).date_naive()));
+    forget_availability(deps.cache, profile.id, new.event_type_id, &days).await;
+    let now = deps.clock.now();
+    if let Some(old) = old {
+        let appointment = NewAppointment {
+            company_id: profile.id,
+            branch_id: old.branch_id,
+            call_id: old.call_id.clone(),
+            booking_uid: new.uid.clone(),
+            calcom_booking_id: new.id,
+            event_type_id: new.event_type_id,
+            service_id: old.service_id,
+            service_name: old.service_name.clone(),
+            start: new.start,
+            end: new.end,
+            attendee_name: old.attendee_name.clone(),
+            attendee_phone: old.attendee_phone.clone(),
+            attendee_email: old.attendee_email.clone(),
+            idempotency_key: format!("reschedule:{}:{}", old.booking_uid, new.uid),
+            source: old.source.clone(),
+        };
+        deps.store
+            .record_reschedule(profile.id, &old.booking_uid, &appointment, now)
+            .await?;
+    }
+    sms.map(|m| sms_job(profile.id, "moved", &new.uid, m, now))
+        .transpose()
+}
+
+/// Records a cancellation Cal.com confirmed (when stored), drops the cached availability of
+/// its day, and returns the SMS job for `sms`.
+///
+/// # Errors
+/// The store's failure.
+pub async fn finish_cancel(
+    deps: OpDeps<'_>,
+    profile: &CompanyProfile,
+    row: Option<&AppointmentRecord>,
+    booking: &Booking,
+    reason: Option<&str>,
+    sms: Option<SmsMessage>,
+) -> Result<Option<NewJob>, StoreError> {
+    let day = booking.start.with_timezone(&profile.time_zone).date_naive();
+    forget_availability(deps.cache, profile.id, booking.event_type_id, &[day]).await;
+    let now = deps.clock.now();
+    if row.is_some() {
+        deps.store
+            .record_cancellation(profile.id, &booking.uid, reason, now)
+            .await?;
+    }
+    sms.map(|m| sms_job(profile.id, "cancelled", &booking.uid, m, now))
+        .transpose()
+}

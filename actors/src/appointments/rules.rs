@@ -1,0 +1,182 @@
+//! Who may see or change an appointment, which one a caller means, and whether it may still
+//! be changed. Pure functions of what the caller said, the call and the stored rows.
+
+use crate::domain::booking::Booking;
+use crate::domain::datetime::{DateParseError, parse_date};
+use crate::domain::phone::{PhoneNumber, caller_region};
+use crate::records::AppointmentRecord;
+use crate::speech::appointments::Listed;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Most appointments of one caller read from the store (and returned by `find`); a caller
+/// with more hears the count of the rest.
+pub const MAX_LISTED: u32 = 20;
+/// Appointments read out by `find_appointments`; the rest are only counted.
+pub const MAX_SPOKEN: usize = 3;
+
+/// Who is calling, as far as their appointments are concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The number Retell shows (`call.from_number`): the appointments booked with it are theirs.
+    Shown(PhoneNumber),
+    /// A number the caller said (theirs is withheld, or they named another one): it proves
+    /// nothing alone, so an appointment is theirs only when they also name its date.
+    Claimed(PhoneNumber),
+    /// No usable number at all: ask for the number and the date.
+    Unknown,
+}
+
+impl Caller {
+    /// From the call's `from_number` (E.164; absent or `anonymous` when withheld), the number
+    /// the caller said (read in the region of the `dialled` number), if any.
+    pub fn identify(from_number: Option<&str>, said: Option<&str>, dialled: Option<&str>) -> Self {
+        let shown = from_number
+            .filter(|n| !n.trim().eq_ignore_ascii_case("anonymous"))
+            .and_then(|n| PhoneNumber::parse_default(n).ok());
+        let said = said.and_then(|s| PhoneNumber::parse(s, caller_region(dialled)).ok());
+        match (shown, said) {
+            (Some(shown), Some(said)) if said != shown => Self::Claimed(said),
+            (Some(shown), _) => Self::Shown(shown),
+            (None, Some(said)) => Self::Claimed(said),
+            (None, None) => Self::Unknown,
+        }
+    }
+
+    /// The number whose appointments are looked up.
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        match self {
+            Self::Shown(p) | Self::Claimed(p) => Some(p),
+            Self::Unknown => None,
+        }
+    }
+}
+
+/// Which appointment the caller means (`termin`/`appointment`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// The n-th (1-based) of the list `find_appointments` read out.
+    Index(usize),
+    /// The one on this local day.
+    Date(NaiveDate),
+}
+
+impl Which {
+    /// A number from 1 to [`MAX_LISTED`] is an index, anything else a date as callers say
+    /// them ("15.07.", "morgen", "2026-07-15"), read with [`parse_date`].
+    ///
+    /// # Errors
+    /// The date parser's error.
+    pub fn parse(said: &str, today: NaiveDate) -> Result<Self, DateParseError> {
+        let trimmed = said.trim().trim_end_matches('.');
+        match trimmed.parse::<usize>() {
+            Ok(n) if (1..=MAX_LISTED as usize).contains(&n) => Ok(Self::Index(n)),
+            _ => parse_date(said, today).map(Self::Date),
+        }
+    }
+}
+
+/// What the caller's words select among their upcoming appointments.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selection {
+    /// Exactly one.
+    One(AppointmentRecord),
+    /// Several; the caller must say which.
+    Several(Vec<AppointmentRecord>),
+    /// None of theirs: answered like "nothing found", whatever the reason.
+    None,
+    /// The number and the appointment's date are needed first.
+    NeedIdentity,
+}
+
+/// The appointments `caller` may see among `upcoming` (the scheduled appointments stored with
+/// the caller's number, earliest first): all of them for a shown number; for a claimed
+/// number only those on the day the caller named (`which` must be a date). `tz` is the
+/// company's zone.
+///
+/// # Errors
+/// [`Selection::NeedIdentity`] when the caller has no number, or claims one without a date.
+pub fn visible(
+    caller: &Caller,
+    upcoming: Vec<AppointmentRecord>,
+    which: Option<Which>,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<AppointmentRecord>, Selection> {
+    match (caller, which) {
+        (Caller::Unknown, _) => Err(Selection::NeedIdentity),
+        (Caller::Claimed(_), Some(Which::Date(day))) => Ok(on_day(upcoming, day, tz)),
+        (Caller::Claimed(_), _) => Err(Selection::NeedIdentity),
+        (Caller::Shown(_), _) => Ok(upcoming),
+    }
+}
+
+fn on_day(
+    list: Vec<AppointmentRecord>,
+    day: NaiveDate,
+    tz: chrono_tz::Tz,
+) -> Vec<AppointmentRecord> {
+    list.into_iter()
+        .filter(|a| a.start.with_timezone(&tz).date_naive() == day)
+        .collect()
+}
+
+/// The appointment the caller means among those [`visible`] to them.
+pub fn select(
+    caller: &Caller,
+    upcoming: Vec<AppointmentRecord>,
+    which: Option<Which>,
+    tz: chrono_tz::Tz,
+) -> Selection {
+    let visible = match visible(caller, upcoming, which, tz) {
+        Ok(v) => v,
+        Err(refusal) => return refusal,
+    };
+    let mut chosen = match which {
+        Some(Which::Index(n)) => visible.into_iter().nth(n - 1).into_iter().collect(),
+        Some(Which::Date(day)) => on_day(visible, day, tz),
+        None => visible,
+    };
+    match chosen.len() {
+        0 => Selection::None,
+        1 => Selection::One(chosen.remove(0)),
+        _ => Selection::Several(chosen),
+    }
+}
+
+/// Whether an appointment starting at `start` may still be moved or cancelled at `now`:
+/// more than `notice_h` hours ahead (`policy.change_notice_h`).
+pub fn can_modify(start: DateTime<Utc>, now: DateTime<Utc>, notice_h: u32) -> bool {
+    start - now > chrono::Duration::hours(i64::from(notice_h))
+}
+
+/// An appointment as it is read out, in the company's zone.
+pub fn listed(
+    a: &AppointmentRecord,
+    now: DateTime<Utc>,
+    notice_h: u32,
+    tz: chrono_tz::Tz,
+) -> Listed {
+    let local = a.start.with_timezone(&tz).naive_local();
+    Listed {
+        date: local.date(),
+        time: local.time(),
+        service: a.service_name.clone(),
+        can_modify: can_modify(a.start, now, notice_h),
+    }
+}
+
+/// The booking Cal.com made when it moved `old` to `start`, among `candidates` (bookings
+/// listed around `start`): not `old` itself, not cancelled, starting at `start`, with one of
+/// `old`'s attendees (same phone or email). Finds a move whose answer was lost.
+pub fn moved_to(old: &Booking, candidates: Vec<Booking>, start: DateTime<Utc>) -> Option<Booking> {
+    let same_person = |b: &Booking| {
+        b.attendees.iter().any(|a| {
+            old.attendees.iter().any(|o| {
+                (a.phone_number.is_some() && a.phone_number == o.phone_number)
+                    || (a.email.is_some() && a.email == o.email)
+            })
+        })
+    };
+    candidates
+        .into_iter()
+        .find(|b| b.uid != old.uid && b.start == start && b.status != "cancelled" && same_person(b))
+}
