@@ -93,19 +93,17 @@ pub enum Selection {
 /// number only those on the day the caller named (`which` must be a date). `tz` is the
 /// company's zone.
 ///
-/// # Errors
-/// [`Selection::NeedIdentity`] when the caller has no number, or claims one without a date.
+/// `None` when the caller has no number, or claims one without a date: ask for both.
 pub fn visible(
     caller: &Caller,
     upcoming: Vec<AppointmentRecord>,
     which: Option<Which>,
     tz: chrono_tz::Tz,
-) -> Result<Vec<AppointmentRecord>, Selection> {
+) -> Option<Vec<AppointmentRecord>> {
     match (caller, which) {
-        (Caller::Unknown, _) => Err(Selection::NeedIdentity),
-        (Caller::Claimed(_), Some(Which::Date(day))) => Ok(on_day(upcoming, day, tz)),
-        (Caller::Claimed(_), _) => Err(Selection::NeedIdentity),
-        (Caller::Shown(_), _) => Ok(upcoming),
+        (Caller::Unknown, _) | (Caller::Claimed(_), None | Some(Which::Index(_))) => None,
+        (Caller::Claimed(_), Some(Which::Date(day))) => Some(on_day(upcoming, day, tz)),
+        (Caller::Shown(_), _) => Some(upcoming),
     }
 }
 
@@ -126,9 +124,8 @@ pub fn select(
     which: Option<Which>,
     tz: chrono_tz::Tz,
 ) -> Selection {
-    let visible = match visible(caller, upcoming, which, tz) {
-        Ok(v) => v,
-        Err(refusal) => return refusal,
+    let Some(visible) = visible(caller, upcoming, which, tz) else {
+        return Selection::NeedIdentity;
     };
     let mut chosen = match which {
         Some(Which::Index(n)) => visible.into_iter().nth(n - 1).into_iter().collect(),

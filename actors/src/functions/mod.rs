@@ -7,8 +7,11 @@
 
 pub mod args;
 pub mod calculate_duration;
+pub mod cancel_appointment;
+pub mod change_appointment;
 pub mod check_availability;
 pub mod collect_appointment_data;
+pub mod find_appointments;
 pub mod find_next_slot;
 pub mod registry;
 pub use crate::speech;

@@ -8,6 +8,10 @@ use super::{
     calculate_duration::CalculateDuration, check_availability::CheckAvailability,
     collect_appointment_data::CollectAppointmentData, find_next_slot::FindNextSlot,
 };
+use super::{
+    cancel_appointment::CancelAppointment, change_appointment::ChangeAppointment,
+    find_appointments::FindAppointments,
+};
 use futures_util::future::LocalBoxFuture;
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
@@ -128,6 +132,9 @@ pub const REGISTRY: &[Entry] = &[
     Entry::of::<CheckAvailability>(),
     Entry::of::<FindNextSlot>(),
     Entry::of::<CalculateDuration>(),
+    Entry::of::<FindAppointments>(),
+    Entry::of::<ChangeAppointment>(),
+    Entry::of::<CancelAppointment>(),
 ];
 
 /// The names of [`REGISTRY`], in its order.
@@ -168,7 +175,10 @@ mod tests {
                 "collect_appointment_data",
                 "check_availability",
                 "find_next_slot",
-                "calculate_duration"
+                "calculate_duration",
+                "find_appointments",
+                "change_appointment",
+                "cancel_appointment"
             ]
         );
         for name in NAMES {
@@ -243,7 +253,8 @@ mod tests {
         assert_eq!(
             FunctionError::Unknown("order_pizza".into()).to_string(),
             "unknown custom function \"order_pizza\"; known: collect_appointment_data, \
-             check_availability, find_next_slot, calculate_duration"
+             check_availability, find_next_slot, calculate_duration, find_appointments, \
+             change_appointment, cancel_appointment"
         );
     }
 }
