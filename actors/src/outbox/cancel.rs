@@ -1,14 +1,70 @@
 //! `cancel` jobs: a cancellation that could not be confirmed during the call (or asked by staff),
 //! done through the company's tenant session; an already cancelled booking counts as done.
 
-use super::{Failure, JobDeps};
-use crate::records::Job;
+use super::reschedule::complete;
+use super::{Failure, JobDeps, classify, tenant_of};
+use crate::appointments::ops::{self, OpDeps};
+use crate::domain::booking::CancelRequest;
+use crate::records::{AppointmentStatus, CancelJobPayload, Job};
+use crate::tenant::Cancel;
 
 /// One attempt of a `cancel` job.
 pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
-    let _ = deps;
-    Err(Failure::Permanent(format!(
-        "job {}: cancel jobs are not implemented yet",
-        job.id
-    )))
+    let payload: CancelJobPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
+    let company = payload.company_id;
+    let store = deps.store.as_ref();
+    let row = store
+        .appointment(company, &payload.booking_uid)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string(), None))?;
+    if row
+        .as_ref()
+        .is_some_and(|r| r.status == AppointmentStatus::Cancelled)
+    {
+        tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "already cancelled and recorded");
+        return complete(deps, job, &[]).await;
+    }
+    let tenant = tenant_of(&deps.tenants, company).await?;
+    let msg = Cancel {
+        uid: payload.booking_uid.clone(),
+        request: CancelRequest {
+            reason: payload.reason.clone(),
+        },
+    };
+    let booking = match tenant.session.send(msg).await {
+        Ok(Ok(booking)) => booking,
+        Ok(Err(e)) => match ops::already_cancelled(&tenant, &payload.booking_uid, &e).await {
+            Some(booking) => booking,
+            None => return Err(classify(&e)),
+        },
+        Err(e) => {
+            return Err(Failure::Retry(
+                format!("tenant session unavailable: {e}"),
+                None,
+            ));
+        }
+    };
+    let op = OpDeps {
+        store,
+        cache: deps.cache.as_ref(),
+        clock: deps.clock.as_ref(),
+    };
+    let sms = ops::finish_cancel(
+        op,
+        &tenant.profile,
+        row.as_ref(),
+        &booking,
+        payload.reason.as_deref(),
+        payload.confirmation.clone(),
+    )
+    .await
+    .map_err(|e| {
+        Failure::Retry(
+            format!("cancelled {} but storing failed: {e}", booking.uid),
+            None,
+        )
+    })?;
+    tracing::info!(job = job.id, booking_uid = %booking.uid, "booking cancelled");
+    complete(deps, job, sms.as_slice()).await
 }
