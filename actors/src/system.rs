@@ -9,6 +9,7 @@ use crate::ports::{Cache, CalendarApis, Clock, Notifiers, Store};
 use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
+use crate::servers::appointments::AppointmentServer;
 use crate::servers::calcom::{CacheTtl, CalcomServer};
 use crate::servers::company::{AdminDeps, AdminServer};
 use crate::servers::queue::QueueServer;
@@ -201,6 +202,17 @@ impl Core {
             );
             Supervisor::start(move |_| actor)
         };
+        let appointments = {
+            let actor = AppointmentServer::new(
+                deps.store.clone(),
+                tenants.clone(),
+                Arc::clone(&deps.cache),
+                Arc::clone(&deps.clock),
+                cfg.function_calendar_timeout,
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
         let admin = Arc::new(AdminDeps {
             tenants: deps.store.clone(),
             tokens: deps.store.clone(),
@@ -223,7 +235,8 @@ impl Core {
             .server(company::methods(), admin_server(company::server))
             .server(branch::methods(), admin_server(branch::server))
             .server(service::methods(), admin_server(service::server))
-            .server(auth::methods(), admin_server(auth::server));
+            .server(auth::methods(), admin_server(auth::server))
+            .server(AppointmentServer::methods(), appointments.recipient());
         #[cfg(feature = "fault-injection")]
         let builder = {
             use crate::servers::fault::FaultServer;

@@ -152,7 +152,8 @@ where
     }
 }
 
-/// Moves `row` to `start` (UTC) through the company's session. With a `deadline`, a move
+/// Moves booking `uid` (stored as `row`, if it is) to `start` (UTC) through the company's
+/// session. With a `deadline`, a move
 /// Cal.com cannot confirm in time becomes a `reschedule` job (key
 /// `reschedule:<uid>:<start>`), which sends the confirmation when done; without one, every
 /// failure is returned. A confirmed move is recorded ([`finish_move`]) before it is reported.
@@ -162,20 +163,23 @@ where
 pub async fn reschedule(
     deps: OpDeps<'_>,
     tenant: &TenantHandle,
-    row: &AppointmentRecord,
+    uid: &BookingUid,
+    row: Option<&AppointmentRecord>,
     start: DateTime<Utc>,
     reason: Option<String>,
     deadline: Option<Duration>,
 ) -> Result<Changed, OpError> {
     let profile = &tenant.profile;
-    let text = SmsText::Moved {
-        company: profile.name.clone(),
-        service: row.service_name.clone(),
-        start: start.with_timezone(&profile.time_zone).naive_local(),
-    };
-    let sms = confirmation(profile, row.attendee_phone.as_deref(), &text);
+    let sms = row.and_then(|row| {
+        let text = SmsText::Moved {
+            company: profile.name.clone(),
+            service: row.service_name.clone(),
+            start: start.with_timezone(&profile.time_zone).naive_local(),
+        };
+        confirmation(profile, row.attendee_phone.as_deref(), &text)
+    });
     let msg = Reschedule {
-        uid: row.booking_uid.clone(),
+        uid: uid.clone(),
         request: RescheduleRequest {
             start,
             reason: reason.clone(),
@@ -185,12 +189,12 @@ pub async fn reschedule(
     let Some(booking) = within(tenant, msg, deadline).await? else {
         let payload = RescheduleJobPayload {
             company_id: profile.id,
-            booking_uid: row.booking_uid.clone(),
+            booking_uid: uid.clone(),
             start,
             reason,
             confirmation: sms.clone(),
         };
-        let key = format!("reschedule:{}:{}", row.booking_uid, start.to_rfc3339());
+        let key = format!("reschedule:{uid}:{}", start.to_rfc3339());
         let job = job(
             QUEUE_BOOKINGS,
             KIND_RESCHEDULE,
@@ -200,7 +204,7 @@ pub async fn reschedule(
             deps.clock.now(),
         )?;
         let job_id = deps.store.enqueue_job(&job).await?;
-        tracing::warn!(company = %profile.id, booking_uid = %row.booking_uid, job_id, "move not confirmed in time; queued");
+        tracing::warn!(company = %profile.id, booking_uid = %uid, job_id, "move not confirmed in time; queued");
         return Ok(Changed::Queued {
             job_id,
             sms: sms.is_some(),
@@ -209,13 +213,13 @@ pub async fn reschedule(
     let sent = after(
         deps,
         profile.id,
-        finish_move(deps, profile, Some(row), &booking, sms).await,
+        finish_move(deps, profile, row, &booking, sms).await,
     )
     .await;
     Ok(Changed::Done { booking, sms: sent })
 }
 
-/// Cancels `row` through the company's session; a booking Cal.com already shows cancelled
+/// Cancels booking `uid` (stored as `row`, if it is) through the company's session; a booking Cal.com already shows cancelled
 /// counts as done. Deadline and fallback (`cancel` job, key `cancel:<uid>`) as in
 /// [`reschedule`].
 ///
@@ -224,14 +228,15 @@ pub async fn reschedule(
 pub async fn cancel(
     deps: OpDeps<'_>,
     tenant: &TenantHandle,
-    row: &AppointmentRecord,
+    uid: &BookingUid,
+    row: Option<&AppointmentRecord>,
     reason: Option<String>,
     deadline: Option<Duration>,
 ) -> Result<Changed, OpError> {
     let profile = &tenant.profile;
-    let sms = cancel_confirmation(profile, row);
+    let sms = row.and_then(|row| cancel_confirmation(profile, row));
     let msg = Cancel {
-        uid: row.booking_uid.clone(),
+        uid: uid.clone(),
         request: CancelRequest {
             reason: reason.clone(),
         },
@@ -241,11 +246,11 @@ pub async fn cancel(
         Ok(None) => {
             let payload = CancelJobPayload {
                 company_id: profile.id,
-                booking_uid: row.booking_uid.clone(),
+                booking_uid: uid.clone(),
                 reason,
                 confirmation: sms.clone(),
             };
-            let key = format!("cancel:{}", row.booking_uid);
+            let key = format!("cancel:{uid}");
             let job = job(
                 QUEUE_BOOKINGS,
                 KIND_CANCEL,
@@ -255,19 +260,19 @@ pub async fn cancel(
                 deps.clock.now(),
             )?;
             let job_id = deps.store.enqueue_job(&job).await?;
-            tracing::warn!(company = %profile.id, booking_uid = %row.booking_uid, job_id, "cancellation not confirmed in time; queued");
+            tracing::warn!(company = %profile.id, booking_uid = %uid, job_id, "cancellation not confirmed in time; queued");
             return Ok(Changed::Queued {
                 job_id,
                 sms: sms.is_some(),
             });
         }
-        Err(OpError::Upstream(e)) => match already_cancelled(tenant, &row.booking_uid, &e).await {
+        Err(OpError::Upstream(e)) => match already_cancelled(tenant, uid, &e).await {
             Some(booking) => booking,
             None => return Err(OpError::Upstream(e)),
         },
         Err(e) => return Err(e),
     };
-    let finished = finish_cancel(deps, profile, Some(row), &booking, reason.as_deref(), sms).await;
+    let finished = finish_cancel(deps, profile, row, &booking, reason.as_deref(), sms).await;
     let sent = after(deps, profile.id, finished).await;
     Ok(Changed::Done { booking, sms: sent })
 }

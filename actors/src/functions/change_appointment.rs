@@ -233,7 +233,8 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     let outcome = ops::reschedule(
         op,
         &tenant,
-        &row,
+        &row.booking_uid,
+        Some(&row),
         start,
         Some(REASON.to_owned()),
         Some(deps.calendar_timeout),

@@ -19,6 +19,7 @@
 //!
 //! ## Layout
 //! - `calcom/`: event types, availability, bookings (Cal.com through the tenant's breaker).
+//! - `appointments/`: a caller's appointments for staff: find, change, cancel by the phone rules.
 //! - `queue/`: the outbox as operators see it (overview, dead letters, retries).
 //! - `webhook/`: verified Retell webhooks → durable records; call and webhook stats.
 //! - `retell_function.rs`: Retell custom functions, for the endpoint and the gateway.
@@ -27,6 +28,7 @@
 //!   for every change (validated as a tenant file, audited), run by one actor type.
 //! - here: how upstream, tenant and store failures map to JSON-RPC errors (DESIGN §5).
 
+pub mod appointments;
 pub mod auth;
 pub mod branch;
 pub mod calcom;

@@ -9,7 +9,9 @@ use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Service;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
-use crate::ports::{Cache, CallStore, Clock, Store, TenancyStore, TenantAdminStore};
+use crate::ports::{
+    AppointmentStore, Cache, CallStore, Clock, Store, TenancyStore, TenantAdminStore,
+};
 use crate::registry::{MethodSpec, MethodTable};
 use crate::servers::{store_error, tenant_error};
 use crate::supervision::RestartBudget;
@@ -46,14 +48,18 @@ pub struct CalcomDeps {
     pub ttl: CacheTtl,
     /// The tenants as declared (team id, services), and the one path that writes them.
     pub admin: Arc<dyn TenantAdminStore>,
+    /// Where staff moves and cancellations are recorded, and their SMS jobs enqueued.
+    pub bookings: Arc<dyn AppointmentStore>,
 }
 
+pub mod cancel_booking;
 pub mod check_availability;
 pub mod create_booking;
 pub mod get_bookings;
 pub mod get_event_types;
 pub mod sync_event_types;
 pub mod test_connection;
+pub mod update_booking;
 
 crate::method_list!(CalcomDeps:
     get_event_types::GetEventTypes,
@@ -62,6 +68,8 @@ crate::method_list!(CalcomDeps:
     create_booking::CreateBooking,
     test_connection::TestConnection,
     sync_event_types::SyncEventTypes,
+    update_booking::UpdateBooking,
+    cancel_booking::CancelBooking,
 );
 
 /// The `calcom` server actor.
@@ -86,6 +94,7 @@ impl CalcomServer {
             deps: Arc::new(CalcomDeps {
                 services: Arc::clone(&store) as Arc<dyn TenancyStore>,
                 admin: Arc::clone(&store) as Arc<dyn TenantAdminStore>,
+                bookings: Arc::clone(&store) as Arc<dyn AppointmentStore>,
                 appointments: store,
                 tenants,
                 cache,
