@@ -13,5 +13,8 @@
 pub mod ops;
 pub mod rules;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use ops::{Changed, OpDeps, OpError};
 pub use rules::{Caller, Selection, Which};

@@ -398,3 +398,236 @@ pub async fn finish_cancel(
     sms.map(|m| sms_job(profile.id, "cancelled", &booking.uid, m, now))
         .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointments::testing::{
+        Appointments, CALLER, COMPANY, EVENT_TYPE, FakeCal, Fixed, Memory, booking, now, row,
+        tenant,
+    };
+    use crate::domain::tenant::Locale;
+    use crate::records::AppointmentStatus;
+    use crate::servers::calcom::availability_key;
+    use crate::speech::Catalog;
+    use crate::speech::appointments::AppointmentSay;
+    use crate::test_clock::paused_system;
+    use chrono::Duration as Days;
+    use serde_json::json;
+    use std::sync::atomic::Ordering;
+
+    const TZ: chrono_tz::Tz = chrono_tz::Europe::Berlin;
+
+    fn day(t: DateTime<Utc>) -> chrono::NaiveDate {
+        t.with_timezone(&TZ).date_naive()
+    }
+
+    #[test]
+    fn confirmed_change_moves_the_booking_in_calcom_and_locally() {
+        paused_system().block_on(async {
+            let old_start = now() + Days::days(2);
+            let new_start = now() + Days::days(3);
+            let cal = FakeCal::with(vec![booking("old", CALLER, old_start)]);
+            let store = Appointments::default();
+            store
+                .rows
+                .lock()
+                .unwrap()
+                .push(row("old", CALLER, old_start));
+            let cache = Memory::default();
+            for d in [day(old_start), day(new_start)] {
+                cache
+                    .set(
+                        &availability_key(COMPANY, EVENT_TYPE, d),
+                        json!([]),
+                        std::time::Duration::from_secs(300),
+                    )
+                    .await;
+            }
+            let deps = OpDeps {
+                store: &store,
+                cache: &cache,
+                clock: &Fixed,
+            };
+            let handle = tenant(cal.clone()).await;
+            let old = row("old", CALLER, old_start);
+            let changed = reschedule(
+                deps,
+                &handle,
+                &old.booking_uid,
+                Some(&old),
+                new_start,
+                None,
+                Some(Duration::from_secs(2)),
+            )
+            .await
+            .unwrap();
+            let Changed::Done { booking: new, .. } = changed else {
+                panic!("expected a confirmed move, got {changed:?}");
+            };
+            assert_eq!(new.start, new_start);
+            let in_calcom = cal.bookings.lock().unwrap().clone();
+            assert_eq!(
+                in_calcom[0].status, "cancelled",
+                "old booking cancelled by the move"
+            );
+            assert_eq!(in_calcom[1].uid, new.uid);
+            let rows = store.rows.lock().unwrap().clone();
+            assert_eq!(rows[0].status, AppointmentStatus::Rescheduled);
+            assert_eq!(rows[0].rescheduled_to_uid.as_ref(), Some(&new.uid));
+            assert_eq!(rows[1].booking_uid, new.uid);
+            assert_eq!(rows[1].status, AppointmentStatus::Scheduled);
+            assert!(
+                cache.0.lock().unwrap().is_empty(),
+                "old and new day forgotten"
+            );
+        });
+    }
+
+    #[test]
+    fn calcom_timeout_queues_the_change_and_says_so_honestly() {
+        paused_system().block_on(async {
+            let old_start = now() + Days::days(2);
+            let new_start = now() + Days::days(3);
+            let cal = FakeCal::with(vec![booking("old", CALLER, old_start)]);
+            cal.hang.store(true, Ordering::SeqCst);
+            let store = Appointments::default();
+            let old = row("old", CALLER, old_start);
+            store.rows.lock().unwrap().push(old.clone());
+            let cache = Memory::default();
+            let deps = OpDeps {
+                store: &store,
+                cache: &cache,
+                clock: &Fixed,
+            };
+            let handle = tenant(cal.clone()).await;
+            let changed = reschedule(
+                deps,
+                &handle,
+                &old.booking_uid,
+                Some(&old),
+                new_start,
+                Some("by phone".into()),
+                Some(Duration::from_secs(2)),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                changed,
+                Changed::Queued {
+                    job_id: 1,
+                    sms: false
+                }
+            );
+            let jobs = store.jobs.lock().unwrap().clone();
+            assert_eq!(jobs.len(), 1);
+            assert_eq!(jobs[0].kind, KIND_RESCHEDULE);
+            assert_eq!(
+                jobs[0].idempotency_key,
+                format!("reschedule:old:{}", new_start.to_rfc3339())
+            );
+            let payload: RescheduleJobPayload =
+                serde_json::from_value(jobs[0].payload.clone()).unwrap();
+            assert_eq!(payload.start, new_start);
+            assert_eq!(payload.company_id, COMPANY);
+            assert_eq!(
+                store.rows.lock().unwrap()[0].status,
+                AppointmentStatus::Scheduled,
+                "nothing recorded as moved before Cal.com confirmed"
+            );
+            let local = new_start.with_timezone(&TZ).naive_local();
+            let said = AppointmentSay::MoveQueued {
+                to: local,
+                sms: false,
+            };
+            for locale in [Locale::De, Locale::En] {
+                let text = said.say(locale);
+                assert!(
+                    !text.contains("Erledigt") && !text.contains("Done"),
+                    "{text}"
+                );
+                assert!(
+                    !text.contains("SMS") && !text.contains("text message"),
+                    "no confirmation promised: {text}"
+                );
+            }
+            assert!(
+                AppointmentSay::MoveQueued {
+                    to: local,
+                    sms: true
+                }
+                .say(Locale::De)
+                .contains("Bestätigung per SMS")
+            );
+        });
+    }
+
+    #[test]
+    fn cancel_frees_the_slot_at_once() {
+        paused_system().block_on(async {
+            let start = now() + Days::days(2);
+            let cal = FakeCal::with(vec![booking("old", CALLER, start)]);
+            let store = Appointments::default();
+            let old = row("old", CALLER, start);
+            store.rows.lock().unwrap().push(old.clone());
+            let cache = Memory::default();
+            let key = availability_key(COMPANY, EVENT_TYPE, day(start));
+            cache
+                .set(&key, json!([]), std::time::Duration::from_secs(300))
+                .await;
+            let deps = OpDeps {
+                store: &store,
+                cache: &cache,
+                clock: &Fixed,
+            };
+            let handle = tenant(cal.clone()).await;
+            let changed = cancel(
+                deps,
+                &handle,
+                &old.booking_uid,
+                Some(&old),
+                Some("ill".into()),
+                Some(Duration::from_secs(2)),
+            )
+            .await
+            .unwrap();
+            assert!(matches!(changed, Changed::Done { .. }), "{changed:?}");
+            assert!(
+                cache.get(&key).await.is_none(),
+                "cached free slots of that day dropped"
+            );
+            assert_eq!(cal.bookings.lock().unwrap()[0].status, "cancelled");
+            let stored = store.rows.lock().unwrap()[0].clone();
+            assert_eq!(stored.status, AppointmentStatus::Cancelled);
+            assert_eq!(stored.cancellation_reason.as_deref(), Some("ill"));
+        });
+    }
+
+    #[test]
+    fn cancelling_a_booking_already_cancelled_in_calcom_counts_as_done() {
+        paused_system().block_on(async {
+            let start = now() + Days::days(2);
+            let mut cancelled = booking("old", CALLER, start);
+            cancelled.status = "cancelled".into();
+            let cal = FakeCal::with(vec![cancelled]);
+            let store = Appointments::default();
+            let old = row("old", CALLER, start);
+            store.rows.lock().unwrap().push(old.clone());
+            let cache = Memory::default();
+            let deps = OpDeps {
+                store: &store,
+                cache: &cache,
+                clock: &Fixed,
+            };
+            let handle = tenant(cal).await;
+            let changed = cancel(deps, &handle, &old.booking_uid, Some(&old), None, None)
+                .await
+                .unwrap();
+            assert!(matches!(changed, Changed::Done { .. }), "{changed:?}");
+            assert_eq!(
+                store.rows.lock().unwrap()[0].status,
+                AppointmentStatus::Cancelled
+            );
+        });
+    }
+}

@@ -177,3 +177,138 @@ pub fn moved_to(old: &Booking, candidates: Vec<Booking>, start: DateTime<Utc>) -
         .into_iter()
         .find(|b| b.uid != old.uid && b.start == start && b.status != "cancelled" && same_person(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointments::testing::{CALLER, now, row};
+    use crate::domain::tenant::Locale;
+    use crate::speech::Catalog;
+    use crate::speech::appointments::AppointmentSay;
+    use chrono::Duration;
+
+    const TZ: chrono_tz::Tz = chrono_tz::Europe::Berlin;
+    const DIALLED: Option<&str> = Some("+493012345678");
+
+    fn day_of(a: &AppointmentRecord) -> NaiveDate {
+        a.start.with_timezone(&TZ).date_naive()
+    }
+
+    #[test]
+    fn withheld_number_needs_phone_and_date() {
+        let mine = row("mine", CALLER, now() + Duration::days(3));
+        for withheld in [None, Some("anonymous"), Some("Anonymous")] {
+            let caller = Caller::identify(withheld, None, DIALLED);
+            assert_eq!(caller, Caller::Unknown);
+            assert_eq!(
+                select(&caller, vec![mine.clone()], None, TZ),
+                Selection::NeedIdentity
+            );
+        }
+        let claimed = Caller::identify(Some("anonymous"), Some("0151 12345678"), DIALLED);
+        assert_eq!(
+            claimed,
+            Caller::Claimed(PhoneNumber::parse_default(CALLER).unwrap())
+        );
+        assert_eq!(
+            select(&claimed, vec![mine.clone()], None, TZ),
+            Selection::NeedIdentity,
+            "a number alone is not enough"
+        );
+        assert_eq!(
+            select(&claimed, vec![mine.clone()], Some(Which::Index(1)), TZ),
+            Selection::NeedIdentity,
+            "an index is not the appointment's date"
+        );
+        assert_eq!(
+            select(
+                &claimed,
+                vec![mine.clone()],
+                Some(Which::Date(day_of(&mine))),
+                TZ
+            ),
+            Selection::One(mine)
+        );
+    }
+
+    #[test]
+    fn another_callers_number_is_answered_like_not_found() {
+        let theirs = row("theirs", CALLER, now() + Duration::days(3));
+        // Someone calling from another number names the attendee's number: it is only a claim.
+        let caller = Caller::identify(Some("+4915199999999"), Some(CALLER), DIALLED);
+        assert!(matches!(caller, Caller::Claimed(_)));
+        let wrong_day = Which::Date(day_of(&theirs) + Duration::days(1));
+        let nothing_stored = select(&caller, vec![], Some(wrong_day), TZ);
+        assert_eq!(nothing_stored, Selection::None);
+        assert_eq!(
+            select(&caller, vec![theirs.clone()], Some(wrong_day), TZ),
+            nothing_stored,
+            "a wrong date is answered exactly like no appointment at all"
+        );
+        assert_eq!(
+            visible(&caller, vec![theirs], Some(wrong_day), TZ),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn shown_number_sees_all_its_appointments_and_picks_by_index_or_date() {
+        let caller = Caller::identify(Some(CALLER), None, DIALLED);
+        let first = row("first", CALLER, now() + Duration::days(2));
+        let second = row("second", CALLER, now() + Duration::days(5));
+        let both = vec![first.clone(), second.clone()];
+        assert_eq!(
+            select(&caller, both.clone(), None, TZ),
+            Selection::Several(both.clone())
+        );
+        assert_eq!(
+            select(&caller, both.clone(), Some(Which::Index(2)), TZ),
+            Selection::One(second.clone())
+        );
+        assert_eq!(
+            select(&caller, both.clone(), Some(Which::Index(3)), TZ),
+            Selection::None
+        );
+        assert_eq!(
+            select(&caller, both, Some(Which::Date(day_of(&first))), TZ),
+            Selection::One(first)
+        );
+        let today = now().date_naive();
+        assert_eq!(Which::parse("2", today), Ok(Which::Index(2)));
+        assert_eq!(
+            Which::parse("morgen", today),
+            Ok(Which::Date(today + Duration::days(1)))
+        );
+    }
+
+    #[test]
+    fn change_inside_the_notice_window_is_refused_in_words() {
+        let start = now() + Duration::hours(24);
+        assert!(!can_modify(start, now(), 24), "exactly the notice: refused");
+        assert!(can_modify(start + Duration::seconds(1), now(), 24));
+        assert!(!can_modify(now() - Duration::hours(1), now(), 0), "past");
+        let listed = listed(&row("a", CALLER, start), now(), 24, TZ);
+        assert!(!listed.can_modify);
+        let said = AppointmentSay::NoticeRefused { hours: 24 };
+        assert!(
+            said.say(Locale::De)
+                .contains("bis 24 Stunden vor dem Termin")
+        );
+        assert!(said.say(Locale::En).contains("up to 24 hours before it"));
+    }
+
+    #[test]
+    fn a_move_is_found_by_start_and_attendee_not_by_uid() {
+        use crate::appointments::testing::booking;
+        let start = now() + Duration::days(4);
+        let mut old = booking("old", CALLER, now() + Duration::days(2));
+        old.status = "cancelled".into();
+        let stranger = booking("stranger", "+4915199999999", start);
+        let moved = booking("new", CALLER, start);
+        assert_eq!(
+            moved_to(&old, vec![stranger.clone(), moved.clone()], start),
+            Some(moved)
+        );
+        assert_eq!(moved_to(&old, vec![stranger], start), None);
+    }
+}

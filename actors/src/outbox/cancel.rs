@@ -5,27 +5,42 @@ use super::reschedule::complete;
 use super::{Failure, JobDeps, classify, tenant_of};
 use crate::appointments::ops::{self, OpDeps};
 use crate::domain::booking::CancelRequest;
-use crate::records::{AppointmentStatus, CancelJobPayload, Job};
-use crate::tenant::Cancel;
+use crate::records::{AppointmentStatus, CancelJobPayload, Job, NewJob};
+use crate::tenant::{Cancel, TenantHandle};
 
 /// One attempt of a `cancel` job.
 pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     let payload: CancelJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
-    let company = payload.company_id;
-    let store = deps.store.as_ref();
-    let row = store
-        .appointment(company, &payload.booking_uid)
+    let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
+    let op = OpDeps {
+        store: deps.store.as_ref(),
+        cache: deps.cache.as_ref(),
+        clock: deps.clock.as_ref(),
+    };
+    let follow_up = run(op, &tenant, &payload).await?;
+    tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "cancellation done");
+    complete(deps, job, &follow_up).await
+}
+
+/// Cancels the booking unless it is cancelled already (recorded here, or shown cancelled by
+/// Cal.com), records it, and returns the SMS job to enqueue with the job's completion.
+pub(crate) async fn run(
+    op: OpDeps<'_>,
+    tenant: &TenantHandle,
+    payload: &CancelJobPayload,
+) -> Result<Vec<NewJob>, Failure> {
+    let row = op
+        .store
+        .appointment(payload.company_id, &payload.booking_uid)
         .await
         .map_err(|e| Failure::Retry(e.to_string(), None))?;
     if row
         .as_ref()
         .is_some_and(|r| r.status == AppointmentStatus::Cancelled)
     {
-        tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "already cancelled and recorded");
-        return complete(deps, job, &[]).await;
+        return Ok(Vec::new());
     }
-    let tenant = tenant_of(&deps.tenants, company).await?;
     let msg = Cancel {
         uid: payload.booking_uid.clone(),
         request: CancelRequest {
@@ -34,7 +49,7 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     };
     let booking = match tenant.session.send(msg).await {
         Ok(Ok(booking)) => booking,
-        Ok(Err(e)) => match ops::already_cancelled(&tenant, &payload.booking_uid, &e).await {
+        Ok(Err(e)) => match ops::already_cancelled(tenant, &payload.booking_uid, &e).await {
             Some(booking) => booking,
             None => return Err(classify(&e)),
         },
@@ -44,11 +59,6 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
                 None,
             ));
         }
-    };
-    let op = OpDeps {
-        store,
-        cache: deps.cache.as_ref(),
-        clock: deps.clock.as_ref(),
     };
     let sms = ops::finish_cancel(
         op,
@@ -65,6 +75,5 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
             None,
         )
     })?;
-    tracing::info!(job = job.id, booking_uid = %booking.uid, "booking cancelled");
-    complete(deps, job, sms.as_slice()).await
+    Ok(sms.into_iter().collect())
 }

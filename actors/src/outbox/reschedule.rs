@@ -11,7 +11,7 @@ use super::{Failure, JobDeps, classify, tenant_of};
 use crate::appointments::ops::{self, OpDeps};
 use crate::appointments::rules;
 use crate::domain::booking::{Booking, BookingQuery, RescheduleRequest, UpstreamError};
-use crate::records::{AppointmentStatus, Job, RescheduleJobPayload};
+use crate::records::{AppointmentStatus, Job, NewJob, RescheduleJobPayload};
 use crate::tenant::{Reschedule, TenantHandle};
 use chrono::{DateTime, Duration, Utc};
 
@@ -19,22 +19,39 @@ use chrono::{DateTime, Duration, Utc};
 pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     let payload: RescheduleJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
-    let company = payload.company_id;
-    let store = deps.store.as_ref();
-    let row = store
-        .appointment(company, &payload.booking_uid)
+    let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
+    let op = OpDeps {
+        store: deps.store.as_ref(),
+        cache: deps.cache.as_ref(),
+        clock: deps.clock.as_ref(),
+    };
+    let follow_up = run(op, &tenant, job.attempts, &payload).await?;
+    tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "move done");
+    complete(deps, job, &follow_up).await
+}
+
+/// Moves the booking unless it has been moved already (recorded here, or done by Cal.com
+/// without us hearing it), records the move, and returns the SMS job to enqueue with the
+/// job's completion. `attempts` counts this one.
+pub(crate) async fn run(
+    op: OpDeps<'_>,
+    tenant: &TenantHandle,
+    attempts: u32,
+    payload: &RescheduleJobPayload,
+) -> Result<Vec<NewJob>, Failure> {
+    let row = op
+        .store
+        .appointment(payload.company_id, &payload.booking_uid)
         .await
         .map_err(|e| Failure::Retry(e.to_string(), None))?;
     if row
         .as_ref()
         .is_some_and(|r| r.status == AppointmentStatus::Rescheduled)
     {
-        tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "already moved and recorded");
-        return complete(deps, job, &[]).await;
+        return Ok(Vec::new());
     }
-    let tenant = tenant_of(&deps.tenants, company).await?;
-    let looked_up = if job.attempts > 1 {
-        find_moved(&tenant, &payload)
+    let looked_up = if attempts > 1 {
+        find_moved(tenant, payload)
             .await
             .map_err(|e| classify(&e))?
     } else {
@@ -55,7 +72,7 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
                 Ok(Ok(booking)) => booking,
                 Ok(Err(e)) if e.is_transient() => return Err(classify(&e)),
                 // Refused: perhaps because it was moved already (a lost answer).
-                Ok(Err(e)) => match find_moved(&tenant, &payload).await {
+                Ok(Err(e)) => match find_moved(tenant, payload).await {
                     Ok(Some(found)) => found,
                     _ => return Err(classify(&e)),
                 },
@@ -67,11 +84,6 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
                 }
             }
         }
-    };
-    let op = OpDeps {
-        store,
-        cache: deps.cache.as_ref(),
-        clock: deps.clock.as_ref(),
     };
     let sms = ops::finish_move(
         op,
@@ -87,15 +99,14 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
             None,
         )
     })?;
-    tracing::info!(job = job.id, from = %payload.booking_uid, to = %booking.uid, "booking moved");
-    complete(deps, job, sms.as_slice()).await
+    Ok(sms.into_iter().collect())
 }
 
 /// Marks the job done, enqueueing `follow_up` with it.
 pub(super) async fn complete(
     deps: &JobDeps,
     job: &Job,
-    follow_up: &[crate::records::NewJob],
+    follow_up: &[NewJob],
 ) -> Result<(), Failure> {
     deps.store
         .complete_job(job.id, follow_up)
@@ -131,5 +142,84 @@ fn around(old: &Booking, start: DateTime<Utc>) -> BookingQuery {
         before_end: Some(start + (old.end - old.start) + Duration::minutes(1)),
         take: Some(50),
         ..BookingQuery::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointments::testing::{
+        Appointments, CALLER, COMPANY, FakeCal, Fixed, Memory, booking, now, row, tenant,
+    };
+    use crate::ports::{CalendarApi, SmsMessage};
+    use crate::test_clock::paused_system;
+    use secrecy::SecretString;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn reschedule_job_is_idempotent_after_a_lost_answer() {
+        paused_system().block_on(async {
+            let old_start = now() + Duration::days(2);
+            let new_start = now() + Duration::days(3);
+            let cal = FakeCal::with(vec![booking("old", CALLER, old_start)]);
+            let old = row("old", CALLER, old_start);
+            // Cal.com moved it, but the answer never reached us: nothing is recorded.
+            let moved = cal
+                .reschedule_booking(
+                    &SecretString::from("cal_test"),
+                    &old.booking_uid,
+                    &RescheduleRequest {
+                        start: new_start,
+                        reason: None,
+                        reserved_slot_uid: None,
+                    },
+                )
+                .await
+                .unwrap();
+            let store = Appointments::default();
+            store.rows.lock().unwrap().push(old.clone());
+            let cache = Memory::default();
+            let op = OpDeps {
+                store: &store,
+                cache: &cache,
+                clock: &Fixed,
+            };
+            let handle = tenant(cal.clone()).await;
+            let payload = RescheduleJobPayload {
+                company_id: COMPANY,
+                booking_uid: old.booking_uid.clone(),
+                start: new_start,
+                reason: None,
+                confirmation: Some(SmsMessage {
+                    to: CALLER.into(),
+                    body: "moved".into(),
+                }),
+            };
+            for attempts in [1, 2] {
+                let follow_up = run(op, &handle, attempts, &payload)
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("attempt {attempts}: a move already made must count as done")
+                    });
+                let expected = if attempts == 1 { 1 } else { 0 };
+                assert_eq!(follow_up.len(), expected, "one confirmation, sent once");
+                if let Some(sms) = follow_up.first() {
+                    assert_eq!(sms.idempotency_key, format!("sms:moved:{}", moved.uid));
+                }
+            }
+            assert_eq!(
+                cal.bookings.lock().unwrap().len(),
+                2,
+                "no second booking was made"
+            );
+            let rows = store.rows.lock().unwrap().clone();
+            assert_eq!(rows[0].status, AppointmentStatus::Rescheduled);
+            assert_eq!(rows[1].booking_uid, moved.uid);
+            assert_eq!(
+                cal.changes.load(Ordering::SeqCst),
+                2,
+                "the lost move and the job's one refused try"
+            );
+        });
     }
 }
