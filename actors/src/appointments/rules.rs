@@ -79,7 +79,7 @@ impl Which {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Selection {
     /// Exactly one.
-    One(AppointmentRecord),
+    One(Box<AppointmentRecord>),
     /// Several; the caller must say which.
     Several(Vec<AppointmentRecord>),
     /// None of theirs: answered like "nothing found", whatever the reason.
@@ -134,7 +134,7 @@ pub fn select(
     };
     match chosen.len() {
         0 => Selection::None,
-        1 => Selection::One(chosen.remove(0)),
+        1 => Selection::One(Box::new(chosen.remove(0))),
         _ => Selection::Several(chosen),
     }
 }
@@ -227,7 +227,7 @@ mod tests {
                 Some(Which::Date(day_of(&mine))),
                 TZ
             ),
-            Selection::One(mine)
+            Selection::One(Box::new(mine))
         );
     }
 
@@ -263,7 +263,7 @@ mod tests {
         );
         assert_eq!(
             select(&caller, both.clone(), Some(Which::Index(2)), TZ),
-            Selection::One(second.clone())
+            Selection::One(Box::new(second.clone()))
         );
         assert_eq!(
             select(&caller, both.clone(), Some(Which::Index(3)), TZ),
@@ -271,7 +271,7 @@ mod tests {
         );
         assert_eq!(
             select(&caller, both, Some(Which::Date(day_of(&first))), TZ),
-            Selection::One(first)
+            Selection::One(Box::new(first))
         );
         let today = now().date_naive();
         assert_eq!(Which::parse("2", today), Ok(Which::Index(2)));

@@ -143,7 +143,7 @@ pub(super) fn not_one(
 ) -> Result<AppointmentRecord, Value> {
     let company = &inv.route.company;
     match selection {
-        Selection::One(row) => Ok(row),
+        Selection::One(row) => Ok(*row),
         Selection::None => Err(reply(true, "none_found", &AppointmentSay::NoneFound, inv)),
         Selection::NeedIdentity => Err(reply(
             false,
