@@ -152,8 +152,7 @@ where
     }
 }
 
-/// Moves booking `uid` (stored as `row`, if it is) to `start` (UTC) through the company's
-/// session. With a `deadline`, a move
+/// Moves `row` to `start` (UTC) through the company's session. With a `deadline`, a move
 /// Cal.com cannot confirm in time becomes a `reschedule` job (key
 /// `reschedule:<uid>:<start>`), which sends the confirmation when done; without one, every
 /// failure is returned. A confirmed move is recorded ([`finish_move`]) before it is reported.
@@ -163,21 +162,19 @@ where
 pub async fn reschedule(
     deps: OpDeps<'_>,
     tenant: &TenantHandle,
-    uid: &BookingUid,
-    row: Option<&AppointmentRecord>,
+    row: &AppointmentRecord,
     start: DateTime<Utc>,
     reason: Option<String>,
     deadline: Option<Duration>,
 ) -> Result<Changed, OpError> {
     let profile = &tenant.profile;
-    let sms = row.and_then(|row| {
-        let text = SmsText::Moved {
-            company: profile.name.clone(),
-            service: row.service_name.clone(),
-            start: start.with_timezone(&profile.time_zone).naive_local(),
-        };
-        confirmation(profile, row.attendee_phone.as_deref(), &text)
-    });
+    let uid = &row.booking_uid;
+    let text = SmsText::Moved {
+        company: profile.name.clone(),
+        service: row.service_name.clone(),
+        start: start.with_timezone(&profile.time_zone).naive_local(),
+    };
+    let sms = confirmation(profile, row.attendee_phone.as_deref(), &text);
     let msg = Reschedule {
         uid: uid.clone(),
         request: RescheduleRequest {
@@ -213,13 +210,13 @@ pub async fn reschedule(
     let sent = after(
         deps,
         profile.id,
-        finish_move(deps, profile, row, &booking, sms).await,
+        finish_move(deps, profile, Some(row), &booking, sms).await,
     )
     .await;
     Ok(Changed::Done { booking, sms: sent })
 }
 
-/// Cancels booking `uid` (stored as `row`, if it is) through the company's session; a booking Cal.com already shows cancelled
+/// Cancels `row` through the company's session; a booking Cal.com already shows cancelled
 /// counts as done. Deadline and fallback (`cancel` job, key `cancel:<uid>`) as in
 /// [`reschedule`].
 ///
@@ -228,13 +225,13 @@ pub async fn reschedule(
 pub async fn cancel(
     deps: OpDeps<'_>,
     tenant: &TenantHandle,
-    uid: &BookingUid,
-    row: Option<&AppointmentRecord>,
+    row: &AppointmentRecord,
     reason: Option<String>,
     deadline: Option<Duration>,
 ) -> Result<Changed, OpError> {
     let profile = &tenant.profile;
-    let sms = row.and_then(|row| cancel_confirmation(profile, row));
+    let uid = &row.booking_uid;
+    let sms = cancel_confirmation(profile, row);
     let msg = Cancel {
         uid: uid.clone(),
         request: CancelRequest {
@@ -272,7 +269,7 @@ pub async fn cancel(
         },
         Err(e) => return Err(e),
     };
-    let finished = finish_cancel(deps, profile, row, &booking, reason.as_deref(), sms).await;
+    let finished = finish_cancel(deps, profile, Some(row), &booking, reason.as_deref(), sms).await;
     let sent = after(deps, profile.id, finished).await;
     Ok(Changed::Done { booking, sms: sent })
 }
@@ -454,8 +451,7 @@ mod tests {
             let changed = reschedule(
                 deps,
                 &handle,
-                &old.booking_uid,
-                Some(&old),
+                &old,
                 new_start,
                 None,
                 Some(Duration::from_secs(2)),
@@ -504,8 +500,7 @@ mod tests {
             let changed = reschedule(
                 deps,
                 &handle,
-                &old.booking_uid,
-                Some(&old),
+                &old,
                 new_start,
                 Some("by phone".into()),
                 Some(Duration::from_secs(2)),
@@ -584,8 +579,7 @@ mod tests {
             let changed = cancel(
                 deps,
                 &handle,
-                &old.booking_uid,
-                Some(&old),
+                &old,
                 Some("ill".into()),
                 Some(Duration::from_secs(2)),
             )
@@ -620,9 +614,7 @@ mod tests {
                 clock: &Fixed,
             };
             let handle = tenant(cal).await;
-            let changed = cancel(deps, &handle, &old.booking_uid, Some(&old), None, None)
-                .await
-                .unwrap();
+            let changed = cancel(deps, &handle, &old, None, None).await.unwrap();
             assert!(matches!(changed, Changed::Done { .. }), "{changed:?}");
             assert_eq!(
                 store.rows.lock().unwrap()[0].status,

@@ -95,16 +95,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     };
     let reason = said(REASON, inv.args).unwrap_or_else(|| DEFAULT_REASON.to_owned());
     Ok(
-        match ops::cancel(
-            op,
-            &tenant,
-            &row.booking_uid,
-            Some(&row),
-            Some(reason),
-            Some(deps.calendar_timeout),
-        )
-        .await
-        {
+        match ops::cancel(op, &tenant, &row, Some(reason), Some(deps.calendar_timeout)).await {
             Ok(Changed::Done { sms, .. }) => reply(
                 true,
                 "cancelled",

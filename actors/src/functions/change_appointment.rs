@@ -233,8 +233,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     let outcome = ops::reschedule(
         op,
         &tenant,
-        &row.booking_uid,
-        Some(&row),
+        &row,
         start,
         Some(REASON.to_owned()),
         Some(deps.calendar_timeout),

@@ -54,8 +54,7 @@ impl Method for CancelAppointment {
         let changed = ops::cancel(
             deps.op(),
             &tenant,
-            &row.booking_uid,
-            Some(&row),
+            &row,
             p.reason,
             Some(deps.calendar_timeout),
         )

@@ -61,8 +61,7 @@ impl Method for Change {
         let changed = ops::reschedule(
             deps.op(),
             &tenant,
-            &row.booking_uid,
-            Some(&row),
+            &row,
             start,
             p.reason,
             Some(deps.calendar_timeout),

@@ -8,7 +8,7 @@ use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, Reply, Scope};
 use crate::server::require_company;
-use crate::servers::appointments::{ChangeResult, op_error};
+use crate::servers::appointments::{ChangeResult, not_found, op_error};
 use crate::servers::store_error;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -32,11 +32,12 @@ pub struct CancelBookingParams {
 
 impl Method for CancelBooking {
     const NAME: &'static str = "calcom.cancelBooking";
-    const SUMMARY: &'static str = "Cancels a Cal.com booking (`booking_uid`) for staff: no \
-        change notice applies; an already cancelled booking counts as done. The answer is \
-        waited for (`status: done` with the cancelled booking). A stored appointment becomes \
+    const SUMMARY: &'static str = "Cancels a booking of the company (`booking_uid`, stored \
+        here: made through switchboard or learned from Cal.com's webhooks) for staff: no \
+        change notice applies; one Cal.com already shows cancelled counts as done. The answer \
+        is waited for (`status: done` with the cancelled booking). The appointment becomes \
         `cancelled`, its slot shows as free at once, and the attendee gets an SMS where the \
-        company sends them. An unknown booking is 2004.";
+        company sends them. An unknown uid (or another company's) is -32602 `not_found`.";
     const SCOPE: Scope = Scope::Write;
     const KIND: Kind = Kind::Destructive;
     type Deps = CalcomDeps;
@@ -54,13 +55,14 @@ impl Method for CancelBooking {
             .bookings
             .appointment(company, &p.booking_uid)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| store_error(&e))?
+            .ok_or_else(|| not_found(&p.booking_uid))?;
         let op = OpDeps {
             store: deps.bookings.as_ref(),
             cache: deps.cache.as_ref(),
             clock: deps.clock.as_ref(),
         };
-        let changed = ops::cancel(op, &tenant, &p.booking_uid, row.as_ref(), p.reason, None)
+        let changed = ops::cancel(op, &tenant, &row, p.reason, None)
             .await
             .map_err(|e| op_error(&e, ErrorCode::BookingCreationFailed))?;
         Reply::fresh(ChangeResult::of(changed))

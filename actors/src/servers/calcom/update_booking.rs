@@ -1,5 +1,5 @@
-//! `calcom.updateBooking`: moves a booking for staff (no change notice), through the
-//! company's booking session, and records it like a move by phone.
+//! `calcom.updateBooking`: moves a booking of the company for staff (no change notice),
+//! through the company's booking session, and records it like a move by phone.
 
 use super::CalcomDeps;
 use crate::appointments::ops::{self, OpDeps};
@@ -8,7 +8,7 @@ use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, Reply, Scope};
 use crate::server::require_company;
-use crate::servers::appointments::{ChangeResult, future_start, op_error};
+use crate::servers::appointments::{ChangeResult, future_start, not_found, op_error};
 use crate::servers::store_error;
 use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
@@ -36,13 +36,14 @@ pub struct UpdateBookingParams {
 
 impl Method for UpdateBooking {
     const NAME: &'static str = "calcom.updateBooking";
-    const SUMMARY: &'static str = "Reschedules a Cal.com booking (`booking_uid`) to `start` \
+    const SUMMARY: &'static str = "Reschedules a booking of the company (`booking_uid`, \
+        stored here: made through switchboard or learned from Cal.com's webhooks) to `start` \
         (RFC 3339 with offset) for staff: no change notice applies. Cal.com makes a new \
         booking with a new uid and cancels the old one; the answer is waited for (`status: \
-        done` with the new booking). A stored appointment follows (old one `rescheduled`, new \
-        one stored), cached availability of both days is dropped, and the attendee gets an SMS \
-        where the company sends them. A taken slot is 2003; a cancelled or already moved \
-        booking 2004.";
+        done` with the new booking). The old appointment becomes `rescheduled`, the new one is \
+        stored, cached availability of both days is dropped, and the attendee gets an SMS \
+        where the company sends them. An unknown uid (or another company's) is -32602 \
+        `not_found`; a taken slot 2003; a cancelled or already moved booking 2004.";
     const SCOPE: Scope = Scope::Write;
     const KIND: Kind = Kind::Write;
     type Deps = CalcomDeps;
@@ -61,23 +62,16 @@ impl Method for UpdateBooking {
             .bookings
             .appointment(company, &p.booking_uid)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| store_error(&e))?
+            .ok_or_else(|| not_found(&p.booking_uid))?;
         let op = OpDeps {
             store: deps.bookings.as_ref(),
             cache: deps.cache.as_ref(),
             clock: deps.clock.as_ref(),
         };
-        let changed = ops::reschedule(
-            op,
-            &tenant,
-            &p.booking_uid,
-            row.as_ref(),
-            start,
-            p.reason,
-            None,
-        )
-        .await
-        .map_err(|e| op_error(&e, ErrorCode::BookingCreationFailed))?;
+        let changed = ops::reschedule(op, &tenant, &row, start, p.reason, None)
+            .await
+            .map_err(|e| op_error(&e, ErrorCode::BookingCreationFailed))?;
         Reply::fresh(ChangeResult::of(changed))
     }
 }
