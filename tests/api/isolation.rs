@@ -45,6 +45,8 @@ pub struct Tenants {
     b_admin: String,
     /// A token of A (B must not revoke it).
     a_token_id: i64,
+    /// The Cal.com booking uid of `a_booked` (B must not find, move or cancel it).
+    pub a_booking_uid: String,
 }
 
 /// Starts the app with tenant A (the sandbox's demo company) and tenant B; B's Cal.com key
@@ -95,6 +97,10 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
     assert_eq!(app.webhook("call_ended", ended(a_booked)).await, 204);
     let view = app.wait_for_booking(a_booked).await;
     assert_eq!(view["booking_job"]["status"], "done", "{view}");
+    let a_booking_uid = view["appointment"]["booking_uid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("A's booking uid: {view}"))
+        .to_owned();
     let a_live = "call_a_live";
     app.collect_complete(a_live, "11 Uhr", false).await;
 
@@ -112,6 +118,7 @@ pub async fn tenants_with(b_calcom_key: &str) -> Tenants {
         a_dead_letter,
         b_admin,
         a_token_id,
+        a_booking_uid,
     }
 }
 
@@ -284,6 +291,10 @@ fn base_params(method: &str, t: &Tenants) -> Option<Value> {
         "fault.panic" => json!({"actor": "webhook"}),
         "calcom.syncEventTypes" => json!({"apply": true}),
         "calcom.testConnection" => json!({}),
+        "appointments.find" => json!({"phone": "+4915112345678"}),
+        "appointments.change" | "calcom.updateBooking" => json!({
+            "booking_uid": t.a_booking_uid, "start": format!("{}T15:00:00+01:00", day(9))}),
+        "appointments.cancel" | "calcom.cancelBooking" => json!({"booking_uid": t.a_booking_uid}),
         "calcom.getBookings"
         | "calcom.getEventTypes"
         | "queue.getFailedJobs"
@@ -373,7 +384,7 @@ async fn try_to_reach_a(t: &Tenants, token: &str, name: &str, properties: &Value
         assert_eq!(error_code(&response), -32002, "{name}: {response}");
         tried += 1;
     }
-    if ["call_id", "job_id", "call", "token_id"]
+    if ["call_id", "job_id", "call", "token_id", "booking_uid"]
         .iter()
         .any(|key| base.get(key).is_some())
     {

@@ -2,6 +2,7 @@
 //! file and the in-process Cal.com simulator (sandbox mode), and talks HTTP to it.
 
 mod admin;
+mod appointments;
 mod calcom_onboarding;
 mod call_ownership;
 #[path = "../common/mod.rs"]
