@@ -253,15 +253,10 @@ async fn cancel_frees_the_slot_at_once() {
             .await;
         r["result"]["data"].to_string()
     };
-    let ten = chrono::TimeZone::from_local_datetime(
-        &chrono_tz::Europe::Berlin,
-        &day.and_hms_opt(10, 0, 0).unwrap(),
-    )
-    .unwrap()
-    .to_utc()
-    .format("%Y-%m-%dT%H:%M:%S")
-    .to_string();
-    assert!(!check().await.contains(&ten), "10:00 is taken");
+    // Slots are listed in the company's zone, with its offset.
+    let ten = format!("\"start\":\"{day}T10:00:00");
+    let before = check().await;
+    assert!(!before.contains(&ten), "10:00 is taken: {ten} in {before}");
     let reply = say(
         &app,
         "cancel_appointment",
