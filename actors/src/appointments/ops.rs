@@ -152,6 +152,28 @@ where
     }
 }
 
+/// Puts a change Cal.com could not confirm in time in the outbox (`kind`, key `key`).
+async fn queue(
+    deps: OpDeps<'_>,
+    company: CompanyId,
+    kind: &str,
+    key: String,
+    payload: &impl Serialize,
+    sms: bool,
+) -> Result<Changed, OpError> {
+    let job = job(
+        QUEUE_BOOKINGS,
+        kind,
+        company,
+        key,
+        payload,
+        deps.clock.now(),
+    )?;
+    let job_id = deps.store.enqueue_job(&job).await?;
+    tracing::warn!(%company, job_id, kind, "booking change not confirmed in time; queued");
+    Ok(Changed::Queued { job_id, sms })
+}
+
 /// Moves `row` to `start` (UTC) through the company's session. With a `deadline`, a move
 /// Cal.com cannot confirm in time becomes a `reschedule` job (key
 /// `reschedule:<uid>:<start>`), which sends the confirmation when done; without one, every
@@ -192,20 +214,15 @@ pub async fn reschedule(
             confirmation: sms.clone(),
         };
         let key = format!("reschedule:{uid}:{}", start.to_rfc3339());
-        let job = job(
-            QUEUE_BOOKINGS,
-            KIND_RESCHEDULE,
+        return queue(
+            deps,
             profile.id,
+            KIND_RESCHEDULE,
             key,
             &payload,
-            deps.clock.now(),
-        )?;
-        let job_id = deps.store.enqueue_job(&job).await?;
-        tracing::warn!(company = %profile.id, booking_uid = %uid, job_id, "move not confirmed in time; queued");
-        return Ok(Changed::Queued {
-            job_id,
-            sms: sms.is_some(),
-        });
+            sms.is_some(),
+        )
+        .await;
     };
     let sent = after(
         deps,
@@ -248,20 +265,7 @@ pub async fn cancel(
                 confirmation: sms.clone(),
             };
             let key = format!("cancel:{uid}");
-            let job = job(
-                QUEUE_BOOKINGS,
-                KIND_CANCEL,
-                profile.id,
-                key,
-                &payload,
-                deps.clock.now(),
-            )?;
-            let job_id = deps.store.enqueue_job(&job).await?;
-            tracing::warn!(company = %profile.id, booking_uid = %uid, job_id, "cancellation not confirmed in time; queued");
-            return Ok(Changed::Queued {
-                job_id,
-                sms: sms.is_some(),
-            });
+            return queue(deps, profile.id, KIND_CANCEL, key, &payload, sms.is_some()).await;
         }
         Err(OpError::Upstream(e)) => match already_cancelled(tenant, uid, &e).await {
             Some(booking) => booking,

@@ -4,12 +4,11 @@
 //! cannot confirm in time goes to the outbox and is said so.
 
 use super::args::Arg;
-use super::change_appointment::{chosen, confirmed};
+use super::change_appointment::{chosen, confirmed, op_deps, tenant};
 use super::find_appointments::{APPOINTMENT, CONFIRMED, PHONE, reply, said};
 use super::{CustomFunction, FunctionDeps, FunctionError, Invocation};
-use crate::appointments::ops::{self, Changed, OpDeps, OpError};
+use crate::appointments::ops::{self, Changed, OpError};
 use crate::speech::appointments::AppointmentSay;
-use crate::tenant::GetTenant;
 use schemars::JsonSchema;
 use serde_json::Value;
 
@@ -77,25 +76,25 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         r["needs_confirmation"] = Value::Bool(true);
         return Ok(r);
     }
-    let tenant = match deps.tenants.send(GetTenant(company.id)).await {
-        Ok(Ok(tenant)) => tenant,
-        _ => {
-            return Ok(reply(
-                false,
-                "calendar_unreachable",
-                &AppointmentSay::CalendarDown,
-                &inv,
-            ));
-        }
-    };
-    let op = OpDeps {
-        store: deps.store.as_ref(),
-        cache: deps.cache.as_ref(),
-        clock: deps.clock.as_ref(),
+    let Some(tenant) = tenant(deps, &inv).await else {
+        return Ok(reply(
+            false,
+            "calendar_unreachable",
+            &AppointmentSay::CalendarDown,
+            &inv,
+        ));
     };
     let reason = said(REASON, inv.args).unwrap_or_else(|| DEFAULT_REASON.to_owned());
     Ok(
-        match ops::cancel(op, &tenant, &row, Some(reason), Some(deps.calendar_timeout)).await {
+        match ops::cancel(
+            op_deps(deps),
+            &tenant,
+            &row,
+            Some(reason),
+            Some(deps.calendar_timeout),
+        )
+        .await
+        {
             Ok(Changed::Done { sms, .. }) => reply(
                 true,
                 "cancelled",

@@ -13,7 +13,7 @@ use crate::domain::tenant::Service;
 use crate::domain::truthy::is_truthy;
 use crate::records::AppointmentRecord;
 use crate::speech::appointments::AppointmentSay;
-use crate::tenant::GetTenant;
+use crate::tenant::{GetTenant, TenantHandle};
 use chrono::{NaiveDateTime, TimeZone};
 use schemars::JsonSchema;
 use serde_json::{Value, json};
@@ -101,6 +101,23 @@ pub(super) async fn chosen(
         )));
     }
     Ok(Ok(row))
+}
+
+/// The company's handles; `None` when they cannot be had (the calendar counts as down).
+pub(super) async fn tenant(deps: &FunctionDeps, inv: &Invocation<'_>) -> Option<TenantHandle> {
+    match deps.tenants.send(GetTenant(inv.route.company.id)).await {
+        Ok(Ok(tenant)) => Some(tenant),
+        _ => None,
+    }
+}
+
+/// The functions' ports as the appointment operations take them.
+pub(super) fn op_deps(deps: &FunctionDeps) -> OpDeps<'_> {
+    OpDeps {
+        store: deps.store.as_ref(),
+        cache: deps.cache.as_ref(),
+        clock: deps.clock.as_ref(),
+    }
 }
 
 /// Whether the caller confirmed.
@@ -214,22 +231,15 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         r["needs_confirmation"] = Value::Bool(true);
         return Ok(r);
     }
-    let tenant = match deps.tenants.send(GetTenant(company.id)).await {
-        Ok(Ok(tenant)) => tenant,
-        _ => {
-            return Ok(reply(
-                false,
-                "calendar_unreachable",
-                &AppointmentSay::CalendarDown,
-                &inv,
-            ));
-        }
+    let Some(tenant) = tenant(deps, &inv).await else {
+        return Ok(reply(
+            false,
+            "calendar_unreachable",
+            &AppointmentSay::CalendarDown,
+            &inv,
+        ));
     };
-    let op = OpDeps {
-        store: deps.store.as_ref(),
-        cache: deps.cache.as_ref(),
-        clock: deps.clock.as_ref(),
-    };
+    let op = op_deps(deps);
     let outcome = ops::reschedule(
         op,
         &tenant,

@@ -1,7 +1,7 @@
 //! `cancel` jobs: a cancellation that could not be confirmed during the call (or asked by staff),
 //! done through the company's tenant session; an already cancelled booking counts as done.
 
-use super::reschedule::complete;
+use super::reschedule::{complete, session_unavailable};
 use super::{Failure, JobDeps, classify, tenant_of};
 use crate::appointments::ops::{self, OpDeps};
 use crate::domain::booking::CancelRequest;
@@ -13,12 +13,7 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     let payload: CancelJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
     let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
-    let op = OpDeps {
-        store: deps.store.as_ref(),
-        cache: deps.cache.as_ref(),
-        clock: deps.clock.as_ref(),
-    };
-    let follow_up = run(op, &tenant, &payload).await?;
+    let follow_up = run(deps.op(), &tenant, &payload).await?;
     tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "cancellation done");
     complete(deps, job, &follow_up).await
 }
@@ -53,12 +48,7 @@ pub(crate) async fn run(
             Some(booking) => booking,
             None => return Err(classify(&e)),
         },
-        Err(e) => {
-            return Err(Failure::Retry(
-                format!("tenant session unavailable: {e}"),
-                None,
-            ));
-        }
+        Err(e) => return Err(session_unavailable(&e)),
     };
     let sms = ops::finish_cancel(
         op,

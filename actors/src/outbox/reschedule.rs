@@ -20,12 +20,7 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     let payload: RescheduleJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
     let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
-    let op = OpDeps {
-        store: deps.store.as_ref(),
-        cache: deps.cache.as_ref(),
-        clock: deps.clock.as_ref(),
-    };
-    let follow_up = run(op, &tenant, job.attempts, &payload).await?;
+    let follow_up = run(deps.op(), &tenant, job.attempts, &payload).await?;
     tracing::info!(job = job.id, booking_uid = %payload.booking_uid, "move done");
     complete(deps, job, &follow_up).await
 }
@@ -76,12 +71,7 @@ pub(crate) async fn run(
                     Ok(Some(found)) => found,
                     _ => return Err(classify(&e)),
                 },
-                Err(e) => {
-                    return Err(Failure::Retry(
-                        format!("tenant session unavailable: {e}"),
-                        None,
-                    ));
-                }
+                Err(e) => return Err(session_unavailable(&e)),
             }
         }
     };
@@ -100,6 +90,22 @@ pub(crate) async fn run(
         )
     })?;
     Ok(sms.into_iter().collect())
+}
+
+impl JobDeps {
+    /// The ports as the appointment operations take them.
+    pub(super) fn op(&self) -> OpDeps<'_> {
+        OpDeps {
+            store: self.store.as_ref(),
+            cache: self.cache.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
+}
+
+/// The company's session did not take the message (restarting, shutting down): retried.
+pub(super) fn session_unavailable(e: &actix::MailboxError) -> Failure {
+    Failure::Retry(format!("tenant session unavailable: {e}"), None)
 }
 
 /// Marks the job done, enqueueing `follow_up` with it.
