@@ -321,3 +321,62 @@ async fn appointments_change_of_another_tenant_is_forbidden() {
         "{mine}"
     );
 }
+
+/// Sets the simulator's faults (`/__sim/faults`).
+async fn faults(app: &TestApp, body: Value) {
+    let res = app
+        .client
+        .post(format!("{}/__sim/faults", app.calcom_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+}
+
+#[actix_web::test]
+async fn staff_change_calcom_cannot_answer_in_time_is_queued_and_done_by_the_outbox() {
+    let app = spawn_app().await;
+    let day = tuesday();
+    let old = book(&app, ME, day, "10:00").await;
+    let start = chrono::TimeZone::from_local_datetime(
+        &chrono_tz::Europe::Berlin,
+        &day.and_hms_opt(15, 0, 0).unwrap(),
+    )
+    .unwrap()
+    .to_rfc3339();
+    faults(&app, json!({"timeout_rate": 1.0})).await;
+    let changed = app
+        .rpc(
+            "appointments.change",
+            json!({"company_id": 1, "booking_uid": old, "start": start}),
+        )
+        .await;
+    assert_eq!(changed["result"]["data"]["status"], "queued", "{changed}");
+    assert!(changed["result"]["data"]["job_id"].is_i64(), "{changed}");
+    faults(&app, json!({})).await;
+    let mut list = Vec::new();
+    for _ in 0..600 {
+        let found = app
+            .rpc("appointments.find", json!({"company_id": 1, "phone": ME}))
+            .await;
+        list = found["result"]["data"]["appointments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if list.first().is_some_and(|a| a["time"] == "15:00") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["time"], "15:00", "moved by the outbox: {list:?}");
+    assert_eq!(at_calcom(&app, &old).await["status"], "cancelled");
+    let accepted: Vec<Value> = app
+        .calcom_bookings()
+        .await
+        .into_iter()
+        .filter(|b| b["status"] == "accepted")
+        .collect();
+    assert_eq!(accepted.len(), 1, "moved once: {accepted:?}");
+}

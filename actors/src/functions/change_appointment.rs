@@ -174,6 +174,9 @@ fn new_start(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<NaiveDateTime,
 }
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
+    // Reading the free times and moving share one calendar budget, so the reply stays within
+    // the function deadline: a move that gets too little of it is queued, and said so.
+    let started = tokio::time::Instant::now();
     let company = &inv.route.company;
     let tz = company.time_zone;
     let row = match chosen(deps, &inv).await? {
@@ -246,7 +249,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         &row,
         start,
         Some(REASON.to_owned()),
-        Some(deps.calendar_timeout),
+        Some(deps.calendar_timeout.saturating_sub(started.elapsed())),
     )
     .await;
     Ok(match outcome {
