@@ -8,6 +8,9 @@
 //!   time reading, Cal.com booking shapes, the exactly-once booking decision — pure functions
 //!   and types.
 //! - [`records`]: what is persisted through the [`ports::Store`].
+//! - [`appointments`]: existing appointments — who may see one, the change notice, moving and
+//!   cancelling through the tenant session (shared by the custom functions, the JSON-RPC
+//!   methods and the outbox jobs).
 //! - [`ports`]: traits the shell implements (the store's roles, calendar API, cache, clock).
 //! - [`jsonrpc`]: JSON-RPC 2.0 protocol (parse, batch, error objects, application codes).
 //! - [`registry`] + [`router`]: the method registry (routing, param schemas, `rpc.discover`) and
