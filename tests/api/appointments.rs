@@ -380,3 +380,54 @@ async fn staff_change_calcom_cannot_answer_in_time_is_queued_and_done_by_the_out
         .collect();
     assert_eq!(accepted.len(), 1, "moved once: {accepted:?}");
 }
+
+#[actix_web::test]
+async fn a_booked_call_is_found_moved_and_cancelled_by_later_calls() {
+    let app = spawn_app().await;
+    // "Nächsten Dienstag" can be tomorrow: no notice, so the test does not depend on the day.
+    let updated = app
+        .rpc(
+            "company.update",
+            json!({"company_id": 1, "policy": {"change_notice_h": 0}}),
+        )
+        .await;
+    assert!(updated.get("result").is_some(), "{updated}");
+    app.collect_complete("call_book", "10 Uhr", true).await;
+    assert_eq!(
+        app.webhook("call_ended", crate::helpers::ended("call_book"))
+            .await,
+        204
+    );
+    let view = app.wait_for_booking("call_book").await;
+    let booked = view["appointment"]["booking_uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let day = view["collected"]["date"].as_str().unwrap().to_owned();
+
+    let found = say(&app, "find_appointments", "call_2", Some(ME), json!({})).await;
+    assert_eq!(found["appointments"][0]["time"], "10:00", "{found}");
+    let move_to = json!({"termin": "1", "datum": day, "uhrzeit": "12 Uhr", "bestaetigt": "ja"});
+    let moved = say(&app, "change_appointment", "call_2", Some(ME), move_to).await;
+    assert_eq!(moved["status"], "moved", "{moved}");
+    assert_eq!(at_calcom(&app, &booked).await["status"], "cancelled");
+
+    let cancelled = say(
+        &app,
+        "cancel_appointment",
+        "call_3",
+        Some(ME),
+        json!({"termin": day, "bestaetigt": true}),
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert!(
+        app.calcom_bookings()
+            .await
+            .iter()
+            .all(|b| b["status"] == "cancelled"),
+        "nothing left booked"
+    );
+    let after = say(&app, "find_appointments", "call_4", Some(ME), json!({})).await;
+    assert_eq!(after["status"], "none_found", "{after}");
+}
