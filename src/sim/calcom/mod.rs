@@ -29,6 +29,7 @@
 //! - `validate`: class-validator checks and Cal.com's two ways of reporting them.
 //! - `slots`: the slot grid, shared by `GET /v2/slots` and booking (§2, §4.1).
 //! - `store`: the bookings of every host and their atomic create / reschedule / cancel (§4).
+//! - `holds`: slot reservations, kept under the store's lock (§2 "Slot holds").
 //! - `output`: `BookingOutput_2024_08_13`, `EventTypeOutput_2024_06_14`, timestamps.
 
 pub mod accounts;
@@ -41,6 +42,7 @@ mod context;
 mod errors;
 mod faults;
 mod headers;
+mod holds;
 mod output;
 mod routes;
 mod slots;

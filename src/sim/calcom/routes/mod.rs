@@ -11,6 +11,7 @@ mod booking_list;
 mod bookings;
 mod event_types;
 mod me;
+mod reservations;
 mod slots;
 
 use actix_web::dev::Service;
@@ -55,6 +56,16 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
                 }
             })
             .service(versioned("/v2/slots", SLOTS).route(web::get().to(slots::get)))
+            .service(
+                versioned("/v2/slots/reservations", SLOTS)
+                    .route(web::post().to(reservations::create)),
+            )
+            .service(
+                versioned("/v2/slots/reservations/{uid}", SLOTS)
+                    .route(web::get().to(reservations::get))
+                    .route(web::patch().to(reservations::renew))
+                    .route(web::delete().to(reservations::release)),
+            )
             .service(
                 versioned("/v2/event-types", EVENT_TYPES).route(web::get().to(event_types::list)),
             )

@@ -7,6 +7,7 @@ mod bookings;
 mod event_types;
 mod faults;
 mod list;
+mod reservations;
 mod serve;
 mod slots;
 
