@@ -13,6 +13,7 @@ mod event_types;
 mod me;
 mod reservations;
 mod slots;
+mod webhooks;
 
 use actix_web::dev::Service;
 use actix_web::http::StatusCode;
@@ -73,6 +74,18 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
             .service(
                 web::resource("/v2/me")
                     .route(web::get().to(me::get))
+                    .default_service(web::to(not_found)),
+            )
+            .service(
+                web::resource("/v2/webhooks")
+                    .route(web::post().to(webhooks::create))
+                    .route(web::get().to(webhooks::list))
+                    .default_service(web::to(not_found)),
+            )
+            .service(
+                web::resource("/v2/webhooks/{id}")
+                    .route(web::get().to(webhooks::get))
+                    .route(web::delete().to(webhooks::delete))
                     .default_service(web::to(not_found)),
             )
             .service(

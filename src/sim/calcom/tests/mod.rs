@@ -10,6 +10,7 @@ mod list;
 mod reservations;
 mod serve;
 mod slots;
+mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
