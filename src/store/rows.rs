@@ -26,7 +26,7 @@ pub(super) const BOOK_KIND: &str = "book";
 /// Format of `branches.opens` / `closes` (local time of the company).
 pub(super) const WINDOW_TIME_FORMAT: &str = "%H:%M";
 
-fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
+pub(super) fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         table,
         message: message.into(),
@@ -52,7 +52,7 @@ fn u64_column(table: &'static str, column: &str, value: i64) -> Result<u64, Stor
     u64::try_from(value).map_err(|_| corrupt(table, format!("{column} out of range: {value}")))
 }
 
-fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreError> {
+pub(super) fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreError> {
     CallId::parse(value).map_err(|e| corrupt(table, format!("call_id: {e}")))
 }
 

@@ -170,6 +170,9 @@ mod secrets;
 /// Tenant administration and tokens (issue 11).
 mod admin;
 
+/// Appointments moved and cancelled, Cal.com's webhooks and jobs outside webhooks (issue 12).
+mod appointments;
+
 /// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
 /// dialects.
 async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {
@@ -474,6 +477,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
             "appointments",
             "audit_log",
             "branches",
+            "calcom_webhook_events",
             "calls",
             "companies",
             "customers",
