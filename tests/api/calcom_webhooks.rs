@@ -21,6 +21,12 @@ const CALLER: &str = "+4915112345678";
 /// The sandbox app with a webhook secret for the demo tenant.
 async fn app_with_secret() -> TestApp {
     let app = spawn_app().await;
+    set_demo_secret(&app).await;
+    app
+}
+
+/// Gives the demo tenant its webhook secret, as an operator would.
+async fn set_demo_secret(app: &TestApp) {
     let set = app
         .rpc(
             "company.setCredentials",
@@ -28,7 +34,6 @@ async fn app_with_secret() -> TestApp {
         )
         .await;
     assert_eq!(set["result"]["success"], true, "{set}");
-    app
 }
 
 /// POSTs `body` to `path` with `signature` as `X-Cal-Signature-256`; (status, JSON answer).
@@ -118,13 +123,7 @@ async fn calcom_webhook_with_a_bad_signature_is_401_and_changes_nothing() {
 
     // The demo tenant has no secret yet: nothing it receives can be verified.
     let no_secret = post(&app, DEMO_PATH, &body, Some(&sign(&body, ""))).await;
-    let set = app
-        .rpc(
-            "company.setCredentials",
-            json!({"company_id": DEMO.0, "calcom_webhook_secret": DEMO_SECRET}),
-        )
-        .await;
-    assert_eq!(set["result"]["success"], true, "{set}");
+    set_demo_secret(&app).await;
     let unsigned = post(&app, DEMO_PATH, &body, None).await;
     let wrong_secret = post(&app, DEMO_PATH, &body, Some(&sign(&body, "whsec_guess"))).await;
     let no_secret_provided = post(&app, DEMO_PATH, &body, Some("no-secret-provided")).await;
@@ -207,10 +206,7 @@ async fn duplicate_calcom_webhook_is_applied_once() {
     assert_eq!(found[0].source, "calcom");
     assert_eq!(found[0].service_name, "Herrenhaarschnitt");
     assert_eq!(found[0].attendee_name, "Erika");
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM calcom_webhook_events").await,
-        1
-    );
+    assert_eq!(stored_webhooks(&app).await, 1);
 }
 
 #[actix_web::test]
@@ -259,10 +255,7 @@ async fn unknown_trigger_is_200_and_stored_nothing() {
         (200, &json!("ignored")),
         "{answer}"
     );
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM calcom_webhook_events").await,
-        0
-    );
+    assert_eq!(stored_webhooks(&app).await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM appointments").await, 0);
 }
 
@@ -282,10 +275,7 @@ async fn disabled_tenants_webhook_is_200_and_stored_nothing() {
         (200, &json!("disabled")),
         "{answer}"
     );
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM calcom_webhook_events").await,
-        0
-    );
+    assert_eq!(stored_webhooks(&app).await, 0);
     assert_eq!(status_of(&app, DEMO, "uid_while_disabled").await, None);
 }
 
@@ -314,10 +304,7 @@ async fn unknown_slug_is_404_and_malformed_signed_body_is_400() {
         (400, &json!("bad_request"))
     );
     assert_eq!(incomplete, 400);
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM calcom_webhook_events").await,
-        0
-    );
+    assert_eq!(stored_webhooks(&app).await, 0);
 }
 
 #[actix_web::test]
@@ -329,10 +316,7 @@ async fn calcom_webhook_body_above_the_limit_is_413() {
     let (status, _) = deliver(&app, DEMO_PATH, &webhook, DEMO_SECRET).await;
 
     assert_eq!(status, 413);
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM calcom_webhook_events").await,
-        0
-    );
+    assert_eq!(stored_webhooks(&app).await, 0);
 }
 
 #[actix_web::test]
@@ -415,6 +399,11 @@ async fn book_in_simulator(app: &TestApp, start: &str) {
         .unwrap();
     let status = res.status().as_u16();
     assert_eq!(status, 201, "{}", res.text().await.unwrap_or_default());
+}
+
+/// Rows of `calcom_webhook_events`: the webhooks stored.
+async fn stored_webhooks(app: &TestApp) -> i64 {
+    count(app, "SELECT COUNT(*) FROM calcom_webhook_events").await
 }
 
 /// `SELECT COUNT(*) …` on the app's database.

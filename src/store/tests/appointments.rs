@@ -601,16 +601,7 @@ async fn complete_job_marks_done_and_enqueues_follow_ups_once(db: TestDb) {
     fx.store.complete_job(job_id, &follow_up).await.unwrap();
     fx.store.complete_job(job_id, &follow_up).await.unwrap();
 
-    let (status, locked_until, last_error): (String, Option<DateTime<Utc>>, Option<String>) = row(
-        &fx.store,
-        "SELECT status, locked_until, last_error FROM jobs WHERE id = $1",
-        job_id,
-    )
-    .await;
-    assert_eq!(
-        (status.as_str(), locked_until, last_error),
-        ("done", None, None)
-    );
+    assert_done_and_released(&fx.store, job_id).await;
     assert_eq!(
         count(
             &fx.store,
