@@ -2,7 +2,7 @@
 //! `X-Cal-Signature-256` with the tenant's webhook secret, stores each body once and keeps the
 //! local appointments and the cached availability true when bookings change in Cal.com.
 
-use crate::helpers::{TestApp, ended, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, ended, spawn_app};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use switchboard_actors::calcom_webhook::sign;
@@ -186,6 +186,45 @@ async fn calcom_cancellation_shows_in_appointments_and_get_call() {
 }
 
 #[actix_web::test]
+async fn calcom_reschedule_moves_the_appointment_booked_by_phone() {
+    let app = app_with_secret().await;
+    let (uid, start) = book(&app, "call_moved_in_calcom", "13 Uhr").await;
+    let new_start = start.parse::<DateTime<Utc>>().unwrap() + Duration::days(1);
+    let mut moved = created("uid_moved_by_staff", new_start);
+    moved["triggerEvent"] = json!("BOOKING_RESCHEDULED");
+    moved["payload"]["rescheduleUid"] = json!(uid);
+    moved["payload"]["rescheduleStartTime"] = json!(start);
+
+    let (status, answer) = deliver(&app, DEMO_PATH, &moved, DEMO_SECRET).await;
+
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("recorded")),
+        "{answer}"
+    );
+    let view = app.get_call("call_moved_in_calcom").await;
+    assert_eq!(view["appointment"]["status"], "rescheduled", "{view}");
+    let old = app
+        .store
+        .appointment(DEMO, &BookingUid::parse(&uid).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        old.rescheduled_to_uid.unwrap().as_str(),
+        "uid_moved_by_staff"
+    );
+    let found = app
+        .store
+        .upcoming_appointments(DEMO, CALLER, Utc::now(), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].booking_uid.as_str(), "uid_moved_by_staff");
+    assert_eq!(found[0].start, new_start);
+}
+
+#[actix_web::test]
 async fn duplicate_calcom_webhook_is_applied_once() {
     let app = app_with_secret().await;
     let start = Utc::now() + Duration::days(3);
@@ -257,6 +296,30 @@ async fn unknown_trigger_is_200_and_stored_nothing() {
     );
     assert_eq!(stored_webhooks(&app).await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM appointments").await, 0);
+}
+
+#[actix_web::test]
+async fn calcom_webhooks_are_counted_with_labels_from_fixed_sets() {
+    let app = app_with_secret().await;
+    let hostile = json!({"triggerEvent": format!("EVIL_{}", "X".repeat(2_000)), "payload": {}});
+    deliver(&app, DEMO_PATH, &hostile, DEMO_SECRET).await;
+    let (uid, start) = ("uid_counted", "2026-03-10T10:00:00Z");
+    deliver(&app, DEMO_PATH, &cancelled(uid, start), DEMO_SECRET).await;
+    deliver(&app, DEMO_PATH, &cancelled(uid, start), "whsec_guess").await;
+
+    let text = crate::common::metrics_text(&app.client, &app.url, ADMIN_TOKEN).await;
+    let counted = |event: &str, status: &str| {
+        text.lines().any(|line| {
+            line.starts_with("mcp_webhook_total")
+                && line.contains(&format!(r#"event="{event}""#))
+                && line.contains(&format!(r#"status="{status}""#))
+        })
+    };
+
+    assert!(!text.contains("EVIL_"), "the trigger is not a label");
+    assert!(counted("calcom_other", "ignored"), "{text}");
+    assert!(counted("BOOKING_CANCELLED", "recorded"), "{text}");
+    assert!(counted("calcom_other", "unauthorized"), "{text}");
 }
 
 #[actix_web::test]
