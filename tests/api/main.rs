@@ -4,6 +4,7 @@
 mod admin;
 mod appointments;
 mod calcom_onboarding;
+mod calcom_webhooks;
 mod call_ownership;
 #[path = "../common/mod.rs"]
 mod common;
