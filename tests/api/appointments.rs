@@ -431,3 +431,47 @@ async fn a_booked_call_is_found_moved_and_cancelled_by_later_calls() {
     let after = say(&app, "find_appointments", "call_4", Some(ME), json!({})).await;
     assert_eq!(after["status"], "none_found", "{after}");
 }
+
+#[actix_web::test]
+async fn slow_calcom_move_is_queued_said_honestly_and_recorded_once() {
+    let app = spawn_app().await;
+    let day = tuesday();
+    let old = book(&app, ME, day, "10:00").await;
+    // Reading the free times takes most of the function's calendar budget (1.5 s); the move
+    // gets too little of it, is queued, and still reaches Cal.com after the reply: a lost
+    // answer the outbox job must recognise rather than move twice.
+    faults(&app, json!({"latency_ms": 1000})).await;
+    let args = json!({"datum": day.to_string(), "uhrzeit": "15 Uhr", "bestaetigt": true});
+    let reply = say(&app, "change_appointment", "call_slow", Some(ME), args).await;
+    assert_eq!(reply["status"], "queued", "{reply}");
+    let said = message(&reply);
+    assert!(
+        said.contains("notiert") && !said.contains("Erledigt"),
+        "{reply}"
+    );
+    let mut list = Vec::new();
+    for _ in 0..600 {
+        let found = app
+            .rpc("appointments.find", json!({"company_id": 1, "phone": ME}))
+            .await;
+        list = found["result"]["data"]["appointments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if list.first().is_some_and(|a| a["time"] == "15:00") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["time"], "15:00", "moved after the call: {list:?}");
+    faults(&app, json!({})).await;
+    assert_eq!(at_calcom(&app, &old).await["status"], "cancelled");
+    let accepted: Vec<Value> = app
+        .calcom_bookings()
+        .await
+        .into_iter()
+        .filter(|b| b["status"] == "accepted")
+        .collect();
+    assert_eq!(accepted.len(), 1, "moved once: {accepted:?}");
+}
