@@ -475,3 +475,82 @@ async fn slow_calcom_move_is_queued_said_honestly_and_recorded_once() {
         .collect();
     assert_eq!(accepted.len(), 1, "moved once: {accepted:?}");
 }
+
+#[actix_web::test]
+async fn bad_input_is_refused_and_leaves_the_appointment_intact() {
+    let app = spawn_app().await;
+    let day = tuesday();
+    let uid = book(&app, ME, day, "10:00").await;
+    let change = |start: &str| json!({"company_id": 1, "booking_uid": uid, "start": start});
+    let code = |r: &Value| r["error"]["code"].as_i64().unwrap_or_else(|| panic!("{r}"));
+    let r = app.rpc("appointments.change", change("next tuesday")).await;
+    assert_eq!(code(&r), -32602, "{r}");
+    let r = app
+        .rpc("appointments.change", change("2020-01-07T10:00:00+01:00"))
+        .await;
+    assert_eq!(code(&r), 4002, "past: {r}");
+    let r = app
+        .rpc(
+            "appointments.find",
+            json!({"company_id": 1, "phone": "not a number"}),
+        )
+        .await;
+    assert_eq!(code(&r), 4003, "{r}");
+    let r = app
+        .rpc(
+            "appointments.cancel",
+            json!({"company_id": 1, "booking_uid": "nope"}),
+        )
+        .await;
+    assert_eq!(r["error"]["data"]["type"], "not_found", "{r}");
+    let r = app
+        .rpc(
+            "appointments.cancel",
+            json!({"company_id": 1, "booking_uid": uid, "force": true}),
+        )
+        .await;
+    assert_eq!(code(&r), -32602, "unknown param: {r}");
+    let r = app
+        .rpc(
+            "appointments.cancel",
+            json!({"company_id": 1, "booking_uid": uid, "reason": "x".repeat(501)}),
+        )
+        .await;
+    assert_eq!(code(&r), -32602, "oversized reason: {r}");
+
+    let overlong = json!({"termin": "x".repeat(5000), "bestaetigt": true});
+    let r = say(&app, "cancel_appointment", "call_bad", Some(ME), overlong).await;
+    assert_eq!(r["status"], "date_not_understood", "{r}");
+    assert!(message(&r).len() < 300, "not echoed whole: {r}");
+    for unconfirmed in [
+        json!({}),
+        json!({"bestaetigt": "nein"}),
+        json!({"bestaetigt": "vielleicht"}),
+    ] {
+        let r = say(
+            &app,
+            "cancel_appointment",
+            "call_bad",
+            Some(ME),
+            unconfirmed,
+        )
+        .await;
+        assert_eq!(r["status"], "confirm", "{r}");
+    }
+    assert_eq!(at_calcom(&app, &uid).await["status"], "accepted", "intact");
+
+    let done = app
+        .rpc(
+            "appointments.cancel",
+            json!({"company_id": 1, "booking_uid": uid}),
+        )
+        .await;
+    assert_eq!(done["result"]["data"]["status"], "done", "{done}");
+    let again = app
+        .rpc(
+            "appointments.cancel",
+            json!({"company_id": 1, "booking_uid": uid}),
+        )
+        .await;
+    assert_eq!(again["error"]["data"]["type"], "not_scheduled", "{again}");
+}

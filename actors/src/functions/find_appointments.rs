@@ -105,12 +105,15 @@ pub(super) async fn lookup(
         inv.call.to_number.as_deref(),
     );
     let today = inv.now_local(deps.clock.as_ref()).date();
-    let which = match said(APPOINTMENT, inv.args) {
+    // An unreadable `termin` is said back, never dropped: without it a caller with one
+    // appointment would change that one, whichever they meant.
+    let which = match APPOINTMENT.text(inv.args) {
         None => None,
-        Some(s) => match Which::parse(&s, today) {
-            Ok(w) => Some(w),
-            Err(_) => {
-                let say = AppointmentSay::DateNotUnderstood { said: s };
+        Some(raw) => match text::PHRASE.clean(&raw).map(|s| Which::parse(&s, today)) {
+            Ok(Ok(w)) => Some(w),
+            _ => {
+                let said = text::excerpt(&raw, text::QUOTE_CHARS);
+                let say = AppointmentSay::DateNotUnderstood { said };
                 return Ok(Err(reply(false, "date_not_understood", &say, inv)));
             }
         },
