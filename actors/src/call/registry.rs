@@ -1,8 +1,8 @@
 //! The `CallRegistry` actor: finds or spawns the [`CallContext`] of a call and stops contexts
 //! that ended, went idle, or are the least recently used one over the configured maximum.
 
-use super::context::{CallContext, CallKey, Collect, ContextError, Snapshot, load};
-use crate::domain::appointment::CollectedAppointment;
+use super::context::{CallContext, CallKey, Collect, ContextError, KeepHold, Snapshot, load};
+use crate::domain::appointment::{CollectedAppointment, SlotChoice, SlotHold};
 use crate::domain::ids::{CallId, CompanyId};
 use crate::metric_names as m;
 use crate::ports::{CallStore, Clock};
@@ -26,6 +26,18 @@ pub struct CollectFor {
     /// An explicit yes or no to the booking in this call, `None` when not said (see
     /// [`CollectedAppointment::merge`]).
     pub confirmation: Option<bool>,
+}
+
+/// Message: record the call's slot hold (see [`KeepHold`]); answers whether it was recorded.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<bool, ContextError>")]
+pub struct KeepHoldFor {
+    /// The call.
+    pub key: CallKey,
+    /// The choice of slot the hold was decided for.
+    pub decided_for: SlotChoice,
+    /// The hold to keep; `None` forgets a released one.
+    pub hold: Option<SlotHold>,
 }
 
 /// Message: the call's collected data (loaded from the store if no context is live here).
@@ -182,6 +194,33 @@ impl Handler<CollectFor> for CallRegistry {
                     addr.send(Collect {
                         patch: msg.patch,
                         confirmation: msg.confirmation,
+                    })
+                    .await
+                    .map_err(unavailable)?
+                }
+            },
+            |m| {
+                Err(ContextError::Unavailable(format!(
+                    "call registry failed: {m}"
+                )))
+            },
+        )
+    }
+}
+
+impl Handler<KeepHoldFor> for CallRegistry {
+    type Result = ResponseFuture<Result<bool, ContextError>>;
+
+    fn handle(&mut self, msg: KeepHoldFor, ctx: &mut Self::Context) -> Self::Result {
+        guard(
+            self,
+            ctx,
+            |this, _| {
+                let addr = this.context(&msg.key);
+                async move {
+                    addr.send(KeepHold {
+                        decided_for: msg.decided_for,
+                        hold: msg.hold,
                     })
                     .await
                     .map_err(unavailable)?
