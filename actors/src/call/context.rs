@@ -203,9 +203,7 @@ impl Handler<KeepHold> for CallContext {
             }
             if data.hold != msg.hold {
                 data.hold = msg.hold;
-                store
-                    .save_call_context(&record(&key, data, now))
-                    .await?;
+                store.save_call_context(&record(&key, data, now)).await?;
             }
             Ok(true)
         })

@@ -12,6 +12,10 @@
 use crate::breaker::CalendarHandle;
 use crate::domain::appointment::{SlotHold, WantedSlot};
 use crate::domain::booking::{ReservationRequest, UpstreamError};
+use crate::domain::ids::CompanyId;
+use crate::ratelimit::Lane;
+use crate::tenant::{GetTenant, TenantDirectory};
+use actix::Addr;
 use chrono::{DateTime, Utc};
 
 /// How long a call holds its slot.
@@ -79,7 +83,9 @@ pub async fn secure(
                 tracing::warn!(error = %e, uid = %hold.uid, "renewing a slot hold failed; it is still live");
                 return Secured::Held(hold.clone());
             }
-            Err(e) => tracing::warn!(error = %e, uid = %hold.uid, "renewing a lapsed slot hold failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, uid = %hold.uid, "renewing a lapsed slot hold failed")
+            }
         }
     }
     match calendar.reserve_slot(request).await {
@@ -92,10 +98,27 @@ pub async fn secure(
     }
 }
 
-/// Releases `hold` in the background: best-effort, so no reply waits for it; a failure is
-/// logged and the hold lapses by itself at `until`.
-pub fn release_later(calendar: CalendarHandle, hold: SlotHold) {
+/// Releases `company`'s `hold` in the background (its Cal.com requests counted in `lane`):
+/// best-effort, so no reply and no webhook acknowledgement waits for it; a failure is logged,
+/// and the hold lapses by itself at `until`.
+pub fn release_later(
+    tenants: Addr<TenantDirectory>,
+    company: CompanyId,
+    lane: Lane,
+    hold: SlotHold,
+) {
     actix::spawn(async move {
+        let calendar = match tenants.send(GetTenant(company)).await {
+            Ok(Ok(tenant)) => tenant.calendar.in_lane(lane),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, uid = %hold.uid, "slot hold not released: company unavailable");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, uid = %hold.uid, "slot hold not released: tenant directory unavailable");
+                return;
+            }
+        };
         match calendar.release_reservation(hold.uid.clone()).await {
             // Lapsed already, or redeemed: nothing is held.
             Ok(()) | Err(UpstreamError::NotFound { .. }) => {

@@ -35,7 +35,7 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
         )
         .collect(),
         length_in_minutes: None,
-        reserved_slot_uid: None,
+        reserved_slot_uid: payload.reserved_slot_uid.clone(),
     };
     let book = Book {
         request,
