@@ -6,3 +6,6 @@
 pub mod context;
 pub mod hold;
 pub mod registry;
+
+#[cfg(test)]
+mod hold_tests;
