@@ -181,23 +181,26 @@ impl Supervised for CallRegistry {}
 
 crate::guarded_actor!(CallRegistry, "call_registry");
 
-impl Handler<CollectFor> for CallRegistry {
-    type Result = ResponseFuture<Result<CollectedAppointment, ContextError>>;
-
-    fn handle(&mut self, msg: CollectFor, ctx: &mut Self::Context) -> Self::Result {
+impl CallRegistry {
+    /// Sends `msg` to the context of `key` (started when none is live) and answers its reply;
+    /// a panic here restarts the registry and answers [`ContextError::Unavailable`].
+    fn forward<M, T>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        key: &CallKey,
+        msg: M,
+    ) -> ResponseFuture<Result<T, ContextError>>
+    where
+        M: Message<Result = Result<T, ContextError>> + Send + 'static,
+        T: Send + 'static,
+        CallContext: Handler<M>,
+    {
         guard(
             self,
             ctx,
             |this, _| {
-                let addr = this.context(&msg.key);
-                async move {
-                    addr.send(Collect {
-                        patch: msg.patch,
-                        confirmation: msg.confirmation,
-                    })
-                    .await
-                    .map_err(unavailable)?
-                }
+                let addr = this.context(key);
+                async move { addr.send(msg).await.map_err(unavailable)? }
             },
             |m| {
                 Err(ContextError::Unavailable(format!(
@@ -208,30 +211,27 @@ impl Handler<CollectFor> for CallRegistry {
     }
 }
 
+impl Handler<CollectFor> for CallRegistry {
+    type Result = ResponseFuture<Result<CollectedAppointment, ContextError>>;
+
+    fn handle(&mut self, msg: CollectFor, ctx: &mut Self::Context) -> Self::Result {
+        let collect = Collect {
+            patch: msg.patch,
+            confirmation: msg.confirmation,
+        };
+        self.forward(ctx, &msg.key, collect)
+    }
+}
+
 impl Handler<KeepHoldFor> for CallRegistry {
     type Result = ResponseFuture<Result<bool, ContextError>>;
 
     fn handle(&mut self, msg: KeepHoldFor, ctx: &mut Self::Context) -> Self::Result {
-        guard(
-            self,
-            ctx,
-            |this, _| {
-                let addr = this.context(&msg.key);
-                async move {
-                    addr.send(KeepHold {
-                        decided_for: msg.decided_for,
-                        hold: msg.hold,
-                    })
-                    .await
-                    .map_err(unavailable)?
-                }
-            },
-            |m| {
-                Err(ContextError::Unavailable(format!(
-                    "call registry failed: {m}"
-                )))
-            },
-        )
+        let keep = KeepHold {
+            decided_for: msg.decided_for,
+            hold: msg.hold,
+        };
+        self.forward(ctx, &msg.key, keep)
     }
 }
 
