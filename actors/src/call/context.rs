@@ -78,6 +78,10 @@ pub struct KeepHold {
     pub decided_for: SlotChoice,
     /// The hold to keep.
     pub hold: Option<SlotHold>,
+    /// The caller was just told this slot is not free: a yes to it no longer stands, so it is
+    /// never booked at `call_ended` behind the caller's back (a new yes, to this or another
+    /// slot, confirms again).
+    pub withdraw_confirmation: bool,
 }
 
 /// Message: the data collected so far.
@@ -201,8 +205,10 @@ impl Handler<KeepHold> for CallContext {
             if data.slot() != msg.decided_for {
                 return Ok(false);
             }
-            if data.hold != msg.hold {
+            let withdraw = msg.withdraw_confirmation && data.confirmed;
+            if data.hold != msg.hold || withdraw {
                 data.hold = msg.hold;
+                data.confirmed &= !withdraw;
                 store.save_call_context(&record(&key, data, now)).await?;
             }
             Ok(true)

@@ -836,3 +836,22 @@ fn no_hold_no_promise() {
         h.until_seen(Seen::Book(None)).await;
     });
 }
+
+#[test]
+fn caller_told_the_slot_is_taken_is_not_booked_at_call_end() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        assert_eq!(
+            h.collect_complete("call_holder", false).await["status"],
+            "held"
+        );
+        let reply = h.collect_complete("call_too_late", true).await;
+        assert_eq!(reply["status"], "taken", "{reply}");
+        assert_eq!(reply["confirmed"], false, "the yes was to a slot now taken");
+        assert_eq!(
+            h.end("call_too_late").await,
+            WebhookAck::Recorded { booking_job: None },
+            "nobody books a slot the caller was told is taken"
+        );
+    });
+}

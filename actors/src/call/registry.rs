@@ -38,6 +38,8 @@ pub struct KeepHoldFor {
     pub decided_for: SlotChoice,
     /// The hold to keep; `None` forgets a released one.
     pub hold: Option<SlotHold>,
+    /// The caller was told the slot is not free (see [`KeepHold::withdraw_confirmation`]).
+    pub withdraw_confirmation: bool,
 }
 
 /// Message: the call's collected data (loaded from the store if no context is live here).
@@ -230,6 +232,7 @@ impl Handler<KeepHoldFor> for CallRegistry {
         let keep = KeepHold {
             decided_for: msg.decided_for,
             hold: msg.hold,
+            withdraw_confirmation: msg.withdraw_confirmation,
         };
         self.forward(ctx, &msg.key, keep)
     }

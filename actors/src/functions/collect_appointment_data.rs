@@ -353,8 +353,9 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     }
     let complete = normalized.errors.is_empty() && missing.is_empty();
     if !complete && hold != merged.hold {
-        keep(deps, &inv, &merged, &hold).await?;
+        keep(deps, &inv, &merged, &hold, false).await?;
     }
+    let mut told = merged.clone();
     let (status, say, available, alternatives) = if !normalized.errors.is_empty() {
         let problems = normalized
             .errors
@@ -372,31 +373,37 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         ("incomplete", say, Value::Null, vec![])
     } else {
         let (state, secured) = secure_slot(deps, &inv, &merged, &services, hold.as_ref()).await;
-        let kept = secured == merged.hold || keep(deps, &inv, &merged, &secured).await?;
+        let withdraw =
+            merged.confirmed && matches!(state, SlotState::Taken(_) | SlotState::NotFree(_));
+        let kept = (secured == merged.hold && !withdraw)
+            || keep(deps, &inv, &merged, &secured, withdraw).await?;
+        told.confirmed &= !(withdraw && kept);
         // Not kept: another function of this call changed the slot meanwhile; its reply counts.
-        outcome(&inv, &merged, if kept { state } else { SlotState::Unknown })
+        outcome(&inv, &told, if kept { state } else { SlotState::Unknown })
     };
     Ok(json!({
         "success": matches!(status, "held" | "booked_pending" | "free_unheld" | "calendar_unreachable" | "noted_unconfirmed"),
         "status": status,
-        "collected": collected_json(&merged),
+        "collected": collected_json(&told),
         "missing_fields": missing_names,
         "errors": errors,
         "available": available,
         "alternatives": alternatives.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>(),
-        "confirmed": merged.confirmed,
+        "confirmed": told.confirmed,
         "message": say.say(locale),
     }))
 }
 
-/// Records `hold` as the call's hold for the slot `merged` chose; a new hold that could not
-/// be recorded (the choice changed meanwhile) is released at once. Answers whether it was
+/// Records `hold` as the call's hold for the slot `merged` chose, and withdraws the caller's
+/// yes to a slot they were just told is not free (`withdraw`); a new hold that could not be
+/// recorded (the choice changed meanwhile) is released at once. Answers whether it was
 /// recorded.
 async fn keep(
     deps: &FunctionDeps,
     inv: &Invocation<'_>,
     merged: &CollectedAppointment,
     hold: &Option<SlotHold>,
+    withdraw: bool,
 ) -> Result<bool, FunctionError> {
     let kept = deps
         .calls
@@ -404,6 +411,7 @@ async fn keep(
             key: inv.key(),
             decided_for: merged.slot(),
             hold: hold.clone(),
+            withdraw_confirmation: withdraw,
         })
         .await
         .map_err(|e| ContextError::Unavailable(e.to_string()))??;
