@@ -156,6 +156,26 @@ impl CalendarApi for Calendar {
         r: &BookingRequest,
     ) -> Result<Booking, UpstreamError> {
         self.note(Seen::Book(r.reserved_slot_uid.clone()));
+        let now = self.clock.now();
+        let mut holds = self.holds.lock().unwrap();
+        holds.retain(|_, h| h.until > now);
+        let first = holds.values().find(|h| h.slot_start == r.start).cloned();
+        match first {
+            Some(h) if Some(&h.uid) != r.reserved_slot_uid.as_ref() => {
+                return Err(UpstreamError::SlotTaken {
+                    service: "calcom",
+                    answer: ErrorAnswer {
+                        status: 400,
+                        code: None,
+                        message: "Someone else reserved this slot before you.".into(),
+                    },
+                });
+            }
+            Some(h) => {
+                holds.remove(&h.uid);
+            }
+            None => {}
+        }
         self.booked.lock().unwrap().push(r.start);
         Ok(Booking {
             id: 1,
@@ -253,6 +273,9 @@ struct Memory {
     contexts: Mutex<HashMap<CallId, CallContextRecord>>,
     /// `call_ended` records, in order.
     events: Mutex<Vec<CallEventRecord>>,
+    /// A hold that lands in the call's data just after `call_ended` read it (a function
+    /// still running then).
+    late: Mutex<Option<SlotHold>>,
     /// Jobs enqueued by `call_ended`, handed out once each.
     due: Mutex<Vec<Job>>,
     done: Mutex<Vec<i64>>,
@@ -321,6 +344,12 @@ impl CallStore for Memory {
     async fn record_call_event(&self, event: &CallEventRecord) -> Result<EventOutcome, StoreError> {
         let mut events = self.events.lock().unwrap();
         events.push(event.clone());
+        if let Some(hold) = self.late.lock().unwrap().take() {
+            let mut contexts = self.contexts.lock().unwrap();
+            if let Some(context) = contexts.get_mut(&event.call_id) {
+                context.collected.hold = Some(hold);
+            }
+        }
         let job_id = event.booking_job.as_ref().map(|job| {
             let id = events.len() as i64;
             self.due.lock().unwrap().push(Job {
@@ -852,6 +881,36 @@ fn caller_told_the_slot_is_taken_is_not_booked_at_call_end() {
             h.end("call_too_late").await,
             WebhookAck::Recorded { booking_job: None },
             "nobody books a slot the caller was told is taken"
+        );
+    });
+}
+
+#[test]
+fn hold_stored_after_call_ended_read_the_call_is_still_booked_against() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        let reply = h.collect_complete("call_late", true).await;
+        assert_eq!(reply["status"], "booked_pending", "{reply}");
+        // call_ended reads the call before the function's hold is stored.
+        let hold = {
+            let mut contexts = h.store.contexts.lock().unwrap();
+            let context = contexts
+                .get_mut(&CallId::parse("call_late".to_owned()).unwrap())
+                .unwrap();
+            context.collected.hold.take().unwrap()
+        };
+        *h.store.late.lock().unwrap() = Some(hold);
+        assert!(matches!(
+            h.end("call_late").await,
+            WebhookAck::Recorded {
+                booking_job: Some(_)
+            }
+        ));
+        h.until_seen(Seen::Book(Some("hold_1".into()))).await;
+        assert_eq!(
+            *h.store.done.lock().unwrap(),
+            vec![1],
+            "booked, not dead-lettered"
         );
     });
 }
