@@ -19,6 +19,10 @@ use switchboard_actors::ports::Store;
 
 use super::admin::ACCOUNTS_PATH;
 use super::catalog::SANDBOX_CALCOM_API_KEY;
+use crate::calcom::CalcomClient;
+use secrecy::SecretString;
+use switchboard_actors::domain::booking::{UpstreamError, WebhookSubscription};
+use switchboard_actors::ports::CalendarApi;
 
 /// How often the tenants are provisioned again.
 pub const EVERY: Duration = Duration::from_secs(5);
@@ -35,6 +39,14 @@ pub enum ProvisionError {
     /// The simulator could not be reached.
     #[error("simulator unreachable: {0}")]
     Http(#[from] reqwest::Error),
+    /// The simulator refused the tenant's webhook subscription, or could not be asked.
+    #[error("webhook subscription of tenant {slug} failed: {message}")]
+    Webhook {
+        /// The tenant.
+        slug: String,
+        /// The Cal.com client's error.
+        message: String,
+    },
     /// The simulator refused the account (an event type id of another account, say).
     #[error("simulator refused tenant {slug}: {status} {body}")]
     Refused {
@@ -48,41 +60,66 @@ pub enum ProvisionError {
 }
 
 /// Starts provisioning the tenants of `store` into the simulator at `sim_url` now and every
-/// [`EVERY`] on the current actix System; failures are logged, never fatal.
-pub fn spawn(store: Arc<dyn Store>, sim_url: String) {
+/// [`EVERY`] on the current actix System; failures are logged, never fatal. `our_url` is this
+/// server's base URL: each tenant with a Cal.com webhook secret is subscribed to its booking
+/// events there.
+pub fn spawn(store: Arc<dyn Store>, sim_url: String, our_url: String) {
     actix_rt::spawn(async move {
-        let http = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
-            Ok(http) => http,
+        let clients = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|http| {
+                CalcomClient::new(&sim_url, REQUEST_TIMEOUT)
+                    .map(|calcom| (http, calcom))
+                    .map_err(|e| e.to_string())
+            });
+        let (http, calcom) = match clients {
+            Ok(clients) => clients,
             Err(e) => {
                 tracing::error!(error = %e, "sandbox provisioning cannot build its HTTP client");
                 return;
             }
         };
+        let sim = Simulator {
+            http: &http,
+            calcom: &calcom,
+            url: &sim_url,
+            our_url: &our_url,
+        };
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            for error in provision_all(store.as_ref(), &http, &sim_url).await {
+            for error in provision_all(store.as_ref(), &sim).await {
                 tracing::warn!(%error, "sandbox provisioning");
             }
         }
     });
 }
 
-/// Provisions every tenant without a Cal.com base URL of its own into the simulator at
-/// `sim_url`; returns what failed (one tenant's failure does not stop the others).
-pub async fn provision_all(
-    store: &dyn Store,
-    http: &reqwest::Client,
-    sim_url: &str,
-) -> Vec<ProvisionError> {
+/// The simulator being provisioned, and where its webhooks go.
+pub struct Simulator<'a> {
+    /// Client for the simulator's admin routes.
+    pub http: &'a reqwest::Client,
+    /// Cal.com client of the simulator (webhook subscriptions).
+    pub calcom: &'a CalcomClient,
+    /// The simulator's base URL.
+    pub url: &'a str,
+    /// This server's base URL, e.g. `http://127.0.0.1:8080`.
+    pub our_url: &'a str,
+}
+
+/// Provisions every tenant without a Cal.com base URL of its own into the simulator; returns
+/// what failed (one tenant's failure does not stop the others).
+pub async fn provision_all(store: &dyn Store, sim: &Simulator<'_>) -> Vec<ProvisionError> {
     let tenants = match store.list_tenants().await {
         Ok(tenants) => tenants,
         Err(e) => return vec![e.into()],
     };
     let mut errors = Vec::new();
     for summary in tenants {
-        if let Err(e) = provision_one(store, http, sim_url, summary.id).await {
+        if let Err(e) = provision_one(store, sim, summary.id).await {
             errors.push(e);
         }
     }
@@ -91,8 +128,7 @@ pub async fn provision_all(
 
 async fn provision_one(
     store: &dyn Store,
-    http: &reqwest::Client,
-    sim_url: &str,
+    sim: &Simulator<'_>,
     company: switchboard_actors::domain::ids::CompanyId,
 ) -> Result<(), ProvisionError> {
     let Some(state) = store.tenant(&TenantRef::Id(company)).await? else {
@@ -103,17 +139,42 @@ async fn provision_one(
         return Ok(());
     };
     let key = secrecy::ExposeSecret::expose_secret(&profile.calcom_api_key).to_owned();
-    // A tenant with its own Cal.com is not the simulator's; one without a key cannot book;
-    // the demo key's account is the catalog the demo tenant was seeded from.
-    if state.spec.calcom.base_url.is_some()
-        || !key.starts_with("cal_")
-        || key == SANDBOX_CALCOM_API_KEY
-    {
+    // A tenant with its own Cal.com is not the simulator's; one without a key cannot book.
+    if state.spec.calcom.base_url.is_some() || !key.starts_with("cal_") {
         return Ok(());
     }
-    let response = http
-        .post(format!("{sim_url}{ACCOUNTS_PATH}"))
-        .json(&account(&state, &key))
+    // The demo key's account is the catalog the demo tenant was seeded from: it only needs
+    // its webhook.
+    if key != SANDBOX_CALCOM_API_KEY {
+        add_account(sim, &state, &key).await?;
+    }
+    if !secrecy::ExposeSecret::expose_secret(&profile.calcom_webhook_secret).is_empty() {
+        let url = subscriber_url(sim.our_url, state.spec.slug.as_str());
+        ensure_webhook(
+            sim.calcom,
+            &profile.calcom_api_key,
+            &url,
+            &profile.calcom_webhook_secret,
+        )
+        .await
+        .map_err(|e| ProvisionError::Webhook {
+            slug: state.spec.slug.to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Adds or replaces the simulator account of `state` (`POST /__sim/accounts`).
+async fn add_account(
+    sim: &Simulator<'_>,
+    state: &TenantState,
+    key: &str,
+) -> Result<(), ProvisionError> {
+    let response = sim
+        .http
+        .post(format!("{}{ACCOUNTS_PATH}", sim.url))
+        .json(&account(state, key))
         .send()
         .await?;
     let status = response.status();
@@ -125,6 +186,47 @@ async fn provision_one(
         status: status.as_u16(),
         body: response.text().await.unwrap_or_default(),
     })
+}
+
+/// The booking events a sandbox tenant is subscribed to (calcom.md §6).
+pub const WEBHOOK_TRIGGERS: [&str; 3] = [
+    "BOOKING_CREATED",
+    "BOOKING_RESCHEDULED",
+    "BOOKING_CANCELLED",
+];
+
+/// `<base>/api/calcom/webhook/<slug>`: where the simulator posts tenant `slug`'s booking
+/// events, `base` being our own server's URL (`http://127.0.0.1:8080`, no trailing slash
+/// needed).
+pub fn subscriber_url(base: &str, slug: &str) -> String {
+    format!("{}/api/calcom/webhook/{slug}", base.trim_end_matches('/'))
+}
+
+/// Subscribes `subscriber_url` to [`WEBHOOK_TRIGGERS`] of the account of `key`, signed with
+/// `secret`, unless the account already has a subscription to that URL: provisioning runs
+/// every [`EVERY`], and asking the simulator (not a flag of ours) keeps it idempotent across
+/// restarts of either side. Returns whether a subscription was made.
+///
+/// # Errors
+/// The simulator's refusal or unreachability, as the Cal.com client classifies it.
+pub async fn ensure_webhook(
+    calcom: &CalcomClient,
+    key: &SecretString,
+    subscriber_url: &str,
+    secret: &SecretString,
+) -> Result<bool, UpstreamError> {
+    let existing = calcom.list_webhooks(key).await?;
+    if existing.iter().any(|w| w.subscriber_url == subscriber_url) {
+        return Ok(false);
+    }
+    let subscription = WebhookSubscription {
+        subscriber_url: subscriber_url.to_owned(),
+        triggers: WEBHOOK_TRIGGERS.iter().map(|t| (*t).to_owned()).collect(),
+        secret: Some(secrecy::ExposeSecret::expose_secret(secret).to_owned()),
+        active: true,
+    };
+    calcom.create_webhook(key, &subscription).await?;
+    Ok(true)
 }
 
 /// The `POST /__sim/accounts` body of `state`: user = the tenant (username its slug, zone
@@ -232,6 +334,33 @@ mod tests {
         assert_eq!(written["sat"], "10:00-12:00");
         assert_eq!(written["sun"], "closed");
         assert!(union(std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn subscriber_url_is_the_tenants_webhook_endpoint() {
+        assert_eq!(
+            subscriber_url("http://127.0.0.1:8080/", "demo-salon-berlin"),
+            "http://127.0.0.1:8080/api/calcom/webhook/demo-salon-berlin"
+        );
+    }
+
+    #[actix_web::test]
+    async fn webhook_is_registered_once_however_often_provisioning_runs() {
+        let sim = crate::sim::calcom::CalcomSim::demo();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        actix_rt::spawn(sim.serve(listener).unwrap());
+        let calcom = CalcomClient::new(&format!("http://{addr}"), Duration::from_secs(5)).unwrap();
+        let key = SecretString::from(SANDBOX_CALCOM_API_KEY);
+        let secret = SecretString::from("whsec_test");
+        let url = subscriber_url("http://127.0.0.1:8080", "demo-salon-berlin");
+        assert!(ensure_webhook(&calcom, &key, &url, &secret).await.unwrap());
+        assert!(!ensure_webhook(&calcom, &key, &url, &secret).await.unwrap());
+        let listed = calcom.list_webhooks(&key).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].subscriber_url, url);
+        assert_eq!(listed[0].triggers, WEBHOOK_TRIGGERS);
+        assert!(listed[0].active);
     }
 
     #[test]
