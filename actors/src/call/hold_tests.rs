@@ -298,6 +298,7 @@ fn profile() -> CompanyProfile {
         policy: crate::domain::onboarding::BookingPolicy::default(),
         disabled: false,
         sms: None,
+        calcom_webhook_secret: SecretString::from(""),
     }
 }
 
