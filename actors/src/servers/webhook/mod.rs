@@ -327,7 +327,9 @@ impl Handler<HandleWebhook> for WebhookServer {
                             unbooked_hold = collected.hold.clone();
                         }
                         record.booking_job = job;
-                        record.collected = Some(collected);
+                        // Not written back: the call's data is stored by its context, and a
+                        // function still running now (its hold) must not be overwritten by
+                        // this older read.
                         outcome_label = Some(label);
                     }
                     let result = store.record_call_event(&record).await;
