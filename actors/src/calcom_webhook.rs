@@ -129,6 +129,21 @@ pub struct BookingPayload {
     pub reschedule_start_time: Option<DateTime<Utc>>,
     /// For a cancellation: why.
     pub cancellation_reason: Option<String>,
+    /// The booking's metadata; ours carry
+    /// [`IDEMPOTENCY_METADATA_KEY`](crate::domain::booking::IDEMPOTENCY_METADATA_KEY).
+    #[serde(default)]
+    pub metadata: Value,
+}
+
+impl BookingPayload {
+    /// Whether switchboard made this booking: then the path that made it (outbox, gateway)
+    /// stores it under the company it was made for, which is not always the company whose
+    /// subscription reported it (two tenants may share one Cal.com account).
+    pub fn made_by_us(&self) -> bool {
+        self.metadata
+            .get(crate::domain::booking::IDEMPOTENCY_METADATA_KEY)
+            .is_some_and(Value::is_string)
+    }
 }
 
 /// One attendee of a [`BookingPayload`].
@@ -268,6 +283,7 @@ pub fn record(
     received_at: DateTime<Utc>,
 ) -> Result<CalcomEventRecord, PayloadError> {
     let (appointment, from_uid, cancellation_reason) = match trigger {
+        CalcomTrigger::BookingCreated if payload.made_by_us() => (None, None, None),
         CalcomTrigger::BookingCreated => {
             (Some(payload.appointment(company, services)?), None, None)
         }
@@ -414,6 +430,27 @@ mod tests {
             [day(9), day(11)],
             "23:30 UTC is already the 11th in Berlin"
         );
+    }
+
+    /// Two tenants may share a Cal.com account: the webhook of one then reports the other's
+    /// bookings. A booking we made is stored by the path that made it, for its own company.
+    #[test]
+    fn created_booking_we_made_is_left_to_the_path_that_made_it() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+        let ours = payload(json!({"metadata": {
+            crate::domain::booking::IDEMPOTENCY_METADATA_KEY: "gateway:2:k",
+        }}));
+        let record = record(
+            CompanyId(7),
+            &[],
+            CalcomTrigger::BookingCreated,
+            &ours,
+            "k".repeat(64),
+            at,
+        )
+        .unwrap();
+        assert_eq!(record.appointment, None);
+        assert!(!payload(json!({"metadata": {"videoCallUrl": "x"}})).made_by_us());
     }
 
     #[test]
