@@ -211,7 +211,11 @@ async fn upsert_call(
 
 /// Puts `job` in the outbox unless a job of its company with its idempotency key exists;
 /// returns the id of whichever row holds the key.
-async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+pub(super) async fn enqueue(
+    tx: &mut Tx,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     let inserted: Option<(i64,)> = tx
         .fetch_optional(
             Sql::new(

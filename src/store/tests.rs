@@ -806,6 +806,7 @@ async fn late_failure_does_not_reopen_a_done_job(db: TestDb) {
         .complete_booking_job(
             job_id,
             &appointment(&fx, "call_late", "uid_late", "book:call_late"),
+            &[],
         )
         .await
         .unwrap();
@@ -831,12 +832,12 @@ async fn complete_booking_is_idempotent_on_key(db: TestDb) {
 
     let first = fx
         .store
-        .complete_booking_job(job_id, &booked)
+        .complete_booking_job(job_id, &booked, &[])
         .await
         .unwrap();
     let second = fx
         .store
-        .complete_booking_job(job_id, &booked)
+        .complete_booking_job(job_id, &booked, &[])
         .await
         .unwrap();
     let via_gateway = fx.store.insert_appointment(&booked).await.unwrap();
@@ -866,7 +867,7 @@ async fn complete_booking_is_idempotent_on_key(db: TestDb) {
 
     let missing = fx
         .store
-        .complete_booking_job(9_999, &booked)
+        .complete_booking_job(9_999, &booked, &[])
         .await
         .unwrap_err();
     assert!(matches!(missing, StoreError::Backend { .. }), "{missing:?}");
@@ -894,7 +895,7 @@ async fn call_view_shows_job_and_appointment(db: TestDb) {
     let booked = appointment(&fx, "call_view", "uid_view", "book:call_view");
     let appointment_id = fx
         .store
-        .complete_booking_job(job_id, &booked)
+        .complete_booking_job(job_id, &booked, &[])
         .await
         .unwrap();
 
@@ -1287,6 +1288,7 @@ async fn failed_jobs_lists_dead_letters_newest_first(db: TestDb) {
         .complete_booking_job(
             done,
             &appointment(&fx, "call_done", "uid_done", "book:call_done"),
+            &[],
         )
         .await
         .unwrap();
@@ -1506,6 +1508,7 @@ async fn retry_job_requeues_only_failed_jobs(db: TestDb) {
         .complete_booking_job(
             dead,
             &appointment(&fx, "call_retry", "uid_retry", "book:call_retry"),
+            &[],
         )
         .await
         .unwrap();
@@ -1631,6 +1634,7 @@ async fn overview_counts_by_status_and_oldest_due_age(db: TestDb) {
         .complete_booking_job(
             done,
             &appointment(&fx, "call_done", "uid_ov", "book:call_done"),
+            &[],
         )
         .await
         .unwrap();
