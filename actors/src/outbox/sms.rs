@@ -50,13 +50,13 @@ async fn send(deps: &JobDeps, job: &Job, payload: &SmsJobPayload) -> Result<(), 
             deps.store
                 .complete_job(job.id, &[])
                 .await
-                // Sent but not recorded: a retry would send it twice; the lease expiring
-                // does the same. Retrying the completion is all we can do.
+                // The text is out: a retry would send it again, so the job ends here (as a
+                // dead letter saying so) rather than texting the caller twice.
                 .map_err(|e| {
-                    Failure::Retry(
-                        format!("sent as {} but completing the job failed: {e}", sent.sid),
-                        None,
-                    )
+                    Failure::Permanent(format!(
+                        "sent as {} but recording it failed ({e}); not sent again",
+                        sent.sid
+                    ))
                 })?;
             tracing::info!(job = job.id, company = %payload.company_id, sid = %sent.sid, status = %sent.status, "sms sent");
             Ok(())
