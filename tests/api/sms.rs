@@ -209,3 +209,36 @@ async fn sms_outage_is_retried_then_sent() {
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(messages(&app).await.len(), 1);
 }
+
+#[actix_web::test]
+async fn sms_of_a_tenant_whose_settings_were_removed_meanwhile_is_a_dead_letter_saying_so() {
+    let app = spawn_app().await;
+    let faults = app
+        .client
+        .post(format!("{}/__sim/faults", app.sms_url))
+        .json(&json!({"error_rate": 1.0, "error_status": 503}))
+        .send()
+        .await
+        .unwrap();
+    assert!(faults.status().is_success());
+    book(&app, "call_sms_removed", "9 Uhr", "0151 12345678").await;
+    assert_eq!(
+        sms_jobs(&app).await.len(),
+        1,
+        "enqueued while settings existed"
+    );
+    let cleared = app
+        .rpc("company.update", json!({"company_id": 1, "clear": ["sms"]}))
+        .await;
+    assert!(cleared["result"]["success"] == true, "{cleared}");
+    app.client
+        .delete(format!("{}/__sim/faults", app.sms_url))
+        .send()
+        .await
+        .unwrap();
+    let job = wait_for_sms_job(&app).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["last_error"].as_str().unwrap();
+    assert!(error.contains("has no SMS settings any more"), "{error}");
+    assert!(messages(&app).await.is_empty());
+}
