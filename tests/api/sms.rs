@@ -68,6 +68,19 @@ async fn sms_jobs(app: &TestApp) -> Vec<Value> {
         .collect()
 }
 
+/// Starts (every send answered 503) or ends an outage of the SMS simulator.
+async fn sms_outage(app: &TestApp, on: bool) {
+    let url = format!("{}/__sim/faults", app.sms_url);
+    let request = if on {
+        app.client
+            .post(url)
+            .json(&json!({"error_rate": 1.0, "error_status": 503}))
+    } else {
+        app.client.delete(url)
+    };
+    assert!(request.send().await.unwrap().status().is_success());
+}
+
 /// Waits (bounded) until the only `sms` job is `done` or `failed`; returns it.
 async fn wait_for_sms_job(app: &TestApp) -> Value {
     for _ in 0..400 {
@@ -170,14 +183,7 @@ async fn sms_refused_by_twilio_is_a_visible_dead_letter() {
 #[actix_web::test]
 async fn sms_outage_is_retried_then_sent() {
     let app = spawn_app().await;
-    let set = app
-        .client
-        .post(format!("{}/__sim/faults", app.sms_url))
-        .json(&json!({"error_rate": 1.0, "error_status": 503}))
-        .send()
-        .await
-        .unwrap();
-    assert!(set.status().is_success());
+    sms_outage(&app, true).await;
     book(&app, "call_sms_outage", "10 Uhr", "0151 12345678").await;
     // Wait until the outage has been met at least twice.
     let mut retried = false;
@@ -198,13 +204,7 @@ async fn sms_outage_is_retried_then_sent() {
     }
     assert!(retried, "{:?}", sms_jobs(&app).await);
     assert!(messages(&app).await.is_empty());
-    let cleared = app
-        .client
-        .delete(format!("{}/__sim/faults", app.sms_url))
-        .send()
-        .await
-        .unwrap();
-    assert!(cleared.status().is_success());
+    sms_outage(&app, false).await;
     let job = wait_for_sms_job(&app).await;
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(messages(&app).await.len(), 1);
@@ -213,14 +213,7 @@ async fn sms_outage_is_retried_then_sent() {
 #[actix_web::test]
 async fn sms_of_a_tenant_whose_settings_were_removed_meanwhile_is_a_dead_letter_saying_so() {
     let app = spawn_app().await;
-    let faults = app
-        .client
-        .post(format!("{}/__sim/faults", app.sms_url))
-        .json(&json!({"error_rate": 1.0, "error_status": 503}))
-        .send()
-        .await
-        .unwrap();
-    assert!(faults.status().is_success());
+    sms_outage(&app, true).await;
     book(&app, "call_sms_removed", "9 Uhr", "0151 12345678").await;
     assert_eq!(
         sms_jobs(&app).await.len(),
@@ -231,11 +224,7 @@ async fn sms_of_a_tenant_whose_settings_were_removed_meanwhile_is_a_dead_letter_
         .rpc("company.update", json!({"company_id": 1, "clear": ["sms"]}))
         .await;
     assert!(cleared["result"]["success"] == true, "{cleared}");
-    app.client
-        .delete(format!("{}/__sim/faults", app.sms_url))
-        .send()
-        .await
-        .unwrap();
+    sms_outage(&app, false).await;
     let job = wait_for_sms_job(&app).await;
     assert_eq!(job["status"], "failed", "{job}");
     let error = job["last_error"].as_str().unwrap();
