@@ -2,17 +2,21 @@
 
 use super::SERVICE;
 use super::error::status_error;
-use super::wire::{self, BookingData, Envelope, FirstOccurrence, SlotsData, WireEventType, WireMe};
+use super::wire::{
+    self, BookingData, Envelope, FirstOccurrence, SlotsData, WireEventType, WireMe,
+    WireReservation, WireWebhook,
+};
 use crate::config::redact_url;
 use async_trait::async_trait;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use std::time::{Duration, Instant};
 use switchboard_actors::domain::booking::{
-    Booking, BookingQuery, BookingRequest, CalcomProfile, ErrorAnswer, EventType, Slot, SlotQuery,
-    UpstreamError,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, ErrorAnswer, EventType,
+    RescheduleRequest, ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError,
+    Webhook, WebhookSubscription,
 };
 use switchboard_actors::domain::ids::BookingUid;
 use switchboard_actors::metric_names::API_DURATION_SECONDS;
@@ -50,6 +54,16 @@ const GET_BOOKING: Op = Op::new("get_booking", Method::GET, "2024-08-13");
 /// (`API_VERSIONS_VALUES`); the event types version keeps their output shape the one §3 describes.
 const ME: Op = Op::new("me", Method::GET, "2024-06-14");
 const TEAM_EVENT_TYPES: Op = Op::new("team_event_types", Method::GET, "2024-06-14");
+/// Slot reservations live in the slots controller (`SlotsController_2024_09_04`, §2).
+const RESERVE_SLOT: Op = Op::new("reserve_slot", Method::POST, "2024-09-04");
+const RENEW_RESERVATION: Op = Op::new("renew_reservation", Method::PATCH, "2024-09-04");
+const RELEASE_RESERVATION: Op = Op::new("release_reservation", Method::DELETE, "2024-09-04");
+const RESCHEDULE_BOOKING: Op = Op::new("reschedule_booking", Method::POST, "2024-08-13");
+const CANCEL_BOOKING: Op = Op::new("cancel_booking", Method::POST, "2024-08-13");
+/// `WebhooksController` is declared with every known version (`API_VERSIONS_VALUES`, calcom/cal.com
+/// `apps/api/v2/src/modules/webhooks/controllers/webhooks.controller.ts`); any one will do.
+const CREATE_WEBHOOK: Op = Op::new("create_webhook", Method::POST, "2024-08-13");
+const LIST_WEBHOOKS: Op = Op::new("list_webhooks", Method::GET, "2024-08-13");
 
 /// Why a [`CalcomClient`] could not be built. Both are configuration or start-up faults.
 #[derive(Debug, thiserror::Error)]
@@ -334,5 +348,115 @@ impl CalendarApi for CalcomClient {
         let url = self.url(&["teams", &team, "event-types"]);
         let data: Vec<WireEventType> = self.call(&TEAM_EVENT_TYPES, key, url, |r| r).await?;
         Ok(data.into_iter().map(Into::into).collect())
+    }
+
+    /// `POST /v2/slots/reservations` → 201 (§2 "Slot holds"). A slot someone else holds is
+    /// answered 422 by this endpoint alone, so here (not in [`status_error`]) a 422 is
+    /// [`UpstreamError::SlotTaken`].
+    async fn reserve_slot(
+        &self,
+        key: &SecretString,
+        request: &ReservationRequest,
+    ) -> Result<SlotReservation, UpstreamError> {
+        let body = wire::ReserveSlotBody::from(request);
+        let url = self.url(&["slots", "reservations"]);
+        let data: WireReservation = self
+            .call(&RESERVE_SLOT, key, url, |r| r.json(&body))
+            .await
+            .map_err(held_is_taken)?;
+        Ok(data.into())
+    }
+
+    /// `PATCH /v2/slots/reservations/{uid}` with the same body as the reservation: the hold
+    /// runs `reservation_duration_min` from now again.
+    async fn renew_reservation(
+        &self,
+        key: &SecretString,
+        uid: &str,
+        request: &ReservationRequest,
+    ) -> Result<SlotReservation, UpstreamError> {
+        let body = wire::ReserveSlotBody::from(request);
+        let url = self.url(&["slots", "reservations", uid]);
+        let data: WireReservation = self
+            .call(&RENEW_RESERVATION, key, url, |r| r.json(&body))
+            .await
+            .map_err(held_is_taken)?;
+        Ok(data.into())
+    }
+
+    /// `DELETE /v2/slots/reservations/{uid}` → 200 `{"status":"success"}` (no `data`).
+    async fn release_reservation(
+        &self,
+        key: &SecretString,
+        uid: &str,
+    ) -> Result<(), UpstreamError> {
+        let url = self.url(&["slots", "reservations", uid]);
+        let _: Option<IgnoredAny> = self.call(&RELEASE_RESERVATION, key, url, |r| r).await?;
+        Ok(())
+    }
+
+    /// `POST /v2/bookings/{uid}/reschedule` → 201 with the new booking (§4.4).
+    async fn reschedule_booking(
+        &self,
+        key: &SecretString,
+        uid: &BookingUid,
+        request: &RescheduleRequest,
+    ) -> Result<Booking, UpstreamError> {
+        let body = wire::RescheduleBody::from(request);
+        let url = self.url(&["bookings", uid.as_str(), "reschedule"]);
+        let FirstOccurrence(booking) = self
+            .call(&RESCHEDULE_BOOKING, key, url, |r| r.json(&body))
+            .await?;
+        Ok(booking)
+    }
+
+    /// `POST /v2/bookings/{uid}/cancel` → 200 with the cancelled booking (§4.5).
+    async fn cancel_booking(
+        &self,
+        key: &SecretString,
+        uid: &BookingUid,
+        request: &CancelRequest,
+    ) -> Result<Booking, UpstreamError> {
+        let body = wire::CancelBody::from(request);
+        let url = self.url(&["bookings", uid.as_str(), "cancel"]);
+        let FirstOccurrence(booking) = self
+            .call(&CANCEL_BOOKING, key, url, |r| r.json(&body))
+            .await?;
+        Ok(booking)
+    }
+
+    /// `POST /v2/webhooks` → 201 (§6).
+    async fn create_webhook(
+        &self,
+        key: &SecretString,
+        subscription: &WebhookSubscription,
+    ) -> Result<Webhook, UpstreamError> {
+        let body = wire::CreateWebhookBody::from(subscription);
+        let data: WireWebhook = self
+            .call(&CREATE_WEBHOOK, key, self.url(&["webhooks"]), |r| {
+                r.json(&body)
+            })
+            .await?;
+        Ok(data.into())
+    }
+
+    /// `GET /v2/webhooks`: one page of upstream's default 250, which no tenant of ours comes
+    /// near (we register one subscription each).
+    async fn list_webhooks(&self, key: &SecretString) -> Result<Vec<Webhook>, UpstreamError> {
+        let data: Vec<WireWebhook> = self
+            .call(&LIST_WEBHOOKS, key, self.url(&["webhooks"]), |r| r)
+            .await?;
+        Ok(data.into_iter().map(Into::into).collect())
+    }
+}
+
+/// The reservation endpoints answer a slot someone else holds with 422
+/// `UnprocessableEntityException` (§5 status table), which elsewhere is a plain refusal.
+fn held_is_taken(error: UpstreamError) -> UpstreamError {
+    match error {
+        UpstreamError::Rejected { service, answer } if answer.status == 422 => {
+            UpstreamError::SlotTaken { service, answer }
+        }
+        other => other,
     }
 }

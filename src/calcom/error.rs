@@ -26,8 +26,14 @@ const UNIX_TIMESTAMP_THRESHOLD: u64 = 1_000_000_000;
 /// Phrases of Cal.com's 400 answers that mean the time cannot be booked (§4.6, UP
 /// `errors.service.ts`): "User either already has booking at this time or is not available",
 /// "One of the hosts either already has booking …", "The event type can't be booked at the
-/// "start" time provided…".
-const SLOT_TAKEN_PHRASES: [&str; 3] = ["already has booking", "not available", "can't be booked"];
+/// "start" time provided…", and the refusal of a slot someone else holds (§2 "Slot holds",
+/// UP `reserved-slot-bookings.e2e-spec.ts`): "Someone else reserved this slot before you…".
+const SLOT_TAKEN_PHRASES: [&str; 4] = [
+    "already has booking",
+    "not available",
+    "can't be booked",
+    "reserved this slot before you",
+];
 
 /// The error for a non-2xx `status` with `headers` and raw `body`.
 pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> UpstreamError {

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_actors::domain::booking::{
-    Attendee, BookingQuery, BookingRequest, IDEMPOTENCY_METADATA_KEY, SlotQuery, UpstreamError,
+    Attendee, BookingQuery, BookingRequest, CancelRequest, IDEMPOTENCY_METADATA_KEY,
+    RescheduleRequest, ReservationRequest, SlotQuery, UpstreamError, WebhookSubscription,
 };
 use switchboard_actors::domain::ids::{BookingUid, EventTypeId};
 use switchboard_actors::ports::CalendarApi;
@@ -912,4 +913,206 @@ async fn records_duration_per_operation_even_on_failure() {
             "mcp_api_duration_seconds{service=calcom,method=event_types}"
         ]
     );
+}
+
+fn reservation_json() -> Value {
+    json!({"eventTypeId": 123, "slotStart": "2030-01-08T15:00:00.000Z",
+           "slotEnd": "2030-01-08T15:15:00.000Z", "slotDuration": 15,
+           "reservationUid": "e84be5a3-4696-49e3-acc7-b2f3999c3b94", "reservationDuration": 10,
+           "reservationUntil": "2030-01-07T10:10:00.000Z"})
+}
+
+fn reservation_request() -> ReservationRequest {
+    ReservationRequest {
+        event_type_id: EventTypeId(123),
+        slot_start: Utc.with_ymd_and_hms(2030, 1, 8, 15, 0, 0).unwrap(),
+        slot_duration_min: 15,
+        reservation_duration_min: 10,
+    }
+}
+
+#[actix_web::test]
+async fn reservation_calls_follow_the_reserve_slot_dtos() {
+    let uid = "e84be5a3-4696-49e3-acc7-b2f3999c3b94";
+    let stub = Stub::start(vec![
+        (
+            "POST",
+            "/v2/slots/reservations",
+            reply(201, success(reservation_json())),
+        ),
+        (
+            "PATCH",
+            "/v2/slots/reservations/e84be5a3-4696-49e3-acc7-b2f3999c3b94",
+            reply(200, success(reservation_json())),
+        ),
+        (
+            "DELETE",
+            "/v2/slots/reservations/e84be5a3-4696-49e3-acc7-b2f3999c3b94",
+            reply(200, json!({"status": "success"}).to_string()),
+        ),
+    ]);
+    let client = stub.client();
+    let held = client
+        .reserve_slot(&key(), &reservation_request())
+        .await
+        .unwrap();
+    assert_eq!(held.uid, uid);
+    assert_eq!(held.event_type_id, EventTypeId(123));
+    assert_eq!(
+        held.slot_end,
+        Utc.with_ymd_and_hms(2030, 1, 8, 15, 15, 0).unwrap()
+    );
+    assert_eq!(
+        held.until,
+        Utc.with_ymd_and_hms(2030, 1, 7, 10, 10, 0).unwrap()
+    );
+    client
+        .renew_reservation(&key(), uid, &reservation_request())
+        .await
+        .unwrap();
+    client.release_reservation(&key(), uid).await.unwrap();
+
+    let seen = stub.seen();
+    let body = json!({"eventTypeId": 123, "slotStart": "2030-01-08T15:00:00Z",
+                      "slotDuration": 15, "reservationDuration": 10});
+    assert_eq!(seen[0].json(), body);
+    assert_eq!(seen[1].json(), body);
+    for request in &seen {
+        assert_eq!(request.header("cal-api-version"), Some("2024-09-04"));
+    }
+    assert_eq!(
+        seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(),
+        ["POST", "PATCH", "DELETE"]
+    );
+}
+
+#[actix_web::test]
+async fn reservation_conflict_422_is_slot_taken_only_on_reservations() {
+    let conflict = json!({"status": "error", "error": {"code": "UnprocessableEntityException",
+        "message": "This time slot is already reserved by another user"}})
+    .to_string();
+    let stub = Stub::start(vec![
+        (
+            "POST",
+            "/v2/slots/reservations",
+            reply(422, conflict.clone()),
+        ),
+        ("POST", "/v2/bookings", reply(422, conflict)),
+    ]);
+    let client = stub.client();
+    let e = client
+        .reserve_slot(&key(), &reservation_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, UpstreamError::SlotTaken { .. }), "{e:?}");
+    let e = client
+        .create_booking(&key(), &booking_request(Some("+919876543210"), None))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, UpstreamError::Rejected { .. }), "{e:?}");
+}
+
+#[actix_web::test]
+async fn reschedule_cancel_and_webhook_bodies_follow_the_dtos() {
+    let stub = Stub::start(vec![
+        (
+            "POST",
+            "/v2/bookings/old-uid/reschedule",
+            reply(201, success(booking_json("new-uid"))),
+        ),
+        (
+            "POST",
+            "/v2/bookings/new-uid/cancel",
+            reply(200, success(booking_json("new-uid"))),
+        ),
+        (
+            "POST",
+            "/v2/webhooks",
+            reply(
+                201,
+                success(
+                    json!({"id": "wh-1", "subscriberUrl": "https://sb.example/hook",
+                    "triggers": ["BOOKING_CREATED"], "active": true, "payloadTemplate": null,
+                    "userId": 10}),
+                ),
+            ),
+        ),
+        (
+            "GET",
+            "/v2/webhooks",
+            reply(
+                200,
+                success(json!([{"id": 7, "subscriberUrl": "https://sb.example/hook",
+                    "triggers": ["BOOKING_CANCELLED"], "active": false}])),
+            ),
+        ),
+    ]);
+    let client = stub.client();
+    let moved = client
+        .reschedule_booking(
+            &key(),
+            &BookingUid::parse("old-uid").unwrap(),
+            &RescheduleRequest {
+                start: Utc.with_ymd_and_hms(2030, 1, 9, 10, 0, 0).unwrap(),
+                reason: Some("Caller asked by phone".into()),
+                reserved_slot_uid: Some("r-1".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.uid.as_str(), "new-uid");
+    client
+        .cancel_booking(
+            &key(),
+            &BookingUid::parse("new-uid").unwrap(),
+            &CancelRequest { reason: None },
+        )
+        .await
+        .unwrap();
+    let created = client
+        .create_webhook(
+            &key(),
+            &WebhookSubscription {
+                subscriber_url: "https://sb.example/hook".into(),
+                triggers: vec!["BOOKING_CREATED".into()],
+                secret: Some("s3cret".into()),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.id, "wh-1");
+    let listed = client.list_webhooks(&key()).await.unwrap();
+    assert_eq!(listed[0].id, "7");
+    assert!(!listed[0].active);
+
+    let seen = stub.seen();
+    assert_eq!(
+        seen[0].json(),
+        json!({"start": "2030-01-09T10:00:00Z", "reschedulingReason": "Caller asked by phone",
+               "reservedSlotUid": "r-1"})
+    );
+    assert_eq!(seen[0].header("cal-api-version"), Some("2024-08-13"));
+    assert_eq!(seen[1].json(), json!({}));
+    assert_eq!(
+        seen[2].json(),
+        json!({"subscriberUrl": "https://sb.example/hook", "triggers": ["BOOKING_CREATED"],
+               "active": true, "secret": "s3cret"})
+    );
+}
+
+#[actix_web::test]
+async fn reserved_slot_uid_is_sent_only_when_given() {
+    let stub = Stub::start(vec![(
+        "POST",
+        "/v2/bookings",
+        reply(201, success(booking_json("b1"))),
+    )]);
+    let mut request = booking_request(None, Some("alice@example.com"));
+    request.reserved_slot_uid = Some("r-9".into());
+    stub.client()
+        .create_booking(&key(), &request)
+        .await
+        .unwrap();
+    assert_eq!(stub.only_request().json()["reservedSlotUid"], "r-9");
 }

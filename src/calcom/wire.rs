@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, de};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use switchboard_actors::domain::booking::{
-    Attendee, Booking, BookingQuery, BookingRequest, CalcomProfile, EventType, Slot, SlotQuery,
+    Attendee, Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, EventType,
+    RescheduleRequest, ReservationRequest, Slot, SlotQuery, SlotReservation, Webhook,
+    WebhookSubscription,
 };
 use switchboard_actors::domain::ids::{BookingUid, EventTypeId};
 
@@ -225,6 +227,10 @@ pub(crate) struct CreateBookingBody<'a> {
     length_in_minutes: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<LocationBody<'a>>,
+    /// Newer upstream versions only (reference/calcom.md §2 "Slot holds"), so it is sent only
+    /// when a reservation is redeemed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved_slot_uid: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -266,6 +272,147 @@ impl<'a> From<&'a BookingRequest> for CreateBookingBody<'a> {
                 .phone_number
                 .as_deref()
                 .map(|phone| LocationBody { phone }),
+            reserved_slot_uid: r.reserved_slot_uid.as_deref(),
+        }
+    }
+}
+
+/// `ReserveSlotInput_2024_09_04` (calcom/cal.com
+/// `packages/platform/types/slots/slots-2024-09-04/inputs/reserve-slot.input.ts`), the body
+/// of `POST /v2/slots/reservations` and of `PATCH /v2/slots/reservations/{uid}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReserveSlotBody {
+    event_type_id: i64,
+    /// ISO 8601 UTC.
+    slot_start: String,
+    /// Minutes.
+    slot_duration: u32,
+    /// Minutes; upstream honours it only for authenticated requests (we always are).
+    reservation_duration: u32,
+}
+
+impl From<&ReservationRequest> for ReserveSlotBody {
+    fn from(r: &ReservationRequest) -> Self {
+        Self {
+            event_type_id: r.event_type_id.0,
+            slot_start: utc_iso(r.slot_start),
+            slot_duration: r.slot_duration_min,
+            reservation_duration: r.reservation_duration_min,
+        }
+    }
+}
+
+/// `ReserveSlotOutput_2024_09_04` (calcom/cal.com
+/// `packages/platform/types/slots/slots-2024-09-04/outputs/reserve-slot.output.ts`): the
+/// fields we read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireReservation {
+    event_type_id: i64,
+    slot_start: DateTime<Utc>,
+    slot_end: DateTime<Utc>,
+    reservation_uid: String,
+    reservation_until: DateTime<Utc>,
+}
+
+impl From<WireReservation> for SlotReservation {
+    fn from(w: WireReservation) -> Self {
+        Self {
+            uid: w.reservation_uid,
+            event_type_id: EventTypeId(w.event_type_id),
+            slot_start: w.slot_start,
+            slot_end: w.slot_end,
+            until: w.reservation_until,
+        }
+    }
+}
+
+/// `RescheduleBookingInput_2024_08_13` (calcom/cal.com
+/// `packages/platform/types/bookings/2024-08-13/inputs/reschedule-booking.input.ts`), plus
+/// `reservedSlotUid` of newer versions (reference/calcom.md §4.4), sent only when given.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RescheduleBody<'a> {
+    start: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rescheduling_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved_slot_uid: Option<&'a str>,
+}
+
+impl<'a> From<&'a RescheduleRequest> for RescheduleBody<'a> {
+    fn from(r: &'a RescheduleRequest) -> Self {
+        Self {
+            start: utc_iso(r.start),
+            rescheduling_reason: r.reason.as_deref(),
+            reserved_slot_uid: r.reserved_slot_uid.as_deref(),
+        }
+    }
+}
+
+/// `CancelBookingInput_2024_08_13` (calcom/cal.com
+/// `packages/platform/types/bookings/2024-08-13/inputs/cancel-booking.input.ts`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CancelBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancellation_reason: Option<&'a str>,
+}
+
+impl<'a> From<&'a CancelRequest> for CancelBody<'a> {
+    fn from(r: &'a CancelRequest) -> Self {
+        Self {
+            cancellation_reason: r.reason.as_deref(),
+        }
+    }
+}
+
+/// `CreateWebhookInputDto` (calcom/cal.com `apps/api/v2/src/modules/webhooks/inputs/webhook.input.ts`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreateWebhookBody<'a> {
+    subscriber_url: &'a str,
+    triggers: &'a [String],
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<&'a str>,
+}
+
+impl<'a> From<&'a WebhookSubscription> for CreateWebhookBody<'a> {
+    fn from(s: &'a WebhookSubscription) -> Self {
+        Self {
+            subscriber_url: &s.subscriber_url,
+            triggers: &s.triggers,
+            active: s.active,
+            secret: s.secret.as_deref(),
+        }
+    }
+}
+
+/// `WebhookOutputDto` (calcom/cal.com `apps/api/v2/src/modules/webhooks/outputs/webhook.output.ts`):
+/// the fields we read. The DTO declares `id` a number, but the Prisma `Webhook.id` it is filled
+/// from is a UUID string; both are read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireWebhook {
+    id: Value,
+    subscriber_url: String,
+    #[serde(default)]
+    triggers: Vec<String>,
+    active: bool,
+}
+
+impl From<WireWebhook> for Webhook {
+    fn from(w: WireWebhook) -> Self {
+        Self {
+            id: match w.id {
+                Value::String(s) => s,
+                other => other.to_string(),
+            },
+            subscriber_url: w.subscriber_url,
+            triggers: w.triggers,
+            active: w.active,
         }
     }
 }

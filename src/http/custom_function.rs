@@ -22,6 +22,8 @@ use switchboard_actors::functions::FunctionError;
 use switchboard_actors::jsonrpc::json_kind;
 use switchboard_actors::ratelimit::{Bucket, Lane, admit};
 use switchboard_actors::servers::retell_function::ExecuteFunction;
+use switchboard_actors::speech::Catalog;
+use switchboard_actors::speech::general::GeneralSay;
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -101,49 +103,24 @@ fn call_from_signed_args(
     Ok(Value::Object(call))
 }
 
+/// The reply when the function failed or missed Retell's deadline. It promises nothing: what
+/// the function was doing may not have happened, so the caller is asked to try again.
 fn fallback(locale: Locale, timeout: bool) -> Value {
-    let message = match (locale, timeout) {
-        (Locale::De, true) => {
-            "Einen Moment bitte, das dauert gerade länger. Ich notiere Ihren Wunsch und wir melden uns mit der Bestätigung."
-        }
-        (Locale::De, false) => {
-            "Entschuldigung, da ist bei mir etwas schiefgelaufen. Ich notiere Ihren Wunsch und wir melden uns bei Ihnen."
-        }
-        (Locale::En, true) => {
-            "One moment please, this is taking longer than usual. I'll note your request and we'll get back to you with a confirmation."
-        }
-        (Locale::En, false) => {
-            "Sorry, something went wrong on my side. I'll note your request and we'll get back to you."
-        }
-    };
+    let message = GeneralSay::FunctionFailed { timeout }.say(locale);
     json!({"success": false, "fallback": true, "timeout": timeout, "message": message})
 }
 
 /// The reply of every custom function of a disabled tenant: nothing is looked up or stored,
 /// and the caller is told politely that the line does not take appointments.
 fn not_in_service(locale: Locale) -> Value {
-    let message = match locale {
-        Locale::De => {
-            "Es tut mir leid, unter dieser Nummer können derzeit keine Termine vereinbart werden. Bitte wenden Sie sich direkt an die Praxis oder das Geschäft."
-        }
-        Locale::En => {
-            "I'm sorry, this number is not taking appointments at the moment. Please contact the business directly."
-        }
-    };
+    let message = GeneralSay::NotInService.say(locale);
     json!({"success": false, "not_in_service": true, "message": message})
 }
 
 /// The reply of a custom function refused by the company's rate limit: short enough to speak
 /// while the caller waits, asking them to hold on so the agent's next attempt can pass.
 fn hold_on(locale: Locale, retry_after_s: u64) -> Value {
-    let message = match locale {
-        Locale::De => {
-            "Einen kleinen Moment bitte, ich habe gerade sehr viele Anfragen. Versuchen wir es gleich noch einmal."
-        }
-        Locale::En => {
-            "One moment please, I'm handling a lot of requests right now. Let's try that again in a moment."
-        }
-    };
+    let message = GeneralSay::HoldOn.say(locale);
     json!({"success": false, "rate_limited": true, "retry_after": retry_after_s, "message": message})
 }
 

@@ -6,13 +6,13 @@
 
 use super::appointment::{CollectedAppointment, RequiredField, ServiceChoice};
 use super::date_window::DateWindow;
-use super::datetime::{DateParseError, parse_date, parse_time, weekday_name};
+use super::datetime::{DateParseError, parse_date, parse_time};
 use super::phone::PhoneNumber;
 use super::service_match::match_service;
 use super::tenant::{BusinessWindow, Locale, Service};
 use super::text::{self, Limit, TextError};
 use super::truthy::is_truthy;
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde_json::Value;
@@ -185,90 +185,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// One short sentence the agent can speak to the caller, in `locale`.
+    /// One short sentence the agent can speak to the caller, in `locale` (worded in the
+    /// message catalog, [`crate::speech::general`]).
     pub fn message(&self, locale: Locale) -> String {
-        let input = &self.input;
-        let de = locale == Locale::De;
-        match &self.kind {
-            FieldErrorKind::UnknownDate if de => {
-                format!("Das Datum „{input}“ habe ich nicht verstanden.")
-            }
-            FieldErrorKind::UnknownDate => format!("I didn't understand the date “{input}”."),
-            FieldErrorKind::NoSuchDate if de => format!("Das Datum „{input}“ gibt es nicht."),
-            FieldErrorKind::NoSuchDate => format!("The date “{input}” does not exist."),
-            FieldErrorKind::WeekdayMismatch { date, said } if de => format!(
-                "Der {} ist ein {}, kein {}.",
-                date.format("%d.%m.%Y"),
-                weekday_name(date.weekday(), locale),
-                weekday_name(*said, locale)
-            ),
-            FieldErrorKind::WeekdayMismatch { date, said } => format!(
-                "{} is a {}, not a {}.",
-                date.format("%B %-d, %Y"),
-                weekday_name(date.weekday(), locale),
-                weekday_name(*said, locale)
-            ),
-            FieldErrorKind::UnknownTime if de => {
-                format!("Die Uhrzeit „{input}“ habe ich nicht verstanden.")
-            }
-            FieldErrorKind::UnknownTime => format!("I didn't understand the time “{input}”."),
-            FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
-                if de {
-                    format!("Die Uhrzeit „{input}“ ist heute schon vorbei.")
-                } else {
-                    format!("The time “{input}” has already passed today.")
-                }
-            }
-            FieldErrorKind::InPast if de => {
-                format!("Das Datum „{input}“ liegt in der Vergangenheit.")
-            }
-            FieldErrorKind::InPast => format!("The date “{input}” is in the past."),
-            FieldErrorKind::TooFarAhead { latest } if de => format!(
-                "Das Datum „{input}“ liegt zu weit in der Zukunft; Termine gibt es bis zum {}.",
-                latest.format("%d.%m.%Y")
-            ),
-            FieldErrorKind::TooFarAhead { latest } => format!(
-                "The date “{input}” is too far ahead; appointments can be made until {}.",
-                latest.format("%B %-d, %Y")
-            ),
-            FieldErrorKind::InvalidPhone if de => {
-                format!("Die Telefonnummer „{input}“ ist nicht gültig.")
-            }
-            FieldErrorKind::InvalidPhone => format!("The phone number “{input}” is not valid."),
-            FieldErrorKind::UnknownService { offered } => {
-                let (refusal, offer) = if de {
-                    ("Diese Dienstleistung bieten wir nicht an.", "Wir bieten")
-                } else {
-                    ("We don't offer that service.", "We offer")
-                };
-                if offered.is_empty() {
-                    refusal.to_owned()
-                } else {
-                    format!("{refusal} {offer}: {}.", offered.join(", "))
-                }
-            }
-            FieldErrorKind::InvalidEmail if de => {
-                format!("Die E-Mail-Adresse „{input}“ ist nicht gültig.")
-            }
-            FieldErrorKind::InvalidEmail => {
-                format!("The email address “{input}” is not valid.")
-            }
-            FieldErrorKind::TooLong { max } => {
-                let what = match (self.field, de) {
-                    ("name", true) => "Der Name ist".to_owned(),
-                    ("name", false) => "The name is".to_owned(),
-                    ("notizen", true) => "Die Notiz ist".to_owned(),
-                    ("notizen", false) => "The note is".to_owned(),
-                    (_, true) => format!("„{input}“ ist"),
-                    (_, false) => format!("“{input}” is"),
-                };
-                if de {
-                    format!("{what} zu lang, höchstens {max} Zeichen.")
-                } else {
-                    format!("{what} too long, at most {max} characters.")
-                }
-            }
-        }
+        use crate::speech::Catalog;
+        self.say(locale)
     }
 }
 

@@ -3,11 +3,12 @@
 //! (a list or a comma-separated string), optional `uhrzeit|time`.
 
 use super::args::{self, Arg};
-use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, speech};
+use super::{CustomFunction, FunctionDeps, FunctionError, Invocation};
 use crate::domain::datetime::parse_time;
 use crate::domain::service_match::match_service;
-use crate::domain::tenant::Locale;
 use crate::domain::text::{self, PHRASE};
+use crate::speech::Catalog;
+use crate::speech::general::GeneralSay;
 use chrono::Duration;
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
@@ -95,10 +96,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         .and_then(|t| parse_time(t, inv.route.window).ok());
     let names = asked.names();
     if names.is_empty() {
-        let text = match locale {
-            Locale::De => "Für welche Dienstleistung möchten Sie die Dauer wissen?",
-            Locale::En => "Which service would you like the duration for?",
-        };
+        let text = GeneralSay::WhichServiceForDuration.say(locale);
         return Ok(json!({"success": false, "message": text}));
     }
     let mut matched = Vec::new();
@@ -111,18 +109,11 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     }
     if !unknown.is_empty() {
         let offered: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
-        let text = match locale {
-            Locale::De => format!(
-                "{} bieten wir nicht an. Wir bieten {}.",
-                speech::list(&unknown, locale),
-                speech::list(&offered, locale)
-            ),
-            Locale::En => format!(
-                "We don't offer {}. We offer {}.",
-                speech::list(&unknown, locale),
-                speech::list(&offered, locale)
-            ),
-        };
+        let text = GeneralSay::ServicesNotOffered {
+            asked: unknown.clone(),
+            offered,
+        }
+        .say(locale);
         return Ok(json!({"success": false, "unknown_services": unknown, "message": text}));
     }
     let total = matched
@@ -130,34 +121,12 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         .fold(0u32, |sum, s| sum.saturating_add(s.duration_min));
     let listed: Vec<String> = matched.iter().map(|s| s.name.clone()).collect();
     let end = start.map(|t| t + Duration::minutes(i64::from(total)));
-    let several = listed.len() > 1;
-    let mut text = match (locale, several) {
-        (Locale::De, false) => format!("{} dauert {total} Minuten.", listed[0]),
-        (Locale::De, true) => format!(
-            "{} dauern zusammen {total} Minuten.",
-            speech::list(&listed, locale)
-        ),
-        (Locale::En, false) => format!("{} takes {total} minutes.", listed[0]),
-        (Locale::En, true) => format!(
-            "{} take {total} minutes together.",
-            speech::list(&listed, locale)
-        ),
-    };
-    if let (Some(s), Some(e)) = (start, end) {
-        text.push(' ');
-        text.push_str(&match locale {
-            Locale::De => format!(
-                "Bei Beginn um {} sind Sie gegen {} fertig.",
-                speech::time(s, locale),
-                speech::time(e, locale)
-            ),
-            Locale::En => format!(
-                "Starting at {}, you'll be done around {}.",
-                speech::time(s, locale),
-                speech::time(e, locale)
-            ),
-        });
+    let text = GeneralSay::Duration {
+        services: listed.clone(),
+        total_min: total,
+        span: start.zip(end),
     }
+    .say(locale);
     Ok(json!({
         "success": true,
         "dienstleistungen": listed,

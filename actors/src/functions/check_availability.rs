@@ -4,7 +4,6 @@
 use super::args::{self, Arg};
 use super::{
     CustomFunction, FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest,
-    speech,
 };
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
@@ -12,6 +11,8 @@ use crate::domain::datetime::{parse_date, parse_time};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::{Locale, Service};
 use crate::domain::text;
+use crate::speech::Catalog;
+use crate::speech::general::GeneralSay;
 use chrono::{NaiveDate, NaiveTime};
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
@@ -98,16 +99,13 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
     let asked = match SlotArgs::read(inv.args) {
         Ok(asked) => asked,
         Err(quote) => {
-            problems.push(match locale {
-                Locale::De => format!(
-                    "„{quote}“ ist zu lang, höchstens {} Zeichen.",
-                    text::PHRASE.max_chars
-                ),
-                Locale::En => format!(
-                    "“{quote}” is too long, at most {} characters.",
-                    text::PHRASE.max_chars
-                ),
-            });
+            problems.push(
+                GeneralSay::TooLong {
+                    quote,
+                    max: text::PHRASE.max_chars,
+                }
+                .say(locale),
+            );
             SlotArgs::default()
         }
     };
@@ -117,16 +115,13 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
             let found = match_service(&text, &services).cloned();
             if found.is_none() {
                 let offered: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
-                problems.push(match locale {
-                    Locale::De => format!(
-                        "„{text}“ bieten wir nicht an. Wir bieten {}.",
-                        speech::list(&offered, locale)
-                    ),
-                    Locale::En => format!(
-                        "We don't offer \"{text}\". We offer {}.",
-                        speech::list(&offered, locale)
-                    ),
-                });
+                problems.push(
+                    GeneralSay::ServiceNotOffered {
+                        asked: text,
+                        offered,
+                    }
+                    .say(locale),
+                );
             }
             found
         }
@@ -138,31 +133,22 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
     let date = match asked.datum {
         Some(text) => match parse_date(&text, today) {
             Ok(d) if d < window.earliest => {
-                problems.push(match locale {
-                    Locale::De => format!("Das Datum „{text}“ liegt in der Vergangenheit."),
-                    Locale::En => format!("The date \"{text}\" is in the past."),
-                });
+                problems.push(GeneralSay::DateInPast { said: text }.say(locale));
                 None
             }
             Ok(d) if d > window.latest => {
-                problems.push(match locale {
-                    Locale::De => format!(
-                        "Das Datum „{text}“ liegt zu weit in der Zukunft; ich kann bis zum {} nachsehen.",
-                        window.latest.format("%d.%m.%Y")
-                    ),
-                    Locale::En => format!(
-                        "The date \"{text}\" is too far ahead; I can check until {}.",
-                        window.latest.format("%B %-d, %Y")
-                    ),
-                });
+                problems.push(
+                    GeneralSay::DateTooFar {
+                        said: text,
+                        latest: window.latest,
+                    }
+                    .say(locale),
+                );
                 None
             }
             Ok(d) => Some(d),
             Err(_) => {
-                problems.push(match locale {
-                    Locale::De => format!("Das Datum „{text}“ habe ich nicht verstanden."),
-                    Locale::En => format!("I didn't understand the date \"{text}\"."),
-                });
+                problems.push(GeneralSay::DateNotUnderstood { said: text }.say(locale));
                 None
             }
         },
@@ -172,10 +158,7 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
         Some(text) => match parse_time(&text, inv.route.window) {
             Ok(t) => Some(t),
             Err(_) => {
-                problems.push(match locale {
-                    Locale::De => format!("Die Uhrzeit „{text}“ habe ich nicht verstanden."),
-                    Locale::En => format!("I didn't understand the time \"{text}\"."),
-                });
+                problems.push(GeneralSay::TimeNotUnderstood { said: text }.say(locale));
                 None
             }
         },
@@ -205,10 +188,7 @@ pub(super) async fn ask_for_service(
 fn service_or_reply(ask: &mut Ask, locale: Locale) -> Result<Service, Value> {
     let mut text = ask.problems.clone();
     if ask.service.is_none() && text.is_empty() {
-        text.push(match locale {
-            Locale::De => "Für welche Dienstleistung soll ich nachsehen?".to_owned(),
-            Locale::En => "Which service should I look up?".to_owned(),
-        });
+        text.push(GeneralSay::WhichServiceToCheck.say(locale));
     }
     match ask.service.take() {
         Some(service) if text.is_empty() => Ok(service),
@@ -221,7 +201,7 @@ pub(super) fn calendar_down(e: &SlotsError, locale: Locale) -> Value {
     if let SlotsError::Upstream(err) = e {
         tracing::warn!(error = %err, "calendar lookup failed in a custom function");
     }
-    json!({"success": false, "available": null, "calendar_unreachable": true, "message": speech::calendar_unreachable(locale)})
+    json!({"success": false, "available": null, "calendar_unreachable": true, "message": GeneralSay::CalendarUnreachable.say(locale)})
 }
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
@@ -231,10 +211,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         Err(reply) => return Ok(reply),
     };
     let Some(date) = ask.date else {
-        let text = match locale {
-            Locale::De => "Für welchen Tag soll ich nachsehen?",
-            Locale::En => "Which day should I check?",
-        };
+        let text = GeneralSay::WhichDayToCheck.say(locale);
         return Ok(json!({"success": false, "available": null, "message": text}));
     };
     let free = match free_times(deps, inv.lane, inv.route, &service, date, date).await {
@@ -246,72 +223,33 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         .filter(|t| t.date() == date)
         .map(|t| t.time())
         .collect();
-    let spoken_date = speech::date(date, locale);
     let base = json!({
         "success": true,
         "datum": date.to_string(),
         "dienstleistung": service.name,
         "freie_zeiten": day.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>(),
     });
-    let (available, alternatives, message) = match ask.time {
-        Some(time) if day.contains(&time) => (
-            Value::Bool(true),
-            vec![],
-            match locale {
-                Locale::De => format!(
-                    "Am {spoken_date} um {} ist noch frei.",
-                    speech::time(time, locale)
-                ),
-                Locale::En => format!(
-                    "{spoken_date} at {} is available.",
-                    speech::time(time, locale)
-                ),
-            },
-        ),
+    let (available, alternatives, say) = match ask.time {
+        Some(time) if day.contains(&time) => (true, vec![], GeneralSay::SlotFree { date, time }),
         Some(time) => {
-            let alts = nearest(&free, date, time, 3);
-            let text = match (locale, alts.is_empty()) {
-                (Locale::De, false) => format!(
-                    "Um {} ist am {spoken_date} leider nichts frei. Frei wäre um {}.",
-                    speech::time(time, locale),
-                    speech::times(&alts, locale)
-                ),
-                (Locale::De, true) => format!("Am {spoken_date} ist leider nichts mehr frei."),
-                (Locale::En, false) => format!(
-                    "{} on {spoken_date} is not available. I could offer {}.",
-                    speech::time(time, locale),
-                    speech::times(&alts, locale)
-                ),
-                (Locale::En, true) => format!("{spoken_date} is fully booked."),
-            };
-            (Value::Bool(false), alts, text)
-        }
-        None if day.is_empty() => (
-            Value::Bool(false),
-            vec![],
-            match locale {
-                Locale::De => format!("Am {spoken_date} ist leider nichts mehr frei."),
-                Locale::En => format!("{spoken_date} is fully booked."),
-            },
-        ),
-        None => {
-            let first: Vec<NaiveTime> = day.iter().take(6).copied().collect();
+            let alternatives = nearest(&free, date, time, 3);
             (
-                Value::Bool(true),
-                vec![],
-                match locale {
-                    Locale::De => format!(
-                        "Am {spoken_date} ist zum Beispiel um {} frei.",
-                        speech::times(&first, locale)
-                    ),
-                    Locale::En => format!(
-                        "On {spoken_date} I have {} available.",
-                        speech::times(&first, locale)
-                    ),
+                false,
+                alternatives.clone(),
+                GeneralSay::SlotTaken {
+                    date,
+                    time,
+                    alternatives,
                 },
             )
         }
+        None if day.is_empty() => (false, vec![], GeneralSay::DayFull { date }),
+        None => {
+            let times = day.iter().take(6).copied().collect();
+            (true, vec![], GeneralSay::DayHasFreeTimes { date, times })
+        }
     };
+    let (available, message) = (Value::Bool(available), say.say(locale));
     let mut reply = base;
     reply["available"] = available;
     reply["alternatives"] = json!(

@@ -3,8 +3,9 @@
 
 use super::args::Arg;
 use super::check_availability::{SlotArgs, ask_for_service, calendar_down};
-use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, free_times, speech};
-use crate::domain::tenant::Locale;
+use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, free_times};
+use crate::speech::Catalog;
+use crate::speech::general::GeneralSay;
 use chrono::Duration;
 use serde_json::{Value, json};
 
@@ -55,19 +56,22 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
             "datum": t.date().to_string(),
             "uhrzeit": t.time().format("%H:%M").to_string(),
             "dienstleistung": service.name,
-            "message": match locale {
-                Locale::De => format!("Der nächste freie Termin für {} ist am {} um {}.", service.name, speech::date(t.date(), locale), speech::time(t.time(), locale)),
-                Locale::En => format!("The next free time for {} is {} at {}.", service.name, speech::date(t.date(), locale), speech::time(t.time(), locale)),
-            },
+            "message": GeneralSay::NextFree {
+                service: service.name.clone(),
+                date: t.date(),
+                time: t.time(),
+            }
+            .say(locale),
         }),
         None => json!({
             "success": true,
             "found": false,
             "dienstleistung": service.name,
-            "message": match locale {
-                Locale::De => format!("In den nächsten {SEARCH_DAYS} Tagen ist für {} leider nichts frei.", service.name),
-                Locale::En => format!("There is nothing free for {} in the next {SEARCH_DAYS} days.", service.name),
-            },
+            "message": GeneralSay::NothingFreeWithin {
+                service: service.name.clone(),
+                days: SEARCH_DAYS,
+            }
+            .say(locale),
         }),
     })
 }

@@ -64,6 +64,15 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// "Dienstag" / "Tuesday".
+pub fn weekday(day: chrono::Weekday, locale: Locale) -> &'static str {
+    let i = day.num_days_from_monday() as usize;
+    match locale {
+        Locale::De => WEEKDAYS_DE[i],
+        Locale::En => WEEKDAYS_EN[i],
+    }
+}
+
 /// "Dienstag, 24.11.2026" / "Tuesday, 24 November 2026".
 pub fn date(d: NaiveDate, locale: Locale) -> String {
     let wd = d.weekday().num_days_from_monday() as usize;

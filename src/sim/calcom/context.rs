@@ -10,6 +10,7 @@ use super::Shared;
 use super::accounts::Accounts;
 use super::errors::{CalcomError, Rejection};
 use super::store::Store;
+use super::webhooks::Webhooks;
 
 /// Extracted by every handler. Never fails once [`super::CalcomSim::configure`] has mounted
 /// the state.
@@ -40,6 +41,11 @@ impl Ctx {
     /// The bookings of every host.
     pub(super) fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// The webhook subscriptions and their delivery.
+    pub(super) fn webhooks(&self) -> &Webhooks {
+        &self.shared.webhooks
     }
 
     /// The accounts, by API key, username or event type.

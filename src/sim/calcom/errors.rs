@@ -30,6 +30,9 @@ pub(super) enum CalcomError {
     /// `NotFoundException(message)`: unknown ids and unmatched routes.
     #[error("{0}")]
     NotFound(String),
+    /// `UnprocessableEntityException(message)`: a slot reservation conflict (§5 status table).
+    #[error("{0}")]
+    Unprocessable(String),
     /// `ThrottlerException` from `CustomThrottlerGuard` (§5 "Rate limits"); its `details` is
     /// the message itself.
     #[error("CustomThrottlerGuard - Too many requests. Please try again later.")]
@@ -57,6 +60,7 @@ impl CalcomError {
             Self::BadRequest(_) | Self::QueryValidation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,6 +76,7 @@ impl CalcomError {
             }
             Self::Unauthorized(_) => ("UnauthorizedException", "Unauthorized"),
             Self::NotFound(_) => ("NotFoundException", "Not Found"),
+            Self::Unprocessable(_) => ("UnprocessableEntityException", "Unprocessable Entity"),
             Self::Throttled => ("ThrottlerException", "Too Many Requests"),
             Self::Internal => ("InternalServerErrorException", "Internal Server Error"),
             Self::Unavailable => ("ServiceUnavailableException", "Service Unavailable"),

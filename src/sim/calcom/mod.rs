@@ -29,6 +29,9 @@
 //! - `validate`: class-validator checks and Cal.com's two ways of reporting them.
 //! - `slots`: the slot grid, shared by `GET /v2/slots` and booking (§2, §4.1).
 //! - `store`: the bookings of every host and their atomic create / reschedule / cancel (§4).
+//! - `holds`: slot reservations, kept under the store's lock (§2 "Slot holds").
+//! - `webhooks`: subscriptions per account and the signed, spawned delivery of booking
+//!   events (§6).
 //! - `output`: `BookingOutput_2024_08_13`, `EventTypeOutput_2024_06_14`, timestamps.
 
 pub mod accounts;
@@ -41,11 +44,13 @@ mod context;
 mod errors;
 mod faults;
 mod headers;
+mod holds;
 mod output;
 mod routes;
 mod slots;
 mod store;
 mod validate;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -63,6 +68,7 @@ struct Shared {
     clock: Arc<dyn Clock>,
     accounts: accounts::Accounts,
     store: store::Store,
+    webhooks: webhooks::Webhooks,
     rate: headers::RateWindows,
     faults: Faults,
 }
@@ -73,6 +79,7 @@ impl Shared {
             clock,
             accounts: accounts::Accounts::default(),
             store: store::Store::default(),
+            webhooks: webhooks::Webhooks::default(),
             rate: headers::RateWindows::default(),
             faults,
         }

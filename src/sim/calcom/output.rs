@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
 use super::accounts::{EventType, Host};
+use super::holds::Hold;
 use super::store::Booking;
 
 /// JS `Date.toISOString()`: UTC, millisecond precision, `Z` (every booking timestamp).
@@ -158,6 +159,20 @@ fn booking_fields() -> Value {
         field("multiemail", "guests", false),
         field("textarea", "rescheduleReason", false),
     ])
+}
+
+/// `ReserveSlotOutput_2024_09_04` (calcom/cal.com
+/// `packages/platform/types/slots/slots-2024-09-04/outputs/reserve-slot.output.ts`).
+pub(super) fn reservation(h: &Hold) -> Value {
+    json!({
+        "eventTypeId": h.event_type_id,
+        "slotStart": iso_ms_utc(h.start),
+        "slotEnd": iso_ms_utc(h.end),
+        "slotDuration": (h.end - h.start).num_minutes(),
+        "reservationUid": h.uid,
+        "reservationDuration": h.hold_minutes,
+        "reservationUntil": iso_ms_utc(h.until),
+    })
 }
 
 /// `EventTypeOutput_2024_06_14` of a demo event type. `users` holds objects, as the code

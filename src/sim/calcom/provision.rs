@@ -19,6 +19,10 @@ use switchboard_actors::ports::Store;
 
 use super::admin::ACCOUNTS_PATH;
 use super::catalog::SANDBOX_CALCOM_API_KEY;
+use crate::calcom::CalcomClient;
+use secrecy::SecretString;
+use switchboard_actors::domain::booking::{UpstreamError, WebhookSubscription};
+use switchboard_actors::ports::CalendarApi;
 
 /// How often the tenants are provisioned again.
 pub const EVERY: Duration = Duration::from_secs(5);
@@ -127,6 +131,47 @@ async fn provision_one(
     })
 }
 
+/// The booking events a sandbox tenant is subscribed to (calcom.md §6).
+pub const WEBHOOK_TRIGGERS: [&str; 3] = [
+    "BOOKING_CREATED",
+    "BOOKING_RESCHEDULED",
+    "BOOKING_CANCELLED",
+];
+
+/// `<base>/api/calcom/webhook/<slug>`: where the simulator posts tenant `slug`'s booking
+/// events, `base` being our own server's URL (`http://127.0.0.1:8080`, no trailing slash
+/// needed).
+pub fn subscriber_url(base: &str, slug: &str) -> String {
+    format!("{}/api/calcom/webhook/{slug}", base.trim_end_matches('/'))
+}
+
+/// Subscribes `subscriber_url` to [`WEBHOOK_TRIGGERS`] of the account of `key`, signed with
+/// `secret`, unless the account already has a subscription to that URL: provisioning runs
+/// every [`EVERY`], and asking the simulator (not a flag of ours) keeps it idempotent across
+/// restarts of either side. Returns whether a subscription was made.
+///
+/// # Errors
+/// The simulator's refusal or unreachability, as the Cal.com client classifies it.
+pub async fn ensure_webhook(
+    calcom: &CalcomClient,
+    key: &SecretString,
+    subscriber_url: &str,
+    secret: &SecretString,
+) -> Result<bool, UpstreamError> {
+    let existing = calcom.list_webhooks(key).await?;
+    if existing.iter().any(|w| w.subscriber_url == subscriber_url) {
+        return Ok(false);
+    }
+    let subscription = WebhookSubscription {
+        subscriber_url: subscriber_url.to_owned(),
+        triggers: WEBHOOK_TRIGGERS.iter().map(|t| (*t).to_owned()).collect(),
+        secret: Some(secrecy::ExposeSecret::expose_secret(secret).to_owned()),
+        active: true,
+    };
+    calcom.create_webhook(key, &subscription).await?;
+    Ok(true)
+}
+
 /// The `POST /__sim/accounts` body of `state`: user = the tenant (username its slug, zone
 /// its zone), one event type per service (id, slug or a slug of the name, length, team),
 /// working hours the union of its branches' (the simulator's Mon–Fri 09–18 when none is
@@ -232,6 +277,33 @@ mod tests {
         assert_eq!(written["sat"], "10:00-12:00");
         assert_eq!(written["sun"], "closed");
         assert!(union(std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn subscriber_url_is_the_tenants_webhook_endpoint() {
+        assert_eq!(
+            subscriber_url("http://127.0.0.1:8080/", "demo-salon-berlin"),
+            "http://127.0.0.1:8080/api/calcom/webhook/demo-salon-berlin"
+        );
+    }
+
+    #[actix_web::test]
+    async fn webhook_is_registered_once_however_often_provisioning_runs() {
+        let sim = crate::sim::calcom::CalcomSim::demo();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        actix_rt::spawn(sim.serve(listener).unwrap());
+        let calcom = CalcomClient::new(&format!("http://{addr}"), Duration::from_secs(5)).unwrap();
+        let key = SecretString::from(SANDBOX_CALCOM_API_KEY);
+        let secret = SecretString::from("whsec_test");
+        let url = subscriber_url("http://127.0.0.1:8080", "demo-salon-berlin");
+        assert!(ensure_webhook(&calcom, &key, &url, &secret).await.unwrap());
+        assert!(!ensure_webhook(&calcom, &key, &url, &secret).await.unwrap());
+        let listed = calcom.list_webhooks(&key).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].subscriber_url, url);
+        assert_eq!(listed[0].triggers, WEBHOOK_TRIGGERS);
+        assert!(listed[0].active);
     }
 
     #[test]

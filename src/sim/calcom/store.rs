@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::accounts::{Accounts, EventType, Host, Schedule};
 use super::errors::CalcomError;
+use super::holds::{Hold, HoldRefusal, HoldRequest, Holds};
 use super::slots::{self, Busy};
 use actix_web::http::StatusCode;
 
@@ -81,6 +82,8 @@ pub(super) struct NewBooking {
     pub(super) location: Option<String>,
     pub(super) metadata: Map<String, Value>,
     pub(super) responses: Map<String, Value>,
+    /// `reservedSlotUid`: the hold this booking redeems.
+    pub(super) reserved_slot_uid: Option<String>,
 }
 
 /// A validated reschedule request (`POST /v2/bookings/{uid}/reschedule`).
@@ -89,6 +92,8 @@ pub(super) struct Reschedule {
     pub(super) start: DateTime<Utc>,
     pub(super) reason: Option<String>,
     pub(super) by: Option<String>,
+    /// `reservedSlotUid`: the hold of the new slot this reschedule redeems.
+    pub(super) reserved_slot_uid: Option<String>,
 }
 
 /// Cal.com's messages for a start that cannot be booked (errors.service, calcom.md §4.6).
@@ -107,6 +112,7 @@ pub(super) struct Store {
 struct Inner {
     last_id: i64,
     bookings: Vec<Booking>,
+    holds: Holds,
 }
 
 impl Inner {
@@ -147,6 +153,29 @@ impl Inner {
         Ok(())
     }
 
+    /// Refuses `[start, end)` of `host` when a live hold is first in line for it and
+    /// `reserved` does not name that hold (calcom.md §2: "Someone else reserved this slot
+    /// before you…", a booking-core `HttpError`, hence the bare shape).
+    fn check_holds(
+        &mut self,
+        host: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        reserved: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CalcomError> {
+        match self.holds.first_over(host, start, end, now) {
+            Some(first) if Some(first.uid.as_str()) != reserved => Err(CalcomError::Core {
+                status: StatusCode::BAD_REQUEST,
+                message: format!(
+                    "Someone else reserved this slot before you. This slot will be freed up in {} seconds.",
+                    (first.until - now).num_seconds().max(0)
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn find_mut(&mut self, uid: &str) -> Option<&mut Booking> {
         self.bookings.iter_mut().find(|b| b.uid == uid)
     }
@@ -164,10 +193,64 @@ impl Store {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Busy times of host `host_id`, leaving out the booking `except_uid` (the one being
-    /// rescheduled, whose own time counts as free).
-    pub(super) fn busy(&self, host_id: i64, except_uid: Option<&str>) -> Vec<Busy> {
-        self.lock().busy(host_id, except_uid)
+    /// Busy times `GET /v2/slots` leaves out: accepted bookings of host `host_id` but
+    /// `except_uid` (the one being rescheduled, whose own time counts as free), plus every
+    /// live hold, since Cal.com hides reserved slots from availability.
+    pub(super) fn offered_busy(
+        &self,
+        host_id: i64,
+        except_uid: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Vec<Busy> {
+        let mut inner = self.lock();
+        let mut busy = inner.busy(host_id, except_uid);
+        busy.extend(inner.holds.busy(host_id, now));
+        busy
+    }
+
+    /// Holds `request` for the account of `host_id` (calcom.md §2 "Slot holds"), or moves and
+    /// renews hold `existing`: 422 when the slot is not bookable or another live hold covers
+    /// it, 429 when the account has too many live holds.
+    pub(super) fn hold(
+        &self,
+        host_id: i64,
+        request: HoldRequest,
+        existing: Option<&str>,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<Hold, CalcomError> {
+        let mut inner = self.lock();
+        let length = request.end - request.start;
+        if request.start < now
+            || !slots::is_bookable(
+                request.start,
+                length,
+                &inner.busy(host_id, None),
+                now,
+                schedule,
+            )
+        {
+            return Err(CalcomError::Unprocessable(UNAVAILABLE.into()));
+        }
+        inner
+            .holds
+            .hold(host_id, request, existing, now)
+            .map_err(|refusal| match refusal {
+                HoldRefusal::Held => CalcomError::Unprocessable(
+                    "This time slot is already reserved by another user".into(),
+                ),
+                HoldRefusal::Full => CalcomError::Throttled,
+            })
+    }
+
+    /// The live hold `uid` and the user id of its account.
+    pub(super) fn live_hold(&self, uid: &str, now: DateTime<Utc>) -> Option<(i64, Hold)> {
+        self.lock().holds.get(uid, now)
+    }
+
+    /// Releases hold `uid`; whether a live one was there.
+    pub(super) fn release(&self, uid: &str, now: DateTime<Utc>) -> bool {
+        self.lock().holds.remove(uid, now)
     }
 
     /// The booking with this uid.
@@ -191,6 +274,11 @@ impl Store {
         let length = Duration::minutes(i64::from(new.event_type.minutes));
         let mut inner = self.lock();
         inner.check_start(new.host.id, new.start, length, None, now, schedule)?;
+        let reserved = new.reserved_slot_uid.as_deref();
+        inner.check_holds(new.host.id, new.start, new.start + length, reserved, now)?;
+        if let Some(uid) = reserved {
+            inner.holds.remove(uid, now);
+        }
         let booking = Booking {
             id: inner.next_id(),
             uid: new_uid(),
@@ -256,6 +344,17 @@ impl Store {
             now,
             &owner.schedule,
         )?;
+        let reserved = change.reserved_slot_uid.as_deref();
+        inner.check_holds(
+            old.host.id,
+            change.start,
+            change.start + length,
+            reserved,
+            now,
+        )?;
+        if let Some(held) = reserved {
+            inner.holds.remove(held, now);
+        }
         let new = Booking {
             id: inner.next_id(),
             uid: new_uid(),
@@ -356,6 +455,7 @@ mod tests {
             location: None,
             metadata: Map::new(),
             responses: Map::new(),
+            reserved_slot_uid: None,
         }
     }
 

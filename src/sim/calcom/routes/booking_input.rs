@@ -35,6 +35,7 @@ const CREATE_KEYS: &[&str] = &[
     "emailVerificationCode",
     "rrHostSubsetIds",
     "recurrenceCount",
+    "reservedSlotUid",
 ];
 
 const ATTENDEE_KEYS: &[&str] = &["name", "timeZone", "phoneNumber", "language", "email"];
@@ -45,6 +46,17 @@ const RESCHEDULE_KEYS: &[&str] = &[
     "reschedulingReason",
     "rescheduledBy",
     "emailVerificationCode",
+    "reservedSlotUid",
+];
+
+/// Properties of `ReserveSlotInput_2024_09_04` (calcom/cal.com
+/// `packages/platform/types/slots/slots-2024-09-04/inputs/reserve-slot.input.ts`), the body of
+/// `POST /v2/slots/reservations` and `PATCH /v2/slots/reservations/{uid}`.
+const RESERVE_KEYS: &[&str] = &[
+    "eventTypeId",
+    "slotStart",
+    "slotDuration",
+    "reservationDuration",
 ];
 
 /// Properties of `CancelBookingInput_2024_08_13` and its seated variant.
@@ -136,6 +148,7 @@ pub(super) struct CreateInput {
     length_in_minutes: Option<i64>,
     responses: Map<String, Value>,
     recurring: bool,
+    reserved_slot_uid: Option<String>,
 }
 
 impl CreateInput {
@@ -187,6 +200,7 @@ impl CreateInput {
             location,
             metadata: self.metadata,
             responses: self.responses,
+            reserved_slot_uid: self.reserved_slot_uid,
         };
         Ok((new, owner))
     }
@@ -475,6 +489,7 @@ pub(super) fn create(body: &Map<String, Value>) -> Result<CreateInput, CalcomErr
         "must be an integer number",
     );
     let recurring = checks.int("recurrenceCount", Some(1)).is_some();
+    let reserved_slot_uid = checks.string("reservedSlotUid", false);
 
     let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
     let selector = match (
@@ -534,6 +549,7 @@ pub(super) fn create(body: &Map<String, Value>) -> Result<CreateInput, CalcomErr
             length_in_minutes,
             responses,
             recurring,
+            reserved_slot_uid,
         }),
         _ => None,
     };
@@ -554,7 +570,13 @@ pub(super) fn reschedule(body: &Map<String, Value>) -> Result<Reschedule, Calcom
         );
     }
     checks.string("emailVerificationCode", false);
-    let value = start.map(|start| Reschedule { start, reason, by });
+    let reserved_slot_uid = checks.string("reservedSlotUid", false);
+    let value = start.map(|start| Reschedule {
+        start,
+        reason,
+        by,
+        reserved_slot_uid,
+    });
     checks.finish(value)
 }
 
@@ -574,4 +596,40 @@ pub(super) fn cancel(body: &Map<String, Value>) -> Result<Option<String>, Calcom
         ));
     }
     Ok(reason)
+}
+
+/// A reservation body that passed the pipe.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ReservationInput {
+    pub(super) event_type_id: i64,
+    pub(super) slot_start: DateTime<Utc>,
+    /// `slotDuration`, minutes; the event type's length when absent.
+    pub(super) slot_minutes: Option<i64>,
+    /// `reservationDuration`, minutes; only authenticated callers may set it.
+    pub(super) hold_minutes: Option<i64>,
+}
+
+/// The reserve pipe over a `POST`/`PATCH /v2/slots/reservations` body.
+pub(super) fn reservation(body: &Map<String, Value>) -> Result<ReservationInput, CalcomError> {
+    let mut checks = Checks::new(body, RESERVE_KEYS);
+    let event_type_id = checks.int("eventTypeId", None);
+    if event_type_id.is_none() && checks.present("eventTypeId").is_none() {
+        checks.fail(
+            "eventTypeId",
+            "isInt",
+            "eventTypeId must be an integer number".into(),
+        );
+    }
+    let slot_start = checks.date("slotStart");
+    let slot_minutes = checks.int("slotDuration", Some(1));
+    let hold_minutes = checks.int("reservationDuration", Some(1));
+    let value = event_type_id
+        .zip(slot_start)
+        .map(|(event_type_id, slot_start)| ReservationInput {
+            event_type_id,
+            slot_start,
+            slot_minutes,
+            hold_minutes,
+        });
+    checks.finish(value)
 }

@@ -4,13 +4,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{booking_input, booking_list, json_object, query_map, reply};
 use crate::sim::calcom::auth::Caller;
 use crate::sim::calcom::context::Ctx;
 use crate::sim::calcom::errors::{CalcomError, Rejection};
 use crate::sim::calcom::output;
+use crate::sim::calcom::webhooks::{self, Trigger};
 
 /// `POST /v2/bookings` → 201 with the new booking.
 pub(super) async fn create(
@@ -20,11 +21,10 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         let (new, owner) = booking_input::create(&json_object(&body)?)?.resolve(ctx.accounts())?;
-        Ok(output::booking(&ctx.store().create(
-            new,
-            &owner.schedule,
-            ctx.now(),
-        )?))
+        let booking = ctx.store().create(new, &owner.schedule, ctx.now())?;
+        ctx.webhooks()
+            .emit(Trigger::Created, &booking, Map::new(), ctx.now());
+        Ok(output::booking(&booking))
     };
     run()
         .map(|data| reply(StatusCode::CREATED, data))
@@ -70,18 +70,22 @@ pub(super) async fn get(
 /// `rescheduledFromUid`); the old one is cancelled with `rescheduledToUid`.
 pub(super) async fn reschedule(
     ctx: Ctx,
-    _: Caller,
+    caller: Caller,
     uid: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         let change = booking_input::reschedule(&json_object(&body)?)?;
-        Ok(output::booking(&ctx.store().reschedule(
-            &uid,
-            change,
-            ctx.accounts(),
-            ctx.now(),
-        )?))
+        let by = change.by.clone().or_else(|| caller.email());
+        let new = ctx
+            .store()
+            .reschedule(&uid, change, ctx.accounts(), ctx.now())?;
+        if let Some(old) = ctx.store().get(&uid) {
+            let extra = webhooks::rescheduled_fields(&old, by.as_deref());
+            ctx.webhooks()
+                .emit(Trigger::Rescheduled, &new, extra, ctx.now());
+        }
+        Ok(output::booking(&new))
     };
     run()
         .map(|data| reply(StatusCode::CREATED, data))
@@ -97,12 +101,13 @@ pub(super) async fn cancel(
 ) -> Result<HttpResponse, Rejection> {
     let run = || -> Result<Value, CalcomError> {
         let reason = booking_input::cancel(&json_object(&body)?)?;
-        Ok(output::booking(&ctx.store().cancel(
-            &uid,
-            reason,
-            caller.email(),
-            ctx.now(),
-        )?))
+        let cancelled = ctx
+            .store()
+            .cancel(&uid, reason, caller.email(), ctx.now())?;
+        let extra = webhooks::cancelled_fields(&cancelled);
+        ctx.webhooks()
+            .emit(Trigger::Cancelled, &cancelled, extra, ctx.now());
+        Ok(output::booking(&cancelled))
     };
     run()
         .map(|data| reply(StatusCode::OK, data))

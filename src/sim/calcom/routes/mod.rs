@@ -11,7 +11,9 @@ mod booking_list;
 mod bookings;
 mod event_types;
 mod me;
+mod reservations;
 mod slots;
+mod webhooks;
 
 use actix_web::dev::Service;
 use actix_web::http::StatusCode;
@@ -56,12 +58,34 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, shared: web::Data<Shared>) {
             })
             .service(versioned("/v2/slots", SLOTS).route(web::get().to(slots::get)))
             .service(
+                versioned("/v2/slots/reservations", SLOTS)
+                    .route(web::post().to(reservations::create)),
+            )
+            .service(
+                versioned("/v2/slots/reservations/{uid}", SLOTS)
+                    .route(web::get().to(reservations::get))
+                    .route(web::patch().to(reservations::renew))
+                    .route(web::delete().to(reservations::release)),
+            )
+            .service(
                 versioned("/v2/event-types", EVENT_TYPES).route(web::get().to(event_types::list)),
             )
             // Declared with every known version (`API_VERSIONS_VALUES`), so no guard.
             .service(
                 web::resource("/v2/me")
                     .route(web::get().to(me::get))
+                    .default_service(web::to(not_found)),
+            )
+            .service(
+                web::resource("/v2/webhooks")
+                    .route(web::post().to(webhooks::create))
+                    .route(web::get().to(webhooks::list))
+                    .default_service(web::to(not_found)),
+            )
+            .service(
+                web::resource("/v2/webhooks/{id}")
+                    .route(web::get().to(webhooks::get))
+                    .route(web::delete().to(webhooks::delete))
                     .default_service(web::to(not_found)),
             )
             .service(

@@ -81,7 +81,9 @@ fn answer(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, CalcomError> {
     let minutes = js_parse_int(text("duration")).unwrap_or(i64::from(minutes));
     let length = Duration::minutes(minutes.min(MAX_MINUTES));
 
-    let busy = ctx.store().busy(owner.0, text("bookingUidToReschedule"));
+    let busy = ctx
+        .store()
+        .offered_busy(owner.0, text("bookingUidToReschedule"), ctx.now());
     let mut days: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for slot in free_starts(start, end, length, &busy, ctx.now(), &owner.1) {
         let entry = match format {

@@ -7,8 +7,10 @@ mod bookings;
 mod event_types;
 mod faults;
 mod list;
+mod reservations;
 mod serve;
 mod slots;
+mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
