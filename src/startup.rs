@@ -160,9 +160,6 @@ impl Application {
         let budget = restart_budget(&settings, &exit_code, &http_handle);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
-        if settings.sandbox.enabled {
-            provision::spawn(Arc::clone(&store_port), calcom_url.clone());
-        }
         let core = start_core(
             &settings,
             &calcom_url,
@@ -174,7 +171,7 @@ impl Application {
         )?;
         let state = AppState {
             core: core.clone(),
-            store: store_port,
+            store: Arc::clone(&store_port),
             lookups: http::lookups::Lookups::new(Duration::from_secs(settings.cache.lookups_ttl_s)),
             clock,
             prometheus,
@@ -190,6 +187,11 @@ impl Application {
         };
         let (port, server) = serve_http(&settings, state)?;
         let _ = http_handle.set(server.handle());
+        if settings.sandbox.enabled {
+            // After binding: the simulator's webhooks go to the port we listen on.
+            let our_url = format!("http://{}:{port}", settings.server.host);
+            provision::spawn(store_port, calcom_url.clone(), our_url);
+        }
         tracing::info!(
             address = %format!("{}:{port}", settings.server.host),
             mode = mode.as_str(),

@@ -13,6 +13,7 @@
 //! - [`registry`] + [`router`]: the method registry (routing, param schemas, `rpc.discover`) and
 //!   the `Router` actor; [`server`]: the message every server actor handles.
 //! - [`retell`]: Retell signatures and the call object.
+//! - [`calcom_webhook`]: Cal.com's webhook signatures and booking payloads.
 //! - [`call`]: `CallRegistry` and one `CallContext` actor per live call.
 //! - [`tenant`]: number → tenant route, `TenantDirectory`, per-company `TenantSession`, and
 //!   the cross-instance booking lock.
@@ -31,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod breaker;
+pub mod calcom_webhook;
 pub mod call;
 pub mod domain;
 pub mod functions;

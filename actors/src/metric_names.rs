@@ -12,7 +12,10 @@ pub const CIRCUIT_BREAKER_STATE: &str = "mcp_circuit_breaker_state";
 /// `half_open`).
 pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "mcp_circuit_breaker_transitions_total";
 /// Counter `{event, status}`: Retell webhooks; status `recorded`, `duplicate`, `foreign` (a
-/// call id another company owns: refused), `error`.
+/// call id another company owns: refused), `error`. Also Cal.com webhooks: event
+/// `BOOKING_CREATED`, `BOOKING_RESCHEDULED`, `BOOKING_CANCELLED` or `calcom_other`; status
+/// `recorded`, `duplicate`, `ignored`, `disabled`, `unknown_tenant`, `unauthorized`,
+/// `malformed`, `error`.
 pub const WEBHOOK_TOTAL: &str = "mcp_webhook_total";
 /// Counter `{status}`: booking attempts; `booked`, `reused`, `retry`, `dead_letter`.
 pub const BOOKING_TOTAL: &str = "mcp_booking_total";

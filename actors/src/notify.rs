@@ -74,6 +74,7 @@ mod tests {
             calcom_base_url: None,
             policy: BookingPolicy::default(),
             disabled: false,
+            calcom_webhook_secret: SecretString::from(""),
             sms: sms.then(|| SmsSettings {
                 account_sid: format!("AC{}", "0".repeat(32)),
                 auth_token: SecretString::from("token"),

@@ -106,6 +106,15 @@ pub trait TenancyStore: Send + Sync + 'static {
     async fn company(&self, id: CompanyId) -> Result<Option<CompanyProfile>, StoreError>;
     /// The services of a company, ordered by name.
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError>;
+    /// The company with slug `slug` (its Cal.com webhook URL names it), with its
+    /// credentials; `None` when no company has it. The default refuses, for test fakes that
+    /// serve no webhooks.
+    async fn company_by_slug(&self, slug: &str) -> Result<Option<CompanyProfile>, StoreError> {
+        let _ = slug;
+        Err(StoreError::backend(
+            "company_by_slug is not implemented by this store",
+        ))
+    }
 }
 
 /// Calls: live call contexts, webhooks and the local call record.

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod body_timeout;
+pub mod calcom_webhook;
 pub mod custom_function;
 pub mod gateway;
 pub mod health;
@@ -66,5 +67,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/mcp/health", web::get().to(health::health))
         .route("/livez", web::get().to(health::livez))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/api/metrics", web::get().to(metrics::render));
+        .route("/api/metrics", web::get().to(metrics::render))
+        .route(
+            "/api/calcom/webhook/{company_slug}",
+            web::post().to(calcom_webhook::handle),
+        );
 }

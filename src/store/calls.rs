@@ -252,8 +252,9 @@ pub(super) async fn enqueue(
     }
 }
 
-/// Inserts the appointment unless one of its company with its idempotency key exists, finds
-/// or creates the attendee as customer, and links the call; returns the appointment id.
+/// Inserts the appointment unless one of its company with its idempotency key exists (or
+/// Cal.com's webhook stored its booking uid first: that row is completed instead), finds or
+/// creates the attendee as customer, and links the call; returns the appointment id.
 /// [`Foreign`], before writing anything, when the call is recorded for another company.
 pub(super) async fn insert_appointment_in(
     tx: &mut Tx,
@@ -279,6 +280,68 @@ pub(super) async fn insert_appointment_in(
         ),
         None => None,
     };
+    // Cal.com's BOOKING_CREATED webhook may have stored this booking first (source `calcom`)
+    // while the job that made it was still running: the booking stays one row, which the job
+    // completes. Any other row of the uid is left to the INSERT's unique key (a conflict).
+    let learned: Option<(i64,)> = tx
+        .fetch_optional(
+            Sql::new(
+                "SELECT id FROM appointments \
+                 WHERE booking_uid = $1 AND company_id = $2 AND source = 'calcom'",
+            )
+            .bind(appointment.booking_uid.as_str())
+            .bind(appointment.company_id.0),
+        )
+        .await?;
+    let id = match learned {
+        Some((id,)) => {
+            tx.execute(
+                Sql::new(
+                    "UPDATE appointments SET call_id = COALESCE(call_id, $2), \
+                         branch_id = COALESCE(branch_id, $3), \
+                         customer_id = COALESCE(customer_id, $4), \
+                         service_id = COALESCE(service_id, $5), source = $6, updated_at = $7 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(appointment.call_id.as_ref().map(CallId::as_str))
+                .bind(appointment.branch_id.map(|b| b.0))
+                .bind(customer_id)
+                .bind(appointment.service_id)
+                .bind(appointment.source.as_str())
+                .bind(now),
+            )
+            .await?;
+            id
+        }
+        None => insert_new_appointment(tx, appointment, customer_id, now).await?,
+    };
+    if let Some(call_id) = &appointment.call_id {
+        tx.execute(
+            Sql::new(
+                "UPDATE calls SET appointment_id = $1, \
+                     customer_id = COALESCE(customer_id, $2), updated_at = $3 \
+                 WHERE call_id = $4 AND company_id = $5",
+            )
+            .bind(id)
+            .bind(customer_id)
+            .bind(now)
+            .bind(call_id.as_str())
+            .bind(appointment.company_id.0),
+        )
+        .await?;
+    }
+    Ok(Ok(id))
+}
+
+/// Inserts `appointment` unless one of its company with its idempotency key exists; returns
+/// the id of whichever row holds the key.
+async fn insert_new_appointment(
+    tx: &mut Tx,
+    appointment: &NewAppointment,
+    customer_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     // On PostgreSQL a concurrent insert of the same key makes this one wait for its commit
     // and then do nothing; the SELECT below (a fresh READ COMMITTED snapshot) sees the
     // winner's row.
@@ -313,8 +376,8 @@ pub(super) async fn insert_appointment_in(
             .bind(now),
         )
         .await?;
-    let id = match inserted {
-        Some((id,)) => id,
+    match inserted {
+        Some((id,)) => Ok(id),
         None => {
             let (id,): (i64,) = tx
                 .fetch_one(
@@ -326,25 +389,9 @@ pub(super) async fn insert_appointment_in(
                     .bind(appointment.idempotency_key.as_str()),
                 )
                 .await?;
-            id
+            Ok(id)
         }
-    };
-    if let Some(call_id) = &appointment.call_id {
-        tx.execute(
-            Sql::new(
-                "UPDATE calls SET appointment_id = $1, \
-                     customer_id = COALESCE(customer_id, $2), updated_at = $3 \
-                 WHERE call_id = $4 AND company_id = $5",
-            )
-            .bind(id)
-            .bind(customer_id)
-            .bind(now)
-            .bind(call_id.as_str())
-            .bind(appointment.company_id.0),
-        )
-        .await?;
     }
-    Ok(Ok(id))
 }
 
 #[async_trait]

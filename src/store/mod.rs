@@ -16,6 +16,8 @@
 //!   role trait of the port ([`TenancyStore`], [`CallStore`], [`OutboxStore`],
 //!   [`QueueAdminStore`], [`TokenStore`], [`LockStore`]), with the admin/seed writes of
 //!   that role.
+//!   `appointments.rs` is [`AppointmentStore`]: appointments found by number, moved and
+//!   cancelled, Cal.com's webhooks applied, and jobs enqueued and completed outside webhooks.
 //!   `tenancy.rs` also seals and opens the companies' credentials with the store's
 //!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
 //! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
@@ -40,6 +42,7 @@
 //! [`LockStore`]: switchboard_actors::ports::LockStore
 //! [`TenantAdminStore`]: switchboard_actors::ports::TenantAdminStore
 //! [`TokenAdminStore`]: switchboard_actors::ports::TokenAdminStore
+//! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;

@@ -26,7 +26,7 @@ pub(super) const BOOK_KIND: &str = "book";
 /// Format of `branches.opens` / `closes` (local time of the company).
 pub(super) const WINDOW_TIME_FORMAT: &str = "%H:%M";
 
-fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
+pub(super) fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         table,
         message: message.into(),
@@ -52,7 +52,7 @@ fn u64_column(table: &'static str, column: &str, value: i64) -> Result<u64, Stor
     u64::try_from(value).map_err(|_| corrupt(table, format!("{column} out of range: {value}")))
 }
 
-fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreError> {
+pub(super) fn call_id_column(table: &'static str, value: String) -> Result<CallId, StoreError> {
     CallId::parse(value).map_err(|e| corrupt(table, format!("call_id: {e}")))
 }
 
@@ -70,6 +70,8 @@ pub(super) struct CompanyRow {
     pub change_notice_h: i64,
     pub booking_horizon_days: i64,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Sealed; `''` when not set.
+    pub calcom_webhook_secret: String,
     pub sms_account_sid: Option<String>,
     pub sms_auth_token: Option<String>,
     pub sms_from: Option<String>,
@@ -79,8 +81,9 @@ pub(super) struct CompanyRow {
 /// The columns of [`CompanyRow`], for `SELECT {COMPANY_COLUMNS} FROM companies c`.
 pub(super) const COMPANY_COLUMNS: &str = "c.id, c.slug, c.name, c.locale, c.time_zone, \
      c.retell_api_key, c.calcom_api_key, c.calcom_base_url, c.change_notice_h, \
-     c.booking_horizon_days, c.disabled_at, c.sms_account_sid, c.sms_auth_token, c.sms_from, \
-     c.sms_base_url";
+     c.booking_horizon_days, c.disabled_at, \
+     COALESCE(c.calcom_webhook_secret, '') AS calcom_webhook_secret, c.sms_account_sid, \
+     c.sms_auth_token, c.sms_from, c.sms_base_url";
 
 impl CompanyRow {
     /// The profile, credentials opened with `keyring`; one that does not open (no key,
@@ -99,6 +102,8 @@ impl CompanyRow {
         };
         let retell_api_key = reveal(Column::RetellApiKey, &self.retell_api_key)?;
         let calcom_api_key = reveal(Column::CalcomApiKey, &self.calcom_api_key)?;
+        let calcom_webhook_secret =
+            reveal(Column::CalcomWebhookSecret, &self.calcom_webhook_secret)?;
         // SMS settings count only when whole: an account without its token sends nothing.
         let sms = match (
             self.sms_account_sid,
@@ -140,6 +145,7 @@ impl CompanyRow {
             },
             disabled: self.disabled_at.is_some(),
             sms,
+            calcom_webhook_secret,
         })
     }
 }

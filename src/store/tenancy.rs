@@ -394,6 +394,20 @@ impl TenancyStore for AnyStore {
         row.map(|row| row.into_profile(&self.keyring)).transpose()
     }
 
+    async fn company_by_slug(&self, slug: &str) -> Result<Option<CompanyProfile>, StoreError> {
+        let row: Option<CompanyRow> = self
+            .db
+            .fetch_optional(
+                Sql::new(format!(
+                    "SELECT {COMPANY_COLUMNS} FROM companies c WHERE c.slug = $1"
+                ))
+                .bind(slug),
+            )
+            .await
+            .map_err(backend)?;
+        row.map(|row| row.into_profile(&self.keyring)).transpose()
+    }
+
     async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError> {
         // One round trip (live custom functions ask on every request): each service once per
         // branch offering it, or once with no branch (offered everywhere). `services.name` is

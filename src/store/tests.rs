@@ -170,6 +170,9 @@ mod secrets;
 /// Tenant administration and tokens (issue 11).
 mod admin;
 
+/// Appointments moved and cancelled, Cal.com's webhooks and jobs outside webhooks (issue 12).
+mod appointments;
+
 /// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
 /// dialects.
 async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {
@@ -413,6 +416,20 @@ async fn enqueue_booking(fx: &Fixture, call: &str) -> i64 {
     }
 }
 
+/// Asserts job `id` is `done` with no lease and no error left.
+async fn assert_done_and_released(store: &AnyStore, id: i64) {
+    let (status, locked_until, last_error): (String, Option<DateTime<Utc>>, Option<String>) = row(
+        store,
+        "SELECT status, locked_until, last_error FROM jobs WHERE id = $1",
+        id,
+    )
+    .await;
+    assert_eq!(
+        (status.as_str(), locked_until, last_error),
+        ("done", None, None)
+    );
+}
+
 async fn count(store: &AnyStore, sql: &str) -> i64 {
     let (count,): (i64,) = store.db.fetch_one(Sql::new(sql)).await.unwrap();
     count
@@ -474,6 +491,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
             "appointments",
             "audit_log",
             "branches",
+            "calcom_webhook_events",
             "calls",
             "companies",
             "customers",
@@ -849,16 +867,7 @@ async fn complete_booking_is_idempotent_on_key(db: TestDb) {
     // The attendee is the caller the webhook already created.
     assert_eq!(count(&fx.store, "SELECT COUNT(*) FROM customers").await, 1);
 
-    let (status, locked_until, last_error): (String, Option<DateTime<Utc>>, Option<String>) = row(
-        &fx.store,
-        "SELECT status, locked_until, last_error FROM jobs WHERE id = $1",
-        job_id,
-    )
-    .await;
-    assert_eq!(
-        (status.as_str(), locked_until, last_error),
-        ("done", None, None)
-    );
+    assert_done_and_released(&fx.store, job_id).await;
 
     // Another key may not claim a booking uid that is already stored.
     let stolen = appointment(&fx, "call_book", "uid_book_1", "another-key");

@@ -3,6 +3,7 @@
 
 mod admin;
 mod calcom_onboarding;
+mod calcom_webhooks;
 mod call_ownership;
 #[path = "../common/mod.rs"]
 mod common;

@@ -67,6 +67,10 @@ pub struct CompanyProfile {
     /// How callers get confirmations by text message; `None`: the tenant sends none, and
     /// the agent never promises one.
     pub sms: Option<SmsSettings>,
+    /// Secret of Cal.com's webhooks to this tenant: `X-Cal-Signature-256` is the HMAC-SHA256
+    /// of the raw body with it (reference/calcom.md §6). Empty when not set, and then no
+    /// webhook is accepted.
+    pub calcom_webhook_secret: SecretString,
 }
 
 /// A tenant's SMS provider account (Twilio Messages API, or `switchboard sim sms`).

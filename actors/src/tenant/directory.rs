@@ -368,6 +368,7 @@ pub(crate) mod tests {
                 policy: crate::domain::onboarding::BookingPolicy::default(),
                 disabled: false,
                 sms: None,
+                calcom_webhook_secret: SecretString::from(""),
             }))
         }
         async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {

@@ -39,6 +39,14 @@ pub enum ProvisionError {
     /// The simulator could not be reached.
     #[error("simulator unreachable: {0}")]
     Http(#[from] reqwest::Error),
+    /// The simulator refused the tenant's webhook subscription, or could not be asked.
+    #[error("webhook subscription of tenant {slug} failed: {message}")]
+    Webhook {
+        /// The tenant.
+        slug: String,
+        /// The Cal.com client's error.
+        message: String,
+    },
     /// The simulator refused the account (an event type id of another account, say).
     #[error("simulator refused tenant {slug}: {status} {body}")]
     Refused {
@@ -52,41 +60,66 @@ pub enum ProvisionError {
 }
 
 /// Starts provisioning the tenants of `store` into the simulator at `sim_url` now and every
-/// [`EVERY`] on the current actix System; failures are logged, never fatal.
-pub fn spawn(store: Arc<dyn Store>, sim_url: String) {
+/// [`EVERY`] on the current actix System; failures are logged, never fatal. `our_url` is this
+/// server's base URL: each tenant with a Cal.com webhook secret is subscribed to its booking
+/// events there.
+pub fn spawn(store: Arc<dyn Store>, sim_url: String, our_url: String) {
     actix_rt::spawn(async move {
-        let http = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
-            Ok(http) => http,
+        let clients = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|http| {
+                CalcomClient::new(&sim_url, REQUEST_TIMEOUT)
+                    .map(|calcom| (http, calcom))
+                    .map_err(|e| e.to_string())
+            });
+        let (http, calcom) = match clients {
+            Ok(clients) => clients,
             Err(e) => {
                 tracing::error!(error = %e, "sandbox provisioning cannot build its HTTP client");
                 return;
             }
         };
+        let sim = Simulator {
+            http: &http,
+            calcom: &calcom,
+            url: &sim_url,
+            our_url: &our_url,
+        };
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            for error in provision_all(store.as_ref(), &http, &sim_url).await {
+            for error in provision_all(store.as_ref(), &sim).await {
                 tracing::warn!(%error, "sandbox provisioning");
             }
         }
     });
 }
 
-/// Provisions every tenant without a Cal.com base URL of its own into the simulator at
-/// `sim_url`; returns what failed (one tenant's failure does not stop the others).
-pub async fn provision_all(
-    store: &dyn Store,
-    http: &reqwest::Client,
-    sim_url: &str,
-) -> Vec<ProvisionError> {
+/// The simulator being provisioned, and where its webhooks go.
+pub struct Simulator<'a> {
+    /// Client for the simulator's admin routes.
+    pub http: &'a reqwest::Client,
+    /// Cal.com client of the simulator (webhook subscriptions).
+    pub calcom: &'a CalcomClient,
+    /// The simulator's base URL.
+    pub url: &'a str,
+    /// This server's base URL, e.g. `http://127.0.0.1:8080`.
+    pub our_url: &'a str,
+}
+
+/// Provisions every tenant without a Cal.com base URL of its own into the simulator; returns
+/// what failed (one tenant's failure does not stop the others).
+pub async fn provision_all(store: &dyn Store, sim: &Simulator<'_>) -> Vec<ProvisionError> {
     let tenants = match store.list_tenants().await {
         Ok(tenants) => tenants,
         Err(e) => return vec![e.into()],
     };
     let mut errors = Vec::new();
     for summary in tenants {
-        if let Err(e) = provision_one(store, http, sim_url, summary.id).await {
+        if let Err(e) = provision_one(store, sim, summary.id).await {
             errors.push(e);
         }
     }
@@ -95,8 +128,7 @@ pub async fn provision_all(
 
 async fn provision_one(
     store: &dyn Store,
-    http: &reqwest::Client,
-    sim_url: &str,
+    sim: &Simulator<'_>,
     company: switchboard_actors::domain::ids::CompanyId,
 ) -> Result<(), ProvisionError> {
     let Some(state) = store.tenant(&TenantRef::Id(company)).await? else {
@@ -107,17 +139,42 @@ async fn provision_one(
         return Ok(());
     };
     let key = secrecy::ExposeSecret::expose_secret(&profile.calcom_api_key).to_owned();
-    // A tenant with its own Cal.com is not the simulator's; one without a key cannot book;
-    // the demo key's account is the catalog the demo tenant was seeded from.
-    if state.spec.calcom.base_url.is_some()
-        || !key.starts_with("cal_")
-        || key == SANDBOX_CALCOM_API_KEY
-    {
+    // A tenant with its own Cal.com is not the simulator's; one without a key cannot book.
+    if state.spec.calcom.base_url.is_some() || !key.starts_with("cal_") {
         return Ok(());
     }
-    let response = http
-        .post(format!("{sim_url}{ACCOUNTS_PATH}"))
-        .json(&account(&state, &key))
+    // The demo key's account is the catalog the demo tenant was seeded from: it only needs
+    // its webhook.
+    if key != SANDBOX_CALCOM_API_KEY {
+        add_account(sim, &state, &key).await?;
+    }
+    if !secrecy::ExposeSecret::expose_secret(&profile.calcom_webhook_secret).is_empty() {
+        let url = subscriber_url(sim.our_url, state.spec.slug.as_str());
+        ensure_webhook(
+            sim.calcom,
+            &profile.calcom_api_key,
+            &url,
+            &profile.calcom_webhook_secret,
+        )
+        .await
+        .map_err(|e| ProvisionError::Webhook {
+            slug: state.spec.slug.to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Adds or replaces the simulator account of `state` (`POST /__sim/accounts`).
+async fn add_account(
+    sim: &Simulator<'_>,
+    state: &TenantState,
+    key: &str,
+) -> Result<(), ProvisionError> {
+    let response = sim
+        .http
+        .post(format!("{}{ACCOUNTS_PATH}", sim.url))
+        .json(&account(state, key))
         .send()
         .await?;
     let status = response.status();

@@ -987,8 +987,35 @@ async fn sms_settings_are_stored_sealed_and_reach_the_profile(db: TestDb) {
     );
 }
 
+async fn company_by_slug_opens_its_webhook_secret(db: TestDb) {
+    let store = store_of(&db).await;
+    let id = apply(&store, &raw_weber()).await.unwrap();
+    let legacy = store.upsert_company(&company("Salon Sonne")).await.unwrap();
+    let legacy_slug = store.company(legacy).await.unwrap().unwrap().slug;
+
+    let weber = store
+        .company_by_slug("praxis-weber")
+        .await
+        .unwrap()
+        .unwrap();
+    let without = store.company_by_slug(&legacy_slug).await.unwrap().unwrap();
+
+    assert_eq!(weber.id, id);
+    assert_eq!(weber.calcom_webhook_secret.expose_secret(), WEBHOOK_SECRET);
+    assert_eq!(without.id, legacy);
+    assert_eq!(without.calcom_webhook_secret.expose_secret(), "");
+    assert!(
+        store
+            .company_by_slug("praxis-nobody")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 on_both_backends! {
     sms_settings_are_stored_sealed_and_reach_the_profile,
+    company_by_slug_opens_its_webhook_secret,
     concurrent_writes_of_one_new_tenant_create_it_once,
     written_tenant_reads_back_with_an_empty_plan,
     number_of_another_tenant_is_a_conflict_and_writes_nothing,
