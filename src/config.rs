@@ -291,6 +291,10 @@ pub struct CallSettings {
     /// Most call contexts live in memory at once; starting one more stops the least recently
     /// used. At least 1.
     pub max_live: usize,
+    /// Minutes a caller's complete, free slot is held in Cal.com (a slot reservation) while
+    /// the caller decides; renewed on the call's next function when half of it has passed.
+    /// 1 to 60.
+    pub slot_hold_min: u32,
 }
 
 /// `[tenants]`.
@@ -486,6 +490,9 @@ impl Settings {
         }
         if self.calls.idle_timeout_min == 0 || self.calls.max_live == 0 {
             return bad("calls.idle_timeout_min and calls.max_live must be at least 1");
+        }
+        if !(1..=60).contains(&self.calls.slot_hold_min) {
+            return bad("calls.slot_hold_min must be 1 to 60");
         }
         if self.tenants.idle_timeout_min == 0 {
             return bad("tenants.idle_timeout_min must be at least 1");

@@ -26,6 +26,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use switchboard_actors::call::hold::HoldPolicy;
 use switchboard_actors::call::registry::CallLimits;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
@@ -112,6 +113,9 @@ fn core_config(s: &Settings) -> CoreConfig {
         cache_ttl: CacheTtl {
             event_types: Duration::from_secs(s.cache.event_types_ttl_s),
             availability: Duration::from_secs(s.cache.availability_ttl_s),
+        },
+        slot_hold: HoldPolicy {
+            hold_min: s.calls.slot_hold_min,
         },
     }
 }

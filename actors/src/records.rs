@@ -307,6 +307,11 @@ pub struct BookingJobPayload {
     /// [`IDEMPOTENCY_METADATA_KEY`](crate::domain::booking::IDEMPOTENCY_METADATA_KEY) so a retry
     /// finds its own booking.
     pub idempotency_key: String,
+    /// The call's hold of the slot (`reservationUid`), booked against as `reservedSlotUid`
+    /// (reference/calcom.md §2 "Slot holds"); `None` when the call held none (and in jobs
+    /// enqueued before holds existed).
+    #[serde(default)]
+    pub reserved_slot_uid: Option<String>,
 }
 
 /// An appointment to store after Cal.com accepted the booking.

@@ -2,6 +2,7 @@
 //! `main` under the actix System, before the HTTP server, so HTTP workers share the actors.
 
 use crate::breaker::UpstreamPolicy;
+use crate::call::hold::HoldPolicy;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
@@ -70,6 +71,8 @@ pub struct CoreConfig {
     pub tenant_profile_ttl: Duration,
     /// Lifetimes of cached event types and free slots.
     pub cache_ttl: CacheTtl,
+    /// How long a caller's slot is held in Cal.com during the call (`calls.slot_hold_min`).
+    pub slot_hold: HoldPolicy,
 }
 
 /// Addresses of the running core.
@@ -157,6 +160,7 @@ impl Core {
                 deps.store.clone(),
                 calls.clone(),
                 outbox.clone().recipient(),
+                tenants.clone(),
                 Arc::clone(&deps.clock),
                 BookingPolicy {
                     max_attempts: cfg.booking_max_attempts,
@@ -174,6 +178,7 @@ impl Core {
                     cache: Arc::clone(&deps.cache),
                     clock: Arc::clone(&deps.clock),
                     calendar_timeout: cfg.function_calendar_timeout,
+                    hold: cfg.slot_hold,
                 },
                 budget.clone(),
             );

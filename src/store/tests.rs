@@ -306,6 +306,7 @@ fn collected(fx: &Fixture) -> CollectedAppointment {
         staff: None,
         notes: Some("bitte pünktlich".to_owned()),
         confirmed: true,
+        hold: None,
     }
 }
 
@@ -1251,6 +1252,7 @@ fn booking_call_ended(
         },
         notes: Some("bitte pünktlich".to_owned()),
         idempotency_key: format!("book:{call}"),
+        reserved_slot_uid: None,
     };
     let mut event = call_ended(fx, call);
     event.received_at = received_at;

@@ -30,7 +30,7 @@ async fn end_without_booking(app: &TestApp, call_id: &str) {
 async fn confirmed_call_is_booked_end_to_end() {
     let app = spawn_app().await;
     let reply = app.collect_complete("call_flow_1", "14 Uhr", true).await;
-    assert_eq!(reply["status"], "complete", "{reply}");
+    assert_eq!(reply["status"], "booked_pending", "{reply}");
     assert_eq!(reply["available"], true);
     assert_eq!(app.webhook("call_started", call("call_flow_1")).await, 204);
     assert_eq!(app.webhook("call_ended", ended("call_flow_1")).await, 204);
@@ -145,18 +145,19 @@ async fn incomplete_call_is_not_booked_and_lists_missing_fields() {
 #[actix_web::test]
 async fn taken_slot_becomes_dead_letter_with_clear_error() {
     let app = spawn_app().await;
-    // Someone books the slot through the gateway after the caller heard it was free.
     app.collect_complete("call_taken", "16 Uhr", true).await;
     let date = app.get_call("call_taken").await["collected"]["date"]
         .as_str()
         .unwrap()
         .to_owned();
-    let created = app
-        .rpc(
-            "calcom.createBooking",
-            json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": date, "time": "16:00", "name": "Erika", "phone": "+4917612345678"}),
-        )
-        .await;
+    let walk_in = json!({"company_id": 1, "service": "Herrenhaarschnitt", "date": date, "time": "16:00", "name": "Erika", "phone": "+4917612345678"});
+    // While the call holds the slot, nobody else can book it.
+    let refused = app.rpc("calcom.createBooking", walk_in.clone()).await;
+    assert!(refused["result"].is_null(), "{refused}");
+    assert_eq!(refused["error"]["code"], 2003, "{refused}");
+    // The caller was quiet past the hold, and someone booked the slot meanwhile.
+    app.lapse_hold("call_taken").await;
+    let created = app.rpc("calcom.createBooking", walk_in).await;
     assert_eq!(created["result"]["success"], true, "{created}");
     assert_eq!(app.webhook("call_ended", ended("call_taken")).await, 204);
     let view = app.wait_for_booking("call_taken").await;
@@ -256,9 +257,19 @@ async fn free_times(app: &TestApp, date: &str) -> Vec<String> {
 #[actix_web::test]
 async fn a_slot_booked_after_the_call_is_at_once_no_longer_offered_from_the_cache() {
     let app = spawn_app().await;
-    let reply = app.collect_complete("call_cache_1", "14 Uhr", true).await;
-    let date = reply["collected"]["datum"].as_str().unwrap().to_owned();
+    // The day's free times are cached before the caller holds (and then books) 14:00.
+    let asked = app
+        .function(
+            "collect_appointment_data",
+            "call_cache_1",
+            json!({"dienstleistung": "Herrenschnitt", "datum": "nächsten Dienstag"}),
+        )
+        .await
+        .1;
+    let date = asked["collected"]["datum"].as_str().unwrap().to_owned();
     assert!(free_times(&app, &date).await.contains(&"14:00".to_owned()));
+    let reply = app.collect_complete("call_cache_1", "14 Uhr", true).await;
+    assert_eq!(reply["status"], "booked_pending", "{reply}");
     assert_eq!(app.webhook("call_ended", ended("call_cache_1")).await, 204);
     let view = app.wait_for_booking("call_cache_1").await;
     assert_eq!(view["booking_job"]["status"], "done", "{view}");

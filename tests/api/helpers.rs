@@ -234,6 +234,25 @@ impl TestApp {
             .unwrap_or_default()
     }
 
+    /// Ends the Cal.com hold `call_id` keeps on its slot, as its lapse would (the caller was
+    /// quiet past `calls.slot_hold_min`): the slot is open to others again while the call's
+    /// data stays confirmed.
+    pub async fn lapse_hold(&self, call_id: &str) {
+        let view = self.get_call(call_id).await;
+        let uid = view["collected"]["hold"]["uid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{call_id} holds no slot: {view}"));
+        let res = self
+            .client
+            .delete(format!("{}/v2/slots/reservations/{uid}", self.calcom_url))
+            .header("cal-api-version", "2024-09-04")
+            .bearer_auth(crate::common::CALCOM_KEY)
+            .send()
+            .await
+            .expect("simulator reachable");
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+
     /// Collects complete, confirmed data for a Herrenhaarschnitt next Tuesday at `time`.
     pub async fn collect_complete(&self, call_id: &str, time: &str, confirmed: bool) -> Value {
         let (status, reply) = self

@@ -1,6 +1,6 @@
 //! The `queue` server on dead letters: listing them, retrying one or all since a time, and
-//! the overview. A dead letter is made the way production makes one: the slot the caller
-//! confirmed is booked by someone else before the outbox books it.
+//! the overview. A dead letter is made the way production makes one: the caller's hold of the
+//! slot they confirmed lapsed and someone else booked it before the outbox did.
 
 use crate::helpers::{TestApp, ended, spawn_app};
 use chrono::{DateTime, Duration, Utc};
@@ -14,6 +14,7 @@ async fn dead_letter(app: &TestApp, call_id: &str, hour: u32) -> Value {
         .as_str()
         .unwrap()
         .to_owned();
+    app.lapse_hold(call_id).await;
     let taken = app
         .rpc(
             "calcom.createBooking",

@@ -3,7 +3,7 @@
 //! for every message and written before it is acknowledged — so a restart loses nothing and a
 //! call's next function may land on any instance.
 
-use crate::domain::appointment::CollectedAppointment;
+use crate::domain::appointment::{CollectedAppointment, SlotChoice, SlotHold};
 use crate::domain::ids::{BranchId, CallId, CompanyId};
 use crate::ports::{CallStore, Clock, StoreError};
 use crate::records::CallContextRecord;
@@ -67,6 +67,23 @@ pub struct Collect {
     pub confirmation: Option<bool>,
 }
 
+/// Message: record the call's slot hold — a new one, a renewed one, or none (`hold: None`
+/// after the old one was released) — unless the caller's choice of slot changed since it was
+/// decided (another function of the call ran in between). Answers whether it was recorded; a
+/// hold not recorded is the sender's to release.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<bool, ContextError>")]
+pub struct KeepHold {
+    /// The choice of slot the hold was decided for ([`CollectedAppointment::slot`]).
+    pub decided_for: SlotChoice,
+    /// The hold to keep.
+    pub hold: Option<SlotHold>,
+    /// The caller was just told this slot is not free: a yes to it no longer stands, so it is
+    /// never booked at `call_ended` behind the caller's back (a new yes, to this or another
+    /// slot, confirms again).
+    pub withdraw_confirmation: bool,
+}
+
 /// Message: the data collected so far.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CollectedAppointment, ContextError>")]
@@ -103,10 +120,11 @@ impl CallContext {
     /// Runs `work` (given the store and the call's key) as one
     /// atomic step: later messages wait until it is done, so a read never sees half a save. A
     /// panic in `work` restarts the context and answers [`ContextError::Unavailable`].
-    fn atomic<F, Fut>(&mut self, work: F) -> Answer
+    fn atomic<T, F, Fut>(&mut self, work: F) -> AtomicResponse<Self, Result<T, ContextError>>
     where
+        T: 'static,
         F: FnOnce(Arc<dyn CallStore>, CallKey) -> Fut,
-        Fut: Future<Output = Result<CollectedAppointment, ContextError>> + 'static,
+        Fut: Future<Output = Result<T, ContextError>> + 'static,
     {
         let work = work(Arc::clone(&self.store), self.key.clone());
         AtomicResponse::new(Box::pin(catch(work).into_actor(self).map(
@@ -139,6 +157,23 @@ pub(crate) async fn load(
         .unwrap_or_default())
 }
 
+/// The stored form of `key`'s call data, saved at `now`.
+fn record(
+    key: &CallKey,
+    collected: CollectedAppointment,
+    now: chrono::DateTime<chrono::Utc>,
+) -> CallContextRecord {
+    CallContextRecord {
+        call_id: key.call_id.clone(),
+        company_id: key.company_id,
+        branch_id: key.branch_id,
+        from_number: key.from_number.clone(),
+        to_number: key.to_number.clone(),
+        collected,
+        updated_at: now,
+    }
+}
+
 impl Supervised for CallContext {}
 
 crate::guarded_actor!(CallContext, "call_context");
@@ -152,17 +187,31 @@ impl Handler<Collect> for CallContext {
             // Always from the store: another instance may have taken the last call.
             let mut data = load(store.as_ref(), &key).await?;
             data.merge(msg.patch, msg.confirmation);
-            let record = CallContextRecord {
-                call_id: key.call_id.clone(),
-                company_id: key.company_id,
-                branch_id: key.branch_id,
-                from_number: key.from_number.clone(),
-                to_number: key.to_number.clone(),
-                collected: data.clone(),
-                updated_at: now,
-            };
-            store.save_call_context(&record).await?;
+            store
+                .save_call_context(&record(&key, data.clone(), now))
+                .await?;
             Ok(data)
+        })
+    }
+}
+
+impl Handler<KeepHold> for CallContext {
+    type Result = AtomicResponse<Self, Result<bool, ContextError>>;
+
+    fn handle(&mut self, msg: KeepHold, _ctx: &mut Self::Context) -> Self::Result {
+        let now = self.clock.now();
+        self.atomic(|store, key| async move {
+            let mut data = load(store.as_ref(), &key).await?;
+            if data.slot() != msg.decided_for {
+                return Ok(false);
+            }
+            let withdraw = msg.withdraw_confirmation && data.confirmed;
+            if data.hold != msg.hold || withdraw {
+                data.hold = msg.hold;
+                data.confirmed &= !withdraw;
+                store.save_call_context(&record(&key, data, now)).await?;
+            }
+            Ok(true)
         })
     }
 }

@@ -1,6 +1,11 @@
 //! Live calls: one [`CallContext`](context::CallContext) actor per call holds what the custom
 //! functions collected until `call_ended`; the [`CallRegistry`](registry::CallRegistry) finds or
-//! spawns them and expires idle ones.
+//! spawns them and expires idle ones; [`hold`] keeps the caller's slot reserved in Cal.com
+//! while the caller decides.
 
 pub mod context;
+pub mod hold;
 pub mod registry;
+
+#[cfg(test)]
+mod hold_tests;

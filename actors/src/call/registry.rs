@@ -1,8 +1,8 @@
 //! The `CallRegistry` actor: finds or spawns the [`CallContext`] of a call and stops contexts
 //! that ended, went idle, or are the least recently used one over the configured maximum.
 
-use super::context::{CallContext, CallKey, Collect, ContextError, Snapshot, load};
-use crate::domain::appointment::CollectedAppointment;
+use super::context::{CallContext, CallKey, Collect, ContextError, KeepHold, Snapshot, load};
+use crate::domain::appointment::{CollectedAppointment, SlotChoice, SlotHold};
 use crate::domain::ids::{CallId, CompanyId};
 use crate::metric_names as m;
 use crate::ports::{CallStore, Clock};
@@ -26,6 +26,20 @@ pub struct CollectFor {
     /// An explicit yes or no to the booking in this call, `None` when not said (see
     /// [`CollectedAppointment::merge`]).
     pub confirmation: Option<bool>,
+}
+
+/// Message: record the call's slot hold (see [`KeepHold`]); answers whether it was recorded.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<bool, ContextError>")]
+pub struct KeepHoldFor {
+    /// The call.
+    pub key: CallKey,
+    /// The choice of slot the hold was decided for.
+    pub decided_for: SlotChoice,
+    /// The hold to keep; `None` forgets a released one.
+    pub hold: Option<SlotHold>,
+    /// The caller was told the slot is not free (see [`KeepHold::withdraw_confirmation`]).
+    pub withdraw_confirmation: bool,
 }
 
 /// Message: the call's collected data (loaded from the store if no context is live here).
@@ -169,23 +183,26 @@ impl Supervised for CallRegistry {}
 
 crate::guarded_actor!(CallRegistry, "call_registry");
 
-impl Handler<CollectFor> for CallRegistry {
-    type Result = ResponseFuture<Result<CollectedAppointment, ContextError>>;
-
-    fn handle(&mut self, msg: CollectFor, ctx: &mut Self::Context) -> Self::Result {
+impl CallRegistry {
+    /// Sends `msg` to the context of `key` (started when none is live) and answers its reply;
+    /// a panic here restarts the registry and answers [`ContextError::Unavailable`].
+    fn forward<M, T>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        key: &CallKey,
+        msg: M,
+    ) -> ResponseFuture<Result<T, ContextError>>
+    where
+        M: Message<Result = Result<T, ContextError>> + Send + 'static,
+        T: Send + 'static,
+        CallContext: Handler<M>,
+    {
         guard(
             self,
             ctx,
             |this, _| {
-                let addr = this.context(&msg.key);
-                async move {
-                    addr.send(Collect {
-                        patch: msg.patch,
-                        confirmation: msg.confirmation,
-                    })
-                    .await
-                    .map_err(unavailable)?
-                }
+                let addr = this.context(key);
+                async move { addr.send(msg).await.map_err(unavailable)? }
             },
             |m| {
                 Err(ContextError::Unavailable(format!(
@@ -193,6 +210,31 @@ impl Handler<CollectFor> for CallRegistry {
                 )))
             },
         )
+    }
+}
+
+impl Handler<CollectFor> for CallRegistry {
+    type Result = ResponseFuture<Result<CollectedAppointment, ContextError>>;
+
+    fn handle(&mut self, msg: CollectFor, ctx: &mut Self::Context) -> Self::Result {
+        let collect = Collect {
+            patch: msg.patch,
+            confirmation: msg.confirmation,
+        };
+        self.forward(ctx, &msg.key, collect)
+    }
+}
+
+impl Handler<KeepHoldFor> for CallRegistry {
+    type Result = ResponseFuture<Result<bool, ContextError>>;
+
+    fn handle(&mut self, msg: KeepHoldFor, ctx: &mut Self::Context) -> Self::Result {
+        let keep = KeepHold {
+            decided_for: msg.decided_for,
+            hold: msg.hold,
+            withdraw_confirmation: msg.withdraw_confirmation,
+        };
+        self.forward(ctx, &msg.key, keep)
     }
 }
 

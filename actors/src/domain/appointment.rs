@@ -2,7 +2,9 @@
 
 use super::ids::EventTypeId;
 use super::phone::PhoneNumber;
-use chrono::{NaiveDate, NaiveTime};
+use crate::domain::booking::SlotReservation;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,71 @@ pub struct CollectedAppointment {
     pub notes: Option<String>,
     /// The caller confirmed the booking (`bestaetigt` / `confirmed` arg).
     pub confirmed: bool,
+    /// The Cal.com reservation holding the slot for this call, if one was made; kept with the
+    /// collected data so any instance (or this one after a restart) renews, books against or
+    /// releases it. Absent in data stored before holds existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<SlotHold>,
+}
+
+/// A slot reservation held for a live call (reference/calcom.md §2 "Slot holds"): nobody else
+/// can reserve or book the slot until `until`, unless it is renewed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SlotHold {
+    /// Cal.com's `reservationUid`: renewed, released or booked against (`reservedSlotUid`).
+    pub uid: String,
+    /// Event type of the held slot.
+    pub event_type_id: EventTypeId,
+    /// Slot start, UTC.
+    pub start: DateTime<Utc>,
+    /// When the hold lapses unless renewed, UTC (`reservationUntil`).
+    pub until: DateTime<Utc>,
+}
+
+impl From<SlotReservation> for SlotHold {
+    fn from(r: SlotReservation) -> Self {
+        Self {
+            uid: r.uid,
+            event_type_id: r.event_type_id,
+            start: r.slot_start,
+            until: r.until,
+        }
+    }
+}
+
+impl SlotHold {
+    /// Whether this hold is of the slot of `event_type` starting at `start` (UTC).
+    pub fn covers(&self, event_type: EventTypeId, start: DateTime<Utc>) -> bool {
+        self.event_type_id == event_type && self.start == start
+    }
+
+    /// Whether the hold has not lapsed at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now < self.until
+    }
+}
+
+/// The UTC instant of a local date and time in `tz`: in the autumn DST overlap the earlier
+/// instant (the one a caller means); `None` for a time in the spring gap, which does not exist
+/// and cannot be booked.
+pub fn local_start(date: NaiveDate, time: NaiveTime, tz: Tz) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&date.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A caller's choice of slot as said: (local date, local time, `services.id`).
+pub type SlotChoice = (Option<NaiveDate>, Option<NaiveTime>, Option<i64>);
+
+/// The slot a caller asked for, once service, date and time are known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WantedSlot {
+    /// Event type of the chosen service.
+    pub event_type_id: EventTypeId,
+    /// Start, UTC.
+    pub start: DateTime<Utc>,
+    /// The service's length, minutes.
+    pub duration_min: u32,
 }
 
 /// A required field of an appointment, named as the agent's tool arguments are
@@ -106,7 +173,29 @@ impl CollectedAppointment {
         self.missing_fields().is_empty()
     }
 
-    /// Overlays the fields set in `newer` on `self` (`newer.confirmed` is not read).
+    /// The slot asked for (service, date and time, the local time read in `tz`); `None` while
+    /// one of them is missing or the local time does not exist.
+    pub fn wanted_slot(&self, tz: Tz) -> Option<WantedSlot> {
+        let service = self.service.as_ref()?;
+        Some(WantedSlot {
+            event_type_id: service.event_type_id,
+            start: local_start(self.date?, self.time?, tz)?,
+            duration_min: service.duration_min,
+        })
+    }
+
+    /// The hold, if it is of the slot asked for (read in `tz`); a hold of an earlier choice
+    /// is `None` here (it is to be released).
+    pub fn hold_of_wanted_slot(&self, tz: Tz) -> Option<&SlotHold> {
+        let wanted = self.wanted_slot(tz)?;
+        self.hold
+            .as_ref()
+            .filter(|h| h.covers(wanted.event_type_id, wanted.start))
+    }
+
+    /// Overlays the fields set in `newer` on `self` (`newer.confirmed` and `newer.hold` are not
+    /// read: a hold is set only by the call context's
+    /// [`KeepHold`](crate::call::context::KeepHold)).
     ///
     /// A confirmation covers one slot: an explicit yes or no in this call (`confirmation`)
     /// replaces the flag; without one, a change of date, time or service withdraws an earlier
@@ -123,7 +212,8 @@ impl CollectedAppointment {
         };
     }
 
-    fn slot(&self) -> (Option<NaiveDate>, Option<NaiveTime>, Option<i64>) {
+    /// The caller's choice of slot, which a hold is decided for.
+    pub fn slot(&self) -> SlotChoice {
         (
             self.date,
             self.time,

@@ -261,6 +261,7 @@ pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized
             .bestaetigt
             .as_ref()
             .is_some_and(|v| is_truthy(&v.to_json())),
+        hold: None,
     };
     Normalized { patch, errors }
 }

@@ -5,16 +5,23 @@
 use super::args::{self, Arg};
 use super::{
     CustomFunction, FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest,
-    speech,
 };
 use crate::call::context::ContextError;
-use crate::call::registry::CollectFor;
-use crate::domain::appointment::CollectedAppointment;
+use crate::call::hold::{Secured, release_later, secure};
+use crate::call::registry::{CollectFor, KeepHoldFor};
+use crate::domain::appointment::{CollectedAppointment, SlotHold};
 use crate::domain::collect::{AppointmentArgs, CollectContext, normalize};
 use crate::domain::phone::caller_region;
-use crate::domain::tenant::{Locale, Service};
+use crate::domain::tenant::Service;
 use crate::domain::truthy::is_truthy;
+use crate::notify;
+use crate::speech::Catalog;
+use crate::speech::booking::{BookingSay, Wanted};
+use crate::speech::sms::SmsText;
+use crate::tenant::GetTenant;
+use chrono::NaiveTime;
 use serde_json::{Value, json};
+use tokio::time::{Instant, timeout_at};
 
 /// `collect_appointment_data`: the details of the appointment, gathered over the call.
 pub struct CollectAppointmentData;
@@ -67,28 +74,26 @@ impl CustomFunction for CollectAppointmentData {
     }
 }
 
-/// Whether the requested slot is free.
+/// Whether the requested slot is free, by the calendar's free slots.
 enum Availability {
     Free,
-    Taken(Vec<chrono::NaiveTime>),
+    Taken(Vec<NaiveTime>),
     Unknown,
 }
 
-fn summary(c: &CollectedAppointment, locale: Locale) -> String {
-    let (Some(service), Some(date), Some(time), Some(name)) = (&c.service, c.date, c.time, &c.name)
-    else {
-        return String::new();
-    };
-    let (on, at, for_name) = match locale {
-        Locale::De => ("am", "um", "für"),
-        Locale::En => ("on", "at", "for"),
-    };
-    format!(
-        "{} {on} {} {at} {} {for_name} {name}",
-        service.name,
-        speech::date(date, locale),
-        speech::time(time, locale),
-    )
+/// Where a complete request stands after the calendar was asked.
+#[derive(Debug, Clone, PartialEq)]
+enum SlotState {
+    /// Held for this call (a live Cal.com reservation).
+    Held,
+    /// Cal.com refused our reservation: someone else holds or booked it; free times that day.
+    Taken(Vec<NaiveTime>),
+    /// Not among the free slots; the nearest free times that day.
+    NotFree(Vec<NaiveTime>),
+    /// Free by the calendar, but not held.
+    FreeNotHeld,
+    /// The calendar could not be asked (in time).
+    Unknown,
 }
 
 /// The data as the agent sees it (German arg names, local ISO date and HH:MM time).
@@ -130,23 +135,186 @@ async fn availability(
     }
 }
 
+/// Free times that day nearest the one just taken, read again after Cal.com refused our
+/// reservation (the list read before did not know of the other holder); empty when the
+/// calendar does not answer.
+async fn alternatives(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+    c: &CollectedAppointment,
+    services: &[Service],
+) -> Vec<NaiveTime> {
+    let (Some(choice), Some(date), Some(time)) = (&c.service, c.date, c.time) else {
+        return vec![];
+    };
+    let Some(service) = services.iter().find(|s| s.id == choice.service_id) else {
+        return vec![];
+    };
+    match free_times(deps, inv.lane, inv.route, service, date, date).await {
+        Ok(mut free) => {
+            free.retain(|t| !(t.date() == date && t.time() == time));
+            nearest(&free, date, time, 3)
+        }
+        Err(_) => vec![],
+    }
+}
+
+/// Asks the calendar about the complete request `c` and holds its slot when it is free, all
+/// within the function's calendar deadline. `held` is the call's live hold of this very slot,
+/// if any: proof enough that the slot is free (Cal.com hides held slots from the free list,
+/// from their holder too), so only its renewal is due. Answers the state and the hold to keep.
+async fn secure_slot(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+    c: &CollectedAppointment,
+    services: &[Service],
+    held: Option<&SlotHold>,
+) -> (SlotState, Option<SlotHold>) {
+    let deadline = Instant::now() + deps.calendar_timeout;
+    let now = deps.clock.now();
+    let still_live = || held.filter(|h| h.is_live(now)).cloned();
+    if held.is_none() {
+        match timeout_at(deadline, availability(deps, inv, c, services)).await {
+            Ok(Availability::Free) => {}
+            Ok(Availability::Taken(alts)) => return (SlotState::NotFree(alts), None),
+            Ok(Availability::Unknown) | Err(_) => return (SlotState::Unknown, None),
+        }
+    }
+    let Some(wanted) = c.wanted_slot(inv.route.company.time_zone) else {
+        return (SlotState::Unknown, None);
+    };
+    let calendar =
+        match timeout_at(deadline, deps.tenants.send(GetTenant(inv.route.company.id))).await {
+            Ok(Ok(Ok(tenant))) => tenant.calendar.in_lane(inv.lane),
+            _ => {
+                return match still_live() {
+                    Some(hold) => (SlotState::Held, Some(hold)),
+                    None => (SlotState::Unknown, None),
+                };
+            }
+        };
+    match timeout_at(deadline, secure(&calendar, held, wanted, deps.hold, now)).await {
+        Ok(Secured::Held(hold)) => (SlotState::Held, Some(hold)),
+        Ok(Secured::Taken) => {
+            let alts = timeout_at(deadline, alternatives(deps, inv, c, services))
+                .await
+                .unwrap_or_default();
+            (SlotState::Taken(alts), None)
+        }
+        Ok(Secured::Unheld) | Err(_) => match still_live() {
+            Some(hold) => (SlotState::Held, Some(hold)),
+            None if held.is_some() => (SlotState::Unknown, None),
+            None => (SlotState::FreeNotHeld, None),
+        },
+    }
+}
+
+/// The reply's `status`, what is said, `available` and `alternatives` for a complete request.
+fn outcome(
+    inv: &Invocation<'_>,
+    c: &CollectedAppointment,
+    state: SlotState,
+) -> (&'static str, BookingSay, Value, Vec<NaiveTime>) {
+    let (Some(service), Some(date), Some(time), Some(name), Some(phone)) =
+        (&c.service, c.date, c.time, &c.name, &c.phone)
+    else {
+        return (
+            "incomplete",
+            BookingSay::Missing {
+                fields: c.missing_fields(),
+            },
+            Value::Null,
+            vec![],
+        );
+    };
+    let wanted = Wanted {
+        service: service.name.clone(),
+        date,
+        time,
+        name: name.clone(),
+    };
+    let company = &inv.route.company;
+    let by_message = || {
+        let text = SmsText::Booked {
+            company: company.name.clone(),
+            service: service.name.clone(),
+            start: date.and_time(time),
+        };
+        notify::confirmation(company, &phone.to_string(), &text).is_some()
+    };
+    match (state, c.confirmed) {
+        (SlotState::Taken(alternatives), _) => (
+            "taken",
+            BookingSay::JustTaken {
+                date,
+                time,
+                alternatives: alternatives.clone(),
+            },
+            Value::Bool(false),
+            alternatives,
+        ),
+        (SlotState::NotFree(alternatives), _) => (
+            "unavailable",
+            BookingSay::NotFree {
+                date,
+                time,
+                alternatives: alternatives.clone(),
+            },
+            Value::Bool(false),
+            alternatives,
+        ),
+        (SlotState::Held, false) => (
+            "held",
+            BookingSay::Held { wanted },
+            Value::Bool(true),
+            vec![],
+        ),
+        (SlotState::Held, true) => (
+            "booked_pending",
+            BookingSay::BookedAfterCall {
+                wanted,
+                by_message: by_message(),
+            },
+            Value::Bool(true),
+            vec![],
+        ),
+        (SlotState::FreeNotHeld, false) => (
+            "free_unheld",
+            BookingSay::FreeNotHeld { wanted },
+            Value::Bool(true),
+            vec![],
+        ),
+        (SlotState::Unknown, false) => (
+            "calendar_unreachable",
+            BookingSay::CalendarDown { wanted },
+            Value::Null,
+            vec![],
+        ),
+        (free_or_unknown, true) => (
+            "noted_unconfirmed",
+            BookingSay::NotedUnconfirmed {
+                wanted,
+                by_message: by_message(),
+            },
+            match free_or_unknown {
+                SlotState::FreeNotHeld => Value::Bool(true),
+                _ => Value::Null,
+            },
+            vec![],
+        ),
+    }
+}
+
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
+    let tz = inv.route.company.time_zone;
     let services = inv.services(deps.store.as_ref()).await?;
     let args: AppointmentArgs = match serde_json::from_value(Value::Object(inv.args.clone())) {
         Ok(args) => args,
         // Never drop what the caller said silently: tell the agent which argument is wrong.
         Err(e) => {
-            let message = match locale {
-                Locale::De => {
-                    "Entschuldigung, die Angaben kamen bei mir unvollständig an. Können Sie sie bitte wiederholen?"
-                }
-                Locale::En => {
-                    "Sorry, your details didn't come through properly. Could you repeat them, please?"
-                }
-            };
             return Ok(
-                json!({"success": false, "status": "invalid", "errors": [{"field": null, "message": e.to_string()}], "message": message}),
+                json!({"success": false, "status": "invalid", "errors": [{"field": null, "message": e.to_string()}], "message": BookingSay::Unreadable.say(locale)}),
             );
         }
     };
@@ -178,101 +346,79 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     let missing = merged.missing_fields();
     let missing_names: Vec<&str> = missing.iter().map(|f| f.arg_name()).collect();
 
-    let (status, available, alternatives, message) = if !normalized.errors.is_empty() {
-        let mut text: Vec<String> = normalized
+    let hold = merged.hold_of_wanted_slot(tz).cloned();
+    // The caller changed date, time or service: the old slot is free again for others.
+    if let Some(old) = merged.hold.clone().filter(|_| hold.is_none()) {
+        release_later(deps.tenants.clone(), inv.route.company.id, inv.lane, old);
+    }
+    let complete = normalized.errors.is_empty() && missing.is_empty();
+    if !complete && hold != merged.hold {
+        keep(deps, &inv, &merged, &hold, false).await?;
+    }
+    let mut told = merged.clone();
+    let (status, say, available, alternatives) = if !normalized.errors.is_empty() {
+        let problems = normalized
             .errors
             .iter()
             .map(|e| e.message(locale))
             .collect();
-        text.push(match locale {
-            Locale::De => "Können Sie mir das bitte noch einmal sagen?".to_owned(),
-            Locale::En => "Could you tell me that again, please?".to_owned(),
-        });
-        ("invalid", Value::Null, vec![], text.join(" "))
+        (
+            "invalid",
+            BookingSay::Invalid { problems },
+            Value::Null,
+            vec![],
+        )
     } else if !missing.is_empty() {
-        let labels: Vec<String> = missing
-            .iter()
-            .map(|f| speech::field_label(*f, locale).to_owned())
-            .collect();
-        let text = match locale {
-            Locale::De => format!(
-                "Bitte nennen Sie mir noch {}.",
-                speech::list(&labels, locale)
-            ),
-            Locale::En => format!("Please tell me {}.", speech::list(&labels, locale)),
-        };
-        ("incomplete", Value::Null, vec![], text)
+        let say = BookingSay::Missing { fields: missing };
+        ("incomplete", say, Value::Null, vec![])
     } else {
-        match availability(deps, &inv, &merged, &services).await {
-            Availability::Taken(alts) => {
-                let day = speech::date(merged.date.expect("complete"), locale);
-                let hour = speech::time(merged.time.expect("complete"), locale);
-                let text = match (locale, alts.is_empty()) {
-                    (Locale::De, false) => format!(
-                        "Der Termin am {day} um {hour} ist leider nicht frei. Frei wäre um {}. Welche Uhrzeit passt Ihnen?",
-                        speech::times(&alts, locale)
-                    ),
-                    (Locale::De, true) => format!(
-                        "Am {day} ist leider nichts mehr frei. Möchten Sie einen anderen Tag?"
-                    ),
-                    (Locale::En, false) => format!(
-                        "Sorry, {day} at {hour} is not available. I could offer {}. Which time suits you?",
-                        speech::times(&alts, locale)
-                    ),
-                    (Locale::En, true) => {
-                        format!("Sorry, {day} is fully booked. Would another day work?")
-                    }
-                };
-                let alts: Vec<String> =
-                    alts.iter().map(|t| t.format("%H:%M").to_string()).collect();
-                ("unavailable", Value::Bool(false), alts, text)
-            }
-            free_or_unknown => {
-                let available = match free_or_unknown {
-                    Availability::Free => Value::Bool(true),
-                    _ => Value::Null,
-                };
-                let what = summary(&merged, locale);
-                let text = match (locale, merged.confirmed) {
-                    (Locale::De, false) => {
-                        format!("Ich habe: {what}. Soll ich den Termin so verbindlich buchen?")
-                    }
-                    (Locale::De, true) => format!(
-                        "Vielen Dank. Ihr Termin {what} wird direkt nach unserem Gespräch gebucht; Sie erhalten eine Bestätigung."
-                    ),
-                    (Locale::En, false) => {
-                        format!("I have: {what}. Shall I book this appointment for you?")
-                    }
-                    (Locale::En, true) => format!(
-                        "Thank you. Your appointment, {what}, will be booked right after this call and you will receive a confirmation."
-                    ),
-                };
-                let text = if matches!(available, Value::Null) {
-                    format!(
-                        "{text} {}",
-                        match locale {
-                            Locale::De => "Die Verfügbarkeit konnte ich gerade nicht prüfen.",
-                            Locale::En => "I couldn't check availability just now.",
-                        }
-                    )
-                } else {
-                    text
-                };
-                ("complete", available, vec![], text)
-            }
-        }
+        let (state, secured) = secure_slot(deps, &inv, &merged, &services, hold.as_ref()).await;
+        let withdraw =
+            merged.confirmed && matches!(state, SlotState::Taken(_) | SlotState::NotFree(_));
+        let kept = (secured == merged.hold && !withdraw)
+            || keep(deps, &inv, &merged, &secured, withdraw).await?;
+        told.confirmed &= !(withdraw && kept);
+        // Not kept: another function of this call changed the slot meanwhile; its reply counts.
+        outcome(&inv, &told, if kept { state } else { SlotState::Unknown })
     };
     Ok(json!({
-        "success": status == "complete",
+        "success": matches!(status, "held" | "booked_pending" | "free_unheld" | "calendar_unreachable" | "noted_unconfirmed"),
         "status": status,
-        "collected": collected_json(&merged),
+        "collected": collected_json(&told),
         "missing_fields": missing_names,
         "errors": errors,
         "available": available,
-        "alternatives": alternatives,
-        "confirmed": merged.confirmed,
-        "message": message,
+        "alternatives": alternatives.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>(),
+        "confirmed": told.confirmed,
+        "message": say.say(locale),
     }))
+}
+
+/// Records `hold` as the call's hold for the slot `merged` chose, and withdraws the caller's
+/// yes to a slot they were just told is not free (`withdraw`); a new hold that could not be
+/// recorded (the choice changed meanwhile) is released at once. Answers whether it was
+/// recorded.
+async fn keep(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+    merged: &CollectedAppointment,
+    hold: &Option<SlotHold>,
+    withdraw: bool,
+) -> Result<bool, FunctionError> {
+    let kept = deps
+        .calls
+        .send(KeepHoldFor {
+            key: inv.key(),
+            decided_for: merged.slot(),
+            hold: hold.clone(),
+            withdraw_confirmation: withdraw,
+        })
+        .await
+        .map_err(|e| ContextError::Unavailable(e.to_string()))??;
+    if !kept && let Some(new) = hold.clone().filter(|h| merged.hold.as_ref() != Some(h)) {
+        release_later(deps.tenants.clone(), inv.route.company.id, inv.lane, new);
+    }
+    Ok(kept)
 }
 
 #[cfg(test)]

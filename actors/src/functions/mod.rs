@@ -16,6 +16,7 @@ pub use crate::speech;
 pub use registry::{CustomFunction, Definition, NAMES, definitions};
 
 use crate::call::context::{CallKey, ContextError};
+use crate::call::hold::HoldPolicy;
 use crate::call::registry::CallRegistry;
 use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::date_window::DateWindow;
@@ -45,6 +46,8 @@ pub struct FunctionDeps {
     pub clock: Arc<dyn Clock>,
     /// Longest wait for Cal.com inside a function before answering without it.
     pub calendar_timeout: Duration,
+    /// How long a caller's complete, free slot is held for the call (`calls.slot_hold_min`).
+    pub hold: HoldPolicy,
 }
 
 /// One call of a function.

@@ -17,6 +17,10 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     let payload: BookingJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
     let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
+    let reserved_slot_uid = match &payload.reserved_slot_uid {
+        Some(uid) => Some(uid.clone()),
+        None => late_hold(deps, &payload).await,
+    };
     let request = BookingRequest {
         event_type_id: payload.event_type_id,
         start: payload.start,
@@ -37,7 +41,7 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
         )
         .collect(),
         length_in_minutes: None,
-        reserved_slot_uid: None,
+        reserved_slot_uid: reserved_slot_uid.clone(),
     };
     let book = Book {
         request,
@@ -50,6 +54,19 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     };
     let outcome = match tenant.session.send(book).await {
         Ok(Ok(outcome)) => outcome,
+        // Refused for a hold while we named none: the call's own hold may be landing just now
+        // (a function still running when `call_ended` read the call); the next attempt books
+        // against it. Any other refusal is what it is.
+        Ok(Err(e))
+            if e.is_slot_unavailable()
+                && reserved_slot_uid.is_none()
+                && late_hold(deps, &payload).await.is_some() =>
+        {
+            return Err(Failure::Retry(
+                format!("slot held by this call's own reservation, stored after call_ended: {e}"),
+                None,
+            ));
+        }
         Ok(Err(e)) => return Err(classify(&e)),
         Err(e) => {
             return Err(Failure::Retry(
@@ -134,4 +151,21 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     metrics::counter!(m::APPOINTMENTS_CREATED_TOTAL, "source" => "phone").increment(1);
     tracing::info!(job = job.id, call_id = ?payload.call_id, booking_uid = %booking.uid, status, "booking stored");
     Ok(())
+}
+
+/// The call's hold of the job's slot when it was stored after `call_ended` read the call (a
+/// function still running then), so the job does not carry it; `None` when there is none, or
+/// the call data cannot be read (the booking then goes ahead without one).
+async fn late_hold(deps: &JobDeps, payload: &BookingJobPayload) -> Option<String> {
+    let call_id = payload.call_id.as_ref()?;
+    let record = deps
+        .store
+        .load_call_context(payload.company_id, call_id)
+        .await
+        .ok()??;
+    record
+        .collected
+        .hold
+        .filter(|h| h.covers(payload.event_type_id, payload.start))
+        .map(|h| h.uid)
 }

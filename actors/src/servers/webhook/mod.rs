@@ -5,22 +5,24 @@
 //! ([`WebhookError::ForeignCall`]) and writes nothing.
 
 use crate::call::context::{CallKey, ContextError};
+use crate::call::hold::release_later;
 use crate::call::registry::{CallRegistry, EndCall, SnapshotFor};
-use crate::domain::appointment::CollectedAppointment;
+use crate::domain::appointment::{CollectedAppointment, local_start};
 use crate::domain::booking::Attendee;
 use crate::domain::ids::{CallId, CompanyId};
 use crate::domain::tenant::TenantRoute;
 use crate::metric_names as m;
 use crate::outbox::{KIND_BOOK, QUEUE_BOOKINGS, Wake};
 use crate::ports::{CallStore, Clock, StoreError};
+use crate::ratelimit::Lane;
 use crate::records::{
     BookingJobPayload, CallEventRecord, EventOutcome, NewCustomer, NewJob, WebhookEvent,
 };
 use crate::registry::{MethodSpec, MethodTable};
 use crate::retell::call::RetellCall;
 use crate::supervision::{RestartBudget, guard};
+use crate::tenant::TenantDirectory;
 use actix::prelude::*;
-use chrono::TimeZone;
 use std::sync::Arc;
 
 /// Message: one verified webhook (reference/retell.md §1.2: `{event, call}`).
@@ -118,17 +120,21 @@ pub struct WebhookServer {
     deps: Arc<WebhookDeps>,
     calls: Addr<CallRegistry>,
     outbox: Recipient<Wake>,
+    /// Releases the slot hold of a call that ended without a booking.
+    tenants: Addr<TenantDirectory>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
     budget: RestartBudget,
 }
 
 impl WebhookServer {
-    /// A server writing to `store`, reading call contexts from `calls`, waking `outbox`.
+    /// A server writing to `store`, reading call contexts from `calls`, waking `outbox`,
+    /// releasing unbooked calls' slot holds through `tenants`.
     pub fn new(
         store: Arc<dyn CallStore>,
         calls: Addr<CallRegistry>,
         outbox: Recipient<Wake>,
+        tenants: Addr<TenantDirectory>,
         clock: Arc<dyn Clock>,
         policy: BookingPolicy,
         budget: RestartBudget,
@@ -138,6 +144,7 @@ impl WebhookServer {
             deps: Arc::new(WebhookDeps { store }),
             calls,
             outbox,
+            tenants,
             clock,
             policy,
             budget,
@@ -180,9 +187,7 @@ fn booking_decision(
         return (None, "unconfirmed");
     }
     let tz = route.company.time_zone;
-    // In the autumn DST overlap the earlier instant is the one the caller means; a time in
-    // the spring gap does not exist and cannot be booked.
-    let Some(start) = tz.from_local_datetime(&date.and_time(time)).earliest() else {
+    let Some(start) = local_start(date, time, tz) else {
         return (None, "nonexistent_local_time");
     };
     let idempotency_key = call_booking_key(route.company.id, &call.call_id);
@@ -194,7 +199,7 @@ fn booking_decision(
         service_name: service.name.clone(),
         event_type_id: service.event_type_id,
         duration_min: service.duration_min,
-        start: start.with_timezone(&chrono::Utc),
+        start,
         attendee: Attendee {
             name: name.clone(),
             time_zone: tz.name().to_owned(),
@@ -204,6 +209,7 @@ fn booking_decision(
         },
         notes: collected.notes.clone(),
         idempotency_key: idempotency_key.clone(),
+        reserved_slot_uid: collected.hold_of_wanted_slot(tz).map(|h| h.uid.clone()),
     };
     let job = NewJob {
         queue: QUEUE_BOOKINGS.to_owned(),
@@ -248,6 +254,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                 let store = Arc::clone(&this.deps.store);
                 let calls = this.calls.clone();
                 let outbox = this.outbox.clone();
+                let tenants = this.tenants.clone();
                 let now = this.clock.now();
                 let policy = this.policy;
                 async move {
@@ -292,6 +299,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                         received_at: now,
                     };
                     let mut outcome_label = None;
+                    let mut unbooked_hold = None;
                     if event == WebhookEvent::CallEnded {
                         let snapshot = calls
                             .send(SnapshotFor(key))
@@ -312,8 +320,16 @@ impl Handler<HandleWebhook> for WebhookServer {
                             phone: p.to_string(),
                             email: collected.email.clone(),
                         });
+                        let booked_against = collected
+                            .hold_of_wanted_slot(route.company.time_zone)
+                            .filter(|_| job.is_some());
+                        if booked_against.is_none() {
+                            unbooked_hold = collected.hold.clone();
+                        }
                         record.booking_job = job;
-                        record.collected = Some(collected);
+                        // Not written back: the call's data is stored by its context, and a
+                        // function still running now (its hold) must not be overwritten by
+                        // this older read.
                         outcome_label = Some(label);
                     }
                     let result = store.record_call_event(&record).await;
@@ -338,6 +354,11 @@ impl Handler<HandleWebhook> for WebhookServer {
                                     company_id: route.company.id,
                                     call_id: call.call_id.clone(),
                                 });
+                            }
+                            // Recorded first: a retry of this webhook finds it a duplicate
+                            // and never books what was released here.
+                            if let Some(hold) = unbooked_hold {
+                                release_later(tenants, route.company.id, Lane::Background, hold);
                             }
                             if job_id.is_some() {
                                 outbox.do_send(Wake);
