@@ -1,4 +1,4 @@
-//! Command line: `serve`, `sim calcom`, `replay`, `secrets`, `token create|list|revoke`.
+//! Command line: `serve`, `sim calcom|sms`, `replay`, `secrets`, `token create|list|revoke`.
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -156,6 +156,25 @@ pub enum SimApi {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// Faults from the start (also settable at run time: POST /__sim/faults).
+        #[command(flatten)]
+        faults: crate::sim::faults::FaultConfig,
+    },
+    /// Twilio Messages API simulator (SMS confirmations); accounts are added with
+    /// POST /__sim/accounts, sent messages listed at GET /__sim/messages.
+    Sms {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 5556)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Account `AC…:token` to start with (repeatable).
+        #[arg(long = "account", value_name = "SID:TOKEN")]
+        accounts: Vec<String>,
+        /// Messages each account keeps.
+        #[arg(long, default_value_t = crate::sim::sms::DEFAULT_MAX_MESSAGES)]
+        max_messages: usize,
         /// Faults from the start (also settable at run time: POST /__sim/faults).
         #[command(flatten)]
         faults: crate::sim::faults::FaultConfig,

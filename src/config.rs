@@ -372,6 +372,19 @@ impl RateLimitSettings {
     }
 }
 
+/// `[sms]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    /// Twilio API base URL for tenants without their own, e.g. `https://api.twilio.com`;
+    /// ignored in sandbox mode (the in-process simulator).
+    pub base_url: String,
+    /// Timeout of one send, milliseconds.
+    pub timeout_ms: u64,
+    /// Messages each account of the in-process simulator keeps.
+    pub sim_max_messages: usize,
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -410,6 +423,8 @@ pub struct Settings {
     pub secrets: SecretsSettings,
     /// `[rate_limit]`: per company and server, live calls, and Cal.com credential.
     pub rate_limit: RateLimitSettings,
+    /// `[sms]`: the SMS API (Twilio) for confirmations.
+    pub sms: SmsSettings,
 }
 
 impl Settings {
@@ -486,6 +501,9 @@ impl Settings {
         self.resilience.retell.validate("retell")?;
         if self.rate_limit.calcom_live_reserve_percent > 99 {
             return bad("rate_limit.calcom_live_reserve_percent must be 0 to 99");
+        }
+        if self.sms.timeout_ms == 0 || self.sms.sim_max_messages == 0 {
+            return bad("sms.timeout_ms and sms.sim_max_messages must be at least 1");
         }
         Ok(())
     }

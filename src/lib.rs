@@ -20,6 +20,7 @@
 //! - [`devtools`]: commands that drive a running service from outside (`replay`,
 //!   `circuit-status`); no part of the service.
 //! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
+//! - [`notify`]: the Twilio Messages API client (the `Notifier` port): SMS confirmations.
 
 #![warn(missing_docs)]
 
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod devtools;
 pub mod http;
+pub mod notify;
 pub mod ratelimit;
 pub mod sandbox;
 pub mod secrets;

@@ -8,6 +8,7 @@ use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi, TenantA
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
+use switchboard::sim::sms::SmsSim;
 use switchboard::{cache, secrets, startup, telemetry, tokens_cli};
 
 #[actix_web::main]
@@ -32,6 +33,30 @@ async fn main() -> anyhow::Result<()> {
                 .serve(listener)?
                 .await
                 .context("simulator")
+        }
+        Command::Sim {
+            api:
+                SimApi::Sms {
+                    port,
+                    host,
+                    accounts,
+                    max_messages,
+                    faults,
+                },
+        } => {
+            telemetry::init_logs(&Settings::load(None)?.log);
+            let sim = SmsSim::new(max_messages).with_faults(faults);
+            for account in accounts {
+                let (sid, token) = account
+                    .split_once(':')
+                    .context("--account takes SID:TOKEN")?;
+                sim.add_account(sid, token.to_owned().into())
+                    .with_context(|| format!("--account {sid}"))?;
+            }
+            let listener = std::net::TcpListener::bind((host.as_str(), port))
+                .with_context(|| format!("binding {host}:{port}"))?;
+            tracing::info!(address = %listener.local_addr()?, "SMS simulator listening");
+            sim.serve(listener)?.await.context("simulator")
         }
         Command::Cache {
             action: CacheAction::Clear { tag, config },

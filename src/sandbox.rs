@@ -6,7 +6,9 @@ use crate::store::{AnyStore, token_digest};
 use crate::tenants::{ApplyError, ApplyOptions, CalcomAccess, TenantFile, apply};
 use std::path::Path;
 use switchboard_actors::domain::ids::{BranchId, CompanyId};
-use switchboard_actors::domain::onboarding::{AuditRecord, CredentialUpdate, Slug, TenantRef};
+use switchboard_actors::domain::onboarding::{
+    AuditRecord, CredentialUpdate, RawTenant, Slug, TenantRef,
+};
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::ports::{StoreError, TenancyStore as _, TenantAdminStore as _};
 
@@ -31,6 +33,22 @@ pub const EXAMPLE_TENANTS: [(&str, &str); 2] = [
         include_str!("../examples/tenants/thames-physio.toml"),
     ),
 ];
+
+/// The `[sms]` accounts of the [`EXAMPLE_TENANTS`] (account SID and auth token, written
+/// literally in the files): the accounts sandbox mode's SMS simulator accepts.
+///
+/// # Errors
+/// An example file that does not parse (a bug of this build).
+pub fn sms_accounts() -> Result<Vec<(String, secrecy::SecretString)>, toml::de::Error> {
+    let mut accounts = Vec::new();
+    for (_, text) in EXAMPLE_TENANTS {
+        let raw: RawTenant = toml::from_str(text)?;
+        if let Some(sms) = raw.sms {
+            accounts.extend(sms.auth_token.map(|t| (sms.account_sid, t.into())));
+        }
+    }
+    Ok(accounts)
+}
 
 /// The audit actor of sandbox seeding.
 const ACTOR: &str = "sandbox";
@@ -106,6 +124,7 @@ async fn reseal_unreadable(store: &AnyStore, files: &[TenantFile]) -> Result<(),
             retell_api_key: spec.retell.api_key,
             calcom_api_key: spec.calcom.api_key,
             calcom_webhook_secret: spec.calcom.webhook_secret,
+            sms_auth_token: spec.sms.and_then(|s| s.auth_token),
         };
         let audit = AuditRecord {
             actor: ACTOR.into(),

@@ -7,9 +7,11 @@ use crate::calcom::{CalcomClient, CalcomClients};
 use crate::config::{Settings, redact_url};
 use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
+use crate::notify::TwilioNotifiers;
 use crate::sandbox;
 use crate::secrets;
 use crate::sim::calcom::{CalcomSim, provision};
+use crate::sim::sms::SmsSim;
 use crate::store::AnyStore;
 use crate::telemetry;
 use actix_web::dev::{Server, ServerHandle};
@@ -76,6 +78,12 @@ pub struct Application {
     pub store: AnyStore,
     /// Set to the process exit code when the app stops itself (restart budget exhausted).
     exit_code: Arc<AtomicI32>,
+    /// Base URL of the SMS API tenants without their own use (the in-process simulator in
+    /// sandbox mode).
+    pub sms_url: String,
+    /// The in-process SMS simulator (sandbox mode), for tests to read what was sent.
+    pub sms_sim: Option<SmsSim>,
+    sms_server: Option<Server>,
 }
 
 fn minutes(n: u64) -> Duration {
@@ -145,6 +153,8 @@ impl Application {
         let prometheus = telemetry::prometheus();
         let mode = Mode::of(&settings);
         let (calcom_url, sim) = start_calcom(&settings)?;
+        let (sms_url, sms) = start_sms(&settings)?;
+        let (sms_server, sms_sim) = sms.unzip();
         let store = open_store(&settings).await?;
         let store = secrets::secure(&settings, store).await?;
         let admin_token = seed_sandbox(&settings, &store).await?;
@@ -161,6 +171,7 @@ impl Application {
             cache.clone(),
             Arc::clone(&clock),
             budget,
+            &sms_url,
         )?;
         let state = AppState {
             core: core.clone(),
@@ -202,6 +213,9 @@ impl Application {
             core,
             store,
             exit_code,
+            sms_url,
+            sms_sim,
+            sms_server,
         })
     }
 
@@ -219,8 +233,15 @@ impl Application {
         if let Some(sim) = self.sim {
             actix_rt::spawn(sim);
         }
+        let sms_handle = self.sms_server.as_ref().map(Server::handle);
+        if let Some(sms) = self.sms_server {
+            actix_rt::spawn(sms);
+        }
         let result = self.server.await;
         if let Some(h) = sim_handle {
+            h.stop(true).await;
+        }
+        if let Some(h) = sms_handle {
             h.stop(true).await;
         }
         let code = self.exit_code.load(Ordering::SeqCst);
@@ -251,6 +272,24 @@ fn start_calcom(settings: &Settings) -> anyhow::Result<(String, Option<Server>)>
     let url = format!("http://{}", listener.local_addr()?);
     let server = CalcomSim::demo().serve(listener)?;
     Ok((url, Some(server)))
+}
+
+/// The SMS API base URL for tenants without their own, and in sandbox mode the in-process
+/// simulator serving it, with the example tenants' accounts.
+fn start_sms(settings: &Settings) -> anyhow::Result<(String, Option<(Server, SmsSim)>)> {
+    if !settings.sandbox.enabled {
+        let url = settings.sms.base_url.trim_end_matches('/').to_owned();
+        return Ok((url, None));
+    }
+    let sim = SmsSim::new(settings.sms.sim_max_messages);
+    for (sid, token) in sandbox::sms_accounts().context("reading the example tenants")? {
+        sim.add_account(&sid, token)
+            .with_context(|| format!("sandbox SMS account {sid}"))?;
+    }
+    let listener = TcpListener::bind(("127.0.0.1", 0)).context("binding the SMS simulator")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = sim.serve(listener)?;
+    Ok((url, Some((server, sim))))
 }
 
 /// Connects to `database.url` and migrates it.
@@ -343,6 +382,7 @@ fn start_core(
     cache: AnyCache,
     clock: Arc<dyn Clock>,
     budget: RestartBudget,
+    sms_url: &str,
 ) -> anyhow::Result<Core> {
     // The breaker's own timeout fires first; this one only bounds a stuck connection.
     let timeout = Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000));
@@ -359,7 +399,10 @@ fn start_core(
         instance_id: instance_id(&host),
         host,
         limiter,
-        notifiers: Arc::new(switchboard_actors::ports::NoNotifiers),
+        notifiers: Arc::new(TwilioNotifiers::new(
+            sms_url,
+            Duration::from_millis(settings.sms.timeout_ms),
+        )),
     };
     Ok(Core::start(deps, core_config(settings)))
 }

@@ -598,3 +598,64 @@ async fn apply_refuses_a_credentials_key_that_dies_with_the_command() {
         stderr(&out)
     );
 }
+
+#[actix_web::test]
+async fn sms_section_is_validated_with_file_lines_and_its_token_never_printed() {
+    let f = Fixture::new().await;
+    let bad_sid = edit(
+        THAMES,
+        "account_sid = \"AC00000000000000000000000000000002\"",
+        "account_sid = \"AC0002\"",
+    );
+    let path = f.file("thames.toml", &bad_sid);
+    let err = f.refused(std::slice::from_ref(&path)).await;
+    assert!(
+        err.starts_with(&format!(
+            "{}:{}:",
+            path.display(),
+            line_of(&bad_sid, "account_sid =")
+        )) && err.contains("sms.account_sid: \"AC0002\" is not a Twilio Account SID"),
+        "{err}"
+    );
+    let bad_from = edit(
+        THAMES,
+        "from = \"+447911123456\"",
+        "from = \"07911 123456\"",
+    );
+    let path = f.file("thames.toml", &bad_from);
+    let err = f.refused(std::slice::from_ref(&path)).await;
+    assert!(
+        err.contains("sms.from: \"07911 123456\" is not in E.164 form"),
+        "{err}"
+    );
+
+    const TOKEN: &str = "twilio_env_s3cret_4711";
+    let from_env = edit(
+        THAMES,
+        "auth_token = \"sandbox_sms_token_thames_physio\"",
+        "auth_token = \"env:SB_TEST_TWILIO_TOKEN\"",
+    );
+    f.file("thames.toml", &from_env);
+    let env = [("SB_TEST_TWILIO_TOKEN", TOKEN)];
+    let planned = f
+        .run(&["tenant", "apply", "--dry-run", "thames.toml"], &env)
+        .await;
+    let applied = f.run(&["tenant", "apply", "thames.toml"], &env).await;
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let shown = f.run(&["tenant", "show", "thames-physio"], &env).await;
+    let print = fingerprint(&SecretString::from(TOKEN));
+    assert!(
+        stdout(&planned).contains(&format!("+ sms.auth_token: set ({print})")),
+        "{}",
+        stdout(&planned)
+    );
+    assert!(
+        stdout(&shown).contains(&format!("# sms.auth_token: set ({print})")),
+        "{}",
+        stdout(&shown)
+    );
+    for out in [&planned, &applied, &shown] {
+        let all = format!("{}{}", stdout(out), stderr(out));
+        assert!(!all.contains("s3cret"), "a secret was printed:\n{all}");
+    }
+}

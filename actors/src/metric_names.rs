@@ -45,3 +45,5 @@ pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";
 pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
 /// Counter: rate-limit decisions taken in-process because the shared Redis failed.
 pub const RATE_LIMIT_FALLBACK_TOTAL: &str = "rate_limit_fallback_total";
+/// Counter `{status}`: text messages to callers (`sms` jobs); `sent`, `retry`, `dead_letter`.
+pub const SMS_TOTAL: &str = "sms_total";

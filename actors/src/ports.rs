@@ -164,12 +164,15 @@ pub trait OutboxStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
     /// In one transaction: inserts the appointment (idempotent on its company and key), links
-    /// the call, marks the job `done`. Returns the appointment id; [`StoreError::ForeignCall`],
-    /// writing nothing, when the appointment's call is recorded for another company.
+    /// the call, marks the job `done`, and enqueues `follow_up` (the SMS confirmation;
+    /// idempotent on company and key like every job). Returns the appointment id;
+    /// [`StoreError::ForeignCall`], writing nothing, when the appointment's call is recorded
+    /// for another company.
     async fn complete_booking_job(
         &self,
         job_id: i64,
         appointment: &NewAppointment,
+        follow_up: &[NewJob],
     ) -> Result<i64, StoreError>;
     /// Records a failed attempt: back to `pending` at `retry_at`, or `failed` (dead letter)
     /// when `retry_at` is `None`.

@@ -46,6 +46,8 @@ pub enum Column {
     CalcomApiKey,
     /// `calcom_webhook_secret`: the HMAC key of the tenant's Cal.com webhooks.
     CalcomWebhookSecret,
+    /// `sms_auth_token`: the Twilio auth token of the tenant's `[sms]` account.
+    SmsAuthToken,
 }
 
 impl Column {
@@ -55,6 +57,7 @@ impl Column {
             Self::RetellApiKey => "retell_api_key",
             Self::CalcomApiKey => "calcom_api_key",
             Self::CalcomWebhookSecret => "calcom_webhook_secret",
+            Self::SmsAuthToken => "sms_auth_token",
         }
     }
 }

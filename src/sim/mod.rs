@@ -5,6 +5,8 @@
 //! - [`faults`]: fault injection every simulator shares (`--fault-*` flags and
 //!   `/__sim/faults`).
 //! - [`calcom`]: the Cal.com API v2 simulator.
+//! - [`sms`]: the Twilio Messages API simulator (SMS confirmations).
 
 pub mod calcom;
 pub mod faults;
+pub mod sms;

@@ -2,14 +2,14 @@
 //! lease, complete or fail them, and record that the worker is alive.
 
 use super::AnyStore;
-use super::calls::insert_appointment_in;
+use super::calls::{enqueue, insert_appointment_in};
 use super::rows::JobRow;
 use super::sql::{Sql, backend, job_not_found};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::time::Duration;
 use switchboard_actors::ports::{OutboxStore, StoreError};
-use switchboard_actors::records::{Job, JobFailure, NewAppointment, WorkerHeartbeat};
+use switchboard_actors::records::{Job, JobFailure, NewAppointment, NewJob, WorkerHeartbeat};
 
 /// `now + lease`, saturating at the largest instant chrono represents: a lease too long
 /// for the calendar holds "forever" instead of failing.
@@ -100,6 +100,7 @@ impl OutboxStore for AnyStore {
         &self,
         job_id: i64,
         appointment: &NewAppointment,
+        follow_up: &[NewJob],
     ) -> Result<i64, StoreError> {
         let now = Utc::now();
         let id = self
@@ -122,6 +123,9 @@ impl OutboxStore for AnyStore {
                 }
                 let id = insert_appointment_in(&mut tx, appointment, now).await?;
                 if id.is_ok() {
+                    for job in follow_up {
+                        enqueue(&mut tx, job, now).await?;
+                    }
                     tx.commit().await?;
                 }
                 Ok(Some(id))

@@ -11,7 +11,7 @@ use switchboard_actors::domain::appointment::CollectedAppointment;
 use switchboard_actors::domain::ids::{BranchId, CallId, CompanyId, EventTypeId};
 use switchboard_actors::domain::onboarding::{BookingPolicy, OpeningHours};
 use switchboard_actors::domain::tenant::{
-    BusinessWindow, CompanyProfile, Locale, Service, TenantRoute,
+    BusinessWindow, CompanyProfile, Locale, Service, SmsSettings, TenantRoute,
 };
 use switchboard_actors::ports::StoreError;
 use switchboard_actors::records::{
@@ -72,13 +72,18 @@ pub(super) struct CompanyRow {
     pub disabled_at: Option<DateTime<Utc>>,
     /// Sealed; `''` when not set.
     pub calcom_webhook_secret: String,
+    pub sms_account_sid: Option<String>,
+    pub sms_auth_token: Option<String>,
+    pub sms_from: Option<String>,
+    pub sms_base_url: Option<String>,
 }
 
 /// The columns of [`CompanyRow`], for `SELECT {COMPANY_COLUMNS} FROM companies c`.
 pub(super) const COMPANY_COLUMNS: &str = "c.id, c.slug, c.name, c.locale, c.time_zone, \
      c.retell_api_key, c.calcom_api_key, c.calcom_base_url, c.change_notice_h, \
      c.booking_horizon_days, c.disabled_at, \
-     COALESCE(c.calcom_webhook_secret, '') AS calcom_webhook_secret";
+     COALESCE(c.calcom_webhook_secret, '') AS calcom_webhook_secret, c.sms_account_sid, \
+     c.sms_auth_token, c.sms_from, c.sms_base_url";
 
 impl CompanyRow {
     /// The profile, credentials opened with `keyring`; one that does not open (no key,
@@ -99,6 +104,20 @@ impl CompanyRow {
         let calcom_api_key = reveal(Column::CalcomApiKey, &self.calcom_api_key)?;
         let calcom_webhook_secret =
             reveal(Column::CalcomWebhookSecret, &self.calcom_webhook_secret)?;
+        // SMS settings count only when whole: an account without its token sends nothing.
+        let sms = match (
+            self.sms_account_sid,
+            self.sms_from,
+            self.sms_auth_token.filter(|t| !t.is_empty()),
+        ) {
+            (Some(account_sid), Some(from), Some(token)) => Some(SmsSettings {
+                account_sid,
+                auth_token: reveal(Column::SmsAuthToken, &token)?,
+                from,
+                base_url: self.sms_base_url,
+            }),
+            _ => None,
+        };
         let locale = Locale::parse(&self.locale)
             .ok_or_else(|| corrupt("companies", format!("unknown locale {:?}", self.locale)))?;
         let time_zone = self.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -125,7 +144,7 @@ impl CompanyRow {
                 )?,
             },
             disabled: self.disabled_at.is_some(),
-            sms: None,
+            sms,
             calcom_webhook_secret,
         })
     }

@@ -95,10 +95,11 @@ impl AnyStore {
     /// [`StoreError::Backend`] when a statement fails; a value that does not open is not an
     /// error but listed in [`ResealReport::unreadable`].
     pub async fn reseal_credentials(&self, apply: bool) -> Result<ResealReport, StoreError> {
-        let rows: Vec<(i64, String, String, String)> = self
+        let rows: Vec<(i64, String, String, String, String)> = self
             .db
             .fetch_all(Sql::new(
-                "SELECT id, retell_api_key, calcom_api_key, COALESCE(calcom_webhook_secret, '') \
+                "SELECT id, retell_api_key, calcom_api_key, COALESCE(calcom_webhook_secret, ''), \
+                     COALESCE(sms_auth_token, '') \
                  FROM companies ORDER BY id",
             ))
             .await
@@ -108,12 +109,13 @@ impl AnyStore {
             applied: apply,
             ..ResealReport::default()
         };
-        for (id, retell, calcom, webhook) in rows {
+        for (id, retell, calcom, webhook, sms) in rows {
             let company = CompanyId(id);
             let stored = [
                 (Column::RetellApiKey, &retell),
                 (Column::CalcomApiKey, &calcom),
                 (Column::CalcomWebhookSecret, &webhook),
+                (Column::SmsAuthToken, &sms),
             ];
             // An empty value is a credential that was never set: nothing to seal.
             let fresh = stored.map(|(column, stored)| {
@@ -123,10 +125,21 @@ impl AnyStore {
                     report.reseal(&self.keyring, company, column, stored)
                 }
             });
-            let [Some(new_retell), Some(new_calcom), Some(new_webhook)] = fresh else {
+            let [
+                Some(new_retell),
+                Some(new_calcom),
+                Some(new_webhook),
+                Some(new_sms),
+            ] = fresh
+            else {
                 continue;
             };
-            if !apply || (new_retell == retell && new_calcom == calcom && new_webhook == webhook) {
+            if !apply
+                || (new_retell == retell
+                    && new_calcom == calcom
+                    && new_webhook == webhook
+                    && new_sms == sms)
+            {
                 continue;
             }
             report.written += self
@@ -134,9 +147,11 @@ impl AnyStore {
                 .execute(
                     Sql::new(
                         "UPDATE companies SET retell_api_key = $1, calcom_api_key = $2, \
-                             calcom_webhook_secret = NULLIF($3, '') \
+                             calcom_webhook_secret = NULLIF($3, ''), \
+                             sms_auth_token = NULLIF($8, '') \
                          WHERE id = $4 AND retell_api_key = $5 AND calcom_api_key = $6 \
-                             AND COALESCE(calcom_webhook_secret, '') = $7",
+                             AND COALESCE(calcom_webhook_secret, '') = $7 \
+                             AND COALESCE(sms_auth_token, '') = $9",
                     )
                     .bind(&new_retell)
                     .bind(&new_calcom)
@@ -144,7 +159,9 @@ impl AnyStore {
                     .bind(id)
                     .bind(&retell)
                     .bind(&calcom)
-                    .bind(&webhook),
+                    .bind(&webhook)
+                    .bind(&new_sms)
+                    .bind(&sms),
                 )
                 .await
                 .map_err(backend)?;

@@ -825,6 +825,7 @@ async fn late_failure_does_not_reopen_a_done_job(db: TestDb) {
         .complete_booking_job(
             job_id,
             &appointment(&fx, "call_late", "uid_late", "book:call_late"),
+            &[],
         )
         .await
         .unwrap();
@@ -850,12 +851,12 @@ async fn complete_booking_is_idempotent_on_key(db: TestDb) {
 
     let first = fx
         .store
-        .complete_booking_job(job_id, &booked)
+        .complete_booking_job(job_id, &booked, &[])
         .await
         .unwrap();
     let second = fx
         .store
-        .complete_booking_job(job_id, &booked)
+        .complete_booking_job(job_id, &booked, &[])
         .await
         .unwrap();
     let via_gateway = fx.store.insert_appointment(&booked).await.unwrap();
@@ -876,7 +877,7 @@ async fn complete_booking_is_idempotent_on_key(db: TestDb) {
 
     let missing = fx
         .store
-        .complete_booking_job(9_999, &booked)
+        .complete_booking_job(9_999, &booked, &[])
         .await
         .unwrap_err();
     assert!(matches!(missing, StoreError::Backend { .. }), "{missing:?}");
@@ -904,7 +905,7 @@ async fn call_view_shows_job_and_appointment(db: TestDb) {
     let booked = appointment(&fx, "call_view", "uid_view", "book:call_view");
     let appointment_id = fx
         .store
-        .complete_booking_job(job_id, &booked)
+        .complete_booking_job(job_id, &booked, &[])
         .await
         .unwrap();
 
@@ -1298,6 +1299,7 @@ async fn failed_jobs_lists_dead_letters_newest_first(db: TestDb) {
         .complete_booking_job(
             done,
             &appointment(&fx, "call_done", "uid_done", "book:call_done"),
+            &[],
         )
         .await
         .unwrap();
@@ -1517,6 +1519,7 @@ async fn retry_job_requeues_only_failed_jobs(db: TestDb) {
         .complete_booking_job(
             dead,
             &appointment(&fx, "call_retry", "uid_retry", "book:call_retry"),
+            &[],
         )
         .await
         .unwrap();
@@ -1642,6 +1645,7 @@ async fn overview_counts_by_status_and_oldest_due_age(db: TestDb) {
         .complete_booking_job(
             done,
             &appointment(&fx, "call_done", "uid_ov", "book:call_done"),
+            &[],
         )
         .await
         .unwrap();

@@ -151,6 +151,7 @@ pub async fn show(store: &AnyStore, slug: &str, out: &mut dyn Write) -> anyhow::
         ("retell.api_key", &credentials.retell_api_key),
         ("calcom.api_key", &credentials.calcom_api_key),
         ("calcom.webhook_secret", &credentials.calcom_webhook_secret),
+        ("sms.auth_token", &credentials.sms_auth_token),
     ] {
         let status = fingerprint
             .as_ref()

@@ -26,6 +26,8 @@ pub struct TestApp {
     /// The server task; resolves to the process exit code when the app stops.
     pub stopped: Option<actix_rt::task::JoinHandle<std::io::Result<i32>>>,
     _dir: tempfile::TempDir,
+    /// Base URL of the in-process SMS simulator (`/__sim/messages`, `/__sim/faults`).
+    pub sms_url: String,
 }
 
 /// Starts the app on 127.0.0.1:0 with a fresh database in a temp dir.
@@ -68,6 +70,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings).await.expect("app builds");
     let url = format!("http://127.0.0.1:{}", app.port());
     let calcom_url = app.calcom_url.clone();
+    let sms_url = app.sms_url.clone();
     let store = app.store.clone();
     let stopped = Some(actix_rt::spawn(app.run_until_stopped()));
     TestApp {
@@ -78,6 +81,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         db_url: db,
         stopped,
         _dir: dir,
+        sms_url,
     }
 }
 

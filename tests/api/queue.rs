@@ -199,6 +199,13 @@ async fn retry_failed_with_a_malformed_since_is_invalid_params() {
 #[actix_web::test]
 async fn overview_reports_done_and_failed() {
     let app = spawn_app().await;
+    // The booking queue alone: no text confirmation job beside it.
+    data(
+        &app,
+        "company.update",
+        json!({"company_id": 1, "clear": ["sms"]}),
+    )
+    .await;
     done_booking(&app, "call_q_ok", 10).await;
     dead_letter(&app, "call_q_bad", 14).await;
 
@@ -280,6 +287,13 @@ async fn queue_methods_appear_in_rpc_discover() {
 #[actix_web::test]
 async fn metrics_count_processed_and_dead_letters_of_the_last_hour() {
     let app = spawn_app().await;
+    // The booking queue alone: no text confirmation job beside it.
+    data(
+        &app,
+        "company.update",
+        json!({"company_id": 1, "clear": ["sms"]}),
+    )
+    .await;
     done_booking(&app, "call_q_metrics_ok", 10).await;
     dead_letter(&app, "call_q_metrics_bad", 14).await;
 

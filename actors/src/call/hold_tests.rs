@@ -398,6 +398,7 @@ impl OutboxStore for Memory {
         &self,
         job_id: i64,
         _: &NewAppointment,
+        _: &[NewJob],
     ) -> Result<i64, StoreError> {
         self.done.lock().unwrap().push(job_id);
         Ok(job_id)

@@ -62,6 +62,22 @@ pub fn caller_region(dialled: Option<&str>) -> phonenumber::country::Id {
         .unwrap_or(DEFAULT_REGION)
 }
 
+/// Whether `number` (E.164, or national in [`DEFAULT_REGION`]) reaches a mobile phone and can
+/// take a text message: libphonenumber's type is `Mobile`, or `FixedLineOrMobile` where the
+/// number plan does not tell them apart (USA, Canada). Landlines, toll-free, VoIP, withheld
+/// and unreadable numbers are not.
+pub fn is_mobile(number: &str) -> bool {
+    phonenumber::parse(Some(DEFAULT_REGION), number.trim())
+        .ok()
+        .filter(phonenumber::is_valid)
+        .is_some_and(|n| {
+            matches!(
+                n.number_type(&phonenumber::metadata::DATABASE),
+                phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile
+            )
+        })
+}
+
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -78,6 +94,21 @@ impl<'de> Deserialize<'de> for PhoneNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mobile_numbers_are_told_from_landlines() {
+        assert!(is_mobile("+491711234567"));
+        assert!(is_mobile("+447911123456"));
+        assert!(
+            is_mobile("+14155550123"),
+            "US numbers may be either: texted"
+        );
+        assert!(!is_mobile("+493083793369"), "Berlin landline");
+        assert!(!is_mobile("+442079460321"), "London landline");
+        assert!(!is_mobile("+498001234567"), "toll-free");
+        assert!(!is_mobile("anonymous"));
+        assert!(!is_mobile(""));
+    }
 
     #[test]
     fn national_numbers_are_read_in_the_country_of_the_dialled_number() {

@@ -3,8 +3,10 @@
 use super::{Failure, JobDeps, classify, tenant_of};
 use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY};
 use crate::metric_names as m;
+use crate::notify::{confirmation, sms_job};
 use crate::records::{BookingJobPayload, Job, NewAppointment};
 use crate::servers::calcom::availability_key;
+use crate::speech::sms::SmsText;
 use crate::tenant::{Book, BookOutcome};
 use std::collections::BTreeMap;
 
@@ -91,8 +93,36 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
         idempotency_key: payload.idempotency_key.clone(),
         source: "phone".to_owned(),
     };
+    // The confirmation is enqueued with the appointment, so a stored booking is always
+    // confirmed (to a mobile caller of a tenant with SMS settings) and never twice.
+    let text = SmsText::Booked {
+        company: tenant.profile.name.clone(),
+        service: payload.service_name.clone(),
+        start: booking
+            .start
+            .with_timezone(&tenant.profile.time_zone)
+            .naive_local(),
+    };
+    let follow_up: Vec<_> = payload
+        .attendee
+        .phone_number
+        .as_deref()
+        .and_then(|phone| confirmation(&tenant.profile, phone, &text))
+        .map(|message| {
+            sms_job(
+                payload.company_id,
+                payload.call_id.clone(),
+                "booked",
+                booking.uid.as_str(),
+                message,
+                job.max_attempts,
+                deps.clock.now(),
+            )
+        })
+        .into_iter()
+        .collect();
     store
-        .complete_booking_job(job.id, &appointment)
+        .complete_booking_job(job.id, &appointment, &follow_up)
         .await
         // Booked at Cal.com but not stored: the retry finds the booking by key.
         .map_err(|e| {

@@ -4,8 +4,8 @@
 
 use super::*;
 use switchboard_actors::domain::onboarding::{
-    AuditRecord, CredentialUpdate, RawBranch, RawCalcom, RawRetell, RawService, RawTenant, Slug,
-    TenantRef, TenantSpec, TenantState, fingerprint, literal_secret, plan,
+    AuditRecord, CredentialUpdate, RawBranch, RawCalcom, RawRetell, RawService, RawSms, RawTenant,
+    Slug, TenantRef, TenantSpec, TenantState, fingerprint, literal_secret, plan,
 };
 use switchboard_actors::ports::{TenantAdminStore, TokenAdminStore};
 use switchboard_actors::records::{NewToken, TokenKind};
@@ -75,6 +75,7 @@ fn raw_weber() -> RawTenant {
                 ..RawService::default()
             },
         ],
+        sms: None,
     }
 }
 
@@ -919,6 +920,73 @@ async fn concurrent_writes_of_one_new_tenant_create_it_once(db: TestDb) {
     assert!(plan(Some(&stored), &spec(&raw_weber())).is_empty());
 }
 
+const SMS_TOKEN: &str = "twilio_weber_s3cret";
+
+fn weber_with_sms(token: Option<&str>) -> RawTenant {
+    RawTenant {
+        sms: Some(RawSms {
+            account_sid: format!("AC{}", "ab".repeat(16)),
+            auth_token: token.map(str::to_owned),
+            from: "+4915735998877".into(),
+            base_url: Some("http://127.0.0.1:5556".into()),
+        }),
+        ..raw_weber()
+    }
+}
+
+async fn sms_settings_are_stored_sealed_and_reach_the_profile(db: TestDb) {
+    let store = store_of(&db).await;
+    let id = apply(&store, &weber_with_sms(Some(SMS_TOKEN)))
+        .await
+        .unwrap();
+    let (sealed,): (String,) = row(
+        &store,
+        "SELECT sms_auth_token FROM companies WHERE id = $1",
+        id.0,
+    )
+    .await;
+    assert!(
+        sealed.starts_with("enc:v1:") && !sealed.contains("s3cret"),
+        "{sealed}"
+    );
+    let shown = state(&store, "praxis-weber").await.unwrap();
+    assert_eq!(
+        shown.credentials.sms_auth_token,
+        Some(fingerprint(&SecretString::from(SMS_TOKEN)))
+    );
+    assert!(
+        plan(Some(&shown), &spec(&weber_with_sms(Some(SMS_TOKEN)))).is_empty(),
+        "written settings read back with an empty plan"
+    );
+    let sms = store.company(id).await.unwrap().unwrap().sms.expect("sms");
+    assert_eq!(sms.account_sid, format!("AC{}", "ab".repeat(16)));
+    assert_eq!(sms.auth_token.expose_secret(), SMS_TOKEN);
+    assert_eq!(sms.from, "+4915735998877");
+    assert_eq!(sms.base_url.as_deref(), Some("http://127.0.0.1:5556"));
+
+    // Written again without the token: the stored one stays.
+    apply(&store, &weber_with_sms(None)).await.unwrap();
+    let kept = store.company(id).await.unwrap().unwrap().sms.expect("sms");
+    assert_eq!(kept.auth_token.expose_secret(), SMS_TOKEN);
+
+    // The section removed: no settings and no token, also after writing it back tokenless.
+    apply(&store, &raw_weber()).await.unwrap();
+    assert!(store.company(id).await.unwrap().unwrap().sms.is_none());
+    assert_eq!(
+        state(&store, "praxis-weber")
+            .await
+            .unwrap()
+            .credentials
+            .sms_auth_token,
+        None
+    );
+    apply(&store, &weber_with_sms(None)).await.unwrap();
+    assert!(
+        store.company(id).await.unwrap().unwrap().sms.is_none(),
+        "an account without its token sends nothing"
+    );
+}
+
 async fn company_by_slug_opens_its_webhook_secret(db: TestDb) {
     let store = store_of(&db).await;
     let id = apply(&store, &raw_weber()).await.unwrap();
@@ -946,6 +1014,7 @@ async fn company_by_slug_opens_its_webhook_secret(db: TestDb) {
 }
 
 on_both_backends! {
+    sms_settings_are_stored_sealed_and_reach_the_profile,
     company_by_slug_opens_its_webhook_secret,
     concurrent_writes_of_one_new_tenant_create_it_once,
     written_tenant_reads_back_with_an_empty_plan,

@@ -453,7 +453,11 @@ async fn booking_job_completes_the_row_calcom_told_us_of_first(db: TestDb) {
     };
     fx.store.record_calcom_event(&early).await.unwrap();
 
-    let id = fx.store.complete_booking_job(job_id, &ours).await.unwrap();
+    let id = fx
+        .store
+        .complete_booking_job(job_id, &ours, &[])
+        .await
+        .unwrap();
 
     let row = stored(&fx.store, fx.company, "uid_race").await;
     assert_eq!(row.id, id);

@@ -16,8 +16,8 @@ pub use plan::{Op, PlanLine, TenantPlan, plan};
 pub use slug::Slug;
 pub use spec::{
     BookingPolicy, BranchSpec, CalcomSettings, KeyPart, KeyPath, RawBranch, RawCalcom, RawPolicy,
-    RawRetell, RawService, RawTenant, RetellSettings, ServiceSpec, SpecError, TenantSpec,
-    fingerprint, literal_secret,
+    RawRetell, RawService, RawSms, RawTenant, RetellSettings, ServiceSpec, SmsSpec, SpecError,
+    TenantSpec, fingerprint, literal_secret,
 };
 pub mod state;
 

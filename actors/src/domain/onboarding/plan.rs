@@ -179,6 +179,7 @@ pub fn plan(current: Option<&TenantState>, desired: &TenantSpec) -> TenantPlan {
         stored.and_then(|s| s.calcom_webhook_secret.as_ref()),
         desired.calcom.webhook_secret.as_ref(),
     );
+    sms_lines(&mut lines, current, desired);
     let old_branches = old.map_or(&[][..], |o| &o.branches[..]);
     for branch in &desired.branches {
         let before = old_branches.iter().find(|b| b.slug == branch.slug);
@@ -205,6 +206,40 @@ pub fn plan(current: Option<&TenantState>, desired: &TenantSpec) -> TenantPlan {
         slug: desired.slug.clone(),
         create: current.is_none(),
         lines: lines.0,
+    }
+}
+
+/// `[sms]`: account, sender and base URL like other settings, the token as a fingerprint;
+/// removing the section removes the stored token with it.
+fn sms_lines(lines: &mut Lines, current: Option<&TenantState>, desired: &TenantSpec) {
+    let old = current.and_then(|c| c.spec.sms.as_ref());
+    let new = desired.sms.as_ref();
+    optional(
+        lines,
+        "sms.account_sid",
+        Some(&old.map(|o| o.account_sid.clone())),
+        &new.map(|n| n.account_sid.clone()),
+    );
+    optional(
+        lines,
+        "sms.from",
+        Some(&old.map(|o| o.from.to_string())),
+        &new.map(|n| n.from.to_string()),
+    );
+    optional(
+        lines,
+        "sms.base_url",
+        Some(&old.and_then(|o| o.base_url.clone())),
+        &new.and_then(|n| n.base_url.clone()),
+    );
+    let stored = current.and_then(|c| c.credentials.sms_auth_token.as_ref());
+    match new {
+        Some(new) => lines.secret("sms.auth_token", stored, new.auth_token.as_ref()),
+        None => {
+            if let Some(old) = stored {
+                lines.push(Op::Remove, format!("sms.auth_token (was {old})"));
+            }
+        }
     }
 }
 

@@ -68,6 +68,25 @@ pub struct RawTenant {
     /// What callers can book, each mapped to a Cal.com event type.
     #[serde(default)]
     pub services: Vec<RawService>,
+    /// SMS account for confirmations to callers; left out: the tenant sends none (and
+    /// settings stored before are removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<RawSms>,
+}
+
+/// `[sms]` of a tenant: its Twilio account (Messages API), or `switchboard sim sms`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawSms {
+    /// Twilio Account SID: `AC` and 32 hex digits.
+    pub account_sid: String,
+    /// Twilio auth token; `env:NAME` / `file:PATH` in files. Left out: left as stored.
+    pub auth_token: Option<String>,
+    /// Sender number of the account, E.164 (`+4915735998877`).
+    pub from: String,
+    /// API base URL, e.g. `https://api.twilio.com`; when left out, the service's
+    /// `sms.base_url` (the simulator in sandbox mode).
+    pub base_url: Option<String>,
 }
 
 /// `[retell]` of a tenant.
@@ -163,6 +182,21 @@ pub struct TenantSpec {
     pub branches: Vec<BranchSpec>,
     /// Services in the order written; names unique.
     pub services: Vec<ServiceSpec>,
+    /// SMS account; `None`: the tenant sends no text messages.
+    pub sms: Option<SmsSpec>,
+}
+
+/// A tenant's SMS account after validation.
+#[derive(Clone, Debug)]
+pub struct SmsSpec {
+    /// `AC` and 32 hex digits.
+    pub account_sid: String,
+    /// Auth token; `None`: not given (left as stored).
+    pub auth_token: Option<SecretString>,
+    /// Sender, E.164.
+    pub from: PhoneNumber,
+    /// `http(s)://host[:port][/path]` without a trailing slash, query or credentials.
+    pub base_url: Option<String>,
 }
 
 /// Retell settings of a tenant.
@@ -475,6 +509,7 @@ impl TenantSpec {
         let branches = branches(&mut c, &raw.branches);
         let branch_slugs: BTreeSet<&str> = raw.branches.iter().map(|b| b.slug.as_str()).collect();
         let services = services(&mut c, &raw.services, team_id, &branch_slugs);
+        let sms = raw.sms.as_ref().and_then(|r| sms(&mut c, r, resolve));
         match (slug, locale, time_zone) {
             (Some(slug), Some(locale), Some(time_zone)) if c.errors.is_empty() => Ok(Self {
                 slug,
@@ -486,6 +521,7 @@ impl TenantSpec {
                 policy,
                 branches,
                 services,
+                sms,
             }),
             _ => Err(c.errors),
         }
@@ -542,6 +578,12 @@ impl TenantSpec {
                         .map(|list| list.iter().map(ToString::to_string).collect()),
                 })
                 .collect(),
+            sms: self.sms.as_ref().map(|s| RawSms {
+                account_sid: s.account_sid.clone(),
+                auth_token: None,
+                from: s.from.to_string(),
+                base_url: s.base_url.clone(),
+            }),
         }
     }
 }
@@ -563,6 +605,55 @@ fn base_url(written: &str) -> Result<String, String> {
         return Err("must not have a query or fragment".into());
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `[sms]`: a Twilio Account SID (twilio-oai: `^AC[0-9a-fA-F]{32}$`), the token, an E.164
+/// sender and an optional base URL. `None` when any of them is refused.
+fn sms(c: &mut Check, raw: &RawSms, resolve: ResolveSecret<'_>) -> Option<SmsSpec> {
+    let path = KeyPath::root("sms");
+    let errors = c.errors.len();
+    let sid = raw.account_sid.trim();
+    let sid_ok = sid.len() == 34
+        && sid.starts_with("AC")
+        && sid.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
+    if !sid_ok {
+        c.fail(
+            path.key("account_sid"),
+            format!(
+                "{:?} is not a Twilio Account SID: AC followed by 32 hex digits",
+                excerpt(sid)
+            ),
+        );
+    }
+    let auth_token = c.secret(path.key("auth_token"), raw.auth_token.as_deref(), resolve);
+    let from = if raw.from.trim_start().starts_with('+') {
+        PhoneNumber::parse_default(&raw.from)
+            .map_err(|e| c.fail(path.key("from"), e.to_string()))
+            .ok()
+    } else {
+        c.fail(
+            path.key("from"),
+            format!(
+                "{:?} is not in E.164 form: write + and the country code, e.g. +4915735998877",
+                excerpt(&raw.from)
+            ),
+        );
+        None
+    };
+    let base_url = raw.base_url.as_deref().and_then(|u| {
+        base_url(u)
+            .map_err(|m| c.fail(path.key("base_url"), m))
+            .ok()
+    });
+    if c.errors.len() != errors {
+        return None;
+    }
+    Some(SmsSpec {
+        account_sid: sid.to_owned(),
+        auth_token,
+        from: from?,
+        base_url,
+    })
 }
 
 fn policy(c: &mut Check, raw: &RawPolicy) -> BookingPolicy {

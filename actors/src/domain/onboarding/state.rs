@@ -29,6 +29,9 @@ pub struct CredentialStatus {
     pub calcom_api_key: Option<String>,
     /// Cal.com webhook secret.
     pub calcom_webhook_secret: Option<String>,
+    /// Twilio auth token of `[sms]`.
+    #[serde(default)]
+    pub sms_auth_token: Option<String>,
 }
 
 /// One tenant as stored: its declaration (credentials left out of `spec`, see
@@ -81,6 +84,8 @@ pub struct CredentialUpdate {
     pub calcom_api_key: Option<SecretString>,
     /// Cal.com webhook secret.
     pub calcom_webhook_secret: Option<SecretString>,
+    /// Twilio auth token of `[sms]`.
+    pub sms_auth_token: Option<SecretString>,
 }
 
 /// What to write to the audit log with a change: who, what, and the changes in words (the

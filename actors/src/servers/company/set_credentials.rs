@@ -77,6 +77,7 @@ impl Method for SetCredentials {
                 retell_api_key: spec.retell.api_key,
                 calcom_api_key: spec.calcom.api_key,
                 calcom_webhook_secret: spec.calcom.webhook_secret,
+                sms_auth_token: spec.sms.and_then(|s| s.auth_token),
             };
             let audit = AuditRecord {
                 actor: grant.actor(),

@@ -3,7 +3,7 @@
 use super::AdminDeps;
 use super::edit::{Changed, edit};
 use crate::domain::ids::CompanyId;
-use crate::domain::onboarding::RawPolicy;
+use crate::domain::onboarding::{RawPolicy, RawSms};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, Reply, Scope};
@@ -32,9 +32,12 @@ pub struct UpdateParams {
     pub calcom: Option<CalcomUpdate>,
     /// Move/cancel notice and booking horizon.
     pub policy: Option<RawPolicy>,
+    /// SMS account for confirmations, replacing the section as a whole; a left-out
+    /// `auth_token` keeps the stored one. `base_url` with the operators' token only.
+    pub sms: Option<RawSms>,
     /// Optional settings to remove (after the ones set above are applied).
     #[serde(default)]
-    #[schemars(length(max = 3))]
+    #[schemars(length(max = 4))]
     pub clear: Vec<Clearable>,
 }
 
@@ -50,6 +53,9 @@ pub enum Clearable {
     /// The tenant's own Cal.com base URL (back to the configured one); operators' token only.
     #[serde(rename = "calcom.base_url")]
     CalcomBaseUrl,
+    /// The SMS account: the tenant sends no text messages any more (its token is removed).
+    #[serde(rename = "sms")]
+    Sms,
 }
 
 /// `retell` of `company.update`.
@@ -76,8 +82,10 @@ impl Method for Update {
     const SUMMARY: &'static str = "Changes a tenant's settings: name, locale (de|en), \
         time_zone (IANA), retell.agent_id, calcom.team_id, policy (change_notice_h, \
         booking_horizon_days) and, with the operators' token only (-32002 otherwise), \
-        calcom.base_url. Left-out settings stay; `clear` removes retell.agent_id, \
-        calcom.team_id or (operators only) calcom.base_url. Validated as a tenant file: refusals are \
+        calcom.base_url. `sms` replaces the SMS account ({account_sid, auth_token?, from, \
+        base_url?}; a left-out auth_token stays; base_url operators only). Left-out settings \
+        stay; `clear` removes retell.agent_id, calcom.team_id, sms or (operators only) \
+        calcom.base_url. Validated as a tenant file: refusals are \
         -32602 with `error.data.details` = [{path, message}], e.g. path `time_zone`. Returns \
         the changes as recorded in the audit log (empty when nothing changed). Live calls \
         see a new locale, zone or policy within `cache.lookups_ttl_s` (10 s by default).";
@@ -98,6 +106,13 @@ impl Method for Update {
             return Err(AppError::new(
                 ErrorCode::Forbidden,
                 "calcom.base_url can be set only with the operators' admin token",
+            )
+            .into());
+        }
+        if grant.company_id.is_some() && p.sms.as_ref().is_some_and(|s| s.base_url.is_some()) {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "sms.base_url can be set only with the operators' admin token",
             )
             .into());
         }
@@ -124,11 +139,15 @@ impl Method for Update {
                     .booking_horizon_days
                     .or(raw.policy.booking_horizon_days);
             }
+            if let Some(sms) = p.sms {
+                raw.sms = Some(sms);
+            }
             for field in p.clear {
                 match field {
                     Clearable::RetellAgentId => raw.retell.agent_id = None,
                     Clearable::CalcomTeamId => raw.calcom.team_id = None,
                     Clearable::CalcomBaseUrl => raw.calcom.base_url = None,
+                    Clearable::Sms => raw.sms = None,
                 }
             }
             Ok(())

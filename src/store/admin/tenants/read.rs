@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::onboarding::{
     BookingPolicy, BranchSpec, CalcomSettings, CredentialStatus, OpeningHours, RetellSettings,
-    ServiceSpec, Slug, TenantRef, TenantSpec, TenantState, TenantSummary, fingerprint,
+    ServiceSpec, Slug, SmsSpec, TenantRef, TenantSpec, TenantState, TenantSummary, fingerprint,
 };
 use switchboard_actors::domain::phone::PhoneNumber;
 use switchboard_actors::domain::tenant::Locale;
@@ -34,6 +34,10 @@ struct TenantRow {
     booking_horizon_days: i64,
     disabled_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    sms_account_sid: Option<String>,
+    sms_auth_token: Option<String>,
+    sms_from: Option<String>,
+    sms_base_url: Option<String>,
 }
 
 /// `services` as administration reads it.
@@ -85,7 +89,8 @@ pub(in crate::store::admin) async fn read(
             Sql::new(format!(
                 "SELECT id, slug, name, locale, time_zone, retell_api_key, calcom_api_key, \
                      calcom_webhook_secret, retell_agent_id, calcom_base_url, calcom_team_id, \
-                     change_notice_h, booking_horizon_days, disabled_at, created_at \
+                     change_notice_h, booking_horizon_days, disabled_at, created_at, \
+                     sms_account_sid, sms_auth_token, sms_from, sms_base_url \
                  FROM companies WHERE {filter}"
             ))
             .bind(arg),
@@ -202,6 +207,20 @@ pub(in crate::store::admin) async fn read(
             Column::CalcomWebhookSecret,
             row.calcom_webhook_secret.as_deref().unwrap_or_default(),
         )?,
+        sms_auth_token: status(
+            Column::SmsAuthToken,
+            row.sms_auth_token.as_deref().unwrap_or_default(),
+        )?,
+    };
+    let sms = match (row.sms_account_sid, row.sms_from) {
+        (Some(account_sid), Some(from)) => Some(SmsSpec {
+            account_sid,
+            auth_token: None,
+            from: PhoneNumber::parse_default(&from)
+                .map_err(|e| corrupt("companies", format!("sms_from {from:?}: {e}")))?,
+            base_url: row.sms_base_url,
+        }),
+        _ => None,
     };
     let spec = TenantSpec {
         slug: slug_column("companies", &row.slug)?,
@@ -234,6 +253,7 @@ pub(in crate::store::admin) async fn read(
         },
         branches,
         services,
+        sms,
     };
     Ok(Some(TenantState {
         id: company,

@@ -51,7 +51,7 @@ struct Prepared<'a> {
     windows: Vec<(String, String, Option<String>)>,
     /// Per service (in spec order): event type id, aliases JSON.
     services: Vec<(i64, String)>,
-    credentials: [(Column, Option<&'a SecretString>); 3],
+    credentials: [(Column, Option<&'a SecretString>); 4],
     now: DateTime<Utc>,
 }
 
@@ -84,6 +84,10 @@ pub(in crate::store::admin) async fn write(
         (
             Column::CalcomWebhookSecret,
             spec.calcom.webhook_secret.as_ref(),
+        ),
+        (
+            Column::SmsAuthToken,
+            spec.sms.as_ref().and_then(|s| s.auth_token.as_ref()),
         ),
     ];
     require_key(store, &spec.slug, &credentials)?;
@@ -130,6 +134,7 @@ async fn write_in(
 ) -> Result<CompanyId, TxError> {
     let spec = p.spec;
     let company = upsert_company(tx, spec, p.now).await?;
+    write_sms(tx, company, spec).await?;
     seal_credentials(store, tx, company, &p.credentials).await?;
     let branches = write_branches(tx, company, spec, &p.windows, p.now).await?;
     write_numbers(tx, company, spec, &branches, p.now).await?;
@@ -228,6 +233,25 @@ async fn upsert_company(
     )
     .await?;
     Ok(CompanyId(id))
+}
+
+/// The `[sms]` account of `spec`; without one, the stored settings and token are removed (a
+/// section written again later must bring its token again).
+async fn write_sms(tx: &mut Tx, company: CompanyId, spec: &TenantSpec) -> Result<(), TxError> {
+    let sms = spec.sms.as_ref();
+    tx.execute(
+        Sql::new(
+            "UPDATE companies SET sms_account_sid = $2, sms_from = $3, sms_base_url = $4, \
+                 sms_auth_token = CASE WHEN $2 IS NULL THEN NULL ELSE sms_auth_token END \
+             WHERE id = $1",
+        )
+        .bind(company.0)
+        .bind(sms.map(|s| s.account_sid.as_str()))
+        .bind(sms.map(|s| s.from.as_str()))
+        .bind(sms.and_then(|s| s.base_url.as_deref())),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Writes the credentials given, sealed for `company`; leaves the others as they are.
@@ -518,6 +542,7 @@ pub(in crate::store::admin) async fn set_credentials(
             Column::CalcomWebhookSecret,
             update.calcom_webhook_secret.as_ref(),
         ),
+        (Column::SmsAuthToken, update.sms_auth_token.as_ref()),
     ];
     require_key(store, &company, &credentials)?;
     let now = Utc::now();

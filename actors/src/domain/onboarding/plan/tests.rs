@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::ids::CompanyId;
-use crate::domain::onboarding::spec::{RawBranch, RawService, RawTenant, literal_secret};
+use crate::domain::onboarding::spec::{RawBranch, RawService, RawSms, RawTenant, literal_secret};
 use crate::domain::onboarding::state::CredentialStatus;
 use chrono::Utc;
 
@@ -83,4 +83,58 @@ fn a_new_tenant_plans_everything_as_added() {
     assert!(p.create);
     assert!(p.lines.iter().all(|l| l.op == Op::Add), "{p}");
     assert!(p.to_string().starts_with("tenant praxis-weber: create\n"));
+}
+
+fn with_sms(token: Option<&str>) -> RawTenant {
+    RawTenant {
+        sms: Some(RawSms {
+            account_sid: format!("AC{}", "0".repeat(32)),
+            auth_token: token.map(str::to_owned),
+            from: "+4915735998877".into(),
+            base_url: None,
+        }),
+        ..raw()
+    }
+}
+
+#[test]
+fn sms_plan_lines_show_the_token_only_as_a_fingerprint() {
+    let before = spec(&raw());
+    let p = plan(
+        Some(&stored(&before)),
+        &spec(&with_sms(Some("twilio_secret_1"))),
+    );
+    let text = p.to_string();
+    assert!(!text.contains("twilio_secret_1"), "{text}");
+    assert_eq!(
+        p.texts(),
+        vec![
+            format!("+ sms.account_sid: \"AC{}\"", "0".repeat(32)),
+            "+ sms.from: \"+4915735998877\"".to_owned(),
+            format!(
+                "+ sms.auth_token: set ({})",
+                fingerprint(&SecretString::from("twilio_secret_1"))
+            ),
+        ]
+    );
+}
+
+#[test]
+fn removing_the_sms_section_removes_its_token() {
+    let with = spec(&with_sms(None));
+    let mut current = stored(&with);
+    current.credentials.sms_auth_token = Some("sha256:0123456789ab".into());
+    let p = plan(Some(&current), &spec(&raw()));
+    assert_eq!(
+        p.texts(),
+        vec![
+            format!("- sms.account_sid (was \"AC{}\")", "0".repeat(32)),
+            "- sms.from (was \"+4915735998877\")".to_owned(),
+            "- sms.auth_token (was sha256:0123456789ab)".to_owned(),
+        ]
+    );
+    assert!(
+        plan(Some(&current), &with).is_empty(),
+        "a left-out token stays"
+    );
 }

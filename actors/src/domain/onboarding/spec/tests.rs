@@ -35,6 +35,12 @@ fn valid() -> RawTenant {
             branches: Some(vec!["altona".into()]),
             ..RawService::default()
         }],
+        sms: Some(RawSms {
+            account_sid: "AC0123456789abcdef0123456789ABCDEF".into(),
+            auth_token: Some("twilio_token_abc".into()),
+            from: "+4915735998877".into(),
+            base_url: None,
+        }),
     }
 }
 
@@ -117,4 +123,77 @@ fn an_empty_branch_list_of_a_service_is_refused_not_read_as_every_branch() {
         e[0].starts_with("services[0].branches: lists no branch"),
         "{e:?}"
     );
+}
+
+#[test]
+fn an_sms_section_reads_into_account_token_and_sender() {
+    let spec = TenantSpec::from_raw(&valid(), &literal_secret).unwrap();
+    let sms = spec.sms.expect("sms settings");
+    assert_eq!(sms.account_sid, "AC0123456789abcdef0123456789ABCDEF");
+    assert_eq!(sms.from.as_str(), "+4915735998877");
+    assert_eq!(
+        sms.auth_token.map(|t| t.expose_secret().to_owned()),
+        Some("twilio_token_abc".to_owned())
+    );
+    let mut none = valid();
+    none.sms = None;
+    assert!(
+        TenantSpec::from_raw(&none, &literal_secret)
+            .unwrap()
+            .sms
+            .is_none()
+    );
+}
+
+#[test]
+fn an_sms_section_with_a_bad_sid_or_sender_is_refused_by_key_path() {
+    let mut raw = valid();
+    let sms = raw.sms.as_mut().unwrap();
+    sms.account_sid = "SK0123456789abcdef0123456789abcdef".into();
+    sms.from = "015735998877".into();
+    sms.base_url = Some("ftp://twilio.example".into());
+    let joined = errors(&raw).join("\n");
+    for needle in [
+        "sms.account_sid: \"SK0123456789abcdef0123456789abcdef\" is not a Twilio Account SID",
+        "sms.from: \"015735998877\" is not in E.164 form",
+        "sms.base_url: must be an http or https URL",
+    ] {
+        assert!(joined.contains(needle), "missing {needle:?} in\n{joined}");
+    }
+    let mut short = valid();
+    short.sms.as_mut().unwrap().account_sid = "AC0123".into();
+    assert!(errors(&short)[0].starts_with("sms.account_sid:"));
+    let mut bad_number = valid();
+    bad_number.sms.as_mut().unwrap().from = "+4912".into();
+    assert!(errors(&bad_number)[0].starts_with("sms.from:"));
+}
+
+#[test]
+fn an_sms_token_is_a_secret_never_quoted_and_read_like_the_others() {
+    let mut raw = valid();
+    raw.sms.as_mut().unwrap().auth_token = Some("env:TWILIO_TOKEN".into());
+    let e = errors(&raw);
+    assert!(e[0].starts_with("sms.auth_token: env: and file:"), "{e:?}");
+    let mut empty = valid();
+    empty.sms.as_mut().unwrap().auth_token = Some("  ".into());
+    assert_eq!(errors(&empty), vec!["sms.auth_token: is empty".to_owned()]);
+    let resolved = TenantSpec::from_raw(&raw, &|w| match w {
+        "env:TWILIO_TOKEN" => Ok(SecretString::from("from_env")),
+        other => literal_secret(other),
+    })
+    .unwrap();
+    assert_eq!(
+        resolved.sms.unwrap().auth_token.unwrap().expose_secret(),
+        "from_env"
+    );
+}
+
+#[test]
+fn to_raw_keeps_the_sms_section_without_its_token() {
+    let spec = TenantSpec::from_raw(&valid(), &literal_secret).unwrap();
+    let raw = spec.to_raw();
+    let sms = raw.sms.expect("sms section");
+    assert_eq!(sms.auth_token, None);
+    assert_eq!(sms.account_sid, "AC0123456789abcdef0123456789ABCDEF");
+    assert_eq!(sms.from, "+4915735998877");
 }
