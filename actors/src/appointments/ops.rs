@@ -7,11 +7,10 @@ use crate::domain::booking::{Booking, CancelRequest, RescheduleRequest, Upstream
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::domain::tenant::CompanyProfile;
 use crate::notify;
-use crate::outbox::{KIND_CANCEL, KIND_RESCHEDULE, KIND_SMS, QUEUE_BOOKINGS, QUEUE_NOTIFICATIONS};
+use crate::outbox::{KIND_CANCEL, KIND_RESCHEDULE, QUEUE_BOOKINGS};
 use crate::ports::{AppointmentStore, Cache, Clock, SmsMessage, StoreError};
 use crate::records::{
     AppointmentRecord, CancelJobPayload, NewAppointment, NewJob, RescheduleJobPayload,
-    SmsJobPayload,
 };
 use crate::servers::calcom::forget_availability;
 use crate::speech::sms::SmsText;
@@ -101,28 +100,6 @@ fn job(
         max_attempts: JOB_MAX_ATTEMPTS,
         run_at: now,
     })
-}
-
-/// The `sms` job sending `message` for `company`, keyed `sms:<kind>:<booking uid>` so a
-/// change confirms once.
-pub fn sms_job(
-    company: CompanyId,
-    kind: &str,
-    uid: &BookingUid,
-    message: SmsMessage,
-    now: DateTime<Utc>,
-) -> Result<NewJob, StoreError> {
-    job(
-        QUEUE_NOTIFICATIONS,
-        KIND_SMS,
-        company,
-        format!("sms:{kind}:{uid}"),
-        &SmsJobPayload {
-            company_id: company,
-            message,
-        },
-        now,
-    )
 }
 
 /// Waits for the session's answer, at most `deadline` when given. `None`: no answer in time,
@@ -371,8 +348,17 @@ pub async fn finish_move(
             .record_reschedule(profile.id, &old.booking_uid, &appointment, now)
             .await?;
     }
-    sms.map(|m| sms_job(profile.id, "moved", &new.uid, m, now))
-        .transpose()
+    Ok(sms.map(|m| {
+        notify::sms_job(
+            profile.id,
+            None,
+            "moved",
+            new.uid.as_str(),
+            m,
+            JOB_MAX_ATTEMPTS,
+            now,
+        )
+    }))
 }
 
 /// Records a cancellation Cal.com confirmed (when stored), drops the cached availability of
@@ -396,8 +382,17 @@ pub async fn finish_cancel(
             .record_cancellation(profile.id, &booking.uid, reason, now)
             .await?;
     }
-    sms.map(|m| sms_job(profile.id, "cancelled", &booking.uid, m, now))
-        .transpose()
+    Ok(sms.map(|m| {
+        notify::sms_job(
+            profile.id,
+            None,
+            "cancelled",
+            booking.uid.as_str(),
+            m,
+            JOB_MAX_ATTEMPTS,
+            now,
+        )
+    }))
 }
 
 #[cfg(test)]

@@ -305,11 +305,15 @@ async fn run_job(deps: JobDeps, cfg: OutboxConfig, job: Job) {
     };
     let store = &deps.store;
     let now: DateTime<Utc> = deps.clock.now();
+    // `mcp_booking_total` counts bookings; the other kinds count themselves (e.g. `sms_total`).
+    let booking = job.kind == KIND_BOOK;
     let (error, retry_at) = match failure {
         Failure::Retry(error, hint) if job.attempts < job.max_attempts => {
             let delay = backoff_delay(&cfg, job.attempts, hint);
-            metrics::counter!(m::BOOKING_TOTAL, "status" => "retry").increment(1);
-            tracing::warn!(job = job.id, attempt = job.attempts, %error, delay_ms = delay.as_millis() as u64, "booking attempt failed; will retry");
+            if booking {
+                metrics::counter!(m::BOOKING_TOTAL, "status" => "retry").increment(1);
+            }
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, delay_ms = delay.as_millis() as u64, "job attempt failed; will retry");
             (
                 error,
                 Some(now + chrono::Duration::from_std(delay).unwrap_or_default()),
@@ -322,8 +326,10 @@ async fn run_job(deps: JobDeps, cfg: OutboxConfig, job: Job) {
         Failure::Permanent(error) => (error, None),
     };
     if retry_at.is_none() {
-        metrics::counter!(m::BOOKING_TOTAL, "status" => "dead_letter").increment(1);
-        tracing::error!(job = job.id, %error, "booking job is a dead letter");
+        if booking {
+            metrics::counter!(m::BOOKING_TOTAL, "status" => "dead_letter").increment(1);
+        }
+        tracing::error!(job = job.id, kind = %job.kind, %error, "job is a dead letter");
     }
     if let Err(e) = store
         .fail_job(job.id, &JobFailure { error, retry_at })

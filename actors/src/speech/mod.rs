@@ -134,18 +134,6 @@ pub fn field_label(field: RequiredField, locale: Locale) -> &'static str {
     }
 }
 
-/// Spoken when the calendar cannot be asked right now.
-pub fn calendar_unreachable(locale: Locale) -> &'static str {
-    match locale {
-        Locale::De => {
-            "Ich kann den Kalender gerade nicht erreichen. Ich nehme Ihre Daten trotzdem auf, und wir bestätigen den Termin so schnell wie möglich."
-        }
-        Locale::En => {
-            "I can't reach the calendar right now. I'll still take your details, and we'll confirm the appointment as soon as possible."
-        }
-    }
-}
-
 /// Free times as a spoken list ("9 Uhr, 9:30 Uhr und 10 Uhr").
 pub fn times(list_of: &[NaiveTime], locale: Locale) -> String {
     list(
