@@ -6,6 +6,7 @@ mode (Cal.com simulator + demo tenant, reference: src/sandbox.rs) in a fresh tem
 working directory, so its SQLite database starts empty, on a free loopback port.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -75,10 +76,11 @@ class Server:
         )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Starts the service for one test module; stops it afterwards, even when a test failed."""
-    workdir = tmp_path_factory.mktemp("switchboard")
+@contextlib.contextmanager
+def serve(workdir: Path, **env_overrides: str):
+    """Runs `switchboard serve` in sandbox mode in `workdir` on a free loopback port, with
+    `env_overrides` added to its environment (e.g. SWITCHBOARD__CACHE__LOOKUPS_TTL_S="1");
+    stops it afterwards, even when a test failed."""
     port = _free_port()
     log = workdir / "server.log"
     env = dict(
@@ -86,6 +88,7 @@ def server(tmp_path_factory):
         SWITCHBOARD__SERVER__PORT=str(port),
         SWITCHBOARD__SANDBOX__ADMIN_TOKEN=ADMIN_TOKEN,
         RUST_BACKTRACE="0",
+        **env_overrides,
     )
     binary = _binary()
     with open(log, "wb") as out:
@@ -101,6 +104,13 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The service for one test module."""
+    with serve(tmp_path_factory.mktemp("switchboard")) as running:
+        yield running
 
 
 def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:

@@ -8,12 +8,10 @@ can neither find nor cancel the appointment.
 """
 
 import datetime as dt
-import os
-import subprocess
 import time
 
 import pytest
-from conftest import ADMIN_TOKEN, Server, _binary, _free_port, _wait_ready, new_call
+from conftest import new_call, serve
 from test_retell_sdk import FUNCTION, WEBHOOK, ended, wait_for_booking_job
 
 CALLER = "+4917612345601"
@@ -26,30 +24,8 @@ POLICY_TTL_S = 1
 def server(tmp_path_factory):
     """The service in sandbox mode, re-reading tenant settings every second (a policy change
     made through the gateway applies within POLICY_TTL_S)."""
-    workdir = tmp_path_factory.mktemp("switchboard-appointments")
-    port = _free_port()
-    log = workdir / "server.log"
-    env = dict(
-        os.environ,
-        SWITCHBOARD__SERVER__PORT=str(port),
-        SWITCHBOARD__SANDBOX__ADMIN_TOKEN=ADMIN_TOKEN,
-        SWITCHBOARD__CACHE__LOOKUPS_TTL_S=str(POLICY_TTL_S),
-        RUST_BACKTRACE="0",
-    )
-    binary = _binary()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(binary), "serve"], cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(proc, url, log)
-        yield Server(url=url, token=ADMIN_TOKEN, binary=binary, log=log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve(tmp_path_factory.mktemp("switchboard-appointments"), SWITCHBOARD__CACHE__LOOKUPS_TTL_S=str(POLICY_TTL_S)) as running:
+        yield running
 
 
 def weekday_ahead(days: int, weekday: int) -> dt.date:
