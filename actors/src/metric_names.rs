@@ -47,3 +47,8 @@ pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
 pub const RATE_LIMIT_FALLBACK_TOTAL: &str = "rate_limit_fallback_total";
 /// Counter `{status}`: text messages to callers (`sms` jobs); `sent`, `retry`, `dead_letter`.
 pub const SMS_TOTAL: &str = "sms_total";
+/// Counter `{action, status}`: moves and cancellations of booked appointments (by phone, by
+/// `appointments.*` and `calcom.updateBooking`/`cancelBooking`); `action` is `reschedule` or
+/// `cancel`, `status` `done` (Cal.com confirmed), `queued` (an outbox job will do it) or
+/// `refused`.
+pub const APPOINTMENT_CHANGES_TOTAL: &str = "appointment_changes_total";

@@ -11,6 +11,7 @@ import datetime as dt
 import time
 
 import pytest
+import requests
 from conftest import new_call, serve
 from test_retell_sdk import FUNCTION, WEBHOOK, ended, wait_for_booking_job
 
@@ -115,6 +116,9 @@ def test_book_find_move_cancel_by_phone(server):
     assert calcom_booking(server, new_uid)["status"] == "cancelled"
     assert "14:00" in free_starts(server, day)
     assert function(server, new_call(CALLER), "find_appointments", {})["status"] == "none_found"
+    metrics = requests.get(f"{server.url}/api/metrics", headers={"Authorization": f"Bearer {server.token}"}, timeout=10).text
+    assert 'appointment_changes_total{action="reschedule",status="done"} 1' in metrics, metrics
+    assert 'appointment_changes_total{action="cancel",status="done"} 1' in metrics, metrics
 
 
 def test_another_callers_number_cannot_find_or_cancel(server):

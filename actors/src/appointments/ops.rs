@@ -6,6 +6,7 @@
 use crate::domain::booking::{Booking, CancelRequest, RescheduleRequest, UpstreamError};
 use crate::domain::ids::{BookingUid, CompanyId};
 use crate::domain::tenant::CompanyProfile;
+use crate::metric_names as m;
 use crate::notify;
 use crate::outbox::{KIND_CANCEL, KIND_RESCHEDULE, QUEUE_BOOKINGS};
 use crate::ports::{AppointmentStore, Cache, Clock, SmsMessage, StoreError};
@@ -166,6 +167,33 @@ pub async fn reschedule(
     reason: Option<String>,
     deadline: Option<Duration>,
 ) -> Result<Changed, OpError> {
+    counted(
+        "reschedule",
+        move_booking(deps, tenant, row, start, reason, deadline).await,
+    )
+}
+
+/// Counts a change in `appointment_changes_total{action, status}`: `done`, `queued`, or
+/// `refused` (Cal.com refused, or the store or session failed).
+fn counted(action: &'static str, result: Result<Changed, OpError>) -> Result<Changed, OpError> {
+    let status = match &result {
+        Ok(Changed::Done { .. }) => "done",
+        Ok(Changed::Queued { .. }) => "queued",
+        Err(_) => "refused",
+    };
+    metrics::counter!(m::APPOINTMENT_CHANGES_TOTAL, "action" => action, "status" => status)
+        .increment(1);
+    result
+}
+
+async fn move_booking(
+    deps: OpDeps<'_>,
+    tenant: &TenantHandle,
+    row: &AppointmentRecord,
+    start: DateTime<Utc>,
+    reason: Option<String>,
+    deadline: Option<Duration>,
+) -> Result<Changed, OpError> {
     let profile = &tenant.profile;
     let uid = &row.booking_uid;
     let text = SmsText::Moved {
@@ -217,6 +245,19 @@ pub async fn reschedule(
 /// # Errors
 /// As [`reschedule`].
 pub async fn cancel(
+    deps: OpDeps<'_>,
+    tenant: &TenantHandle,
+    row: &AppointmentRecord,
+    reason: Option<String>,
+    deadline: Option<Duration>,
+) -> Result<Changed, OpError> {
+    counted(
+        "cancel",
+        cancel_booking(deps, tenant, row, reason, deadline).await,
+    )
+}
+
+async fn cancel_booking(
     deps: OpDeps<'_>,
     tenant: &TenantHandle,
     row: &AppointmentRecord,

@@ -31,6 +31,10 @@ pub struct CredentialsParams {
     /// Secret of the tenant's Cal.com webhooks.
     #[schemars(length(min = 1, max = 512))]
     pub calcom_webhook_secret: Option<String>,
+    /// Twilio auth token of the tenant's SMS account; the tenant must have SMS settings
+    /// (`company.update` with `sms`, or a tenant file's `[sms]`).
+    #[schemars(length(min = 1, max = 512))]
+    pub sms_auth_token: Option<String>,
 }
 
 /// `result.data` of `company.setCredentials`.
@@ -47,8 +51,8 @@ pub struct CredentialsSet {
 
 impl Method for SetCredentials {
     const NAME: &'static str = "company.setCredentials";
-    const SUMMARY: &'static str = "Replaces a tenant's Retell API key, Cal.com API key and/or \
-        Cal.com webhook secret (left-out ones stay). Write-only: the answer, company.get and \
+    const SUMMARY: &'static str = "Replaces a tenant's Retell API key, Cal.com API key, \
+        Cal.com webhook secret and/or SMS auth token (left-out ones stay). Write-only: the answer, company.get and \
         the audit log show only fingerprints (`sha256:` + 12 hex digits). Validated as a \
         tenant file (a Cal.com key starts with cal_). Cal.com calls use a new key at once; \
         calls to the tenant's numbers may have their Retell signature checked with the old \
@@ -70,6 +74,14 @@ impl Method for SetCredentials {
         raw.retell.api_key = p.retell_api_key;
         raw.calcom.api_key = p.calcom_api_key;
         raw.calcom.webhook_secret = p.calcom_webhook_secret;
+        if let Some(token) = p.sms_auth_token {
+            let Some(sms) = raw.sms.as_mut() else {
+                return Err(RpcError::invalid_params(
+                    "sms_auth_token: the tenant has no SMS settings; set them with company.update (sms) first",
+                ));
+            };
+            sms.auth_token = Some(token);
+        }
         let spec = validate(&raw)?;
         let changes = plan(Some(&state), &spec).texts();
         if !changes.is_empty() {

@@ -855,6 +855,47 @@ async fn set_credentials_answers_and_audits_only_fingerprints() {
 }
 
 #[actix::test]
+async fn sms_auth_token_is_set_write_only_and_only_with_sms_settings() {
+    let h = Harness::start(FakeStore::new());
+    let token = "twilio_token_0123456789abcdef";
+    let e = h
+        .call(
+            "company.setCredentials",
+            json!({"sms_auth_token": token}),
+            own_admin(),
+        )
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("no SMS settings"), "{e:?}");
+    assert!(h.store.credentials.lock().unwrap().is_empty());
+    h.call(
+        "company.update",
+        json!({"sms": {"account_sid": format!("AC{}", "0".repeat(32)), "from": "+4915735998877", "auth_token": "first_token"}}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    let out = h
+        .call(
+            "company.setCredentials",
+            json!({"sms_auth_token": token}),
+            own_admin(),
+        )
+        .await
+        .unwrap();
+    assert!(!out.to_string().contains(token));
+    let written = h.store.credentials.lock().unwrap().clone();
+    let last = written.last().expect("the token was written");
+    assert_eq!(
+        last.sms_auth_token
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret),
+        Some(token)
+    );
+    assert!(!format!("{:?}", h.store.writes()).contains(token));
+}
+
+#[actix::test]
 async fn disable_and_enable_say_whether_they_changed_anything() {
     let h = Harness::start(FakeStore::new());
     let first = h
