@@ -155,6 +155,7 @@ async fn calcom_webhook_with_a_bad_signature_is_401_and_changes_nothing() {
 async fn calcom_cancellation_shows_in_appointments_and_get_call() {
     let app = app_with_secret().await;
     let (uid, start) = book(&app, "call_cancelled_in_calcom", "11 Uhr").await;
+    assert_eq!(listed(&app).await, std::slice::from_ref(&uid));
 
     let (status, answer) = deliver(&app, DEMO_PATH, &cancelled(&uid, &start), DEMO_SECRET).await;
 
@@ -183,6 +184,26 @@ async fn calcom_cancellation_shows_in_appointments_and_get_call() {
         .await
         .unwrap();
     assert!(upcoming.is_empty(), "{upcoming:?}");
+    assert!(
+        listed(&app).await.is_empty(),
+        "appointments.find still lists {uid}"
+    );
+}
+
+/// The booking uids `appointments.find` lists for the caller.
+async fn listed(app: &TestApp) -> Vec<String> {
+    let answer = app
+        .rpc(
+            "appointments.find",
+            json!({"company_id": 1, "phone": CALLER}),
+        )
+        .await;
+    answer["result"]["data"]["appointments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|a| a["booking_uid"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[actix_web::test]
