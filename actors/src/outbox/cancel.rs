@@ -1,7 +1,7 @@
 //! `cancel` jobs: a cancellation that could not be confirmed during the call (or asked by staff),
 //! done through the company's tenant session; an already cancelled booking counts as done.
 
-use super::reschedule::{complete, session_unavailable};
+use super::reschedule::{complete, follow_ups, session_unavailable};
 use super::{Failure, JobDeps, classify, tenant_of};
 use crate::appointments::ops::{self, OpDeps};
 use crate::domain::booking::CancelRequest;
@@ -58,12 +58,6 @@ pub(crate) async fn run(
         payload.reason.as_deref(),
         payload.confirmation.clone(),
     )
-    .await
-    .map_err(|e| {
-        Failure::Retry(
-            format!("cancelled {} but storing failed: {e}", booking.uid),
-            None,
-        )
-    })?;
-    Ok(sms.into_iter().collect())
+    .await;
+    follow_ups(&format!("cancelled {}", booking.uid), sms)
 }

@@ -11,6 +11,7 @@ use super::{Failure, JobDeps, classify, tenant_of};
 use crate::appointments::ops::{self, OpDeps};
 use crate::appointments::rules;
 use crate::domain::booking::{Booking, BookingQuery, RescheduleRequest, UpstreamError};
+use crate::ports::StoreError;
 use crate::records::{AppointmentStatus, Job, NewJob, RescheduleJobPayload};
 use crate::tenant::{Reschedule, TenantHandle};
 use chrono::{DateTime, Duration, Utc};
@@ -82,14 +83,19 @@ pub(crate) async fn run(
         &booking,
         payload.confirmation.clone(),
     )
-    .await
-    .map_err(|e| {
-        Failure::Retry(
-            format!("moved to {} but storing failed: {e}", booking.uid),
-            None,
-        )
-    })?;
-    Ok(sms.into_iter().collect())
+    .await;
+    follow_ups(&format!("moved to {}", booking.uid), sms)
+}
+
+/// The follow-up jobs (the SMS confirmation) of a change Cal.com made, or a retry when storing
+/// it failed: the retry finds the change done and stores it then.
+pub(super) fn follow_ups(
+    done: &str,
+    stored: Result<Option<NewJob>, StoreError>,
+) -> Result<Vec<NewJob>, Failure> {
+    stored
+        .map(|sms| sms.into_iter().collect())
+        .map_err(|e| Failure::Retry(format!("{done} but storing failed: {e}"), None))
 }
 
 impl JobDeps {
