@@ -71,6 +71,10 @@ pub struct ServerSettings {
     pub keep_alive_ms: u64,
     /// Milliseconds a closing connection gets to shut down cleanly before it is dropped.
     pub client_disconnect_timeout_ms: u64,
+    /// Base URL Retell (and operators' browsers) reach this service at, e.g.
+    /// `https://switchboard.example.com`; the Retell set-up writes it into each agent. Empty:
+    /// `http://{host}:{port}` in sandbox mode, not configured otherwise.
+    pub public_url: String,
 }
 
 /// `[log]`.
@@ -121,6 +125,11 @@ pub struct SandboxSettings {
     pub calcom_port: u16,
     /// Base URL of an external simulator to use instead of the in-process one; empty = none.
     pub calcom_url: String,
+    /// Loopback port of the in-process Retell simulator; 0 picks a free one.
+    pub retell_port: u16,
+    /// Base URL of an external Retell simulator (`switchboard sim retell`) to use instead of
+    /// the in-process one; empty = none.
+    pub retell_url: String,
 }
 
 /// `[calcom]`.
@@ -136,6 +145,9 @@ pub struct CalcomSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetellSettings {
+    /// Retell API base URL, e.g. `https://api.retellai.com`; ignored in sandbox mode (the
+    /// simulator).
+    pub base_url: String,
     /// Largest distance between the `X-Retell-Signature` timestamp and our clock, milliseconds,
     /// either way (Retell's SDKs use 300000).
     pub signature_tolerance_ms: i64,

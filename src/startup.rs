@@ -30,10 +30,10 @@ use switchboard_actors::call::hold::HoldPolicy;
 use switchboard_actors::call::registry::CallLimits;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
-use switchboard_actors::ports::{Clock, Store, SystemClock};
+use switchboard_actors::ports::{Clock, NoRetellApi, Store, SystemClock};
 use switchboard_actors::servers::calcom::CacheTtl;
 use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
-use switchboard_actors::system::{Core, CoreConfig, CoreDeps};
+use switchboard_actors::system::{Core, CoreConfig, CoreDeps, RetellSetup};
 
 /// How the process talks to the outside world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,9 +90,14 @@ fn minutes(n: u64) -> Duration {
     Duration::from_secs(n.saturating_mul(60))
 }
 
-fn core_config(s: &Settings) -> CoreConfig {
+fn core_config(s: &Settings, port: u16) -> CoreConfig {
     CoreConfig {
         calcom: s.resilience.calcom.policy(),
+        retell: s.resilience.retell.policy(),
+        retell_setup: RetellSetup {
+            public_url: public_url(s, port),
+            function_deadline: s.function_deadline(),
+        },
         outbox: OutboxConfig {
             poll_interval: Duration::from_millis(s.outbox.poll_interval_ms),
             lease: Duration::from_secs(s.outbox.lease_s),
@@ -164,14 +169,19 @@ impl Application {
         let budget = restart_budget(&settings, &exit_code, &http_handle);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store_port: Arc<dyn Store> = Arc::new(store.clone());
+        let (port, listener) = bind_http(&settings)?;
+        let urls = UpstreamUrls {
+            calcom: &calcom_url,
+            sms: &sms_url,
+        };
         let core = start_core(
             &settings,
-            &calcom_url,
+            port,
+            &urls,
             Arc::clone(&store_port),
             cache.clone(),
             Arc::clone(&clock),
             budget,
-            &sms_url,
         )?;
         let state = AppState {
             core: core.clone(),
@@ -189,7 +199,7 @@ impl Application {
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
             cache,
         };
-        let (port, server) = serve_http(&settings, state)?;
+        let server = serve_http(&settings, listener, state)?;
         let _ = http_handle.set(server.handle());
         if settings.sandbox.enabled {
             // After binding: the simulator's webhooks go to the port we listen on.
@@ -374,16 +384,25 @@ fn restart_budget(
     })
 }
 
-/// Starts the core's actors on the Cal.com client for `calcom_url`.
+/// Where the upstream APIs are: the real ones, or the simulators in sandbox mode.
+struct UpstreamUrls<'a> {
+    /// Cal.com API base URL.
+    calcom: &'a str,
+    /// SMS API base URL for tenants without their own.
+    sms: &'a str,
+}
+
+/// Starts the core's actors on the upstream clients for `urls`; `port` is the bound HTTP port.
 fn start_core(
     settings: &Settings,
-    calcom_url: &str,
+    port: u16,
+    urls: &UpstreamUrls<'_>,
     store: Arc<dyn Store>,
     cache: AnyCache,
     clock: Arc<dyn Clock>,
     budget: RestartBudget,
-    sms_url: &str,
 ) -> anyhow::Result<Core> {
+    let (calcom_url, sms_url) = (urls.calcom, urls.sms);
     // The breaker's own timeout fires first; this one only bounds a stuck connection.
     let timeout = Duration::from_millis(settings.resilience.calcom.timeout_ms.saturating_add(1000));
     let calendar = CalcomClient::new(calcom_url, timeout).context("building the Cal.com client")?;
@@ -403,8 +422,9 @@ fn start_core(
             sms_url,
             Duration::from_millis(settings.sms.timeout_ms),
         )),
+        retell: Arc::new(NoRetellApi),
     };
-    Ok(Core::start(deps, core_config(settings)))
+    Ok(Core::start(deps, core_config(settings, port)))
 }
 
 /// Names this process among the instances sharing one database (booking lock holder,
@@ -420,11 +440,33 @@ fn host_name() -> String {
 
 /// Binds `server.host:server.port` ourselves (port 0 picks a free one, so tests can read it
 /// back) and starts the HTTP server on it; returns the bound port and the running server.
-fn serve_http(settings: &Settings, state: AppState) -> anyhow::Result<(u16, Server)> {
+/// Binds `server.host:server.port` (before the core starts, so an ephemeral port is known to
+/// the public URL).
+fn bind_http(settings: &Settings) -> anyhow::Result<(u16, TcpListener)> {
     let (host, port) = (settings.server.host.as_str(), settings.server.port);
     let listener =
         TcpListener::bind((host, port)).with_context(|| format!("binding {host}:{port}"))?;
-    let port = listener.local_addr()?.port();
+    Ok((listener.local_addr()?.port(), listener))
+}
+
+/// The base URL Retell reaches us at: `server.public_url`, else in sandbox mode the bound
+/// loopback address.
+fn public_url(settings: &Settings, port: u16) -> Option<String> {
+    let configured = settings.server.public_url.trim().trim_end_matches('/');
+    if !configured.is_empty() {
+        return Some(configured.to_owned());
+    }
+    settings
+        .sandbox
+        .enabled
+        .then(|| format!("http://{}:{port}", settings.server.host))
+}
+
+fn serve_http(
+    settings: &Settings,
+    listener: TcpListener,
+    state: AppState,
+) -> anyhow::Result<Server> {
     let max_body = settings.server.max_body_bytes;
     let body_timeout = BodyReadTimeout(Duration::from_millis(settings.server.body_read_timeout_ms));
     let keep_alive = match settings.server.keep_alive_ms {
@@ -453,7 +495,7 @@ fn serve_http(settings: &Settings, state: AppState) -> anyhow::Result<(u16, Serv
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
-    Ok((port, server.run()))
+    Ok(server.run())
 }
 
 #[cfg(test)]

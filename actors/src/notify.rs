@@ -70,6 +70,7 @@ mod tests {
             locale,
             time_zone: chrono_tz::Europe::Berlin,
             retell_api_key: SecretString::from("key"),
+            retell_agent_id: None,
             calcom_api_key: SecretString::from("cal_x"),
             calcom_base_url: None,
             policy: BookingPolicy::default(),

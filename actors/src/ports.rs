@@ -20,6 +20,10 @@ use crate::records::{
     NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome, TokenGrant, TokenInfo,
     WebhookStats, WorkerHeartbeat, WorkerView,
 };
+use crate::retell::api::{
+    Agent, AgentSummary, AgentUpdate, AgentVersion, CallObject, CallQuery, LlmUpdate, Page,
+    PageRequest, PhoneNumberUpdate, RetellLlm, RetellPhoneNumber,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -593,6 +597,155 @@ impl CalendarApis for SameCalendarApi {
         Ok(Arc::clone(&self.0))
     }
 }
+
+/// The Retell REST API (reference/retell.md §4), with the API key of one company. The shell's
+/// reqwest client implements it; errors are [`UpstreamError`]s with `service: "retell"`: a
+/// missing agent, LLM, number or call is `NotFound` (Retell answers 422 or 404 for it),
+/// a refused key `Unauthorized`, 429 `RateLimited` with its `Retry-After`.
+#[async_trait]
+pub trait RetellApi: Send + Sync + 'static {
+    /// `POST /v2/list-agents`: one page of the key's agents (summaries).
+    async fn list_agents(
+        &self,
+        key: &SecretString,
+        page: &PageRequest,
+    ) -> Result<Page<AgentSummary>, UpstreamError> {
+        let _ = key;
+        let _ = page;
+        Err(unsupported_retell("list_agents"))
+    }
+    /// `GET /get-agent/{agent_id}?version=`: one agent version (`None`: the latest).
+    async fn get_agent(
+        &self,
+        key: &SecretString,
+        agent_id: &str,
+        version: Option<i64>,
+    ) -> Result<Agent, UpstreamError> {
+        let _ = key;
+        let _ = agent_id;
+        let _ = version;
+        Err(unsupported_retell("get_agent"))
+    }
+    /// `GET /list-agent-versions/{agent_id}`: one page of the agent's versions.
+    async fn list_agent_versions(
+        &self,
+        key: &SecretString,
+        agent_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<AgentVersion>, UpstreamError> {
+        let _ = key;
+        let _ = agent_id;
+        let _ = page;
+        Err(unsupported_retell("list_agent_versions"))
+    }
+    /// `PATCH /update-agent/{agent_id}`: changes the latest draft; answers it.
+    async fn update_agent(
+        &self,
+        key: &SecretString,
+        agent_id: &str,
+        update: &AgentUpdate,
+    ) -> Result<Agent, UpstreamError> {
+        let _ = key;
+        let _ = agent_id;
+        let _ = update;
+        Err(unsupported_retell("update_agent"))
+    }
+    /// `POST /publish-agent-version/{agent_id}` with `{"version": n}`: publishes a draft in place.
+    async fn publish_agent_version(
+        &self,
+        key: &SecretString,
+        agent_id: &str,
+        version: i64,
+    ) -> Result<(), UpstreamError> {
+        let _ = key;
+        let _ = agent_id;
+        let _ = version;
+        Err(unsupported_retell("publish_agent_version"))
+    }
+    /// `GET /get-retell-llm/{llm_id}?version=`: one LLM version (`None`: the latest).
+    async fn get_llm(
+        &self,
+        key: &SecretString,
+        llm_id: &str,
+        version: Option<i64>,
+    ) -> Result<RetellLlm, UpstreamError> {
+        let _ = key;
+        let _ = llm_id;
+        let _ = version;
+        Err(unsupported_retell("get_llm"))
+    }
+    /// `PATCH /update-retell-llm/{llm_id}`: changes the LLM; answers it.
+    async fn update_llm(
+        &self,
+        key: &SecretString,
+        llm_id: &str,
+        update: &LlmUpdate,
+    ) -> Result<RetellLlm, UpstreamError> {
+        let _ = key;
+        let _ = llm_id;
+        let _ = update;
+        Err(unsupported_retell("update_llm"))
+    }
+    /// `GET /v2/list-phone-numbers`: one page of the account's numbers.
+    async fn list_phone_numbers(
+        &self,
+        key: &SecretString,
+        page: &PageRequest,
+    ) -> Result<Page<RetellPhoneNumber>, UpstreamError> {
+        let _ = key;
+        let _ = page;
+        Err(unsupported_retell("list_phone_numbers"))
+    }
+    /// `PATCH /update-phone-number/{phone_number}` (E.164, `+` sent as `%2B`).
+    async fn update_phone_number(
+        &self,
+        key: &SecretString,
+        phone_number: &str,
+        update: &PhoneNumberUpdate,
+    ) -> Result<RetellPhoneNumber, UpstreamError> {
+        let _ = key;
+        let _ = phone_number;
+        let _ = update;
+        Err(unsupported_retell("update_phone_number"))
+    }
+    /// `POST /v3/list-calls`: one page of calls, newest first.
+    async fn list_calls(
+        &self,
+        key: &SecretString,
+        query: &CallQuery,
+    ) -> Result<Page<CallObject>, UpstreamError> {
+        let _ = key;
+        let _ = query;
+        Err(unsupported_retell("list_calls"))
+    }
+    /// `GET /v2/get-call/{call_id}`: one call with its transcripts.
+    async fn get_call(
+        &self,
+        key: &SecretString,
+        call_id: &str,
+    ) -> Result<CallObject, UpstreamError> {
+        let _ = key;
+        let _ = call_id;
+        Err(unsupported_retell("get_call"))
+    }
+}
+
+/// The refusal of a [`RetellApi`] method a fake does not implement.
+fn unsupported_retell(method: &str) -> UpstreamError {
+    UpstreamError::Rejected {
+        service: "retell",
+        answer: ErrorAnswer {
+            status: 501,
+            code: None,
+            message: format!("{method} is not implemented by this Retell client"),
+        },
+    }
+}
+
+/// A [`RetellApi`] that refuses everything: for cores and tests that never call Retell.
+pub struct NoRetellApi;
+
+impl RetellApi for NoRetellApi {}
 
 /// One text message to a caller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

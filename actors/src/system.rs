@@ -6,7 +6,7 @@ use crate::call::hold::HoldPolicy;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
-use crate::ports::{Cache, CalendarApis, Clock, Notifiers, Store};
+use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store};
 use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::router::{Router, RouterBuilder};
@@ -18,7 +18,7 @@ use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::servers::{auth, branch, company, service};
 use crate::supervision::RestartBudget;
-use crate::tenant::{CalcomAccess, TenantDirectory, TenantLock};
+use crate::tenant::{CalcomAccess, RetellAccess, TenantDirectory, TenantLock};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +47,9 @@ pub struct CoreDeps {
     pub limiter: Arc<dyn Limiter>,
     /// SMS senders per tenant settings (confirmations to callers).
     pub notifiers: Arc<dyn Notifiers>,
+    /// The Retell API client (`retell.base_url`; the simulator in sandbox mode); every
+    /// company's Retell breaker wraps it with the company's key.
+    pub retell: Arc<dyn RetellApi>,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -54,6 +57,10 @@ pub struct CoreDeps {
 pub struct CoreConfig {
     /// Resilience of the Cal.com upstream (`[resilience.calcom]`).
     pub calcom: UpstreamPolicy,
+    /// Resilience of the Retell upstream (`[resilience.retell]`).
+    pub retell: UpstreamPolicy,
+    /// What the Retell set-up writes into each tenant's agent.
+    pub retell_setup: RetellSetup,
     /// Poll interval, lease, batch and backoff of the outbox worker.
     pub outbox: OutboxConfig,
     /// Attempts before a booking job is a dead letter.
@@ -74,6 +81,19 @@ pub struct CoreConfig {
     pub cache_ttl: CacheTtl,
     /// How long a caller's slot is held in Cal.com during the call (`calls.slot_hold_min`).
     pub slot_hold: HoldPolicy,
+}
+
+/// What `retell.config.deployCustomFunctions` and the inbound webhook need to know about this
+/// service.
+#[derive(Clone, Debug)]
+pub struct RetellSetup {
+    /// Base URL Retell reaches this service at (`server.public_url`, e.g.
+    /// `https://switchboard.example.com`, no trailing slash); `None`: not configured, and a
+    /// deploy is refused with the key to set.
+    pub public_url: Option<String>,
+    /// Deadline of one custom function (`functions.deadline_ms`): the deployed tools' timeout
+    /// is derived from it.
+    pub function_deadline: Duration,
 }
 
 /// Addresses of the running core.
@@ -114,9 +134,15 @@ impl Core {
                 // Validated when the configuration was loaded.
                 retries: RetryBudget::new(cfg.calcom.budget).unwrap_or_default(),
             };
+            let retell = RetellAccess {
+                api: Arc::clone(&deps.retell),
+                policy: cfg.retell,
+                retries: RetryBudget::new(cfg.retell.budget).unwrap_or_default(),
+            };
             let actor = TenantDirectory::new(
                 deps.store.clone(),
                 calcom,
+                retell,
                 TenantLock::new(
                     deps.store.clone(),
                     Arc::clone(&deps.clock),

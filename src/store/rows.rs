@@ -76,6 +76,7 @@ pub(super) struct CompanyRow {
     pub sms_auth_token: Option<String>,
     pub sms_from: Option<String>,
     pub sms_base_url: Option<String>,
+    pub retell_agent_id: Option<String>,
 }
 
 /// The columns of [`CompanyRow`], for `SELECT {COMPANY_COLUMNS} FROM companies c`.
@@ -83,7 +84,7 @@ pub(super) const COMPANY_COLUMNS: &str = "c.id, c.slug, c.name, c.locale, c.time
      c.retell_api_key, c.calcom_api_key, c.calcom_base_url, c.change_notice_h, \
      c.booking_horizon_days, c.disabled_at, \
      COALESCE(c.calcom_webhook_secret, '') AS calcom_webhook_secret, c.sms_account_sid, \
-     c.sms_auth_token, c.sms_from, c.sms_base_url";
+     c.sms_auth_token, c.sms_from, c.sms_base_url, c.retell_agent_id";
 
 impl CompanyRow {
     /// The profile, credentials opened with `keyring`; one that does not open (no key,
@@ -133,6 +134,7 @@ impl CompanyRow {
             locale,
             time_zone,
             retell_api_key,
+            retell_agent_id: self.retell_agent_id,
             calcom_api_key,
             calcom_base_url: self.calcom_base_url,
             policy: BookingPolicy {

@@ -384,6 +384,7 @@ pub async fn tenant(cal: Arc<FakeCal>) -> TenantHandle {
     let directory = TenantDirectory::new(
         store,
         calcom,
+        crate::tenant::RetellAccess::unused(),
         lock,
         std::time::Duration::from_secs(1800),
         budget,

@@ -1,6 +1,7 @@
 //! The [`Breaker`] actor and the one message it handles, [`CalendarCall`].
 
 use super::UpstreamPolicy;
+use super::compose::{OpInfo, run_with_retries, through_circuit};
 use super::metrics::TransitionMetrics;
 use crate::domain::booking::{
     Booking, BookingQuery, BookingRequest, CancelRequest, EventType, RescheduleRequest,
@@ -8,15 +9,14 @@ use crate::domain::booking::{
     WebhookSubscription,
 };
 use crate::domain::ids::{BookingUid, CompanyId};
-use crate::metric_names as m;
 use crate::ports::CalendarApi;
 use crate::ratelimit::{Lane, Limiter, admit_calcom};
-use crate::resilience::{CircuitBreaker, RetryBudget, retry};
+use crate::resilience::{CircuitBreaker, RetryBudget};
 use crate::supervision::{RestartBudget, guard};
 use actix::prelude::*;
 use secrecy::SecretString;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One Cal.com operation.
 #[derive(Debug, Clone)]
@@ -230,18 +230,7 @@ async fn attempt(
         service: "calcom",
         retry_after: denied.retry_after,
     })?;
-    circuit
-        .call("calcom", async move {
-            tokio::time::timeout(timeout, run(api, key, op))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(UpstreamError::Transport {
-                        service: "calcom",
-                        message: format!("no answer within {} ms", timeout.as_millis()),
-                    })
-                })
-        })
-        .await
+    through_circuit("calcom", &circuit, timeout, run(api, key, op)).await
 }
 
 impl Handler<CalendarCall> for Breaker {
@@ -271,9 +260,12 @@ impl Handler<CalendarCall> for Breaker {
                     lane,
                 };
                 async move {
-                    let name = op.name();
-                    let started = Instant::now();
-                    let once = || {
+                    let info = OpInfo {
+                        service: "calcom",
+                        name: op.name(),
+                        retry: retries_allowed && !op.changes_state(),
+                    };
+                    run_with_retries(info, &policy, &retries, || {
                         attempt(
                             circuit.clone(),
                             Arc::clone(&api),
@@ -282,15 +274,8 @@ impl Handler<CalendarCall> for Breaker {
                             policy.call_timeout,
                             credential.clone(),
                         )
-                    };
-                    let result = if !retries_allowed || op.changes_state() {
-                        once().await
-                    } else {
-                        retry(&policy.retry, &retries, once).await
-                    };
-                    metrics::histogram!(m::API_DURATION_SECONDS, "service" => "calcom", "method" => name)
-                        .record(started.elapsed().as_secs_f64());
-                    result
+                    })
+                    .await
                 }
             },
             |m| {

@@ -1,4 +1,5 @@
-//! The `Breaker` actor: fronts Cal.com for one company credential, composed from the units in
+//! The breaker actors: [`Breaker`] fronts Cal.com and [`RetellBreaker`] Retell for one company
+//! credential. Both are composed from the units in
 //! [`crate::resilience`]: retries with backoff and a per-upstream retry budget **outside** the
 //! circuit breaker, the per-call timeout **inside** it. Only upstream failures count
 //! (timeouts, connection errors, 5xx, 429, slow calls), never a refusal of our input.
@@ -9,15 +10,20 @@
 //! - [`actor`]: the [`Breaker`] actor and its message, [`CalendarCall`] ([`CalendarOp`] in,
 //!   [`CalendarOut`] out).
 //! - [`handle`]: [`CalendarHandle`], the typed front of a breaker's address.
+//! - [`retell`]: [`RetellBreaker`] and its front [`RetellHandle`], for the Retell API.
+//! - `compose`: how one call is composed from the resilience units, shared by both.
 //! - [`metrics`]: publishes the circuit's transitions (`mcp_circuit_breaker_state`, …).
 
 pub mod actor;
+mod compose;
 pub mod handle;
 pub mod metrics;
+pub mod retell;
 
 pub use actor::{Breaker, CalendarCall, CalendarOp, CalendarOut};
 pub use handle::CalendarHandle;
 pub use metrics::state_value;
+pub use retell::{RetellBreaker, RetellHandle};
 
 use crate::resilience::{BreakerPolicy, BudgetPolicy, RetryPolicy};
 use std::time::Duration;

@@ -292,6 +292,7 @@ fn profile() -> CompanyProfile {
         locale: Locale::De,
         time_zone: Berlin,
         retell_api_key: SecretString::from("key_test"),
+        retell_agent_id: None,
         calcom_api_key: SecretString::from("cal_test"),
         slug: "salon".into(),
         calcom_base_url: None,
@@ -523,6 +524,7 @@ impl Harness {
         let tenants = TenantDirectory::new(
             store.clone(),
             calcom,
+            crate::tenant::RetellAccess::unused(),
             lock,
             Duration::from_secs(1800),
             budget.clone(),

@@ -54,6 +54,9 @@ pub struct CompanyProfile {
     /// Retell API key (the webhook-badged one): verifies `X-Retell-Signature`. Empty when
     /// not set, and an empty key verifies no signature.
     pub retell_api_key: SecretString,
+    /// The tenant's Retell agent (`agent_…`, tenant file `retell.agent_id`): the one the
+    /// inbound webhook answers with and the deploy writes to; `None` when not set.
+    pub retell_agent_id: Option<String>,
     /// Cal.com API key (`cal_…`), sent as `Authorization: Bearer`. Empty when not set.
     pub calcom_api_key: SecretString,
     /// Cal.com API base URL of this tenant (`https://api.cal.eu`); `None`: the service's

@@ -1,4 +1,8 @@
-//! Retell wire formats: request signatures and the call object (reference/retell.md).
+//! Retell wire formats: request signatures, the call object and the REST API's objects
+//! (reference/retell.md).
 
+pub mod api;
 pub mod call;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod signature;

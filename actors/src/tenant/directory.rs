@@ -3,10 +3,11 @@
 
 use super::lock::TenantLock;
 use super::session::TenantSession;
-use crate::breaker::{Breaker, CalendarHandle, UpstreamPolicy};
+use crate::breaker::retell::RETELL;
+use crate::breaker::{Breaker, CalendarHandle, RetellBreaker, RetellHandle, UpstreamPolicy};
 use crate::domain::ids::CompanyId;
 use crate::domain::tenant::CompanyProfile;
-use crate::ports::{CalendarApi, CalendarApis, StoreError, TenancyStore};
+use crate::ports::{CalendarApi, CalendarApis, NoRetellApi, RetellApi, StoreError, TenancyStore};
 use crate::ratelimit::Limiter;
 use crate::resilience::{BreakerState, RetryBudget};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
@@ -47,6 +48,11 @@ pub struct TenantHandle {
     pub api: Arc<dyn CalendarApi>,
     /// Slot-changing work goes through the session, one at a time per company.
     pub session: Addr<TenantSession>,
+    /// The Retell API with the company's key, behind the company's Retell circuit breaker.
+    pub retell: RetellHandle,
+    /// The Retell API without the breaker: for checks an operator runs
+    /// (`retell.testConnection`), whose failures must not open the circuit.
+    pub retell_api: Arc<dyn RetellApi>,
 }
 
 /// Message: the handles of a company, spawning its session and breaker on first use.
@@ -67,10 +73,34 @@ pub struct CalcomAccess {
     pub retries: RetryBudget,
 }
 
+/// What every company's Retell breaker is built from.
+#[derive(Clone)]
+pub struct RetellAccess {
+    /// The Retell API client (`retell.base_url`).
+    pub api: Arc<dyn RetellApi>,
+    /// Breaker, retry and timeout policy (`[resilience.retell]`).
+    pub policy: UpstreamPolicy,
+    /// One retry budget for Retell, shared by every company's breaker.
+    pub retries: RetryBudget,
+}
+
+impl RetellAccess {
+    /// Access that refuses every Retell call ([`NoRetellApi`]): for tests that never call
+    /// Retell.
+    pub fn unused() -> Self {
+        Self {
+            api: Arc::new(NoRetellApi),
+            policy: UpstreamPolicy::default(),
+            retries: RetryBudget::default(),
+        }
+    }
+}
+
 /// Owns the per-company sessions and breakers of this process.
 pub struct TenantDirectory {
     store: Arc<dyn TenancyStore>,
     calcom: CalcomAccess,
+    retell: RetellAccess,
     /// Cross-instance booking lock handed to every session.
     lock: TenantLock,
     tenants: HashMap<CompanyId, Entry>,
@@ -97,6 +127,7 @@ impl TenantDirectory {
     pub fn new(
         store: Arc<dyn TenancyStore>,
         calcom: CalcomAccess,
+        retell: RetellAccess,
         lock: TenantLock,
         idle_timeout: Duration,
         budget: RestartBudget,
@@ -104,6 +135,7 @@ impl TenantDirectory {
         Self {
             store,
             calcom,
+            retell,
             lock,
             tenants: HashMap::new(),
             idle_timeout,
@@ -137,7 +169,7 @@ impl TenantDirectory {
         let id = profile.id;
         let now = Instant::now();
         if let Some(entry) = self.tenants.get_mut(&id)
-            && same_calendar(&entry.handle.profile, &profile)
+            && same_upstreams(&entry.handle.profile, &profile)
         {
             entry.handle.profile = profile;
             entry.loaded_at = now;
@@ -178,11 +210,23 @@ impl TenantDirectory {
         let session =
             TenantSession::new(id, calendar.clone(), self.lock.clone(), self.budget.clone());
         let session = Supervisor::start(move |_| session);
+        let retell = RetellBreaker::new(
+            Arc::clone(&self.retell.api),
+            profile.retell_api_key.clone(),
+            id,
+            self.retell.policy,
+            self.retell.retries.clone(),
+            self.budget.clone(),
+        );
+        let retell_circuit = retell.circuit();
+        let retell = RetellHandle::new(Supervisor::start(move |_| retell), retell_circuit);
         Ok(TenantHandle {
             profile,
             calendar,
             api,
             session,
+            retell,
+            retell_api: Arc::clone(&self.retell.api),
         })
     }
 
@@ -195,15 +239,17 @@ impl TenantDirectory {
         self.tenants.retain(|_, entry| {
             entry.last_used.elapsed() < limit
                 || entry.handle.calendar.state() != BreakerState::Closed
+                || entry.handle.retell.state() != BreakerState::Closed
         });
     }
 }
 
-/// Whether two profiles of a company reach Cal.com the same way (key and base URL), so the
-/// live breaker and session can serve the newer one.
-fn same_calendar(old: &CompanyProfile, new: &CompanyProfile) -> bool {
+/// Whether two profiles of a company reach Cal.com (key and base URL) and Retell (key) the
+/// same way, so the live breakers and session can serve the newer one.
+fn same_upstreams(old: &CompanyProfile, new: &CompanyProfile) -> bool {
     old.calcom_base_url == new.calcom_base_url
         && old.calcom_api_key.expose_secret() == new.calcom_api_key.expose_secret()
+        && old.retell_api_key.expose_secret() == new.retell_api_key.expose_secret()
 }
 
 /// The longest time between two sweeps for idle companies.
@@ -303,13 +349,22 @@ impl Handler<ListBreakers> for TenantDirectory {
         let mut list: Vec<BreakerStatus> = self
             .tenants
             .iter()
-            .map(|(company, entry)| BreakerStatus {
-                service: "calcom",
-                company: *company,
-                state: entry.handle.calendar.state(),
+            .flat_map(|(company, entry)| {
+                [
+                    BreakerStatus {
+                        service: "calcom",
+                        company: *company,
+                        state: entry.handle.calendar.state(),
+                    },
+                    BreakerStatus {
+                        service: RETELL,
+                        company: *company,
+                        state: entry.handle.retell.state(),
+                    },
+                ]
             })
             .collect();
-        list.sort_by_key(|b| b.company);
+        list.sort_by_key(|b| (b.company, b.service));
         list
     }
 }
@@ -359,6 +414,7 @@ pub(crate) mod tests {
                 locale: Locale::De,
                 time_zone: chrono_tz::Europe::Berlin,
                 retell_api_key: SecretString::from("key_test"),
+                retell_agent_id: None,
                 calcom_api_key: SecretString::from(format!(
                     "cal_test_{}",
                     self.key_version.load(Ordering::SeqCst)
@@ -450,9 +506,16 @@ pub(crate) mod tests {
             policy: UpstreamPolicy::default(),
             retries: RetryBudget::default(),
         };
-        TenantDirectory::new(store.clone(), calcom, lock, IDLE, budget)
-            .with_profile_ttl(PROFILE_TTL)
-            .start()
+        TenantDirectory::new(
+            store.clone(),
+            calcom,
+            RetellAccess::unused(),
+            lock,
+            IDLE,
+            budget,
+        )
+        .with_profile_ttl(PROFILE_TTL)
+        .start()
     }
 
     const PROFILE_TTL: Duration = Duration::from_secs(10);
@@ -505,7 +568,14 @@ pub(crate) mod tests {
                 .unwrap()
                 .unwrap();
             let loads_in_use = store.loads.load(Ordering::SeqCst);
-            assert_eq!(tenants.send(ListBreakers).await.unwrap().len(), 1);
+            let services: Vec<_> = tenants
+                .send(ListBreakers)
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.service)
+                .collect();
+            assert_eq!(services, ["calcom", "retell"], "one breaker per upstream");
             tokio::time::sleep(IDLE + Duration::from_secs(120)).await;
             assert!(
                 tenants.send(ListBreakers).await.unwrap().is_empty(),
@@ -567,7 +637,7 @@ pub(crate) mod tests {
             let kept = tenants.send(ListBreakers).await.unwrap();
             assert_eq!(
                 kept.len(),
-                1,
+                2,
                 "an open breaker's state must not be forgotten"
             );
             assert_eq!(store.loads.load(Ordering::SeqCst), 1);

@@ -16,8 +16,8 @@ pub mod session;
 
 pub use crate::domain::book_once::BookOutcome;
 pub use directory::{
-    BreakerStatus, CalcomAccess, ForgetTenant, GetTenant, ListBreakers, TenantDirectory,
-    TenantError, TenantHandle,
+    BreakerStatus, CalcomAccess, ForgetTenant, GetTenant, ListBreakers, RetellAccess,
+    TenantDirectory, TenantError, TenantHandle,
 };
 pub use lock::{LOCK_LEASE, LOCK_POLL, LOCK_WAIT, TenantLock};
 pub use route::{RouteError, resolve_route};

@@ -333,6 +333,7 @@ impl Harness {
                 policy: UpstreamPolicy::default(),
                 retries: RetryBudget::default(),
             },
+            crate::tenant::RetellAccess::unused(),
             TenantLock::new(
                 Arc::clone(&loaded) as Arc<dyn LockStore>,
                 Arc::new(FixedClock),
