@@ -8,6 +8,7 @@ use crate::config::{Settings, redact_url};
 use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
 use crate::notify::TwilioNotifiers;
+use crate::retell::RetellClient;
 use crate::sandbox;
 use crate::secrets;
 use crate::sim::calcom::{CalcomSim, provision};
@@ -30,7 +31,7 @@ use switchboard_actors::call::hold::HoldPolicy;
 use switchboard_actors::call::registry::CallLimits;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
-use switchboard_actors::ports::{Clock, NoRetellApi, Store, SystemClock};
+use switchboard_actors::ports::{Clock, Store, SystemClock};
 use switchboard_actors::servers::calcom::CacheTtl;
 use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
 use switchboard_actors::system::{Core, CoreConfig, CoreDeps, RetellSetup};
@@ -173,6 +174,7 @@ impl Application {
         let urls = UpstreamUrls {
             calcom: &calcom_url,
             sms: &sms_url,
+            retell: settings.retell.base_url.trim_end_matches('/'),
         };
         let core = start_core(
             &settings,
@@ -390,6 +392,8 @@ struct UpstreamUrls<'a> {
     calcom: &'a str,
     /// SMS API base URL for tenants without their own.
     sms: &'a str,
+    /// Retell API base URL.
+    retell: &'a str,
 }
 
 /// Starts the core's actors on the upstream clients for `urls`; `port` is the bound HTTP port.
@@ -422,9 +426,17 @@ fn start_core(
             sms_url,
             Duration::from_millis(settings.sms.timeout_ms),
         )),
-        retell: Arc::new(NoRetellApi),
+        retell: Arc::new(retell_client(settings, urls.retell)?),
     };
     Ok(Core::start(deps, core_config(settings, port)))
+}
+
+/// The Retell client for `url`, with the Cal.com client's timeout rule: the breaker's own
+/// timeout (`[resilience.retell].timeout_ms`) fires first; this one only bounds a stuck
+/// connection.
+fn retell_client(settings: &Settings, url: &str) -> anyhow::Result<RetellClient> {
+    let timeout = Duration::from_millis(settings.resilience.retell.timeout_ms.saturating_add(1000));
+    RetellClient::new(url, timeout).context("building the Retell client")
 }
 
 /// Names this process among the instances sharing one database (booking lock holder,
