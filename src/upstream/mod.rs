@@ -8,6 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime};
 use switchboard_actors::domain::booking::UpstreamError;
 
+#[cfg(test)]
+pub(crate) mod stub;
+
 /// How much of a body that is not a known error shape ends up in the message: enough to
 /// recognise an HTML error page or a proxy message, not a whole page in the logs.
 pub(crate) const RAW_BODY_PREVIEW_CHARS: usize = 200;
