@@ -13,14 +13,13 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use secrecy::SecretString;
 use serde::de::{DeserializeOwned, IgnoredAny};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use switchboard_actors::domain::booking::{
     Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, ErrorAnswer, EventType,
     RescheduleRequest, ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError,
     Webhook, WebhookSubscription,
 };
 use switchboard_actors::domain::ids::BookingUid;
-use switchboard_actors::metric_names::API_DURATION_SECONDS;
 use switchboard_actors::ports::CalendarApi;
 
 /// Header that selects the controller version; each route group answers only to its own
@@ -30,7 +29,7 @@ const API_VERSION_HEADER: &str = "cal-api-version";
 /// One Cal.com operation: how it is labelled in metrics and logs, and which API version its
 /// route group requires (§1 table).
 struct Op {
-    /// `method` label of [`API_DURATION_SECONDS`], named after the port method.
+    /// `method` label of `mcp_api_duration_seconds`, named after the port method.
     name: &'static str,
     method: Method,
     api_version: &'static str,
@@ -152,15 +151,19 @@ impl CalcomClient {
             .header(AUTHORIZATION, bearer(key)?)
             .header(API_VERSION_HEADER, op.api_version);
 
-        let started = Instant::now();
-        let result = upstream::exchange(request).await;
-        let elapsed = started.elapsed();
-        metrics::histogram!(API_DURATION_SECONDS, "service" => SERVICE, "method" => op.name)
-            .record(elapsed.as_secs_f64());
-
-        let (status, headers, body) = result.map_err(|e| {
-            upstream::transport_error(SERVICE, format!("{} {path}", op.method), self.timeout, e)
-        })?;
+        let upstream::Answer {
+            status,
+            headers,
+            body,
+            elapsed,
+        } = upstream::timed_exchange(
+            SERVICE,
+            op.name,
+            || format!("{} {path}", op.method),
+            self.timeout,
+            request,
+        )
+        .await?;
         let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())

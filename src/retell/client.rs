@@ -11,9 +11,8 @@ use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use switchboard_actors::domain::booking::{ErrorAnswer, UpstreamError};
-use switchboard_actors::metric_names::API_DURATION_SECONDS;
 use switchboard_actors::ports::RetellApi;
 use switchboard_actors::retell::api::{
     Agent, AgentSummary, AgentUpdate, AgentVersion, CallObject, CallQuery, LlmUpdate, Page,
@@ -22,7 +21,7 @@ use switchboard_actors::retell::api::{
 
 /// One Retell operation: how it is labelled in metrics and logs, and its HTTP method.
 struct Op {
-    /// `method` label of [`API_DURATION_SECONDS`], named after the port method (the breaker
+    /// `method` label of `mcp_api_duration_seconds`, named after the port method (the breaker
     /// labels the whole operation, retries included, with its camelCase name).
     name: &'static str,
     method: Method,
@@ -138,8 +137,7 @@ impl RetellClient {
         url
     }
 
-    /// Sends one request and answers the body of a 2xx. Every outcome, transport failures
-    /// included, is timed: slow failures are what the histogram is for.
+    /// Sends one request (timed, [`upstream::timed_exchange`]) and answers the body of a 2xx.
     async fn send(
         &self,
         op: &Op,
@@ -152,15 +150,19 @@ impl RetellClient {
             .header(AUTHORIZATION, bearer(key)?)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
 
-        let started = Instant::now();
-        let result = upstream::exchange(request).await;
-        let elapsed = started.elapsed();
-        metrics::histogram!(API_DURATION_SECONDS, "service" => SERVICE, "method" => op.name)
-            .record(elapsed.as_secs_f64());
-
-        let (status, headers, body) = result.map_err(|e| {
-            upstream::transport_error(SERVICE, format!("{} {path}", op.method), self.timeout, e)
-        })?;
+        let upstream::Answer {
+            status,
+            headers,
+            body,
+            elapsed,
+        } = upstream::timed_exchange(
+            SERVICE,
+            op.name,
+            || format!("{} {path}", op.method),
+            self.timeout,
+            request,
+        )
+        .await?;
         if !status.is_success() {
             let error = status_error(status, &headers, &body);
             // Info, not warn: most refusals (unknown agent, a rate limit the breaker waits

@@ -5,8 +5,9 @@
 use reqwest::header::{HeaderMap, HeaderValue, InvalidHeaderValue, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode, Url, redirect};
 use secrecy::{ExposeSecret, SecretString};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use switchboard_actors::domain::booking::UpstreamError;
+use switchboard_actors::metric_names::API_DURATION_SECONDS;
 
 #[cfg(test)]
 pub(crate) mod stub;
@@ -60,7 +61,7 @@ pub(crate) fn bearer(key: &SecretString) -> Result<HeaderValue, InvalidHeaderVal
 /// have been carried out, so the caller must look before repeating it. reqwest reports such a
 /// break as `is_decode()` ("error decoding response body"), which is why its kinds are not
 /// used to classify.
-pub(crate) async fn exchange(
+async fn exchange(
     request: RequestBuilder,
 ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
     let response = request.send().await?;
@@ -70,11 +71,48 @@ pub(crate) async fn exchange(
     Ok((status, headers, body.to_vec()))
 }
 
+/// A 2xx or error answer with how long the exchange took.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+    pub(crate) elapsed: Duration,
+}
+
+/// [`exchange`] timed into `mcp_api_duration_seconds{service, method}` — every outcome,
+/// transport failures included: slow failures are what the histogram is for. `method` is one
+/// of the adapter's fixed operation names; `what` (e.g. `GET /v2/bookings`) and `timeout`
+/// name the request in a [`transport_error`].
+///
+/// # Errors
+/// [`UpstreamError::Transport`] when no whole answer arrived.
+pub(crate) async fn timed_exchange(
+    service: &'static str,
+    method: &'static str,
+    what: impl FnOnce() -> String,
+    timeout: Duration,
+    request: RequestBuilder,
+) -> Result<Answer, UpstreamError> {
+    let started = Instant::now();
+    let result = exchange(request).await;
+    let elapsed = started.elapsed();
+    metrics::histogram!(API_DURATION_SECONDS, "service" => service, "method" => method)
+        .record(elapsed.as_secs_f64());
+    let (status, headers, body) =
+        result.map_err(|e| transport_error(service, what(), timeout, e))?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+        elapsed,
+    })
+}
+
 /// [`UpstreamError::Transport`] for `error` of the request described by `what` (e.g.
 /// `GET /v2/bookings`): without the URL, whose query may hold an attendee's email, but with
 /// reqwest's cause chain, where the useful part ("Connection refused") lives. `timeout` is
 /// the client's, named when it fired.
-pub(crate) fn transport_error(
+fn transport_error(
     service: &'static str,
     what: String,
     timeout: Duration,
