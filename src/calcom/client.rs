@@ -9,13 +9,13 @@ use super::wire::{
 use crate::config::redact_url;
 use crate::upstream;
 use async_trait::async_trait;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
-use reqwest::{Method, RequestBuilder, StatusCode, Url};
+use reqwest::header::AUTHORIZATION;
+use reqwest::{Method, RequestBuilder, Url};
 use secrecy::SecretString;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use std::time::Duration;
 use switchboard_actors::domain::booking::{
-    Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, ErrorAnswer, EventType,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, EventType,
     RescheduleRequest, ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError,
     Webhook, WebhookSubscription,
 };
@@ -148,7 +148,7 @@ impl CalcomClient {
     ) -> Result<T, UpstreamError> {
         let path = url.path().to_owned();
         let request = build(self.http.request(op.method.clone(), url))
-            .header(AUTHORIZATION, bearer(key)?)
+            .header(AUTHORIZATION, upstream::bearer(SERVICE, key)?)
             .header(API_VERSION_HEADER, op.api_version);
 
         let upstream::Answer {
@@ -199,20 +199,6 @@ impl CalcomClient {
                 message: format!("{} {path}: {e}", op.method),
             })
     }
-}
-
-/// `Authorization: Bearer <key>`, marked sensitive so reqwest/hyper never print it. A key
-/// that cannot be a header value is reported as refused credentials (401), which is what
-/// Cal.com would answer to a garbled key and what the caller can act on.
-fn bearer(key: &SecretString) -> Result<HeaderValue, UpstreamError> {
-    upstream::bearer(key).map_err(|_| UpstreamError::Unauthorized {
-        service: SERVICE,
-        answer: ErrorAnswer {
-            status: StatusCode::UNAUTHORIZED.as_u16(),
-            code: Some("InvalidApiKey".to_owned()),
-            message: "the API key contains characters not allowed in an HTTP header".to_owned(),
-        },
-    })
 }
 
 #[async_trait]

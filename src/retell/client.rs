@@ -147,7 +147,7 @@ impl RetellClient {
     ) -> Result<Vec<u8>, UpstreamError> {
         let path = url.path().to_owned();
         let request = build(self.http.request(op.method.clone(), url))
-            .header(AUTHORIZATION, bearer(key)?)
+            .header(AUTHORIZATION, upstream::bearer(SERVICE, key)?)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
 
         let upstream::Answer {
@@ -215,20 +215,6 @@ fn decode_error(op: &Op, path: &str, error: impl std::fmt::Display) -> UpstreamE
         service: SERVICE,
         message: format!("{} ({} {path}): {error}", op.name, op.method),
     }
-}
-
-/// `Authorization: Bearer <key>` (§4.1). A key that cannot be a header value is reported as
-/// refused credentials (401), which is what Retell would answer to a garbled key and what the
-/// caller can act on.
-fn bearer(key: &SecretString) -> Result<HeaderValue, UpstreamError> {
-    upstream::bearer(key).map_err(|_| UpstreamError::Unauthorized {
-        service: SERVICE,
-        answer: ErrorAnswer {
-            status: StatusCode::UNAUTHORIZED.as_u16(),
-            code: None,
-            message: "the API key contains characters not allowed in an HTTP header".to_owned(),
-        },
-    })
 }
 
 /// `?version=n` when a version is asked for.

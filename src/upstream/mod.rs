@@ -2,11 +2,11 @@
 //! URL, building the HTTP client, one request/response exchange, and reading the parts of an
 //! error answer that are not specific to one API (a body preview, `Retry-After`).
 
-use reqwest::header::{HeaderMap, HeaderValue, InvalidHeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode, Url, redirect};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, Instant, SystemTime};
-use switchboard_actors::domain::booking::UpstreamError;
+use switchboard_actors::domain::booking::{ErrorAnswer, UpstreamError};
 use switchboard_actors::metric_names::API_DURATION_SECONDS;
 
 #[cfg(test)]
@@ -49,9 +49,25 @@ pub(crate) fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client>
 /// `Bearer <key>` as a header value marked sensitive, so reqwest/hyper never print it.
 ///
 /// # Errors
-/// When the key holds characters an HTTP header cannot carry.
-pub(crate) fn bearer(key: &SecretString) -> Result<HeaderValue, InvalidHeaderValue> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))?;
+/// A key that cannot be a header value is reported as refused credentials
+/// ([`UpstreamError::Unauthorized`], 401 `InvalidApiKey`), which is what the API would answer
+/// to a garbled key and what the caller can act on; nothing is sent.
+pub(crate) fn bearer(
+    service: &'static str,
+    key: &SecretString,
+) -> Result<HeaderValue, UpstreamError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
+            UpstreamError::Unauthorized {
+                service,
+                answer: ErrorAnswer {
+                    status: StatusCode::UNAUTHORIZED.as_u16(),
+                    code: Some("InvalidApiKey".to_owned()),
+                    message: "the API key contains characters not allowed in an HTTP header"
+                        .to_owned(),
+                },
+            }
+        })?;
     value.set_sensitive(true);
     Ok(value)
 }
