@@ -1,1 +1,1 @@
-//! placeholder
+//! Black-box tests of the simulator (next commit).
