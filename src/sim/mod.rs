@@ -10,5 +10,5 @@
 
 pub mod calcom;
 pub mod faults;
-pub mod sms;
 pub mod retell;
+pub mod sms;

@@ -35,12 +35,16 @@ const STALE_TOOL_URL: &str = "https://old-booking-bot.example.com/retell/check_a
 ///
 /// # Errors
 /// An example tenant file that does not parse (a bug of this build).
-pub(super) fn demo_accounts(now: DateTime<Utc>) -> Result<HashMap<String, Account>, toml::de::Error> {
+pub(super) fn demo_accounts(
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, Account>, toml::de::Error> {
     let mut accounts = HashMap::new();
     for (_, text) in EXAMPLE_TENANTS {
         let tenant: RawTenant = toml::from_str(text)?;
-        let (Some(key), Some(agent_id)) = (tenant.retell.api_key.clone(), tenant.retell.agent_id.clone())
-        else {
+        let (Some(key), Some(agent_id)) = (
+            tenant.retell.api_key.clone(),
+            tenant.retell.agent_id.clone(),
+        ) else {
             continue;
         };
         accounts.insert(key, account(&tenant, &agent_id, now.timestamp_millis()));
@@ -79,7 +83,10 @@ fn account(tenant: &RawTenant, agent_id: &str, now_ms: i64) -> Account {
 /// Retell's language code for the tenant: `de-DE`, `en-GB` for a tenant in Europe, else
 /// `en-US`.
 fn language(tenant: &RawTenant) -> &'static str {
-    match (tenant.locale.as_str(), tenant.time_zone.starts_with("Europe/")) {
+    match (
+        tenant.locale.as_str(),
+        tenant.time_zone.starts_with("Europe/"),
+    ) {
         ("de", _) => "de-DE",
         (_, true) => "en-GB",
         _ => "en-US",
@@ -110,19 +117,28 @@ fn seeded_agent(tenant: &RawTenant, agent_id: &str, llm_id: &str, now_ms: i64) -
     draft["last_modification_timestamp"] = json!(now_ms - 2 * DAY_MS);
     Agent {
         id: agent_id.to_owned(),
-        versions: [published, draft].into_iter().filter_map(into_object).collect(),
+        versions: [published, draft]
+            .into_iter()
+            .filter_map(into_object)
+            .collect(),
     }
 }
 
 fn llm(tenant: &RawTenant, llm_id: &str, now_ms: i64) -> Object {
     let (prompt, begin) = if german(tenant) {
         (
-            format!("Du bist die freundliche Telefonrezeption von {}. Hilf Anrufern, Termine zu buchen.", tenant.name),
+            format!(
+                "Du bist die freundliche Telefonrezeption von {}. Hilf Anrufern, Termine zu buchen.",
+                tenant.name
+            ),
             format!("Guten Tag, {}, was kann ich für Sie tun?", tenant.name),
         )
     } else {
         (
-            format!("You are the friendly phone receptionist of {}. Help callers book appointments.", tenant.name),
+            format!(
+                "You are the friendly phone receptionist of {}. Help callers book appointments.",
+                tenant.name
+            ),
             format!("Hello, {}, how can I help you?", tenant.name),
         )
     };
@@ -186,7 +202,13 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// The `i`-th seeded call, `i` from 0 (the newest): spread over [`HISTORY_DAYS`] before
 /// `now_ms`, 45 s to 5 min long, inbound to the tenant's numbers in turn.
-fn history_call(tenant: &RawTenant, agent_id: &str, numbers: &[String], i: usize, now_ms: i64) -> Object {
+fn history_call(
+    tenant: &RawTenant,
+    agent_id: &str,
+    numbers: &[String],
+    i: usize,
+    now_ms: i64,
+) -> Object {
     let n = i64::try_from(i).unwrap_or_default();
     let spacing = HISTORY_DAYS * DAY_MS / i64::try_from(HISTORY_CALLS).unwrap_or(1);
     let start = now_ms - (n + 1) * spacing + (n * 7 % 5) * 17 * MINUTE_MS;

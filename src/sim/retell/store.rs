@@ -144,11 +144,7 @@ pub(super) fn page(
     let end = start.saturating_add(limit).min(items.len());
     let has_more = end < items.len();
     let mut taken: Vec<Object> = items.into_iter().skip(start).take(end - start).collect();
-    let next = if has_more {
-        taken.last().map(id)
-    } else {
-        None
-    };
+    let next = if has_more { taken.last().map(id) } else { None };
     let mut out = Object::new();
     out.insert(
         "items".into(),

@@ -61,7 +61,13 @@ pub(super) async fn list(
     let body = shared.accounts.with(&key, |account| {
         let summaries = account.agents.iter().map(summary).collect();
         let ordered = query.sort_order.unwrap_or_default().apply(summaries);
-        page(ordered, "agent_id", limit, query.pagination_key.as_deref(), 0)
+        page(
+            ordered,
+            "agent_id",
+            limit,
+            query.pagination_key.as_deref(),
+            0,
+        )
     })?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -104,10 +110,7 @@ fn select<'a>(agent: &'a Agent, asked: Option<&str>) -> Result<&'a Object, Retel
             .iter()
             .rev()
             .find(|v| v.get("is_published") == Some(&json!(true))),
-        Some(n) => n
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| agent.versions.get(n)),
+        Some(n) => n.parse::<usize>().ok().and_then(|n| agent.versions.get(n)),
     }
     .ok_or(RetellError::NotFound)
 }
@@ -158,7 +161,13 @@ pub(super) async fn versions(
             })
             .collect();
         let ordered = query.sort_order.unwrap_or_default().apply(items);
-        page(ordered, "version", limit, query.pagination_key.as_deref(), 0)
+        page(
+            ordered,
+            "version",
+            limit,
+            query.pagination_key.as_deref(),
+            0,
+        )
     })?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -204,7 +213,10 @@ pub(super) async fn update(
                 }
             }
         };
-        let version = agent.versions.get_mut(target).ok_or(RetellError::NotFound)?;
+        let version = agent
+            .versions
+            .get_mut(target)
+            .ok_or(RetellError::NotFound)?;
         merge(version, patch, &READ_ONLY);
         version.insert("last_modification_timestamp".into(), json!(now));
         Ok(version.clone())

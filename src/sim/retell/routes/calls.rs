@@ -135,8 +135,10 @@ impl Filters {
                         .is_none_or(|vs| version.is_some_and(|v| vs.contains(&v)))
             })
         });
-        let in_list =
-            |list: &Option<Vec<String>>, name| list.as_ref().is_none_or(|l| l.iter().any(|v| v == text(name)));
+        let in_list = |list: &Option<Vec<String>>, name| {
+            list.as_ref()
+                .is_none_or(|l| l.iter().any(|v| v == text(name)))
+        };
         agent_ok
             && in_list(&self.statuses, "call_status")
             && in_list(&self.directions, "direction")
@@ -204,9 +206,11 @@ pub(super) async fn list(
             })
             .collect();
         calls.sort_by(|a, b| {
-            start_of(a)
-                .cmp(&start_of(b))
-                .then_with(|| a.get("call_id").map(Value::to_string).cmp(&b.get("call_id").map(Value::to_string)))
+            start_of(a).cmp(&start_of(b)).then_with(|| {
+                a.get("call_id")
+                    .map(Value::to_string)
+                    .cmp(&b.get("call_id").map(Value::to_string))
+            })
         });
         let total = calls.len();
         let ordered = body.sort_order.unwrap_or_default().apply(calls);
@@ -260,8 +264,11 @@ pub(in super::super) fn record(shared: &Shared, call: Object) -> Result<String, 
                 .any(|n| n.get("phone_number").and_then(Value::as_str) == Some(to))
         })
     };
-    let owns_agent =
-        |a: &Account| agent.as_deref().is_some_and(|id| a.agents.iter().any(|x| x.id == id));
+    let owns_agent = |a: &Account| {
+        agent
+            .as_deref()
+            .is_some_and(|id| a.agents.iter().any(|x| x.id == id))
+    };
     let store = |account: &mut Account| {
         if let Ok(existing) = Account::find_mut(&mut account.calls, "call_id", &call_id) {
             *existing = call.clone();

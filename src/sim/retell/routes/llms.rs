@@ -118,7 +118,9 @@ fn check_custom(tool: &Value) -> Result<(), String> {
     }
     if let Some(parameters) = tool.get("parameters").filter(|p| !p.is_null()) {
         if parameters.get("type").and_then(Value::as_str) != Some("object") {
-            return Err("parameters must be a JSON Schema with top-level \"type\": \"object\"".into());
+            return Err(
+                "parameters must be a JSON Schema with top-level \"type\": \"object\"".into(),
+            );
         }
         if !parameters.get("properties").is_some_and(Value::is_object) {
             return Err("parameters.properties must be an object".into());
