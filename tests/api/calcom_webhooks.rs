@@ -410,10 +410,16 @@ async fn calcom_booking_webhook_forgets_the_cached_availability_of_its_day() {
     let cached = availability(&app, &date).await;
     assert_eq!(cached["metadata"]["cached"], true, "{cached}");
 
-    // Staff book the slot in Cal.com; until Cal.com tells us, the cache still offers it.
+    // Staff book the slot in Cal.com; until Cal.com tells us, the cache still offers it. The
+    // sandbox's own subscription (provisioned within 5 s of the secret) may tell us first, in
+    // which case the slot is already gone from a fresh read.
     book_in_simulator(&app, &first_slot).await;
     let stale = availability(&app, &date).await;
-    assert!(slots(&stale).contains(&first_slot), "{stale}");
+    if stale["metadata"]["cached"] == true {
+        assert!(slots(&stale).contains(&first_slot), "{stale}");
+    } else {
+        assert!(!slots(&stale).contains(&first_slot), "{stale}");
+    }
     let start: DateTime<Utc> = first_slot.parse().unwrap();
     let (status, _) = deliver(
         &app,
