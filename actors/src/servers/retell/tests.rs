@@ -1,0 +1,1 @@
+//! Core tests of the `retell.*` methods against `FakeRetell`.
