@@ -5,7 +5,8 @@
 //! An import never changes a row that exists: `INSERT … ON CONFLICT (call_id) DO NOTHING`
 //! leaves a call recorded by our webhooks (or by an earlier import) as it is, and a call id
 //! recorded for another company untouched (Retell's call ids are global, and a call belongs
-//! to the company that first recorded it, see `calls.rs`).
+//! to the company that first recorded it, see `calls.rs`). A call to another company's
+//! branch number is not imported either.
 
 use super::AnyStore;
 use super::sql::{Sql, Tx, backend};
@@ -20,8 +21,25 @@ use switchboard_actors::records::CallId;
 /// whatever number of ids a caller hands in.
 const IDS_PER_QUERY: usize = 500;
 
-/// Inserts `call` unless its call id is recorded; says what happened.
+/// Inserts `call` unless its call id is recorded or its business number is another
+/// company's; says what happened.
 async fn import_one(tx: &mut Tx, call: &ImportedCall) -> Result<ImportOutcome, sqlx::Error> {
+    // A call to another company's number is that company's history, even when this
+    // company's key could list it (a Retell account shared by two tenants).
+    if let Some(number) = call.business_number.as_deref() {
+        let owner: Option<(i64,)> = tx
+            .fetch_optional(
+                Sql::new(
+                    "SELECT b.company_id FROM phone_numbers p \
+                     JOIN branches b ON b.id = p.branch_id WHERE p.number = $1",
+                )
+                .bind(number),
+            )
+            .await?;
+        if owner.is_some_and(|(owner,)| owner != call.company_id.0) {
+            return Ok(ImportOutcome::Foreign);
+        }
+    }
     // The branch is the company's own branch of the business number, never another
     // company's: the subquery joins through `branches.company_id`.
     let inserted: Option<(i64,)> = tx

@@ -592,6 +592,21 @@ fn call_details_of_another_agent_are_answered_like_an_unknown_call() {
 }
 
 #[test]
+fn call_details_of_a_company_without_agent_are_not_found_for_any_call() {
+    paused_system().block_on(async {
+        let h = Harness::start(account());
+        for id in ["call_1", "call_nope"] {
+            let e = h
+                .call("retell.getCallDetails", json!({"call_id": id}), admin_of(4))
+                .await
+                .unwrap_err();
+            assert_eq!(e.data.as_ref().unwrap()["type"], "not_found", "{id}");
+        }
+        assert_eq!(h.requests(), 0);
+    });
+}
+
+#[test]
 fn recent_calls_are_only_the_tenant_agent_calls() {
     paused_system().block_on(async {
         let h = Harness::start(account());
