@@ -16,6 +16,7 @@ use crate::resilience::RetryBudget;
 use crate::retell::api::{AgentBinding, AgentVersionRef, RetellPhoneNumber};
 use crate::retell::fake::{FakeRetell, agent, llm};
 use crate::server::ServerCall;
+use crate::tenant::directory::tests::OneCompany;
 use crate::tenant::{CalcomAccess, RetellAccess, TenantLock};
 use crate::test_clock::paused_system;
 use async_trait::async_trait;
@@ -50,7 +51,7 @@ impl Clock for FixedClock {
 }
 
 /// Companies 1 and 2 share a Retell key (agents `agent_a`, `agent_b`); company 3 has no key,
-/// company 4 no agent.
+/// company 4 no agent. The booking lock is [`OneCompany`]'s (always free).
 struct Companies;
 
 #[async_trait]
@@ -66,43 +67,19 @@ impl TenancyStore for Companies {
             4 => (KEY, None),
             _ => return Ok(None),
         };
-        Ok(Some(CompanyProfile {
-            id,
-            slug: format!("company-{id}"),
-            name: format!("Company {id}"),
-            locale: Locale::De,
-            time_zone: chrono_tz::Europe::Berlin,
-            retell_api_key: SecretString::from(key),
-            retell_agent_id: agent.map(str::to_owned),
-            calcom_api_key: SecretString::from("cal_test"),
-            calcom_base_url: None,
-            policy: crate::domain::onboarding::BookingPolicy::default(),
-            disabled: false,
-            sms: None,
-            calcom_webhook_secret: SecretString::from(""),
-        }))
+        // The directory tests' company, with this test's Retell settings.
+        let profile = OneCompany::default()
+            .company(id)
+            .await?
+            .map(|p| CompanyProfile {
+                retell_api_key: SecretString::from(key),
+                retell_agent_id: agent.map(str::to_owned),
+                ..p
+            });
+        Ok(profile)
     }
     async fn services(&self, _: CompanyId) -> Result<Vec<Service>, StoreError> {
         Ok(vec![])
-    }
-}
-
-#[async_trait]
-impl LockStore for Companies {
-    async fn try_lock_tenant(
-        &self,
-        _: CompanyId,
-        _: &str,
-        _: DateTime<Utc>,
-        _: Duration,
-    ) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-    async fn unlock_tenant(&self, _: CompanyId, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
     }
 }
 
@@ -293,7 +270,7 @@ impl Harness {
                 retries: RetryBudget::default(),
             },
             TenantLock::new(
-                companies as Arc<dyn LockStore>,
+                Arc::new(OneCompany::default()) as Arc<dyn LockStore>,
                 Arc::new(FixedClock),
                 "me".into(),
             ),
