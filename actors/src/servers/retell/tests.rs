@@ -7,7 +7,7 @@ use crate::breaker::UpstreamPolicy;
 use crate::domain::booking::ErrorAnswer;
 use crate::domain::ids::{BranchId, CallId};
 use crate::domain::phone::PhoneNumber;
-use crate::domain::tenant::{CompanyProfile, Locale, Service, TenantRoute};
+use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::ports::{
     BranchNumber, ImportOutcome, ImportedCall, LockStore, RetellApi, StoreError, TenancyStore,
 };
