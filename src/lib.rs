@@ -13,7 +13,7 @@
 //! - [`calcom`]: the reqwest Cal.com v2 client (the `CalendarApi` port).
 //! - [`cache`]: the `Cache` port, in-process (moka) or shared (Redis).
 //! - [`ratelimit`]: the core's `Limiter` port, in-process or shared through Redis.
-//! - [`sim`]: simulators of external APIs (Cal.com).
+//! - [`sim`]: simulators of external APIs (Cal.com, Retell, Twilio SMS).
 //! - [`sandbox`]: the example tenants (`examples/tenants/`) applied at start.
 //! - [`secrets`]: tenants' credentials encrypted at rest, the keys and their rotation.
 //! - [`tenants`]: tenants as TOML files, `switchboard tenant apply|list|show|disable|enable`.

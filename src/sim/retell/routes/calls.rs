@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::super::Shared;
 use super::super::errors::RetellError;
 use super::super::store::{Account, MAX_CALLS, Object, page};
-use super::{SortOrder, bearer, json_body, limit, typed};
+use super::{Kind, SortOrder, bearer, get_one, json_body, limit, typed};
 
 /// Fields list items leave out (§4.5).
 const TRANSCRIPTS: [&str; 3] = [
@@ -165,7 +165,6 @@ fn start_of(call: &Object) -> i64 {
 
 // The predicate was checked by `Filters::parse`; timestamps are far below 2^53, so the
 // comparison in f64 is exact.
-#[allow(clippy::cast_precision_loss)]
 fn start_matches(p: &Predicate, start: i64) -> bool {
     let t = start as f64;
     let n = p.value.as_f64().unwrap_or(f64::NAN);
@@ -235,11 +234,11 @@ pub(super) async fn get(
     shared: web::Data<Shared>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RetellError> {
-    let key = bearer(&req)?;
-    let call = shared.accounts.with(&key, |account| {
-        Account::find_mut(&mut account.calls, "call_id", &path).map(|c| c.clone())
-    })?;
-    Ok(HttpResponse::Ok().json(call))
+    let calls = Kind {
+        list: |account| &mut account.calls,
+        id_field: "call_id",
+    };
+    get_one(&req, &shared, calls, &path)
 }
 
 /// Stores `call` (a call object, §1.3) under the account that owns its `to_number` (else its

@@ -7,13 +7,13 @@
 //! and nothing changes. At most [`MAX_TOOLS`] tools.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashSet;
 
 use super::super::Shared;
 use super::super::errors::RetellError;
-use super::super::store::{Account, MAX_TOOLS};
-use super::{bearer, json_body, merge, now_ms};
+use super::super::store::MAX_TOOLS;
+use super::{Kind, get_one, update_one};
 
 /// Fields `update-retell-llm` never changes.
 const READ_ONLY: [&str; 4] = [
@@ -30,17 +30,19 @@ const TIMEOUT_MS: std::ops::RangeInclusive<u64> = 1000..=600_000;
 /// Methods a custom tool may use (§3.1).
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// Retell LLMs, by `llm_id`.
+const LLMS: Kind = Kind {
+    list: |account| &mut account.llms,
+    id_field: "llm_id",
+};
+
 /// `GET /get-retell-llm/{llm_id}`: the `LlmResponse`.
 pub(super) async fn get(
     req: HttpRequest,
     shared: web::Data<Shared>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RetellError> {
-    let key = bearer(&req)?;
-    let llm = shared.accounts.with(&key, |account| {
-        Account::find_mut(&mut account.llms, "llm_id", &path).map(|l| l.clone())
-    })?;
-    Ok(HttpResponse::Ok().json(llm))
+    get_one(&req, &shared, LLMS, &path)
 }
 
 /// `PATCH /update-retell-llm/{llm_id}`: a partial `LlmRequest`; answers the changed
@@ -51,19 +53,18 @@ pub(super) async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, RetellError> {
-    let key = bearer(&req)?;
-    let patch = json_body(payload).await?;
-    let now = now_ms(&shared);
-    let llm = shared.accounts.with(&key, |account| {
-        let llm = Account::find_mut(&mut account.llms, "llm_id", &path)?;
-        if let Some(tools) = patch.get("general_tools").filter(|t| !t.is_null()) {
-            check_tools(tools)?;
-        }
-        merge(llm, patch, &READ_ONLY);
-        llm.insert("last_modification_timestamp".into(), json!(now));
-        Ok(llm.clone())
-    })?;
-    Ok(HttpResponse::Ok().json(llm))
+    update_one(
+        &req,
+        &shared,
+        payload,
+        (LLMS, &path),
+        &READ_ONLY,
+        |_, patch| match patch.get("general_tools").filter(|t| !t.is_null()) {
+            Some(tools) => check_tools(tools),
+            None => Ok(()),
+        },
+    )
+    .await
 }
 
 /// Checks a `general_tools` list (rules in the module docs).
@@ -109,11 +110,8 @@ fn valid_name(name: &str) -> bool {
 
 /// The checks of a `custom` tool; the problem as text.
 fn check_custom(tool: &Value) -> Result<(), String> {
-    if !tool
-        .get("url")
-        .and_then(Value::as_str)
-        .is_some_and(|u| !u.trim().is_empty())
-    {
+    let url = tool.get("url").and_then(Value::as_str).unwrap_or_default();
+    if url.trim().is_empty() {
         return Err("url is required for a custom tool".into());
     }
     if let Some(parameters) = tool.get("parameters").filter(|p| !p.is_null()) {
@@ -126,19 +124,19 @@ fn check_custom(tool: &Value) -> Result<(), String> {
             return Err("parameters.properties must be an object".into());
         }
     }
-    if let Some(timeout) = tool.get("timeout_ms").filter(|t| !t.is_null()) {
-        if !timeout.as_u64().is_some_and(|t| TIMEOUT_MS.contains(&t)) {
-            return Err(format!(
-                "timeout_ms must be from {} to {}",
-                TIMEOUT_MS.start(),
-                TIMEOUT_MS.end()
-            ));
-        }
+    if let Some(timeout) = tool.get("timeout_ms").filter(|t| !t.is_null())
+        && !timeout.as_u64().is_some_and(|t| TIMEOUT_MS.contains(&t))
+    {
+        return Err(format!(
+            "timeout_ms must be from {} to {}",
+            TIMEOUT_MS.start(),
+            TIMEOUT_MS.end()
+        ));
     }
-    if let Some(method) = tool.get("method").filter(|m| !m.is_null()) {
-        if !method.as_str().is_some_and(|m| METHODS.contains(&m)) {
-            return Err(format!("method must be one of {}", METHODS.join(", ")));
-        }
+    if let Some(method) = tool.get("method").filter(|m| !m.is_null())
+        && !method.as_str().is_some_and(|m| METHODS.contains(&m))
+    {
+        return Err(format!("method must be one of {}", METHODS.join(", ")));
     }
     Ok(())
 }

@@ -8,15 +8,15 @@ mod numbers;
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::from_fn;
-use actix_web::{HttpRequest, Resource, web};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Shared;
 use super::errors::{INVALID_FORMAT, RetellError};
 use super::faults;
-use super::store::Object;
+use super::store::{Account, Object};
 
 pub(super) use calls::record;
 
@@ -176,4 +176,50 @@ fn merge(target: &mut Object, patch: Object, read_only: &[&str]) {
             target.insert(key, value);
         }
     }
+}
+
+/// Where objects of one kind live in an account, and the field that names them.
+#[derive(Clone, Copy)]
+struct Kind {
+    list: fn(&mut Account) -> &mut Vec<Object>,
+    id_field: &'static str,
+}
+
+/// `GET` of the object `id` of `kind`: 401 without a known key, 422 when the account has no
+/// such object.
+fn get_one(
+    req: &HttpRequest,
+    shared: &Shared,
+    kind: Kind,
+    id: &str,
+) -> Result<HttpResponse, RetellError> {
+    let key = bearer(req)?;
+    let found = shared.accounts.with(&key, |account| {
+        Account::find_mut((kind.list)(account), kind.id_field, id).map(|o| o.clone())
+    })?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// `PATCH` of the object `id` of `kind` with the body: `check`ed against the account first
+/// (nothing changes when it fails), then merged with the `read_only` fields kept and
+/// `last_modification_timestamp` set to now; answers the changed object.
+async fn update_one(
+    req: &HttpRequest,
+    shared: &Shared,
+    payload: web::Payload,
+    (kind, id): (Kind, &str),
+    read_only: &[&str],
+    check: impl FnOnce(&Account, &Object) -> Result<(), RetellError>,
+) -> Result<HttpResponse, RetellError> {
+    let key = bearer(req)?;
+    let patch = json_body(payload).await?;
+    let now = now_ms(shared);
+    let changed = shared.accounts.with(&key, |account| {
+        check(account, &patch)?;
+        let object = Account::find_mut((kind.list)(account), kind.id_field, id)?;
+        merge(object, patch, read_only);
+        object.insert("last_modification_timestamp".into(), json!(now));
+        Ok(object.clone())
+    })?;
+    Ok(HttpResponse::Ok().json(changed))
 }

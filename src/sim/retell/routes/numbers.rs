@@ -8,12 +8,12 @@
 //! otherwise). `null` removes a field, as for agents.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::Shared;
 use super::super::errors::RetellError;
-use super::super::store::{Account, page};
-use super::{bearer, json_body, limit, list_query, merge, now_ms};
+use super::super::store::{Account, Object, page};
+use super::{Kind, bearer, get_one, limit, list_query, update_one};
 
 /// Fields `update-phone-number` never changes.
 const READ_ONLY: [&str; 5] = [
@@ -52,17 +52,19 @@ pub(super) async fn list(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Phone numbers, by `phone_number`.
+const NUMBERS: Kind = Kind {
+    list: |account| &mut account.numbers,
+    id_field: "phone_number",
+};
+
 /// `GET /get-phone-number/{phone_number}`.
 pub(super) async fn get(
     req: HttpRequest,
     shared: web::Data<Shared>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RetellError> {
-    let key = bearer(&req)?;
-    let number = shared.accounts.with(&key, |account| {
-        Account::find_mut(&mut account.numbers, "phone_number", &path).map(|n| n.clone())
-    })?;
-    Ok(HttpResponse::Ok().json(number))
+    get_one(&req, &shared, NUMBERS, &path)
 }
 
 /// `PATCH /update-phone-number/{phone_number}`: a partial `PhoneNumberRequest`; answers the
@@ -73,29 +75,25 @@ pub(super) async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, RetellError> {
-    let key = bearer(&req)?;
-    let patch = json_body(payload).await?;
-    let now = now_ms(&shared);
-    let number = shared.accounts.with(&key, |account| {
-        for field in ["inbound_agents", "outbound_agents"] {
-            if let Some(list) = patch.get(field).filter(|v| !v.is_null()) {
-                check_bindings(account, field, list)?;
-            }
+    update_one(&req, &shared, payload, (NUMBERS, &path), &READ_ONLY, check).await
+}
+
+/// Checks a number patch: its agent lists and its text fields.
+fn check(account: &Account, patch: &Object) -> Result<(), RetellError> {
+    for field in ["inbound_agents", "outbound_agents"] {
+        if let Some(list) = patch.get(field).filter(|v| !v.is_null()) {
+            check_bindings(account, field, list)?;
         }
-        for text in ["inbound_webhook_url", "nickname"] {
-            if patch
-                .get(text)
-                .is_some_and(|v| !v.is_null() && !v.is_string())
-            {
-                return Err(RetellError::bad(format!("{text} must be a string")));
-            }
+    }
+    for text in ["inbound_webhook_url", "nickname"] {
+        if patch
+            .get(text)
+            .is_some_and(|v| !v.is_null() && !v.is_string())
+        {
+            return Err(RetellError::bad(format!("{text} must be a string")));
         }
-        let number = Account::find_mut(&mut account.numbers, "phone_number", &path)?;
-        merge(number, patch, &READ_ONLY);
-        number.insert("last_modification_timestamp".into(), json!(now));
-        Ok(number.clone())
-    })?;
-    Ok(HttpResponse::Ok().json(number))
+    }
+    Ok(())
 }
 
 /// Checks an agent list of a number (rules in the module docs).

@@ -240,13 +240,16 @@ async fn a_call_no_account_owns_or_without_an_id_is_refused() {
 #[actix_web::test]
 async fn an_account_keeps_at_most_max_calls() {
     let sim = sim();
-    for i in HISTORY_CALLS..MAX_CALLS {
-        let call = ended_call(&format!("call_{i}"), 0);
-        let Value::Object(call) = call else {
-            unreachable!()
-        };
-        super::super::routes::record(&sim.shared, call).unwrap();
-    }
+    let filler: Vec<_> = (HISTORY_CALLS..MAX_CALLS)
+        .filter_map(|i| ended_call(&format!("call_{i}"), 0).as_object().cloned())
+        .collect();
+    sim.shared
+        .accounts
+        .with(DEMO_KEY, |account| {
+            account.calls.extend(filler);
+            Ok(())
+        })
+        .unwrap();
     let reply = record(&sim, &ended_call("call_one_too_many", 0)).await;
     assert_eq!(
         reply.status,
