@@ -129,14 +129,9 @@ async fn retell_outage_opens_the_breaker_and_live_calls_go_on() {
     ])
     .await;
     data(&app, "retell.getAgent", json!({})).await;
-    let sim = health(&app).await["services"]["retell"]["base_url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
     crate::common::set_faults(
         &app.client,
-        &sim,
+        &app.retell_url,
         json!({"error_rate": 1.0, "error_status": 500}),
     )
     .await;
