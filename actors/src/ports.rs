@@ -437,6 +437,7 @@ pub trait Store:
     + TenantAdminStore
     + TokenAdminStore
     + AppointmentStore
+    + RetellRecordStore
 {
 }
 
@@ -450,6 +451,7 @@ impl<T> Store for T where
         + TenantAdminStore
         + TokenAdminStore
         + AppointmentStore
+        + RetellRecordStore
 {
 }
 
@@ -823,4 +825,84 @@ impl Notifiers for NoNotifiers {
     fn for_settings(&self, _: &SmsSettings) -> Result<Arc<dyn Notifier>, String> {
         Err("no SMS client is configured in this process".to_owned())
     }
+}
+
+/// One phone number of a company's branches (E.164), as the `retell.*` methods compare it
+/// with the Retell account's numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct BranchNumber {
+    /// E.164, e.g. `+4930123456`.
+    pub phone_number: String,
+    /// The branch that owns it.
+    pub branch_id: crate::domain::ids::BranchId,
+    /// The branch's display name.
+    pub branch_name: String,
+}
+
+/// A finished Retell call we never recorded, to be recorded as history by
+/// `retell.importCalls` (fields from the call object, reference/retell.md §1.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedCall {
+    /// The company whose Retell agent took the call.
+    pub company_id: CompanyId,
+    /// Retell's call id.
+    pub call_id: CallId,
+    /// `ended`, `error` or `not_connected` (a `calls.status` value).
+    pub status: String,
+    /// The number of the business (`to_number` inbound, `from_number` outbound), E.164: the
+    /// call's branch when it is one of the company's branch numbers.
+    pub business_number: Option<String>,
+    /// E.164.
+    pub from_number: Option<String>,
+    /// E.164.
+    pub to_number: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: Option<String>,
+    /// Start, UTC.
+    pub started_at: Option<DateTime<Utc>>,
+    /// End, UTC.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Length, milliseconds (>= 0).
+    pub duration_ms: Option<i64>,
+    /// Retell's `disconnection_reason`.
+    pub disconnection_reason: Option<String>,
+    /// `call_analysis.call_summary`, when the call was analysed.
+    pub summary: Option<String>,
+    /// `call_analysis.user_sentiment`, when the call was analysed.
+    pub sentiment: Option<String>,
+    /// The call object as Retell listed it (JSON), stored as `calls.payload`.
+    pub payload: String,
+    /// When it was imported (UTC): `created_at` and `updated_at` of the row.
+    pub imported_at: DateTime<Utc>,
+}
+
+/// What [`RetellRecordStore::import_calls`] did with one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Recorded now.
+    Imported,
+    /// Already recorded for the company (by its webhooks or an earlier import): left as is.
+    AlreadyKnown,
+    /// Recorded for another company: left as is, nothing written.
+    Foreign,
+}
+
+/// What the `retell.*` methods read and write in our records: the branch numbers compared
+/// with Retell's, which calls we know, and calls imported from Retell's history.
+#[async_trait]
+pub trait RetellRecordStore: Send + Sync + 'static {
+    /// Every phone number of `company`'s branches, ordered by number.
+    async fn branch_numbers(&self, company: CompanyId) -> Result<Vec<BranchNumber>, StoreError>;
+    /// Which of `call_ids` are recorded for `company` (a call of another company is not
+    /// among them), in no particular order.
+    async fn known_calls(
+        &self,
+        company: CompanyId,
+        call_ids: &[CallId],
+    ) -> Result<Vec<CallId>, StoreError>;
+    /// Records each call unless its call id is recorded already, in one transaction; the
+    /// outcomes are in the order of `calls`. A known call is never changed, whoever owns
+    /// it, and no job is enqueued: imported calls are history. Idempotent: importing the
+    /// same calls again answers [`ImportOutcome::AlreadyKnown`] for each.
+    async fn import_calls(&self, calls: &[ImportedCall]) -> Result<Vec<ImportOutcome>, StoreError>;
 }

@@ -14,6 +14,7 @@ use crate::servers::appointments::AppointmentServer;
 use crate::servers::calcom::{CacheTtl, CalcomServer};
 use crate::servers::company::{AdminDeps, AdminServer};
 use crate::servers::queue::QueueServer;
+use crate::servers::retell::RetellServer;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::servers::{auth, branch, company, service};
@@ -268,6 +269,18 @@ impl Core {
             .server(service::methods(), admin_server(service::server))
             .server(auth::methods(), admin_server(auth::server))
             .server(AppointmentServer::methods(), appointments.recipient());
+        let builder = {
+            let actor = RetellServer::new(
+                Arc::clone(&deps.store),
+                tenants.clone(),
+                Arc::clone(&deps.clock),
+                budget.clone(),
+            );
+            builder.server(
+                RetellServer::methods(),
+                Supervisor::start(move |_| actor).recipient(),
+            )
+        };
         #[cfg(feature = "fault-injection")]
         let builder = {
             use crate::servers::fault::FaultServer;

@@ -20,6 +20,8 @@
 //!   cancelled, Cal.com's webhooks applied, and jobs enqueued and completed outside webhooks.
 //!   `tenancy.rs` also seals and opens the companies' credentials with the store's
 //!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
+//! - `retell.rs` — [`RetellRecordStore`]: branch numbers, known calls and calls imported
+//!   from Retell's history (`retell.importCalls`).
 //! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
 //!   (`tenants.rs`), tokens created, listed and revoked (`tokens.rs`), and the audit row
 //!   each of those writes adds in its own transaction (`audit.rs`).
@@ -43,6 +45,7 @@
 //! [`TenantAdminStore`]: switchboard_actors::ports::TenantAdminStore
 //! [`TokenAdminStore`]: switchboard_actors::ports::TokenAdminStore
 //! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
+//! [`RetellRecordStore`]: switchboard_actors::ports::RetellRecordStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
@@ -52,6 +55,7 @@ mod dialect;
 mod locks;
 mod outbox;
 mod queue;
+mod retell;
 mod rows;
 mod sql;
 mod tenancy;

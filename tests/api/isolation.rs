@@ -286,6 +286,21 @@ fn base_params(method: &str, t: &Tenants) -> Option<Value> {
         "queue.retryFailed" => json!({"since": "2000-01-01T00:00:00Z"}),
         "queue.retryJob" => json!({"job_id": t.a_dead_letter}),
         "webhook.getCall" => json!({"call_id": t.a_booked}),
+        "retell.getCallDetails" => json!({"call_id": t.a_booked}),
+        "retell.updateAgent" => json!({"agent_name": "Mallory"}),
+        "retell.publishAgentVersion" => json!({"version": 0}),
+        "retell.setPhoneNumberAgentVersion" => {
+            json!({"phone_number": DEMO_PHONE, "agent_version": 0})
+        }
+        "retell.listAgents"
+        | "retell.getAgent"
+        | "retell.getAgentVersions"
+        | "retell.getRecentCalls"
+        | "retell.getCallStats"
+        | "retell.importCalls"
+        | "retell.syncPhoneNumbers"
+        | "retell.testConnection"
+        | "retell.healthCheck" => json!({}),
         "retell.function.execute" => json!({"name": "collect_appointment_data",
             "call": Tenants::call_to(t.a_live, B_NUMBER, false), "args": {"name": "Mallory"}}),
         "fault.panic" => json!({"actor": "webhook"}),

@@ -19,6 +19,7 @@ mod onboarding;
 mod queue;
 mod rate_limits;
 mod resilience;
+mod retell;
 mod retell_sim;
 mod sms;
 mod supervision;

@@ -482,6 +482,11 @@ refusing! {
         fn enqueue_job(&self, &NewJob) -> i64;
         fn complete_job(&self, i64, &[NewJob]) -> ();
     }
+    RetellRecordStore {
+        fn branch_numbers(&self, CompanyId) -> Vec<BranchNumber>;
+        fn known_calls(&self, CompanyId, &[CallId]) -> Vec<CallId>;
+        fn import_calls(&self, &[ImportedCall]) -> Vec<ImportOutcome>;
+    }
 }
 
 /// A cache that holds nothing.

@@ -26,6 +26,8 @@ pub(crate) struct Account {
     pub writes: usize,
     /// When set, every call fails with it.
     pub failure: Option<UpstreamError>,
+    /// Requests received, failed ones included.
+    pub requests: usize,
 }
 
 /// An in-memory Retell account; only `key` is accepted.
@@ -103,7 +105,8 @@ impl FakeRetell {
         &self,
         key: &SecretString,
     ) -> Result<std::sync::MutexGuard<'_, Account>, UpstreamError> {
-        let account = self.account.lock().unwrap();
+        let mut account = self.account.lock().unwrap();
+        account.requests += 1;
         if let Some(e) = &account.failure {
             return Err(e.clone());
         }

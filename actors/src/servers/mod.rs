@@ -22,6 +22,8 @@
 //! - `appointments/`: a caller's appointments for staff: find, change, cancel by the phone rules.
 //! - `queue/`: the outbox as operators see it (overview, dead letters, retries).
 //! - `webhook/`: verified Retell webhooks → durable records; call and webhook stats.
+//! - `retell/`: the company's Retell agent, calls, numbers and connection (through its
+//!   Retell breaker); `importCalls` backfills our call records.
 //! - `retell_function.rs`: Retell custom functions, for the endpoint and the gateway.
 //! - `fault.rs`: supervision test hooks (`fault-injection` builds only).
 //! - `company/`, `branch/`, `service/`, `auth/`: tenant administration and tokens, one path
@@ -36,6 +38,7 @@ pub mod company;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod queue;
+pub mod retell;
 pub mod retell_function;
 pub mod service;
 pub mod webhook;
