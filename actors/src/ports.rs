@@ -396,6 +396,13 @@ pub trait AppointmentStore: Send + Sync + 'static {
         &self,
         event: &CalcomEventRecord,
     ) -> Result<CalcomEventOutcome, StoreError>;
+    /// The stored name of `company`'s customer with number `phone` (E.164); `None` when no
+    /// such customer is stored or their name is not.
+    async fn customer_name(
+        &self,
+        company: CompanyId,
+        phone: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// Puts a job in the outbox outside a webhook (reschedule, cancel, SMS). Idempotent on
     /// (company, `idempotency_key`): a second insert returns the first job's id.
     async fn enqueue_job(&self, job: &NewJob) -> Result<i64, StoreError>;
