@@ -84,6 +84,9 @@ pub struct Application {
     /// The in-process SMS simulator (sandbox mode), for tests to read what was sent.
     pub sms_sim: Option<SmsSim>,
     sms_server: Option<Server>,
+    /// The cache the core uses, for tests that check what was cached (the warmed
+    /// availability of an inbound call).
+    pub cache: AnyCache,
 }
 
 fn minutes(n: u64) -> Duration {
@@ -197,7 +200,7 @@ impl Application {
             mode,
             calcom_base_url: redact_url(&calcom_url.as_str().into()),
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
-            cache,
+            cache: cache.clone(),
         };
         let server = serve_http(&settings, listener, state)?;
         let _ = http_handle.set(server.handle());
@@ -226,6 +229,7 @@ impl Application {
             sms_url,
             sms_sim,
             sms_server,
+            cache,
         })
     }
 

@@ -28,6 +28,8 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     /// Base URL of the in-process SMS simulator (`/__sim/messages`, `/__sim/faults`).
     pub sms_url: String,
+    /// The app's cache, for tests that check what was cached.
+    pub cache: switchboard::cache::AnyCache,
 }
 
 /// Starts the app on 127.0.0.1:0 with a fresh database in a temp dir.
@@ -72,6 +74,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let calcom_url = app.calcom_url.clone();
     let sms_url = app.sms_url.clone();
     let store = app.store.clone();
+    let cache = app.cache.clone();
     let stopped = Some(actix_rt::spawn(app.run_until_stopped()));
     TestApp {
         url,
@@ -82,6 +85,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         stopped,
         _dir: dir,
         sms_url,
+        cache,
     }
 }
 
