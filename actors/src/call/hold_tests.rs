@@ -637,6 +637,7 @@ impl Harness {
                 event: WebhookEvent::CallEnded,
                 call: serde_json::from_value(raw.clone()).unwrap(),
                 raw_call: raw,
+                transfer: Default::default(),
             })
             .await
             .unwrap()
