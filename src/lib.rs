@@ -21,6 +21,9 @@
 //!   `circuit-status`); no part of the service.
 //! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
 //! - [`notify`]: the Twilio Messages API client (the `Notifier` port): SMS confirmations.
+//! - [`retell`]: the reqwest Retell API client (the `RetellApi` port): agents, LLMs, numbers,
+//!   calls.
+//! - `upstream`: what the reqwest adapters share (base URL check, exchange, `Retry-After`).
 
 #![warn(missing_docs)]
 
@@ -32,6 +35,7 @@ pub mod devtools;
 pub mod http;
 pub mod notify;
 pub mod ratelimit;
+pub mod retell;
 pub mod sandbox;
 pub mod secrets;
 pub mod sim;
@@ -40,3 +44,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens_cli;
+mod upstream;

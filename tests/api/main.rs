@@ -20,6 +20,7 @@ mod onboarding;
 mod queue;
 mod rate_limits;
 mod resilience;
+mod retell_sim;
 mod sms;
 mod supervision;
 mod tokens;
