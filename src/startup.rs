@@ -93,6 +93,9 @@ pub struct Application {
     /// to change its faults.
     pub retell_sim: Option<RetellSim>,
     retell_server: Option<Server>,
+    /// The cache the core uses, for tests that check what was cached (the warmed
+    /// availability of an inbound call).
+    pub cache: AnyCache,
 }
 
 fn minutes(n: u64) -> Duration {
@@ -210,7 +213,7 @@ impl Application {
             calcom_base_url: redact_url(&calcom_url.as_str().into()),
             retell_base_url: redact_url(&urls.retell.into()),
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
-            cache,
+            cache: cache.clone(),
         };
         let server = serve_http(&settings, listener, state)?;
         let _ = http_handle.set(server.handle());
@@ -243,6 +246,7 @@ impl Application {
             retell_url,
             retell_sim,
             retell_server,
+            cache,
         })
     }
 

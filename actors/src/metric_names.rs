@@ -52,3 +52,11 @@ pub const SMS_TOTAL: &str = "sms_total";
 /// `cancel`, `status` `done` (Cal.com confirmed), `queued` (an outbox job will do it) or
 /// `refused`.
 pub const APPOINTMENT_CHANGES_TOTAL: &str = "appointment_changes_total";
+/// Counter `{outcome}`: one (company, event type, day) of the availability the inbound-call
+/// webhook warms; `fetched` (read from Cal.com and cached), `warm` (already cached), `busy`
+/// (already being fetched, or the in-flight set is full), `skipped` (the Cal.com circuit is
+/// not closed, or an earlier day of the same warm-up failed), `failed`.
+pub const INBOUND_PREFETCH_TOTAL: &str = "inbound_prefetch_total";
+/// Counter `{outcome}`: Retell inbound-call webhooks answered 200; `agent` (the tenant's agent
+/// and variables), `no_agent` (variables, no agent named), `disabled` (empty answer).
+pub const INBOUND_CALLS_TOTAL: &str = "inbound_calls_total";

@@ -15,10 +15,10 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::tenant::SmsSettings;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
-    AppointmentRecord, CalcomEventOutcome, CalcomEventRecord, CallContextRecord, CallEventRecord,
-    CallId, CallView, EventOutcome, FailedJob, Job, JobFailure, JobStatus, NewAppointment, NewJob,
-    NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome, TokenGrant, TokenInfo,
-    WebhookStats, WorkerHeartbeat, WorkerView,
+    AppointmentRecord, CalcomEventOutcome, CalcomEventRecord, CallContextRecord, CallDetailRecord,
+    CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure, JobStatus,
+    NewAppointment, NewJob, NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
+    TokenGrant, TokenInfo, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 use crate::retell::api::{
     Agent, AgentSummary, AgentUpdate, AgentVersion, CallObject, CallQuery, LlmUpdate, Page,
@@ -148,6 +148,16 @@ pub trait CallStore: Send + Sync + 'static {
         company: Option<CompanyId>,
         call_id: &CallId,
     ) -> Result<Option<CallView>, StoreError>;
+    /// Stores what an event added to its call, once per (company, event, call): a repeat
+    /// changes nothing. Called after [`CallStore::record_call_event`] recorded the event or
+    /// found it a duplicate, so a retry completes a write that failed. The default refuses,
+    /// for test fakes that record no such events.
+    async fn record_call_details(&self, details: &CallDetailRecord) -> Result<(), StoreError> {
+        let _ = details;
+        Err(StoreError::backend(
+            "record_call_details is not implemented by this store",
+        ))
+    }
     /// Counts of webhooks, duplicates and booking jobs (all companies when `None`).
     async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError>;
     /// Inserts an appointment made outside a call (gateway `calcom.createBooking`), idempotent
@@ -396,6 +406,13 @@ pub trait AppointmentStore: Send + Sync + 'static {
         &self,
         event: &CalcomEventRecord,
     ) -> Result<CalcomEventOutcome, StoreError>;
+    /// The stored name of `company`'s customer with number `phone` (E.164); `None` when no
+    /// such customer is stored or their name is not.
+    async fn customer_name(
+        &self,
+        company: CompanyId,
+        phone: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// Puts a job in the outbox outside a webhook (reschedule, cancel, SMS). Idempotent on
     /// (company, `idempotency_key`): a second insert returns the first job's id.
     async fn enqueue_job(&self, job: &NewJob) -> Result<i64, StoreError>;

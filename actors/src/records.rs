@@ -193,6 +193,56 @@ pub struct CallEventRecord {
     pub received_at: DateTime<Utc>,
 }
 
+/// Most bytes of one event's stored details (their compact JSON); larger details are stored
+/// as `{"omitted": "details larger than 32768 bytes", "bytes": n}`.
+pub const MAX_EVENT_DETAILS_BYTES: usize = 32 * 1024;
+
+/// What one Retell event adds to its call beyond the `calls` columns: the transfer fields of a
+/// `transfer_*` event, the whole `call_analysis` of `call_analyzed` (reference/retell.md
+/// §1.1–1.5). Stored once per (company, event, call), shown by `webhook.getCall`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallDetailRecord {
+    /// The company that recorded the call.
+    pub company_id: CompanyId,
+    /// Retell call id.
+    pub call_id: CallId,
+    /// The event it came with.
+    pub event: WebhookEvent,
+    /// When we received the event, UTC.
+    pub received_at: DateTime<Utc>,
+    /// A JSON object of at most [`MAX_EVENT_DETAILS_BYTES`] (see [`CallDetailRecord::bounded`]).
+    pub details: serde_json::Value,
+}
+
+impl CallDetailRecord {
+    /// `details` as stored: itself when its compact JSON fits in [`MAX_EVENT_DETAILS_BYTES`],
+    /// else a note of its size, so a client cannot make one row hold more.
+    pub fn bounded(details: serde_json::Value) -> serde_json::Value {
+        let bytes = details.to_string().len();
+        if bytes <= MAX_EVENT_DETAILS_BYTES {
+            return details;
+        }
+        serde_json::json!({
+            "omitted": format!("details larger than {MAX_EVENT_DETAILS_BYTES} bytes"),
+            "bytes": bytes,
+        })
+    }
+}
+
+/// One stored event of a call, as `webhook.getCall` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct CallEventView {
+    /// `transfer_started`, `transfer_bridged`, `transfer_cancelled`, `transfer_ended` or
+    /// `call_analyzed`.
+    pub event: String,
+    /// When we received it, UTC.
+    pub received_at: DateTime<Utc>,
+    /// `transfer_destination` / `transfer_option` (the event's top-level fields),
+    /// `call_transfer_destination`, `transfer_end_timestamp` (ms) and `disconnection_reason`
+    /// of a transfer event; `call_analysis` (with `custom_analysis_data`) of `call_analyzed`.
+    pub details: serde_json::Value,
+}
+
 /// Result of [`CallStore::record_call_event`](crate::ports::CallStore::record_call_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventOutcome {
@@ -420,6 +470,8 @@ pub struct CallView {
     pub booking_job: Option<JobView>,
     /// The appointment booked for the call; `None` until the booking is stored.
     pub appointment: Option<AppointmentView>,
+    /// What transfer events and the post-call analysis added, in the order received.
+    pub events: Vec<CallEventView>,
 }
 
 /// Webhook and booking counters (`webhook.getWebhookStats`).

@@ -9,6 +9,7 @@ use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store};
 use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
+use crate::retell::prefetch::{AvailabilityPrefetcher, PrefetchPolicy};
 use crate::router::{Router, RouterBuilder};
 use crate::servers::appointments::AppointmentServer;
 use crate::servers::calcom::{CacheTtl, CalcomServer};
@@ -116,6 +117,9 @@ pub struct Core {
     /// The rate limits of [`CoreDeps::limiter`], for entries outside the router (custom
     /// functions).
     pub limiter: Arc<dyn Limiter>,
+    /// Warms a tenant's free slots after its inbound-call webhook
+    /// ([`Prefetch`](crate::retell::prefetch::Prefetch)).
+    pub prefetch: Addr<AvailabilityPrefetcher>,
 }
 
 impl Core {
@@ -298,6 +302,12 @@ impl Core {
             let actor = builder.build(cfg.rpc_deadline, budget, Arc::clone(&deps.limiter));
             Supervisor::start(move |_| actor)
         };
+        let prefetch = {
+            let cache = Arc::clone(&deps.cache);
+            let policy = PrefetchPolicy::new(cfg.cache_ttl.availability);
+            let tenants = tenants.clone();
+            Supervisor::start(move |_| AvailabilityPrefetcher::new(tenants, cache, policy))
+        };
         Self {
             router,
             webhooks,
@@ -306,6 +316,7 @@ impl Core {
             tenants,
             outbox,
             limiter: deps.limiter,
+            prefetch,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod calcom_webhook;
 pub mod custom_function;
 pub mod gateway;
 pub mod health;
+pub mod inbound;
 pub mod lookups;
 pub mod metrics;
 pub mod request_id;
@@ -74,5 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/calcom/webhook/{company_slug}",
             web::post().to(calcom_webhook::handle),
+        )
+        .service(
+            web::resource("/api/mcp/retell/inbound")
+                .app_data(web::PayloadConfig::new(inbound::MAX_BODY_BYTES))
+                .route(web::post().to(inbound::handle)),
         );
 }

@@ -2,6 +2,8 @@
 //! body, make the event durable (deduplicated on company + event + call_id), answer 204. A 5xx
 //! means "not stored" and Retell retries; a call id another company recorded first is 403 and
 //! nothing is written. A disabled tenant's webhooks are verified, answered 204 and not recorded.
+//! Transfer events and `call_analyzed` also store what they add to the call (the transfer
+//! fields, the whole `call_analysis`), shown by `webhook.getCall`.
 
 use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
@@ -9,13 +11,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_actors::records::WebhookEvent;
-use switchboard_actors::servers::webhook::{HandleWebhook, WebhookAck, WebhookError};
+use switchboard_actors::servers::webhook::{
+    HandleWebhook, TRANSFER_FIELDS, WebhookAck, WebhookError,
+};
 
-/// Webhook body `{event, call}`.
+/// Webhook body `{event, call}`; transfer events add `transfer_destination` and
+/// `transfer_option` at the top level (reference/retell.md §1.2).
 #[derive(Deserialize)]
 struct Envelope {
     event: String,
     call: Value,
+    transfer_destination: Option<Value>,
+    transfer_option: Option<Value>,
 }
 
 /// Handles one webhook.
@@ -39,11 +46,17 @@ pub async fn handle(
         return Ok(HttpResponse::NoContent().finish());
     }
     let event = WebhookEvent::parse(&envelope.event);
+    let transfer = TRANSFER_FIELDS
+        .into_iter()
+        .zip([envelope.transfer_destination, envelope.transfer_option])
+        .filter_map(|(name, value)| Some((name.to_owned(), value?)))
+        .collect();
     let msg = HandleWebhook {
         route,
         event,
         call,
         raw_call: envelope.call,
+        transfer,
     };
     match state.core.webhooks.send(msg).await {
         Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {

@@ -259,6 +259,23 @@ impl AppointmentStore for AnyStore {
         rows.into_iter().map(AppointmentRow::into_record).collect()
     }
 
+    async fn customer_name(
+        &self,
+        company: CompanyId,
+        phone: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = self
+            .db
+            .fetch_optional(
+                Sql::new("SELECT name FROM customers WHERE company_id = $1 AND phone = $2")
+                    .bind(company.0)
+                    .bind(phone),
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.and_then(|(name,)| name))
+    }
+
     async fn appointment(
         &self,
         company: CompanyId,

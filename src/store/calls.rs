@@ -10,7 +10,7 @@
 
 use super::AnyStore;
 use super::rows::{
-    AppointmentViewRow, BOOK_KIND, CallContextRow, CallRow, EventFields, JobViewRow,
+    AppointmentViewRow, BOOK_KIND, CallContextRow, CallEventRow, CallRow, EventFields, JobViewRow,
 };
 use super::sql::{Sql, Tx, backend};
 use async_trait::async_trait;
@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::ports::{CallStore, StoreError};
 use switchboard_actors::records::{
-    CallContextRecord, CallEventRecord, CallId, CallView, EventOutcome, NewAppointment, NewJob,
-    WebhookStats,
+    CallContextRecord, CallDetailRecord, CallEventRecord, CallId, CallView, EventOutcome,
+    NewAppointment, NewJob, WebhookStats,
 };
 
 /// A write refused because another company owns its call id; the transaction that found
@@ -529,10 +529,49 @@ impl CallStore for AnyStore {
             )
             .await
             .map_err(backend)?;
+        // At most one row per stored event name (migration 0010); the limit only guards.
+        let events: Vec<CallEventRow> = tx
+            .fetch_all(
+                Sql::new(
+                    "SELECT event, received_at, details FROM call_events \
+                     WHERE call_id = $1 AND company_id = $2 ORDER BY id LIMIT 16",
+                )
+                .bind(call_id.as_str())
+                .bind(call.company_id),
+            )
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         let job = job.map(JobViewRow::into_view).transpose()?;
-        call.into_view(job, appointment.map(AppointmentViewRow::into_view))
-            .map(Some)
+        let mut view = call.into_view(job, appointment.map(AppointmentViewRow::into_view))?;
+        view.events = events
+            .into_iter()
+            .map(CallEventRow::into_view)
+            .collect::<Result<_, _>>()?;
+        Ok(Some(view))
+    }
+
+    async fn record_call_details(&self, details: &CallDetailRecord) -> Result<(), StoreError> {
+        let json = details.details.to_string();
+        self.db
+            .retry(|| {
+                self.db.execute(
+                    Sql::new(
+                        "INSERT INTO call_events (company_id, call_id, event, received_at, \
+                             details) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (company_id, event, call_id) DO NOTHING",
+                    )
+                    .bind(details.company_id.0)
+                    .bind(details.call_id.as_str())
+                    .bind(details.event.as_str())
+                    .bind(details.received_at)
+                    .bind(json.as_str()),
+                )
+            })
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn webhook_stats(&self, company: Option<CompanyId>) -> Result<WebhookStats, StoreError> {

@@ -15,7 +15,7 @@ use switchboard_actors::domain::tenant::{
 };
 use switchboard_actors::ports::StoreError;
 use switchboard_actors::records::{
-    AppointmentView, CallContextRecord, CallEventRecord, CallView, FailedJob,
+    AppointmentView, CallContextRecord, CallEventRecord, CallEventView, CallView, FailedJob,
     JOB_LATENCY_BUCKETS_MS, Job, JobCounts, JobStatus, JobSummary, JobView, MinuteCounts,
     QueueSummary, RecentJob, WebhookEvent, WorkerView,
 };
@@ -301,6 +301,25 @@ impl CallRow {
             collected,
             booking_job,
             appointment,
+            events: Vec::new(),
+        })
+    }
+}
+
+/// A `call_events` row (migration 0010) as `webhook.getCall` shows it.
+#[derive(sqlx::FromRow)]
+pub(super) struct CallEventRow {
+    pub event: String,
+    pub received_at: DateTime<Utc>,
+    pub details: String,
+}
+
+impl CallEventRow {
+    pub fn into_view(self) -> Result<CallEventView, StoreError> {
+        Ok(CallEventView {
+            details: json_column("call_events", "details", &self.details)?,
+            event: self.event,
+            received_at: self.received_at,
         })
     }
 }

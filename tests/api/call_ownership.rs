@@ -97,3 +97,18 @@ async fn stored_event_names_come_from_a_fixed_set() {
     assert_eq!(events["transcript_updated"], 1, "{stats}");
     assert!(stats.to_string().len() < 2_000, "{stats}");
 }
+
+#[actix_web::test]
+async fn foreign_transfer_event_is_refused_and_stores_nothing() {
+    let t = tenants().await;
+    let call_id = "call_a_transferred";
+    t.app.collect_complete(call_id, "14 Uhr", true).await;
+
+    let body = json!({"event": "transfer_started",
+                      "call": Tenants::call_to(call_id, B_NUMBER, true),
+                      "transfer_destination": {"number": "+4930999888777"}});
+    let (status, text) = t.as_b(WEBHOOK, &body).await;
+    assert_eq!(status, 403, "{text}");
+    let view = t.app.get_call(call_id).await;
+    assert_eq!(view["events"], json!([]), "{view}");
+}

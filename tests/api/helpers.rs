@@ -31,6 +31,8 @@ pub struct TestApp {
     /// Base URL of the Retell API the app uses: the in-process simulator unless
     /// `SWITCHBOARD__SANDBOX__RETELL_URL` names another.
     pub retell_url: String,
+    /// The app's cache, for tests that check what was cached.
+    pub cache: switchboard::cache::AnyCache,
 }
 
 /// Starts the app on 127.0.0.1:0 with a fresh database in a temp dir.
@@ -76,6 +78,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let sms_url = app.sms_url.clone();
     let retell_url = app.retell_url.clone();
     let store = app.store.clone();
+    let cache = app.cache.clone();
     let stopped = Some(actix_rt::spawn(app.run_until_stopped()));
     TestApp {
         url,
@@ -87,6 +90,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         _dir: dir,
         sms_url,
         retell_url,
+        cache,
     }
 }
 

@@ -13,6 +13,7 @@ mod flow;
 mod gateway;
 mod health;
 mod helpers;
+mod inbound;
 mod isolation;
 mod limits;
 mod onboarding;

@@ -169,3 +169,93 @@ async fn unknown_event_names_are_counted_as_other() {
         "counted as other"
     );
 }
+
+/// A transfer event as Retell posts it: the call object plus the top-level transfer fields
+/// (reference/retell.md §1.2).
+fn transfer(event: &str, call_id: &str) -> Value {
+    let mut call = ended(call_id);
+    call["transfer_destination"] = json!("+4930111222333");
+    call["disconnection_reason"] = json!("call_transfer");
+    json!({"event": event, "call": call,
+           "transfer_destination": {"number": "+4930111222333", "extension": "12"},
+           "transfer_option": {"type": "cold_transfer"}})
+}
+
+async fn send(app: &TestApp, body: &Value) -> u16 {
+    app.post_signed(PATH, body, Some(DEMO_RETELL_API_KEY), now_ms())
+        .await
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn transfer_events_are_stored_on_the_call() {
+    let app = spawn_app().await;
+    for event in ["transfer_started", "transfer_bridged", "transfer_ended"] {
+        assert_eq!(send(&app, &transfer(event, "c_transfer")).await, 204);
+    }
+    let events = app.get_call("c_transfer").await["events"].clone();
+    let names: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["transfer_started", "transfer_bridged", "transfer_ended"]
+    );
+    assert_eq!(
+        events[0]["details"],
+        json!({
+            "transfer_destination": {"number": "+4930111222333", "extension": "12"},
+            "transfer_option": {"type": "cold_transfer"},
+            "call_transfer_destination": "+4930111222333",
+            "disconnection_reason": "call_transfer",
+        })
+    );
+}
+
+#[actix_web::test]
+async fn custom_analysis_data_is_kept() {
+    let app = spawn_app().await;
+    let mut call = ended("c_analysis");
+    call["call_analysis"] = json!({
+        "call_summary": "Booked a colouring.",
+        "user_sentiment": "Positive",
+        "call_successful": true,
+        "custom_analysis_data": {"appointment_booked": true, "service": "Färben"},
+    });
+    assert_eq!(app.webhook("call_analyzed", call).await, 204);
+    let view = app.get_call("c_analysis").await;
+    assert_eq!(view["summary"], "Booked a colouring.");
+    assert_eq!(view["events"][0]["event"], "call_analyzed");
+    assert_eq!(
+        view["events"][0]["details"]["call_analysis"]["custom_analysis_data"],
+        json!({"appointment_booked": true, "service": "Färben"})
+    );
+}
+
+#[actix_web::test]
+async fn a_duplicate_transfer_event_is_stored_once() {
+    let app = spawn_app().await;
+    let body = transfer("transfer_started", "c_transfer_twice");
+    assert_eq!(send(&app, &body).await, 204);
+    assert_eq!(send(&app, &body).await, 204);
+    let view = app.get_call("c_transfer_twice").await;
+    assert_eq!(view["events"].as_array().unwrap().len(), 1, "{view}");
+    let stats = app.rpc("webhook.getWebhookStats", json!({})).await["result"]["data"].clone();
+    assert_eq!(stats["events"]["transfer_started"], 1, "{stats}");
+    assert!(stats["duplicates"].as_i64().unwrap() >= 1, "{stats}");
+}
+
+#[actix_web::test]
+async fn oversized_event_details_are_replaced_by_their_size() {
+    let app = spawn_app().await;
+    let mut call = ended("c_big_analysis");
+    call["call_analysis"] = json!({"custom_analysis_data": {"notes": "x".repeat(40_000)}});
+    assert_eq!(app.webhook("call_analyzed", call).await, 204);
+    let details = app.get_call("c_big_analysis").await["events"][0]["details"].clone();
+    assert!(details.get("call_analysis").is_none(), "{details}");
+    assert!(details["bytes"].as_u64().unwrap() > 40_000, "{details}");
+}

@@ -19,7 +19,7 @@ use crate::resilience::RetryBudget;
 use crate::supervision::RestartBudget;
 use crate::tenant::directory::tests::OneCompany;
 use crate::tenant::{CalcomAccess, GetTenant, TenantDirectory, TenantHandle, TenantLock};
-use actix::Actor;
+use actix::{Actor, Addr};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use secrecy::SecretString;
@@ -132,6 +132,9 @@ impl AppointmentStore for Appointments {
         found.truncate(limit as usize);
         Ok(found)
     }
+    async fn customer_name(&self, _: CompanyId, _: &str) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
     async fn appointment(
         &self,
         company: CompanyId,
@@ -221,6 +224,10 @@ pub struct FakeCal {
     pub hang: AtomicBool,
     /// Moves and cancellations that reached Cal.com.
     pub changes: AtomicUsize,
+    /// Free-slot requests that reached Cal.com.
+    pub slot_requests: AtomicUsize,
+    /// Free-slot requests are refused (400).
+    pub fail_slots: AtomicBool,
 }
 
 fn refused(message: &str) -> UpstreamError {
@@ -257,6 +264,10 @@ impl CalendarApi for FakeCal {
         Ok(vec![])
     }
     async fn slots(&self, _: &SecretString, _: &SlotQuery) -> Result<Vec<Slot>, UpstreamError> {
+        self.slot_requests.fetch_add(1, Ordering::SeqCst);
+        if self.fail_slots.load(Ordering::SeqCst) {
+            return Err(refused("slots refused by the test"));
+        }
         Ok(vec![])
     }
     async fn create_booking(
@@ -372,6 +383,15 @@ impl Cache for Memory {
 
 /// Company 1's handles, its Cal.com being `cal`.
 pub async fn tenant(cal: Arc<FakeCal>) -> TenantHandle {
+    directory(cal)
+        .send(GetTenant(COMPANY))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// A tenant directory serving company 1, its Cal.com being `cal`.
+pub fn directory(cal: Arc<FakeCal>) -> Addr<TenantDirectory> {
     let store = Arc::new(OneCompany::default());
     let lock = TenantLock::new(store.clone(), Arc::new(Fixed), "me".into());
     let calcom = CalcomAccess {
@@ -381,7 +401,7 @@ pub async fn tenant(cal: Arc<FakeCal>) -> TenantHandle {
         retries: RetryBudget::default(),
     };
     let budget = RestartBudget::new(10, std::time::Duration::from_secs(60));
-    let directory = TenantDirectory::new(
+    TenantDirectory::new(
         store,
         calcom,
         crate::tenant::RetellAccess::unused(),
@@ -389,6 +409,5 @@ pub async fn tenant(cal: Arc<FakeCal>) -> TenantHandle {
         std::time::Duration::from_secs(1800),
         budget,
     )
-    .start();
-    directory.send(GetTenant(COMPANY)).await.unwrap().unwrap()
+    .start()
 }

@@ -476,6 +476,7 @@ refusing! {
     AppointmentStore {
         fn upcoming_appointments(&self, CompanyId, &str, DateTime<Utc>, u32) -> Vec<AppointmentRecord>;
         fn appointment(&self, CompanyId, &BookingUid) -> Option<AppointmentRecord>;
+        fn customer_name(&self, CompanyId, &str) -> Option<String>;
         fn record_reschedule(&self, CompanyId, &BookingUid, &NewAppointment, DateTime<Utc>) -> i64;
         fn record_cancellation(&self, CompanyId, &BookingUid, Option<&str>, DateTime<Utc>) -> bool;
         fn record_calcom_event(&self, &CalcomEventRecord) -> CalcomEventOutcome;
@@ -641,6 +642,7 @@ impl Harness {
                 event: WebhookEvent::CallEnded,
                 call: serde_json::from_value(raw.clone()).unwrap(),
                 raw_call: raw,
+                transfer: Default::default(),
             })
             .await
             .unwrap()

@@ -24,9 +24,11 @@ use crate::call::registry::CallRegistry;
 use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::date_window::DateWindow;
 use crate::domain::tenant::{Service, TenantRoute};
+use crate::metric_names as m;
 use crate::ports::{Cache, Clock, Store, StoreError, TenancyStore};
 use crate::ratelimit::Lane;
 use crate::retell::call::RetellCall;
+use crate::servers::calcom::cached_availability;
 use crate::tenant::{GetTenant, TenantDirectory, TenantError};
 use actix::Addr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -151,7 +153,13 @@ pub enum SlotsError {
     Tenant(TenantError),
 }
 
-/// Free start times (local) of `service` between `from` and `to` inclusive, in order.
+/// Free start times (local) of `service` between `from` and `to` inclusive, in order. A
+/// one-day lookup is answered from a warm [`availability_key`] entry when there is one (the
+/// inbound-call prefetch or `calcom.checkAvailability` filled it; our own booking changes drop
+/// it); a miss asks Cal.com and does not fill the entry, so only those two decide what is
+/// cached.
+///
+/// [`availability_key`]: crate::servers::calcom::availability_key
 pub async fn free_times(
     deps: &FunctionDeps,
     lane: Lane,
@@ -161,6 +169,24 @@ pub async fn free_times(
     to: NaiveDate,
 ) -> Result<Vec<NaiveDateTime>, SlotsError> {
     let tz = route.company.time_zone;
+    let local = |slots: Vec<crate::domain::booking::Slot>| {
+        slots
+            .into_iter()
+            .map(|s| s.start.with_timezone(&tz).naive_local())
+            .collect()
+    };
+    if from == to
+        && let Some(warm) = cached_availability(
+            deps.cache.as_ref(),
+            route.company.id,
+            service.event_type_id,
+            from,
+        )
+        .await
+    {
+        metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "availability").increment(1);
+        return Ok(local(warm.slots));
+    }
     let lookup = async {
         let tenant = deps
             .tenants
@@ -185,10 +211,7 @@ pub async fn free_times(
             })
             .await
             .map_err(SlotsError::Upstream)?;
-        Ok(slots
-            .into_iter()
-            .map(|s| s.start.with_timezone(&tz).naive_local())
-            .collect())
+        Ok(local(slots))
     };
     tokio::time::timeout(deps.calendar_timeout, lookup)
         .await

@@ -5,4 +5,6 @@ pub mod api;
 pub mod call;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod inbound;
+pub mod prefetch;
 pub mod signature;

@@ -10,6 +10,7 @@
 pub mod appointments;
 pub mod booking;
 pub mod general;
+pub mod inbound;
 pub mod sms;
 
 /// One catalog topic: an outcome and its facts, worded per language.

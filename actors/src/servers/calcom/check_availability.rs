@@ -1,7 +1,7 @@
 //! `calcom.checkAvailability`: free slots of a service on one or more days (one day cached).
 
-use super::{CalcomDeps, availability_key, date_out_of_range, date_window};
-use crate::domain::booking::{Slot, SlotQuery};
+use super::{CalcomDeps, availability_key, date_out_of_range, date_window, fetch_availability};
+use crate::domain::booking::{Slot, SlotQuery, UpstreamError};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::metric_names as m;
@@ -35,8 +35,9 @@ pub struct AvailabilityParams {
     pub days: Option<u32>,
 }
 
-/// `result.data` of `calcom.checkAvailability`.
-#[derive(Debug, Serialize, JsonSchema)]
+/// `result.data` of `calcom.checkAvailability`, and the value of a one-day
+/// [`availability_key`] cache entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Availability {
     /// The event type whose slots these are.
     pub event_type_id: EventTypeId,
@@ -81,6 +82,23 @@ impl Method for CheckAvailability {
             metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "availability").increment(1);
             return Ok(Reply::cached(hit));
         }
+        let refused = |e: UpstreamError| upstream_error(&e, ErrorCode::EventTypeNotFound);
+        if single_day_key.is_some() {
+            let cache = deps.cache.as_ref();
+            let ttl = deps.ttl.availability;
+            let fetched = fetch_availability(
+                cache,
+                &tenant.calendar,
+                company,
+                event_type_id,
+                p.date,
+                tz,
+                ttl,
+            )
+            .await
+            .map_err(refused)?;
+            return Reply::fresh(fetched);
+        }
         let slots = tenant
             .calendar
             .slots(SlotQuery {
@@ -91,17 +109,11 @@ impl Method for CheckAvailability {
                 duration_min: None,
             })
             .await
-            .map_err(|e| upstream_error(&e, ErrorCode::EventTypeNotFound))?;
-        let reply = Reply::fresh(Availability {
+            .map_err(refused)?;
+        Reply::fresh(Availability {
             event_type_id,
             time_zone: tz.name().to_owned(),
             slots,
-        })?;
-        if let Some(key) = &single_day_key {
-            deps.cache
-                .set(key, reply.data().clone(), deps.ttl.availability)
-                .await;
-        }
-        Ok(reply)
+        })
     }
 }

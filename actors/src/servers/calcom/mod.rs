@@ -4,6 +4,8 @@
 //! matching its event types to its services (`syncEventTypes`). One file per method, listed
 //! once in `method_list!` below.
 
+use crate::breaker::CalendarHandle;
+use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::date_window::{DateOutOfRange, DateWindow};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::service_match::match_service;
@@ -54,6 +56,7 @@ pub struct CalcomDeps {
 
 pub mod cancel_booking;
 pub mod check_availability;
+pub use check_availability::Availability;
 pub mod create_booking;
 pub mod get_bookings;
 pub mod get_event_types;
@@ -145,6 +148,58 @@ fn date_out_of_range(e: DateOutOfRange) -> RpcError {
 /// must never answer it.
 pub fn availability_key(company: CompanyId, event_type: EventTypeId, date: NaiveDate) -> String {
     format!("mcp:calcom:availability:{company}:{event_type}:{date}")
+}
+
+/// `company`'s cached free slots of `event_type` on its local day `date`, as
+/// [`fetch_availability`] stored them; `None` when not cached (or the entry does not read).
+pub async fn cached_availability(
+    cache: &dyn Cache,
+    company: CompanyId,
+    event_type: EventTypeId,
+    date: NaiveDate,
+) -> Option<Availability> {
+    let hit = cache
+        .get(&availability_key(company, event_type, date))
+        .await?;
+    serde_json::from_value(hit).ok()
+}
+
+/// The one path that fills an [`availability_key`] entry: the free slots of `event_type` on
+/// `company`'s local day `date` (zone `tz`), read from Cal.com through `calendar` (its breaker
+/// and lane) and cached for `ttl`. Shared by `calcom.checkAvailability` and the inbound-call
+/// prefetch, so a warmed entry is exactly what the method would have stored.
+///
+/// # Errors
+/// The breaker's [`UpstreamError`]; nothing is cached then.
+pub async fn fetch_availability(
+    cache: &dyn Cache,
+    calendar: &CalendarHandle,
+    company: CompanyId,
+    event_type: EventTypeId,
+    date: NaiveDate,
+    tz: chrono_tz::Tz,
+    ttl: Duration,
+) -> Result<Availability, UpstreamError> {
+    let slots = calendar
+        .slots(SlotQuery {
+            event_type_id: event_type,
+            from: date,
+            to: date,
+            time_zone: tz,
+            duration_min: None,
+        })
+        .await?;
+    let availability = Availability {
+        event_type_id: event_type,
+        time_zone: tz.name().to_owned(),
+        slots,
+    };
+    if let Ok(value) = serde_json::to_value(&availability) {
+        cache
+            .set(&availability_key(company, event_type, date), value, ttl)
+            .await;
+    }
+    Ok(availability)
 }
 
 /// Drops the cached free slots of `event_type` on each of `days` (local dates of the company):

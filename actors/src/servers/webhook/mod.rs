@@ -16,7 +16,8 @@ use crate::outbox::{KIND_BOOK, QUEUE_BOOKINGS, Wake};
 use crate::ports::{CallStore, Clock, StoreError};
 use crate::ratelimit::Lane;
 use crate::records::{
-    BookingJobPayload, CallEventRecord, EventOutcome, NewCustomer, NewJob, WebhookEvent,
+    BookingJobPayload, CallDetailRecord, CallEventRecord, EventOutcome, NewCustomer, NewJob,
+    WebhookEvent,
 };
 use crate::registry::{MethodSpec, MethodTable};
 use crate::retell::call::RetellCall;
@@ -38,6 +39,53 @@ pub struct HandleWebhook {
     pub call: RetellCall,
     /// The call object exactly as received.
     pub raw_call: serde_json::Value,
+    /// The body's top-level fields beside `event` and `call` that a transfer event carries
+    /// (`transfer_destination`, `transfer_option`; reference/retell.md §1.2); empty for
+    /// other events.
+    pub transfer: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The top-level fields of a transfer event that are kept ([`HandleWebhook::transfer`]).
+pub const TRANSFER_FIELDS: [&str; 2] = ["transfer_destination", "transfer_option"];
+
+/// What `event` adds to its call beyond the `calls` columns, bounded
+/// ([`CallDetailRecord::bounded`]); `None` for events that add nothing we keep. A
+/// `transfer_*` event keeps its top-level `transfer` fields and the call's
+/// `transfer_destination` (as `call_transfer_destination`), `transfer_end_timestamp` and
+/// `disconnection_reason`; `call_analyzed` keeps the whole `call_analysis`, with
+/// `custom_analysis_data` (reference/retell.md §1.1–1.5).
+pub fn event_details(
+    event: &WebhookEvent,
+    raw_call: &serde_json::Value,
+    transfer: &serde_json::Map<String, serde_json::Value>,
+) -> Option<serde_json::Value> {
+    let mut details = serde_json::Map::new();
+    match event {
+        WebhookEvent::CallAnalyzed => {
+            let analysis = raw_call.get("call_analysis").filter(|a| a.is_object())?;
+            details.insert("call_analysis".to_owned(), analysis.clone());
+        }
+        WebhookEvent::Other(name) if name.starts_with("transfer_") => {
+            for field in TRANSFER_FIELDS {
+                if let Some(value) = transfer.get(field).filter(|v| !v.is_null()) {
+                    details.insert(field.to_owned(), value.clone());
+                }
+            }
+            for (from, to) in [
+                ("transfer_destination", "call_transfer_destination"),
+                ("transfer_end_timestamp", "transfer_end_timestamp"),
+                ("disconnection_reason", "disconnection_reason"),
+            ] {
+                if let Some(value) = raw_call.get(from).filter(|v| !v.is_null()) {
+                    details.insert(to.to_owned(), value.clone());
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(CallDetailRecord::bounded(serde_json::Value::Object(
+        details,
+    )))
 }
 
 /// The webhook is durable; answer 2xx.
@@ -263,7 +311,17 @@ impl Handler<HandleWebhook> for WebhookServer {
                         event,
                         call,
                         raw_call,
+                        transfer,
                     } = msg;
+                    let details = event_details(&event, &raw_call, &transfer).map(|details| {
+                        CallDetailRecord {
+                            company_id: route.company.id,
+                            call_id: call.call_id.clone(),
+                            event: event.clone(),
+                            received_at: now,
+                            details,
+                        }
+                    });
                     let key = CallKey {
                         call_id: call.call_id.clone(),
                         company_id: route.company.id,
@@ -340,7 +398,13 @@ impl Handler<HandleWebhook> for WebhookServer {
                         Err(_) => "error",
                     };
                     count_webhook(&event, status);
-                    match result? {
+                    let outcome = result?;
+                    // On a duplicate too: the retry of an event whose details failed to store
+                    // completes them.
+                    if let Some(details) = &details {
+                        store.record_call_details(details).await?;
+                    }
+                    match outcome {
                         EventOutcome::Duplicate => {
                             tracing::info!(call_id = %call.call_id, event = event.as_str(), "duplicate webhook ignored");
                             Ok(WebhookAck::Duplicate)
