@@ -11,6 +11,7 @@ pub mod appointments;
 pub mod booking;
 pub mod general;
 pub mod sms;
+pub mod tools;
 
 /// One catalog topic: an outcome and its facts, worded per language.
 pub trait Catalog {
