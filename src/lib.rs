@@ -21,6 +21,9 @@
 //!   `circuit-status`); no part of the service.
 //! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
 //! - [`notify`]: the Twilio Messages API client (the `Notifier` port): SMS confirmations.
+//! - [`webhook_probe`]: the `WebhookProbe` port: `retell.config.testWebhook`'s requests to
+//!   our own public URL.
+//! - [`retell_cli`]: `switchboard retell deploy SLUG` against a running instance.
 
 #![warn(missing_docs)]
 
@@ -32,6 +35,7 @@ pub mod devtools;
 pub mod http;
 pub mod notify;
 pub mod ratelimit;
+pub mod retell_cli;
 pub mod sandbox;
 pub mod secrets;
 pub mod sim;
@@ -40,3 +44,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens_cli;
+pub mod webhook_probe;

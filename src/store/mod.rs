@@ -18,6 +18,8 @@
 //!   that role.
 //!   `appointments.rs` is [`AppointmentStore`]: appointments found by number, moved and
 //!   cancelled, Cal.com's webhooks applied, and jobs enqueued and completed outside webhooks.
+//!   `retell_config.rs` is [`RetellConfigStore`]: the per-company overrides of the deployed
+//!   custom functions (`retell.config.updateCustomFunction`).
 //!   `tenancy.rs` also seals and opens the companies' credentials with the store's
 //!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
 //! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
@@ -43,6 +45,7 @@
 //! [`TenantAdminStore`]: switchboard_actors::ports::TenantAdminStore
 //! [`TokenAdminStore`]: switchboard_actors::ports::TokenAdminStore
 //! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
+//! [`RetellConfigStore`]: switchboard_actors::ports::RetellConfigStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
@@ -52,6 +55,7 @@ mod dialect;
 mod locks;
 mod outbox;
 mod queue;
+mod retell_config;
 mod rows;
 mod sql;
 mod tenancy;

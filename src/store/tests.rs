@@ -173,6 +173,9 @@ mod admin;
 /// Appointments moved and cancelled, Cal.com's webhooks and jobs outside webhooks (issue 12).
 mod appointments;
 
+/// The deployed custom functions' per-company overrides (issue 13).
+mod retell_config;
+
 /// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
 /// dialects.
 async fn row<T: Record>(store: &AnyStore, sql: &str, id: i64) -> T {

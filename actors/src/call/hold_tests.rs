@@ -482,6 +482,10 @@ refusing! {
         fn enqueue_job(&self, &NewJob) -> i64;
         fn complete_job(&self, i64, &[NewJob]) -> ();
     }
+    RetellConfigStore {
+        fn function_overrides(&self, CompanyId) -> std::collections::BTreeMap<String, crate::retell::deploy::FunctionOverride>;
+        fn set_function_override(&self, CompanyId, &str, &crate::retell::deploy::FunctionOverride, DateTime<Utc>) -> ();
+    }
 }
 
 /// A cache that holds nothing.

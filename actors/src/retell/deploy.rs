@@ -408,7 +408,7 @@ pub fn compare(desired: &Desired, current: &Current<'_>, public_url: &str) -> (D
     }
     diff.tools = tool_diffs;
     diff.kept_tools = kept;
-    let (agent_diffs, agent_update) = compare_agent(&desired.webhook, current.agent);
+    let (agent_diffs, agent_update) = compare_webhook(&desired.webhook, current.agent);
     diff.agent = agent_diffs;
     plan.agent = agent_update;
     for want in &desired.numbers {
@@ -502,7 +502,11 @@ fn effective_webhook(agent: &Agent) -> (Option<&str>, BTreeSet<&str>, u64) {
     )
 }
 
-fn compare_agent(want: &WebhookSettings, agent: &Agent) -> (Vec<FieldDiff>, Option<AgentUpdate>) {
+/// The agent's webhook against `want`: the fields that differ and the update that sets them.
+pub fn compare_webhook(
+    want: &WebhookSettings,
+    agent: &Agent,
+) -> (Vec<FieldDiff>, Option<AgentUpdate>) {
     let (url, events, timeout) = effective_webhook(agent);
     let mut diffs = Vec::new();
     let mut update = AgentUpdate::default();
@@ -538,7 +542,7 @@ fn compare_agent(want: &WebhookSettings, agent: &Agent) -> (Vec<FieldDiff>, Opti
 /// A number routes as wanted when its only inbound agent is the tenant's (any version: a
 /// version pinned with `retell.setPhoneNumberAgentVersion` is kept) and its inbound webhook
 /// is ours.
-fn compare_number(
+pub fn compare_number(
     want: &NumberBinding,
     numbers: &[RetellPhoneNumber],
 ) -> (NumberDiff, Option<PhoneNumberUpdate>) {

@@ -23,6 +23,8 @@
 //! - `queue/`: the outbox as operators see it (overview, dead letters, retries).
 //! - `webhook/`: verified Retell webhooks → durable records; call and webhook stats.
 //! - `retell_function.rs`: Retell custom functions, for the endpoint and the gateway.
+//! - `retell_config/`: the tenant's Retell agent set up from here: webhook, deployed custom
+//!   functions, reachability check.
 //! - `fault.rs`: supervision test hooks (`fault-injection` builds only).
 //! - `company/`, `branch/`, `service/`, `auth/`: tenant administration and tokens, one path
 //!   for every change (validated as a tenant file, audited), run by one actor type.
@@ -36,6 +38,7 @@ pub mod company;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod queue;
+pub mod retell_config;
 pub mod retell_function;
 pub mod service;
 pub mod webhook;
