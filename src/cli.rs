@@ -1,4 +1,5 @@
-//! Command line: `serve`, `sim calcom|sms`, `replay`, `secrets`, `token create|list|revoke`, `retell deploy`.
+//! Command line: `serve`, `sim calcom|sms|retell`, `replay`, `secrets`, `token create|list|revoke`,
+//! `retell deploy`.
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -66,6 +67,11 @@ pub enum Command {
         /// Seconds to wait for the booking after call_ended.
         #[arg(long, default_value_t = 15)]
         wait_s: u64,
+        /// Retell simulator to tell about each played call (POST /__sim/calls), so its
+        /// list-calls and get-call know them; default: the service's Retell base URL when its
+        /// health (read with --token) says sandbox mode.
+        #[arg(long)]
+        retell_sim_url: Option<String>,
     },
     /// Tenants' credentials at rest: re-seal them under the current key, or make a key.
     Secrets {
@@ -202,6 +208,20 @@ pub enum SimApi {
         /// Messages each account keeps.
         #[arg(long, default_value_t = crate::sim::sms::DEFAULT_MAX_MESSAGES)]
         max_messages: usize,
+        /// Faults from the start (also settable at run time: POST /__sim/faults).
+        #[command(flatten)]
+        faults: crate::sim::faults::FaultConfig,
+    },
+    /// Retell API simulator with one account per sandbox example tenant (its Retell API key):
+    /// the agent, its Retell LLM, its phone numbers and a week of calls; calls are added with
+    /// POST /__sim/calls.
+    Retell {
+        /// Port on 127.0.0.1 (0 picks a free one, printed at start).
+        #[arg(long, default_value_t = 5557)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
         /// Faults from the start (also settable at run time: POST /__sim/faults).
         #[command(flatten)]
         faults: crate::sim::faults::FaultConfig,

@@ -21,6 +21,9 @@
 //!   `circuit-status`); no part of the service.
 //! - [`tokens_cli`]: `switchboard token create|list|revoke` on the configured database.
 //! - [`notify`]: the Twilio Messages API client (the `Notifier` port): SMS confirmations.
+//! - [`retell`]: the reqwest Retell API client (the `RetellApi` port): agents, LLMs, numbers,
+//!   calls.
+//! - `upstream`: what the reqwest adapters share (base URL check, exchange, `Retry-After`).
 //! - [`webhook_probe`]: the `WebhookProbe` port: `retell.config.testWebhook`'s requests to
 //!   our own public URL.
 //! - [`retell_cli`]: `switchboard retell deploy SLUG` against a running instance.
@@ -35,6 +38,7 @@ pub mod devtools;
 pub mod http;
 pub mod notify;
 pub mod ratelimit;
+pub mod retell;
 pub mod retell_cli;
 pub mod sandbox;
 pub mod secrets;
@@ -44,4 +48,5 @@ pub mod store;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens_cli;
+mod upstream;
 pub mod webhook_probe;

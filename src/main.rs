@@ -8,6 +8,7 @@ use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi, TenantA
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
 use switchboard::sim::calcom::CalcomSim;
+use switchboard::sim::retell::RetellSim;
 use switchboard::sim::sms::SmsSim;
 use switchboard::{cache, secrets, startup, telemetry, tokens_cli};
 
@@ -58,6 +59,22 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(address = %listener.local_addr()?, "SMS simulator listening");
             sim.serve(listener)?.await.context("simulator")
         }
+        Command::Sim {
+            api: SimApi::Retell { port, host, faults },
+        } => {
+            telemetry::init_logs(&Settings::load(None)?.log);
+            let listener = std::net::TcpListener::bind((host.as_str(), port))
+                .with_context(|| format!("binding {host}:{port}"))?;
+            let address = listener.local_addr()?;
+            tracing::info!(%address, "Retell simulator listening");
+            println!("Retell simulator listening on http://{address}");
+            RetellSim::demo()
+                .context("seeding the Retell simulator")?
+                .with_faults(faults)
+                .serve(listener)?
+                .await
+                .context("simulator")
+        }
         Command::Cache {
             action: CacheAction::Clear { tag, config },
         } => {
@@ -88,10 +105,11 @@ async fn main() -> anyhow::Result<()> {
             key,
             token,
             wait_s,
+            retell_sim_url,
         } => {
             let key = key.as_ref().map(ExposeSecret::expose_secret);
             let token = token.as_ref().map(ExposeSecret::expose_secret);
-            replay::run(&files, &url, key, token, wait_s).await
+            replay::run(&files, &url, key, token, wait_s, retell_sim_url.as_deref()).await
         }
         Command::Secrets {
             action: SecretsAction::Rotate { config, dry_run },

@@ -8,9 +8,11 @@ use crate::config::{Settings, redact_url};
 use crate::http::body_timeout::BodyReadTimeout;
 use crate::http::{self, AppState};
 use crate::notify::TwilioNotifiers;
+use crate::retell::RetellClient;
 use crate::sandbox;
 use crate::secrets;
 use crate::sim::calcom::{CalcomSim, provision};
+use crate::sim::retell::RetellSim;
 use crate::sim::sms::SmsSim;
 use crate::store::AnyStore;
 use crate::telemetry;
@@ -30,7 +32,7 @@ use switchboard_actors::call::hold::HoldPolicy;
 use switchboard_actors::call::registry::CallLimits;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
-use switchboard_actors::ports::{Clock, NoRetellApi, Store, SystemClock};
+use switchboard_actors::ports::{Clock, Store, SystemClock};
 use switchboard_actors::servers::calcom::CacheTtl;
 use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
 use switchboard_actors::system::{Core, CoreConfig, CoreDeps, RetellSetup};
@@ -84,6 +86,13 @@ pub struct Application {
     /// The in-process SMS simulator (sandbox mode), for tests to read what was sent.
     pub sms_sim: Option<SmsSim>,
     sms_server: Option<Server>,
+    /// Base URL of the Retell API in use: the simulator in sandbox mode (in-process, or
+    /// `sandbox.retell_url`), else `retell.base_url`.
+    pub retell_url: String,
+    /// The in-process Retell simulator (sandbox mode without `sandbox.retell_url`), for tests
+    /// to change its faults.
+    pub retell_sim: Option<RetellSim>,
+    retell_server: Option<Server>,
 }
 
 fn minutes(n: u64) -> Duration {
@@ -160,6 +169,8 @@ impl Application {
         let (calcom_url, sim) = start_calcom(&settings)?;
         let (sms_url, sms) = start_sms(&settings)?;
         let (sms_server, sms_sim) = sms.unzip();
+        let (retell_url, retell) = start_retell(&settings)?;
+        let (retell_server, retell_sim) = retell.unzip();
         let store = open_store(&settings).await?;
         let store = secrets::secure(&settings, store).await?;
         let admin_token = seed_sandbox(&settings, &store).await?;
@@ -173,6 +184,7 @@ impl Application {
         let urls = UpstreamUrls {
             calcom: &calcom_url,
             sms: &sms_url,
+            retell: &retell_url,
         };
         let core = start_core(
             &settings,
@@ -196,6 +208,7 @@ impl Application {
             function_deadline: settings.function_deadline(),
             mode,
             calcom_base_url: redact_url(&calcom_url.as_str().into()),
+            retell_base_url: redact_url(&urls.retell.into()),
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
             cache,
         };
@@ -210,6 +223,7 @@ impl Application {
             address = %format!("{}:{port}", settings.server.host),
             mode = mode.as_str(),
             calcom = %redact_url(&calcom_url.as_str().into()),
+            retell = %redact_url(&urls.retell.into()),
             database = store.backend(),
             cache = if settings.redis.url.expose_secret().is_empty() { "memory" } else { "redis" },
             "switchboard listening"
@@ -226,6 +240,9 @@ impl Application {
             sms_url,
             sms_sim,
             sms_server,
+            retell_url,
+            retell_sim,
+            retell_server,
         })
     }
 
@@ -247,11 +264,18 @@ impl Application {
         if let Some(sms) = self.sms_server {
             actix_rt::spawn(sms);
         }
+        let retell_handle = self.retell_server.as_ref().map(Server::handle);
+        if let Some(retell) = self.retell_server {
+            actix_rt::spawn(retell);
+        }
         let result = self.server.await;
         if let Some(h) = sim_handle {
             h.stop(true).await;
         }
         if let Some(h) = sms_handle {
+            h.stop(true).await;
+        }
+        if let Some(h) = retell_handle {
             h.stop(true).await;
         }
         let code = self.exit_code.load(Ordering::SeqCst);
@@ -298,6 +322,27 @@ fn start_sms(settings: &Settings) -> anyhow::Result<(String, Option<(Server, Sms
     }
     let listener = TcpListener::bind(("127.0.0.1", 0)).context("binding the SMS simulator")?;
     let url = format!("http://{}", listener.local_addr()?);
+    let server = sim.serve(listener)?;
+    Ok((url, Some((server, sim))))
+}
+
+/// The Retell API base URL, and in sandbox mode the in-process simulator serving it (on
+/// `sandbox.retell_port`) unless `sandbox.retell_url` names an external one; outside sandbox
+/// mode `retell.base_url`.
+fn start_retell(settings: &Settings) -> anyhow::Result<(String, Option<(Server, RetellSim)>)> {
+    if !settings.sandbox.enabled {
+        let url = settings.retell.base_url.trim_end_matches('/').to_owned();
+        return Ok((url, None));
+    }
+    let external_sim = settings.sandbox.retell_url.trim().trim_end_matches('/');
+    if !external_sim.is_empty() {
+        return Ok((external_sim.to_owned(), None));
+    }
+    let port = settings.sandbox.retell_port;
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("binding the Retell simulator to 127.0.0.1:{port}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let sim = RetellSim::demo().context("seeding the Retell simulator")?;
     let server = sim.serve(listener)?;
     Ok((url, Some((server, sim))))
 }
@@ -393,6 +438,8 @@ struct UpstreamUrls<'a> {
     calcom: &'a str,
     /// SMS API base URL for tenants without their own.
     sms: &'a str,
+    /// Retell API base URL.
+    retell: &'a str,
 }
 
 /// Starts the core's actors on the upstream clients for `urls`; `port` is the bound HTTP port.
@@ -425,13 +472,21 @@ fn start_core(
             sms_url,
             Duration::from_millis(settings.sms.timeout_ms),
         )),
-        retell: Arc::new(NoRetellApi),
+        retell: Arc::new(retell_client(settings, urls.retell)?),
         probe: Arc::new(
             crate::webhook_probe::HttpProbe::new(PROBE_TIMEOUT)
                 .context("building the webhook probe")?,
         ),
     };
     Ok(Core::start(deps, core_config(settings, port)))
+}
+
+/// The Retell client for `url`, with the Cal.com client's timeout rule: the breaker's own
+/// timeout (`[resilience.retell].timeout_ms`) fires first; this one only bounds a stuck
+/// connection.
+fn retell_client(settings: &Settings, url: &str) -> anyhow::Result<RetellClient> {
+    let timeout = Duration::from_millis(settings.resilience.retell.timeout_ms.saturating_add(1000));
+    RetellClient::new(url, timeout).context("building the Retell client")
 }
 
 /// Names this process among the instances sharing one database (booking lock holder,

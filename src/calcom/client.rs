@@ -7,19 +7,19 @@ use super::wire::{
     WireReservation, WireWebhook,
 };
 use crate::config::redact_url;
+use crate::upstream;
 use async_trait::async_trait;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::header::AUTHORIZATION;
+use reqwest::{Method, RequestBuilder, Url};
+use secrecy::SecretString;
 use serde::de::{DeserializeOwned, IgnoredAny};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use switchboard_actors::domain::booking::{
-    Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, ErrorAnswer, EventType,
+    Booking, BookingQuery, BookingRequest, CalcomProfile, CancelRequest, EventType,
     RescheduleRequest, ReservationRequest, Slot, SlotQuery, SlotReservation, UpstreamError,
     Webhook, WebhookSubscription,
 };
 use switchboard_actors::domain::ids::BookingUid;
-use switchboard_actors::metric_names::API_DURATION_SECONDS;
 use switchboard_actors::ports::CalendarApi;
 
 /// Header that selects the controller version; each route group answers only to its own
@@ -29,7 +29,7 @@ const API_VERSION_HEADER: &str = "cal-api-version";
 /// One Cal.com operation: how it is labelled in metrics and logs, and which API version its
 /// route group requires (§1 table).
 struct Op {
-    /// `method` label of [`API_DURATION_SECONDS`], named after the port method.
+    /// `method` label of `mcp_api_duration_seconds`, named after the port method.
     name: &'static str,
     method: Method,
     api_version: &'static str,
@@ -114,21 +114,11 @@ impl CalcomClient {
             url: redact_url(&SecretString::from(base_url)),
             reason: reason.to_owned(),
         };
-        let base = Url::parse(base_url).map_err(|e| invalid(&e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(invalid("must be an http or https URL"));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid("must not have a query or fragment"));
-        }
+        let base = upstream::parse_base_url(base_url).map_err(|reason| invalid(&reason))?;
         if base.path().trim_end_matches('/').ends_with("/v2") {
             return Err(invalid("leave out the /v2 suffix; the client adds it"));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = upstream::http_client(timeout)?;
         Ok(Self {
             http,
             base,
@@ -158,16 +148,22 @@ impl CalcomClient {
     ) -> Result<T, UpstreamError> {
         let path = url.path().to_owned();
         let request = build(self.http.request(op.method.clone(), url))
-            .header(AUTHORIZATION, bearer(key)?)
+            .header(AUTHORIZATION, upstream::bearer(SERVICE, key)?)
             .header(API_VERSION_HEADER, op.api_version);
 
-        let started = Instant::now();
-        let result = exchange(request).await;
-        let elapsed = started.elapsed();
-        metrics::histogram!(API_DURATION_SECONDS, "service" => SERVICE, "method" => op.name)
-            .record(elapsed.as_secs_f64());
-
-        let (status, headers, body) = result.map_err(|e| self.transport_error(op, &path, e))?;
+        let upstream::Answer {
+            status,
+            headers,
+            body,
+            elapsed,
+        } = upstream::timed_exchange(
+            SERVICE,
+            op.name,
+            || format!("{} {path}", op.method),
+            self.timeout,
+            request,
+        )
+        .await?;
         let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
@@ -203,65 +199,6 @@ impl CalcomClient {
                 message: format!("{} {path}: {e}", op.method),
             })
     }
-
-    /// Message without the URL, whose query may hold an attendee's email, but with reqwest's
-    /// cause chain, where the useful part ("Connection refused") lives.
-    fn transport_error(&self, op: &Op, path: &str, error: reqwest::Error) -> UpstreamError {
-        let timed_out = error.is_timeout();
-        let error = error.without_url();
-        let mut parts = vec![format!("{} {path}", op.method)];
-        if timed_out {
-            parts.push(format!("timed out after {:?}", self.timeout));
-        } else if error.is_decode() {
-            // reqwest files any failure while reading the body as "error decoding response
-            // body", but we decode JSON ourselves: here it is always the connection.
-            parts.push("connection broke while reading the body".to_owned());
-        }
-        let mut cause: Option<&dyn std::error::Error> = Some(&error);
-        while let Some(e) = cause {
-            parts.push(e.to_string());
-            cause = e.source();
-        }
-        UpstreamError::Transport {
-            service: SERVICE,
-            message: parts.join(": "),
-        }
-    }
-}
-
-/// Status, headers and the whole body. Reading the body is part of the exchange: a reset in
-/// the middle of it is a transport failure, not an unreadable answer — the request may well
-/// have been carried out, so the caller must look before repeating it. reqwest reports such a
-/// break as `is_decode()` ("error decoding response body"), which is why its kinds are not
-/// used to classify.
-async fn exchange(
-    request: RequestBuilder,
-) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
-    let response = request.send().await?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    Ok((status, headers, body.to_vec()))
-}
-
-/// `Authorization: Bearer <key>`, marked sensitive so reqwest/hyper never print it. A key
-/// that cannot be a header value is reported as refused credentials (401), which is what
-/// Cal.com would answer to a garbled key and what the caller can act on.
-fn bearer(key: &SecretString) -> Result<HeaderValue, UpstreamError> {
-    let mut value =
-        HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
-            UpstreamError::Unauthorized {
-                service: SERVICE,
-                answer: ErrorAnswer {
-                    status: StatusCode::UNAUTHORIZED.as_u16(),
-                    code: Some("InvalidApiKey".to_owned()),
-                    message: "the API key contains characters not allowed in an HTTP header"
-                        .to_owned(),
-                },
-            }
-        })?;
-    value.set_sensitive(true);
-    Ok(value)
 }
 
 #[async_trait]

@@ -8,15 +8,12 @@
 //! answer with plain text or HTML. All three give a readable [`ErrorAnswer`].
 
 use super::SERVICE;
+use crate::upstream::{self, raw_preview};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchboard_actors::domain::booking::{ErrorAnswer, UpstreamError};
-
-/// How much of a body that is not a known error shape ends up in the message: enough to
-/// recognise an HTML error page or a proxy message, not a whole page in the logs.
-const RAW_BODY_PREVIEW_CHARS: usize = 200;
 
 /// Reset values above this are read as a Unix timestamp rather than a delay: §5 open
 /// question 3 (Cal.com's code says seconds, a third-party page says timestamp). No real
@@ -144,24 +141,14 @@ fn validation_constraints(details: &Value) -> Vec<String> {
     out
 }
 
-fn raw_preview(status: StatusCode, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        status.canonical_reason().unwrap_or("no body").to_owned()
-    } else {
-        text.chars().take(RAW_BODY_PREVIEW_CHARS).collect()
-    }
-}
-
-/// `Retry-After` (delay-seconds) on any status ([`UpstreamError::from_status`] keeps it for
+/// `Retry-After` (delay-seconds or an HTTP date) on any status ([`UpstreamError::from_status`] keeps it for
 /// 429 and 5xx). On a 429 only, Cal.com's throttler reset
 /// headers as a fallback: Cal.com never sends `Retry-After` there (§5), and its
 /// `X-RateLimit-Reset-*` headers ride on every answer, where on a 400 they would be no reason
 /// to wait. With several named limits, the exhausted ones decide; otherwise `Default`.
 fn retry_after(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    if let Some(secs) = header_u64(headers, RETRY_AFTER.as_str()) {
-        return Some(Duration::from_secs(secs));
+    if let Some(wait) = upstream::retry_after(headers, now) {
+        return Some(wait);
     }
     if status != StatusCode::TOO_MANY_REQUESTS {
         return None;

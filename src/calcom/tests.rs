@@ -3,12 +3,12 @@
 //! the test, not in a server thread where a panic would only look like a dropped connection.
 
 use super::{CalcomClient, CalcomClientError};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use crate::upstream::stub::{Histograms, Reply, Stub, break_after_head, reply};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{NaiveDate, TimeZone, Utc};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_actors::domain::booking::{
     Attendee, BookingQuery, BookingRequest, CancelRequest, IDEMPOTENCY_METADATA_KEY,
@@ -36,134 +36,23 @@ fn success(data: Value) -> String {
     json!({"status": "success", "data": data}).to_string()
 }
 
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, &'static str)>,
-    body: String,
-    delay: Duration,
-}
-
-fn reply(status: u16, body: impl Into<String>) -> Reply {
-    Reply {
-        status,
-        headers: Vec::new(),
-        body: body.into(),
-        delay: Duration::ZERO,
-    }
-}
-
-/// One request as the stub saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    /// Raw (still percent-encoded) path.
-    path: String,
-    query: HashMap<String, String>,
-    /// Lower-case names.
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("request body is JSON")
-    }
-}
-
-struct StubState {
-    routes: Vec<(&'static str, &'static str, Reply)>,
-    seen: Mutex<Vec<Seen>>,
-}
-
-struct Stub {
-    addr: std::net::SocketAddr,
-    state: Arc<StubState>,
-}
-
-impl Stub {
-    /// Serves `routes` (method, raw path, reply); anything else gets Cal.com's 404 envelope.
-    fn start(routes: Vec<(&'static str, &'static str, Reply)>) -> Self {
-        let state = Arc::new(StubState {
-            routes,
-            seen: Mutex::new(Vec::new()),
-        });
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(answer))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .expect("bind stub");
-        let addr = server.addrs()[0];
-        actix_rt::spawn(server.run());
-        Self { addr, state }
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn client(&self) -> CalcomClient {
-        CalcomClient::new(&self.base(), Duration::from_secs(5)).unwrap()
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.state.seen.lock().unwrap().clone()
-    }
-
-    fn only_request(&self) -> Seen {
-        let seen = self.seen();
-        assert_eq!(seen.len(), 1, "requests: {seen:?}");
-        seen.into_iter().next().unwrap()
-    }
-}
-
-async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<StubState>) -> HttpResponse {
-    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
-    state.seen.lock().unwrap().push(Seen {
-        method: req.method().to_string(),
-        path: req.path().to_owned(),
-        query,
-        headers: req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect(),
-        body: body.to_vec(),
-    });
-    let found = state
-        .routes
-        .iter()
-        .find(|(m, p, _)| *m == req.method().as_str() && *p == req.path())
-        .map(|(_, _, r)| r.clone());
-    let Some(r) = found else {
-        return HttpResponse::NotFound()
+/// A stub answering unknown routes as Cal.com does: its Nest 404 envelope.
+fn calcom_stub(routes: Vec<(&'static str, &'static str, Reply)>) -> Stub {
+    Stub::start(routes, |req: &HttpRequest| {
+        HttpResponse::NotFound()
             .content_type("application/json")
             .body(
                 json!({"status": "error", "error": {"code": "NotFoundException",
                 "message": format!("Cannot {} {}", req.method(), req.path())}})
                 .to_string(),
-            );
-    };
-    if !r.delay.is_zero() {
-        actix_rt::time::sleep(r.delay).await;
+            )
+    })
+}
+
+impl Stub {
+    fn client(&self) -> CalcomClient {
+        CalcomClient::new(&self.base(), Duration::from_secs(5)).unwrap()
     }
-    let mut response =
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(r.status).unwrap());
-    for header in r.headers {
-        response.insert_header(header);
-    }
-    response.content_type("application/json").body(r.body)
 }
 
 fn key() -> SecretString {
@@ -213,7 +102,7 @@ pub(super) fn status_parts(e: &UpstreamError) -> (u16, Option<&str>, &str, Optio
 
 #[actix_web::test]
 async fn sends_version_header_per_route() {
-    let stub = Stub::start(vec![
+    let stub = calcom_stub(vec![
         ("GET", "/v2/event-types", reply(200, success(json!([])))),
         ("GET", "/v2/slots", reply(200, success(json!({})))),
         (
@@ -267,7 +156,7 @@ async fn sends_version_header_per_route() {
 
 #[actix_web::test]
 async fn slots_query_uses_utc_bounds_and_range_format() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/v2/slots",
         reply(
@@ -308,7 +197,7 @@ async fn slots_query_uses_utc_bounds_and_range_format() {
 
 #[actix_web::test]
 async fn create_booking_sends_only_known_fields() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "POST",
         "/v2/bookings",
         reply(201, success(booking_json("bFJeNb2uX8ANpT3JL5EfXw"))),
@@ -348,7 +237,7 @@ async fn create_booking_sends_only_known_fields() {
 
 #[actix_web::test]
 async fn create_booking_without_phone_sends_no_location() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "POST",
         "/v2/bookings",
         reply(201, success(booking_json("u1"))),
@@ -373,7 +262,7 @@ async fn create_booking_without_phone_sends_no_location() {
 
 #[actix_web::test]
 async fn list_bookings_sends_camel_case_filters() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/v2/bookings",
         reply(
@@ -411,7 +300,7 @@ async fn list_bookings_sends_camel_case_filters() {
 
 #[actix_web::test]
 async fn get_booking_percent_encodes_the_uid() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/v2/bookings/a%2Fb%3Fc",
         reply(200, success(booking_json("a/b?c"))),
@@ -424,7 +313,7 @@ async fn get_booking_percent_encodes_the_uid() {
 
 #[actix_web::test]
 async fn event_types_map_to_domain() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/v2/event-types",
         reply(
@@ -448,7 +337,7 @@ async fn event_types_map_to_domain() {
 #[actix_web::test]
 async fn me_parses_the_calcom_shape() {
     // `MeOutput` as calcom/cal.com `apps/api/v2/src/ee/me/outputs/me.output.ts` declares it.
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/v2/me",
         reply(
@@ -482,7 +371,7 @@ async fn me_parses_the_calcom_shape() {
 
 #[actix_web::test]
 async fn me_with_a_refused_key_is_unauthorized() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/v2/me",
         reply(
@@ -502,7 +391,7 @@ async fn me_with_a_refused_key_is_unauthorized() {
 
 #[actix_web::test]
 async fn parses_both_error_shapes() {
-    let stub = Stub::start(vec![
+    let stub = calcom_stub(vec![
         (
             "POST",
             "/v2/bookings",
@@ -563,7 +452,7 @@ async fn parses_both_error_shapes() {
 
 #[actix_web::test]
 async fn wrong_route_404_keeps_nest_code() {
-    let stub = Stub::start(Vec::new());
+    let stub = calcom_stub(Vec::new());
     let e = stub.client().event_types(&key()).await.unwrap_err();
     assert_eq!(
         status_parts(&e),
@@ -591,7 +480,7 @@ async fn rate_limit_reset_becomes_retry_after() {
         ("X-RateLimit-Remaining-Default", "0"),
         ("X-RateLimit-Reset-Default", "37"),
     ];
-    let stub = Stub::start(vec![("GET", "/v2/slots", throttled)]);
+    let stub = calcom_stub(vec![("GET", "/v2/slots", throttled)]);
     let e = stub
         .client()
         .slots(&key(), &slot_query())
@@ -612,7 +501,7 @@ async fn rate_limit_reset_becomes_retry_after() {
 
 #[actix_web::test]
 async fn unreadable_success_body_is_decode_error() {
-    let stub = Stub::start(vec![
+    let stub = calcom_stub(vec![
         (
             "GET",
             "/v2/event-types",
@@ -667,42 +556,6 @@ async fn connection_refused_is_transport_error() {
     assert!(e.is_transient());
 }
 
-/// Serves one connection: reads a whole request, answers `head` (status line and headers)
-/// and `partial` body bytes, then closes the socket before the body is complete.
-async fn break_after_head(head: &'static str, partial: &'static str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    actix_rt::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        // Read the request to its end first: closing with unread input would send a reset
-        // that could discard the answer before the client reads it.
-        let mut request = Vec::new();
-        let mut buf = [0; 4096];
-        loop {
-            let n = socket.read(&mut buf).await.unwrap();
-            request.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
-            if let Some(end) = text.find("\r\n\r\n") {
-                let length = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
-                if request.len() >= end + 4 + length {
-                    break;
-                }
-            }
-            assert!(n > 0, "client closed before sending its request");
-        }
-        socket
-            .write_all(format!("{head}\r\n\r\n{partial}").as_bytes())
-            .await
-            .unwrap();
-        socket.shutdown().await.unwrap();
-    });
-    format!("http://{addr}")
-}
-
 #[actix_web::test]
 async fn dropped_connection_mid_body_is_transport_error() {
     // The answer to a booking that was made: its head arrives, its body breaks off. Both
@@ -752,7 +605,7 @@ async fn dropped_connection_mid_body_is_transport_error() {
 async fn timeout_is_transport_error() {
     let mut slow = reply(200, success(json!({})));
     slow.delay = Duration::from_secs(3);
-    let stub = Stub::start(vec![("GET", "/v2/slots", slow)]);
+    let stub = calcom_stub(vec![("GET", "/v2/slots", slow)]);
     let client = CalcomClient::new(&stub.base(), Duration::from_millis(200)).unwrap();
 
     let started = Instant::now();
@@ -771,7 +624,7 @@ async fn timeout_is_transport_error() {
 
 #[actix_web::test]
 async fn base_url_path_prefix_and_trailing_slash_are_kept() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "GET",
         "/api/v2/event-types",
         reply(200, success(json!([]))),
@@ -821,7 +674,7 @@ fn invalid_base_url_error_never_shows_its_password() {
 
 #[actix_web::test]
 async fn key_unfit_for_a_header_is_refused_without_a_request() {
-    let stub = Stub::start(Vec::new());
+    let stub = calcom_stub(Vec::new());
     let e = stub
         .client()
         .event_types(&SecretString::from("cal_bad\nkey"))
@@ -832,71 +685,9 @@ async fn key_unfit_for_a_header_is_refused_without_a_request() {
     assert!(stub.seen().is_empty());
 }
 
-/// Histogram records as `name{label=value,…}`, one entry per recorded value.
-type Records = Arc<Mutex<Vec<String>>>;
-
-/// A recorder that keeps only histogram records, installed per thread in the test below.
-#[derive(Default)]
-struct Histograms(Records);
-
-struct Sink {
-    key: String,
-    records: Records,
-}
-
-impl metrics::HistogramFn for Sink {
-    fn record(&self, _seconds: f64) {
-        self.records.lock().unwrap().push(self.key.clone());
-    }
-}
-
-impl metrics::Recorder for Histograms {
-    fn describe_counter(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_gauge(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_histogram(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
-        metrics::Counter::noop()
-    }
-    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
-        metrics::Gauge::noop()
-    }
-    fn register_histogram(
-        &self,
-        key: &metrics::Key,
-        _: &metrics::Metadata<'_>,
-    ) -> metrics::Histogram {
-        let labels: Vec<String> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        metrics::Histogram::from_arc(Arc::new(Sink {
-            key: format!("{}{{{}}}", key.name(), labels.join(",")),
-            records: self.0.clone(),
-        }))
-    }
-}
-
 #[actix_web::test]
 async fn records_duration_per_operation_even_on_failure() {
-    let stub = Stub::start(vec![("GET", "/v2/slots", reply(500, ""))]);
+    let stub = calcom_stub(vec![("GET", "/v2/slots", reply(500, ""))]);
     let recorder = Histograms::default();
     let records = recorder.0.clone();
     {
@@ -934,7 +725,7 @@ fn reservation_request() -> ReservationRequest {
 #[actix_web::test]
 async fn reservation_calls_follow_the_reserve_slot_dtos() {
     let uid = "e84be5a3-4696-49e3-acc7-b2f3999c3b94";
-    let stub = Stub::start(vec![
+    let stub = calcom_stub(vec![
         (
             "POST",
             "/v2/slots/reservations",
@@ -991,7 +782,7 @@ async fn reservation_conflict_422_is_slot_taken_only_on_reservations() {
     let conflict = json!({"status": "error", "error": {"code": "UnprocessableEntityException",
         "message": "This time slot is already reserved by another user"}})
     .to_string();
-    let stub = Stub::start(vec![
+    let stub = calcom_stub(vec![
         (
             "POST",
             "/v2/slots/reservations",
@@ -1014,7 +805,7 @@ async fn reservation_conflict_422_is_slot_taken_only_on_reservations() {
 
 #[actix_web::test]
 async fn reschedule_cancel_and_webhook_bodies_follow_the_dtos() {
-    let stub = Stub::start(vec![
+    let stub = calcom_stub(vec![
         (
             "POST",
             "/v2/bookings/old-uid/reschedule",
@@ -1103,7 +894,7 @@ async fn reschedule_cancel_and_webhook_bodies_follow_the_dtos() {
 
 #[actix_web::test]
 async fn reserved_slot_uid_is_sent_only_when_given() {
-    let stub = Stub::start(vec![(
+    let stub = calcom_stub(vec![(
         "POST",
         "/v2/bookings",
         reply(201, success(booking_json("b1"))),

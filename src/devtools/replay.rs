@@ -22,6 +22,13 @@
 //! 250 ms, up to `--wait-s` seconds, until the booking job is `done` or `failed` — or finds
 //! that no job was enqueued (data incomplete or never confirmed) — and prints the outcome.
 //!
+//! When the call ended, replay also posts the ended call object (with the analysis, if any)
+//! to the Retell simulator's `POST /__sim/calls`, so its `list-calls` and `get-call` (and with
+//! them `retell.getRecentCalls` and `retell.importCalls`) know the calls the sandbox made.
+//! The simulator is `--retell-sim-url`, else the Retell base URL the service's detailed health
+//! reports in sandbox mode (read with the gateway token); without either the step is skipped.
+//! A simulator that refuses the call is reported, and does not fail the script.
+//!
 //! # Script format (JSON, `examples/calls/*.json`)
 //!
 //! ```json
@@ -88,6 +95,10 @@ const FUNCTION_PATH: &str = "/api/mcp/retell/custom-function";
 const WEBHOOK_PATH: &str = "/api/mcp/retell/webhook";
 /// Path of the JSON-RPC gateway (DESIGN §4).
 const GATEWAY_PATH: &str = "/api/mcp/gateway";
+/// Path of the service's health, whose detailed form names the Retell base URL (DESIGN §4).
+const HEALTH_PATH: &str = "/api/mcp/health";
+/// The Retell simulator's endpoint for calls made elsewhere.
+const RETELL_SIM_CALLS_PATH: &str = crate::sim::retell::CALLS_PATH;
 /// Header Retell signs with (reference/retell.md §2.1).
 const SIGNATURE_HEADER: &str = "X-Retell-Signature";
 /// Time between two `webhook.getCall` polls.
@@ -103,7 +114,8 @@ const DEFAULT_DISCONNECTION_REASON: &str = "user_hangup";
 ///
 /// `key` overrides the Retell API key requests are signed with; `token` (admin or company
 /// gateway token) lets replay wait up to `wait_s` seconds after each `call_ended` for the
-/// booking and print it. Output goes to stdout, one line per step.
+/// booking and print it. `retell_sim` is the Retell simulator ended calls are posted to
+/// (default: the sandbox's, from the health). Output goes to stdout, one line per step.
 ///
 /// # Errors
 /// When the service cannot be reached (at once), or — after all files were played — when any
@@ -114,15 +126,20 @@ pub async fn run(
     key: Option<&str>,
     token: Option<&str>,
     wait_s: u64,
+    retell_sim: Option<&str>,
 ) -> anyhow::Result<()> {
-    let service = Service {
+    let mut service = Service {
         http: reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()?,
         url: url.trim_end_matches('/').to_owned(),
         token: token.map(str::to_owned),
         wait: Duration::from_secs(wait_s),
+        retell_sim: retell_sim.map(|u| u.trim_end_matches('/').to_owned()),
     };
+    if service.retell_sim.is_none() {
+        service.retell_sim = service.sandbox_retell_url().await;
+    }
     let mut failed = Vec::new();
     for file in files {
         println!("▶ {}", file.display());
@@ -531,6 +548,8 @@ struct Service {
     token: Option<String>,
     /// Longest wait for a booking after `call_ended`.
     wait: Duration,
+    /// Retell simulator told about ended calls, without a trailing slash.
+    retell_sim: Option<String>,
 }
 
 /// Why a script did not pass.
@@ -565,6 +584,51 @@ impl Reply {
 }
 
 impl Service {
+    /// The Retell base URL the service's detailed health reports when it runs in sandbox
+    /// mode (the simulator); `None` without a token, outside sandbox mode, or on any error.
+    async fn sandbox_retell_url(&self) -> Option<String> {
+        let token = self.token.as_ref()?;
+        let health: Value = self
+            .http
+            .get(format!("{}{HEALTH_PATH}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let url = health.pointer("/services/retell/base_url")?.as_str()?;
+        (health["mode"] == "sandbox").then(|| url.trim_end_matches('/').to_owned())
+    }
+
+    /// Posts the ended `call` to the Retell simulator, if there is one, and says how it went.
+    async fn tell_retell_sim(&self, call: &Value) {
+        let Some(sim) = &self.retell_sim else {
+            return;
+        };
+        let sent = self
+            .http
+            .post(format!("{sim}{RETELL_SIM_CALLS_PATH}"))
+            .json(call)
+            .send()
+            .await;
+        match sent {
+            Ok(reply) if reply.status().is_success() => {
+                println!("  → Retell simulator {sim} knows the call");
+            }
+            Ok(reply) => println!(
+                "  ! Retell simulator {sim} refused the call: HTTP {} {}",
+                reply.status(),
+                reply.text().await.unwrap_or_default().trim()
+            ),
+            Err(e) => println!(
+                "  ! Retell simulator {sim} not reached: {:#}",
+                anyhow::Error::from(e)
+            ),
+        }
+    }
+
     /// POSTs `body` to `path`, serialised once and signed over exactly those bytes.
     async fn post_signed(&self, path: &str, body: &Value, key: &str) -> Result<Reply, ScriptError> {
         let bytes = serde_json::to_vec(body).expect("a JSON value serialises");
@@ -861,6 +925,7 @@ async fn play_file(service: &Service, path: &Path, key: Option<&str>) -> Result<
         number("to_number")
     );
     let mut booking = None;
+    let mut ended_call = None;
     for step in &script.steps {
         match step {
             Step::Function(f) => {
@@ -872,8 +937,14 @@ async fn play_file(service: &Service, path: &Path, key: Option<&str>) -> Result<
                 {
                     booking = Some(outcome);
                 }
+                if w.ends_call() {
+                    ended_call = Some(state.webhook_body(&script.call, w)["call"].take());
+                }
             }
         }
+    }
+    if let Some(call) = &ended_call {
+        service.tell_retell_sim(call).await;
     }
     match (script.expect, &booking) {
         (Some(expected), None) => {

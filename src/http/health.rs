@@ -96,6 +96,7 @@ pub async fn health(
         );
     }
     services.insert("calcom".into(), json!({"base_url": state.calcom_base_url}));
+    services.insert("retell".into(), json!({"base_url": state.retell_base_url}));
     let cache = cache_health(&state).await;
     let cache_down = cache["up"] != true;
     services.insert("cache".into(), cache);

@@ -46,6 +46,9 @@ pub struct AppState {
     /// query or fragment ([`crate::config::redact_url`], applied once at start-up): shown by
     /// the detailed health.
     pub calcom_base_url: String,
+    /// Base URL of the Retell API in use (the simulator in sandbox mode), redacted like
+    /// `calcom_base_url`: shown by the detailed health.
+    pub retell_base_url: String,
     /// The cache in use (its health is reported; a Redis outage degrades, never fails).
     pub cache: crate::cache::AnyCache,
     /// Refuses a Retell signature seen before on another request.

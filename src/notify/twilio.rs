@@ -3,16 +3,16 @@
 use super::SERVICE;
 use super::wire::{API_VERSION, CreateMessage, ErrorBody};
 use crate::config::redact_url;
+use crate::upstream;
 use async_trait::async_trait;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{StatusCode, Url, redirect};
+use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 use switchboard_actors::domain::booking::{ErrorAnswer, UpstreamError};
 use switchboard_actors::domain::tenant::SmsSettings;
-use switchboard_actors::metric_names::API_DURATION_SECONDS;
 use switchboard_actors::ports::{Notifier, SentSms, SmsMessage};
 
 /// Why a [`TwilioClient`] could not be built: configuration or start-up faults.
@@ -58,22 +58,13 @@ impl TwilioClient {
     /// [`TwilioClientError::InvalidBaseUrl`] for a bad URL, [`TwilioClientError::Build`] when
     /// the TLS backend cannot start.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, TwilioClientError> {
-        let invalid = |reason: &str| TwilioClientError::InvalidBaseUrl {
-            url: redact_url(&SecretString::from(base_url)),
-            reason: reason.to_owned(),
-        };
-        let base = Url::parse(base_url).map_err(|e| invalid(&e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(invalid("must be an http or https URL"));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid("must not have a query or fragment"));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let base = upstream::parse_base_url(base_url).map_err(|reason| {
+            TwilioClientError::InvalidBaseUrl {
+                url: redact_url(&SecretString::from(base_url)),
+                reason,
+            }
+        })?;
+        let http = upstream::http_client(timeout)?;
         Ok(Self {
             http,
             base,
@@ -118,11 +109,19 @@ impl TwilioClient {
                 Some(settings.auth_token.expose_secret()),
             )
             .form(&form);
-        let started = Instant::now();
-        let result = exchange(request).await;
-        metrics::histogram!(API_DURATION_SECONDS, "service" => SERVICE, "method" => "send_sms")
-            .record(started.elapsed().as_secs_f64());
-        let (status, headers, body) = result.map_err(|e| self.transport_error(e))?;
+        let upstream::Answer {
+            status,
+            headers,
+            body,
+            ..
+        } = upstream::timed_exchange(
+            SERVICE,
+            "send_sms",
+            || "POST Messages.json".to_owned(),
+            self.timeout,
+            request,
+        )
+        .await?;
         if !status.is_success() {
             let error = status_error(status, &headers, &body);
             tracing::info!(status = status.as_u16(), %error, "SMS request refused");
@@ -138,36 +137,6 @@ impl TwilioClient {
             status: accepted.status,
         })
     }
-
-    /// The cause chain without the URL (it names the account).
-    fn transport_error(&self, error: reqwest::Error) -> UpstreamError {
-        let timed_out = error.is_timeout();
-        let error = error.without_url();
-        let mut parts = vec!["POST Messages.json".to_owned()];
-        if timed_out {
-            parts.push(format!("timed out after {:?}", self.timeout));
-        }
-        let mut cause: Option<&dyn std::error::Error> = Some(&error);
-        while let Some(e) = cause {
-            parts.push(e.to_string());
-            cause = e.source();
-        }
-        UpstreamError::Transport {
-            service: SERVICE,
-            message: parts.join(": "),
-        }
-    }
-}
-
-/// Status, headers and the whole body; a break while reading the body is a transport failure.
-async fn exchange(
-    request: reqwest::RequestBuilder,
-) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
-    let response = request.send().await?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    Ok((status, headers, body.to_vec()))
 }
 
 /// A non-2xx answer classified by status; Twilio's JSON error body gives code and message
@@ -185,11 +154,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Upstrea
             message: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
         },
     };
-    let retry_after = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = upstream::retry_after(headers, SystemTime::now());
     match status.as_u16() {
         401 | 403 => UpstreamError::Unauthorized {
             service: SERVICE,

@@ -6,7 +6,9 @@
 //!   `/__sim/faults`).
 //! - [`calcom`]: the Cal.com API v2 simulator.
 //! - [`sms`]: the Twilio Messages API simulator (SMS confirmations).
+//! - [`retell`]: the Retell REST API simulator (agents, LLMs, phone numbers, calls).
 
 pub mod calcom;
 pub mod faults;
+pub mod retell;
 pub mod sms;

@@ -147,7 +147,7 @@ async fn readme_walkthrough_onboards_a_business_whose_callers_then_book() {
     wait_for_account(&app, "thames-physio").await;
     let scripts = ["de_praxis_weber.json", "en_thames_booking.json"]
         .map(|name| root.join("examples/calls").join(name));
-    replay::run(&scripts, &app.url, None, Some(ADMIN_TOKEN), 15)
+    replay::run(&scripts, &app.url, None, Some(ADMIN_TOKEN), 15, None)
         .await
         .expect("both scripts book as they expect");
 }

@@ -9,8 +9,10 @@ working directory, so its SQLite database starts empty, on a free loopback port.
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -140,3 +142,46 @@ def new_call(from_number: str) -> dict:
         "to_number": DEMO_PHONE,
         "start_timestamp": int(time.time() * 1000),
     }
+
+
+# The Thames Physio tenant's Retell account in `switchboard sim retell` (examples/tenants/).
+THAMES_RETELL_API_KEY = "key_sandbox_thames_7f3a9c2e5b1d4086"
+
+
+@contextlib.contextmanager
+def sim_retell(workdir: Path, *extra_args: str):
+    """Runs `switchboard sim retell --port 0` (one account per example tenant, reference:
+    src/sim/retell/) with `extra_args` (e.g. fault flags) and yields its base URL, read from
+    the line it prints at start; stops it afterwards. Its other output (the logs) is copied
+    to sim-retell.log in `workdir`, so the pipe never fills."""
+    prefix = "Retell simulator listening on "
+    log = open(workdir / "sim-retell.log", "w")
+    proc = subprocess.Popen(
+        [str(_binary()), "sim", "retell", "--port", "0", *extra_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for line in proc.stdout:
+            if line.startswith(prefix):
+                break
+            log.write(line)
+        else:
+            pytest.fail(f"sim retell exited before listening:\n{(workdir / 'sim-retell.log').read_text()}")
+        threading.Thread(target=shutil.copyfileobj, args=(proc.stdout, log), daemon=True).start()
+        yield line[len(prefix) :].strip()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def retell_sim(tmp_path_factory):
+    """`switchboard sim retell` for one test module: its base URL."""
+    with sim_retell(tmp_path_factory.mktemp("sim-retell")) as url:
+        yield url

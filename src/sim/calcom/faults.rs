@@ -11,20 +11,18 @@
 //!   and then the answer is replaced by a 500 envelope, or sent as a 201 whose body breaks off
 //!   halfway with the connection (see [`broken`]).
 
-use actix_web::body::{BodyStream, BoxBody, MessageBody};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use futures_util::{StreamExt, stream};
-use std::io;
 use tokio::time::Instant;
 
 use super::Shared;
 use super::errors::{CalcomError, Rejection};
 use super::headers::{self, Quota};
-use crate::sim::faults::{Action, ErrorStatus, FailMode, RequestKind};
+use crate::sim::faults::{Action, ErrorStatus, FailMode, RequestKind, broken};
 
 /// Prefix of the simulated API; everything under it is subject to faults.
 const API_PREFIX: &str = "/v2/";
@@ -83,24 +81,4 @@ fn failure(req: &HttpRequest, shared: &Shared, status: ErrorStatus) -> HttpRespo
         headers::stamp(reply.headers_mut(), Quota::exhausted());
     }
     reply
-}
-
-/// `handled` with its status and headers, but a body that stops after its first half with an
-/// I/O error. Between the two, the stream yields once, so actix flushes the head and the half
-/// to the socket; the error then makes actix close the connection. A client sees the answer
-/// start (201, headers) and its body end early: a broken connection, not a malformed body.
-async fn broken(handled: HttpResponse) -> Result<HttpResponse, actix_web::Error> {
-    let (head, body) = handled.into_parts();
-    let bytes = actix_web::body::to_bytes(body)
-        .await
-        .map_err(actix_web::error::ErrorInternalServerError)?;
-    let half = bytes.slice(..bytes.len() / 2);
-    let chunks = stream::iter([Ok::<Bytes, io::Error>(half)]).chain(stream::once(async {
-        tokio::task::yield_now().await;
-        Err(io::Error::new(
-            io::ErrorKind::ConnectionReset,
-            "simulated fault: connection dropped after the commit",
-        ))
-    }));
-    Ok(head.set_body(BodyStream::new(chunks)).map_into_boxed_body())
 }

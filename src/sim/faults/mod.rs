@@ -17,10 +17,13 @@
 //! - `config`: [`FaultConfig`] (also the CLI flags) and its checked values [`Rate`] and
 //!   [`ErrorStatus`].
 //! - `endpoints`: the `/__sim/faults` resource ([`Faults::resource`]).
+//! - `broken`: the answer whose connection breaks halfway ([`FailMode::Drop`]).
 
+mod broken;
 mod config;
 mod endpoints;
 
+pub use broken::broken;
 pub use config::{ErrorStatus, FaultConfig, InvalidFault, Rate};
 pub use endpoints::FAULTS_PATH;
 
