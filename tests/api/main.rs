@@ -19,6 +19,7 @@ mod onboarding;
 mod queue;
 mod rate_limits;
 mod resilience;
+mod retell_config;
 mod sms;
 mod supervision;
 mod tokens;

@@ -26,6 +26,11 @@ fn target<'a>(
     }
 }
 
+/// The desired state of the German test tenant without overrides.
+fn generated() -> Desired {
+    desired(&target(&numbers(), &BTreeMap::new()))
+}
+
 fn number(phone: &str) -> RetellPhoneNumber {
     RetellPhoneNumber {
         phone_number: phone.into(),
@@ -70,9 +75,7 @@ fn apply(plan: &Plan, llm: &mut RetellLlm, agent: &mut Agent, nums: &mut [Retell
 
 #[test]
 fn desired_tools_are_one_custom_tool_per_function_with_our_url_and_schema() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     assert_eq!(d.tools.len(), registry::REGISTRY.len());
     for (tool, def) in d.tools.iter().zip(registry::definitions()) {
         assert_eq!(tool["type"], "custom");
@@ -169,9 +172,7 @@ fn overrides_replace_the_generated_settings() {
 
 #[test]
 fn foreign_tools_are_kept_in_place_and_ours_are_added() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     let other_url =
         json!({"type": "custom", "name": "crm_lookup", "url": "https://crm.example.com/x"});
     let mut l = llm("llm_1");
@@ -198,9 +199,7 @@ fn foreign_tools_are_kept_in_place_and_ours_are_added() {
 
 #[test]
 fn applying_the_plan_leaves_nothing_to_do() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     let mut l = llm("llm_1");
     l.general_tools = vec![foreign_tool()];
     let mut a = agent(AGENT, "llm_1");
@@ -237,9 +236,7 @@ fn applying_the_plan_leaves_nothing_to_do() {
 
 #[test]
 fn fields_retell_adds_on_its_own_are_not_differences() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     let mut l = llm("llm_1");
     l.general_tools = d
         .tools
@@ -273,9 +270,7 @@ fn fields_retell_adds_on_its_own_are_not_differences() {
 
 #[test]
 fn a_changed_tool_names_the_fields_that_differ() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     let mut l = llm("llm_1");
     l.general_tools = d.tools.clone();
     l.general_tools[1]["url"] = json!("https://old.example.com/api/mcp/retell/custom-function");
@@ -303,9 +298,7 @@ fn a_changed_tool_names_the_fields_that_differ() {
 
 #[test]
 fn stale_tools_at_our_url_are_removed() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     let mut l = llm("llm_1");
     l.general_tools = vec![json!({
         "type": "custom",
@@ -354,9 +347,7 @@ fn branch_numbers_missing_in_retell_are_reported_not_planned() {
 
 #[test]
 fn a_version_pinned_on_the_tenants_agent_is_kept() {
-    let overrides = BTreeMap::new();
-    let nums = numbers();
-    let d = desired(&target(&nums, &overrides));
+    let d = generated();
     let mut n = number(NUMBER);
     n.inbound_agents = vec![AgentBinding {
         agent_id: AGENT.into(),
