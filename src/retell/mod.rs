@@ -18,6 +18,8 @@ mod error;
 mod wire;
 
 #[cfg(test)]
+mod sim_tests;
+#[cfg(test)]
 mod tests;
 
 pub use client::{RetellClient, RetellClientError};

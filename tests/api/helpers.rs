@@ -28,6 +28,9 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     /// Base URL of the in-process SMS simulator (`/__sim/messages`, `/__sim/faults`).
     pub sms_url: String,
+    /// Base URL of the Retell API the app uses: the in-process simulator unless
+    /// `SWITCHBOARD__SANDBOX__RETELL_URL` names another.
+    pub retell_url: String,
 }
 
 /// Starts the app on 127.0.0.1:0 with a fresh database in a temp dir.
@@ -71,6 +74,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let url = format!("http://127.0.0.1:{}", app.port());
     let calcom_url = app.calcom_url.clone();
     let sms_url = app.sms_url.clone();
+    let retell_url = app.retell_url.clone();
     let store = app.store.clone();
     let stopped = Some(actix_rt::spawn(app.run_until_stopped()));
     TestApp {
@@ -82,6 +86,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         stopped,
         _dir: dir,
         sms_url,
+        retell_url,
     }
 }
 

@@ -20,6 +20,7 @@ mod queue;
 mod rate_limits;
 mod resilience;
 mod retell_config;
+mod retell_sim;
 mod sms;
 mod supervision;
 mod tokens;

@@ -4,7 +4,7 @@
 //! URLs and schemas plus the kept foreign tool; a second deploy changes nothing; a dry run
 //! shows the diff and writes nothing.
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use switchboard_actors::functions::registry;
 
@@ -25,28 +25,9 @@ async fn company_id(app: &TestApp) -> Value {
         .expect("the demo tenant")
 }
 
-/// The Retell simulator's URL, as the detailed health names it.
-async fn retell_url(app: &TestApp) -> String {
-    let health: Value = app
-        .client
-        .get(format!("{}/api/mcp/health", app.url))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    health["services"]["retell"]["base_url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no retell base_url in the health: {health}"))
-        .trim_end_matches('/')
-        .to_owned()
-}
-
 /// The demo LLM's tools, read from the simulator with the tenant's key.
 async fn tools(app: &TestApp) -> Vec<Value> {
-    let url = format!("{}/get-retell-llm/{LLM}", retell_url(app).await);
+    let url = format!("{}/get-retell-llm/{LLM}", app.retell_url);
     let llm: Value = app
         .client
         .get(&url)

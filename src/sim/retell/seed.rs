@@ -273,7 +273,7 @@ fn history_call(
         "start_timestamp": start,
         "end_timestamp": end,
         "duration_ms": duration,
-        "disconnection_reason": if i % 2 == 0 { "user_hangup" } else { "agent_hangup" },
+        "disconnection_reason": if i.is_multiple_of(2) { "user_hangup" } else { "agent_hangup" },
         "transcript": format!("Agent: {agent_line}\nUser: {user_line}\n"),
         "transcript_object": transcript_object,
         "transcript_with_tool_calls": transcript_object,

@@ -165,7 +165,6 @@ fn start_of(call: &Object) -> i64 {
 
 // The predicate was checked by `Filters::parse`; timestamps are far below 2^53, so the
 // comparison in f64 is exact.
-#[allow(clippy::cast_precision_loss)]
 fn start_matches(p: &Predicate, start: i64) -> bool {
     let t = start as f64;
     let n = p.value.as_f64().unwrap_or(f64::NAN);

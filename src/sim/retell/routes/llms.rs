@@ -109,11 +109,8 @@ fn valid_name(name: &str) -> bool {
 
 /// The checks of a `custom` tool; the problem as text.
 fn check_custom(tool: &Value) -> Result<(), String> {
-    if !tool
-        .get("url")
-        .and_then(Value::as_str)
-        .is_some_and(|u| !u.trim().is_empty())
-    {
+    let url = tool.get("url").and_then(Value::as_str).unwrap_or_default();
+    if url.trim().is_empty() {
         return Err("url is required for a custom tool".into());
     }
     if let Some(parameters) = tool.get("parameters").filter(|p| !p.is_null()) {
@@ -126,19 +123,19 @@ fn check_custom(tool: &Value) -> Result<(), String> {
             return Err("parameters.properties must be an object".into());
         }
     }
-    if let Some(timeout) = tool.get("timeout_ms").filter(|t| !t.is_null()) {
-        if !timeout.as_u64().is_some_and(|t| TIMEOUT_MS.contains(&t)) {
-            return Err(format!(
-                "timeout_ms must be from {} to {}",
-                TIMEOUT_MS.start(),
-                TIMEOUT_MS.end()
-            ));
-        }
+    if let Some(timeout) = tool.get("timeout_ms").filter(|t| !t.is_null())
+        && !timeout.as_u64().is_some_and(|t| TIMEOUT_MS.contains(&t))
+    {
+        return Err(format!(
+            "timeout_ms must be from {} to {}",
+            TIMEOUT_MS.start(),
+            TIMEOUT_MS.end()
+        ));
     }
-    if let Some(method) = tool.get("method").filter(|m| !m.is_null()) {
-        if !method.as_str().is_some_and(|m| METHODS.contains(&m)) {
-            return Err(format!("method must be one of {}", METHODS.join(", ")));
-        }
+    if let Some(method) = tool.get("method").filter(|m| !m.is_null())
+        && !method.as_str().is_some_and(|m| METHODS.contains(&m))
+    {
+        return Err(format!("method must be one of {}", METHODS.join(", ")));
     }
     Ok(())
 }
