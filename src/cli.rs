@@ -1,4 +1,5 @@
-//! Command line: `serve`, `sim calcom|sms|retell`, `replay`, `secrets`, `token create|list|revoke`.
+//! Command line: `serve`, `sim calcom|sms|retell`, `replay`, `secrets`, `token create|list|revoke`,
+//! `retell deploy`.
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -86,6 +87,33 @@ pub enum Command {
         /// TOML file with overrides of config/default.toml (for database.url).
         #[arg(long, global = true)]
         config: Option<PathBuf>,
+    },
+    /// Set up tenants' Retell agents on a running service (`retell.config.*`).
+    Retell {
+        /// What to do.
+        #[command(subcommand)]
+        action: RetellAction,
+    },
+}
+
+/// Retell set-up actions.
+#[derive(Debug, Subcommand)]
+pub enum RetellAction {
+    /// Write the generated custom tools, webhook and number bindings into the tenant's agent
+    /// (`retell.config.deployCustomFunctions`) and print the diff; running it twice changes
+    /// nothing the second time.
+    Deploy {
+        /// The tenant's slug.
+        slug: String,
+        /// Only show the diff against what Retell has; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Base URL of the service.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Admin gateway token.
+        #[arg(long, env = "SWITCHBOARD__SANDBOX__ADMIN_TOKEN")]
+        token: Option<SecretString>,
     },
 }
 

@@ -24,6 +24,9 @@
 //! - [`retell`]: the reqwest Retell API client (the `RetellApi` port): agents, LLMs, numbers,
 //!   calls.
 //! - `upstream`: what the reqwest adapters share (base URL check, exchange, `Retry-After`).
+//! - [`webhook_probe`]: the `WebhookProbe` port: `retell.config.testWebhook`'s requests to
+//!   our own public URL.
+//! - [`retell_cli`]: `switchboard retell deploy SLUG` against a running instance.
 
 #![warn(missing_docs)]
 
@@ -36,6 +39,7 @@ pub mod http;
 pub mod notify;
 pub mod ratelimit;
 pub mod retell;
+pub mod retell_cli;
 pub mod sandbox;
 pub mod secrets;
 pub mod sim;
@@ -45,3 +49,4 @@ pub mod telemetry;
 pub mod tenants;
 pub mod tokens_cli;
 mod upstream;
+pub mod webhook_probe;

@@ -87,6 +87,18 @@ async fn main() -> anyhow::Result<()> {
             circuit_status::run(&url, token.as_ref().map(ExposeSecret::expose_secret)).await
         }
         Command::Token { action } => tokens_cli::run(action).await,
+        Command::Retell {
+            action:
+                switchboard::cli::RetellAction::Deploy {
+                    slug,
+                    dry_run,
+                    url,
+                    token,
+                },
+        } => {
+            let token = token.as_ref().map(ExposeSecret::expose_secret);
+            switchboard::retell_cli::deploy(&slug, &url, token, dry_run).await
+        }
         Command::Replay {
             files,
             url,

@@ -433,6 +433,9 @@ fn restart_budget(
     })
 }
 
+/// How long `retell.config.testWebhook` waits for each answer from our own public URL.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where the upstream APIs are: the real ones, or the simulators in sandbox mode.
 struct UpstreamUrls<'a> {
     /// Cal.com API base URL.
@@ -474,6 +477,10 @@ fn start_core(
             Duration::from_millis(settings.sms.timeout_ms),
         )),
         retell: Arc::new(retell_client(settings, urls.retell)?),
+        probe: Arc::new(
+            crate::webhook_probe::HttpProbe::new(PROBE_TIMEOUT)
+                .context("building the webhook probe")?,
+        ),
     };
     Ok(Core::start(deps, core_config(settings, port)))
 }

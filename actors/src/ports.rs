@@ -24,10 +24,12 @@ use crate::retell::api::{
     Agent, AgentSummary, AgentUpdate, AgentVersion, CallObject, CallQuery, LlmUpdate, Page,
     PageRequest, PhoneNumberUpdate, RetellLlm, RetellPhoneNumber,
 };
+use crate::retell::deploy::FunctionOverride;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -455,6 +457,7 @@ pub trait Store:
     + TokenAdminStore
     + AppointmentStore
     + RetellRecordStore
+    + RetellConfigStore
 {
 }
 
@@ -469,6 +472,7 @@ impl<T> Store for T where
         + TokenAdminStore
         + AppointmentStore
         + RetellRecordStore
+        + RetellConfigStore
 {
 }
 
@@ -614,6 +618,73 @@ pub struct SameCalendarApi(pub Arc<dyn CalendarApi>);
 impl CalendarApis for SameCalendarApi {
     fn for_base_url(&self, _: Option<&str>) -> Result<Arc<dyn CalendarApi>, String> {
         Ok(Arc::clone(&self.0))
+    }
+}
+
+/// A company's Retell set-up settings (`retell.config.*`): its overrides of the deployed
+/// custom functions, one row per (company, function) in `retell_custom_functions`.
+#[async_trait]
+pub trait RetellConfigStore: Send + Sync + 'static {
+    /// The company's overrides by function name.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for a stored override that does not parse.
+    async fn function_overrides(
+        &self,
+        company: CompanyId,
+    ) -> Result<BTreeMap<String, FunctionOverride>, StoreError>;
+    /// Makes `value` the company's override of function `name` (replacing the one stored);
+    /// an empty override deletes the row. `now` is the row's `updated_at`.
+    async fn set_function_override(
+        &self,
+        company: CompanyId,
+        name: &str,
+        value: &FunctionOverride,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// An HTTP POST to this service's own public URL, sent from outside the way Retell sends
+/// its requests: how `retell.config.testWebhook` checks that Retell can reach us.
+#[async_trait]
+pub trait WebhookProbe: Send + Sync + 'static {
+    /// Posts `body` (JSON) to `url` with `headers`; answers the response's status code.
+    ///
+    /// # Errors
+    /// [`ProbeError`] when no answer came (name resolution, connection, TLS, timeout).
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+    ) -> Result<u16, ProbeError>;
+}
+
+/// Why a [`WebhookProbe`] got no answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("no answer from {url}: {reason}")]
+pub struct ProbeError {
+    /// The URL posted to.
+    pub url: String,
+    /// What failed, e.g. "connection refused".
+    pub reason: String,
+}
+
+/// A [`WebhookProbe`] that reaches nothing: for cores and tests that never probe.
+pub struct NoWebhookProbe;
+
+#[async_trait]
+impl WebhookProbe for NoWebhookProbe {
+    async fn post(
+        &self,
+        url: &str,
+        _: &[(&'static str, String)],
+        _: Vec<u8>,
+    ) -> Result<u16, ProbeError> {
+        Err(ProbeError {
+            url: url.to_owned(),
+            reason: "this process sends no probes".into(),
+        })
     }
 }
 

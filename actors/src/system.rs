@@ -6,7 +6,7 @@ use crate::call::hold::HoldPolicy;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
-use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store};
+use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store, WebhookProbe};
 use crate::ratelimit::Limiter;
 use crate::resilience::RetryBudget;
 use crate::retell::prefetch::{AvailabilityPrefetcher, PrefetchPolicy};
@@ -16,6 +16,7 @@ use crate::servers::calcom::{CacheTtl, CalcomServer};
 use crate::servers::company::{AdminDeps, AdminServer};
 use crate::servers::queue::QueueServer;
 use crate::servers::retell::RetellServer;
+use crate::servers::retell_config::RetellConfigServer;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::servers::{auth, branch, company, service};
@@ -52,6 +53,8 @@ pub struct CoreDeps {
     /// The Retell API client (`retell.base_url`; the simulator in sandbox mode); every
     /// company's Retell breaker wraps it with the company's key.
     pub retell: Arc<dyn RetellApi>,
+    /// Posts `retell.config.testWebhook`'s requests to our own public URL.
+    pub probe: Arc<dyn WebhookProbe>,
 }
 
 /// Settings of the core (from config/default.toml).
@@ -249,6 +252,26 @@ impl Core {
             );
             Supervisor::start(move |_| actor)
         };
+        let retell = {
+            let actor = RetellServer::new(
+                Arc::clone(&deps.store),
+                tenants.clone(),
+                Arc::clone(&deps.clock),
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
+        let retell_config = {
+            let actor = RetellConfigServer::new(
+                deps.store.clone(),
+                tenants.clone(),
+                Arc::clone(&deps.clock),
+                cfg.retell_setup.clone(),
+                Arc::clone(&deps.probe),
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
         let admin = Arc::new(AdminDeps {
             tenants: deps.store.clone(),
             tokens: deps.store.clone(),
@@ -272,19 +295,9 @@ impl Core {
             .server(branch::methods(), admin_server(branch::server))
             .server(service::methods(), admin_server(service::server))
             .server(auth::methods(), admin_server(auth::server))
-            .server(AppointmentServer::methods(), appointments.recipient());
-        let builder = {
-            let actor = RetellServer::new(
-                Arc::clone(&deps.store),
-                tenants.clone(),
-                Arc::clone(&deps.clock),
-                budget.clone(),
-            );
-            builder.server(
-                RetellServer::methods(),
-                Supervisor::start(move |_| actor).recipient(),
-            )
-        };
+            .server(AppointmentServer::methods(), appointments.recipient())
+            .server(RetellServer::methods(), retell.recipient())
+            .server(RetellConfigServer::methods(), retell_config.recipient());
         #[cfg(feature = "fault-injection")]
         let builder = {
             use crate::servers::fault::FaultServer;

@@ -18,6 +18,8 @@
 //!   that role.
 //!   `appointments.rs` is [`AppointmentStore`]: appointments found by number, moved and
 //!   cancelled, Cal.com's webhooks applied, and jobs enqueued and completed outside webhooks.
+//!   `retell_config.rs` is [`RetellConfigStore`]: the per-company overrides of the deployed
+//!   custom functions (`retell.config.updateCustomFunction`).
 //!   `tenancy.rs` also seals and opens the companies' credentials with the store's
 //!   [`Keyring`] and re-seals them on rotation ([`AnyStore::reseal_credentials`]).
 //! - `retell.rs` — [`RetellRecordStore`]: branch numbers, known calls and calls imported
@@ -46,6 +48,7 @@
 //! [`TokenAdminStore`]: switchboard_actors::ports::TokenAdminStore
 //! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
 //! [`RetellRecordStore`]: switchboard_actors::ports::RetellRecordStore
+//! [`RetellConfigStore`]: switchboard_actors::ports::RetellConfigStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
@@ -56,6 +59,7 @@ mod locks;
 mod outbox;
 mod queue;
 mod retell;
+mod retell_config;
 mod rows;
 mod sql;
 mod tenancy;

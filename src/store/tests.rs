@@ -175,6 +175,8 @@ mod appointments;
 
 /// Branch numbers, known calls and calls imported from Retell (issue 13).
 mod retell;
+/// The deployed custom functions' per-company overrides (issue 13).
+mod retell_config;
 
 /// The one row `sql` returns for `$1 = id`: raw SQL for assertions, one text for both
 /// dialects.

@@ -21,6 +21,7 @@ mod queue;
 mod rate_limits;
 mod resilience;
 mod retell;
+mod retell_config;
 mod retell_sim;
 mod sms;
 mod supervision;

@@ -488,6 +488,10 @@ refusing! {
         fn known_calls(&self, CompanyId, &[CallId]) -> Vec<CallId>;
         fn import_calls(&self, &[ImportedCall]) -> Vec<ImportOutcome>;
     }
+    RetellConfigStore {
+        fn function_overrides(&self, CompanyId) -> std::collections::BTreeMap<String, crate::retell::deploy::FunctionOverride>;
+        fn set_function_override(&self, CompanyId, &str, &crate::retell::deploy::FunctionOverride, DateTime<Utc>) -> ();
+    }
 }
 
 /// A cache that holds nothing.

@@ -28,6 +28,9 @@ pub(crate) struct Account {
     pub failure: Option<UpstreamError>,
     /// Requests received, failed ones included.
     pub requests: usize,
+    /// When set, number updates fail with it (everything else answers): a write failing
+    /// part-way through a deploy.
+    pub number_update_failure: Option<UpstreamError>,
 }
 
 /// An in-memory Retell account; only `key` is accepted.
@@ -298,6 +301,9 @@ impl RetellApi for FakeRetell {
         update: &PhoneNumberUpdate,
     ) -> Result<RetellPhoneNumber, UpstreamError> {
         let mut account = self.open(key)?;
+        if let Some(e) = &account.number_update_failure {
+            return Err(e.clone());
+        }
         let number = account
             .numbers
             .iter_mut()

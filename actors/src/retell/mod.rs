@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod call;
+pub mod deploy;
 #[cfg(test)]
 pub(crate) mod fake;
 pub mod inbound;

@@ -25,6 +25,8 @@
 //! - `retell/`: the company's Retell agent, calls, numbers and connection (through its
 //!   Retell breaker); `importCalls` backfills our call records.
 //! - `retell_function.rs`: Retell custom functions, for the endpoint and the gateway.
+//! - `retell_config/`: the tenant's Retell agent set up from here: webhook, deployed custom
+//!   functions, reachability check.
 //! - `fault.rs`: supervision test hooks (`fault-injection` builds only).
 //! - `company/`, `branch/`, `service/`, `auth/`: tenant administration and tokens, one path
 //!   for every change (validated as a tenant file, audited), run by one actor type.
@@ -39,6 +41,7 @@ pub mod company;
 pub mod fault;
 pub mod queue;
 pub mod retell;
+pub mod retell_config;
 pub mod retell_function;
 pub mod service;
 pub mod webhook;

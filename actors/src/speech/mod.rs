@@ -12,6 +12,7 @@ pub mod booking;
 pub mod general;
 pub mod inbound;
 pub mod sms;
+pub mod tools;
 
 /// One catalog topic: an outcome and its facts, worded per language.
 pub trait Catalog {
