@@ -9,6 +9,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The voice events an agent's `webhook_events` may list (reference/retell.md §1.1).
+pub const WEBHOOK_EVENTS: [&str; 8] = [
+    "call_started",
+    "call_ended",
+    "call_analyzed",
+    "transcript_updated",
+    "transfer_started",
+    "transfer_bridged",
+    "transfer_cancelled",
+    "transfer_ended",
+];
+
 /// Largest page Retell's list endpoints serve (`limit` 1..=1000, reference/retell.md §4.3).
 pub const MAX_PAGE_LIMIT: u32 = 1000;
 

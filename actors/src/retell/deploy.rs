@@ -30,18 +30,6 @@ pub const WEBHOOK_PATH: &str = "/api/mcp/retell/webhook";
 /// Route of the numbers' inbound-call webhook (reference/retell.md §1.6).
 pub const INBOUND_PATH: &str = "/api/mcp/retell/inbound";
 
-/// The voice events Retell can post to an agent's webhook (reference/retell.md §1.1).
-pub const RETELL_WEBHOOK_EVENTS: [&str; 8] = [
-    "call_started",
-    "call_ended",
-    "call_analyzed",
-    "transcript_updated",
-    "transfer_started",
-    "transfer_bridged",
-    "transfer_cancelled",
-    "transfer_ended",
-];
-
 /// The events the deploy subscribes the agent to: the three we act on and the transfer
 /// events we store on the call (issue 13, Deliver 6). `transcript_updated` is left out: it
 /// comes at every turn and we keep nothing of it that `call_ended` does not repeat.

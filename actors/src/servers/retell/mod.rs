@@ -16,7 +16,7 @@ use crate::domain::ids::CompanyId;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::ports::{Clock, RetellRecordStore, Store};
 use crate::registry::{MethodSpec, MethodTable};
-use crate::retell::api::{CallObject, CallQuery, PageRequest};
+use crate::retell::api::{CallObject, CallQuery, PageRequest, WEBHOOK_EVENTS};
 use crate::servers::tenant_error;
 use crate::supervision::RestartBudget;
 use crate::tenant::{GetTenant, TenantDirectory, TenantHandle};
@@ -26,6 +26,7 @@ use schemars::JsonSchema;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::sync::Arc;
+use url::{Host, Url};
 
 pub mod get_agent;
 pub mod get_agent_versions;
@@ -267,6 +268,55 @@ pub fn retell_error(e: &UpstreamError, missing: ErrorCode) -> RpcError {
         err = err.with_retry_after(after);
     }
     err.into()
+}
+
+/// 4004 unless `url` (when given) is an https URL, or an http URL of a loopback host, without
+/// credentials, and every one of `events` (when given) is one of Retell's voice webhook events
+/// ([`WEBHOOK_EVENTS`]). The check of `retell.updateAgent` and
+/// `retell.config.updateWebhookSettings`.
+pub fn check_webhook_settings(
+    url: Option<&str>,
+    events: Option<&[String]>,
+) -> Result<(), RpcError> {
+    let refuse = |message: String| -> RpcError {
+        AppError::new(ErrorCode::SchemaValidationFailed, message).into()
+    };
+    if let Some(raw) = url {
+        let bad = |why: &str| refuse(format!("webhook_url {raw:?}: {why}"));
+        let parsed = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(bad("must not contain a user or password"));
+        }
+        let loopback = match parsed.host() {
+            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => return Err(bad("has no host")),
+        };
+        match parsed.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return Err(bad("must be https (http only on a loopback host)")),
+        }
+    }
+    let unknown: Vec<&str> = events
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !WEBHOOK_EVENTS.contains(e))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::new(
+        ErrorCode::SchemaValidationFailed,
+        format!(
+            "unknown webhook events {unknown:?}; Retell's are {}",
+            WEBHOOK_EVENTS.join(", ")
+        ),
+    )
+    .with_details(serde_json::json!({"known": WEBHOOK_EVENTS}))
+    .into())
 }
 
 /// Reads the calls of one agent in a window page by page, at most [`MAX_SCAN_PAGES`] pages,

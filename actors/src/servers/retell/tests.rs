@@ -468,7 +468,10 @@ fn update_agent_refuses_bad_values_and_changes_nothing() {
                 .call("retell.updateAgent", params.clone(), admin_of(1))
                 .await
                 .unwrap_err();
-            assert_eq!(e.code, -32602, "{params}");
+            let value_refused =
+                params.get("webhook_url").is_some() || params.get("webhook_events").is_some();
+            let expected = if value_refused { 4004 } else { -32602 };
+            assert_eq!(e.code, expected, "{params}");
         }
         assert_eq!(h.writes(), 0, "no refused update reached Retell");
     });
@@ -1058,4 +1061,27 @@ fn retell_failures_map_to_the_design_codes() {
         retell_error(&refused, ErrorCode::AgentNotFound).code,
         -32602
     );
+}
+
+#[test]
+fn webhook_url_must_be_https_or_loopback_http() {
+    use super::check_webhook_settings;
+    for ok in [
+        "https://switchboard.example.com/api/mcp/retell/webhook",
+        "http://127.0.0.1:8080/api/mcp/retell/webhook",
+        "http://localhost/api/mcp/retell/webhook",
+        "http://[::1]:9000/hook",
+    ] {
+        assert!(check_webhook_settings(Some(ok), None).is_ok(), "{ok}");
+    }
+    for bad in [
+        "http://switchboard.example.com/hook",
+        "http://10.0.0.1/hook",
+        "ftp://example.com/hook",
+        "https://user:pw@example.com/hook",
+        "not a url",
+    ] {
+        let e = check_webhook_settings(Some(bad), None).unwrap_err();
+        assert_eq!(e.code, 4004, "{bad}");
+    }
 }

@@ -1,7 +1,7 @@
 //! `retell.updateAgent`: changes the latest draft of the company's Retell agent — name,
 //! webhook URL, events and timeout, language — after checking each value.
 
-use super::{RetellDeps, own_agent, retell_error};
+use super::{RetellDeps, check_webhook_settings, own_agent, retell_error};
 use crate::domain::ids::CompanyId;
 use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::records::TokenGrant;
@@ -11,22 +11,9 @@ use crate::server::require_company;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::sync::Arc;
-use url::{Host, Url};
 
 /// `retell.updateAgent`.
 pub struct UpdateAgent;
-
-/// The voice webhook events an agent can subscribe to (reference/retell.md §1.1).
-pub const WEBHOOK_EVENTS: [&str; 8] = [
-    "call_started",
-    "call_ended",
-    "call_analyzed",
-    "transcript_updated",
-    "transfer_started",
-    "transfer_bridged",
-    "transfer_cancelled",
-    "transfer_ended",
-];
 
 /// Params of `retell.updateAgent`: the fields of [`AgentUpdate`]; left-out fields stay.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -62,21 +49,9 @@ impl UpdateAgentParams {
     /// The checked update and the agent it names.
     ///
     /// # Errors
-    /// -32602 naming the first value refused, or when nothing would change.
+    /// 4004 naming the first value refused; -32602 when nothing would change.
     fn into_update(self) -> Result<(Option<String>, AgentUpdate), RpcError> {
-        if let Some(url) = &self.webhook_url {
-            check_webhook_url(url)?;
-        }
-        if let Some(events) = &self.webhook_events
-            && let Some(bad) = events
-                .iter()
-                .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
-        {
-            return Err(RpcError::invalid_params(format!(
-                "webhook_events: {bad:?} is not a Retell webhook event (one of {})",
-                WEBHOOK_EVENTS.join(", ")
-            )));
-        }
+        check_webhook_settings(self.webhook_url.as_deref(), self.webhook_events.as_deref())?;
         let update = AgentUpdate {
             agent_name: self.agent_name,
             webhook_url: self.webhook_url,
@@ -94,27 +69,6 @@ impl UpdateAgentParams {
     }
 }
 
-/// -32602 unless `raw` is an https URL, or an http URL of a loopback host, without
-/// credentials.
-fn check_webhook_url(raw: &str) -> Result<(), RpcError> {
-    let refuse = |why: &str| RpcError::invalid_params(format!("webhook_url {raw:?}: {why}"));
-    let url = Url::parse(raw).map_err(|e| refuse(&e.to_string()))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("must not contain a user or password"));
-    }
-    let loopback = match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(refuse("has no host")),
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(refuse("must be https (http only on a loopback host)")),
-    }
-}
-
 impl Method for UpdateAgent {
     const NAME: &'static str = "retell.updateAgent";
     const SUMMARY: &'static str = "Changes the latest draft version of the company's Retell \
@@ -122,7 +76,7 @@ impl Method for UpdateAgent {
         loopback host), `webhook_events` (Retell's voice events), `webhook_timeout_ms` \
         (1000–60000 ms), `language`; left-out fields stay. Answers the agent as changed. Sent \
         once, never retried; publish the draft with `retell.publishAgentVersion`. Another \
-        agent id is -32002; a refused value -32602.";
+        agent id is -32002; a refused value 4004.";
     const SCOPE: Scope = Scope::Admin;
     const KIND: Kind = Kind::Write;
     type Deps = RetellDeps;
@@ -144,31 +98,5 @@ impl Method for UpdateAgent {
             .await
             .map_err(|e| retell_error(&e, ErrorCode::AgentNotFound))?;
         Reply::fresh(agent)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_webhook_url;
-
-    #[test]
-    fn webhook_url_must_be_https_or_loopback_http() {
-        for ok in [
-            "https://switchboard.example.com/api/mcp/retell/webhook",
-            "http://127.0.0.1:8080/api/mcp/retell/webhook",
-            "http://localhost/api/mcp/retell/webhook",
-            "http://[::1]:9000/hook",
-        ] {
-            assert!(check_webhook_url(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://switchboard.example.com/hook",
-            "http://10.0.0.1/hook",
-            "ftp://example.com/hook",
-            "https://user:pw@example.com/hook",
-            "not a url",
-        ] {
-            assert_eq!(check_webhook_url(bad).unwrap_err().code, -32602, "{bad}");
-        }
     }
 }

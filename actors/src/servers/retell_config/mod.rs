@@ -16,7 +16,7 @@ use crate::retell::api::{
     Agent, MAX_PAGE_LIMIT, PageRequest, ResponseEngine, RetellLlm, RetellPhoneNumber,
 };
 use crate::retell::deploy::{self, Desired, FunctionOverride, Target};
-use crate::servers::{store_error, tenant_error, upstream_error};
+use crate::servers::{store_error, tenant_error};
 use crate::supervision::RestartBudget;
 use crate::system::RetellSetup;
 use crate::tenant::{GetTenant, TenantDirectory, TenantHandle};
@@ -126,15 +126,17 @@ pub struct CompanyParams {
 /// could take.
 const MAX_NUMBER_PAGES: usize = 10;
 
-/// Maps a Retell failure: a refused key is 1001, a missing agent/LLM `not_found`, the rest as
-/// every upstream failure (-32004 when Retell or its circuit is down).
+/// Maps a Retell failure as every `retell.*` method does
+/// ([`retell_error`](crate::servers::retell::retell_error): 1001 refused key, `not_found`,
+/// -32004 with `retry_after` when Retell or its circuit is down), except that Retell refusing
+/// what the set-up writes is 1004 (the registration failed), not a fault of the caller's
+/// params.
 pub fn retell_error(e: &UpstreamError, not_found: ErrorCode) -> RpcError {
     match e {
-        UpstreamError::Unauthorized { .. } => {
-            AppError::new(ErrorCode::InvalidRetellKey, e.to_string()).into()
+        UpstreamError::Rejected { .. } | UpstreamError::SlotTaken { .. } => {
+            AppError::new(ErrorCode::WebhookRegistrationFailed, e.to_string()).into()
         }
-        UpstreamError::NotFound { .. } => AppError::new(not_found, e.to_string()).into(),
-        _ => upstream_error(e, ErrorCode::WebhookRegistrationFailed),
+        _ => crate::servers::retell::retell_error(e, not_found),
     }
 }
 

@@ -3,17 +3,15 @@
 
 use super::RetellConfigDeps;
 use crate::domain::ids::CompanyId;
-use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, Reply, Scope};
 use crate::retell::api::AgentUpdate;
-use crate::retell::deploy::RETELL_WEBHOOK_EVENTS;
 use crate::server::require_company;
+use crate::servers::retell::check_webhook_settings;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::sync::Arc;
-use url::{Host, Url};
 
 /// `retell.config.updateWebhookSettings`.
 pub struct UpdateWebhookSettings;
@@ -67,10 +65,7 @@ impl Method for UpdateWebhookSettings {
         deps: Arc<RetellConfigDeps>,
     ) -> Result<Reply<AgentWebhook>, RpcError> {
         let company = require_company(&grant, p.company_id)?;
-        check_url(&p.webhook_url)?;
-        if let Some(events) = &p.webhook_events {
-            check_events(events)?;
-        }
+        check_webhook_settings(Some(&p.webhook_url), p.webhook_events.as_deref())?;
         let tenant = deps.tenant(company).await?;
         let update = AgentUpdate {
             webhook_url: Some(p.webhook_url),
@@ -91,46 +86,4 @@ impl Method for UpdateWebhookSettings {
             webhook_timeout_ms: agent.webhook_timeout_ms,
         })
     }
-}
-
-fn invalid(message: String) -> RpcError {
-    AppError::new(ErrorCode::SchemaValidationFailed, message).into()
-}
-
-/// https anywhere; http only to a loopback host (a sandbox or a tunnel on this machine).
-pub fn check_url(raw: &str) -> Result<(), RpcError> {
-    let url = Url::parse(raw).map_err(|e| invalid(format!("webhook_url {raw:?}: {e}")))?;
-    let loopback = match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(invalid(format!(
-            "webhook_url {raw:?} must be https (http only on a loopback host)"
-        ))),
-    }
-}
-
-fn check_events(events: &[String]) -> Result<(), RpcError> {
-    let unknown: Vec<&str> = events
-        .iter()
-        .map(String::as_str)
-        .filter(|e| !RETELL_WEBHOOK_EVENTS.contains(e))
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    Err(AppError::new(
-        ErrorCode::SchemaValidationFailed,
-        format!(
-            "unknown webhook events {unknown:?}; Retell's are {}",
-            RETELL_WEBHOOK_EVENTS.join(", ")
-        ),
-    )
-    .with_details(json!({"known": RETELL_WEBHOOK_EVENTS}))
-    .into())
 }

@@ -22,6 +22,7 @@ use super::super::Shared;
 use super::super::errors::RetellError;
 use super::super::store::{Agent, MAX_VERSIONS, Object, page};
 use super::{bearer, json_body, limit, list_query, merge, now_ms, typed};
+use switchboard_actors::retell::api::WEBHOOK_EVENTS;
 
 /// Fields `update-agent` never changes: the identity and the version bookkeeping.
 const READ_ONLY: [&str; 7] = [
@@ -32,18 +33,6 @@ const READ_ONLY: [&str; 7] = [
     "base_version",
     "version_title",
     "version_description",
-];
-
-/// The voice events an agent's `webhook_events` may list (§1.1).
-const WEBHOOK_EVENTS: [&str; 8] = [
-    "call_started",
-    "call_ended",
-    "call_analyzed",
-    "transcript_updated",
-    "transfer_started",
-    "transfer_bridged",
-    "transfer_cancelled",
-    "transfer_ended",
 ];
 
 /// `POST /v2/list-agents`: summaries `{agent_id, agent_name, channel, is_suspended, tags,
