@@ -498,6 +498,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
             "audit_log",
             "branches",
             "calcom_webhook_events",
+            "call_events",
             "calls",
             "companies",
             "customers",
