@@ -288,6 +288,16 @@ fn base_params(method: &str, t: &Tenants) -> Option<Value> {
         "webhook.getCall" => json!({"call_id": t.a_booked}),
         "retell.getCallDetails" => json!({"call_id": t.a_booked}),
         "retell.updateAgent" => json!({"agent_name": "Mallory"}),
+        "retell.config.updateWebhookSettings" => {
+            json!({"webhook_url": "https://mallory.example.com/hook"})
+        }
+        "retell.config.updateCustomFunction" => {
+            json!({"name": "check_availability", "settings": {"description": "Mallory"}})
+        }
+        "retell.config.deployCustomFunctions"
+        | "retell.config.getCustomFunctions"
+        | "retell.config.getWebhookConfiguration"
+        | "retell.config.testWebhook" => json!({}),
         "retell.publishAgentVersion" => json!({"version": 0}),
         "retell.setPhoneNumberAgentVersion" => {
             json!({"phone_number": DEMO_PHONE, "agent_version": 0})
