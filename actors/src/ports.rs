@@ -700,8 +700,7 @@ pub trait RetellApi: Send + Sync + 'static {
         key: &SecretString,
         page: &PageRequest,
     ) -> Result<Page<AgentSummary>, UpstreamError> {
-        let _ = key;
-        let _ = page;
+        let _ = (key, page);
         Err(unsupported_retell("list_agents"))
     }
     /// `GET /get-agent/{agent_id}?version=`: one agent version (`None`: the latest).
@@ -711,9 +710,7 @@ pub trait RetellApi: Send + Sync + 'static {
         agent_id: &str,
         version: Option<i64>,
     ) -> Result<Agent, UpstreamError> {
-        let _ = key;
-        let _ = agent_id;
-        let _ = version;
+        let _ = (key, agent_id, version);
         Err(unsupported_retell("get_agent"))
     }
     /// `GET /list-agent-versions/{agent_id}`: one page of the agent's versions.
@@ -723,9 +720,7 @@ pub trait RetellApi: Send + Sync + 'static {
         agent_id: &str,
         page: &PageRequest,
     ) -> Result<Page<AgentVersion>, UpstreamError> {
-        let _ = key;
-        let _ = agent_id;
-        let _ = page;
+        let _ = (key, agent_id, page);
         Err(unsupported_retell("list_agent_versions"))
     }
     /// `PATCH /update-agent/{agent_id}`: changes the latest draft; answers it.
@@ -735,9 +730,7 @@ pub trait RetellApi: Send + Sync + 'static {
         agent_id: &str,
         update: &AgentUpdate,
     ) -> Result<Agent, UpstreamError> {
-        let _ = key;
-        let _ = agent_id;
-        let _ = update;
+        let _ = (key, agent_id, update);
         Err(unsupported_retell("update_agent"))
     }
     /// `POST /publish-agent-version/{agent_id}` with `{"version": n}`: publishes a draft in place.
@@ -747,9 +740,7 @@ pub trait RetellApi: Send + Sync + 'static {
         agent_id: &str,
         version: i64,
     ) -> Result<(), UpstreamError> {
-        let _ = key;
-        let _ = agent_id;
-        let _ = version;
+        let _ = (key, agent_id, version);
         Err(unsupported_retell("publish_agent_version"))
     }
     /// `GET /get-retell-llm/{llm_id}?version=`: one LLM version (`None`: the latest).
@@ -759,9 +750,7 @@ pub trait RetellApi: Send + Sync + 'static {
         llm_id: &str,
         version: Option<i64>,
     ) -> Result<RetellLlm, UpstreamError> {
-        let _ = key;
-        let _ = llm_id;
-        let _ = version;
+        let _ = (key, llm_id, version);
         Err(unsupported_retell("get_llm"))
     }
     /// `PATCH /update-retell-llm/{llm_id}`: changes the LLM; answers it.
@@ -771,9 +760,7 @@ pub trait RetellApi: Send + Sync + 'static {
         llm_id: &str,
         update: &LlmUpdate,
     ) -> Result<RetellLlm, UpstreamError> {
-        let _ = key;
-        let _ = llm_id;
-        let _ = update;
+        let _ = (key, llm_id, update);
         Err(unsupported_retell("update_llm"))
     }
     /// `GET /v2/list-phone-numbers`: one page of the account's numbers.
@@ -782,8 +769,7 @@ pub trait RetellApi: Send + Sync + 'static {
         key: &SecretString,
         page: &PageRequest,
     ) -> Result<Page<RetellPhoneNumber>, UpstreamError> {
-        let _ = key;
-        let _ = page;
+        let _ = (key, page);
         Err(unsupported_retell("list_phone_numbers"))
     }
     /// `PATCH /update-phone-number/{phone_number}` (E.164, `+` sent as `%2B`).
@@ -793,9 +779,7 @@ pub trait RetellApi: Send + Sync + 'static {
         phone_number: &str,
         update: &PhoneNumberUpdate,
     ) -> Result<RetellPhoneNumber, UpstreamError> {
-        let _ = key;
-        let _ = phone_number;
-        let _ = update;
+        let _ = (key, phone_number, update);
         Err(unsupported_retell("update_phone_number"))
     }
     /// `POST /v3/list-calls`: one page of calls, newest first.
@@ -804,8 +788,7 @@ pub trait RetellApi: Send + Sync + 'static {
         key: &SecretString,
         query: &CallQuery,
     ) -> Result<Page<CallObject>, UpstreamError> {
-        let _ = key;
-        let _ = query;
+        let _ = (key, query);
         Err(unsupported_retell("list_calls"))
     }
     /// `GET /v2/get-call/{call_id}`: one call with its transcripts.
@@ -814,8 +797,7 @@ pub trait RetellApi: Send + Sync + 'static {
         key: &SecretString,
         call_id: &str,
     ) -> Result<CallObject, UpstreamError> {
-        let _ = key;
-        let _ = call_id;
+        let _ = (key, call_id);
         Err(unsupported_retell("get_call"))
     }
 }
