@@ -32,12 +32,27 @@ int_id!(
     EventTypeId
 );
 
-/// Error for an identifier that breaks its rule.
+/// Error for an identifier that breaks its rule. It quotes at most the first
+/// [`QUOTED_CHARS`] characters of what was given: the message goes back to the client and into
+/// the logs, and an id can arrive as a megabyte of text.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{kind} must be 1 to 128 printable ASCII characters, got {got:?}")]
 pub struct InvalidId {
     kind: &'static str,
     got: String,
+}
+
+/// Characters of a refused id quoted in [`InvalidId`].
+pub const QUOTED_CHARS: usize = 140;
+
+impl InvalidId {
+    fn new(kind: &'static str, given: String) -> Self {
+        let got = match given.char_indices().nth(QUOTED_CHARS) {
+            Some((cut, _)) => format!("{}… ({} bytes)", &given[..cut], given.len()),
+            None => given,
+        };
+        Self { kind, got }
+    }
 }
 
 macro_rules! str_id {
@@ -54,7 +69,7 @@ macro_rules! str_id {
                 if !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()) {
                     Ok(Self(s))
                 } else {
-                    Err(InvalidId { kind: $kind, got: s })
+                    Err(InvalidId::new($kind, s))
                 }
             }
 
@@ -93,6 +108,15 @@ str_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_id_is_quoted_at_most_in_part() {
+        let message = CallId::parse("a".repeat(100_000)).unwrap_err().to_string();
+        assert!(message.len() < 300, "{}", message.len());
+        assert!(message.contains("(100000 bytes)"), "{message}");
+        let short = CallId::parse("call 1").unwrap_err().to_string();
+        assert!(short.ends_with("got \"call 1\""), "{short}");
+    }
 
     #[test]
     fn call_id_rejects_empty_and_spaces() {
