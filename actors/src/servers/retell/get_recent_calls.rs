@@ -50,7 +50,7 @@ impl Method for GetRecentCalls {
     const SUMMARY: &'static str = "Lists the latest calls of the company's Retell agent, newest \
         first, as Retell lists them (`POST /v3/list-calls`, no transcripts; timestamps in ms \
         since the epoch, UTC; durations in ms). Optional `since`/`until` bound the start time \
-        (UTC, RFC 3339); `limit` 1–100 (default 50); pass `next` back as `cursor`.";
+        (UTC, RFC 3339; `since` after `until` is -32602); `limit` 1–100 (default 50); pass `next` back as `cursor`.";
     const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = RetellDeps;
@@ -63,6 +63,11 @@ impl Method for GetRecentCalls {
         deps: Arc<RetellDeps>,
     ) -> Result<Reply<RecentCalls>, RpcError> {
         let company = require_company(&grant, p.company_id)?;
+        if let (Some(since), Some(until)) = (p.since, p.until)
+            && since > until
+        {
+            return Err(RpcError::invalid_params("since must not be after until"));
+        }
         let tenant = deps.tenant(company).await?;
         let agent = agent_of(&tenant)?;
         let page = tenant

@@ -1085,3 +1085,38 @@ fn webhook_url_must_be_https_or_loopback_http() {
         assert_eq!(e.code, 4004, "{bad}");
     }
 }
+
+#[test]
+fn update_agent_refuses_a_name_with_hidden_characters() {
+    paused_system().block_on(async {
+        let h = Harness::start(account());
+        for name in ["\u{202e}evil", "a\u{0}b", "   "] {
+            let e = h
+                .call(
+                    "retell.updateAgent",
+                    json!({"agent_name": name}),
+                    admin_of(1),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.code, 4004, "{name:?}");
+        }
+        assert_eq!(h.writes(), 0);
+    });
+}
+
+#[test]
+fn recent_calls_refuse_since_after_until() {
+    paused_system().block_on(async {
+        let h = Harness::start(account());
+        let e = h
+            .call(
+                "retell.getRecentCalls",
+                json!({"since": "2026-12-05T00:00:00Z", "until": "2026-12-01T00:00:00Z"}),
+                admin_of(1),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, -32602);
+    });
+}

@@ -3,7 +3,8 @@
 
 use super::{RetellDeps, check_webhook_settings, own_agent, retell_error};
 use crate::domain::ids::CompanyId;
-use crate::jsonrpc::{ErrorCode, RpcError};
+use crate::domain::text;
+use crate::jsonrpc::{AppError, ErrorCode, RpcError};
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, Reply, Scope};
 use crate::retell::api::{Agent, AgentUpdate};
@@ -52,6 +53,15 @@ impl UpdateAgentParams {
     /// 4004 naming the first value refused; -32602 when nothing would change.
     fn into_update(self) -> Result<(Option<String>, AgentUpdate), RpcError> {
         check_webhook_settings(self.webhook_url.as_deref(), self.webhook_events.as_deref())?;
+        if let Some(name) = &self.agent_name
+            && (name.trim().is_empty() || name.chars().any(text::is_hidden))
+        {
+            return Err(AppError::new(
+                ErrorCode::SchemaValidationFailed,
+                "agent_name must be visible text: no control or bidi characters, not blank",
+            )
+            .into());
+        }
         let update = AgentUpdate {
             agent_name: self.agent_name,
             webhook_url: self.webhook_url,
