@@ -253,6 +253,31 @@ pub struct GatewaySettings {
     pub max_batch: usize,
 }
 
+/// `[mcp]`: the Model Context Protocol endpoint `/mcp` (issue 14).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSettings {
+    /// Serve `/mcp` and its protected-resource metadata; false answers them 404.
+    pub enabled: bool,
+    /// OAuth 2.1 authorization servers (issuer URLs) that issue tokens for `/mcp`, listed in
+    /// the RFC 9728 metadata at `/.well-known/oauth-protected-resource`. Empty: tokens are the
+    /// gateway's own (`switchboard token create`) and the metadata names none.
+    pub authorization_servers: Vec<String>,
+    /// Browser origins (scheme://host[:port], `:*` for any port) allowed to call `/mcp`, besides
+    /// the origin of `server.public_url` (and loopback origins when bound to loopback). A
+    /// request with any other `Origin` gets 403 (DNS-rebinding protection).
+    pub allowed_origins: Vec<String>,
+    /// Host names (or host:port) accepted in `Host`, besides the host of `server.public_url`
+    /// (and loopback names when bound to loopback); any other gets 403.
+    pub allowed_hosts: Vec<String>,
+    /// Most live MCP sessions (2025-11-25 handshake) in this process; an `initialize` beyond
+    /// it is refused until one ends or idles out. Stateless (2026-07-28) requests need none.
+    pub max_sessions: usize,
+    /// Seconds an MCP session may stay idle before it is closed (and its entry in Redis, when
+    /// configured, expires).
+    pub session_idle_s: u64,
+}
+
 /// `[functions]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -437,6 +462,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[sms]`: the SMS API (Twilio) for confirmations.
     pub sms: SmsSettings,
+    /// `[mcp]`: the Model Context Protocol endpoint.
+    pub mcp: McpSettings,
 }
 
 impl Settings {
@@ -502,6 +529,9 @@ impl Settings {
         }
         if self.calls.idle_timeout_min == 0 || self.calls.max_live == 0 {
             return bad("calls.idle_timeout_min and calls.max_live must be at least 1");
+        }
+        if self.mcp.max_sessions == 0 || self.mcp.session_idle_s == 0 {
+            return bad("mcp.max_sessions and mcp.session_idle_s must be at least 1");
         }
         if !(1..=60).contains(&self.calls.slot_hold_min) {
             return bad("calls.slot_hold_min must be 1 to 60");

@@ -36,6 +36,7 @@ pub mod cli;
 pub mod config;
 pub mod devtools;
 pub mod http;
+pub mod mcp;
 pub mod notify;
 pub mod ratelimit;
 pub mod retell;

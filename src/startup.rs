@@ -215,7 +215,8 @@ impl Application {
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
             cache: cache.clone(),
         };
-        let server = serve_http(&settings, listener, state)?;
+        let mcp = mcp_mount(&settings, port, &core, &store_port)?;
+        let server = serve_http(&settings, listener, state, mcp)?;
         let _ = http_handle.set(server.handle());
         if settings.sandbox.enabled {
             // After binding: the simulator's webhooks go to the port we listen on.
@@ -528,10 +529,31 @@ fn public_url(settings: &Settings, port: u16) -> Option<String> {
         .then(|| format!("http://{}:{port}", settings.server.host))
 }
 
+/// The `/mcp` endpoint over the core's registry (`None` with `mcp.enabled = false`).
+///
+/// # Errors
+/// When the registry maps two methods to one tool name, or to one no client accepts.
+fn mcp_mount(
+    settings: &Settings,
+    port: u16,
+    core: &Core,
+    store: &Arc<dyn Store>,
+) -> anyhow::Result<Option<crate::mcp::McpMount>> {
+    if !settings.mcp.enabled {
+        return Ok(None);
+    }
+    let catalog = crate::mcp::tools::ToolCatalog::new(&core.methods).context("MCP tool list")?;
+    let server =
+        crate::mcp::handler::McpServer::new(catalog, core.router.clone(), Arc::clone(store));
+    let access = crate::mcp::McpAccess::new(settings, public_url(settings, port));
+    Ok(Some(crate::mcp::McpMount::new(server, access)))
+}
+
 fn serve_http(
     settings: &Settings,
     listener: TcpListener,
     state: AppState,
+    mcp: Option<crate::mcp::McpMount>,
 ) -> anyhow::Result<Server> {
     let max_body = settings.server.max_body_bytes;
     let body_timeout = BodyReadTimeout(Duration::from_millis(settings.server.body_read_timeout_ms));
@@ -548,6 +570,11 @@ fn serve_http(
             .wrap(from_fn(http::metrics::middleware))
             .wrap(from_fn(http::request_id::middleware))
             .configure(http::routes)
+            .configure(|cfg| {
+                if let Some(mcp) = &mcp {
+                    mcp.configure(cfg);
+                }
+            })
     })
     .client_request_timeout(Duration::from_millis(
         settings.server.client_request_timeout_ms,

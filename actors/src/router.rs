@@ -68,6 +68,14 @@ impl RouterBuilder {
         self
     }
 
+    /// Every registered method's spec, sorted by name: what `rpc.discover` documents, and
+    /// what the MCP endpoint lists as tools.
+    pub fn specs(&self) -> Vec<MethodSpec> {
+        let mut specs: Vec<MethodSpec> = self.routes.values().map(|r| r.spec.clone()).collect();
+        specs.sort_by_key(|s| s.name);
+        specs
+    }
+
     /// The router, with `deadline` per call and the per company and server rate limits of
     /// `limiter`.
     pub fn build(
@@ -76,7 +84,7 @@ impl RouterBuilder {
         budget: RestartBudget,
         limiter: Arc<dyn Limiter>,
     ) -> Router {
-        let specs: Vec<MethodSpec> = self.routes.values().map(|r| r.spec.clone()).collect();
+        let specs = self.specs();
         Router {
             discover: Arc::new(openrpc(&specs, env!("CARGO_PKG_VERSION"))),
             routes: Arc::new(self.routes),

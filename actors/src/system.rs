@@ -8,6 +8,7 @@ use crate::functions::FunctionDeps;
 use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store, WebhookProbe};
 use crate::ratelimit::Limiter;
+use crate::registry::MethodSpec;
 use crate::resilience::RetryBudget;
 use crate::retell::prefetch::{AvailabilityPrefetcher, PrefetchPolicy};
 use crate::router::{Router, RouterBuilder};
@@ -123,6 +124,9 @@ pub struct Core {
     /// Warms a tenant's free slots after its inbound-call webhook
     /// ([`Prefetch`](crate::retell::prefetch::Prefetch)).
     pub prefetch: Addr<AvailabilityPrefetcher>,
+    /// Every method the router routes, sorted by name (the same specs `rpc.discover`
+    /// documents): the MCP endpoint's tool list.
+    pub methods: Arc<[MethodSpec]>,
 }
 
 impl Core {
@@ -311,6 +315,7 @@ impl Core {
             let fault = Supervisor::start(move |_| fault);
             builder.server(FaultServer::methods(), fault.recipient())
         };
+        let methods: Arc<[MethodSpec]> = builder.specs().into();
         let router = {
             let actor = builder.build(cfg.rpc_deadline, budget, Arc::clone(&deps.limiter));
             Supervisor::start(move |_| actor)
@@ -330,6 +335,7 @@ impl Core {
             outbox,
             limiter: deps.limiter,
             prefetch,
+            methods,
         }
     }
 }
