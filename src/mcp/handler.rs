@@ -157,12 +157,18 @@ impl ServerHandler for McpServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let grant = grant_of(&ctx)?;
-        let tools = self
-            .shared
-            .catalog
-            .visible(&grant)
-            .map(|e| e.tool.clone())
-            .collect();
+        let zone = match grant.company_id {
+            // Without the profile the descriptions say where to find the zone instead.
+            Some(id) => match self.shared.store.company(id).await {
+                Ok(profile) => profile.map(|c| c.time_zone.name().to_owned()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "company lookup for tools/list failed");
+                    None
+                }
+            },
+            None => None,
+        };
+        let tools = self.shared.catalog.tools_for(&grant, zone.as_deref());
         Ok(ListToolsResult::with_all_items(tools))
     }
 

@@ -27,6 +27,10 @@ use switchboard_actors::registry::{Kind, MethodSpec, Scope, authorize};
 /// Longest tool name real clients accept (reference/mcp.md §2.4).
 pub const MAX_TOOL_NAME: usize = 64;
 
+/// The sentence of every description that names the time zone; a company token's
+/// `tools/list` names the zone itself ([`ToolCatalog::tools_for`]).
+const ZONE_SENTENCE: &str = "the company's time zone (its configuration resource says which)";
+
 /// `_meta` key carrying a tool's JSON-RPC method name.
 pub const META_METHOD: &str = "dev.switchboard/jsonrpcMethod";
 
@@ -147,6 +151,22 @@ impl ToolCatalog {
             .filter(move |e| authorize(grant, e.scope).is_ok())
     }
 
+    /// The tools `grant` may call, as `tools/list` shows them: with `time_zone` (the IANA
+    /// zone of the grant's company, when it has one) named in each description.
+    pub fn tools_for(&self, grant: &TokenGrant, time_zone: Option<&str>) -> Vec<Tool> {
+        self.visible(grant)
+            .map(|e| {
+                let mut tool = e.tool.clone();
+                if let (Some(zone), Some(text)) = (time_zone, tool.description.as_mut()) {
+                    *text = text
+                        .replace(ZONE_SENTENCE, &format!("the company's time zone, {zone}"))
+                        .into();
+                }
+                tool
+            })
+            .collect()
+    }
+
     /// The tool called `name` if `grant` may call it; a tool it may not call is as unknown
     /// to it as one that does not exist.
     pub fn get(&self, name: &str, grant: &TokenGrant) -> Option<&ToolEntry> {
@@ -250,9 +270,8 @@ fn description(spec: &MethodSpec) -> String {
         }
     };
     format!(
-        "{}\n\n{effect} Needs {who}. Times without an offset are local to the company's \
-         time zone (its configuration resource says which); durations are in the units \
-         their field names give. JSON-RPC method: {}.",
+        "{}\n\n{effect} Needs {who}. Times without an offset are local to {ZONE_SENTENCE}; \
+         durations are in the units their field names give. JSON-RPC method: {}.",
         spec.summary.trim_end(),
         spec.name
     )
@@ -346,6 +365,20 @@ mod tests {
         let (schema, wraps) = output_schema(&json!({"type": "object", "properties": {}}));
         assert!(!wraps);
         assert_eq!(schema["type"], "object");
+    }
+
+    #[test]
+    fn a_company_tokens_descriptions_name_its_time_zone() {
+        let catalog = ToolCatalog::new(&catalog_specs()).unwrap();
+        let read = TokenGrant::company(CompanyId(1), TokenScope::Read, "t");
+        for tool in catalog.tools_for(&read, Some("Europe/Berlin")) {
+            let text = tool.description.unwrap();
+            assert!(text.contains("time zone, Europe/Berlin"), "{text}");
+        }
+        let admin = TokenGrant::admin("t");
+        for tool in catalog.tools_for(&admin, None) {
+            assert!(tool.description.unwrap().contains(ZONE_SENTENCE));
+        }
     }
 
     #[test]
