@@ -116,7 +116,9 @@ pub async fn get(
             ),
         ));
     }
-    let slug = text_argument(args, "company")?.map(parse_slug).transpose()?;
+    let slug = text_argument(args, "company")?
+        .map(parse_slug)
+        .transpose()?;
     let date = text_argument(args, "date")?.map(parse_date).transpose()?;
     let company = resolve(d, slug).await?;
     let text = if name == DAILY_BOOKING_REPORT {
@@ -127,7 +129,12 @@ pub async fn get(
     };
     Ok(
         GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).with_description(
-            format!("{} for {} ({})", name.replace('_', " "), company.name, company.slug),
+            format!(
+                "{} for {} ({})",
+                name.replace('_', " "),
+                company.name,
+                company.slug
+            ),
         ),
     )
 }
@@ -415,7 +422,10 @@ mod tests {
         };
         assert_eq!(
             args(0),
-            [("company".into(), Some(false)), ("date".into(), Some(false))]
+            [
+                ("company".into(), Some(false)),
+                ("date".into(), Some(false))
+            ]
         );
         assert_eq!(args(1), [("company".into(), Some(false))]);
     }
@@ -460,8 +470,8 @@ mod tests {
 
     #[test]
     fn a_non_string_argument_is_refused() {
-        let args: JsonObject = serde_json::from_value(serde_json::json!({"date": 20260329}))
-            .unwrap();
+        let args: JsonObject =
+            serde_json::from_value(serde_json::json!({"date": 20260329})).unwrap();
         assert!(matches!(
             text_argument(&args, "date"),
             Err(PromptError::Argument { name: "date", .. })

@@ -267,14 +267,12 @@ pub async fn read(d: &Dispatcher, uri: &str) -> Result<ReadResourceResult, Resou
     })?;
     let text = serde_json::to_string_pretty(&body)
         .map_err(|e| RpcError::internal(format!("resource did not serialise: {e}")))?;
-    Ok(
-        ReadResourceResult::new(vec![
-            ResourceContents::text(text, parsed.uri()).with_mime_type(JSON),
-        ])
-        // A token's own view of live data: nobody else's cache, and stale at once.
-        .with_cache_scope(CacheScope::Private)
-        .with_ttl_ms(0),
-    )
+    Ok(ReadResourceResult::new(vec![
+        ResourceContents::text(text, parsed.uri()).with_mime_type(JSON),
+    ])
+    // A token's own view of live data: nobody else's cache, and stale at once.
+    .with_cache_scope(CacheScope::Private)
+    .with_ttl_ms(0))
 }
 
 /// `company.get`'s `result.data`, the parts the configuration shows.
@@ -386,7 +384,11 @@ fn local(value: &Value, zone: Tz) -> Value {
         .as_str()
         .and_then(|s| s.parse::<DateTime<Utc>>().ok())
         .map_or(Value::Null, |t| {
-            json!(t.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %:z").to_string())
+            json!(
+                t.with_timezone(&zone)
+                    .format("%Y-%m-%d %H:%M:%S %:z")
+                    .to_string()
+            )
         })
 }
 
