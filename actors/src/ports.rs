@@ -166,6 +166,21 @@ pub trait CallStore: Send + Sync + 'static {
     /// on its company and key; [`StoreError::ForeignCall`], writing nothing, when it names a
     /// call recorded for another company.
     async fn insert_appointment(&self, appointment: &NewAppointment) -> Result<i64, StoreError>;
+    /// The calls of `company` (`None`: every company) that started in `[since, until)` (UTC),
+    /// oldest first (then by call id), at most `limit`, each as [`CallStore::get_call`] shows
+    /// it. The default refuses, for test fakes that list no calls.
+    async fn list_calls(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CallView>, StoreError> {
+        let _ = (company, since, until, limit);
+        Err(StoreError::backend(
+            "list_calls is not implemented by this store",
+        ))
+    }
 }
 
 /// The outbox as its workers use it: claim, complete, fail, and say they are alive.

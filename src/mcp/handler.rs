@@ -12,7 +12,7 @@
 //! result with `isError: true` whose text says what happened and what to do next, with the
 //! JSON-RPC error in `_meta["dev.switchboard/error"]`.
 
-use super::prompts;
+use super::prompts::{self, PromptError};
 use super::resources::{self, ResourceError};
 use super::tools::{ToolCatalog, ToolEntry};
 use actix::Addr;
@@ -242,9 +242,20 @@ impl ServerHandler for McpServer {
     ) -> Result<GetPromptResponse, McpError> {
         let grant = grant_of(&ctx)?;
         let args = request.arguments.unwrap_or_default();
-        prompts::get(&request.name, &args, &grant)
+        prompts::get(&request.name, &args, &self.shared.dispatcher(grant))
+            .await
             .map(GetPromptResponse::Complete)
-            .map_err(|e| McpError::invalid_params(e.to_string(), None))
+            .map_err(prompt_error)
+    }
+}
+
+fn prompt_error(e: PromptError) -> McpError {
+    match e {
+        PromptError::Method(e) => McpError::internal_error(
+            e.message.clone(),
+            Some(json!({ "code": e.code, "data": e.data })),
+        ),
+        other => McpError::invalid_params(other.to_string(), None),
     }
 }
 

@@ -46,6 +46,74 @@ async fn may_write(tx: &mut Tx, company: CompanyId, call_id: &CallId) -> Result<
     Ok(owner.is_none_or(|(owner,)| owner == company.0))
 }
 
+/// The local record of `call_id` in `tx`, only of `company` (`None`: any company).
+async fn call_view_in(
+    tx: &mut Tx,
+    company: Option<CompanyId>,
+    call_id: &str,
+) -> Result<Option<CallView>, StoreError> {
+    let call: Option<CallRow> = tx
+        .fetch_optional(
+            Sql::new(
+                "SELECT call_id, company_id, branch_id, status, from_number, to_number, \
+                     direction, started_at, ended_at, duration_ms, disconnection_reason, \
+                     summary, sentiment, collected \
+                 FROM calls WHERE call_id = $1 AND ($2 IS NULL OR company_id = $2)",
+            )
+            .bind(call_id)
+            .bind(company.map(|c| c.0)),
+        )
+        .await
+        .map_err(backend)?;
+    let Some(call) = call else {
+        return Ok(None);
+    };
+    let job: Option<JobViewRow> = tx
+        .fetch_optional(
+            Sql::new(
+                "SELECT id, status, attempts, max_attempts, next_run_at, last_error \
+                 FROM jobs WHERE call_id = $1 AND kind = $2 AND company_id = $3 \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(call_id)
+            .bind(BOOK_KIND)
+            .bind(call.company_id),
+        )
+        .await
+        .map_err(backend)?;
+    let appointment: Option<AppointmentViewRow> = tx
+        .fetch_optional(
+            Sql::new(
+                "SELECT a.id, a.booking_uid, a.service_name, a.start_at, a.end_at, \
+                     a.status \
+                 FROM calls c JOIN appointments a ON a.id = c.appointment_id \
+                 WHERE c.call_id = $1 AND a.company_id = c.company_id",
+            )
+            .bind(call_id),
+        )
+        .await
+        .map_err(backend)?;
+    // At most one row per stored event name (migration 0010); the limit only guards.
+    let events: Vec<CallEventRow> = tx
+        .fetch_all(
+            Sql::new(
+                "SELECT event, received_at, details FROM call_events \
+                 WHERE call_id = $1 AND company_id = $2 ORDER BY id LIMIT 16",
+            )
+            .bind(call_id)
+            .bind(call.company_id),
+        )
+        .await
+        .map_err(backend)?;
+    let job = job.map(JobViewRow::into_view).transpose()?;
+    let mut view = call.into_view(job, appointment.map(AppointmentViewRow::into_view))?;
+    view.events = events
+        .into_iter()
+        .map(CallEventRow::into_view)
+        .collect::<Result<_, _>>()?;
+    Ok(Some(view))
+}
+
 impl AnyStore {
     async fn record_once(
         &self,
@@ -488,67 +556,43 @@ impl CallStore for AnyStore {
     ) -> Result<Option<CallView>, StoreError> {
         // One snapshot, so the job and the appointment are seen as of the same commit.
         let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
-        let call: Option<CallRow> = tx
-            .fetch_optional(
-                Sql::new(
-                    "SELECT call_id, company_id, branch_id, status, from_number, to_number, \
-                         direction, started_at, ended_at, duration_ms, disconnection_reason, \
-                         summary, sentiment, collected \
-                     FROM calls WHERE call_id = $1 AND ($2 IS NULL OR company_id = $2)",
-                )
-                .bind(call_id.as_str())
-                .bind(company.map(|c| c.0)),
-            )
-            .await
-            .map_err(backend)?;
-        let Some(call) = call else {
-            return Ok(None);
-        };
-        let job: Option<JobViewRow> = tx
-            .fetch_optional(
-                Sql::new(
-                    "SELECT id, status, attempts, max_attempts, next_run_at, last_error \
-                     FROM jobs WHERE call_id = $1 AND kind = $2 AND company_id = $3 \
-                     ORDER BY id DESC LIMIT 1",
-                )
-                .bind(call_id.as_str())
-                .bind(BOOK_KIND)
-                .bind(call.company_id),
-            )
-            .await
-            .map_err(backend)?;
-        let appointment: Option<AppointmentViewRow> = tx
-            .fetch_optional(
-                Sql::new(
-                    "SELECT a.id, a.booking_uid, a.service_name, a.start_at, a.end_at, \
-                         a.status \
-                     FROM calls c JOIN appointments a ON a.id = c.appointment_id \
-                     WHERE c.call_id = $1 AND a.company_id = c.company_id",
-                )
-                .bind(call_id.as_str()),
-            )
-            .await
-            .map_err(backend)?;
-        // At most one row per stored event name (migration 0010); the limit only guards.
-        let events: Vec<CallEventRow> = tx
+        let view = call_view_in(&mut tx, company, call_id.as_str()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(view)
+    }
+
+    async fn list_calls(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CallView>, StoreError> {
+        // One snapshot for the list and every call's job and appointment.
+        let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
+        let ids: Vec<(String,)> = tx
             .fetch_all(
                 Sql::new(
-                    "SELECT event, received_at, details FROM call_events \
-                     WHERE call_id = $1 AND company_id = $2 ORDER BY id LIMIT 16",
+                    "SELECT call_id FROM calls \
+                     WHERE ($1 IS NULL OR company_id = $1) \
+                         AND started_at >= $2 AND started_at < $3 \
+                     ORDER BY started_at, call_id LIMIT $4",
                 )
-                .bind(call_id.as_str())
-                .bind(call.company_id),
+                .bind(company.map(|c| c.0))
+                .bind(since)
+                .bind(until)
+                .bind(i64::from(limit)),
             )
             .await
             .map_err(backend)?;
+        let mut calls = Vec::with_capacity(ids.len());
+        for (call_id,) in ids {
+            if let Some(view) = call_view_in(&mut tx, company, &call_id).await? {
+                calls.push(view);
+            }
+        }
         tx.commit().await.map_err(backend)?;
-        let job = job.map(JobViewRow::into_view).transpose()?;
-        let mut view = call.into_view(job, appointment.map(AppointmentViewRow::into_view))?;
-        view.events = events
-            .into_iter()
-            .map(CallEventRow::into_view)
-            .collect::<Result<_, _>>()?;
-        Ok(Some(view))
+        Ok(calls)
     }
 
     async fn record_call_details(&self, details: &CallDetailRecord) -> Result<(), StoreError> {

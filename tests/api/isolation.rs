@@ -286,6 +286,8 @@ fn base_params(method: &str, t: &Tenants) -> Option<Value> {
         "queue.retryFailed" => json!({"since": "2000-01-01T00:00:00Z"}),
         "queue.retryJob" => json!({"job_id": t.a_dead_letter}),
         "webhook.getCall" => json!({"call_id": t.a_booked}),
+        "webhook.listCalls" => json!({"since": "2000-01-01T00:00:00Z", "until": day(1)
+            + "T00:00:00Z"}),
         "retell.getCallDetails" => json!({"call_id": t.a_booked}),
         "retell.updateAgent" => json!({"agent_name": "Mallory"}),
         "retell.config.updateWebhookSettings" => {

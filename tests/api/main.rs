@@ -16,6 +16,7 @@ mod helpers;
 mod inbound;
 mod isolation;
 mod limits;
+mod mcp_resources;
 mod mcp_tools;
 mod onboarding;
 mod queue;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 /// Makes the booking of `call_id` at `hour` o'clock a dead letter; returns its job view.
-async fn dead_letter(app: &TestApp, call_id: &str, hour: u32) -> Value {
+pub async fn dead_letter(app: &TestApp, call_id: &str, hour: u32) -> Value {
     app.collect_complete(call_id, &format!("{hour} Uhr"), true)
         .await;
     let date = app.get_call(call_id).await["collected"]["date"]

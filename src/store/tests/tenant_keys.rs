@@ -4,6 +4,7 @@
 
 use super::*;
 use sqlx::migrate::Migrator;
+use switchboard_actors::records::CallView;
 
 /// A second tenant with a branch of its own, as a hostile company would have.
 async fn company_b(fx: &Fixture) -> (CompanyId, BranchId) {
@@ -195,6 +196,50 @@ async fn get_call_shows_only_the_owners_call(db: TestDb) {
         .unwrap();
     assert!(own.booking_job.is_some());
     assert_eq!(fx.store.get_call(None, &id).await.unwrap(), Some(own));
+}
+
+async fn list_calls_shows_only_the_companys_calls_started_in_the_range(db: TestDb) {
+    let fx = fixture(&db).await;
+    let b = company_b(&fx).await;
+    enqueue_booking(&fx, "call_list_a").await;
+    fx.store
+        .record_call_event(&as_b(call_ended(&fx, "call_list_b"), b))
+        .await
+        .unwrap();
+    let (since, until) = (t0() - TimeDelta::hours(1), t0() + TimeDelta::hours(1));
+    let ids =
+        |calls: Vec<CallView>| -> Vec<String> { calls.into_iter().map(|c| c.call_id).collect() };
+
+    let own = fx
+        .store
+        .list_calls(Some(fx.company), since, until, 10)
+        .await
+        .unwrap();
+    assert!(own[0].booking_job.is_some(), "{own:?}");
+    assert_eq!(ids(own), ["call_list_a"]);
+    let theirs = fx
+        .store
+        .list_calls(Some(b.0), since, until, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(theirs), ["call_list_b"]);
+    let all = fx.store.list_calls(None, since, until, 10).await.unwrap();
+    assert_eq!(ids(all), ["call_list_a", "call_list_b"]);
+    assert_eq!(
+        fx.store
+            .list_calls(None, since, until, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The range is [since, until): a call starting at `until` is the next range's.
+    let before = fx
+        .store
+        .list_calls(Some(fx.company), since, t0(), 10)
+        .await
+        .unwrap();
+    assert!(before.is_empty(), "{before:?}");
 }
 
 async fn idempotency_keys_are_unique_per_company(db: TestDb) {
@@ -472,6 +517,7 @@ on_both_backends! {
     first_company_to_record_a_call_owns_it_under_concurrency,
     foreign_call_context_is_refused_and_writes_nothing,
     get_call_shows_only_the_owners_call,
+    list_calls_shows_only_the_companys_calls_started_in_the_range,
     idempotency_keys_are_unique_per_company,
     appointment_for_a_foreign_call_is_refused_and_writes_nothing,
     migration_rewrites_call_booking_keys,

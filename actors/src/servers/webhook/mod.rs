@@ -155,10 +155,12 @@ pub struct WebhookDeps {
 
 pub mod get_call;
 pub mod get_webhook_stats;
+pub mod list_calls;
 
 crate::method_list!(WebhookDeps:
     get_call::GetCall,
     get_webhook_stats::GetWebhookStats,
+    list_calls::ListCalls,
 );
 
 /// The `webhook` server actor.
