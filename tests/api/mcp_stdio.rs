@@ -6,8 +6,8 @@
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 use std::num::NonZeroUsize;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard::mcp::stdio::{self, StdioError, StdioOptions};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
@@ -282,6 +282,8 @@ async fn a_forgotten_session_answers_the_request_and_ends_the_proxy_with_an_erro
     let (url, up) = upstream();
     let mut client = Client::start(&url);
     client.initialize().await;
+    client.send(ping(1)).await;
+    client.receive().await;
     up.forget_session.store(true, Ordering::SeqCst);
     client.send(ping(5)).await;
     let answer = client.receive().await;
