@@ -775,12 +775,13 @@ impl Proxy {
         new_session: Option<&str>,
     ) -> bool {
         let answer = answers(message, id);
-        if answer && initialize {
-            if let Some(version) = message["result"]["protocolVersion"].as_str() {
-                let mut session = self.session();
-                session.id = new_session.map(str::to_owned);
-                session.protocol_version = Some(version.to_owned());
-            }
+        if answer
+            && initialize
+            && let Some(version) = message["result"]["protocolVersion"].as_str()
+        {
+            let mut session = self.session();
+            session.id = new_session.map(str::to_owned);
+            session.protocol_version = Some(version.to_owned());
         }
         self.emit(message).await;
         answer
@@ -913,13 +914,18 @@ mod tests {
         assert_eq!(session, None);
     }
 
-    #[test]
-    fn after_initialize_requests_carry_the_session_and_negotiated_version() {
-        let session = Session {
+    /// The session after a 2025-11-25 `initialize`.
+    fn open_session() -> Session {
+        Session {
             id: Some("abc-123".to_owned()),
             protocol_version: Some("2025-11-25".to_owned()),
             lost: None,
-        };
+        }
+    }
+
+    #[test]
+    fn after_initialize_requests_carry_the_session_and_negotiated_version() {
+        let session = open_session();
         let call = inbound(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
             "params": {"name": "calcom_getBookings"}}));
         let (headers, sent) = request_headers(&call, &session);
@@ -934,11 +940,7 @@ mod tests {
 
     #[test]
     fn stateless_requests_carry_version_method_and_name_from_the_body_and_no_session() {
-        let session = Session {
-            id: Some("abc-123".to_owned()),
-            protocol_version: Some("2025-11-25".to_owned()),
-            lost: None,
-        };
+        let session = open_session();
         let meta = json!({META_PROTOCOL_VERSION: "2026-07-28"});
         let cases = [
             (

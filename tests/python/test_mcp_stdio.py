@@ -38,29 +38,21 @@ def params(server, token: str) -> StdioServerParameters:
     )
 
 
-async def legacy_session(server, token: str) -> dict:
+async def through_proxy(server, token: str, handshake: str) -> dict:
+    """Opens a session with `handshake` ("initialize": 2025-11-25, "discover": 2026-07-28), then
+    lists the tools and calls `calcom_getEventTypes`."""
     async with stdio_client(params(server, token)) as (read, write):
         async with ClientSession(read, write) as session:
-            init = await session.initialize()
+            opened = await getattr(session, handshake)()
             tools = await session.list_tools()
             call = await session.call_tool("calcom_getEventTypes", {})
-            pong = await session.send_ping()
-            return {"init": init, "tools": tools, "call": call, "pong": pong}
-
-
-async def modern_session(server, token: str) -> dict:
-    async with stdio_client(params(server, token)) as (read, write):
-        async with ClientSession(read, write) as session:
-            discover = await session.discover()
-            tools = await session.list_tools()
-            call = await session.call_tool("calcom_getEventTypes", {})
-            return {"discover": discover, "tools": tools, "call": call}
+            return {"opened": opened, "tools": tools, "call": call}
 
 
 def test_the_python_sdk_initializes_lists_and_calls_a_tool_over_stdio(server, company_token):
-    got = asyncio.run(legacy_session(server, company_token))
-    assert got["init"].server_info.name
-    assert got["init"].capabilities.tools is not None
+    got = asyncio.run(through_proxy(server, company_token, "initialize"))
+    assert got["opened"].protocol_version == "2025-11-25"
+    assert got["opened"].capabilities.tools is not None
     names = [tool.name for tool in got["tools"].tools]
     assert names, "a read token sees the read tools"
     assert all(TOOL_NAME.match(name) for name in names), names
@@ -73,8 +65,8 @@ def test_the_python_sdk_initializes_lists_and_calls_a_tool_over_stdio(server, co
 
 
 def test_the_stateless_era_works_through_the_proxy(server, company_token):
-    got = asyncio.run(modern_session(server, company_token))
-    assert "2026-07-28" in got["discover"].supported_versions
+    got = asyncio.run(through_proxy(server, company_token, "discover"))
+    assert "2026-07-28" in got["opened"].supported_versions
     assert "calcom_getEventTypes" in [tool.name for tool in got["tools"].tools]
     assert got["call"].is_error is not True, got["call"].content
     assert isinstance(got["call"].structured_content["event_types"], list)
