@@ -149,13 +149,16 @@ pub fn token_from_env() -> Option<SecretString> {
         .map(|t| SecretString::from(t.trim().to_owned()))
 }
 
-/// Logs to stderr (stdout carries only MCP messages), at `RUST_LOG` or `warn`.
+/// Logs to stderr (stdout carries only MCP messages), at `RUST_LOG` or `warn`; colours only
+/// on a terminal (desktop clients keep stderr in log files).
 pub fn init_logs() {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
