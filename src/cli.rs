@@ -335,6 +335,15 @@ mod tests {
     }
 
     #[test]
+    fn mcp_takes_its_token_from_the_environment_never_from_a_flag() {
+        let refused = Cli::try_parse_from(["switchboard", "mcp", "--token", "tok_mcp_s3cret"]);
+        assert!(refused.is_err());
+        let cli =
+            Cli::try_parse_from(["switchboard", "mcp", "--url", "http://127.0.0.1:9"]).unwrap();
+        assert!(matches!(cli.command, Command::Mcp { ref url, .. } if url == "http://127.0.0.1:9"));
+    }
+
+    #[test]
     fn debug_of_circuit_status_shows_no_token() {
         let cli =
             Cli::try_parse_from(["switchboard", "circuit-status", "--token", "tok_cs_s3cret"])
