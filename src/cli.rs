@@ -1,5 +1,5 @@
 //! Command line: `serve`, `sim calcom|sms|retell`, `replay`, `secrets`, `token create|list|revoke`,
-//! `retell deploy`.
+//! `retell deploy`, `mcp`.
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -93,6 +93,25 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: RetellAction,
+    },
+    /// Speak MCP over stdin/stdout for desktop clients that start a command (Claude Desktop,
+    /// Cursor, the MCP Inspector's stdio mode), relaying every message to a running service's
+    /// `/mcp`. The gateway token comes from env SWITCHBOARD_TOKEN only (a flag would show in
+    /// `ps`); exits 2 without it, 0 when stdin ends, 1 when the service forgot the session.
+    Mcp {
+        /// Base URL of the service (`/mcp` is appended).
+        #[arg(long, env = "SWITCHBOARD_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Longest message accepted on stdin, bytes (match the service's
+        /// `server.max_body_bytes`); a longer line gets a JSON-RPC error.
+        #[arg(long, default_value = "1048576")]
+        max_message_bytes: std::num::NonZeroUsize,
+        /// Largest answer read for one request, bytes.
+        #[arg(long, default_value = "16777216")]
+        max_response_bytes: std::num::NonZeroUsize,
+        /// Requests relayed at the same time; stdin is read on when one finishes.
+        #[arg(long, default_value = "16")]
+        max_in_flight: std::num::NonZeroUsize,
     },
 }
 
@@ -313,6 +332,15 @@ mod tests {
         .unwrap();
         let debug = format!("{cli:?}");
         assert!(!debug.contains("cli_s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn mcp_takes_its_token_from_the_environment_never_from_a_flag() {
+        let refused = Cli::try_parse_from(["switchboard", "mcp", "--token", "tok_mcp_s3cret"]);
+        assert!(refused.is_err());
+        let cli =
+            Cli::try_parse_from(["switchboard", "mcp", "--url", "http://127.0.0.1:9"]).unwrap();
+        assert!(matches!(cli.command, Command::Mcp { ref url, .. } if url == "http://127.0.0.1:9"));
     }
 
     #[test]

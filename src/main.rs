@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use switchboard::cli::{CacheAction, Cli, Command, SecretsAction, SimApi, TenantAction};
 use switchboard::config::Settings;
 use switchboard::devtools::{circuit_status, replay};
+use switchboard::mcp::stdio;
 use switchboard::sim::calcom::CalcomSim;
 use switchboard::sim::retell::RetellSim;
 use switchboard::sim::sms::SmsSim;
@@ -132,6 +133,33 @@ async fn main() -> anyhow::Result<()> {
             action: SecretsAction::GenerateKey,
         } => {
             println!("{}", secrets::SecretKey::generate_base64().as_str());
+            Ok(())
+        }
+        Command::Mcp {
+            url,
+            max_message_bytes,
+            max_response_bytes,
+            max_in_flight,
+        } => {
+            let Some(token) = stdio::token_from_env() else {
+                eprintln!(
+                    "switchboard mcp: set {} to a gateway token (`switchboard token create`)",
+                    stdio::TOKEN_ENV
+                );
+                std::process::exit(2);
+            };
+            stdio::init_logs();
+            let options = stdio::StdioOptions {
+                url,
+                max_message_bytes,
+                max_response_bytes,
+                max_in_flight,
+            };
+            let (stdin, stdout) = (tokio::io::stdin(), tokio::io::stdout());
+            if let Err(e) = stdio::run(options, token, stdin, stdout).await {
+                eprintln!("switchboard mcp: {e}");
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Tenant { action, config } => {

@@ -16,6 +16,7 @@ pub mod handler;
 pub mod metadata;
 pub mod prompts;
 pub mod resources;
+pub mod stdio;
 pub mod tools;
 
 use crate::config::Settings;

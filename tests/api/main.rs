@@ -18,6 +18,7 @@ mod isolation;
 mod limits;
 mod mcp_resources;
 mod mcp_tools;
+mod mcp_stdio;
 mod onboarding;
 mod queue;
 mod rate_limits;
