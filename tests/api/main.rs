@@ -16,6 +16,7 @@ mod helpers;
 mod inbound;
 mod isolation;
 mod limits;
+mod mcp_security;
 mod onboarding;
 mod queue;
 mod rate_limits;
