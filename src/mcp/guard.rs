@@ -18,7 +18,8 @@
 //!    rmcp bridge hands to the MCP server; each request is authorized by its own token, never
 //!    by its session.
 //! 4. An `initialize` refused because `mcp.max_sessions` sessions are live → 503 with
-//!    `Retry-After` (rmcp answers 500 to a failing session manager).
+//!    `Retry-After` (rmcp answers 500 to a failing session manager); a body declared JSON
+//!    that is not one JSON-RPC message (malformed, or a batch) → 400 -32700 (rmcp: 415).
 //!
 //! Refusals have a JSON-RPC error body without `id`, as the transport allows.
 //!
@@ -30,7 +31,7 @@ use crate::http::auth::{AuthError, authenticate};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HOST, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::{CONTENT_TYPE, HOST, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -147,6 +148,40 @@ fn check_browser_headers(access: &McpAccess, req: &HttpRequest) -> Result<(), Ht
     }
 }
 
+/// Whether the request says its body is JSON (`Content-Type: application/json[; …]`).
+fn declares_json(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// 503 for an `initialize` refused by the session bound.
+fn busy(max_sessions: usize) -> HttpResponse {
+    let message = format!(
+        "Too many MCP sessions open ({max_sessions} at most); retry later, or send stateless \
+         2026-07-28 requests, which need no session"
+    );
+    let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, -32603, &message);
+    response.headers_mut().insert(
+        RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(SESSION_RETRY_AFTER_S),
+    );
+    response
+}
+
+/// 400 -32700 for a body declared JSON that is not one JSON-RPC message: rmcp answers those
+/// 415 ("unsupported media type"), which misleads a client that did send `application/json`.
+/// A batch (a JSON array) lands here too: MCP has had no batches since 2025-06-18.
+fn not_one_message() -> HttpResponse {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        -32700,
+        "Parse error: the body must be one JSON-RPC message (no batches on /mcp)",
+    )
+}
+
 /// Middleware on `/mcp`: checks `Host` and `Origin`, authenticates, runs the request, and
 /// turns a session refused for the bound into 503; answers every refusal itself.
 ///
@@ -169,27 +204,20 @@ pub async fn middleware(
     match authenticate(req.request(), state.store.as_ref(), &state.lookups).await {
         Ok(grant) => {
             req.extensions_mut().insert(grant);
+            let declared_json = declares_json(&req);
             let (response, refused) = sessions::watching_refusals(next.call(req)).await;
             let response = response?;
-            if !refused {
-                return Ok(response.map_into_boxed_body());
-            }
-            let busy = refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                -32603,
-                &format!(
-                    "Too many MCP sessions open ({} at most); retry later, or send stateless \
-                     2026-07-28 requests, which need no session",
-                    access.max_sessions
-                ),
-            );
-            let (req, _) = response.into_parts();
-            let mut busy = busy;
-            busy.headers_mut().insert(
-                RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from(SESSION_RETRY_AFTER_S),
-            );
-            Ok(ServiceResponse::new(req, busy))
+            let replacement = if refused {
+                Some(busy(access.max_sessions))
+            } else if declared_json && response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                Some(not_one_message())
+            } else {
+                None
+            };
+            Ok(match replacement {
+                Some(replacement) => ServiceResponse::new(response.into_parts().0, replacement),
+                None => response.map_into_boxed_body(),
+            })
         }
         Err(AuthError::Store(e)) => {
             tracing::error!(error = %e, "token lookup failed");

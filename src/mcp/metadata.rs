@@ -75,3 +75,39 @@ pub fn routes(cfg: &mut web::ServiceConfig, access: web::Data<McpAccess>) {
             .route(web::get().to(serve)),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(servers: &[&str]) -> McpAccess {
+        let settings = crate::config::Settings::load_from(None, Vec::<(String, String)>::new())
+            .expect("default settings");
+        let mut access = McpAccess::new(&settings, Some("https://sb.example.com".to_owned()));
+        access.authorization_servers = servers.iter().map(|s| (*s).to_owned()).collect();
+        access
+    }
+
+    #[test]
+    fn document_lists_the_configured_authorization_servers() {
+        let doc = document(
+            &access(&["https://auth.example.com"]),
+            "https://sb.example.com/mcp",
+        );
+        assert_eq!(doc["resource"], "https://sb.example.com/mcp");
+        assert_eq!(
+            doc["authorization_servers"],
+            json!(["https://auth.example.com"])
+        );
+        assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+        assert_eq!(doc["scopes_supported"], json!(["read", "write", "admin"]));
+    }
+
+    #[test]
+    fn metadata_url_inserts_the_well_known_path_before_the_resource_path() {
+        assert_eq!(
+            metadata_url("https://sb.example.com"),
+            "https://sb.example.com/.well-known/oauth-protected-resource/mcp"
+        );
+    }
+}

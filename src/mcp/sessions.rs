@@ -300,3 +300,73 @@ impl SessionManager for BoundedSessions {
         self.local.event_store()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{ClientCapabilities, Implementation, InitializeRequestParams};
+
+    /// A store on a port nothing listens on: every Redis command fails at once.
+    fn unreachable_store() -> RedisSessionStore {
+        let redis = RedisCache::new("redis://127.0.0.1:1").unwrap();
+        RedisSessionStore::new(redis, Duration::from_secs(300))
+    }
+
+    fn state(client_name: &str) -> SessionState {
+        SessionState::new(InitializeRequestParams::new(
+            ClientCapabilities::default(),
+            Implementation::new(client_name, "1"),
+        ))
+    }
+
+    #[test]
+    fn keys_carry_the_session_namespace_and_refuse_ids_rmcp_never_mints() {
+        let id = "0b7f6a8e-4d6c-4f0e-9a55-3c2d1e0f9a8b";
+        assert_eq!(
+            RedisSessionStore::key(id),
+            Some(format!("mcp:session:{id}"))
+        );
+        for foreign in ["", "a b", "x\u{e9}", &"x".repeat(65), "id\r\nDEL *"] {
+            assert_eq!(RedisSessionStore::key(foreign), None, "{foreign:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_state_is_refused_before_redis_is_asked() {
+        let store = unreachable_store();
+        let error = store
+            .store("abc", &state(&"n".repeat(MAX_STATE_BYTES)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<StateError>(),
+                Some(StateError::TooLarge {
+                    max: MAX_STATE_BYTES,
+                    ..
+                })
+            ),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn with_redis_down_a_session_is_unknown_and_nothing_fails() {
+        let store = unreachable_store();
+        assert!(store.store("abc", &state("client")).await.is_ok());
+        assert!(store.load("abc").await.unwrap().is_none());
+        assert!(store.delete("abc").await.is_ok());
+        store.touch("abc").await;
+    }
+
+    #[tokio::test]
+    async fn refusals_are_seen_only_inside_the_watched_request() {
+        let sessions = BoundedSessions::new(LocalSessionManager::default(), 0, None);
+        let (outcome, refused) = watching_refusals(sessions.create_session()).await;
+        assert!(matches!(outcome, Err(SessionError::Full { max: 0 })));
+        assert!(refused);
+        let (_, refused) = watching_refusals(async {}).await;
+        assert!(!refused);
+        assert!(sessions.create_session().await.is_err());
+    }
+}

@@ -75,11 +75,16 @@ impl<'a> Client<'a> {
 
     /// A POST to `/mcp` with the headers every request carries, and `token` as bearer.
     fn post(&self, token: Option<&str>) -> reqwest::RequestBuilder {
+        self.post_as(token, "application/json")
+    }
+
+    /// [`Client::post`] with the body declared as `content_type`.
+    fn post_as(&self, token: Option<&str>, content_type: &str) -> reqwest::RequestBuilder {
         let request = self
             .app
             .client
             .post(self.url())
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .header("accept", ACCEPT);
         match token {
             Some(token) => request.bearer_auth(token),
@@ -535,17 +540,19 @@ async fn oversized_body_is_413() {
 }
 
 /// Sends `body` as a stateless request and asserts a 4xx that ran nothing: no company was
-/// created by the `company_create` calls it holds.
+/// created by the `company_create` calls it holds — which, sent well-formed, do create one.
 async fn refused_and_nothing_created(app: &TestApp, body: &str, content_type: &str) -> u16 {
     let client = Client::new(app);
     let request = client
-        .post(Some(ADMIN_TOKEN))
-        .header("content-type", content_type)
+        .post_as(Some(ADMIN_TOKEN), content_type)
         .header("mcp-protocol-version", MODERN)
         .header("mcp-method", "tools/call")
         .header("mcp-name", "company_create")
         .body(body.to_owned());
     let reply = Client::send(request).await;
+    if reply.status == 400 {
+        assert_refused_without_id(&reply, 400, -32700);
+    }
     assert!(
         (400..500).contains(&reply.status),
         "{}: {}",
@@ -554,13 +561,27 @@ async fn refused_and_nothing_created(app: &TestApp, body: &str, content_type: &s
     );
     let companies = app.rpc("company.list", json!({})).await.to_string();
     assert!(!companies.contains("smuggled"), "{companies}");
+
+    let control = create_company_call(99);
+    let created = client
+        .modern(Some(ADMIN_TOKEN), "tools/call", control["params"].clone())
+        .await;
+    assert_eq!(
+        created.message()["result"]["isError"],
+        false,
+        "{}",
+        created.text
+    );
+    let companies = app.rpc("company.list", json!({})).await.to_string();
+    assert!(companies.contains("smuggled-99"), "{companies}");
     reply.status
 }
 
 fn create_company_call(id: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
         "name": "company_create",
-        "arguments": {"slug": format!("smuggled-{id}"), "name": "Smuggled"},
+        "arguments": {"slug": format!("smuggled-{id}"), "name": "Smuggled", "locale": "de",
+            "time_zone": "Europe/Berlin"},
         "_meta": {
             "io.modelcontextprotocol/protocolVersion": MODERN,
             "io.modelcontextprotocol/clientCapabilities": {},
@@ -569,18 +590,20 @@ fn create_company_call(id: u64) -> Value {
 }
 
 #[actix_web::test]
-async fn malformed_json_is_4xx_and_runs_nothing() {
+async fn malformed_json_is_400_parse_error_and_runs_nothing() {
     let app = spawn_app().await;
     let truncated = create_company_call(1).to_string();
     let truncated = &truncated[..truncated.len() - 5];
-    refused_and_nothing_created(&app, truncated, "application/json").await;
+    let status = refused_and_nothing_created(&app, truncated, "application/json").await;
+    assert_eq!(status, 400);
 }
 
 #[actix_web::test]
-async fn batch_body_is_4xx_and_runs_nothing() {
+async fn batch_body_is_400_parse_error_and_runs_nothing() {
     let app = spawn_app().await;
     let batch = json!([create_company_call(1), create_company_call(2)]).to_string();
-    refused_and_nothing_created(&app, &batch, "application/json").await;
+    let status = refused_and_nothing_created(&app, &batch, "application/json").await;
+    assert_eq!(status, 400);
 }
 
 #[actix_web::test]
@@ -772,4 +795,36 @@ async fn session_opened_on_one_instance_continues_on_another_through_redis() {
         "another deployment's prefix: {}",
         reply.text
     );
+
+    let key = format!("{prefix}mcp:session:{session}");
+    let mut conn = redis::Client::open(redis.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        (1..=300).contains(&ttl),
+        "expires with mcp.session_idle_s: {ttl}"
+    );
+    let closed = second
+        .client
+        .delete(on_second.url())
+        .bearer_auth(&company)
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", LEGACY)
+        .send()
+        .await
+        .unwrap();
+    assert!(closed.status().is_success(), "{}", closed.status());
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "a closed session leaves no state behind");
 }
