@@ -59,10 +59,6 @@ fn refusal(status: StatusCode, code: i64, message: &str) -> HttpResponse {
         )
 }
 
-fn forbidden(message: &str) -> HttpResponse {
-    refusal(StatusCode::FORBIDDEN, -32001, message)
-}
-
 /// `host` (a `Host` value, `name[:port]`, IPv6 in brackets) split into its lower-case name
 /// without brackets and its port; `None` when it is not an authority.
 fn authority(host: &str) -> Option<(String, Option<u16>)> {
@@ -117,22 +113,41 @@ pub fn host_of(req: &HttpRequest) -> Option<String> {
     }
 }
 
-/// 403 unless the request's `Host` is allowed.
+/// Why a request was refused before its token was looked at (403 each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    /// `Host` not in [`McpAccess::allowed_hosts`] (or missing): DNS rebinding, or a client
+    /// pointed at the wrong name.
+    #[error("Forbidden: Host header is not allowed")]
+    Host,
+    /// `Origin` present but not in [`McpAccess::allowed_origins`] (`null` included).
+    #[error("Forbidden: Origin header is not allowed")]
+    Origin,
+}
+
+impl Forbidden {
+    /// The 403 with a JSON-RPC error body without `id`.
+    pub fn response(self) -> HttpResponse {
+        refusal(StatusCode::FORBIDDEN, -32001, &self.to_string())
+    }
+}
+
+/// Checks the request's `Host`.
 ///
 /// # Errors
-/// The 403 response to send.
-pub fn check_host(access: &McpAccess, req: &HttpRequest) -> Result<(), HttpResponse> {
+/// [`Forbidden::Host`] unless it is allowed.
+pub fn check_host(access: &McpAccess, req: &HttpRequest) -> Result<(), Forbidden> {
     let allowed = host_of(req).is_some_and(|host| host_allowed(&host, &access.allowed_hosts));
     if allowed {
         Ok(())
     } else {
         tracing::warn!("MCP request refused: Host not allowed (DNS rebinding?)");
-        Err(forbidden("Forbidden: Host header is not allowed"))
+        Err(Forbidden::Host)
     }
 }
 
-/// 403 unless the request's `Host` is allowed and its `Origin`, when present, too.
-fn check_browser_headers(access: &McpAccess, req: &HttpRequest) -> Result<(), HttpResponse> {
+/// Checks the request's `Host`, and its `Origin` when present.
+fn check_browser_headers(access: &McpAccess, req: &HttpRequest) -> Result<(), Forbidden> {
     check_host(access, req)?;
     let Some(origin) = req.headers().get(ORIGIN) else {
         return Ok(());
@@ -144,7 +159,7 @@ fn check_browser_headers(access: &McpAccess, req: &HttpRequest) -> Result<(), Ht
         Ok(())
     } else {
         tracing::warn!("MCP request refused: Origin not allowed");
-        Err(forbidden("Forbidden: Origin header is not allowed"))
+        Err(Forbidden::Origin)
     }
 }
 
@@ -198,8 +213,8 @@ pub async fn middleware(
         let response = HttpResponse::InternalServerError().finish();
         return Ok(req.into_response(response));
     };
-    if let Err(response) = check_browser_headers(&access, req.request()) {
-        return Ok(req.into_response(response));
+    if let Err(forbidden) = check_browser_headers(&access, req.request()) {
+        return Ok(req.into_response(forbidden.response()));
     }
     match authenticate(req.request(), state.store.as_ref(), &state.lookups).await {
         Ok(grant) => {

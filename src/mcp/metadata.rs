@@ -53,8 +53,8 @@ pub fn document(access: &McpAccess, resource: &str) -> Value {
 }
 
 async fn serve(req: HttpRequest, access: web::Data<McpAccess>) -> HttpResponse {
-    if let Err(refusal) = guard::check_host(&access, &req) {
-        return refusal;
+    if let Err(forbidden) = guard::check_host(&access, &req) {
+        return forbidden.response();
     }
     let base = base_url(&access, &req);
     let resource = if req.path().ends_with(MCP_PATH) {

@@ -35,10 +35,10 @@ impl Reply {
         }
         self.text
             .lines()
+            .rev()
             .filter_map(|line| line.strip_prefix("data:"))
             .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
-            .filter(|v| v.get("jsonrpc").is_some())
-            .last()
+            .find(|v| v.get("jsonrpc").is_some())
             .unwrap_or(Value::Null)
     }
 
