@@ -134,6 +134,12 @@ impl<'a> Client<'a> {
         Self::send(self.modern_request(token, method, params)).await
     }
 
+    /// A stateless `tools/list` with one more header, e.g. `Origin` or `Host`.
+    async fn list_with(&self, token: Option<&str>, header: &str, value: &str) -> Reply {
+        let request = self.modern_request(token, "tools/list", json!({}));
+        Self::send(request.header(header, value)).await
+    }
+
     async fn call_tool(&self, token: &str, name: &str, arguments: Value) -> Reply {
         self.modern(
             Some(token),
@@ -207,6 +213,15 @@ fn assert_refused_without_id(reply: &Reply, status: u16, code: i64) {
     let message = reply.message();
     assert_eq!(message["error"]["code"], code, "{}", reply.text);
     assert_eq!(message["id"], Value::Null, "{}", reply.text);
+}
+
+/// `GET {app}{path}` without a token.
+async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .expect("the app answers")
 }
 
 fn metadata_url(app: &TestApp) -> String {
@@ -287,12 +302,7 @@ async fn metadata_names_the_resource_bearer_header_and_scopes_at_both_paths() {
         ),
         ("/.well-known/oauth-protected-resource", app.url.clone()),
     ] {
-        let res = app
-            .client
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let res = get(&app, path).await;
         assert_eq!(res.status().as_u16(), 200, "{path}");
         let doc: Value = res.json().await.unwrap();
         assert_eq!(doc["resource"], resource, "{path}: {doc}");
@@ -317,12 +327,7 @@ async fn mcp_disabled_answers_404_for_the_endpoint_and_the_metadata() {
         "/.well-known/oauth-protected-resource",
         "/.well-known/oauth-protected-resource/mcp",
     ] {
-        let res = app
-            .client
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let res = get(&app, path).await;
         assert_eq!(res.status().as_u16(), 404, "{path}");
     }
 }
@@ -332,10 +337,9 @@ async fn foreign_origin_is_403_even_without_a_token() {
     let app = spawn_app().await;
     let client = Client::new(&app);
     for token in [None, Some(ADMIN_TOKEN)] {
-        let request = client
-            .modern_request(token, "tools/list", json!({}))
-            .header("origin", "https://evil.example");
-        let reply = Client::send(request).await;
+        let reply = client
+            .list_with(token, "origin", "https://evil.example")
+            .await;
         assert_refused_without_id(&reply, 403, -32001);
         assert!(reply.header("www-authenticate").is_empty());
     }
@@ -345,10 +349,8 @@ async fn foreign_origin_is_403_even_without_a_token() {
 async fn null_origin_is_403() {
     let app = spawn_app().await;
     let client = Client::new(&app);
-    let request = client
-        .modern_request(Some(ADMIN_TOKEN), "tools/list", json!({}))
-        .header("origin", "null");
-    assert_eq!(Client::send(request).await.status, 403);
+    let reply = client.list_with(Some(ADMIN_TOKEN), "origin", "null").await;
+    assert_refused_without_id(&reply, 403, -32001);
 }
 
 #[actix_web::test]
@@ -361,10 +363,7 @@ async fn public_url_and_loopback_origins_pass() {
         format!("http://localhost:{port}"),
         format!("http://127.0.0.1:{port}"),
     ] {
-        let request = client
-            .modern_request(Some(ADMIN_TOKEN), "tools/list", json!({}))
-            .header("origin", &origin);
-        let reply = Client::send(request).await;
+        let reply = client.list_with(Some(ADMIN_TOKEN), "origin", &origin).await;
         assert_eq!(reply.status, 200, "{origin}: {}", reply.text);
     }
 }
@@ -374,10 +373,7 @@ async fn foreign_host_is_403_even_with_a_valid_token() {
     let app = spawn_app().await;
     let client = Client::new(&app);
     for token in [None, Some(ADMIN_TOKEN)] {
-        let request = client
-            .modern_request(token, "tools/list", json!({}))
-            .header("host", "evil.example");
-        let reply = Client::send(request).await;
+        let reply = client.list_with(token, "host", "evil.example").await;
         assert_refused_without_id(&reply, 403, -32001);
     }
 }
