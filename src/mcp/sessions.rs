@@ -201,7 +201,7 @@ impl BoundedSessions {
     }
 
     /// Live sessions in this process.
-    pub async fn live(&self) -> usize {
+    async fn live(&self) -> usize {
         self.local.sessions.read().await.len()
     }
 
