@@ -702,6 +702,25 @@ async fn initialize_beyond_max_sessions_is_503_and_open_sessions_keep_working() 
 }
 
 #[actix_web::test]
+async fn concurrent_initializes_never_exceed_max_sessions() {
+    let app = spawn_app_with(&[("SWITCHBOARD__MCP__MAX_SESSIONS", "3")]).await;
+    let client = Client::new(&app);
+    let replies =
+        futures_util::future::join_all((0..12).map(|_| client.initialize(ADMIN_TOKEN))).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        9,
+        "{statuses:?}"
+    );
+}
+
+#[actix_web::test]
 async fn stateless_requests_need_no_session_slot() {
     let app = spawn_app_with(&[("SWITCHBOARD__MCP__MAX_SESSIONS", "1")]).await;
     let client = Client::new(&app);
