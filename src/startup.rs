@@ -215,7 +215,7 @@ impl Application {
             replay: crate::cache::ReplayGuard::new(&cache, settings.retell.replay_max_entries),
             cache: cache.clone(),
         };
-        let mcp = mcp_mount(&settings, port, &core, &store_port)?;
+        let mcp = mcp_mount(&settings, port, &core, &store_port, &cache)?;
         let server = serve_http(&settings, listener, state, mcp)?;
         let _ = http_handle.set(server.handle());
         if settings.sandbox.enabled {
@@ -538,6 +538,7 @@ fn mcp_mount(
     port: u16,
     core: &Core,
     store: &Arc<dyn Store>,
+    cache: &AnyCache,
 ) -> anyhow::Result<Option<crate::mcp::McpMount>> {
     if !settings.mcp.enabled {
         return Ok(None);
@@ -546,7 +547,11 @@ fn mcp_mount(
     let server =
         crate::mcp::handler::McpServer::new(catalog, core.router.clone(), Arc::clone(store));
     let access = crate::mcp::McpAccess::new(settings, public_url(settings, port));
-    Ok(Some(crate::mcp::McpMount::new(server, access)))
+    let redis = match cache {
+        AnyCache::Redis(redis) => Some(redis.clone()),
+        AnyCache::Moka(_) => None,
+    };
+    Ok(Some(crate::mcp::McpMount::new(server, access, redis)))
 }
 
 fn serve_http(

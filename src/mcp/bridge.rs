@@ -19,14 +19,14 @@ use futures_util::StreamExt;
 use http_body::Frame;
 use http_body_util::{BodyDataStream, StreamBody};
 use rmcp::transport::streamable_http_server::StreamableHttpService;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use switchboard_actors::records::TokenGrant;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::handler::McpServer;
+use super::sessions::BoundedSessions;
 
 /// rmcp's service as mounted here.
-pub type Service = StreamableHttpService<McpServer, LocalSessionManager>;
+pub type Service = StreamableHttpService<McpServer, BoundedSessions>;
 
 /// Chunks of the request body buffered between actix and rmcp.
 const BODY_CHANNEL_CAPACITY: usize = 8;

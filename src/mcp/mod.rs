@@ -6,9 +6,11 @@
 //!
 //! - [`tools`]: the registry as MCP tools; [`handler`]: the rmcp server; [`resources`],
 //!   [`prompts`]: what an assistant reads and the tasks it offers.
-//! - [`guard`]: bearer auth in front (401 + `WWW-Authenticate` naming the RFC 9728 metadata);
-//!   `Origin` and `Host` are checked by rmcp against [`McpAccess`] (403).
+//! - [`guard`]: `Host` and `Origin` against [`McpAccess`] (403; rmcp checks them again), then
+//!   bearer auth (401 + `WWW-Authenticate` naming the RFC 9728 metadata).
 //! - [`metadata`]: `/.well-known/oauth-protected-resource[/mcp]` (RFC 9728).
+//! - [`sessions`]: handshake-era sessions, bounded by `mcp.max_sessions` and shared across
+//!   instances through Redis when configured.
 
 pub mod bridge;
 pub mod guard;
@@ -16,12 +18,15 @@ pub mod handler;
 pub mod metadata;
 pub mod prompts;
 pub mod resources;
+pub mod sessions;
 pub mod stdio;
 pub mod tools;
 
+use crate::cache::RedisCache;
 use crate::config::Settings;
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use rmcp::transport::streamable_http_server::session::SessionStore;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use std::sync::Arc;
@@ -93,16 +98,6 @@ impl McpAccess {
             max_body_bytes: settings.server.max_body_bytes,
         }
     }
-
-    /// URL of the protected-resource metadata for `/mcp` (RFC 9728 §3.1: the well-known path
-    /// with the resource's path appended), or the relative path when no public URL is known.
-    pub fn metadata_url(&self) -> String {
-        format!(
-            "{}{}{MCP_PATH}",
-            self.public_url.as_deref().unwrap_or(""),
-            metadata::WELL_KNOWN
-        )
-    }
 }
 
 /// What the HTTP workers share to serve `/mcp`: one rmcp service (one session manager).
@@ -113,17 +108,21 @@ pub struct McpMount {
 }
 
 impl McpMount {
-    /// The endpoint over `server`, admitting what `access` allows.
-    pub fn new(server: handler::McpServer, access: McpAccess) -> Self {
-        let mut sessions = LocalSessionManager::default();
-        sessions.session_config.keep_alive = Some(access.session_idle);
-        let config = StreamableHttpServerConfig::default()
+    /// The endpoint over `server`, admitting what `access` allows; with `redis` (the
+    /// deployment's, `redis.key_prefix` applied) sessions survive a move to another instance.
+    pub fn new(server: handler::McpServer, access: McpAccess, redis: Option<RedisCache>) -> Self {
+        let mut local = LocalSessionManager::default();
+        local.session_config.keep_alive = Some(access.session_idle);
+        let store = redis.map(|r| sessions::RedisSessionStore::new(r, access.session_idle));
+        let mut config = StreamableHttpServerConfig::default()
             .with_legacy_session_mode(true)
             .with_json_response(true)
             .with_max_request_body_bytes(access.max_body_bytes)
             .with_allowed_hosts(access.allowed_hosts.clone())
             .with_allowed_origins(access.allowed_origins.clone())
             .enforce_origin_validation();
+        config.session_store = store.clone().map(|s| Arc::new(s) as Arc<dyn SessionStore>);
+        let sessions = sessions::BoundedSessions::new(local, access.max_sessions, store);
         let service =
             StreamableHttpService::new(move || Ok(server.clone()), Arc::new(sessions), config);
         Self {
