@@ -25,17 +25,22 @@ install_tools() {
   npm ci --prefix "$TOOLS" --ignore-scripts --no-audit --no-fund --loglevel=error >&2
 }
 
-# Starts the service; sets MCP_URL, SERVER_PID and SERVER_LOG, and stops it on exit.
+# A scratch directory, deleted on exit: the service's working directory (its SQLite
+# database) and the scripts' files.
+WORKDIR=$(mktemp -d)
+SERVER_PID=""
+trap '[ -z "$SERVER_PID" ] || { kill "$SERVER_PID"; wait "$SERVER_PID"; } 2>/dev/null; rm -rf "$WORKDIR"' EXIT
+
+# Starts the service in $WORKDIR/server; sets MCP_URL, SERVER_PID and SERVER_LOG.
 start_server() {
   [ -x "$BIN" ] || { echo "$BIN does not exist: run cargo build --bin switchboard" >&2; return 1; }
-  local workdir port
-  workdir=$(mktemp -d)
+  local port
+  mkdir -p "$WORKDIR/server"
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  SERVER_LOG="$workdir/server.log"
-  (cd "$workdir" && exec env SWITCHBOARD__SERVER__PORT="$port" SWITCHBOARD__SANDBOX__ADMIN_TOKEN="$ADMIN_TOKEN" \
+  SERVER_LOG="$WORKDIR/server.log"
+  (cd "$WORKDIR/server" && exec env SWITCHBOARD__SERVER__PORT="$port" SWITCHBOARD__SANDBOX__ADMIN_TOKEN="$ADMIN_TOKEN" \
     "$BIN" serve >"$SERVER_LOG" 2>&1) &
   SERVER_PID=$!
-  trap 'kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; rm -rf "'"$workdir"'"' EXIT
   MCP_URL="http://127.0.0.1:$port/mcp"
   python3 - "http://127.0.0.1:$port/readyz" <<'PY' || { cat "$SERVER_LOG" >&2; return 1; }
 import sys, time, urllib.request
