@@ -170,6 +170,23 @@ async def test_tools_are_one_per_method_the_token_may_call_with_valid_names(serv
 
 
 @pytest.mark.parametrize("mode", MODES)
+async def test_each_tool_takes_its_methods_params_schema_and_is_annotated_by_its_kind(server, tokens, methods, mode):
+    async with connect(server, tokens["platform"], mode) as client:
+        tools = {t.title: t for t in (await client.list_tools()).tools}
+    hints = {
+        "read": (True, False),
+        "write": (False, False),
+        "destructive": (False, True),
+    }
+    for method in methods:
+        tool = tools[method["name"]]
+        params = method["params"][0]["schema"]
+        assert tool.input_schema == params | {"type": "object"}, method["name"]
+        read_only, destructive = hints[method["x-kind"]]
+        assert (tool.annotations.read_only_hint, tool.annotations.destructive_hint) == (read_only, destructive), method["name"]
+
+
+@pytest.mark.parametrize("mode", MODES)
 async def test_a_company_token_lists_no_platform_tools(server, tokens, methods, mode):
     platform = {m["name"].replace(".", "_") for m in methods if m["x-scope"] == "platform"}
     assert platform, "the registry has platform methods (company.create, …)"
