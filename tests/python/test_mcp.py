@@ -210,6 +210,21 @@ async def test_get_bookings_answers_structured_content_valid_against_its_output_
 
 
 @pytest.mark.parametrize("mode", MODES)
+async def test_every_read_tool_needing_no_arguments_answers_content_valid_against_its_output_schema(server, tokens, mode):
+    async with connect(server, tokens["admin"], mode) as client:
+        tools = [
+            t
+            for t in (await client.list_tools()).tools
+            if t.annotations.read_only_hint and not t.input_schema.get("required")
+        ]
+        assert len(tools) >= 20, [t.name for t in tools]
+        for tool in tools:
+            result = await client.call_tool(tool.name, {})
+            assert result.is_error is not True, (tool.name, text_of(result))
+            jsonschema.validate(result.structured_content, tool.output_schema, cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize("mode", MODES)
 async def test_a_booking_made_with_a_write_tool_is_seen_by_another_tool_and_cancelled_by_a_third(server, tokens, mode):
     day = weekday_ahead(14 + MODES.index(mode))
     async with connect(server, tokens["write"], mode) as client:
