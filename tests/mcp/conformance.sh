@@ -8,8 +8,9 @@
 #   tests/mcp/conformance.sh 2026-07-28                                    # one of them
 #
 # Exits non-zero on any failure that expected-failures.yaml does not list, and on an entry
-# there that now passes (a stale baseline). Scenarios the requirement sets run but do not
-# score are run again on their own and must pass too, except those in the baseline.
+# there that now passes (a stale baseline). Two fixture-free scenarios the requirement sets
+# run without scoring them (server-session-lifecycle, http-header-validation) are run again
+# on their own, so that they must pass too.
 # Results (checks.json per scenario) go to target/mcp-conformance/<revision>/.
 #
 # The suite cannot send request headers, so a Node preload (inject-auth.mjs) adds the
@@ -19,10 +20,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 if [ $# -gt 0 ]; then REVISIONS=("$@"); else REVISIONS=(2025-11-25 2026-07-28); fi
-# Fixture-free scenarios the requirement sets run without scoring them, with the revision
-# they are run at.
-# (http-custom-header-server-validation is left to the reported, unscored run: it needs a
-# tool with x-mcp-header parameters, and none of ours has one.)
+# Those scenarios, each with the revision it runs at. (http-custom-header-server-validation
+# stays in the reported, unscored run only: it needs a tool with x-mcp-header parameters,
+# and none of ours has one.)
 UNSCORED=(server-session-lifecycle:2025-11-25 http-header-validation:2026-07-28)
 
 install_tools

@@ -4,6 +4,8 @@
 # Environment:
 #   SWITCHBOARD_BIN        the binary (default target/debug/switchboard; `cargo build --bin switchboard`)
 #   SWITCHBOARD_MCP_TOOLS  where the npm tools are installed (default target/mcp-tools)
+#   SWITCHBOARD__*         passed on to the service, e.g. SWITCHBOARD__DATABASE__URL and
+#                          SWITCHBOARD__REDIS__URL to check /mcp on PostgreSQL + Redis
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$REPO/tests/mcp"
