@@ -39,7 +39,10 @@ pub struct RecentCallsParams {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RecentCalls {
     /// Call objects as Retell lists them (reference/retell.md §1.3, without transcripts),
-    /// newest first; timestamps and durations in ms.
+    /// newest first; timestamps and durations in ms. Declared as objects: a bare `true` item
+    /// schema is refused by clients that map tool schemas onto a stricter dialect (the MCP
+    /// Inspector's `--strict` check, tests/mcp/inspector.sh).
+    #[schemars(with = "Vec<serde_json::Map<String, Value>>")]
     pub calls: Vec<Value>,
     /// Cursor of the next page; `None`: this was the last.
     pub next: Option<String>,
