@@ -581,6 +581,15 @@ fn serve_http(
                 }
             })
     })
+    // Streamed answers (the SSE of an MCP session) go out in several small writes; with
+    // Nagle's algorithm against the client's delayed ACK each took ~40 ms on loopback.
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(e) = tcp.set_nodelay(true)
+        {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    })
     .client_request_timeout(Duration::from_millis(
         settings.server.client_request_timeout_ms,
     ))
