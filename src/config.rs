@@ -493,6 +493,12 @@ impl Settings {
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true)
+                // The list settings, comma-separated in the environment
+                // (SWITCHBOARD__MCP__ALLOWED_ORIGINS="https://a.example,https://b.example").
+                .list_separator(",")
+                .with_list_parse_key("mcp.authorization_servers")
+                .with_list_parse_key("mcp.allowed_origins")
+                .with_list_parse_key("mcp.allowed_hosts")
                 .source(Some(env)),
         );
         let settings: Settings = builder.build()?.try_deserialize()?;
@@ -578,6 +584,32 @@ mod tests {
         assert!(s.sandbox.enabled);
         assert_eq!(s.resilience.calcom.failure_threshold, 5);
         assert_eq!(s.resilience.calcom.half_open_probes, 3);
+    }
+
+    #[test]
+    fn list_settings_are_comma_separated_in_the_environment() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "SWITCHBOARD__MCP__ALLOWED_ORIGINS",
+                    "https://a.example,https://b.example:8443",
+                ),
+                (
+                    "SWITCHBOARD__MCP__AUTHORIZATION_SERVERS",
+                    "https://auth.example",
+                ),
+                ("SWITCHBOARD__SERVER__HOST", "127.0.0.1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.mcp.allowed_origins,
+            ["https://a.example", "https://b.example:8443"]
+        );
+        assert_eq!(s.mcp.authorization_servers, ["https://auth.example"]);
+        assert!(s.mcp.allowed_hosts.is_empty());
+        assert_eq!(s.server.host, "127.0.0.1", "other strings stay strings");
     }
 
     #[test]

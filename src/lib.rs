@@ -27,6 +27,8 @@
 //! - [`webhook_probe`]: the `WebhookProbe` port: `retell.config.testWebhook`'s requests to
 //!   our own public URL.
 //! - [`retell_cli`]: `switchboard retell deploy SLUG` against a running instance.
+//! - [`mcp`]: the Model Context Protocol endpoint `/mcp` (tools from the method registry,
+//!   resources, prompts, sessions, the bearer guard) and `switchboard mcp` over stdio.
 
 #![warn(missing_docs)]
 

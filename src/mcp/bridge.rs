@@ -84,9 +84,17 @@ pub async fn handle(
     if let Some(grant) = req.extensions().get::<TokenGrant>().cloned() {
         request.extensions_mut().insert(grant);
     }
+    let deleting = req.method() == actix_web::http::Method::DELETE;
     let (parts, body) = service.handle(request).await.into_parts();
-    let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let status = match actix_web::http::StatusCode::from_u16(parts.status.as_u16()) {
+        // rmcp accepts a session's DELETE with 202; the MCP clients (the Python SDK among
+        // them) expect 200 or 204 for an ended session and log 202 as a failure.
+        Ok(actix_web::http::StatusCode::ACCEPTED) if deleting => {
+            actix_web::http::StatusCode::NO_CONTENT
+        }
+        Ok(status) => status,
+        Err(_) => actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+    };
     let mut response = HttpResponse::build(status);
     for (name, value) in &parts.headers {
         if let (Ok(name), Ok(value)) = (
