@@ -345,11 +345,10 @@ pub fn error_text(e: &RpcError) -> String {
     )
 }
 
+/// At most `max` characters of `s` (control and bidi characters removed, `…` when cut): what
+/// an error may quote back of a client's input.
 fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
-    }
+    switchboard_actors::domain::text::excerpt(s, max)
 }
 
 #[cfg(test)]
@@ -388,6 +387,13 @@ mod tests {
             .unwrap()
             .to_owned();
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), structured);
+    }
+
+    #[test]
+    fn an_unknown_tool_name_is_quoted_without_its_control_or_bidi_characters() {
+        let quoted = truncate(&"a\u{202e}b\u{0007}".repeat(100), 80);
+        assert!(!quoted.contains('\u{202e}') && !quoted.contains('\u{0007}'));
+        assert!(quoted.chars().count() <= 81, "{quoted}");
     }
 
     #[test]

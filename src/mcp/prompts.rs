@@ -17,6 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::Value;
 use switchboard_actors::domain::onboarding::Slug;
+use switchboard_actors::domain::text::excerpt;
 use switchboard_actors::jsonrpc::RpcError;
 
 /// Name of the daily report prompt.
@@ -104,14 +105,14 @@ pub async fn get(
     let allowed: &[&str] = match name {
         DAILY_BOOKING_REPORT => &["company", "date"],
         TRIAGE_FAILED_BOOKINGS => &["company"],
-        _ => return Err(PromptError::Unknown(name.chars().take(80).collect())),
+        _ => return Err(PromptError::Unknown(excerpt(name, 80))),
     };
     if let Some(unknown) = args.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(argument(
             "arguments",
             format!(
                 "unknown argument {:?}; this prompt takes {}",
-                unknown.chars().take(40).collect::<String>(),
+                excerpt(unknown, 40),
                 allowed.join(", ")
             ),
         ));
@@ -175,10 +176,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, PromptError> {
         .ok_or_else(|| {
             argument(
                 "date",
-                format!(
-                    "{:?} is not a date as YYYY-MM-DD",
-                    s.chars().take(40).collect::<String>()
-                ),
+                format!("{:?} is not a date as YYYY-MM-DD", excerpt(s, 40)),
             )
         })
 }

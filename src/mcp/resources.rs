@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::onboarding::{RawTenant, Slug};
+use switchboard_actors::domain::text::excerpt;
 use switchboard_actors::jsonrpc::{ErrorCode, RpcError};
 
 /// Scheme and path up to the slug of every resource URI.
@@ -249,7 +250,7 @@ pub fn templates() -> Vec<ResourceTemplate> {
 /// [`ResourceError::NotFound`] for a malformed or unknown URI or another company's;
 /// [`ResourceError::Method`] when a method behind it failed (e.g. -32003 rate limited).
 pub async fn read(d: &Dispatcher, uri: &str) -> Result<ReadResourceResult, ResourceError> {
-    let not_found = || ResourceError::NotFound(uri.chars().take(200).collect());
+    let not_found = || ResourceError::NotFound(excerpt(uri, 200));
     let parsed = CompanyUri::parse(uri).ok_or_else(not_found)?;
     let company = company(d, &parsed.slug).await?.ok_or_else(not_found)?;
     let body = match parsed.kind {
