@@ -17,10 +17,11 @@ use super::resources::{self, ResourceError};
 use super::tools::{ToolCatalog, ToolEntry};
 use actix::Addr;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
-    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, MetaObject, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, DiscoverResult,
+    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
+    InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -39,7 +40,8 @@ pub const META_ERROR: &str = "dev.switchboard/error";
 const INSTRUCTIONS: &str = "switchboard books, moves and cancels appointments in Cal.com for \
 businesses whose phones are answered by a Retell voice agent. Each tool is one JSON-RPC method \
 of the gateway (its title names it). A company token sees and changes only its own company; \
-an admin token of no company sees every company and names one with a `company` argument. \
+an admin token of no company sees every company and names one with a `company_id` argument \
+(company_list lists them). \
 Dates are ISO 8601; a time without an offset is local to the company's time zone, which the \
 resource switchboard://companies/{slug}/configuration states. Tool errors come back as results \
 with isError set and say what to do: fix the arguments, wait the given seconds, or tell the user. \
@@ -128,6 +130,35 @@ fn grant_of(ctx: &RequestContext<RoleServer>) -> Result<TokenGrant, McpError> {
 }
 
 impl Shared {
+    /// The server's instructions for `grant`: the general ones, then who the token is for —
+    /// its company, time zone and scope — so an assistant knows where it stands before it
+    /// calls anything.
+    async fn instructions(&self, grant: &TokenGrant) -> String {
+        let scope = grant.scope.as_str();
+        let whom = match grant.company_id {
+            None => format!(
+                "This is an operators' {scope} token of no company: name the company of each \
+                 call with company_id."
+            ),
+            Some(id) => match self.store.company(id).await {
+                Ok(Some(c)) => format!(
+                    "This {scope} token belongs to {} (slug {}, company_id {}); its time zone \
+                     is {}.",
+                    c.name,
+                    c.slug,
+                    c.id.0,
+                    c.time_zone.name()
+                ),
+                Ok(None) => format!("This {scope} token belongs to one company."),
+                Err(e) => {
+                    tracing::warn!(error = %e, "company lookup for the MCP instructions failed");
+                    format!("This {scope} token belongs to one company.")
+                }
+            },
+        };
+        format!("{INSTRUCTIONS}\n\n{whom}")
+    }
+
     fn dispatcher(&self, grant: TokenGrant) -> Dispatcher {
         Dispatcher {
             router: self.router.clone(),
@@ -149,6 +180,27 @@ impl ServerHandler for McpServer {
         info.server_info = Implementation::new("switchboard", env!("CARGO_PKG_VERSION"));
         info.instructions = Some(INSTRUCTIONS.to_owned());
         info
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        ctx.peer.set_peer_info(request.clone());
+        let mut result = self.negotiate_initialize(&request)?;
+        result.instructions = Some(self.shared.instructions(&grant_of(&ctx)?).await);
+        Ok(result)
+    }
+
+    async fn discover(&self, ctx: RequestContext<RoleServer>) -> Result<DiscoverResult, McpError> {
+        let mut result = DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            self.get_info(),
+        );
+        // Per token: the answer must not be shared between clients (it is `private`).
+        result.instructions = Some(self.shared.instructions(&grant_of(&ctx)?).await);
+        Ok(result)
     }
 
     async fn list_tools(

@@ -241,3 +241,21 @@ async fn a_tool_beyond_the_tokens_scope_is_unknown_to_it() {
         "{body}"
     );
 }
+
+#[actix_rt::test]
+async fn instructions_say_whose_token_it_is_and_the_companys_time_zone() {
+    let app = spawn_app().await;
+    let read = company_token(&app, "read").await;
+    let (status, body) = mcp(&app, &read, "server/discover", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let text = body["result"]["instructions"].as_str().unwrap();
+    assert!(
+        text.contains("Demo Salon Berlin") && text.contains("Europe/Berlin"),
+        "{text}"
+    );
+    assert_eq!(body["result"]["cacheScope"], "private");
+    let (_, body) = mcp(&app, ADMIN_TOKEN, "server/discover", json!({})).await;
+    let text = body["result"]["instructions"].as_str().unwrap();
+    assert!(text.contains("of no company"), "{text}");
+    assert!(!text.contains("Demo Salon Berlin"), "{text}");
+}
