@@ -158,7 +158,11 @@ pub fn spawn_serve_with(
         ),
         ("SWITCHBOARD__OUTBOX__POLL_INTERVAL_MS", "100".to_owned()),
         ("SWITCHBOARD__OUTBOX__LEASE_S", "5".to_owned()),
-        ("SWITCHBOARD__OUTBOX__MAX_ATTEMPTS", "25".to_owned()),
+        // The backoff here is compressed (0.25–3 s instead of 1–300 s), so the attempts must
+        // be more to span what production's 10 attempts span (~13 min): 25 covered ~66 s, and
+        // the chaos run's 20 s outage with a breaker reopening at 20 % errors and SIGKILL lease
+        // expiry dead-lettered a confirmed call (twice in issue 14's runs). 40 cover ~110 s.
+        ("SWITCHBOARD__OUTBOX__MAX_ATTEMPTS", "40".to_owned()),
         ("SWITCHBOARD__OUTBOX__BACKOFF_BASE_MS", "250".to_owned()),
         ("SWITCHBOARD__OUTBOX__BACKOFF_MAX_MS", "3000".to_owned()),
         ("SWITCHBOARD__RESILIENCE__CALCOM__OPEN_S", "3".to_owned()),
