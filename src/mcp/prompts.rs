@@ -184,23 +184,24 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, PromptError> {
 /// The company the prompt is about: the one named, if the grant may see it; else the
 /// token's own.
 async fn resolve(d: &Dispatcher, slug: Option<Slug>) -> Result<Company, PromptError> {
-    let companies = resources::companies(d).await?;
-    match slug {
-        Some(slug) => {
-            let slug = slug.as_str();
-            companies
-                .into_iter()
-                .find(|c| c.slug == slug)
-                .ok_or_else(|| argument("company", format!("no company {slug} for this token")))
-        }
-        None if d.grant().company_id.is_none() => Err(argument(
+    match (slug, d.grant().company_id) {
+        (Some(slug), _) => resources::company(d, slug.as_str()).await?.ok_or_else(|| {
+            argument(
+                "company",
+                format!("no company {} for this token", slug.as_str()),
+            )
+        }),
+        (None, None) => Err(argument(
             "company",
             "required with an admin token of no company (give a slug)",
         )),
-        None => companies
-            .into_iter()
-            .next()
-            .ok_or_else(|| argument("company", "this token's company is not available")),
+        (None, Some(own)) => match d.store.company(own).await {
+            Ok(Some(profile)) => Ok(Company::from(profile)),
+            Ok(None) => Err(argument("company", "this token's company is not available")),
+            Err(e) => Err(PromptError::Method(RpcError::internal(format!(
+                "company lookup failed: {e}"
+            )))),
+        },
     }
 }
 

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::onboarding::{RawTenant, Slug};
+use switchboard_actors::domain::tenant::CompanyProfile;
 use switchboard_actors::domain::text::excerpt;
 use switchboard_actors::jsonrpc::{ErrorCode, RpcError};
 
@@ -194,13 +195,33 @@ pub async fn companies(d: &Dispatcher) -> Result<Vec<Company>, RpcError> {
     Ok(list.companies)
 }
 
-/// The company with `slug` if `d`'s grant may see it; `None` for an unknown company and for
-/// one the grant may not see alike.
+/// The company with `slug` if `d`'s grant may see it (a token of no company: any; a company
+/// token: its own); `None` for an unknown company and for one the grant may not see alike.
+/// One indexed lookup by slug, where listing the companies would read every one of them for an
+/// operators' token; the methods behind a resource check the grant again.
 ///
 /// # Errors
-/// The method's error, other than "forbidden".
+/// -32603 when the store failed.
 pub async fn company(d: &Dispatcher, slug: &str) -> Result<Option<Company>, RpcError> {
-    Ok(companies(d).await?.into_iter().find(|c| c.slug == slug))
+    let profile = d
+        .store
+        .company_by_slug(slug)
+        .await
+        .map_err(|e| RpcError::internal(format!("company lookup failed: {e}")))?;
+    Ok(profile
+        .filter(|p| d.grant().company_id.is_none_or(|own| own == p.id))
+        .map(Company::from))
+}
+
+impl From<CompanyProfile> for Company {
+    fn from(p: CompanyProfile) -> Self {
+        Self {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            time_zone: p.time_zone.name().to_owned(),
+        }
+    }
 }
 
 /// The resources `d`'s grant may read: the three of each company it may see, at most
