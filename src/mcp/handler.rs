@@ -71,11 +71,6 @@ impl McpServer {
             }),
         }
     }
-
-    /// The tool catalog.
-    pub fn catalog(&self) -> &ToolCatalog {
-        &self.shared.catalog
-    }
 }
 
 /// Calls JSON-RPC methods for one grant, through the router; what resources use to read.

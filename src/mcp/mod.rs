@@ -131,11 +131,6 @@ impl McpMount {
         }
     }
 
-    /// Who may reach the endpoint.
-    pub fn access(&self) -> &Arc<McpAccess> {
-        &self.access
-    }
-
     /// Mounts `/mcp` and the protected-resource metadata on one worker's app.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let access = web::Data::from(Arc::clone(&self.access));
