@@ -211,16 +211,39 @@ pub(super) enum Db {
 }
 
 /// A connection taken from a [`Db`] for one statement.
-enum Pooled {
+///
+/// A statement's future can be dropped where no Tokio runtime is current: actix drops an
+/// arbiter's tasks after leaving its runtime when the system stops (e.g. a worker's heartbeat
+/// in flight at the end of a test). sqlx's `PoolConnection` then panics spawning its return to
+/// the pool ("requires a Tokio context"), and that panic inside a destructor aborts the
+/// process. There, the connection is detached from the pool and closed by its own drop
+/// instead (the pool keeps no minimum of connections to refill).
+struct Pooled(Option<PooledConn>);
+
+enum PooledConn {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
 }
 
 impl Pooled {
     fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Pooled::Sqlite(conn) => Conn::Sqlite(conn),
-            Pooled::Postgres(conn) => Conn::Postgres(conn),
+        match &mut self.0 {
+            Some(PooledConn::Sqlite(conn)) => Conn::Sqlite(conn),
+            Some(PooledConn::Postgres(conn)) => Conn::Postgres(conn),
+            None => unreachable!("a Pooled holds its connection until dropped"),
+        }
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return;
+        }
+        match self.0.take() {
+            Some(PooledConn::Sqlite(conn)) => drop(conn.detach()),
+            Some(PooledConn::Postgres(conn)) => drop(conn.detach()),
+            None => {}
         }
     }
 }
@@ -234,10 +257,10 @@ impl Db {
     }
 
     async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
-            Db::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
-        })
+        Ok(Pooled(Some(match self {
+            Db::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        })))
     }
 
     /// Every row of `sql`, run outside a transaction.
@@ -273,10 +296,10 @@ impl Db {
     }
 
     async fn begin(&self, statement: &'static str) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with(statement).await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin_with(statement).await?),
-        })
+        Ok(Tx(Some(match self {
+            Db::Sqlite(pool) => TxConn::Sqlite(pool.begin_with(statement).await?),
+            Db::Postgres(pool) => TxConn::Postgres(pool.begin_with(statement).await?),
+        })))
     }
 
     /// Runs `op` again (a fresh transaction each time) while it fails transiently in this
@@ -318,16 +341,32 @@ where
 }
 
 /// An open transaction of either driver; dropped without [`Tx::commit`] it rolls back.
-pub(super) enum Tx {
+///
+/// Dropped where no Tokio runtime is current (see [`Pooled`]), its connection cannot go back
+/// to the pool without a panic that aborts the process, nor be detached from a transaction:
+/// it is leaked instead, which happens only while a runtime shuts down (the database ends the
+/// session, and so the transaction, when the process exits).
+pub(super) struct Tx(Option<TxConn>);
+
+enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            std::mem::forget(self.0.take());
+        }
+    }
+}
+
 impl Tx {
     fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
-            Tx::Postgres(tx) => Conn::Postgres(tx),
+        match &mut self.0 {
+            Some(TxConn::Sqlite(tx)) => Conn::Sqlite(tx),
+            Some(TxConn::Postgres(tx)) => Conn::Postgres(tx),
+            None => unreachable!("a Tx holds its transaction until committed or dropped"),
         }
     }
 
@@ -356,10 +395,11 @@ impl Tx {
         self.conn().execute(sql).await
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        match self.0.take() {
+            Some(TxConn::Sqlite(tx)) => tx.commit().await,
+            Some(TxConn::Postgres(tx)) => tx.commit().await,
+            None => Ok(()),
         }
     }
 }

@@ -2279,3 +2279,33 @@ on_both_backends! {
 }
 
 mod tenant_keys;
+
+/// A statement or transaction whose future outlives its runtime (actix drops an arbiter's
+/// tasks after leaving the runtime when the system stops) is dropped without the panic that
+/// would abort the process ("this functionality requires a Tokio context").
+#[test]
+fn a_connection_dropped_after_its_runtime_stopped_does_not_panic_sqlite() {
+    let db = TestDb::sqlite();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store: &'static AnyStore = Box::leak(Box::new(
+        rt.block_on(AnyStore::connect(&db.url, 2)).unwrap(),
+    ));
+    let (statement, tx) = rt.block_on(async {
+        let mut statement = Box::pin(store.db.execute(Sql::new(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) \
+             SELECT count(*) FROM c",
+        )));
+        assert!(
+            (&mut statement).now_or_never().is_none(),
+            "the statement is still running, holding its connection"
+        );
+        let tx = store.db.begin_write().await.unwrap();
+        (statement, tx)
+    });
+    drop(rt);
+    drop(statement);
+    drop(tx);
+}
