@@ -422,6 +422,15 @@ pub struct SmsSettings {
     pub sim_max_messages: usize,
 }
 
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Seconds between reads of `queue_depth` from the database (one aggregate over the jobs
+    /// table per instance); at least 1.
+    pub queue_sample_interval_s: u64,
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -464,6 +473,8 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// `[mcp]`: the Model Context Protocol endpoint.
     pub mcp: McpSettings,
+    /// `[metrics]`: what the Prometheus scrape samples.
+    pub metrics: MetricsSettings,
 }
 
 impl Settings {
@@ -552,6 +563,9 @@ impl Settings {
         }
         if self.sms.timeout_ms == 0 || self.sms.sim_max_messages == 0 {
             return bad("sms.timeout_ms and sms.sim_max_messages must be at least 1");
+        }
+        if self.metrics.queue_sample_interval_s == 0 {
+            return bad("metrics.queue_sample_interval_s must be at least 1");
         }
         Ok(())
     }
@@ -789,5 +803,13 @@ mod tests {
                 "{key}={value}"
             );
         }
+    }
+
+    #[test]
+    fn queue_sample_interval_defaults_to_15_s_and_zero_is_refused() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.metrics.queue_sample_interval_s, 15);
+        let zero = env(&[("SWITCHBOARD__METRICS__QUEUE_SAMPLE_INTERVAL_S", "0")]);
+        assert!(Settings::load_from(None, zero).is_err());
     }
 }
