@@ -364,6 +364,9 @@ pub const FUNCTIONS: &[&str] = &[
     "to_char",
     "now",
     "timezone",
+    "current_date",
+    "current_time",
+    "current_timestamp",
     // JSON
     "json_extract",
     "json_type",
@@ -492,7 +495,7 @@ pub fn check(
     params: usize,
 ) -> Result<CheckedQuery, QueryError> {
     let parser_dialect = dialect.parser_dialect();
-    let refused = |message: String| QueryError::Refused(message);
+    let refused = QueryError::Refused;
     let mut statements = Parser::new(parser_dialect.as_ref())
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(sql)
