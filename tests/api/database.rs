@@ -160,6 +160,14 @@ async fn tenant_stats_list_every_company_for_operators_only() {
 async fn failed_appointments_show_the_reason_and_what_the_caller_said() {
     let app = spawn_app().await;
     let job = crate::queue::dead_letter(&app, "call_f_dead", 16).await;
+    // The analysis brings the transcript; its end is what the caller said last.
+    let mut analyzed = ended("call_f_dead");
+    let said = format!(
+        "{} User: Ja, um vier\u{7} bitte, Dienstag passt mir\u{202E} gut.",
+        "Agent: Guten Tag. ".repeat(100)
+    );
+    analyzed["transcript"] = json!(said);
+    assert_eq!(app.webhook("call_analyzed", analyzed).await, 204);
     let failures = data(
         &app,
         ADMIN_TOKEN,
@@ -175,6 +183,12 @@ async fn failed_appointments_show_the_reason_and_what_the_caller_said() {
     assert!(failure["last_error"].is_string(), "{failures}");
     assert_eq!(failure["collected"]["name"], "Max Mustermann", "{failures}");
     assert_eq!(failure["service_name"], "Herrenhaarschnitt", "{failures}");
+    let excerpt = failure["transcript_excerpt"].as_str().unwrap();
+    assert!(
+        excerpt.ends_with("User: Ja, um vier bitte, Dienstag passt mir gut."),
+        "the end of the transcript, control and bidi characters removed: {excerpt}"
+    );
+    assert!(excerpt.chars().count() <= 601, "bounded: {excerpt}");
 
     let res = rpc_as(
         &app,

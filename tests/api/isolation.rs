@@ -385,6 +385,7 @@ async fn tenant_b_cannot_reach_a_through_any_gateway_method() {
         "queue.getRecentJobs",
         "queue.getFailedJobs",
         "webhook.getWebhookStats",
+        "database.getFailedAppointments",
         "company.list",
         "company.getAuditLog",
         "auth.listTokens",
