@@ -27,6 +27,9 @@
 //! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
 //!   (`tenants.rs`), tokens created, listed and revoked (`tokens.rs`), and the audit row
 //!   each of those writes adds in its own transaction (`audit.rs`).
+//! - `reports.rs` — [`ReportStore`]: the `database.*` reports (call counts by booking state,
+//!   aggregated in SQL; dead-lettered bookings with their call; search); `query.rs` runs
+//!   the client SQL of `database.query` read-only with row and time limits.
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
@@ -49,6 +52,7 @@
 //! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
 //! [`RetellRecordStore`]: switchboard_actors::ports::RetellRecordStore
 //! [`RetellConfigStore`]: switchboard_actors::ports::RetellConfigStore
+//! [`ReportStore`]: switchboard_actors::ports::ReportStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
@@ -57,7 +61,9 @@ mod calls;
 mod dialect;
 mod locks;
 mod outbox;
+mod query;
 mod queue;
+mod reports;
 mod retell;
 mod retell_config;
 mod rows;
