@@ -48,6 +48,7 @@ pub mod ports;
 pub mod ratelimit;
 pub mod records;
 pub mod registry;
+pub mod reports;
 pub mod resilience;
 pub mod retell;
 pub mod router;

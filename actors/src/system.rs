@@ -15,6 +15,7 @@ use crate::router::{Router, RouterBuilder};
 use crate::servers::appointments::AppointmentServer;
 use crate::servers::calcom::{CacheTtl, CalcomServer};
 use crate::servers::company::{AdminDeps, AdminServer};
+use crate::servers::database::{DatabaseDeps, DatabaseServer, QueryLimits};
 use crate::servers::queue::QueueServer;
 use crate::servers::retell::RetellServer;
 use crate::servers::retell_config::RetellConfigServer;
@@ -87,6 +88,8 @@ pub struct CoreConfig {
     pub cache_ttl: CacheTtl,
     /// How long a caller's slot is held in Cal.com during the call (`calls.slot_hold_min`).
     pub slot_hold: HoldPolicy,
+    /// Row, time and length limits of `database.query` (`[database.query]`).
+    pub query: QueryLimits,
 }
 
 /// What `retell.config.deployCustomFunctions` and the inbound webhook need to know about this
@@ -276,6 +279,18 @@ impl Core {
             );
             Supervisor::start(move |_| actor)
         };
+        let database = {
+            let actor = DatabaseServer::new(
+                DatabaseDeps {
+                    reports: deps.store.clone(),
+                    tenancy: deps.store.clone(),
+                    tenants: deps.store.clone(),
+                    limits: cfg.query,
+                },
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
         let admin = Arc::new(AdminDeps {
             tenants: deps.store.clone(),
             tokens: deps.store.clone(),
@@ -301,7 +316,8 @@ impl Core {
             .server(auth::methods(), admin_server(auth::server))
             .server(AppointmentServer::methods(), appointments.recipient())
             .server(RetellServer::methods(), retell.recipient())
-            .server(RetellConfigServer::methods(), retell_config.recipient());
+            .server(RetellConfigServer::methods(), retell_config.recipient())
+            .server(DatabaseServer::methods(), database.recipient());
         #[cfg(feature = "fault-injection")]
         let builder = {
             use crate::servers::fault::FaultServer;
