@@ -587,3 +587,43 @@ async fn the_dashboard_is_absent_when_disabled() {
     let app = spawn_app_with(&[("SWITCHBOARD__ADMIN__ENABLED", "false")]).await;
     assert_eq!(Browser::new(&app).get("/admin/login").await.status, 404);
 }
+
+#[actix_rt::test]
+async fn the_statistics_page_charts_todays_calls_and_bookings_with_the_same_numbers_in_a_table() {
+    let tenants = tenants().await;
+    let app = &tenants.app;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let a = signed_in(app, A_TOKEN).await;
+    let page = a.get("/admin/stats").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("stats-unavailable"), "{}", page.body);
+    assert!(
+        page.body.contains("<svg id=\"calls-chart\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("class=\"bar-booked\""));
+    let row_start = page
+        .body
+        .find(&format!("data-day=\"{today}\""))
+        .unwrap_or_else(|| panic!("today's row: {}", page.body));
+    let row = &page.body[row_start..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("<td>1</td><td>1</td>"),
+        "A's call that started today, booked (the live one never started): {row}"
+    );
+    let b = signed_in(app, B_TOKEN).await;
+    assert_eq!(
+        b.get("/admin/stats?company=demo-salon-berlin").await.status,
+        404,
+        "another company's statistics"
+    );
+    let own = b.get("/admin/stats").await;
+    assert!(own.body.contains(&format!("data-day=\"{today}\"")));
+    assert!(!own.body.contains("<td>1</td><td>1</td>"), "B has no calls");
+}
