@@ -27,6 +27,8 @@
 //! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
 //!   (`tenants.rs`), tokens created, listed and revoked (`tokens.rs`), and the audit row
 //!   each of those writes adds in its own transaction (`audit.rs`).
+//! - `admin_sessions.rs` — [`AdminSessionStore`]: the dashboard's sessions (`/admin`),
+//!   checked against their token on every lookup.
 //! - `reports.rs` — [`ReportStore`]: the `database.*` reports (call counts by booking state,
 //!   aggregated in SQL; dead-lettered bookings with their call; search); `query.rs` runs
 //!   the client SQL of `database.query` read-only with row and time limits.
@@ -52,10 +54,12 @@
 //! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
 //! [`RetellRecordStore`]: switchboard_actors::ports::RetellRecordStore
 //! [`RetellConfigStore`]: switchboard_actors::ports::RetellConfigStore
+//! [`AdminSessionStore`]: switchboard_actors::ports::AdminSessionStore
 //! [`ReportStore`]: switchboard_actors::ports::ReportStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
+mod admin_sessions;
 mod appointments;
 mod calls;
 mod dialect;

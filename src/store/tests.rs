@@ -493,6 +493,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
     assert_eq!(
         tables(&store).await,
         [
+            "admin_sessions",
             "api_tokens",
             "appointments",
             "audit_log",
@@ -2309,3 +2310,6 @@ fn a_connection_dropped_after_its_runtime_stopped_does_not_panic_sqlite() {
     drop(statement);
     drop(tx);
 }
+
+/// Sessions of the operators' dashboard (issue 15).
+mod admin_sessions;
