@@ -28,6 +28,7 @@ from pathlib import Path
 
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -226,6 +227,17 @@ def serve_dashboard(workdir: Path):
 def wait_for(driver: webdriver.Chrome, css: str, timeout_s: float = 10):
     """The first element matching `css` once it is present."""
     return WebDriverWait(driver, timeout_s).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def unstale(action, attempts: int = 3):
+    """`action()`, done again when the elements it used were replaced meanwhile: htmx swaps
+    the today page's table every few seconds."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
 
 
 def sign_in(driver: webdriver.Chrome, dashboard: Dashboard, token: str) -> None:

@@ -22,6 +22,7 @@ from harness import (
     phone_viewport,
     session_cookie,
     sign_in,
+    unstale,
     wait_for,
 )
 from selenium.webdriver.common.by import By
@@ -70,13 +71,16 @@ def test_admin_sees_the_replayed_call_booked_and_opens_transcript_collected_data
     sign_in(driver, dashboard, ADMIN_TOKEN)
     assert driver.current_url == dashboard.page("/admin/")
     assert driver.find_element(By.CSS_SELECTOR, "#whoami").text.strip()
-    row = wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"]')
-    assert state_of(row.find_element(By.CSS_SELECTOR, ".booking-state")) == "booked"
-    assert row.find_element(By.CSS_SELECTOR, ".call-status").text.strip()
-    assert row.find_element(By.CSS_SELECTOR, ".company").text.strip()
     assert present(driver, f'#calls tr[data-call-id="{scene.thames_call}"]'), "the operators' token sees every company's calls"
 
-    row.find_element(By.CSS_SELECTOR, f'a[href="/admin/calls/{scene.demo_call}"]').click()
+    def open_row():
+        row = wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"]')
+        assert state_of(row.find_element(By.CSS_SELECTOR, ".booking-state")) == "booked"
+        assert row.find_element(By.CSS_SELECTOR, ".call-status").text.strip()
+        assert row.find_element(By.CSS_SELECTOR, ".company").text.strip()
+        row.find_element(By.CSS_SELECTOR, f'a[href="/admin/calls/{scene.demo_call}"]').click()
+
+    unstale(open_row)
     assert "Jonas Becker" in wait_for(driver, "#transcript").text
     assert "Jonas Becker" in driver.find_element(By.CSS_SELECTOR, "#collected").text
     assert state_of(driver.find_element(By.CSS_SELECTOR, "#booking")) == "booked"
@@ -90,7 +94,7 @@ def test_retry_of_a_dead_letter_from_its_page_books_the_call(dashboard, driver):
     assert state_of(wait_for(driver, "#booking")) == "failed"
 
     driver.get(dashboard.page("/admin/dead-letters"))
-    wait_for(driver, f'#dead-letters tr[data-job-id="{job_id}"]').find_element(By.CSS_SELECTOR, ".retry").click()
+    unstale(lambda: wait_for(driver, f'#dead-letters tr[data-job-id="{job_id}"] .retry').click())
     wait_for(driver, ".notice")
     assert driver.current_url.startswith(dashboard.page("/admin/dead-letters"))
 
@@ -151,7 +155,7 @@ def test_company_token_never_sees_another_companys_call_dead_letter_or_tenant(da
     retry = requests.post(
         dashboard.page(f"/admin/dead-letters/{scene.thames_dead_job}/retry"),
         data={"csrf": csrf},
-        headers={"Cookie": cookie},
+        headers={"Cookie": cookie, "Origin": dashboard.url},
         allow_redirects=False,
         timeout=10,
     )
@@ -171,8 +175,8 @@ def test_language_switch_changes_the_texts_and_no_page_logs_an_error_or_csp_viol
     for lang in ("de", "en"):
         driver.find_element(By.CSS_SELECTOR, f"a#lang-{lang}").click()
         WebDriverWait(driver, SETTLE_S).until(lambda d, lang=lang: html_lang(d) == lang)
-        row = wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"]')
-        seen[lang] = (driver.find_element(By.CSS_SELECTOR, "#nav").text, row.find_element(By.CSS_SELECTOR, ".booking-state").text)
+        state = unstale(lambda: wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"] .booking-state').text)
+        seen[lang] = (driver.find_element(By.CSS_SELECTOR, "#nav").text, state)
         driver.get(dashboard.page("/admin/stats"))
         wait_for(driver, "#calls-chart svg")
         assert html_lang(driver) == lang, "the language is remembered without ?lang"
@@ -196,7 +200,7 @@ def test_today_page_fits_a_phone_screen(dashboard, driver, scene):
     phone_viewport(driver, True)
     try:
         driver.get(dashboard.page("/admin/"))
-        row = wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"]')
+        wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"]')
         page_width, viewport = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         assert page_width <= viewport, f"the page is {page_width} px wide on a {viewport} px screen"
         # The table fits, or scrolls inside a box that fits (the page itself never scrolls sideways).
@@ -208,9 +212,13 @@ def test_today_page_fits_a_phone_screen(dashboard, driver, scene):
                return box.getBoundingClientRect().right;"""
         )
         assert right <= viewport + 0.5, f"the calls table ends at {right} px on a {viewport} px screen"
-        link = row.find_element(By.CSS_SELECTOR, f'a[href="/admin/calls/{scene.demo_call}"]')
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", link)
-        link.click()
+
+        def tap_call():
+            link = driver.find_element(By.CSS_SELECTOR, f'#calls a[href="/admin/calls/{scene.demo_call}"]')
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", link)
+            link.click()
+
+        unstale(tap_call)
         wait_for(driver, "#transcript")
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     finally:
