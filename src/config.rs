@@ -422,6 +422,28 @@ pub struct SmsSettings {
     pub sim_max_messages: usize,
 }
 
+/// `[admin]`: the operators' dashboard at `/admin` (issue 15).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Serve the dashboard; `false` answers 404 under `/admin`.
+    pub enabled: bool,
+    /// Seconds a session lives without a request (sliding); 60 s – 30 days.
+    pub session_ttl_s: u64,
+    /// Sessions one token may hold at once; signing in again drops the oldest. At least 1.
+    pub max_sessions_per_token: u32,
+    /// Failed sign-ins one client address may make per minute; then 429 until the minute is
+    /// over. At least 1.
+    pub max_failed_sign_ins_per_minute: u32,
+    /// Client addresses whose failed sign-ins are counted at once (memory bound); the least
+    /// recently seen are forgotten first.
+    pub max_tracked_addresses: u64,
+    /// Web address of Cal.com for links to a booking (`{calcom_web_url}/booking/{uid}`) of a
+    /// tenant whose API base URL does not start with `api.` (for `https://api.cal.eu` the
+    /// link goes to `https://app.cal.eu`).
+    pub calcom_web_url: String,
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -464,6 +486,8 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// `[mcp]`: the Model Context Protocol endpoint.
     pub mcp: McpSettings,
+    /// `[admin]`: the operators' dashboard.
+    pub admin: AdminSettings,
 }
 
 impl Settings {
@@ -552,6 +576,18 @@ impl Settings {
         }
         if self.sms.timeout_ms == 0 || self.sms.sim_max_messages == 0 {
             return bad("sms.timeout_ms and sms.sim_max_messages must be at least 1");
+        }
+        if !(60..=30 * 24 * 3600).contains(&self.admin.session_ttl_s) {
+            return bad("admin.session_ttl_s must be 60 to 2592000 (30 days)");
+        }
+        if self.admin.max_sessions_per_token == 0
+            || self.admin.max_failed_sign_ins_per_minute == 0
+            || self.admin.max_tracked_addresses == 0
+        {
+            return bad(
+                "admin.max_sessions_per_token, admin.max_failed_sign_ins_per_minute and \
+                 admin.max_tracked_addresses must be at least 1",
+            );
         }
         Ok(())
     }

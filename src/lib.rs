@@ -29,9 +29,12 @@
 //! - [`retell_cli`]: `switchboard retell deploy SLUG` against a running instance.
 //! - [`mcp`]: the Model Context Protocol endpoint `/mcp` (tools from the method registry,
 //!   resources, prompts, sessions, the bearer guard) and `switchboard mcp` over stdio.
+//! - [`admin`]: the operators' dashboard at `/admin` (server-rendered pages over the JSON-RPC
+//!   methods, token sign-in, sessions, CSRF).
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod cache;
 pub mod calcom;
 pub mod cli;

@@ -566,6 +566,7 @@ fn serve_http(
         0 => KeepAlive::Disabled,
         ms => KeepAlive::Timeout(Duration::from_millis(ms)),
     };
+    let admin = settings.admin.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -580,6 +581,7 @@ fn serve_http(
                     mcp.configure(cfg);
                 }
             })
+            .configure(|cfg| crate::admin::configure(cfg, &state, &admin))
     })
     // Streamed answers (the SSE of an MCP session) go out in several small writes; with
     // Nagle's algorithm against the client's delayed ACK each took ~40 ms on loopback.

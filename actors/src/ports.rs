@@ -473,6 +473,7 @@ pub trait Store:
     + AppointmentStore
     + RetellRecordStore
     + RetellConfigStore
+    + AdminSessionStore
 {
 }
 
@@ -488,6 +489,7 @@ impl<T> Store for T where
         + AppointmentStore
         + RetellRecordStore
         + RetellConfigStore
+        + AdminSessionStore
 {
 }
 
@@ -990,4 +992,29 @@ pub trait RetellRecordStore: Send + Sync + 'static {
     /// it, and no job is enqueued: imported calls are history. Idempotent: importing the
     /// same calls again answers [`ImportOutcome::AlreadyKnown`] for each.
     async fn import_calls(&self, calls: &[ImportedCall]) -> Result<Vec<ImportOutcome>, StoreError>;
+}
+
+/// Sessions of the operators' dashboard (`/admin`, issue 15), keyed by the SHA-256 hex digest
+/// of the session id the cookie carries; the id itself is never stored.
+#[async_trait]
+pub trait AdminSessionStore: Send + Sync + 'static {
+    /// Stores `session`, in one transaction with the upkeep that bounds the table: every
+    /// expired session (of any token) is purged, and the token's oldest sessions are dropped so
+    /// that it keeps at most `max_per_token` (at least 1) with the new one.
+    async fn create_admin_session(
+        &self,
+        session: &crate::records::NewAdminSession,
+        max_per_token: u32,
+    ) -> Result<(), StoreError>;
+    /// The session of digest `session_sha256` if it has not expired at `now` and its token is
+    /// still valid (not revoked, not expired, its company not disabled); its expiry moves to
+    /// `now + idle` (sliding). `None` for an unknown, expired or orphaned session.
+    async fn admin_session(
+        &self,
+        session_sha256: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Option<crate::records::AdminSession>, StoreError>;
+    /// Deletes the session of digest `session_sha256` (sign-out); no error when it is gone.
+    async fn delete_admin_session(&self, session_sha256: &str) -> Result<(), StoreError>;
 }

@@ -472,7 +472,15 @@ pub struct CallView {
     pub appointment: Option<AppointmentView>,
     /// What transfer events and the post-call analysis added, in the order received.
     pub events: Vec<CallEventView>,
+    /// What was said, as Retell's `transcript` of the last call object received (lines
+    /// `Agent: …` / `User: …`, reference/retell.md §1.3), cut to its first
+    /// [`MAX_TRANSCRIPT_BYTES`]; only `webhook.getCall` reads it (absent from lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
 }
+
+/// Most bytes of a call's transcript `webhook.getCall` returns (a ten-minute call is ~10 KiB).
+pub const MAX_TRANSCRIPT_BYTES: usize = 32 * 1024;
 
 /// Webhook and booking counters (`webhook.getWebhookStats`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
@@ -1064,4 +1072,33 @@ pub struct SmsJobPayload {
     pub company_id: CompanyId,
     /// The message.
     pub message: crate::ports::SmsMessage,
+}
+
+/// A dashboard session to store ([`AdminSessionStore::create_admin_session`](crate::ports::AdminSessionStore::create_admin_session)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAdminSession {
+    /// Lower-case hex SHA-256 of the session id the `sb_admin` cookie carries (64 digits).
+    pub session_sha256: String,
+    /// `api_tokens.id` of the token signed in with.
+    pub token_id: i64,
+    /// The token's company; `None` for the operators' admin token.
+    pub company_id: Option<CompanyId>,
+    /// The session's CSRF synchronizer token, 64 hex digits.
+    pub csrf: String,
+    /// When it was signed in, UTC; also its first `last_seen_at`.
+    pub created_at: DateTime<Utc>,
+    /// When it ends unless used again, UTC.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A live dashboard session and the grant of the token behind it
+/// ([`AdminSessionStore::admin_session`](crate::ports::AdminSessionStore::admin_session)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminSession {
+    /// What the token signed in with may do now (re-read on every request).
+    pub grant: TokenGrant,
+    /// The session's CSRF synchronizer token, 64 hex digits.
+    pub csrf: String,
+    /// When it ends unless used again, UTC (already moved on by this lookup).
+    pub expires_at: DateTime<Utc>,
 }

@@ -83,6 +83,17 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Calls made through `router` for `grant`; `store` answers lookups that are not methods.
+    /// The dashboard (`crate::admin`) reads through one of these too, so its scope checks,
+    /// tenant isolation and metrics are the gateway's.
+    pub fn new(router: Addr<Router>, grant: TokenGrant, store: Arc<dyn Store>) -> Self {
+        Self {
+            router,
+            grant,
+            store,
+        }
+    }
+
     /// The grant calls are made for.
     pub fn grant(&self) -> &TokenGrant {
         &self.grant
@@ -155,11 +166,7 @@ impl Shared {
     }
 
     fn dispatcher(&self, grant: TokenGrant) -> Dispatcher {
-        Dispatcher {
-            router: self.router.clone(),
-            grant,
-            store: Arc::clone(&self.store),
-        }
+        Dispatcher::new(self.router.clone(), grant, Arc::clone(&self.store))
     }
 }
 

@@ -19,7 +19,7 @@ use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::ports::{CallStore, StoreError};
 use switchboard_actors::records::{
     CallContextRecord, CallDetailRecord, CallEventRecord, CallId, CallView, EventOutcome,
-    NewAppointment, NewJob, WebhookStats,
+    MAX_TRANSCRIPT_BYTES, NewAppointment, NewJob, WebhookStats,
 };
 
 /// A write refused because another company owns its call id; the transaction that found
@@ -46,11 +46,13 @@ async fn may_write(tx: &mut Tx, company: CompanyId, call_id: &CallId) -> Result<
     Ok(owner.is_none_or(|(owner,)| owner == company.0))
 }
 
-/// The local record of `call_id` in `tx`, only of `company` (`None`: any company).
+/// The local record of `call_id` in `tx`, only of `company` (`None`: any company); with its
+/// transcript when `with_transcript` (one call's page, not a list).
 async fn call_view_in(
     tx: &mut Tx,
     company: Option<CompanyId>,
     call_id: &str,
+    with_transcript: bool,
 ) -> Result<Option<CallView>, StoreError> {
     let call: Option<CallRow> = tx
         .fetch_optional(
@@ -111,7 +113,32 @@ async fn call_view_in(
         .into_iter()
         .map(CallEventRow::into_view)
         .collect::<Result<_, _>>()?;
+    if !with_transcript {
+        return Ok(Some(view));
+    }
+    let (payload,): (Option<String>,) = tx
+        .fetch_one(
+            Sql::new("SELECT payload FROM calls WHERE call_id = $1 AND company_id = $2")
+                .bind(call_id)
+                .bind(view.company_id.0),
+        )
+        .await
+        .map_err(backend)?;
+    view.transcript = payload.as_deref().and_then(transcript_of);
     Ok(Some(view))
+}
+
+/// The `transcript` of a stored Retell call object, cut at a character boundary to at most
+/// [`MAX_TRANSCRIPT_BYTES`]; `None` when the payload has none (or is not JSON: the column is
+/// checked, so only a hand-edited row gets here).
+fn transcript_of(payload: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let text = value.get("transcript")?.as_str()?;
+    let mut end = text.len().min(MAX_TRANSCRIPT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(text[..end].to_owned())
 }
 
 impl AnyStore {
@@ -556,7 +583,7 @@ impl CallStore for AnyStore {
     ) -> Result<Option<CallView>, StoreError> {
         // One snapshot, so the job and the appointment are seen as of the same commit.
         let mut tx = self.db.begin_snapshot().await.map_err(backend)?;
-        let view = call_view_in(&mut tx, company, call_id.as_str()).await?;
+        let view = call_view_in(&mut tx, company, call_id.as_str(), true).await?;
         tx.commit().await.map_err(backend)?;
         Ok(view)
     }
@@ -587,7 +614,7 @@ impl CallStore for AnyStore {
             .map_err(backend)?;
         let mut calls = Vec::with_capacity(ids.len());
         for (call_id,) in ids {
-            if let Some(view) = call_view_in(&mut tx, company, &call_id).await? {
+            if let Some(view) = call_view_in(&mut tx, company, &call_id, false).await? {
                 calls.push(view);
             }
         }

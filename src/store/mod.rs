@@ -27,6 +27,8 @@
 //! - `admin/` — [`TenantAdminStore`] and [`TokenAdminStore`]: tenants read and written whole
 //!   (`tenants.rs`), tokens created, listed and revoked (`tokens.rs`), and the audit row
 //!   each of those writes adds in its own transaction (`audit.rs`).
+//! - `admin_sessions.rs` — [`AdminSessionStore`]: the dashboard's sessions (`/admin`),
+//!   checked against their token on every lookup.
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
@@ -49,9 +51,11 @@
 //! [`AppointmentStore`]: switchboard_actors::ports::AppointmentStore
 //! [`RetellRecordStore`]: switchboard_actors::ports::RetellRecordStore
 //! [`RetellConfigStore`]: switchboard_actors::ports::RetellConfigStore
+//! [`AdminSessionStore`]: switchboard_actors::ports::AdminSessionStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
+mod admin_sessions;
 mod appointments;
 mod calls;
 mod dialect;

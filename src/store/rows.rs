@@ -302,6 +302,7 @@ impl CallRow {
             booking_job,
             appointment,
             events: Vec::new(),
+            transcript: None,
         })
     }
 }

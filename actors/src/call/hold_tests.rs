@@ -492,6 +492,11 @@ refusing! {
         fn function_overrides(&self, CompanyId) -> std::collections::BTreeMap<String, crate::retell::deploy::FunctionOverride>;
         fn set_function_override(&self, CompanyId, &str, &crate::retell::deploy::FunctionOverride, DateTime<Utc>) -> ();
     }
+    AdminSessionStore {
+        fn create_admin_session(&self, &NewAdminSession, u32) -> ();
+        fn admin_session(&self, &str, DateTime<Utc>, Duration) -> Option<AdminSession>;
+        fn delete_admin_session(&self, &str) -> ();
+    }
 }
 
 /// A cache that holds nothing.

@@ -26,8 +26,9 @@ impl Method for GetCall {
     const NAME: &'static str = "webhook.getCall";
     const SUMMARY: &'static str = "Shows our record of one phone call by its Retell `call_id`: \
         status, caller and business numbers, start and end (UTC), the appointment data the \
-        agent collected, the state of its booking job and the appointment made, if any. An \
-        unknown call_id, and a call of another company, is -32602 `not_found`.";
+        agent collected, the state of its booking job, the appointment made, if any, and what \
+        was said (`transcript`, at most 32 KiB). An unknown call_id, and a call of another \
+        company, is -32602 `not_found`.";
     const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
     type Deps = WebhookDeps;
