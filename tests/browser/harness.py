@@ -86,13 +86,15 @@ def new_driver(size: tuple[int, int] = DESKTOP) -> webdriver.Chrome:
     return driver
 
 
-def phone_viewport(driver: webdriver.Chrome, on: bool) -> None:
-    """Emulates (or stops emulating) a PHONE-sized touch screen, viewport and meta viewport included."""
-    if on:
-        metrics = {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True}
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    else:
+def emulate_screen(driver: webdriver.Chrome, size: tuple[int, int] | None, phone: bool = False) -> None:
+    """Makes the viewport exactly `size` (width, height in CSS pixels; a window's size also
+    counts the browser's own bars), a phone's when `phone` (touch, the page's meta viewport,
+    2 device pixels per CSS pixel); None goes back to the window's viewport."""
+    if size is None:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        return
+    metrics = {"width": size[0], "height": size[1], "deviceScaleFactor": 2 if phone else 1, "mobile": phone}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
 
 
 @dataclass

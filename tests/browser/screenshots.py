@@ -8,11 +8,12 @@ German and on a phone (390×844), then writes the folder's README.md listing the
 Usage: python tests/browser/screenshots.py OUT_DIR
 """
 
+import re
 import sys
 import tempfile
 from pathlib import Path
 
-from harness import ADMIN_TOKEN, DEMO, DESKTOP, PHONE, new_driver, phone_viewport, serve_dashboard, sign_in, wait_for
+from harness import ADMIN_TOKEN, DEMO, DESKTOP, PHONE, emulate_screen, new_driver, serve_dashboard, sign_in, wait_for
 
 # Replayed in this order; de_praxis_weber.json needs the tenant onboarded by hand (README).
 CALLS = ["de_booking.json", "en_booking.json", "de_unconfirmed.json", "de_missing_data.json", "en_thames_booking.json"]
@@ -41,17 +42,15 @@ def main(out: Path) -> None:
         ]
         driver = new_driver(DESKTOP)
         try:
+            emulate_screen(driver, DESKTOP)
             for name, path, ready, _ in shots:
-                if name == "login.png":
-                    driver.get(dashboard.page(path))
-                else:
-                    if not driver.get_cookie("sb_admin"):
-                        sign_in(driver, dashboard, ADMIN_TOKEN)
-                    driver.get(dashboard.page(path))
+                if name != "login.png" and not driver.get_cookie("sb_admin"):
+                    sign_in(driver, dashboard, ADMIN_TOKEN)
+                driver.get(dashboard.page(path))
                 wait_for(driver, ready)
                 driver.save_screenshot(str(out / name))
             driver.get(dashboard.page("/admin/?lang=en"))
-            phone_viewport(driver, True)
+            emulate_screen(driver, PHONE, phone=True)
             driver.get(dashboard.page("/admin/"))
             wait_for(driver, "#calls")
             driver.save_screenshot(str(out / "today-phone.png"))
@@ -71,7 +70,8 @@ def write_readme(out: Path, shots: list) -> None:
         "| file | page | shows |",
         "|---|---|---|",
     ]
-    lines += [f"| [{name}]({name}) | `{path}` | {what} |" for name, path, _, what in shots]
+    # A call's id is new on every run; the README names the route instead.
+    lines += [f"| [{name}]({name}) | `{re.sub(r'call_[0-9a-f]+', '{call_id}', path)}` | {what} |" for name, path, _, what in shots]
     (out / "README.md").write_text("\n".join(lines) + "\n")
 
 

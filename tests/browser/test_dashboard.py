@@ -15,11 +15,12 @@ import requests
 from harness import (
     ADMIN_TOKEN,
     DEMO,
+    PHONE,
     SETTLE_S,
     THAMES,
     Dashboard,
     console,
-    phone_viewport,
+    emulate_screen,
     session_cookie,
     sign_in,
     unstale,
@@ -198,7 +199,7 @@ def test_language_switch_changes_the_texts_and_no_page_logs_an_error_or_csp_viol
 
 def test_today_page_fits_a_phone_screen(dashboard, driver, scene):
     sign_in(driver, dashboard, ADMIN_TOKEN)
-    phone_viewport(driver, True)
+    emulate_screen(driver, PHONE, phone=True)
     try:
         driver.get(dashboard.page("/admin/"))
         wait_for(driver, f'#calls tr[data-call-id="{scene.demo_call}"]')
@@ -223,4 +224,4 @@ def test_today_page_fits_a_phone_screen(dashboard, driver, scene):
         wait_for(driver, "#transcript")
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     finally:
-        phone_viewport(driver, False)
+        emulate_screen(driver, None)
