@@ -118,6 +118,13 @@ def test_wrong_token_shows_the_login_form_again_with_an_error_and_no_session(das
     wait_for(driver, "#login-form")
 
 
+def test_session_cookie_is_http_only_secure_same_site_strict_and_only_for_admin(dashboard, driver):
+    sign_in(driver, dashboard, ADMIN_TOKEN)
+    cookie = driver.get_cookie("sb_admin")
+    assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"], cookie["path"]) == (True, True, "Strict", "/admin"), cookie
+    assert "sb_admin" not in driver.execute_script("return document.cookie"), "page scripts can read the session"
+
+
 def test_signed_out_session_no_longer_opens_any_page(dashboard, driver):
     sign_in(driver, dashboard, ADMIN_TOKEN)
     old = session_cookie(driver)
