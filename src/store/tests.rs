@@ -2279,3 +2279,6 @@ on_both_backends! {
 }
 
 mod tenant_keys;
+
+/// Sessions of the operators' dashboard (issue 15).
+mod admin_sessions;

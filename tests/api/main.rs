@@ -9,6 +9,7 @@ mod call_ownership;
 #[path = "../common/mod.rs"]
 mod common;
 mod custom_functions;
+mod dashboard;
 mod flow;
 mod gateway;
 mod health;
