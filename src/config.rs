@@ -444,6 +444,15 @@ pub struct AdminSettings {
     pub calcom_web_url: String,
 }
 
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Seconds between reads of `queue_depth` from the database (one aggregate over the jobs
+    /// table per instance); at least 1.
+    pub queue_sample_interval_s: u64,
+}
+
 /// All settings (see config/default.toml for every key and its meaning).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -488,6 +497,8 @@ pub struct Settings {
     pub mcp: McpSettings,
     /// `[admin]`: the operators' dashboard.
     pub admin: AdminSettings,
+    /// `[metrics]`: what the Prometheus scrape samples.
+    pub metrics: MetricsSettings,
 }
 
 impl Settings {
@@ -588,6 +599,9 @@ impl Settings {
                 "admin.max_sessions_per_token, admin.max_failed_sign_ins_per_minute and \
                  admin.max_tracked_addresses must be at least 1",
             );
+        }
+        if self.metrics.queue_sample_interval_s == 0 {
+            return bad("metrics.queue_sample_interval_s must be at least 1");
         }
         Ok(())
     }
@@ -825,5 +839,13 @@ mod tests {
                 "{key}={value}"
             );
         }
+    }
+
+    #[test]
+    fn queue_sample_interval_defaults_to_15_s_and_zero_is_refused() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.metrics.queue_sample_interval_s, 15);
+        let zero = env(&[("SWITCHBOARD__METRICS__QUEUE_SAMPLE_INTERVAL_S", "0")]);
+        assert!(Settings::load_from(None, zero).is_err());
     }
 }

@@ -134,6 +134,7 @@ fn core_config(s: &Settings, port: u16) -> CoreConfig {
         slot_hold: HoldPolicy {
             hold_min: s.calls.slot_hold_min,
         },
+        queue_sample_interval: Duration::from_secs(s.metrics.queue_sample_interval_s),
     }
 }
 

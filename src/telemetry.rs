@@ -1,8 +1,12 @@
 //! Logs (tracing) and the Prometheus recorder.
 
 use crate::config::LogSettings;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+use metrics_process::Collector;
 use std::sync::OnceLock;
+use switchboard_actors::metric_names;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the log subscriber: `pretty` or `json`, filtered by `RUST_LOG` or `log.level`.
@@ -23,20 +27,158 @@ const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Buckets of `booking_lag_seconds` (1 s – 1 h): a booking waits for the outbox poll and for
+/// Cal.com, and retries with backoff stretch it to minutes.
+const BOOKING_LAG_BUCKETS: &[f64] = &[
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+];
+
 /// The process-wide Prometheus recorder, installed on first use (the `metrics` facade allows
-/// one global recorder per process, so several apps in one test process share it).
+/// one global recorder per process, so several apps in one test process share it). Registers
+/// every metric's `# HELP` and unit, the process metrics' and `switchboard_build_info`.
 pub fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
-                .expect("bucket list is not empty")
-                .build_recorder();
+            let recorder = recorder();
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; then ours just stays unused.
             let _ = metrics::set_global_recorder(recorder);
+            announce();
             handle
         })
         .clone()
+}
+
+fn recorder() -> PrometheusRecorder {
+    // A full-name match wins over the suffix match (PrometheusBuilder::set_buckets_for_metric).
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(metric_names::BOOKING_LAG_SECONDS.into()),
+                BOOKING_LAG_BUCKETS,
+            )
+        })
+        .expect("bucket lists are not empty")
+        .build_recorder()
+}
+
+/// Describes every metric and sets the build info, on the current recorder.
+fn announce() {
+    metric_names::describe();
+    process_metrics().describe();
+    metrics::gauge!(
+        metric_names::BUILD_INFO,
+        "version" => env!("CARGO_PKG_VERSION"),
+        "git_commit" => env!("SWITCHBOARD_GIT_COMMIT"),
+        "rustc" => env!("SWITCHBOARD_RUSTC"),
+    )
+    .set(1.0);
+}
+
+/// The `process_*` metrics of the Prometheus client conventions (`metrics-process`): CPU
+/// seconds (whole seconds: the crate records the counter as an integer), resident and virtual
+/// memory in bytes, open and maximum file descriptors, threads, start time (Unix seconds).
+/// [`Collector::collect`] reads `/proc/self` (Linux); call it on each scrape.
+pub fn process_metrics() -> &'static Collector {
+    static COLLECTOR: OnceLock<Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(Collector::default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metric_names::{DESCRIPTIONS, Kind};
+
+    /// Renders what [`announce`] registers plus one sample of every described metric.
+    fn render_all() -> String {
+        let recorder = recorder();
+        metrics::with_local_recorder(&recorder, || {
+            announce();
+            process_metrics().collect();
+            for m in DESCRIPTIONS {
+                match m.kind {
+                    Kind::Counter => metrics::counter!(m.name).increment(0),
+                    Kind::Gauge => metrics::gauge!(m.name).set(0.0),
+                    Kind::Histogram => metrics::histogram!(m.name).record(0.0),
+                }
+            }
+        });
+        recorder.handle().render()
+    }
+
+    #[test]
+    fn every_described_metric_renders_with_help_and_its_type() {
+        let text = render_all();
+        for m in DESCRIPTIONS {
+            let kind = match m.kind {
+                Kind::Counter => "counter",
+                Kind::Gauge => "gauge",
+                Kind::Histogram => "histogram",
+            };
+            assert!(
+                text.contains(&format!("# HELP {} {}\n", m.name, m.help)),
+                "{}",
+                m.name
+            );
+            assert!(
+                text.contains(&format!("# TYPE {} {kind}\n", m.name)),
+                "{}",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn build_info_names_version_commit_and_rustc() {
+        let text = render_all();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("switchboard_build_info{"))
+            .expect("switchboard_build_info is exported");
+        assert!(line.ends_with("} 1"), "{line}");
+        assert!(
+            line.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))),
+            "{line}"
+        );
+        let label = |name: &str| {
+            let start = line.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+            line[start..]
+                .split('"')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let commit = label("git_commit");
+        assert!(
+            commit == "unknown" || commit.chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}"
+        );
+        assert!(label("rustc").starts_with("1."), "{line}");
+    }
+
+    #[test]
+    fn process_metrics_are_described_and_collected() {
+        let text = render_all();
+        for name in [
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_start_time_seconds",
+        ] {
+            assert!(text.contains(&format!("# HELP {name} ")), "{name}");
+            assert!(text.contains(&format!("\n{name} ")), "{name} has a sample");
+        }
+    }
+
+    #[test]
+    fn booking_lag_has_buckets_up_to_an_hour() {
+        let text = render_all();
+        assert!(
+            text.contains("booking_lag_seconds_bucket{le=\"3600\"}"),
+            "{text}"
+        );
+        assert!(text.contains("mcp_request_duration_seconds_bucket{le=\"10\"}"));
+    }
 }

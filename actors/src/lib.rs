@@ -31,6 +31,7 @@
 //!   limits (the limiter port and governor's in-process GCRA).
 //! - [`supervision`]: restarts after panics and the restart budget.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
+//! - [`queue_depth`]: the sampler of `queue_depth{queue,status}` from the shared database.
 
 #![warn(missing_docs)]
 
@@ -45,6 +46,7 @@ pub mod metric_names;
 pub mod notify;
 pub mod outbox;
 pub mod ports;
+pub mod queue_depth;
 pub mod ratelimit;
 pub mod records;
 pub mod registry;

@@ -7,6 +7,7 @@ use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
 use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store, WebhookProbe};
+use crate::queue_depth::QueueDepthSampler;
 use crate::ratelimit::Limiter;
 use crate::registry::MethodSpec;
 use crate::resilience::RetryBudget;
@@ -87,6 +88,8 @@ pub struct CoreConfig {
     pub cache_ttl: CacheTtl,
     /// How long a caller's slot is held in Cal.com during the call (`calls.slot_hold_min`).
     pub slot_hold: HoldPolicy,
+    /// How often `queue_depth` is read from the database (`metrics.queue_sample_interval_s`).
+    pub queue_sample_interval: Duration,
 }
 
 /// What `retell.config.deployCustomFunctions` and the inbound webhook need to know about this
@@ -127,6 +130,8 @@ pub struct Core {
     /// Every method the router routes, sorted by name (the same specs `rpc.discover`
     /// documents): the MCP endpoint's tool list.
     pub methods: Arc<[MethodSpec]>,
+    /// Sets `queue_depth{queue,status}` from the database on its own timer.
+    pub queue_depth: Addr<QueueDepthSampler>,
 }
 
 impl Core {
@@ -326,6 +331,15 @@ impl Core {
             let tenants = tenants.clone();
             Supervisor::start(move |_| AvailabilityPrefetcher::new(tenants, cache, policy))
         };
+        let queue_depth = {
+            let actor = QueueDepthSampler::new(
+                deps.store.clone(),
+                Arc::clone(&deps.clock),
+                cfg.queue_sample_interval,
+                deps.budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
         Self {
             router,
             webhooks,
@@ -336,6 +350,7 @@ impl Core {
             limiter: deps.limiter,
             prefetch,
             methods,
+            queue_depth,
         }
     }
 }

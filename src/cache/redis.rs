@@ -19,6 +19,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
+use switchboard_actors::metric_names::CACHE_ERRORS_TOTAL;
 use switchboard_actors::ports::Cache;
 
 /// How long one command may wait for its reply. A live Redis answers in well under a
@@ -38,8 +39,6 @@ const REST_AFTER_FAILURE: Duration = Duration::from_secs(1);
 const WARN_EVERY: Duration = Duration::from_secs(30);
 /// Keys asked for per `SCAN` step of [`RedisCache::clear`].
 const SCAN_BATCH: usize = 500;
-/// Counter `{cache}`: cache reads and writes that failed and were served as misses.
-const CACHE_ERRORS_TOTAL: &str = "mcp_cache_errors_total";
 
 /// Redis-backed [`Cache`]. Cheap to clone; clones share one connection.
 ///

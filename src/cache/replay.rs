@@ -24,9 +24,7 @@ use moka::future::Cache as Moka;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use switchboard_actors::domain::ids::CompanyId;
-
-/// Counter: replay checks that Redis could not answer and the in-process record decided.
-const REPLAY_GUARD_FALLBACKS_TOTAL: &str = "mcp_replay_guard_fallbacks_total";
+use switchboard_actors::metric_names::REPLAY_GUARD_FALLBACKS_TOTAL;
 
 /// What a signed delivery is, compared with the first delivery of its signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

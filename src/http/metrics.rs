@@ -4,6 +4,7 @@
 
 use super::AppState;
 use super::auth::{OperatorAuthError, authorize_operator};
+use crate::telemetry;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -11,7 +12,8 @@ use actix_web::{Error, HttpRequest, HttpResponse, web};
 use std::time::Instant;
 use switchboard_actors::metric_names as m;
 
-/// Renders all metrics for a caller with an admin or `metrics`-scope token.
+/// Renders all metrics for a caller with an admin or `metrics`-scope token, the `process_*`
+/// metrics read at this moment.
 ///
 /// # Errors
 /// [`OperatorAuthError`]: 401 with `WWW-Authenticate: Bearer` without such a token.
@@ -20,6 +22,7 @@ pub async fn render(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OperatorAuthError> {
     authorize_operator(&req, state.store.as_ref(), &state.lookups).await?;
+    telemetry::process_metrics().collect();
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.prometheus.render()))

@@ -149,6 +149,11 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     };
     metrics::counter!(m::BOOKING_TOTAL, "status" => status).increment(1);
     metrics::counter!(m::APPOINTMENTS_CREATED_TOTAL, "source" => "phone").increment(1);
+    // The job was enqueued at `call_ended`: its age is the caller's wait for the booking.
+    let lag = (deps.clock.now() - job.created_at)
+        .to_std()
+        .unwrap_or_default();
+    metrics::histogram!(m::BOOKING_LAG_SECONDS).record(lag.as_secs_f64());
     tracing::info!(job = job.id, call_id = ?payload.call_id, booking_uid = %booking.uid, status, "booking stored");
     Ok(())
 }
