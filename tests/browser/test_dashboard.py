@@ -8,8 +8,10 @@ German booking and the Thames Physio booking replayed with `switchboard replay`,
 letter of Thames Physio. A test that changes data (the retry) makes its own.
 """
 
+import os
 from dataclasses import dataclass
 
+import harness
 import pytest
 import requests
 from harness import (
@@ -30,6 +32,35 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 PAGES = ["/admin/", "/admin/appointments", "/admin/dead-letters", "/admin/health", "/admin/tenants", "/admin/stats"]
+
+
+@pytest.fixture(scope="module")
+def browser_installed() -> None:
+    """Skips without chromium or chromedriver, unless CI=true: then the tests fail, so CI
+    never passes without having run them."""
+    reason = harness.missing_browser()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the browser tests cannot run: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory, browser_installed) -> Dashboard:
+    """The service, started once for the module (per test would triple the suite's time; each
+    test reads only data it made or the module's scene)."""
+    with harness.serve_dashboard(tmp_path_factory.mktemp("switchboard-dashboard")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def driver(browser_installed):
+    """One desktop-sized headless chromium for the module; each test signs in afresh."""
+    driver = harness.new_driver()
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 @dataclass(frozen=True)
