@@ -129,8 +129,11 @@ def test_retry_of_a_dead_letter_from_its_page_books_the_call(dashboard, driver):
     unstale(lambda: wait_for(driver, f'#dead-letters tr[data-job-id="{job_id}"] .retry').click())
     wait_for(driver, ".notice")
     assert driver.current_url.startswith(dashboard.page("/admin/dead-letters"))
+    assert not present(driver, f'tr[data-job-id="{job_id}"]'), "a retried job is no dead letter any more"
 
     dashboard.wait_job(call_id, "done")
+    driver.get(dashboard.page("/admin/"))
+    assert unstale(lambda: state_of(wait_for(driver, f'#calls tr[data-call-id="{call_id}"] .booking-state'))) == "booked"
     driver.get(dashboard.page(f"/admin/calls/{call_id}"))
     assert state_of(wait_for(driver, "#booking")) == "booked"
     assert present(driver, "a#calcom-link")
