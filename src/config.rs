@@ -99,6 +99,20 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     /// Connections in the pool.
     pub max_connections: u32,
+    /// `[database.query]`: limits of `database.query`.
+    pub query: QuerySettings,
+}
+
+/// `[database.query]`: limits of the client SQL of `database.query`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySettings {
+    /// Most rows one query returns, 1–1000.
+    pub max_rows: u32,
+    /// A query running longer is stopped (JSON-RPC -32005), in milliseconds; at least 1.
+    pub timeout_ms: u64,
+    /// Longest SQL text accepted, in bytes, 1–4096.
+    pub max_sql_bytes: usize,
 }
 
 /// `[redis]`.
@@ -602,6 +616,16 @@ impl Settings {
         }
         if self.metrics.queue_sample_interval_s == 0 {
             return bad("metrics.queue_sample_interval_s must be at least 1");
+        }
+        let query = &self.database.query;
+        if !(1..=1000).contains(&query.max_rows)
+            || query.timeout_ms == 0
+            || !(1..=4096).contains(&query.max_sql_bytes)
+        {
+            return bad(
+                "database.query: max_rows must be 1 to 1000, timeout_ms at least 1, \
+                 max_sql_bytes 1 to 4096",
+            );
         }
         Ok(())
     }

@@ -34,6 +34,7 @@ use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
 use switchboard_actors::ports::{Clock, Store, SystemClock};
 use switchboard_actors::servers::calcom::CacheTtl;
+use switchboard_actors::servers::database::QueryLimits;
 use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
 use switchboard_actors::system::{Core, CoreConfig, CoreDeps, RetellSetup};
 
@@ -135,6 +136,11 @@ fn core_config(s: &Settings, port: u16) -> CoreConfig {
             hold_min: s.calls.slot_hold_min,
         },
         queue_sample_interval: Duration::from_secs(s.metrics.queue_sample_interval_s),
+        query: QueryLimits {
+            max_rows: s.database.query.max_rows,
+            timeout: Duration::from_millis(s.database.query.timeout_ms),
+            max_sql_bytes: s.database.query.max_sql_bytes,
+        },
     }
 }
 

@@ -50,6 +50,7 @@ pub mod queue_depth;
 pub mod ratelimit;
 pub mod records;
 pub mod registry;
+pub mod reports;
 pub mod resilience;
 pub mod retell;
 pub mod router;

@@ -474,6 +474,7 @@ pub trait Store:
     + RetellRecordStore
     + RetellConfigStore
     + AdminSessionStore
+    + ReportStore
 {
 }
 
@@ -490,6 +491,7 @@ impl<T> Store for T where
         + RetellRecordStore
         + RetellConfigStore
         + AdminSessionStore
+        + ReportStore
 {
 }
 
@@ -1017,4 +1019,55 @@ pub trait AdminSessionStore: Send + Sync + 'static {
     ) -> Result<Option<crate::records::AdminSession>, StoreError>;
     /// Deletes the session of digest `session_sha256` (sign-out); no error when it is gone.
     async fn delete_admin_session(&self, session_sha256: &str) -> Result<(), StoreError>;
+}
+
+/// Reports over the stored calls, jobs and appointments (`database.*`): counts, dead letters
+/// with what led there, search, and client SQL checked by
+/// [`sql_guard`](crate::domain::sql_guard). Every method reads only the companies it is given.
+#[async_trait]
+pub trait ReportStore: Send + Sync + 'static {
+    /// The SQL dialect of the database: how `database.query` renders a checked query.
+    fn sql_dialect(&self) -> crate::domain::sql_guard::SqlDialect;
+    /// Calls of `company` (every company when `None`) that started in `[since, until)`
+    /// (UTC), counted by booking state ([`crate::reports`]) per company and group; aggregated
+    /// in the database, so the rows are bounded by companies × groups, never by calls.
+    async fn call_stats(
+        &self,
+        company: Option<CompanyId>,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        grouping: crate::reports::StatsGrouping,
+    ) -> Result<Vec<crate::reports::StatsRow>, StoreError>;
+    /// Booking jobs of `company` (every company when `None`) that are dead letters, newest
+    /// failure first, at most `limit`, each with its call's collected data and the end of
+    /// its transcript.
+    async fn failed_appointments(
+        &self,
+        company: Option<CompanyId>,
+        limit: u32,
+    ) -> Result<Vec<crate::reports::FailedAppointment>, StoreError>;
+    /// Calls, customers and appointments of `company` (every company when `None`) matching
+    /// `terms`: a name containing the text (case-insensitive, LIKE wildcards taken
+    /// literally), the phone number, or the call id / booking uid exactly; at most `limit`
+    /// per kind, newest first.
+    async fn search(
+        &self,
+        company: Option<CompanyId>,
+        terms: &crate::reports::SearchTerms,
+        limit: u32,
+    ) -> Result<crate::reports::SearchHits, StoreError>;
+    /// Runs a query [`sql_guard`](crate::domain::sql_guard) checked and rewrote, read-only,
+    /// with `params` bound as `$1…$n`, stopping after `limits.max_rows` rows (`truncated`
+    /// says more were there) and after `limits.timeout`.
+    ///
+    /// # Errors
+    /// [`crate::domain::sql_guard::QueryError::Timeout`] when the time limit stopped it,
+    /// [`crate::domain::sql_guard::QueryError::Unsupported`] for a value it cannot return
+    /// as JSON, [`crate::domain::sql_guard::QueryError::Store`] when the database refused it.
+    async fn run_query(
+        &self,
+        query: &crate::domain::sql_guard::CheckedQuery,
+        params: &[crate::domain::sql_guard::QueryParam],
+        limits: crate::domain::sql_guard::RunLimits,
+    ) -> Result<crate::domain::sql_guard::QueryOutput, crate::domain::sql_guard::QueryError>;
 }

@@ -16,6 +16,7 @@ use crate::router::{Router, RouterBuilder};
 use crate::servers::appointments::AppointmentServer;
 use crate::servers::calcom::{CacheTtl, CalcomServer};
 use crate::servers::company::{AdminDeps, AdminServer};
+use crate::servers::database::{DatabaseDeps, DatabaseServer, QueryLimits};
 use crate::servers::queue::QueueServer;
 use crate::servers::retell::RetellServer;
 use crate::servers::retell_config::RetellConfigServer;
@@ -90,6 +91,8 @@ pub struct CoreConfig {
     pub slot_hold: HoldPolicy,
     /// How often `queue_depth` is read from the database (`metrics.queue_sample_interval_s`).
     pub queue_sample_interval: Duration,
+    /// Row, time and length limits of `database.query` (`[database.query]`).
+    pub query: QueryLimits,
 }
 
 /// What `retell.config.deployCustomFunctions` and the inbound webhook need to know about this
@@ -281,6 +284,18 @@ impl Core {
             );
             Supervisor::start(move |_| actor)
         };
+        let database = {
+            let actor = DatabaseServer::new(
+                DatabaseDeps {
+                    reports: deps.store.clone(),
+                    tenancy: deps.store.clone(),
+                    tenants: deps.store.clone(),
+                    limits: cfg.query,
+                },
+                budget.clone(),
+            );
+            Supervisor::start(move |_| actor)
+        };
         let admin = Arc::new(AdminDeps {
             tenants: deps.store.clone(),
             tokens: deps.store.clone(),
@@ -306,7 +321,8 @@ impl Core {
             .server(auth::methods(), admin_server(auth::server))
             .server(AppointmentServer::methods(), appointments.recipient())
             .server(RetellServer::methods(), retell.recipient())
-            .server(RetellConfigServer::methods(), retell_config.recipient());
+            .server(RetellConfigServer::methods(), retell_config.recipient())
+            .server(DatabaseServer::methods(), database.recipient());
         #[cfg(feature = "fault-injection")]
         let builder = {
             use crate::servers::fault::FaultServer;

@@ -92,11 +92,7 @@ impl Lang {
 
 /// `?lang=` of the request, when it names a language.
 pub fn query_lang(req: &HttpRequest) -> Option<Lang> {
-    req.query_string()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == "lang")
-        .and_then(|(_, value)| Lang::parse(value))
+    super::query_param(req, "lang").and_then(Lang::parse)
 }
 
 /// Every string the dashboard shows, in one language.

@@ -183,6 +183,16 @@ async fn security_headers(
     Ok(res)
 }
 
+/// The raw value of query parameter `key` of `req` (first occurrence); callers parse it into
+/// their own type, so no value is used unchecked.
+fn query_param<'a>(req: &'a HttpRequest, key: &str) -> Option<&'a str> {
+    req.query_string()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, value)| value)
+}
+
 /// 303 See Other to `location` (after a POST, and for signed-out requests).
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -399,12 +409,7 @@ impl Ctx {
     /// The company `?company=slug` names among those the session may see: `Ok(None)` without
     /// the parameter, 404 for a slug it may not see.
     fn chosen_company(&self, req: &HttpRequest) -> Result<Option<&Company>, AdminError> {
-        let slug = req
-            .query_string()
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| *key == "company")
-            .map(|(_, value)| value);
+        let slug = query_param(req, "company");
         match slug {
             None | Some("") => Ok(None),
             Some(slug) => self

@@ -94,10 +94,10 @@ pub async fn require(req: &HttpRequest, state: &AdminState) -> Result<Session, A
 /// Whether the request's `Origin` / `Sec-Fetch-Site` say it comes from this site. A request
 /// without either (a script, an old browser) passes; a browser sends at least one on POST.
 pub fn same_origin(req: &HttpRequest) -> bool {
-    if let Some(site) = req.headers().get("sec-fetch-site") {
-        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-            return false;
-        }
+    if let Some(site) = req.headers().get("sec-fetch-site")
+        && !matches!(site.to_str(), Ok("same-origin" | "none"))
+    {
+        return false;
     }
     match req.headers().get(header::ORIGIN) {
         None => true,

@@ -29,6 +29,9 @@
 //!   each of those writes adds in its own transaction (`audit.rs`).
 //! - `admin_sessions.rs` — [`AdminSessionStore`]: the dashboard's sessions (`/admin`),
 //!   checked against their token on every lookup.
+//! - `reports.rs` — [`ReportStore`]: the `database.*` reports (call counts by booking state,
+//!   aggregated in SQL; dead-lettered bookings with their call; search); `query.rs` runs
+//!   the client SQL of `database.query` read-only with row and time limits.
 //! - `rows.rs` — rows as both drivers decode them and their conversion into domain
 //!   values (a bad stored value becomes [`StoreError::Corrupt`]), and the values a webhook
 //!   writes, derived once for both.
@@ -52,6 +55,7 @@
 //! [`RetellRecordStore`]: switchboard_actors::ports::RetellRecordStore
 //! [`RetellConfigStore`]: switchboard_actors::ports::RetellConfigStore
 //! [`AdminSessionStore`]: switchboard_actors::ports::AdminSessionStore
+//! [`ReportStore`]: switchboard_actors::ports::ReportStore
 //! [`StoreError::Corrupt`]: switchboard_actors::ports::StoreError::Corrupt
 
 mod admin;
@@ -61,7 +65,9 @@ mod calls;
 mod dialect;
 mod locks;
 mod outbox;
+mod query;
 mod queue;
+mod reports;
 mod retell;
 mod retell_config;
 mod rows;

@@ -499,6 +499,45 @@ refusing! {
     }
 }
 
+#[async_trait]
+impl crate::ports::ReportStore for Memory {
+    fn sql_dialect(&self) -> crate::domain::sql_guard::SqlDialect {
+        crate::domain::sql_guard::SqlDialect::Sqlite
+    }
+    async fn call_stats(
+        &self,
+        _: Option<CompanyId>,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+        _: crate::reports::StatsGrouping,
+    ) -> Result<Vec<crate::reports::StatsRow>, StoreError> {
+        Err(unused())
+    }
+    async fn failed_appointments(
+        &self,
+        _: Option<CompanyId>,
+        _: u32,
+    ) -> Result<Vec<crate::reports::FailedAppointment>, StoreError> {
+        Err(unused())
+    }
+    async fn search(
+        &self,
+        _: Option<CompanyId>,
+        _: &crate::reports::SearchTerms,
+        _: u32,
+    ) -> Result<crate::reports::SearchHits, StoreError> {
+        Err(unused())
+    }
+    async fn run_query(
+        &self,
+        _: &crate::domain::sql_guard::CheckedQuery,
+        _: &[crate::domain::sql_guard::QueryParam],
+        _: crate::domain::sql_guard::RunLimits,
+    ) -> Result<crate::domain::sql_guard::QueryOutput, crate::domain::sql_guard::QueryError> {
+        Err(crate::domain::sql_guard::QueryError::Store(unused()))
+    }
+}
+
 /// A cache that holds nothing.
 struct NoCache;
 

@@ -1,7 +1,7 @@
 //! Domain types and pure functions: ids, phone numbers, tenancy, appointment data, German and
 //! English date/time reading, Cal.com booking shapes, and the decision that books a slot exactly
 //! once per idempotency key; the window of dates a request may name (`date_window`); the one sanitiser of free text
-//! (`text`).
+//! (`text`); the checker and rewriter of client SQL (`sql_guard`).
 
 pub mod appointment;
 pub mod book_once;
@@ -13,6 +13,7 @@ pub mod ids;
 pub mod onboarding;
 pub mod phone;
 pub mod service_match;
+pub mod sql_guard;
 pub mod tenant;
 pub mod text;
 pub mod truthy;

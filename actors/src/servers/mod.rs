@@ -20,6 +20,8 @@
 //! ## Layout
 //! - `calcom/`: event types, availability, bookings (Cal.com through the tenant's breaker).
 //! - `appointments/`: a caller's appointments for staff: find, change, cancel by the phone rules.
+//! - `database/`: reports (call counts, dead-lettered bookings, search) and read-only,
+//!   tenant-scoped SQL over documented views.
 //! - `queue/`: the outbox as operators see it (overview, dead letters, retries).
 //! - `webhook/`: verified Retell webhooks → durable records; call and webhook stats.
 //! - `retell/`: the company's Retell agent, calls, numbers and connection (through its
@@ -37,6 +39,7 @@ pub mod auth;
 pub mod branch;
 pub mod calcom;
 pub mod company;
+pub mod database;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod queue;

@@ -16,11 +16,7 @@ const MAX_JOBS: u32 = 100;
 
 /// `?retried=` of the request: the job just retried.
 fn retried(req: &HttpRequest) -> Option<i64> {
-    req.query_string()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == "retried")
-        .and_then(|(_, value)| value.parse().ok())
+    super::super::query_param(req, "retried").and_then(|v| v.parse().ok())
 }
 
 /// `GET /admin/dead-letters`.

@@ -14,8 +14,11 @@ use serde_json::{Value, json};
 /// Most calls the page lists (the method's page size).
 const MAX_CALLS: u32 = 200;
 
+/// `[start, end)` of a day, UTC.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// Midnight to midnight of today in `zone`, as UTC instants.
-fn local_day(now: DateTime<Utc>, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+fn local_day(now: DateTime<Utc>, zone: Tz) -> Span {
     let today = now.with_timezone(&zone).date_naive();
     let start = |day: chrono::NaiveDate| {
         // A day that starts in a DST gap starts at its first existing instant.
@@ -36,7 +39,7 @@ async fn calls(ctx: &Ctx, req: &HttpRequest) -> Result<(Vec<Value>, bool), Admin
     let chosen = ctx.chosen_company(req)?;
     let scope = ctx.scope(chosen);
     let now = Utc::now();
-    let days: Vec<(i64, (DateTime<Utc>, DateTime<Utc>))> = scope
+    let days: Vec<(i64, Span)> = scope
         .iter()
         .map(|c| (c.id, local_day(now, c.zone)))
         .collect();
