@@ -21,6 +21,7 @@ mod mcp_resources;
 mod mcp_security;
 mod mcp_stdio;
 mod mcp_tools;
+mod metrics;
 mod onboarding;
 mod queue;
 mod rate_limits;

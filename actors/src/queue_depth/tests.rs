@@ -149,30 +149,51 @@ fn start(store: &Arc<ScriptedStore>) -> Addr<QueueDepthSampler> {
     Supervisor::start(move |_| sampler)
 }
 
-/// The value of gauge `name` with exactly `labels`, if set.
-fn gauge(snapshotter: &Snapshotter, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .find_map(|(key, _, _, value)| {
-            let key = key.key();
-            let same = key.name() == name
-                && key.labels().count() == labels.len()
-                && key.labels().all(|l| labels.contains(&(l.key(), l.value())));
-            match value {
-                DebugValue::Gauge(v) if same => Some(v.into_inner()),
-                _ => None,
-            }
+/// The gauges set since the last snapshot (taking one resets them: the debugging recorder
+/// drains), by name and sorted labels.
+struct Gauges(Vec<(String, Vec<(String, String)>, f64)>);
+
+impl Gauges {
+    fn take(snapshotter: &Snapshotter) -> Self {
+        Self(
+            snapshotter
+                .snapshot()
+                .into_vec()
+                .into_iter()
+                .filter_map(|(key, _, _, value)| {
+                    let DebugValue::Gauge(v) = value else {
+                        return None;
+                    };
+                    let key = key.key();
+                    let mut labels: Vec<_> = key
+                        .labels()
+                        .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                        .collect();
+                    labels.sort();
+                    Some((key.name().to_owned(), labels, v.into_inner()))
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        self.0.iter().find_map(|(n, l, v)| {
+            let same = n == name
+                && l.len() == labels.len()
+                && labels
+                    .iter()
+                    .all(|(k, val)| l.contains(&((*k).into(), (*val).into())));
+            same.then_some(*v)
         })
-}
+    }
 
-fn depth(s: &Snapshotter, queue: &str, status: &str) -> Option<f64> {
-    gauge(s, m::QUEUE_DEPTH, &[("queue", queue), ("status", status)])
-}
+    fn depth(&self, queue: &str, status: &str) -> Option<f64> {
+        self.get(m::QUEUE_DEPTH, &[("queue", queue), ("status", status)])
+    }
 
-fn oldest(s: &Snapshotter, queue: &str) -> Option<f64> {
-    gauge(s, m::QUEUE_OLDEST_PENDING_AGE_SECONDS, &[("queue", queue)])
+    fn oldest(&self, queue: &str) -> Option<f64> {
+        self.get(m::QUEUE_OLDEST_PENDING_AGE_SECONDS, &[("queue", queue)])
+    }
 }
 
 /// Runs `test` on a paused actix System with a local debugging recorder.
@@ -193,17 +214,18 @@ fn sampler_sets_depth_per_queue_and_status_and_the_oldest_due_age() {
         )])]);
         let _sampler = start(&store);
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "pending"), Some(3.0));
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "running"), Some(1.0));
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "failed"), Some(2.0));
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "done"), None, "done is no depth");
-        assert_eq!(oldest(s, QUEUE_BOOKINGS), Some(42.0));
+        let g = Gauges::take(s);
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "pending"), Some(3.0));
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "running"), Some(1.0));
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "failed"), Some(2.0));
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "done"), None, "done is no depth");
+        assert_eq!(g.oldest(QUEUE_BOOKINGS), Some(42.0));
         assert_eq!(
-            depth(s, QUEUE_NOTIFICATIONS, "pending"),
+            g.depth(QUEUE_NOTIFICATIONS, "pending"),
             Some(0.0),
             "a queue without jobs reads 0"
         );
-        assert_eq!(oldest(s, QUEUE_NOTIFICATIONS), Some(0.0));
+        assert_eq!(g.oldest(QUEUE_NOTIFICATIONS), Some(0.0));
         assert_eq!(
             store.reads.lock().unwrap().as_slice(),
             [None],
@@ -226,18 +248,24 @@ fn sampler_reads_once_per_interval() {
     });
 }
 
+// One snapshot per test below, after the reads: the debugging recorder zeroes gauges it
+// reports, so a value of 0 read after an earlier snapshot would prove nothing.
+
 #[test]
 fn a_drained_queue_reads_zero_not_its_last_figure() {
     with_recorder(async |s| {
         let store = ScriptedStore::new(vec![
-            Ok(vec![summary(QUEUE_BOOKINGS, counts(0, 0, 2), None)]),
+            Ok(vec![summary(QUEUE_BOOKINGS, counts(4, 1, 2), Some(30))]),
             Ok(Vec::new()),
         ]);
         let _sampler = start(&store);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "failed"), Some(2.0));
-        tokio::time::sleep(INTERVAL).await;
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "failed"), Some(0.0));
+        tokio::time::sleep(Duration::from_millis(10) + INTERVAL).await;
+        assert_eq!(store.reads(), 2);
+        let g = Gauges::take(s);
+        for status in ["pending", "running", "failed"] {
+            assert_eq!(g.depth(QUEUE_BOOKINGS, status), Some(0.0), "{status}");
+        }
+        assert_eq!(g.oldest(QUEUE_BOOKINGS), Some(0.0));
     });
 }
 
@@ -247,17 +275,17 @@ fn a_failed_read_keeps_the_last_figures_and_the_sampler_goes_on() {
         let store = ScriptedStore::new(vec![
             Ok(vec![summary(QUEUE_BOOKINGS, counts(5, 0, 1), Some(7))]),
             Err(StoreError::backend("down")),
-            Ok(vec![summary(QUEUE_BOOKINGS, counts(0, 0, 1), None)]),
+            Ok(Vec::new()),
         ]);
         let _sampler = start(&store);
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(10) + INTERVAL).await;
+        assert_eq!(store.reads(), 2, "the second read failed");
+        let g = Gauges::take(s);
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "pending"), Some(5.0));
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "failed"), Some(1.0));
+        assert_eq!(g.oldest(QUEUE_BOOKINGS), Some(7.0));
         tokio::time::sleep(INTERVAL).await;
-        assert_eq!(store.reads(), 2);
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "pending"), Some(5.0));
-        assert_eq!(oldest(s, QUEUE_BOOKINGS), Some(7.0));
-        tokio::time::sleep(INTERVAL).await;
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "pending"), Some(0.0));
-        assert_eq!(oldest(s, QUEUE_BOOKINGS), Some(0.0));
+        assert_eq!(store.reads(), 3, "still sampling after the failure");
     });
 }
 
@@ -267,7 +295,8 @@ fn queues_outside_the_fixed_set_are_not_reported() {
         let store = ScriptedStore::new(vec![Ok(vec![summary("imports", counts(4, 0, 0), None)])]);
         let _sampler = start(&store);
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(depth(s, "imports", "pending"), None);
-        assert_eq!(depth(s, QUEUE_BOOKINGS, "pending"), Some(0.0));
+        let g = Gauges::take(s);
+        assert_eq!(g.depth("imports", "pending"), None);
+        assert_eq!(g.depth(QUEUE_BOOKINGS, "pending"), Some(0.0));
     });
 }
