@@ -255,33 +255,21 @@ fn dashboard_exprs(d: &Value) -> Vec<String> {
     out
 }
 
-/// PromQL words that are not series names: operators, aggregations and modifiers.
-const PROMQL_WORDS: &[&str] = &[
-    "and",
-    "or",
-    "unless",
-    "bool",
-    "offset",
+/// PromQL modifiers followed by a list of label names.
+const LABEL_LISTS: &[&str] = &[
     "by",
     "without",
     "on",
     "ignoring",
     "group_left",
     "group_right",
-    "sum",
-    "min",
-    "max",
-    "avg",
-    "group",
-    "stddev",
-    "stdvar",
-    "count",
-    "count_values",
-    "bottomk",
-    "topk",
-    "quantile",
-    "inf",
-    "nan",
+];
+
+/// Other PromQL words that are not series names: operators and aggregations.
+#[rustfmt::skip]
+const PROMQL_WORDS: &[&str] = &[
+    "and", "or", "unless", "bool", "offset", "sum", "min", "max", "avg", "group", "stddev",
+    "stdvar", "count", "count_values", "bottomk", "topk", "quantile", "inf", "nan",
 ];
 
 /// The series names of a PromQL expression: identifiers outside label matchers, ranges,
@@ -323,17 +311,7 @@ fn metric_names(expr: &str) -> Vec<String> {
                 let word: String = chars[start..i].iter().collect();
                 let next = chars[i..].iter().find(|c| !c.is_whitespace());
                 let variable = start > 0 && chars[start - 1] == '$';
-                if [
-                    "by",
-                    "without",
-                    "on",
-                    "ignoring",
-                    "group_left",
-                    "group_right",
-                ]
-                .contains(&word.as_str())
-                    && next == Some(&'(')
-                {
+                if LABEL_LISTS.contains(&word.as_str()) && next == Some(&'(') {
                     while i < chars.len() && chars[i] != ')' {
                         i += 1;
                     }
@@ -341,7 +319,8 @@ fn metric_names(expr: &str) -> Vec<String> {
                     || braces > 0
                     || brackets > 0
                     || next == Some(&'(')
-                    || PROMQL_WORDS.contains(&word.as_str()))
+                    || PROMQL_WORDS.contains(&word.as_str())
+                    || LABEL_LISTS.contains(&word.as_str()))
                 {
                     names.push(word);
                 }

@@ -151,7 +151,9 @@ fn start(store: &Arc<ScriptedStore>) -> Addr<QueueDepthSampler> {
 
 /// The gauges set since the last snapshot (taking one resets them: the debugging recorder
 /// drains), by name and sorted labels.
-struct Gauges(Vec<(String, Vec<(String, String)>, f64)>);
+struct Gauges(Vec<(String, Labels, f64)>);
+
+type Labels = Vec<(String, String)>;
 
 impl Gauges {
     fn take(snapshotter: &Snapshotter) -> Self {
