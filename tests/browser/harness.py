@@ -2,15 +2,15 @@
 headless Debian chromium driven through Debian's chromedriver.
 
 The service is started exactly as tests/python/ starts it (`serve` of tests/python/conftest.py,
-loaded here under its own module name so both suites keep a `conftest`): the real binary from
+loaded here under its own module name: tests/python's modules import it as `conftest`): the real binary from
 SWITCHBOARD_BIN in sandbox mode with the admin token `ADMIN_TOKEN`, a fresh working directory
 (so a fresh SQLite file) and a free loopback port. On top of that the in-process Cal.com
 simulator gets a known port, so `/__sim/faults` can fail Cal.com at a chosen moment, and the
 outbox gives a booking one attempt, so that moment makes a dead letter at once.
 
 The browser is /usr/bin/chromium through /usr/bin/chromedriver (Debian's `chromium` and
-`chromium-driver`), both named explicitly so Selenium Manager never looks for a browser or
-downloads one. Its console is logged at every level (`goog:loggingPrefs`), which is where
+`chromium-driver`; SWITCHBOARD_CHROMIUM and SWITCHBOARD_CHROMEDRIVER name others), both named
+explicitly so Selenium Manager never looks for a browser or downloads one. Its console is logged at every level (`goog:loggingPrefs`), which is where
 Content-Security-Policy violations appear.
 """
 
@@ -19,7 +19,6 @@ import datetime as dt
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import time
 import uuid
@@ -61,11 +60,12 @@ class Tenant:
     phone: str
     retell_api_key: str
     agent_id: str
-    locale: str
+    # A service of the tenant's (for the calls the tests make themselves).
+    service: str
 
 
-DEMO = Tenant("demo-salon-berlin", blackbox.DEMO_PHONE, blackbox.DEMO_RETELL_API_KEY, "agent_d62e7fe077eaf026eece63417d", "de")
-THAMES = Tenant("thames-physio", "+442079460321", blackbox.THAMES_RETELL_API_KEY, "agent_thames_physio_reception", "en")
+DEMO = Tenant("demo-salon-berlin", blackbox.DEMO_PHONE, blackbox.DEMO_RETELL_API_KEY, "agent_d62e7fe077eaf026eece63417d", "Damenhaarschnitt")
+THAMES = Tenant("thames-physio", "+442079460321", blackbox.THAMES_RETELL_API_KEY, "agent_thames_physio_reception", "Follow-up session")
 
 
 def missing_browser() -> str | None:
@@ -101,7 +101,7 @@ def emulate_screen(driver: webdriver.Chrome, size: tuple[int, int] | None, phone
 class Dashboard:
     """The running service: its JSON-RPC/HTTP helpers (`server`) and the Cal.com simulator's URL."""
 
-    server: object
+    server: blackbox.Server
     calcom_url: str
 
     @property
@@ -174,7 +174,7 @@ class Dashboard:
             "to_number": tenant.phone,
             "start_timestamp": int(time.time() * 1000),
         }
-        args = {"service": "Follow-up session" if tenant is THAMES else "Damenhaarschnitt", "date": day.isoformat(), "time": "10:00"}
+        args = {"service": tenant.service, "date": day.isoformat(), "time": "10:00"}
         args |= {"name": "Mia Schneider", "phone": caller, "confirmed": "yes"}
         said = f"{args['service']} on {args['date']} at 10:00 for Mia Schneider, please. Yes, book it."
         reply = self._signed(tenant, FUNCTION, {"name": "collect_appointment_data", "call": call, "args": args}, 200)
@@ -202,19 +202,13 @@ class Dashboard:
         return reply
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve_dashboard(workdir: Path):
     """The service for the dashboard: sandbox mode as tests/python runs it, its Cal.com
     simulator on a known port, one outbox attempt per booking (a failure is a dead letter at
     once, retried from the page) and a Cal.com breaker that the few failures made on purpose
     never open (an open breaker would fail the retry)."""
-    calcom_port = _free_port()
+    calcom_port = blackbox._free_port()
     env = {
         "SWITCHBOARD__SANDBOX__CALCOM_PORT": str(calcom_port),
         "SWITCHBOARD__OUTBOX__MAX_ATTEMPTS": "1",
