@@ -3,8 +3,8 @@
 # folder's README.md) with the browser tests' set-up: the binary from SWITCHBOARD_BIN (default
 # target/debug/switchboard, built when missing) in sandbox mode on a free port, Debian's
 # chromium through chromedriver (apt-get install chromium chromium-driver), and selenium in
-# the Python environment PYTHON (default .venv/bin/python, made from
-# tests/browser/requirements.txt when missing). See tests/browser/screenshots.py.
+# the Python environment PYTHON (default .venv/bin/python; made, or completed from
+# tests/browser/requirements.txt, when it lacks them). See tests/browser/screenshots.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +16,10 @@ if [ ! -x "$SWITCHBOARD_BIN" ]; then
 fi
 if [ ! -x "$python" ]; then
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/browser/requirements.txt
   python=.venv/bin/python
+fi
+if ! "$python" -c 'import selenium, retell' 2>/dev/null; then
+  "$python" -m pip install --quiet --disable-pip-version-check -r tests/browser/requirements.txt
 fi
 "$python" tests/browser/screenshots.py docs/screenshots
 ls -l docs/screenshots
