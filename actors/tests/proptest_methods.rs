@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use serde_json::{Number, Value, json};
 use switchboard_actors::registry::MethodSpec;
 use switchboard_actors::servers::calcom::CalcomServer;
+use switchboard_actors::servers::database::DatabaseServer;
 use switchboard_actors::servers::queue::QueueServer;
 use switchboard_actors::servers::retell_function::RetellFunctionServer;
 use switchboard_actors::servers::webhook::WebhookServer;
@@ -20,6 +21,7 @@ fn every_method() -> Vec<MethodSpec> {
     all.extend(QueueServer::methods());
     all.extend(WebhookServer::methods());
     all.extend(RetellFunctionServer::methods());
+    all.extend(DatabaseServer::methods());
     #[cfg(feature = "fault-injection")]
     all.extend(switchboard_actors::servers::fault::FaultServer::methods());
     all

@@ -99,31 +99,31 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: &AppState, settings: &AdminS
             .build(),
         calcom_web_url: settings.calcom_web_url.trim_end_matches('/').to_owned(),
     });
-    cfg.route("/admin", web::get().to(|| async { see_other("/admin/") }))
-        .service(
-            web::scope("/admin")
-                .app_data(state)
-                .wrap(from_fn(security_headers))
-                .route("/static/htmx.min.js", web::get().to(htmx))
-                .route("/static/admin.css", web::get().to(css))
-                .route("/login", web::get().to(session::login_form))
-                .route("/login", web::post().to(session::login))
-                .route("/logout", web::post().to(session::logout))
-                .route("/", web::get().to(pages::today::page))
-                .route("/calls-table", web::get().to(pages::today::fragment))
-                .route("/calls/{call_id}", web::get().to(pages::call::page))
-                .route("/appointments", web::get().to(pages::appointments::page))
-                .route("/dead-letters", web::get().to(pages::dead_letters::page))
-                .route(
-                    "/dead-letters/{job_id}/retry",
-                    web::post().to(pages::dead_letters::retry),
-                )
-                .route("/health", web::get().to(pages::health::page))
-                .route("/tenants", web::get().to(pages::tenants::list))
-                .route("/tenants/{slug}", web::get().to(pages::tenants::detail))
-                .route("/stats", web::get().to(pages::stats::page))
-                .default_service(web::to(not_found)),
-        );
+    cfg.service(
+        web::scope("/admin")
+            .app_data(state)
+            .wrap(from_fn(security_headers))
+            .route("", web::get().to(|| async { see_other("/admin/") }))
+            .route("/static/htmx.min.js", web::get().to(htmx))
+            .route("/static/admin.css", web::get().to(css))
+            .route("/login", web::get().to(session::login_form))
+            .route("/login", web::post().to(session::login))
+            .route("/logout", web::post().to(session::logout))
+            .route("/", web::get().to(pages::today::page))
+            .route("/calls-table", web::get().to(pages::today::fragment))
+            .route("/calls/{call_id}", web::get().to(pages::call::page))
+            .route("/appointments", web::get().to(pages::appointments::page))
+            .route("/dead-letters", web::get().to(pages::dead_letters::page))
+            .route(
+                "/dead-letters/{job_id}/retry",
+                web::post().to(pages::dead_letters::retry),
+            )
+            .route("/health", web::get().to(pages::health::page))
+            .route("/tenants", web::get().to(pages::tenants::list))
+            .route("/tenants/{slug}", web::get().to(pages::tenants::detail))
+            .route("/stats", web::get().to(pages::stats::page))
+            .default_service(web::to(not_found)),
+    );
 }
 
 async fn htmx() -> HttpResponse {

@@ -12,14 +12,15 @@
 
 use super::sql::{Db, backend};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::{Stream, TryStreamExt};
 use serde_json::Value;
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::PgRow;
 use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{
-    Column, ConnectOptions, Executor, Postgres, Row, Sqlite, Statement, TypeInfo, ValueRef,
+    Column, ConnectOptions, Database, Encode, Executor, Row, Statement, Type, TypeInfo, ValueRef,
 };
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ pub(super) async fn run(
             Db::Postgres(pool) => run_postgres(pool, query, params, limits).await,
         }
     };
-    let (columns, rows, truncated) = tokio::time::timeout(limits.timeout + GRACE, run)
+    let (rows, truncated, columns) = tokio::time::timeout(limits.timeout + GRACE, run)
         .await
         .map_err(|_| QueryError::Timeout(limits.timeout))??;
     Ok(QueryOutput {
@@ -58,32 +59,25 @@ pub(super) async fn run(
     })
 }
 
-type Table = (Vec<QueryColumn>, Vec<Vec<Value>>, bool);
+/// Decoded rows, whether more were there, and the columns.
+type Table = (Vec<Vec<Value>>, bool, Vec<QueryColumn>);
 
 fn store(error: sqlx::Error) -> QueryError {
     QueryError::Store(backend(error))
 }
 
-fn bind_sqlite<'q>(
-    mut query: Query<'q, Sqlite, SqliteArguments<'q>>,
+/// Binds `params` as `$1…$n`; a JSON `null` as a NULL text.
+fn bind<'q, DB: Database>(
+    mut query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
     params: &'q [QueryParam],
-) -> Query<'q, Sqlite, SqliteArguments<'q>> {
-    for param in params {
-        query = match param {
-            QueryParam::Null => query.bind(None::<i64>),
-            QueryParam::Bool(b) => query.bind(*b),
-            QueryParam::Int(i) => query.bind(*i),
-            QueryParam::Real(r) => query.bind(*r),
-            QueryParam::Text(t) => query.bind(t.as_str()),
-        };
-    }
-    query
-}
-
-fn bind_postgres<'q>(
-    mut query: Query<'q, Postgres, PgArguments>,
-    params: &'q [QueryParam],
-) -> Query<'q, Postgres, PgArguments> {
+) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+{
     for param in params {
         query = match param {
             QueryParam::Null => query.bind(None::<String>),
@@ -94,6 +88,31 @@ fn bind_postgres<'q>(
         };
     }
     query
+}
+
+/// At most `max` rows of `stream`, and whether more were there (one more is read to know).
+async fn take<R>(
+    stream: impl Stream<Item = Result<R, sqlx::Error>>,
+    max: u32,
+) -> Result<(Vec<R>, bool), sqlx::Error> {
+    let mut stream = pin!(stream);
+    let mut rows = Vec::new();
+    while let Some(row) = stream.try_next().await? {
+        if rows.len() == max as usize {
+            return Ok((rows, true));
+        }
+        rows.push(row);
+    }
+    Ok((rows, false))
+}
+
+/// Every row of `rows` decoded by `decode`.
+fn decode_all<R>(
+    rows: &[R],
+    cols: &[QueryColumn],
+    decode: fn(&R, &[QueryColumn]) -> Result<Vec<Value>, QueryError>,
+) -> Result<Vec<Vec<Value>>, QueryError> {
+    rows.iter().map(|row| decode(row, cols)).collect()
 }
 
 fn columns<C: Column>(columns: &[C]) -> Vec<QueryColumn> {
@@ -134,29 +153,15 @@ async fn run_sqlite(
     let result = async {
         let statement = (&mut conn).prepare(&query.sql).await?;
         let cols = columns(statement.columns());
-        let mut rows = Vec::new();
-        let mut truncated = false;
-        let mut stream = bind_sqlite(statement.query(), params).fetch(&mut conn);
-        while let Some(row) = stream.try_next().await? {
-            if rows.len() == limits.max_rows as usize {
-                truncated = true;
-                break;
-            }
-            rows.push(row);
-        }
+        let stream = bind(statement.query(), params).fetch(&mut conn);
+        let (rows, truncated) = take(stream, limits.max_rows).await?;
         Ok::<_, sqlx::Error>((cols, rows, truncated))
     }
     .await;
     match result {
         Err(_) if stopped.load(Ordering::Relaxed) => Err(QueryError::Timeout(limits.timeout)),
         Err(e) => Err(store(e)),
-        Ok((cols, rows, truncated)) => {
-            let rows = rows
-                .iter()
-                .map(|row| sqlite_row(row, &cols))
-                .collect::<Result<_, _>>()?;
-            Ok((cols, rows, truncated))
-        }
+        Ok((cols, rows, truncated)) => Ok((decode_all(&rows, &cols, sqlite_row)?, truncated, cols)),
     }
 }
 
@@ -194,16 +199,8 @@ async fn run_postgres(
     let result = async {
         let statement = (&mut *tx).prepare(&query.sql).await?;
         let cols = columns(statement.columns());
-        let mut rows = Vec::new();
-        let mut truncated = false;
-        let mut stream = bind_postgres(statement.query(), params).fetch(&mut *tx);
-        while let Some(row) = stream.try_next().await? {
-            if rows.len() == limits.max_rows as usize {
-                truncated = true;
-                break;
-            }
-            rows.push(row);
-        }
+        let stream = bind(statement.query(), params).fetch(&mut *tx);
+        let (rows, truncated) = take(stream, limits.max_rows).await?;
         Ok::<_, sqlx::Error>((cols, rows, truncated))
     }
     .await;
@@ -215,11 +212,7 @@ async fn run_postgres(
         }
         Err(e) => Err(store(e)),
         Ok((cols, rows, truncated)) => {
-            let rows = rows
-                .iter()
-                .map(|row| postgres_row(row, &cols))
-                .collect::<Result<_, _>>()?;
-            Ok((cols, rows, truncated))
+            Ok((decode_all(&rows, &cols, postgres_row)?, truncated, cols))
         }
     }
 }

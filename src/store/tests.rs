@@ -493,6 +493,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
     assert_eq!(
         tables(&store).await,
         [
+            "admin_sessions",
             "api_tokens",
             "appointments",
             "audit_log",

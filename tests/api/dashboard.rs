@@ -281,6 +281,7 @@ async fn static_assets_sign_in_and_error_pages_carry_the_csp_too() {
     let app = spawn_app().await;
     let browser = Browser::new(&app);
     for path in [
+        "/admin",
         "/admin/static/htmx.min.js",
         "/admin/static/admin.css",
         "/admin/login",
@@ -291,6 +292,7 @@ async fn static_assets_sign_in_and_error_pages_carry_the_csp_too() {
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
     }
+    assert_eq!(browser.get("/admin").await.location(), "/admin/");
     let htmx = browser.get("/admin/static/htmx.min.js").await;
     assert_eq!(htmx.status, 200);
     assert!(
@@ -319,10 +321,14 @@ async fn today_lists_the_days_calls_with_their_booking_state_and_the_call_page_s
     assert!(
         today
             .body
-            .contains("class=\"booking-state\" data-state=\"booked\">gebucht<")
+            .contains("data-label=\"Buchung\" data-state=\"booked\">gebucht<")
     );
     assert!(today.body.contains("href=\"/admin/calls/call_dash\""));
-    assert!(today.body.contains("class=\"company\">demo-salon-berlin<"));
+    assert!(
+        today
+            .body
+            .contains("class=\"company\" data-label=\"Firma\">demo-salon-berlin<")
+    );
     let page = browser.get("/admin/calls/call_dash").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("id=\"booking\" data-state=\"booked\""));

@@ -10,6 +10,7 @@ mod call_ownership;
 mod common;
 mod custom_functions;
 mod dashboard;
+mod database;
 mod flow;
 mod gateway;
 mod health;

@@ -13,8 +13,9 @@
 //!   `pragma_table_info(…)`, `UNNEST`, …) and names with a schema (`pg_catalog.pg_tables`,
 //!   `main.calls`, `information_schema.tables`) are refused, as is every other table
 //!   (`api_tokens`, `companies`, `sqlite_master`, …);
-//! - functions of [`FUNCTIONS`] only (one-part names), casts to the plain types of
-//!   [`CAST_TYPES`] only, column references of at most two parts (`alias.column`);
+//! - functions of [`FUNCTIONS`] only (one-part names), casts and typed literals
+//!   (`DATE '…'`) of the plain types of [`CAST_TYPES`] only, column references of at most
+//!   two parts (`alias.column`);
 //! - parameters `$1…$n` with `n` the number of params given.
 //!
 //! How tenancy holds: every view reference is replaced in the AST by a derived table
@@ -364,6 +365,9 @@ pub const FUNCTIONS: &[&str] = &[
     "to_char",
     "now",
     "timezone",
+    "current_date",
+    "current_time",
+    "current_timestamp",
     // JSON
     "json_extract",
     "json_type",
@@ -492,7 +496,7 @@ pub fn check(
     params: usize,
 ) -> Result<CheckedQuery, QueryError> {
     let parser_dialect = dialect.parser_dialect();
-    let refused = |message: String| QueryError::Refused(message);
+    let refused = QueryError::Refused;
     let mut statements = Parser::new(parser_dialect.as_ref())
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(sql)
@@ -726,6 +730,8 @@ impl Guard {
                 }
             }
             Expr::Cast { data_type, .. } => check_cast(data_type),
+            // `DATE '…'`, and PostgreSQL's `regclass '…'`: a cast by another name.
+            Expr::TypedString(typed) => check_cast(&typed.data_type),
             Expr::CompoundIdentifier(parts) if parts.len() > 2 => {
                 let name: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
                 ControlFlow::Break(format!(
@@ -983,6 +989,8 @@ mod tests {
             assert!(refusal(sql).starts_with("function "), "{sql}");
         }
         assert!(refusal("SELECT 'api_tokens'::regclass").contains("casts to `regclass`"));
+        assert!(refusal("SELECT regclass 'api_tokens'").contains("casts to `regclass`"));
+        assert!(ok("SELECT DATE '2026-12-01'", SqlDialect::Postgres).contains("DATE"));
         assert!(
             ok(
                 "SELECT CAST(duration_ms AS TEXT) FROM calls",

@@ -120,13 +120,13 @@ fn row(ctx: &Ctx, call: &Value) -> Markup {
     let href = format!("/admin/calls/{id}");
     html! {
         tr data-call-id=(id) {
-            td { a href=(href) { (time(call, &["started_at"]).map(|s| lang.time(s, zone)).unwrap_or_default()) } }
+            td data-label=(t.started) { a href=(href) { (time(call, &["started_at"]).map(|s| lang.time(s, zone)).unwrap_or_default()) } }
             @if ctx.is_admin() {
-                td.company { (company.map_or("", |c| c.slug.as_str())) }
+                td.company data-label=(t.company) { (company.map_or("", |c| c.slug.as_str())) }
             }
-            td { (call.get("from_number").and_then(Value::as_str).unwrap_or("–")) }
-            td.call-status data-status=(status) { (call_status(status, lang)) }
-            td.booking-state data-state=(state.code()) { (state.word(t)) }
+            td data-label=(t.caller) { (call.get("from_number").and_then(Value::as_str).unwrap_or("–")) }
+            td.call-status data-label=(t.status) data-status=(status) { (call_status(status, lang)) }
+            td.booking-state data-label=(t.booking) data-state=(state.code()) { (state.word(t)) }
         }
     }
 }

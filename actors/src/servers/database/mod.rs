@@ -137,3 +137,71 @@ pub fn company_not_found(company: CompanyId) -> RpcError {
     )
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::Santiago;
+    use chrono_tz::Europe::Berlin;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_local_day_runs_midnight_to_midnight_across_dst() {
+        // Berlin springs forward on 29 March 2026: that day has 23 hours.
+        assert_eq!(
+            day_start(date("2026-03-29"), Berlin),
+            utc("2026-03-28T23:00:00Z")
+        );
+        assert_eq!(
+            day_start(date("2026-03-30"), Berlin),
+            utc("2026-03-29T22:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_day_that_begins_in_a_dst_gap_starts_at_its_first_minute() {
+        // Santiago skipped from 00:00 to 01:00 on 8 September 2024.
+        assert_eq!(
+            day_start(date("2024-09-08"), Santiago),
+            utc("2024-09-08T04:00:00Z")
+        );
+    }
+
+    #[test]
+    fn quarter_hours_fold_into_the_local_day_they_lie_in() {
+        let quarter = |t: &str| utc(t).timestamp() / 900;
+        assert_eq!(
+            quarter_day(quarter("2026-03-28T22:45:00Z"), Berlin),
+            Some(date("2026-03-28"))
+        );
+        assert_eq!(
+            quarter_day(quarter("2026-03-28T23:00:00Z"), Berlin),
+            Some(date("2026-03-29"))
+        );
+        assert_eq!(quarter_day(i64::MAX, Berlin), None);
+    }
+
+    #[test]
+    fn a_range_is_at_most_92_days_and_not_backwards() {
+        assert!(check_range(date("2026-01-01"), date("2026-04-02")).is_ok());
+        assert_eq!(
+            check_range(date("2026-01-01"), date("2026-04-03"))
+                .unwrap_err()
+                .code,
+            -32602
+        );
+        assert_eq!(
+            check_range(date("2026-01-02"), date("2026-01-01"))
+                .unwrap_err()
+                .code,
+            -32602
+        );
+    }
+}

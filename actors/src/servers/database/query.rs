@@ -6,6 +6,7 @@ use super::DatabaseDeps;
 use crate::domain::ids::CompanyId;
 use crate::domain::sql_guard::{self, QueryError, QueryOutput, QueryParam, RunLimits};
 use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::ports::StoreError;
 use crate::records::TokenGrant;
 use crate::registry::{Kind, Method, Reply, Scope};
 use crate::server::require_company;
@@ -54,7 +55,8 @@ impl Method for Query {
         else — other statements, several statements, other tables or schemas, table \
         functions, functions or casts not listed by getSchema, WITH RECURSIVE, FOR UPDATE, \
         SELECT INTO — is -32602 naming what was refused. A query running past the time limit \
-        is -32005, a database error 3004. Result: `columns` (name, type), `rows` (lists of \
+        is -32005, a statement the database refuses (e.g. an unknown column) 3004 with \
+        its message. Result: `columns` (name, type), `rows` (lists of \
         values; times as RFC 3339 text), `truncated` (more rows were there), `elapsed_ms`.";
     const SCOPE: Scope = Scope::Read;
     const KIND: Kind = Kind::Read;
@@ -116,12 +118,19 @@ fn scalar(value: &Value) -> Option<QueryParam> {
 }
 
 /// -32602 for a refusal or an unsupported value, -32005 for the time limit, 3004 otherwise.
+/// A statement the database refused is the client's own SQL: the server's primary message
+/// (e.g. an unknown column) goes back with the 3004, as it names nothing but the views.
 fn query_error(e: &QueryError) -> RpcError {
     match e {
         QueryError::Refused(message) | QueryError::Unsupported(message) => {
             RpcError::invalid_params(message.clone())
         }
         QueryError::Timeout(_) => AppError::new(ErrorCode::Timeout, e.to_string()).into(),
+        QueryError::Store(StoreError::Backend { message, .. }) => AppError::new(
+            ErrorCode::DatabaseError,
+            format!("the database refused the query: {message}"),
+        )
+        .into(),
         QueryError::Store(store) => store_error(store),
     }
 }
