@@ -92,7 +92,7 @@ impl Lang {
 
 /// `?lang=` of the request, when it names a language.
 pub fn query_lang(req: &HttpRequest) -> Option<Lang> {
-    super::query_param(req, "lang").and_then(Lang::parse)
+    super::query_param(req, "lang").and_then(|v| Lang::parse(&v))
 }
 
 /// Every string the dashboard shows, in one language.

@@ -14,6 +14,8 @@ fn head(lang: Lang, title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="htmx-config" content=r#"{"includeIndicatorStyles":false}"#;
             title { (title) " – " (lang.texts().title) }
+            // No icon: without one, browsers fetch /favicon.ico and log its 404.
+            link rel="icon" href="data:,";
             link rel="stylesheet" href="/admin/static/admin.css";
             script src="/admin/static/htmx.min.js" defer {}
         }

@@ -171,26 +171,23 @@ async fn security_headers(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if let Some(lang) = chosen {
-        let cookie = format!(
-            "{}={}; Path=/admin; Max-Age=31536000; SameSite=Strict; Secure; HttpOnly",
-            i18n::LANG_COOKIE,
-            lang.code()
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
+        let cookie = session::admin_cookie(i18n::LANG_COOKIE, lang.code().to_owned())
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .finish();
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
             headers.append(header::SET_COOKIE, value);
         }
     }
     Ok(res)
 }
 
-/// The raw value of query parameter `key` of `req` (first occurrence); callers parse it into
-/// their own type, so no value is used unchecked.
-fn query_param<'a>(req: &'a HttpRequest, key: &str) -> Option<&'a str> {
-    req.query_string()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, value)| value)
+/// The value of query parameter `key` of `req` (first occurrence, percent-decoded by the
+/// `url` crate's `application/x-www-form-urlencoded` parser); callers parse it into their own
+/// type, so no value is used unchecked.
+fn query_param(req: &HttpRequest, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// 303 See Other to `location` (after a POST, and for signed-out requests).
@@ -410,7 +407,7 @@ impl Ctx {
     /// the parameter, 404 for a slug it may not see.
     fn chosen_company(&self, req: &HttpRequest) -> Result<Option<&Company>, AdminError> {
         let slug = query_param(req, "company");
-        match slug {
+        match slug.as_deref() {
             None | Some("") => Ok(None),
             Some(slug) => self
                 .companies

@@ -18,6 +18,7 @@
 use super::i18n::Lang;
 use super::{AdminError, AdminState, Page};
 use crate::store::token_digest;
+use actix_web::cookie::{Cookie, CookieBuilder, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
@@ -40,26 +41,34 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// The value of cookie `name` in the request's `Cookie` header(s), if any.
+/// The value of cookie `name` of the request, if any (actix-web's `Cookie` header parser).
 pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
+    req.cookie(name).map(|c| c.value().to_owned())
 }
 
-/// `Set-Cookie` of the session id: only for `/admin`, never readable by scripts, never sent
-/// over plain HTTP by a browser (loopback excepted) or with a cross-site request.
+/// A cookie of the dashboard: only for `/admin`, never readable by scripts, never sent over
+/// plain HTTP by a browser (loopback excepted) or with a cross-site request.
+pub fn admin_cookie(name: &'static str, value: String) -> CookieBuilder<'static> {
+    Cookie::build(name, value)
+        .path("/admin")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+}
+
+/// `Set-Cookie` of the session id.
 fn session_cookie(id: &str) -> String {
-    format!("{SESSION_COOKIE}={id}; HttpOnly; Secure; SameSite=Strict; Path=/admin")
+    admin_cookie(SESSION_COOKIE, id.to_owned())
+        .finish()
+        .to_string()
 }
 
 /// `Set-Cookie` that deletes the session cookie.
 fn cleared_cookie() -> String {
-    format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/admin; Max-Age=0")
+    admin_cookie(SESSION_COOKIE, String::new())
+        .max_age(actix_web::cookie::time::Duration::ZERO)
+        .finish()
+        .to_string()
 }
 
 /// 32 random bytes from the OS as 64 lower-case hex digits.
@@ -139,6 +148,14 @@ pub struct CsrfForm {
     /// The session's synchronizer token.
     #[serde(default)]
     pub csrf: String,
+}
+
+impl CsrfForm {
+    /// The `csrf` field of a POST; empty (so refused with 403) when the body is missing or is
+    /// not a form, instead of the extractor's 400/415.
+    pub fn field(form: Option<web::Form<CsrfForm>>) -> String {
+        form.map(|f| f.into_inner().csrf).unwrap_or_default()
+    }
 }
 
 /// The sign-in form.
@@ -232,10 +249,15 @@ pub async fn login(
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AdminState>,
-    form: web::Form<CsrfForm>,
+    form: Option<web::Form<CsrfForm>>,
 ) -> Result<HttpResponse, AdminError> {
     let session = require(&req, &state).await?;
-    check_csrf(&req, &session, &form.csrf, Lang::of(&req, Lang::De))?;
+    check_csrf(
+        &req,
+        &session,
+        &CsrfForm::field(form),
+        Lang::of(&req, Lang::De),
+    )?;
     if let Some(id) = cookie(&req, SESSION_COOKIE) {
         state
             .app

@@ -437,6 +437,23 @@ async fn a_post_without_or_with_a_wrong_csrf_token_or_from_another_site_is_403_a
         403,
         "another site, even with the token"
     );
+    for target in [path.as_str(), "/admin/logout"] {
+        let bodyless = browser
+            .client
+            .post(format!("{}{target}", browser.url))
+            .header(
+                "cookie",
+                format!("sb_admin={}", browser.session.as_ref().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            bodyless.status().as_u16(),
+            403,
+            "{target}: a POST without a body (no form at all) lacks the token"
+        );
+    }
     let logout = browser.post("/admin/logout", &[("csrf", "nope")]).await;
     assert_eq!(logout.status, 403);
     assert_eq!(browser.get("/admin/").await.status, 200, "still signed in");

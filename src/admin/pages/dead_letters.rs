@@ -100,10 +100,10 @@ pub async fn retry(
     req: HttpRequest,
     state: web::Data<AdminState>,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Option<web::Form<CsrfForm>>,
 ) -> Result<HttpResponse, AdminError> {
     let ctx = Ctx::load(&req, &state).await?;
-    check_csrf(&req, &ctx.session, &form.csrf, ctx.lang())?;
+    check_csrf(&req, &ctx.session, &CsrfForm::field(form), ctx.lang())?;
     if ctx.session.grant.scope < TokenScope::Write {
         return Err(AdminError::Forbidden(ctx.lang()));
     }
