@@ -29,6 +29,8 @@
 //! - [`retell_cli`]: `switchboard retell deploy SLUG` against a running instance.
 //! - [`mcp`]: the Model Context Protocol endpoint `/mcp` (tools from the method registry,
 //!   resources, prompts, sessions, the bearer guard) and `switchboard mcp` over stdio.
+//! - [`traces`]: traces over OTLP/HTTP (the OpenTelemetry SDK pipeline behind the log
+//!   subscriber's `tracing-opentelemetry` layer), on when `telemetry.otlp_endpoint` is set.
 
 #![warn(missing_docs)]
 
@@ -51,5 +53,6 @@ pub mod store;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens_cli;
+pub mod traces;
 mod upstream;
 pub mod webhook_probe;

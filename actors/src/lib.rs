@@ -31,6 +31,8 @@
 //!   limits (the limiter port and governor's in-process GCRA).
 //! - [`supervision`]: restarts after panics and the restart budget.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
+//! - [`trace`]: one OpenTelemetry trace per call (the trace id derived from company and call
+//!   id) and the links from outbox jobs to the spans that enqueued them.
 
 #![warn(missing_docs)]
 
@@ -59,3 +61,4 @@ pub mod system;
 pub mod tenant;
 #[cfg(test)]
 mod test_clock;
+pub mod trace;

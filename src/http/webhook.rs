@@ -14,6 +14,8 @@ use switchboard_actors::records::WebhookEvent;
 use switchboard_actors::servers::webhook::{
     HandleWebhook, TRANSFER_FIELDS, WebhookAck, WebhookError,
 };
+use switchboard_actors::trace;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 /// Webhook body `{event, call}`; transfer events add `transfer_destination` and
 /// `transfer_option` at the top level (reference/retell.md §1.2).
@@ -39,6 +41,9 @@ pub async fn handle(
     let envelope: Envelope = parse_body(&body, "webhook {event, call}")?;
     let call = parse_call(&envelope.call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
+    let span = tracing::Span::current();
+    trace::join_call(&span, route.company.id, &call.call_id);
+    span.set_attribute("switchboard.retell.event", envelope.event.clone());
     if route.company.disabled {
         // Accepted so Retell stops retrying; a disabled tenant books nothing and keeps what
         // it had.
@@ -57,6 +62,7 @@ pub async fn handle(
         call,
         raw_call: envelope.call,
         transfer,
+        span,
     };
     match state.core.webhooks.send(msg).await {
         Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {
