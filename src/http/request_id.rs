@@ -58,7 +58,8 @@ pub async fn middleware(
     );
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
-    span.record("http.response.status_code", status.as_u16());
+    // As an integer attribute: the OpenTelemetry layer exports unsigned values as text.
+    span.record("http.response.status_code", i64::from(status.as_u16()));
     if status.is_server_error() {
         span.record("otel.status_code", "error");
     }

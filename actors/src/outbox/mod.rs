@@ -316,12 +316,16 @@ fn job_span(job: &Job) -> tracing::Span {
         messaging.destination.name = %job.queue,
         messaging.message.id = job.id,
         switchboard.job.kind = %job.kind,
-        switchboard.job.attempt = job.attempts,
-        company_id = job.company_id.0,
+        // An integer attribute: the OpenTelemetry layer exports unsigned values as text.
+        switchboard.job.attempt = i64::from(job.attempts),
+        company_id = tracing::field::Empty,
         call_id = tracing::field::Empty,
     );
-    if let Some(call) = &job.call_id {
-        trace::join_call(&span, job.company_id, call);
+    match &job.call_id {
+        Some(call) => trace::join_call(&span, job.company_id, call),
+        None => {
+            span.record("company_id", job.company_id.0);
+        }
     }
     if let Some(parent) = &job.trace_parent {
         trace::link_to(&span, parent);
