@@ -5,6 +5,8 @@ use crate::traces::{self, Traces, TracesError};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry_sdk::trace::SdkTracer;
 use std::sync::OnceLock;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, fmt};
@@ -44,10 +46,14 @@ fn install(settings: &LogSettings, tracer: Option<SdkTracer>) -> bool {
     // Without context activation a span is started (its parent fixed) only when it ends, gets
     // a child or is asked for its context: a Retell request's span can still be moved into
     // its call's trace after the signature check (`switchboard_actors::trace::join_call`).
+    // Spans only, no log lines as span events: a span's attributes are the fields declared
+    // where it is created, so no log text (an error quoting a caller, a refused number)
+    // leaves the process in a trace.
     let otel = tracer.map(|tracer| {
         tracing_opentelemetry::layer()
             .with_tracer(tracer)
             .with_context_activation(false)
+            .with_filter(filter_fn(|metadata| metadata.is_span()))
     });
     tracing_subscriber::registry()
         .with(filter)

@@ -139,7 +139,7 @@ async fn replay(app: &TestApp, call_id: &str, time: &str) {
 /// The whole guarantee in one run, since the exporting subscriber is installed once per
 /// process: every span of a call is in one trace (the derived id), carries `call_id`, the
 /// booking job links to its `call_ended` webhook's span, no span carries the caller's phone
-/// number or name, and another call is another trace.
+/// number or name, another call is another trace; a gateway call has its JSON-RPC span.
 #[actix_web::test]
 async fn each_call_is_one_trace_from_webhook_to_booking_with_the_job_linked_to_its_webhook() {
     let received = Received::default();
@@ -216,7 +216,24 @@ async fn each_call_is_one_trace_from_webhook_to_booking_with_the_job_linked_to_i
         "another call, another trace"
     );
 
-    for span in received.lock().unwrap().iter() {
+    let all = received.lock().unwrap().clone();
+    let rpc = all
+        .iter()
+        .find(|s| s.name == "webhook.getCall")
+        .expect("the gateway's JSON-RPC calls have spans");
+    assert_eq!(text(rpc, "rpc.system"), Some("jsonrpc"));
+    assert_eq!(text(rpc, "rpc.method"), Some("webhook.getCall"));
+    assert!(
+        all.iter().any(|s| s.span_id == rpc.parent_span_id
+            && text(s, "http.route") == Some("/api/mcp/gateway")),
+        "the rpc span is a child of its gateway request"
+    );
+
+    for span in &all {
+        assert!(
+            span.events.is_empty(),
+            "log lines are not exported: {span:?}"
+        );
         let exported = format!("{span:?}");
         for personal in PERSONAL {
             assert!(
