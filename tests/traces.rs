@@ -2,10 +2,9 @@
 //! exporting to it, two replayed calls. Its own test binary: the exporting layer joins the
 //! process-global subscriber, which a process installs once.
 
-#[allow(dead_code)] // the black-box tests' helpers; this binary uses a few
 #[path = "common/mod.rs"]
 mod common;
-#[allow(dead_code)]
+#[allow(dead_code)] // the black-box tests' helpers; this binary uses a few
 #[path = "api/helpers.rs"]
 mod helpers;
 
