@@ -41,16 +41,17 @@ pub async fn handle(
     let envelope: Envelope = parse_body(&body, "webhook {event, call}")?;
     let call = parse_call(&envelope.call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
+    let event = WebhookEvent::parse(&envelope.event);
     let span = tracing::Span::current();
     trace::join_call(&span, route.company.id, &call.call_id);
-    span.set_attribute("switchboard.retell.event", envelope.event.clone());
+    // A documented event's wire name or `other`, never the request's text.
+    span.set_attribute("switchboard.retell.event", event.as_str().to_owned());
     if route.company.disabled {
         // Accepted so Retell stops retrying; a disabled tenant books nothing and keeps what
         // it had.
         tracing::info!(company = %route.company.id, call_id = %call.call_id, "webhook for a disabled tenant accepted and not recorded");
         return Ok(HttpResponse::NoContent().finish());
     }
-    let event = WebhookEvent::parse(&envelope.event);
     let transfer = TRANSFER_FIELDS
         .into_iter()
         .zip([envelope.transfer_destination, envelope.transfer_option])
