@@ -136,9 +136,10 @@ async fn replay(app: &TestApp, call_id: &str, time: &str) {
 }
 
 /// The whole guarantee in one run, since the exporting subscriber is installed once per
-/// process: every span of a call is in one trace (the derived id), carries `call_id`, the
-/// booking job links to its `call_ended` webhook's span, no span carries the caller's phone
-/// number or name, another call is another trace; a gateway call has its JSON-RPC span.
+/// process: every span of a call is in one trace (the derived id) and carries `call_id`,
+/// also on another instance; the booking job links to its `call_ended` webhook's span; no
+/// span carries a phone number or the caller's name, nor any log line; another call is
+/// another trace; a gateway call has its JSON-RPC span under its request's span.
 #[actix_web::test]
 async fn each_call_is_one_trace_from_webhook_to_booking_with_the_job_linked_to_its_webhook() {
     let received = Received::default();
@@ -153,6 +154,13 @@ async fn each_call_is_one_trace_from_webhook_to_booking_with_the_job_linked_to_i
 
     replay(&app, "call_trace_1", "14 Uhr").await;
     replay(&app, "call_trace_2", "16 Uhr").await;
+    // Another instance (its own process state, the same tenant) serves a later webhook of
+    // the first call: nothing travels between them but the call's ids.
+    let other = spawn_app_with(&setting).await;
+    assert_eq!(
+        other.webhook("call_analyzed", ended("call_trace_1")).await,
+        204
+    );
     flush_until_job_span(&traces, &received, "call_trace_1").await;
     flush_until_job_span(&traces, &received, "call_trace_2").await;
 
@@ -163,6 +171,13 @@ async fn each_call_is_one_trace_from_webhook_to_booking_with_the_job_linked_to_i
         .expect("spans carry company_id");
     let expected = call_trace_id(CompanyId(company), &CallId::parse("call_trace_1").unwrap());
     let names: Vec<&str> = first.iter().map(|s| s.name.as_str()).collect();
+    let events: Vec<&str> = first
+        .iter()
+        .filter_map(|s| text(s, "switchboard.retell.event"))
+        .collect();
+    for event in ["call_started", "call_ended", "call_analyzed"] {
+        assert!(events.contains(&event), "{event} missing from {events:?}");
+    }
     for name in [
         "POST /api/mcp/retell/custom-function",
         "POST /api/mcp/retell/webhook",
