@@ -292,6 +292,7 @@ fn router(c: &mut Criterion) {
     let dispatch = || Dispatch {
         request: request.clone(),
         grant: grant.clone(),
+        span: tracing::Span::none(),
     };
     system
         .block_on(router.send(dispatch()))

@@ -292,6 +292,48 @@ pub struct McpSettings {
     pub session_idle_s: u64,
 }
 
+/// `[telemetry]`: traces over OTLP/HTTP (issue 15; see `telemetry` and the README's
+/// "Traces").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// Base URL of an OTLP/HTTP receiver (an OpenTelemetry collector), e.g.
+    /// `http://localhost:4318`; spans are posted to `{otlp_endpoint}/v1/traces` as protobuf.
+    /// Empty: the standard variable `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else traces are
+    /// off (no exporter, no background thread). A secret: it may carry credentials, so it
+    /// is logged redacted.
+    pub otlp_endpoint: SecretString,
+    /// `service.name` of the exported resource.
+    pub service_name: String,
+    /// Share of calls (and other traces) exported, 0.0 to 1.0; decided by trace id, so a
+    /// call's spans are kept or dropped together on every instance.
+    pub sample_ratio: f64,
+    /// Milliseconds one export request may take before it is given up (the spans are lost).
+    pub export_timeout_ms: u64,
+}
+
+impl TelemetrySettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let endpoint = self.otlp_endpoint.expose_secret().trim();
+        let bad = |m: &str| Err(ConfigError::Value(m.to_owned()));
+        if !endpoint.is_empty()
+            && !endpoint.starts_with("http://")
+            && !endpoint.starts_with("https://")
+        {
+            return bad("telemetry.otlp_endpoint must be empty or http(s)://HOST:PORT");
+        }
+        if !(0.0..=1.0).contains(&self.sample_ratio) {
+            return bad("telemetry.sample_ratio must be 0.0 to 1.0");
+        }
+        if self.service_name.trim().is_empty() || self.export_timeout_ms == 0 {
+            return bad(
+                "telemetry.service_name must not be empty and telemetry.export_timeout_ms at least 1",
+            );
+        }
+        Ok(())
+    }
+}
+
 /// `[functions]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -513,6 +555,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// `[admin]`: the operators' dashboard.
     pub admin: AdminSettings,
+    /// `[telemetry]`: traces over OTLP.
+    pub telemetry: TelemetrySettings,
 }
 
 impl Settings {
@@ -627,6 +671,7 @@ impl Settings {
                  max_sql_bytes 1 to 4096",
             );
         }
+        self.telemetry.validate()?;
         Ok(())
     }
 

@@ -31,6 +31,8 @@
 //!   resources, prompts, sessions, the bearer guard) and `switchboard mcp` over stdio.
 //! - [`admin`]: the operators' dashboard at `/admin` (server-rendered pages over the JSON-RPC
 //!   methods, token sign-in, sessions, CSRF).
+//! - [`traces`]: traces over OTLP/HTTP (the OpenTelemetry SDK pipeline behind the log
+//!   subscriber's `tracing-opentelemetry` layer), on when `telemetry.otlp_endpoint` is set.
 
 #![warn(missing_docs)]
 
@@ -54,5 +56,6 @@ pub mod store;
 pub mod telemetry;
 pub mod tenants;
 pub mod tokens_cli;
+pub mod traces;
 mod upstream;
 pub mod webhook_probe;

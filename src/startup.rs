@@ -152,7 +152,17 @@ fn core_config(s: &Settings, port: u16) -> CoreConfig {
 /// Invalid settings, a failed build step, or the HTTP server failing.
 pub async fn serve(config: Option<&Path>) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
-    telemetry::init_logs(&settings.log);
+    let traces = telemetry::init(&settings.log, &settings.telemetry).context("traces")?;
+    let served = build_and_run(settings).await;
+    // After the last request and job of this process: their spans are exported too.
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
+    served
+}
+
+/// [`serve`] once the logs (and traces) are set up.
+async fn build_and_run(settings: Settings) -> anyhow::Result<i32> {
     let generated =
         settings.sandbox.enabled && settings.sandbox.admin_token.expose_secret().is_empty();
     let app = Application::build(settings).await?;

@@ -1,25 +1,71 @@
-//! Logs (tracing) and the Prometheus recorder.
+//! Logs and traces (tracing) and the Prometheus recorder.
 
-use crate::config::LogSettings;
+use crate::config::{LogSettings, TelemetrySettings};
+use crate::traces::{self, Traces, TracesError};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use metrics_process::Collector;
+use opentelemetry_sdk::trace::SdkTracer;
 use std::sync::OnceLock;
 use switchboard_actors::metric_names;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, fmt};
 
 /// Installs the log subscriber: `pretty` or `json`, filtered by `RUST_LOG` or `log.level`.
 /// A second call (tests) is a no-op.
 pub fn init_logs(settings: &LogSettings) {
+    install(settings, None);
+}
+
+/// Installs the log subscriber of [`init_logs`] and, when `telemetry` names an OTLP endpoint
+/// ([`traces::endpoint`]), the layer exporting its spans ([`traces::pipeline`]); returns the
+/// pipeline to flush and shut down on stop. Without an endpoint the subscriber is exactly
+/// the logs' one: no exporter, no thread. When a subscriber was installed before (tests),
+/// nothing changes and `None` is returned.
+///
+/// # Errors
+/// [`TracesError`] when the pipeline cannot be built.
+pub fn init(
+    log: &LogSettings,
+    telemetry: &TelemetrySettings,
+) -> Result<Option<Traces>, TracesError> {
+    let from_env = std::env::var(traces::ENDPOINT_ENV).ok();
+    let Some((tracer, pipeline)) = traces::pipeline(telemetry, from_env)? else {
+        install(log, None);
+        return Ok(None);
+    };
+    Ok(install(log, Some(tracer)).then_some(pipeline))
+}
+
+/// The subscriber: the filter, the log format, and the OpenTelemetry layer when `tracer` is
+/// given; `false` when one was installed before.
+fn install(settings: &LogSettings, tracer: Option<SdkTracer>) -> bool {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if settings.format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let json = settings.format == "json";
+    // Without context activation a span is started (its parent fixed) only when it ends, gets
+    // a child or is asked for its context: a Retell request's span can still be moved into
+    // its call's trace after the signature check (`switchboard_actors::trace::join_call`).
+    // Spans only, no log lines as span events: a span's attributes are the fields declared
+    // where it is created, so no log text (an error quoting a caller, a refused number)
+    // leaves the process in a trace.
+    let otel = tracer.map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_context_activation(false)
+            .with_filter(filter_fn(|metadata| metadata.is_span()))
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(json.then(|| fmt::layer().json()))
+        .with((!json).then(fmt::layer))
+        .with(otel)
+        .try_init()
+        .is_ok()
 }
 
 /// Histogram buckets for every `*_seconds` metric (1 ms – 10 s).

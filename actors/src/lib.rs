@@ -32,6 +32,8 @@
 //! - [`supervision`]: restarts after panics and the restart budget.
 //! - [`system`]: starts every actor; [`metric_names`]: every Prometheus name in one place.
 //! - [`queue_depth`]: the sampler of `queue_depth{queue,status}` from the shared database.
+//! - [`trace`]: one OpenTelemetry trace per call (the trace id derived from company and call
+//!   id) and the links from outbox jobs to the spans that enqueued them.
 
 #![warn(missing_docs)]
 
@@ -62,3 +64,4 @@ pub mod system;
 pub mod tenant;
 #[cfg(test)]
 mod test_clock;
+pub mod trace;

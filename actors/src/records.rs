@@ -318,6 +318,9 @@ pub struct Job {
     pub max_attempts: u32,
     /// When the job was enqueued, UTC.
     pub created_at: DateTime<Utc>,
+    /// W3C `traceparent` of the span that enqueued the job, when traces were exported then
+    /// ([`crate::trace::trace_parent`]); the job's span links to it.
+    pub trace_parent: Option<String>,
 }
 
 /// A failed attempt of a job.

@@ -24,6 +24,9 @@ pub struct Dispatch {
     pub request: Request,
     /// Who calls: scopes and tenancy are checked against it.
     pub grant: TokenGrant,
+    /// The caller's span (the gateway's or `/mcp`'s request): the parent of the call's `rpc`
+    /// span.
+    pub span: tracing::Span,
 }
 
 struct Route {
@@ -130,7 +133,11 @@ fn dispatch(
     let deadline = act.deadline;
     let limiter = Arc::clone(&act.limiter);
     async move {
-        let Dispatch { request, grant } = msg;
+        let Dispatch {
+            request,
+            grant,
+            span: caller,
+        } = msg;
         let method = request.method;
         if method == "rpc.discover" {
             return Ok((*discover).clone());
@@ -139,6 +146,7 @@ fn dispatch(
             return Err(RpcError::method_not_found(&method));
         };
         let server = route.spec.server();
+        let span = rpc_span(&caller, route.spec.name, server);
         let started = Instant::now();
         let admitted = match authorize(&grant, route.spec.scope) {
             Ok(()) => admit_caller(limiter.as_ref(), &grant, server).await,
@@ -151,6 +159,7 @@ fn dispatch(
                     method: method.clone(),
                     params: request.params,
                     grant,
+                    span: span.clone(),
                 };
                 match route.server.send(call).timeout(deadline).await {
                     Ok(result) => result,
@@ -175,11 +184,31 @@ fn dispatch(
         if let Err(e) = &outcome {
             metrics::counter!(m::ERROR_TOTAL, "server" => server, "error_code" => e.code.to_string())
                     .increment(1);
+            span.record("rpc.jsonrpc.error_code", e.code);
+            span.record("otel.status_code", "error");
         }
         metrics::counter!(m::REQUEST_TOTAL, "server" => server, "method" => route.spec.name, "status" => status)
                 .increment(1);
         outcome.map(|out| success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0))
     }
+}
+
+/// The span of one JSON-RPC call of a registered method, a child of `caller`, after the
+/// OpenTelemetry RPC conventions for JSON-RPC: named after the method, with `rpc.system`,
+/// `rpc.service` (our server), `rpc.method`, `rpc.jsonrpc.version` and, on an error,
+/// `rpc.jsonrpc.error_code`. Names come from the registry, never from the request.
+fn rpc_span(caller: &tracing::Span, method: &'static str, server: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        parent: caller,
+        "rpc",
+        otel.name = method,
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "jsonrpc",
+        rpc.service = server,
+        rpc.method = method,
+        rpc.jsonrpc.version = "2.0",
+        rpc.jsonrpc.error_code = tracing::field::Empty,
+    )
 }
 
 /// Counts a company token's call against its (company, server) quota; -32003 with

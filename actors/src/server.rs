@@ -20,6 +20,9 @@ pub struct ServerCall {
     pub params: Option<Value>,
     /// Who calls: a company token's company, or an admin.
     pub grant: TokenGrant,
+    /// The call's `rpc` span (the router's, see [`crate::router`]); the method runs inside
+    /// it, so a job it enqueues links to it.
+    pub span: tracing::Span,
 }
 
 /// What a method returns: `data` of the success envelope and whether it came from a cache.
@@ -51,7 +54,10 @@ macro_rules! method_server {
                 $crate::supervision::guard(
                     self,
                     ctx,
-                    |this, _| this.methods.call(msg, &this.deps),
+                    |this, _| {
+                        let span = msg.span.clone();
+                        ::tracing::Instrument::instrument(this.methods.call(msg, &this.deps), span)
+                    },
                     |m| {
                         Err($crate::jsonrpc::RpcError::internal(format!(
                             "{} server failed: {m}",

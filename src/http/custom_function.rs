@@ -18,12 +18,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use switchboard_actors::call::context::ContextError;
 use switchboard_actors::domain::tenant::Locale;
-use switchboard_actors::functions::FunctionError;
+use switchboard_actors::functions::{FunctionError, registry};
 use switchboard_actors::jsonrpc::json_kind;
 use switchboard_actors::ratelimit::{Bucket, Lane, admit};
 use switchboard_actors::servers::retell_function::ExecuteFunction;
 use switchboard_actors::speech::Catalog;
 use switchboard_actors::speech::general::GeneralSay;
+use switchboard_actors::trace;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -134,6 +136,12 @@ async fn run(
 ) -> Result<HttpResponse, RetellError> {
     let call = parse_call(&call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
+    let span = tracing::Span::current();
+    trace::join_call(&span, route.company.id, &call.call_id);
+    // The registry's name, never the request's: span attributes come from a fixed set.
+    if let Some(entry) = registry::find(&name) {
+        span.set_attribute("switchboard.function", entry.name);
+    }
     let locale = route.company.locale;
     let call_id = call.call_id.clone();
     if route.company.disabled {
@@ -151,6 +159,7 @@ async fn run(
         name: name.clone(),
         args,
         lane: Lane::Live,
+        span,
     };
     let reply = match state
         .core

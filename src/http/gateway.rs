@@ -52,7 +52,11 @@ pub async fn handle(
         let limited = Rc::clone(&limited);
         async move {
             let outcome = router
-                .send(Dispatch { request, grant })
+                .send(Dispatch {
+                    request,
+                    grant,
+                    span: tracing::Span::current(),
+                })
                 .await
                 .unwrap_or_else(|e| Err(RpcError::internal(format!("router unavailable: {e}"))));
             if let Err(e) = &outcome

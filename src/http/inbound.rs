@@ -34,9 +34,11 @@ use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use switchboard_actors::domain::ids::CallId;
 use switchboard_actors::metric_names as m;
 use switchboard_actors::retell::inbound::{self, InboundAnswer};
 use switchboard_actors::retell::prefetch::Prefetch;
+use switchboard_actors::trace;
 
 /// Largest accepted body: Retell's request is a few hundred bytes (numbers and ids).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -48,12 +50,14 @@ struct Envelope {
     call_inbound: InboundCall,
 }
 
-/// `call_inbound` of the request. `agent_id`, `agent_version` and `call_id` may be present
-/// and are not needed: the agent is ours to name, and the answer is the same on every retry.
+/// `call_inbound` of the request. `agent_id` and `agent_version` may be present and are not
+/// needed: the agent is ours to name, and the answer is the same on every retry. `call_id`,
+/// when present, only puts the request's span into the call's trace.
 #[derive(Deserialize)]
 struct InboundCall {
     from_number: Option<String>,
     to_number: Option<String>,
+    call_id: Option<String>,
 }
 
 fn count(outcome: &'static str) {
@@ -80,6 +84,13 @@ pub async fn handle(
     let call = envelope.call_inbound;
     let route = authenticate_call(&req, &body, call.to_number.as_deref(), &state).await?;
     let company = route.company.id;
+    if let Some(call_id) = call
+        .call_id
+        .as_deref()
+        .and_then(|id| CallId::parse(id).ok())
+    {
+        trace::join_call(&tracing::Span::current(), company, &call_id);
+    }
     if route.company.disabled {
         tracing::info!(%company, "inbound call to a disabled tenant: no agent named");
         count("disabled");

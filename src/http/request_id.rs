@@ -1,5 +1,12 @@
 //! `X-Request-Id`: taken from the request when sane, else generated (UUID v4); echoed on every
-//! response and recorded on the request's log span.
+//! response and recorded on the request's span.
+//!
+//! The request's span is its log span and, with `telemetry.otlp_endpoint` set, its exported
+//! OpenTelemetry span: a server span named `{method} {route}` with the HTTP semantic
+//! conventions' attributes (`http.request.method`, `http.route`, `url.path`,
+//! `http.response.status_code`; status error on a 5xx). `company_id` and `call_id` are empty
+//! until a Retell endpoint has verified the request and put the span into the call's trace
+//! ([`switchboard_actors::trace::join_call`]). Never the query: it may hold phone numbers.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -7,6 +14,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
+use tracing::field::Empty;
 
 /// Header carrying the request id.
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -28,9 +36,34 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = incoming(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let route = req.match_pattern();
+    // The semantic conventions' span name: `{method} {route}`, the method alone when no route
+    // matched (a path is unbounded).
+    let name = match &route {
+        Some(route) => format!("{} {route}", req.method()),
+        None => req.method().to_string(),
+    };
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %name,
+        otel.kind = "server",
+        otel.status_code = Empty,
+        request_id = %id,
+        http.request.method = %req.method(),
+        http.route = route,
+        url.path = %req.path(),
+        http.response.status_code = Empty,
+        company_id = Empty,
+        call_id = Empty,
+    );
     let mut res = next.call(req).instrument(span.clone()).await?;
-    span.in_scope(|| tracing::debug!(status = res.status().as_u16(), "response"));
+    let status = res.status();
+    // As an integer attribute: the OpenTelemetry layer exports unsigned values as text.
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_server_error() {
+        span.record("otel.status_code", "error");
+    }
+    span.in_scope(|| tracing::debug!(status = status.as_u16(), "response"));
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }

@@ -14,6 +14,8 @@ use switchboard_actors::records::WebhookEvent;
 use switchboard_actors::servers::webhook::{
     HandleWebhook, TRANSFER_FIELDS, WebhookAck, WebhookError,
 };
+use switchboard_actors::trace;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 /// Webhook body `{event, call}`; transfer events add `transfer_destination` and
 /// `transfer_option` at the top level (reference/retell.md §1.2).
@@ -39,13 +41,17 @@ pub async fn handle(
     let envelope: Envelope = parse_body(&body, "webhook {event, call}")?;
     let call = parse_call(&envelope.call)?;
     let route = authenticate_call(&req, &body, call.business_number(), &state).await?;
+    let event = WebhookEvent::parse(&envelope.event);
+    let span = tracing::Span::current();
+    trace::join_call(&span, route.company.id, &call.call_id);
+    // A documented event's wire name or `other`, never the request's text.
+    span.set_attribute("switchboard.retell.event", event.as_str().to_owned());
     if route.company.disabled {
         // Accepted so Retell stops retrying; a disabled tenant books nothing and keeps what
         // it had.
         tracing::info!(company = %route.company.id, call_id = %call.call_id, "webhook for a disabled tenant accepted and not recorded");
         return Ok(HttpResponse::NoContent().finish());
     }
-    let event = WebhookEvent::parse(&envelope.event);
     let transfer = TRANSFER_FIELDS
         .into_iter()
         .zip([envelope.transfer_destination, envelope.transfer_option])
@@ -57,6 +63,7 @@ pub async fn handle(
         call,
         raw_call: envelope.call,
         transfer,
+        span,
     };
     match state.core.webhooks.send(msg).await {
         Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {

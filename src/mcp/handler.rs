@@ -114,6 +114,7 @@ impl Dispatcher {
             .send(Dispatch {
                 request,
                 grant: self.grant.clone(),
+                span: tracing::Span::current(),
             })
             .await
             .map_err(|e| RpcError::internal(format!("router unavailable: {e}")))??;

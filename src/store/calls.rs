@@ -21,6 +21,7 @@ use switchboard_actors::records::{
     CallContextRecord, CallDetailRecord, CallEventRecord, CallId, CallView, EventOutcome,
     MAX_TRANSCRIPT_BYTES, NewAppointment, NewJob, WebhookStats,
 };
+use switchboard_actors::trace;
 
 /// A write refused because another company owns its call id; the transaction that found
 /// it is dropped, so it rolls back.
@@ -305,18 +306,22 @@ async fn upsert_call(
 }
 
 /// Puts `job` in the outbox unless a job of its company with its idempotency key exists;
-/// returns the id of whichever row holds the key.
+/// returns the id of whichever row holds the key. The job keeps the `traceparent` of the
+/// current span (the request or job enqueueing it), which its own span links to
+/// ([`switchboard_actors::trace`]); every enqueue passes here, so no caller has to carry it.
 pub(super) async fn enqueue(
     tx: &mut Tx,
     job: &NewJob,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
+    let trace_parent = trace::trace_parent(&tracing::Span::current());
     let inserted: Option<(i64,)> = tx
         .fetch_optional(
             Sql::new(
                 "INSERT INTO jobs (queue, kind, company_id, call_id, idempotency_key, payload, \
-                     status, attempts, max_attempts, next_run_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9) \
+                     status, attempts, max_attempts, next_run_at, created_at, updated_at, \
+                     trace_parent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9, $10) \
                  ON CONFLICT (company_id, idempotency_key) DO NOTHING \
                  RETURNING id",
             )
@@ -329,7 +334,8 @@ pub(super) async fn enqueue(
             // A job with no attempts would sit in the outbox forever; the caller meant "once".
             .bind(i64::from(job.max_attempts.max(1)))
             .bind(job.run_at)
-            .bind(now),
+            .bind(now)
+            .bind(trace_parent.as_deref()),
         )
         .await?;
     match inserted {

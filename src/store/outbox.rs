@@ -62,7 +62,7 @@ impl OutboxStore for AnyStore {
                     OR (status = 'running' AND locked_until < $1) \
                  ORDER BY next_run_at, id LIMIT $3 {}) \
              RETURNING id, queue, kind, company_id, call_id, idempotency_key, payload, \
-                 attempts, max_attempts, created_at",
+                 attempts, max_attempts, created_at, trace_parent",
             self.db.dialect().claim_lock()
         );
         let rows: Vec<JobRow> = self

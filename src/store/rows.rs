@@ -366,6 +366,7 @@ pub(super) struct JobRow {
     pub attempts: i64,
     pub max_attempts: i64,
     pub created_at: DateTime<Utc>,
+    pub trace_parent: Option<String>,
 }
 
 impl JobRow {
@@ -384,6 +385,7 @@ impl JobRow {
             company_id: CompanyId(self.company_id),
             idempotency_key: self.idempotency_key,
             created_at: self.created_at,
+            trace_parent: self.trace_parent,
         })
     }
 }

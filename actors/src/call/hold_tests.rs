@@ -365,6 +365,7 @@ impl CallStore for Memory {
                 attempts: 1,
                 max_attempts: job.max_attempts,
                 created_at: job.run_at,
+                trace_parent: None,
             });
             id
         });
@@ -691,6 +692,7 @@ impl Harness {
                 call: serde_json::from_value(raw.clone()).unwrap(),
                 raw_call: raw,
                 transfer: Default::default(),
+                span: tracing::Span::none(),
             })
             .await
             .unwrap()

@@ -11,11 +11,13 @@ use crate::records::{Job, JobFailure, WorkerHeartbeat};
 use crate::resilience::Backoff;
 use crate::supervision::{RestartBudget, panic_message, restart_after_panic};
 use crate::tenant::{GetTenant, TenantDirectory, TenantError, TenantHandle};
+use crate::trace;
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 mod book;
 mod cancel;
@@ -299,10 +301,50 @@ pub(crate) async fn tenant_of(
     }
 }
 
+/// The span of one attempt of `job`, named and attributed after the OpenTelemetry messaging
+/// conventions (`process {queue}`, a consumer span) with our `company_id`, `call_id` and job
+/// fields. A call's job is in the call's trace ([`trace::join_call`]), any other job starts
+/// its own; either way it links to the span that enqueued it, when that was recorded.
+fn job_span(job: &Job) -> tracing::Span {
+    let span = tracing::info_span!(
+        "job",
+        otel.name = %format_args!("process {}", job.queue),
+        otel.kind = "consumer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "switchboard",
+        messaging.operation.type = "process",
+        messaging.destination.name = %job.queue,
+        messaging.message.id = job.id,
+        switchboard.job.kind = %job.kind,
+        // An integer attribute: the OpenTelemetry layer exports unsigned values as text.
+        switchboard.job.attempt = i64::from(job.attempts),
+        company_id = tracing::field::Empty,
+        call_id = tracing::field::Empty,
+    );
+    match &job.call_id {
+        Some(call) => trace::join_call(&span, job.company_id, call),
+        None => {
+            span.record("company_id", job.company_id.0);
+        }
+    }
+    if let Some(parent) = &job.trace_parent {
+        trace::link_to(&span, parent);
+    }
+    span
+}
+
 async fn run_job(deps: JobDeps, cfg: OutboxConfig, job: Job) {
+    let span = job_span(&job);
+    run_attempt(deps, cfg, job).instrument(span).await;
+}
+
+/// One attempt of `job`, inside its span ([`job_span`]): a failed attempt is retried later or
+/// becomes a dead letter.
+async fn run_attempt(deps: JobDeps, cfg: OutboxConfig, job: Job) {
     let Err(failure) = attempt(&deps, &job).await else {
         return;
     };
+    tracing::Span::current().record("otel.status_code", "error");
     let store = &deps.store;
     let now: DateTime<Utc> = deps.clock.now();
     // `mcp_booking_total` counts bookings; the other kinds count themselves (e.g. `sms_total`).

@@ -133,6 +133,7 @@ mod tests {
             method: method.to_owned(),
             params,
             grant: TokenGrant::admin("t"),
+            span: tracing::Span::none(),
         };
         table.call(call, &Arc::new(())).await
     }

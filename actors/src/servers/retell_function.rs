@@ -19,6 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 /// Message: run one custom function for a resolved, verified call.
 #[derive(Debug, Message)]
@@ -35,6 +36,9 @@ pub struct ExecuteFunction {
     /// [`Lane::Live`] for Retell's signed requests, [`Lane::Background`] from the gateway (see
     /// [`Invocation::lane`]).
     pub lane: Lane,
+    /// The span of the request asking for it (a custom function's is in the call's trace,
+    /// [`crate::trace`]); the function runs inside it.
+    pub span: tracing::Span,
 }
 
 /// Every `retell.function.*` method.
@@ -101,7 +105,10 @@ impl Handler<ExecuteFunction> for RetellFunctionServer {
         guard(
             self,
             ctx,
-            |this, _| execute(Arc::clone(&this.deps), msg),
+            |this, _| {
+                let span = msg.span.clone();
+                execute(Arc::clone(&this.deps), msg).instrument(span)
+            },
             |m| Err(FunctionError::Panicked(m)),
         )
     }
@@ -191,6 +198,7 @@ impl Method for Execute {
                 args: p.args,
                 // An operator or a script, not a caller: never the live reserve.
                 lane: Lane::Background,
+                span: tracing::Span::current(),
             },
         )
         .await

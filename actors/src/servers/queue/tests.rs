@@ -185,6 +185,7 @@ impl Harness {
         let call = ServerCall {
             method: method.to_owned(),
             params: Some(params),
+            span: tracing::Span::none(),
             grant: match company {
                 Some(id) => {
                     TokenGrant::company(CompanyId(id), crate::records::TokenScope::Admin, "test")

@@ -304,6 +304,7 @@ impl Harness {
             .send(ServerCall {
                 method: method.to_owned(),
                 params: Some(params),
+                span: tracing::Span::none(),
                 grant,
             })
             .await

@@ -338,6 +338,7 @@ impl Harness {
         let call = ServerCall {
             method: format!("retell.config.{method}"),
             params: Some(params),
+            span: tracing::Span::none(),
             grant,
         };
         self.server.send(call).await.unwrap().map(|out| out.data)

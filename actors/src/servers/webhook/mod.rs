@@ -25,6 +25,7 @@ use crate::supervision::{RestartBudget, guard};
 use crate::tenant::TenantDirectory;
 use actix::prelude::*;
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 /// Message: one verified webhook (reference/retell.md §1.2: `{event, call}`).
 #[derive(Debug, Message)]
@@ -43,6 +44,10 @@ pub struct HandleWebhook {
     /// (`transfer_destination`, `transfer_option`; reference/retell.md §1.2); empty for
     /// other events.
     pub transfer: serde_json::Map<String, serde_json::Value>,
+    /// The span of the request that delivered the webhook (in the call's trace,
+    /// [`crate::trace`]): the event is recorded inside it, so the booking job enqueued at
+    /// `call_ended` links to it.
+    pub span: tracing::Span,
 }
 
 /// The top-level fields of a transfer event that are kept ([`HandleWebhook::transfer`]).
@@ -307,6 +312,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                 let tenants = this.tenants.clone();
                 let now = this.clock.now();
                 let policy = this.policy;
+                let span = msg.span.clone();
                 async move {
                     let HandleWebhook {
                         route,
@@ -314,6 +320,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                         call,
                         raw_call,
                         transfer,
+                        span: _,
                     } = msg;
                     let details = event_details(&event, &raw_call, &transfer).map(|details| {
                         CallDetailRecord {
@@ -435,6 +442,7 @@ impl Handler<HandleWebhook> for WebhookServer {
                         }
                     }
                 }
+                .instrument(span)
             },
             |m| Err(WebhookError::Panicked(m)),
         )
