@@ -451,6 +451,22 @@ pub struct QueryColumn {
     pub kind: String,
 }
 
+/// A value a query takes as a parameter or returns in a cell, as its JSON Schema says (a
+/// schema for the `serde_json::Value`s that carry them, which alone would be the bare `true`
+/// MCP clients refuse).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+pub enum SqlScalar {
+    /// SQL `NULL`.
+    Null(()),
+    /// A boolean.
+    Bool(bool),
+    /// An integer or a real.
+    Number(f64),
+    /// Text (times as RFC 3339).
+    Text(String),
+}
+
 /// `result.data` of `database.query`.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct QueryOutput {
@@ -458,6 +474,7 @@ pub struct QueryOutput {
     pub columns: Vec<QueryColumn>,
     /// The rows, each a list of values in column order: integers, reals, text, booleans,
     /// null; times as RFC 3339 text; PostgreSQL NUMERIC as a JSON number.
+    #[schemars(with = "Vec<Vec<SqlScalar>>")]
     pub rows: Vec<Vec<serde_json::Value>>,
     /// More rows were there than `limit`.
     pub truncated: bool,

@@ -37,7 +37,7 @@ pub struct QueryParams {
     #[schemars(length(min = 1, max = 4096))]
     pub sql: String,
     /// Values of `$1…$n`: JSON scalars (null, booleans, numbers, strings), at most 20.
-    #[schemars(length(max = MAX_PARAMS))]
+    #[schemars(length(max = MAX_PARAMS), with = "Vec<crate::domain::sql_guard::SqlScalar>")]
     #[serde(default)]
     pub params: Vec<Value>,
     /// Rows returned at most, 1–1000 (and at most the configured maximum); default 100.
