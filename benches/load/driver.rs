@@ -6,6 +6,7 @@
 //! Latencies are recorded in microseconds into HdrHistograms (3 significant digits, 1 µs to
 //! 60 s), one per request kind.
 
+use crate::cpu::{CpuUse, cpu_s, own_cpu_s};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -136,6 +137,10 @@ pub struct ClosedRun {
     pub recorder: Recorder,
     /// Length of the measured window (after the warm-up).
     pub window: Duration,
+    /// CPU of this process (the load generator) in the window.
+    pub client_cpu: CpuUse,
+    /// CPU of the server in the window.
+    pub server_cpu: CpuUse,
 }
 
 impl ClosedRun {
@@ -148,12 +153,14 @@ impl ClosedRun {
 /// Runs `workers` closed loops for `warmup + window`: worker `w` calls `op(w, i)` for
 /// i = 0, 1, … and records the requests started inside the window. Between two requests a
 /// worker waits a think time drawn uniformly from `[0, 2 × think]` (zero: none), like a
-/// caller talking between two function calls.
+/// caller talking between two function calls. The CPU of this process and of `server_pid`
+/// is read at the window's start and end.
 pub async fn closed_loop<F, Fut>(
     workers: usize,
     think: Duration,
     warmup: Duration,
     window: Duration,
+    server_pid: u32,
     op: F,
 ) -> ClosedRun
 where
@@ -163,6 +170,16 @@ where
     let op = Arc::new(op);
     let from = Instant::now() + warmup;
     let until = from + window;
+    let cpu = tokio::spawn(async move {
+        let server = || cpu_s(server_pid).unwrap_or(f64::NAN);
+        tokio::time::sleep_until(from).await;
+        let before = (own_cpu_s(), server());
+        tokio::time::sleep_until(until).await;
+        (
+            CpuUse::new(own_cpu_s() - before.0, window),
+            CpuUse::new(server() - before.1, window),
+        )
+    });
     let tasks: Vec<_> = (0..workers)
         .map(|w| {
             let op = Arc::clone(&op);
@@ -195,7 +212,13 @@ where
     for task in tasks {
         recorder.merge(task.await.expect("load worker panicked"));
     }
-    ClosedRun { recorder, window }
+    let (client_cpu, server_cpu) = cpu.await.expect("CPU sampler panicked");
+    ClosedRun {
+        recorder,
+        window,
+        client_cpu,
+        server_cpu,
+    }
 }
 
 /// Starts `count` jobs at `rate` per second (`job(i)` for i = 0, 1, …), never waiting for

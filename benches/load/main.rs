@@ -1,36 +1,45 @@
-//! The load scenario of issue 5, one command: `cargo bench --bench load` (release build;
-//! options after `--`, see `--help`).
+//! The load scenario of issues 5 and 16, one command: `cargo bench --bench load` (release
+//! build; options after `--`, see `--help`).
 //!
 //! It starts, on loopback, the Cal.com simulator (`switchboard sim calcom`, no latency, no
 //! faults), `switchboard serve` (SQLite in a temporary directory — or PostgreSQL / Redis when
 //! `SWITCHBOARD_TEST_DATABASE_URL` / `SWITCHBOARD_TEST_REDIS_URL` are set, as for the tests)
 //! and a bare actix-web baseline, each as its own process, then measures for a bounded time:
 //!
-//! 1. **baseline** and 2. **gateway**: `calcom.getEventTypes` (cached) from the same HTTP
-//!    client at the same fixed concurrency, against the bare handler and through the gateway;
-//!    the gateway's share of the baseline's requests per second is the figure.
+//! 1. **baseline** and 2. **gateway**: `calcom.getEventTypes` (cached) sent by `wrk` (see
+//!    [`wrk`]) to the bare handler and through the gateway, in alternating runs (B G B G);
+//!    the gateway's share of the baseline's requests per second is the figure, with the CPU
+//!    share of the generator and of the server in each.
 //! 3. **live functions**: `check_availability` and `collect_appointment_data`, signed as
-//!    Retell sends them, from 200 concurrent live calls (closed loops with a think time
-//!    between two functions of a call; then once more without, for the saturation
-//!    throughput).
+//!    Retell sends them (from a pool signed before the phase), from 200 concurrent live calls
+//!    (closed loops with a think time between two functions of a call; then once more
+//!    without, for the saturation throughput), with this process's CPU share.
 //! 4. **calls**: complete simulated calls (`call_started`, three functions, `call_ended`,
-//!    then the booking) started at a fixed rate per step, rising until function p99 passes
-//!    50 ms, the booking lag p99 passes 5 s, bookings fall behind the arrivals (fewer than
-//!    95 % of the rate booked per second, so a longer step would lag without bound) or a
+//!    then the booking) spread round robin over 50 tenants (the demo tenant and 49 onboarded
+//!    with `company.create`), started at a fixed rate per step, rising until function p99
+//!    passes 50 ms, the booking lag p99 passes 5 s, bookings fall behind the arrivals (fewer
+//!    than 95 % of the rate booked per second, so a longer step would lag without bound) or a
 //!    booking is lost or duplicated.
+//! 5. **slow Cal.com** ([`slow`]): `check_availability` with Cal.com answering in
+//!    300 ± 100 ms, with the availability prefetch and without.
 //!
 //! plus the service's resident memory with 1,000 calls live. Results print as a table and go
 //! to `target/bench/report.json`. The targets are reported, never asserted; the run fails
-//! (exit code 1) only when it cannot run or a booking was lost or made twice. Latencies are recorded in HdrHistograms (µs resolution);
-//! load comes from reqwest on a 2-thread tokio runtime in this process.
+//! (exit code 1) only when it cannot run or a booking was lost or made twice. Latencies of
+//! phases 3–5 are recorded in HdrHistograms (µs resolution); that load comes from reqwest on
+//! a 2-thread tokio runtime in this process.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
 mod baseline;
+mod cpu;
 mod driver;
 mod report;
 mod scenarios;
+mod slow;
+mod tenants;
+mod wrk;
 
 use anyhow::Context;
 use clap::Parser;
@@ -51,9 +60,16 @@ struct Args {
     /// Seconds of warm-up before each fixed-concurrency phase (not measured).
     #[arg(long, default_value_t = 2)]
     warmup_s: u64,
-    /// Concurrent connections of the gateway and baseline phases.
+    /// Concurrent connections of the gateway and baseline phases (`wrk -c`).
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Threads of `wrk` in the gateway and baseline phases (`wrk -t`).
+    #[arg(long, default_value_t = 1)]
+    wrk_threads: usize,
+    /// Measured runs of each of baseline and gateway, alternated (B G B G …); the figures
+    /// are the medians.
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
     /// Simulated live calls in the live-function phase.
     #[arg(long, default_value_t = 200)]
     live_calls: usize,
@@ -67,9 +83,13 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "25,50,100,150,200,250,300"
+        default_value = "50,100,200,300,400,500,600"
     )]
     rates: Vec<u32>,
+    /// Tenants the calls phase spreads its calls over (the demo tenant and this many less
+    /// one onboarded with `company.create`).
+    #[arg(long, default_value_t = 50)]
+    tenants: usize,
     /// Seconds each step of the calls phase starts calls for.
     #[arg(long, default_value_t = 10)]
     step_s: u64,
@@ -79,11 +99,28 @@ struct Args {
     /// Calls held live for the memory figure.
     #[arg(long, default_value_t = 1000)]
     memory_calls: usize,
+    /// Concurrent lines of the slow Cal.com phase (each plays calls one after another).
+    #[arg(long, default_value_t = 200)]
+    slow_calls: usize,
+    /// Mean think time before each function of the slow Cal.com phase, ms (drawn from
+    /// 0.5–1.5 × this).
+    #[arg(long, default_value_t = 2000)]
+    slow_think_ms: u64,
+    /// Seconds the slow Cal.com phase records calls, per run (prefetch on, off).
+    #[arg(long, default_value_t = 30)]
+    slow_duration_s: u64,
+    /// Seconds the slow Cal.com phase runs before it records.
+    #[arg(long, default_value_t = 8)]
+    slow_warmup_s: u64,
+    /// `cache.availability_ttl_s` of the slow Cal.com phase's service (see `slow.rs`).
+    #[arg(long, default_value_t = 8)]
+    slow_cache_ttl_s: u64,
     /// Where the JSON report goes (default `target/bench/report.json`).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// A short run (2 s phases, 1 s warm-up, steps 25 and 50 calls/s of 3 s, 200 memory
-    /// calls) that checks the scenario works; its figures are not comparable.
+    /// A short run (2 s phases, 1 s warm-up, one round, steps 25 and 50 calls/s of 3 s over
+    /// 5 tenants, 200 memory calls, 10 slow lines for 4 s) that checks the scenario works;
+    /// its figures are not comparable.
     #[arg(long)]
     quick: bool,
     /// Internal: serve only the bare baseline on this port (the run starts it this way).
@@ -102,10 +139,16 @@ impl Args {
         if self.quick {
             self.duration_s = 2;
             self.warmup_s = 1;
+            self.rounds = 1;
             self.rates = vec![25, 50];
             self.step_s = 3;
             self.memory_calls = 200;
             self.live_calls = self.live_calls.min(200);
+            self.tenants = self.tenants.min(5);
+            self.slow_calls = self.slow_calls.min(10);
+            self.slow_think_ms = 500;
+            self.slow_duration_s = 4;
+            self.slow_warmup_s = 2;
         }
     }
 }
@@ -218,6 +261,10 @@ fn call_ids(prefix: &str, n: usize) -> Vec<String> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.tenants >= 1 && args.rounds >= 1,
+        "--tenants and --rounds are at least 1"
+    );
     let dir = tempfile::tempdir()?;
     let (sim_port, app_port, baseline_port) = (
         common::free_port(),
@@ -244,59 +291,71 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let app = format!("http://127.0.0.1:{app_port}");
     common::wait_until_up(&client, &format!("{app}/readyz")).await;
-    let env = Env {
-        client,
+    let mut env = Env {
+        client: client.clone(),
         app,
-        sim,
+        sim: sim.clone(),
         baseline: format!("http://127.0.0.1:{baseline_port}"),
         serve_pid: serve.0.id(),
+        tenants: vec![tenants::demo()].into(),
     };
     let warmup = Duration::from_secs(args.warmup_s);
     let window = Duration::from_secs(args.duration_s);
     println!(
-        "switchboard load run: {database}, {} s phases, {} gateway connections, {} live calls",
-        args.duration_s, args.concurrency, args.live_calls
+        "switchboard load run: {database}, {} s phases, wrk -t{} -c{}, {} live calls, {} tenants",
+        args.duration_s, args.wrk_threads, args.concurrency, args.live_calls, args.tenants
     );
 
     let body_file = dir.path().join("baseline.json");
-    std::fs::write(&body_file, scenarios::event_types_reply(&env).await)?;
-    let _baseline = spawn_baseline(baseline_port, &body_file)?;
+    let reply = scenarios::event_types_reply(&env).await;
+    std::fs::write(&body_file, &reply)?;
+    let baseline_proc = spawn_baseline(baseline_port, &body_file)?;
     wait_for_baseline(&env).await?;
     let rss_idle = scenarios::rss_mib(env.serve_pid).0;
 
-    println!("1/4 baseline …");
-    let baseline = scenarios::rpc_phase(
-        &env,
-        &env.baseline,
-        "baseline",
-        args.concurrency,
-        warmup,
-        window,
-    )
-    .await;
-    println!("2/4 gateway …");
-    let gateway = scenarios::rpc_phase(
-        &env,
-        &env.app,
-        "calcom.getEventTypes",
-        args.concurrency,
-        warmup,
-        window,
-    )
-    .await;
+    let script = wrk::script(dir.path(), scenarios::EVENT_TYPES_REQUEST, common::ADMIN)?;
+    let load = wrk::Load {
+        threads: args.wrk_threads,
+        connections: args.concurrency,
+    };
+    let targets = [
+        (&env.baseline, baseline_proc.0.id()),
+        (&env.app, env.serve_pid),
+    ];
+    let mut phases = [wrk::WrkPhase::default(), wrk::WrkPhase::default()];
+    for round in 1..=args.rounds {
+        for (k, (base, pid)) in targets.iter().enumerate() {
+            let what = ["baseline", "gateway"][k];
+            println!(
+                "{}/5 {what} (wrk), round {round} of {} …",
+                k + 1,
+                args.rounds
+            );
+            let url = format!("{base}/api/mcp/gateway");
+            wrk::run(&script, &url, load, warmup, *pid).await?;
+            phases[k]
+                .runs
+                .push(wrk::run(&script, &url, load, window, *pid).await?);
+        }
+    }
+    let [mut baseline, mut gateway] = phases;
+    baseline.check_answers(reply.len());
+    gateway.check_answers(reply.len());
+    drop(baseline_proc);
 
     let first_day = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Berlin)
         .date_naive()
         + chrono::Duration::days(2);
-    let total_calls: usize = args
+    // Each tenant needs one slot per call of its own in every step.
+    let per_tenant: usize = args
         .rates
         .iter()
-        .map(|r| *r as usize * args.step_s as usize)
+        .map(|r| (*r as usize * args.step_s as usize).div_ceil(args.tenants))
         .sum();
-    let slots = common::slots(first_day, total_calls.max(args.live_calls).max(1));
+    let slots = common::slots(first_day, per_tenant.max(args.live_calls).max(1));
 
-    println!("3/4 live functions …");
+    println!("3/5 live functions …");
     let live = call_ids("live", args.live_calls);
     scenarios::open_calls(&env, &live, &slots, 50).await?;
     let think = Duration::from_millis(args.think_ms);
@@ -312,21 +371,32 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let rss_live = scenarios::rss_mib(env.serve_pid).0;
     scenarios::end_calls(&env, &held, 100).await;
 
+    println!("4/5 onboarding {} more tenants …", args.tenants - 1);
+    let batch = tenants::Batch {
+        prefix: "bench",
+        series: 1,
+        count: args.tenants - 1,
+        hours: tenants::Hours::Demo,
+        webhooks: true,
+    };
+    let mut all = vec![tenants::demo()];
+    all.extend(tenants::onboard(&client, &env.app, &sim, batch).await?);
+    env.tenants = all.into();
     let mut steps = Vec::new();
     let mut offset = 0;
     for (k, rate) in args.rates.iter().enumerate() {
-        println!("4/4 calls at {rate}/s …");
+        println!("4/5 calls at {rate}/s over {} tenants …", args.tenants);
         let n = *rate as usize * args.step_s as usize;
         let step = scenarios::calls_step(
             &env,
             *rate,
             args.step_s,
-            &slots[offset..offset + n],
+            &slots[offset..offset + n.div_ceil(args.tenants)],
             &format!("s{k}"),
             Duration::from_secs(args.drain_s),
         )
         .await;
-        offset += n;
+        offset += n.div_ceil(args.tenants);
         let stop = step.failure();
         steps.push(step);
         if let Some(why) = stop {
@@ -337,15 +407,36 @@ async fn run(args: Args) -> anyhow::Result<()> {
             break;
         }
     }
+    let rss_end = scenarios::rss_mib(env.serve_pid);
+    drop(serve);
+
+    println!(
+        "5/5 slow Cal.com (300 ± 100 ms), {} lines, prefetch on, then off …",
+        args.slow_calls
+    );
+    let slow_settings = slow::Settings {
+        lines: args.slow_calls,
+        think: Duration::from_millis(args.slow_think_ms),
+        warmup: Duration::from_secs(args.slow_warmup_s),
+        window: Duration::from_secs(args.slow_duration_s),
+        ttl_s: args.slow_cache_ttl_s,
+    };
+    let slow = slow::run(&client, slow_settings, &production_settings()).await?;
 
     let report = report::Report {
         settings: json!({
             "duration_s": args.duration_s, "warmup_s": args.warmup_s,
-            "concurrency": args.concurrency, "live_calls": args.live_calls, "think_ms": args.think_ms,
-            "rates": args.rates, "step_s": args.step_s, "memory_calls": args.memory_calls,
+            "concurrency": args.concurrency, "wrk_threads": args.wrk_threads, "rounds": args.rounds,
+            "live_calls": args.live_calls, "think_ms": args.think_ms,
+            "rates": args.rates, "step_s": args.step_s, "tenants": args.tenants,
+            "memory_calls": args.memory_calls,
+            "slow_calls": args.slow_calls, "slow_think_ms": args.slow_think_ms,
+            "slow_duration_s": args.slow_duration_s, "slow_warmup_s": args.slow_warmup_s,
+            "slow_cache_ttl_s": args.slow_cache_ttl_s,
             "quick": args.quick,
         }),
         database,
+        load: load_description(&args),
         baseline,
         gateway,
         live_calls: args.live_calls,
@@ -355,10 +446,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         memory_live_calls: args.memory_calls,
         rss_idle_mib: rss_idle,
         rss_live_mib: rss_live,
-        rss_end_mib: scenarios::rss_mib(env.serve_pid),
+        rss_end_mib: rss_end,
+        tenants: args.tenants,
         steps,
+        slow_lines: args.slow_calls,
+        slow,
     };
-    drop(serve);
     println!("\n{}", report.table());
     let path = report_path(&args);
     if let Some(parent) = path.parent() {
@@ -376,4 +469,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "{broken} bookings lost or duplicated under load"
     );
     Ok(())
+}
+
+/// How the load of each phase was generated, for the report.
+fn load_description(args: &Args) -> Value {
+    json!({
+        "baseline_and_gateway": format!("wrk -t{} -c{} (Lua script: POST with body and headers; figures from its done() hook), {} alternating rounds, medians", args.wrk_threads, args.concurrency, args.rounds),
+        "live_functions": "this process: reqwest on a 2-thread tokio runtime, requests built and signed before the phase (re-signed after 4 min)",
+        "calls": "this process: reqwest, open loop, each request signed when sent",
+        "slow_calcom": "this process: reqwest, closed loops (lines) with think time",
+        "cores": cpu::cores(),
+    })
 }

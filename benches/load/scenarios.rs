@@ -2,11 +2,15 @@
 //! processes in [`Env`]: requests are built and signed here exactly as Retell and an admin
 //! client send them (reference/retell.md §2–§3, DESIGN §4).
 
-use crate::common::{ADMIN, DEMO_NUMBER, RETELL_KEY};
-use crate::driver::{ClosedRun, Latency, Outcome, Recorder, bounded, closed_loop, open_loop};
+use crate::common::ADMIN;
+use crate::cpu::{CpuUse, cpu_s, own_cpu_s};
+use crate::driver::{ClosedRun, Latency, Recorder, bounded, closed_loop, open_loop};
+use crate::tenants::Tenant;
+use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_actors::retell::signature::sign;
 
@@ -20,8 +24,18 @@ pub struct Env {
     pub sim: String,
     /// The bare actix-web baseline.
     pub baseline: String,
-    /// Process id of `switchboard serve` (for its RSS).
+    /// Process id of `switchboard serve` (for its RSS and CPU).
     pub serve_pid: u32,
+    /// The tenants of the calls phase (the demo tenant first); the other phases drive the
+    /// demo tenant alone.
+    pub tenants: Arc<[Tenant]>,
+}
+
+impl Env {
+    /// The sandbox demo tenant.
+    pub fn demo(&self) -> &Tenant {
+        &self.tenants[0]
+    }
 }
 
 /// The JSON-RPC request of the gateway and baseline phases.
@@ -47,25 +61,6 @@ pub fn rss_mib(pid: u32) -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// POSTs `body` to `url` (bearer `ADMIN`) and reads the whole reply; `Ok(kind)` on 200.
-async fn post_rpc(client: &reqwest::Client, url: &str, kind: &'static str) -> Outcome {
-    let reply = client
-        .post(url)
-        .bearer_auth(ADMIN)
-        .header("content-type", "application/json")
-        .body(EVENT_TYPES_REQUEST)
-        .send()
-        .await
-        .map_err(|e| format!("{kind}: {e}"))?;
-    let status = reply.status();
-    reply.bytes().await.map_err(|e| format!("{kind}: {e}"))?;
-    if status.is_success() {
-        Ok(kind)
-    } else {
-        Err(format!("{kind}: HTTP {status}"))
-    }
-}
-
 /// The gateway's reply to [`EVENT_TYPES_REQUEST`], checked to be a result (this also fills
 /// the cache the gateway phase measures).
 pub async fn event_types_reply(env: &Env) -> Vec<u8> {
@@ -89,32 +84,12 @@ pub async fn event_types_reply(env: &Env) -> Vec<u8> {
     reply.to_vec()
 }
 
-/// Phases 1 and 2: `calcom.getEventTypes` through the gateway (or the same request to the
-/// baseline at `base`) from `workers` closed loops.
-pub async fn rpc_phase(
-    env: &Env,
-    base: &str,
-    kind: &'static str,
-    workers: usize,
-    warmup: Duration,
-    window: Duration,
-) -> ClosedRun {
-    let client = env.client.clone();
-    let url: std::sync::Arc<str> = format!("{base}/api/mcp/gateway").into();
-    closed_loop(workers, Duration::ZERO, warmup, window, move |_, _| {
-        let client = client.clone();
-        let url = url.clone();
-        async move { post_rpc(&client, &url, kind).await }
-    })
-    .await
-}
-
-/// A Retell call object (reference/retell.md §1.3) for a live or ended call.
-fn call_object(call_id: &str, caller: &str, ended: bool) -> Value {
+/// A Retell call object (reference/retell.md §1.3) for a live or ended call to `tenant`.
+pub fn call_object(call_id: &str, caller: &str, tenant: &Tenant, ended: bool) -> Value {
     let now = Utc::now().timestamp_millis();
     let mut call = json!({
         "call_id": call_id, "agent_id": "agent_load", "call_type": "phone_call",
-        "direction": "inbound", "from_number": caller, "to_number": DEMO_NUMBER,
+        "direction": "inbound", "from_number": caller, "to_number": tenant.number,
         "call_status": if ended { "ended" } else { "ongoing" }, "start_timestamp": now,
     });
     if ended {
@@ -123,17 +98,32 @@ fn call_object(call_id: &str, caller: &str, ended: bool) -> Value {
     call
 }
 
-/// POSTs `body` signed with the demo tenant's Retell key (fresh timestamp) to `path`;
-/// returns the status and the reply.
-async fn signed(env: &Env, path: &str, body: &Value) -> Result<(u16, Vec<u8>), String> {
+/// POSTs `body` signed with `tenant`'s Retell key (fresh timestamp) to `path`; returns the
+/// status and the reply.
+async fn signed(
+    env: &Env,
+    tenant: &Tenant,
+    path: &str,
+    body: &Value,
+) -> Result<(u16, Vec<u8>), String> {
     let bytes = serde_json::to_vec(body).expect("JSON");
-    let signature = sign(&bytes, RETELL_KEY, Utc::now().timestamp_millis());
+    let signature = sign(&bytes, &tenant.retell_key, Utc::now().timestamp_millis());
+    send_signed(env, path, Bytes::from(bytes), signature).await
+}
+
+/// POSTs `body` with the Retell signature header `signature` to `path`.
+async fn send_signed(
+    env: &Env,
+    path: &str,
+    body: Bytes,
+    signature: String,
+) -> Result<(u16, Vec<u8>), String> {
     let reply = env
         .client
         .post(format!("{}{path}", env.app))
         .header("content-type", "application/json")
         .header("X-Retell-Signature", signature)
-        .body(bytes)
+        .body(body)
         .send()
         .await
         .map_err(|e| format!("{path}: {e}"))?;
@@ -142,29 +132,45 @@ async fn signed(env: &Env, path: &str, body: &Value) -> Result<(u16, Vec<u8>), S
     Ok((status, body.to_vec()))
 }
 
-/// One custom function call as Retell sends it; fails on a non-200 or a spoken fallback.
-async fn function(
+/// Path of Retell's custom-function requests.
+const FUNCTION_PATH: &str = "/api/mcp/retell/custom-function";
+
+/// One custom function call as Retell sends it, recorded as `kind`; fails on a non-200, a
+/// spoken fallback or a rate-limit hold.
+pub async fn function(
     env: &Env,
-    name: &'static str,
+    tenant: &Tenant,
+    (name, kind): (&'static str, &'static str),
     call: &Value,
     args: Value,
     rec: &mut Recorder,
 ) -> bool {
     let body = json!({"name": name, "call": call, "args": args});
     let started = tokio::time::Instant::now();
-    let outcome = match signed(env, "/api/mcp/retell/custom-function", &body).await {
+    let sent = signed(env, tenant, FUNCTION_PATH, &body).await;
+    judge_function(kind, sent, started, rec)
+}
+
+/// Records the answer of a custom function started at `started` as `kind`, or its failure.
+fn judge_function(
+    kind: &'static str,
+    sent: Result<(u16, Vec<u8>), String>,
+    started: tokio::time::Instant,
+    rec: &mut Recorder,
+) -> bool {
+    let outcome = match sent {
         Ok((200, reply)) => {
             let took = started.elapsed();
             let reply: Value = serde_json::from_slice(&reply).unwrap_or_default();
-            if reply.get("fallback").is_some() {
-                Err(format!("{name}: fallback answer {reply}"))
+            if reply.get("fallback").is_some() || reply.get("rate_limited").is_some() {
+                Err(format!("{kind}: fallback answer {reply}"))
             } else {
-                rec.record(name, took);
+                rec.record(kind, took);
                 Ok(())
             }
         }
         Ok((status, reply)) => Err(format!(
-            "{name}: HTTP {status} {}",
+            "{kind}: HTTP {status} {}",
             String::from_utf8_lossy(&reply)
         )),
         Err(e) => Err(e),
@@ -172,11 +178,18 @@ async fn function(
     outcome.map_err(|e| rec.fail(e)).is_ok()
 }
 
-/// One webhook (`call_started` / `call_ended`); fails unless acknowledged with 204.
-async fn webhook(env: &Env, event: &'static str, call: Value, rec: &mut Recorder) -> bool {
+/// One webhook (`call_started` / `call_ended`) to `tenant`; fails unless acknowledged with
+/// 204.
+pub async fn webhook(
+    env: &Env,
+    tenant: &Tenant,
+    event: &'static str,
+    call: Value,
+    rec: &mut Recorder,
+) -> bool {
     let body = json!({"event": event, "call": call});
     let started = tokio::time::Instant::now();
-    match signed(env, "/api/mcp/retell/webhook", &body).await {
+    match signed(env, tenant, "/api/mcp/retell/webhook", &body).await {
         Ok((204, _)) => {
             rec.record(event, started.elapsed());
             true
@@ -196,14 +209,14 @@ async fn webhook(env: &Env, event: &'static str, call: Value, rec: &mut Recorder
 }
 
 /// The args naming a slot, in German (as the demo agent speaks).
-fn slot_args(date: NaiveDate, time: NaiveTime) -> Value {
+pub fn slot_args(date: NaiveDate, time: NaiveTime) -> Value {
     json!({"dienstleistung": "Herrenhaarschnitt", "datum": date.format("%d.%m.%Y").to_string(),
            "uhrzeit": time.format("%H:%M").to_string()})
 }
 
 /// The caller's number (E.164, a valid German mobile +49151…) of call `call_id`: eight
 /// digits from an FNV-1a hash of the id, so the same call always has the same caller.
-fn caller(call_id: &str) -> String {
+pub fn caller(call_id: &str) -> String {
     let hash = call_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -214,23 +227,23 @@ fn caller(call_id: &str) -> String {
 /// false once a step failed.
 async fn start_call(
     env: &Env,
+    tenant: &Tenant,
     call: &Value,
     date: NaiveDate,
     time: NaiveTime,
     rec: &mut Recorder,
 ) -> bool {
-    webhook(env, "call_started", call.clone(), rec).await
-        && function(
-            env,
-            "collect_appointment_data",
-            call,
-            slot_args(date, time),
-            rec,
-        )
-        .await
+    webhook(env, tenant, "call_started", call.clone(), rec).await
+        && function(env, tenant, COLLECT, call, slot_args(date, time), rec).await
 }
 
-/// Opens `ids` as live calls ([`start_call`]), `limit` at a time; fails on any error.
+/// `collect_appointment_data`, recorded under its name.
+const COLLECT: (&str, &str) = ("collect_appointment_data", "collect_appointment_data");
+/// `check_availability`, recorded under its name.
+const CHECK: (&str, &str) = ("check_availability", "check_availability");
+
+/// Opens `ids` as live calls of the demo tenant ([`start_call`]), `limit` at a time; fails
+/// on any error.
 pub async fn open_calls(
     env: &Env,
     ids: &[String],
@@ -242,8 +255,8 @@ pub async fn open_calls(
         let (date, time) = slots[i % slots.len()];
         async move {
             let mut rec = Recorder::default();
-            let call = call_object(id, &caller(id), false);
-            start_call(&env, &call, date, time, &mut rec).await;
+            let call = call_object(id, &caller(id), env.demo(), false);
+            start_call(&env, env.demo(), &call, date, time, &mut rec).await;
             rec
         }
     });
@@ -256,7 +269,7 @@ pub async fn open_calls(
     Ok(())
 }
 
-/// Ends `ids` (unconfirmed calls: no booking follows), `limit` at a time.
+/// Ends the demo tenant's calls `ids` (unconfirmed: no booking follows), `limit` at a time.
 pub async fn end_calls(env: &Env, ids: &[String], limit: usize) -> Recorder {
     let jobs = ids.iter().map(|id| {
         let env = env.clone();
@@ -264,8 +277,9 @@ pub async fn end_calls(env: &Env, ids: &[String], limit: usize) -> Recorder {
             let mut rec = Recorder::default();
             webhook(
                 &env,
+                env.demo(),
                 "call_ended",
-                call_object(id, &caller(id), true),
+                call_object(id, &caller(id), env.demo(), true),
                 &mut rec,
             )
             .await;
@@ -275,7 +289,8 @@ pub async fn end_calls(env: &Env, ids: &[String], limit: usize) -> Recorder {
     merge(bounded(limit, jobs).await)
 }
 
-fn merge(recs: Vec<Recorder>) -> Recorder {
+/// All of `recs` in one.
+pub fn merge(recs: Vec<Recorder>) -> Recorder {
     let mut all = Recorder::default();
     for r in recs {
         all.merge(r);
@@ -283,9 +298,54 @@ fn merge(recs: Vec<Recorder>) -> Recorder {
     all
 }
 
-/// Phase 3: the live calls `ids` (opened before, see [`open_calls`]) each in a closed loop
-/// of `check_availability` and `collect_appointment_data` about a slot of `slots`, with a
-/// mean `think` time between two functions of a call.
+/// Signatures are good for 5 minutes (`retell.signature_tolerance_ms`); a pooled request is
+/// signed again once its signature is older than this.
+const RESIGN_AFTER: Duration = Duration::from_secs(240);
+
+/// Requests pre-built per live call (an even number: the two functions alternate).
+const POOL_PER_CALL: usize = 16;
+
+/// A custom-function request built and signed ahead of time, so the client only sends it:
+/// the same request again under the same signature is what Retell sends when it retries, which
+/// the replay guard lets through to run as usual (README, "A signature is good for one
+/// request").
+struct Presigned {
+    /// The function, also the kind it is recorded as.
+    kind: &'static str,
+    body: Bytes,
+    key: Arc<str>,
+    /// When it was signed, and the `X-Retell-Signature` value.
+    signature: Mutex<(std::time::Instant, String)>,
+}
+
+impl Presigned {
+    fn new(kind: &'static str, body: Vec<u8>, key: Arc<str>) -> Self {
+        let signature = sign(&body, &key, Utc::now().timestamp_millis());
+        Self {
+            kind,
+            body: Bytes::from(body),
+            key,
+            signature: Mutex::new((std::time::Instant::now(), signature)),
+        }
+    }
+
+    /// The signature, renewed once older than [`RESIGN_AFTER`].
+    fn signature(&self) -> String {
+        let mut signed = self.signature.lock().unwrap_or_else(|e| e.into_inner());
+        if signed.0.elapsed() > RESIGN_AFTER {
+            *signed = (
+                std::time::Instant::now(),
+                sign(&self.body, &self.key, Utc::now().timestamp_millis()),
+            );
+        }
+        signed.1.clone()
+    }
+}
+
+/// Phase 3: the demo tenant's live calls `ids` (opened before, see [`open_calls`]) each in a
+/// closed loop of `check_availability` and `collect_appointment_data` about a slot of
+/// `slots`, with a mean `think` time between two functions of a call. The requests come from
+/// a pool built and signed before the phase ([`Presigned`]).
 pub async fn live_functions(
     env: &Env,
     ids: &[String],
@@ -294,22 +354,43 @@ pub async fn live_functions(
     warmup: Duration,
     window: Duration,
 ) -> ClosedRun {
-    let ids: std::sync::Arc<[String]> = ids.into();
-    let slots: std::sync::Arc<[(NaiveDate, NaiveTime)]> = slots.into();
+    let demo = env.demo().clone();
+    let key: Arc<str> = demo.retell_key.as_str().into();
+    let pool: Arc<Vec<Vec<Presigned>>> = Arc::new(
+        ids.iter()
+            .enumerate()
+            .map(|(w, id)| {
+                let call = call_object(id, &caller(id), &demo, false);
+                (0..POOL_PER_CALL)
+                    .map(|i| {
+                        let (date, time) = slots[(w * 7 + i) % slots.len()];
+                        let (name, _) = if i % 2 == 0 { CHECK } else { COLLECT };
+                        let body =
+                            json!({"name": name, "call": call, "args": slot_args(date, time)});
+                        Presigned::new(name, serde_json::to_vec(&body).expect("JSON"), key.clone())
+                    })
+                    .collect()
+            })
+            .collect(),
+    );
     let env = env.clone();
-    closed_loop(ids.len(), think, warmup, window, move |w, i| {
+    let server = env.serve_pid;
+    closed_loop(ids.len(), think, warmup, window, server, move |w, i| {
         let env = env.clone();
-        let call = call_object(&ids[w], &caller(&ids[w]), false);
-        let (date, time) = slots[(w * 7 + i as usize) % slots.len()];
+        let pool = Arc::clone(&pool);
         async move {
+            let request = &pool[w][i as usize % POOL_PER_CALL];
             let mut rec = Recorder::default();
-            let name = if i % 2 == 0 {
-                "check_availability"
-            } else {
-                "collect_appointment_data"
-            };
-            if function(&env, name, &call, slot_args(date, time), &mut rec).await {
-                Ok(name)
+            let started = tokio::time::Instant::now();
+            let sent = send_signed(
+                &env,
+                FUNCTION_PATH,
+                request.body.clone(),
+                request.signature(),
+            )
+            .await;
+            if judge_function(request.kind, sent, started, &mut rec) {
+                Ok(request.kind)
             } else {
                 Err(rec.first_error.unwrap_or_default())
             }
@@ -322,44 +403,40 @@ pub async fn live_functions(
 struct CallRun {
     rec: Recorder,
     call_id: String,
+    /// Index of its tenant in [`Env::tenants`].
+    tenant: usize,
     /// When `call_ended` was sent (ms since the epoch), if every step before succeeded.
     ended_at_ms: Option<i64>,
 }
 
 /// A complete call: `call_started`, `collect_appointment_data` with the slot,
 /// `check_availability`, `collect_appointment_data` with name, phone and the confirmation,
-/// then `call_ended` — the booking follows
-/// in the background.
+/// then `call_ended` — the booking follows in the background. To tenant `tenant` of
+/// [`Env::tenants`].
 async fn complete_call(
     env: Env,
     call_id: String,
+    tenant: usize,
     i: usize,
-    date: NaiveDate,
-    time: NaiveTime,
+    (date, time): (NaiveDate, NaiveTime),
 ) -> CallRun {
     let mut rec = Recorder::default();
+    let to = &env.tenants[tenant];
     let phone = caller(&call_id);
-    let call = call_object(&call_id, &phone, false);
-    let mut ok = start_call(&env, &call, date, time, &mut rec).await;
-    ok = ok
-        && function(
-            &env,
-            "check_availability",
-            &call,
-            slot_args(date, time),
-            &mut rec,
-        )
-        .await;
+    let call = call_object(&call_id, &phone, to, false);
+    let mut ok = start_call(&env, to, &call, date, time, &mut rec).await;
+    ok = ok && function(&env, to, CHECK, &call, slot_args(date, time), &mut rec).await;
     let person =
         json!({"name": format!("Anrufer {i}"), "telefonnummer": phone, "bestaetigt": "ja"});
-    ok = ok && function(&env, "collect_appointment_data", &call, person, &mut rec).await;
+    ok = ok && function(&env, to, COLLECT, &call, person, &mut rec).await;
     let mut ended_at_ms = None;
     if ok {
         let sent = Utc::now().timestamp_millis();
         if webhook(
             &env,
+            to,
             "call_ended",
-            call_object(&call_id, &phone, true),
+            call_object(&call_id, &phone, to, true),
             &mut rec,
         )
         .await
@@ -370,6 +447,7 @@ async fn complete_call(
     CallRun {
         rec,
         call_id,
+        tenant,
         ended_at_ms,
     }
 }
@@ -407,6 +485,12 @@ pub struct Step {
     pub missing_jobs: Vec<String>,
     /// (`VmRSS`, `VmHWM`) of the service after the step, MiB.
     pub rss_mib: (f64, f64),
+    /// Tenants the calls were spread over (round robin).
+    pub tenants: usize,
+    /// CPU of this process (the load generator) from the first arrival to the last answer.
+    pub client_cpu: CpuUse,
+    /// CPU of the service over the same time.
+    pub server_cpu: CpuUse,
 }
 
 /// Function latency p99 above which a step no longer counts as sustained, ms.
@@ -477,8 +561,8 @@ struct SimBooking {
     created_ms: i64,
 }
 
-/// Every accepted booking created at or after `since`, page by page (250 a page).
-async fn bookings_since(env: &Env, since: DateTime<Utc>) -> Vec<SimBooking> {
+/// Every accepted booking of `tenant` created at or after `since`, page by page (250 a page).
+async fn bookings_since(env: &Env, tenant: &Tenant, since: DateTime<Utc>) -> Vec<SimBooking> {
     let mut out = Vec::new();
     let after = since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     loop {
@@ -493,7 +577,7 @@ async fn bookings_since(env: &Env, since: DateTime<Utc>) -> Vec<SimBooking> {
                 ("status", "upcoming"),
             ])
             .header("cal-api-version", "2024-08-13")
-            .bearer_auth(crate::common::CALCOM_KEY)
+            .bearer_auth(&tenant.calcom_key)
             .send()
             .await
             .expect("simulator answers")
@@ -520,10 +604,11 @@ async fn bookings_since(env: &Env, since: DateTime<Utc>) -> Vec<SimBooking> {
     }
 }
 
-/// The outbox jobs of `calls` as `call: status, attempts, last error` (newest 500 jobs).
-async fn job_states(env: &Env, calls: &[&String]) -> Vec<String> {
+/// The outbox jobs of `calls` of company `company` as `call: status, attempts, last error`
+/// (its newest 500 jobs).
+async fn job_states(env: &Env, company: i64, calls: &[&String]) -> Vec<String> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "queue.getRecentJobs",
-                      "params": {"company_id": 1, "limit": 500}});
+                      "params": {"company_id": company, "limit": 500}});
     let reply: Value = match env
         .client
         .post(format!("{}/api/mcp/gateway", env.app))
@@ -555,8 +640,10 @@ async fn job_states(env: &Env, calls: &[&String]) -> Vec<String> {
         .collect()
 }
 
-/// Phase 4, one step: `rate` complete calls per second for `seconds`, on `slots` (one
-/// distinct free slot per call); then waits (at most `drain`) for every booking.
+/// Phase 4, one step: `rate` complete calls per second for `seconds`, call `i` to tenant
+/// `i mod n` of [`Env::tenants`] on that tenant's slot `slots[i / n]` (one distinct free
+/// slot per call per tenant); then waits (at most `drain`) for every booking and checks,
+/// tenant by tenant, that every ended call has exactly one booking and no slot two.
 pub async fn calls_step(
     env: &Env,
     rate: u32,
@@ -566,49 +653,75 @@ pub async fn calls_step(
     drain: Duration,
 ) -> Step {
     let count = rate as usize * seconds as usize;
-    assert!(slots.len() >= count, "one slot per call");
+    let n = env.tenants.len();
+    assert!(slots.len() * n >= count, "one slot per call per tenant");
     let since = Utc::now();
+    let (client_before, server_before) = (own_cpu_s(), cpu_s(env.serve_pid).unwrap_or(f64::NAN));
+    let started = tokio::time::Instant::now();
     let (runs, arrivals) = open_loop(f64::from(rate), count, |i| {
-        let (date, time) = slots[i];
-        complete_call(env.clone(), format!("call_{tag}_{i:05}"), i, date, time)
+        complete_call(
+            env.clone(),
+            format!("call_{tag}_{i:05}"),
+            i % n,
+            i,
+            slots[i / n],
+        )
     })
     .await;
+    let busy = started.elapsed();
+    let client_cpu = CpuUse::new(own_cpu_s() - client_before, busy);
+    let server_cpu = CpuUse::new(
+        cpu_s(env.serve_pid).unwrap_or(f64::NAN) - server_before,
+        busy,
+    );
     let mut requests = Recorder::default();
-    let mut ended = HashMap::new();
+    // Per tenant: its ended calls and when each ended.
+    let mut ended: Vec<HashMap<String, i64>> = vec![HashMap::new(); n];
     for run in runs {
         requests.merge(run.rec);
         if let Some(at) = run.ended_at_ms {
-            ended.insert(run.call_id, at);
+            ended[run.tenant].insert(run.call_id, at);
         }
     }
-    // Wait for the bookings of every call that ended (bounded).
+    // Wait for the bookings of every call that ended (bounded), asking again only the
+    // tenants still waiting for some.
     let deadline = tokio::time::Instant::now() + drain;
-    let bookings = loop {
-        let list = bookings_since(env, since).await;
-        let booked: HashSet<&str> = list.iter().filter_map(|b| b.call_id.as_deref()).collect();
-        if ended.keys().all(|c| booked.contains(c.as_str()))
-            || tokio::time::Instant::now() >= deadline
-        {
-            break list;
+    let mut bookings: Vec<Option<Vec<SimBooking>>> = (0..n).map(|_| None).collect();
+    let mut complete = vec![false; n];
+    loop {
+        for t in 0..n {
+            if complete[t] {
+                continue;
+            }
+            let list = bookings_since(env, &env.tenants[t], since).await;
+            let booked: HashSet<&str> = list.iter().filter_map(|b| b.call_id.as_deref()).collect();
+            complete[t] = ended[t].keys().all(|c| booked.contains(c.as_str()));
+            bookings[t] = Some(list);
+        }
+        if complete.iter().all(|c| *c) || tokio::time::Instant::now() >= deadline {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    }
+    let mine = format!("call_{tag}_");
     let mut per_call: HashMap<&str, Vec<i64>> = HashMap::new();
-    let mut per_slot: HashMap<&str, usize> = HashMap::new();
-    for b in &bookings {
-        *per_slot.entry(b.start.as_str()).or_default() += 1;
-        if let Some(c) = &b.call_id {
-            per_call.entry(c.as_str()).or_default().push(b.created_ms);
+    let mut per_slot: HashMap<(usize, &str), usize> = HashMap::new();
+    for (t, list) in bookings.iter().enumerate() {
+        for b in list.iter().flatten() {
+            *per_slot.entry((t, b.start.as_str())).or_default() += 1;
+            if let Some(c) = &b.call_id {
+                per_call.entry(c.as_str()).or_default().push(b.created_ms);
+            }
         }
     }
     let unexpected: Vec<String> = per_call
         .keys()
-        .filter(|c| !c.starts_with(&format!("call_{tag}_")))
+        .filter(|c| !c.starts_with(&mine))
         .map(|c| (*c).to_owned())
         .collect();
     let created: Vec<i64> = per_call
         .iter()
-        .filter(|(c, _)| c.starts_with(&format!("call_{tag}_")))
+        .filter(|(c, _)| c.starts_with(&mine))
         .map(|(_, at)| at[0])
         .collect();
     let booked_per_s = match (created.iter().min(), created.iter().max()) {
@@ -618,28 +731,26 @@ pub async fn calls_step(
         _ => f64::INFINITY,
     };
     let mut lag = Recorder::default();
-    let mut missing = 0;
-    for (call, at) in &ended {
-        match per_call.get(call.as_str()) {
-            Some(created) => lag.record(
-                "lag",
-                Duration::from_millis(u64::try_from(created[0] - at).unwrap_or(0)),
-            ),
-            None => missing += 1,
+    let mut missing_calls: Vec<(usize, &String)> = Vec::new();
+    for (t, calls) in ended.iter().enumerate() {
+        for (call, at) in calls {
+            match per_call.get(call.as_str()) {
+                Some(created) => lag.record(
+                    "lag",
+                    Duration::from_millis(u64::try_from(created[0] - at).unwrap_or(0)),
+                ),
+                None => missing_calls.push((t, call)),
+            }
         }
     }
     let duplicates = per_call.values().filter(|v| v.len() > 1).count()
         + per_slot.values().filter(|n| **n > 1).count();
-    let mut missing_calls: Vec<&String> = ended
-        .keys()
-        .filter(|c| !per_call.contains_key(c.as_str()))
-        .collect();
     missing_calls.sort();
-    let missing_jobs = if missing_calls.is_empty() {
-        Vec::new()
-    } else {
-        job_states(env, &missing_calls[..missing_calls.len().min(5)]).await
-    };
+    let mut missing_jobs = Vec::new();
+    for (t, call) in missing_calls.iter().take(5) {
+        let company = env.tenants[*t].company_id;
+        missing_jobs.extend(job_states(env, company, &[call]).await);
+    }
     Step {
         rate,
         calls: count,
@@ -649,9 +760,12 @@ pub async fn calls_step(
         booked: per_call.len() - unexpected.len(),
         booked_per_s,
         unexpected,
-        missing,
+        missing: missing_calls.len(),
         duplicates,
         missing_jobs,
         rss_mib: rss_mib(env.serve_pid),
+        tenants: n,
+        client_cpu,
+        server_cpu,
     }
 }
