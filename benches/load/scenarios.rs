@@ -686,9 +686,8 @@ pub async fn calls_step(
     // Wait for the bookings of every call that ended (bounded), asking again only the
     // tenants still waiting for some.
     let deadline = tokio::time::Instant::now() + drain;
-    let mut bookings: Vec<Option<Vec<SimBooking>>> = (0..n).map(|_| None).collect();
     let mut complete = vec![false; n];
-    loop {
+    while complete.contains(&false) && tokio::time::Instant::now() < deadline {
         for t in 0..n {
             if complete[t] {
                 continue;
@@ -696,18 +695,22 @@ pub async fn calls_step(
             let list = bookings_since(env, &env.tenants[t], since).await;
             let booked: HashSet<&str> = list.iter().filter_map(|b| b.call_id.as_deref()).collect();
             complete[t] = ended[t].keys().all(|c| booked.contains(c.as_str()));
-            bookings[t] = Some(list);
         }
-        if complete.iter().all(|c| *c) || tokio::time::Instant::now() >= deadline {
-            break;
+        if complete.contains(&false) {
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Then every tenant's bookings once more, so a duplicate made after its tenant was
+    // complete is counted too.
+    let mut bookings = Vec::with_capacity(n);
+    for tenant in env.tenants.iter() {
+        bookings.push(bookings_since(env, tenant, since).await);
     }
     let mine = format!("call_{tag}_");
     let mut per_call: HashMap<&str, Vec<i64>> = HashMap::new();
     let mut per_slot: HashMap<(usize, &str), usize> = HashMap::new();
     for (t, list) in bookings.iter().enumerate() {
-        for b in list.iter().flatten() {
+        for b in list {
             *per_slot.entry((t, b.start.as_str())).or_default() += 1;
             if let Some(c) = &b.call_id {
                 per_call.entry(c.as_str()).or_default().push(b.created_ms);
