@@ -1,6 +1,7 @@
-//! The four measured phases of issue 5 and the memory figure, each against the running
-//! processes in [`Env`]: requests are built and signed here exactly as Retell and an admin
-//! client send them (reference/retell.md §2–§3, DESIGN §4).
+//! Phases 3 (live functions) and 4 (calls over the tenants), the memory figure and the
+//! Retell requests they and phase 5 send, each against the running processes in [`Env`]:
+//! requests are built and signed here exactly as Retell and an admin client send them
+//! (reference/retell.md §2–§3, DESIGN §4). Phases 1 and 2 are `wrk`'s ([`crate::wrk`]).
 
 use crate::common::ADMIN;
 use crate::cpu::{CpuUse, cpu_s, own_cpu_s};
