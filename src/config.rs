@@ -939,4 +939,32 @@ mod tests {
         let zero = env(&[("SWITCHBOARD__METRICS__QUEUE_SAMPLE_INTERVAL_S", "0")]);
         assert!(Settings::load_from(None, zero).is_err());
     }
+
+    #[test]
+    fn prefetch_is_on_by_default_and_switched_off_from_the_environment() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(
+            (
+                s.cache.prefetch_days,
+                s.cache.prefetch_concurrency,
+                s.cache.availability_in_flight
+            ),
+            (3, 4, 256)
+        );
+        let off = env(&[("SWITCHBOARD__CACHE__PREFETCH_DAYS", "0")]);
+        assert_eq!(
+            Settings::load_from(None, off).unwrap().cache.prefetch_days,
+            0
+        );
+        for (key, value) in [
+            ("SWITCHBOARD__CACHE__PREFETCH_DAYS", "32"),
+            ("SWITCHBOARD__CACHE__PREFETCH_CONCURRENCY", "0"),
+            ("SWITCHBOARD__CACHE__AVAILABILITY_IN_FLIGHT", "0"),
+        ] {
+            assert!(
+                Settings::load_from(None, env(&[(key, value)])).is_err(),
+                "{key}={value}"
+            );
+        }
+    }
 }

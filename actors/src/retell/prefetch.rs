@@ -7,8 +7,9 @@
 //! Off the response path (the webhooks send [`Prefetch`] and do not wait), through the
 //! company's Cal.com breaker in the background lane (the live calls' reserve of the Cal.com
 //! budget stays theirs), and only while the circuit is closed: warming must never add
-//! failures that open it for live calls. Today first, then the following days, at most
-//! [`PrefetchPolicy::concurrency`] requests at once per warm-up. Each (company, event type,
+//! failures that open it for live calls: the first request of a warm-up goes alone and a failure
+//! ends the warm-up. Today first, then the following days; after the first request, at most
+//! [`PrefetchPolicy::concurrency`] at once per warm-up. Each (company, event type,
 //! day) is fetched once at a time in this process ([`AvailabilityFlights`], shared with the
 //! custom functions): the second webhook of a call, or a burst of calls to one business,
 //! finds the entries warm or in flight and does not stampede Cal.com.
@@ -18,7 +19,7 @@ use crate::domain::tenant::{Service, TenantRoute};
 use crate::metric_names as m;
 use crate::resilience::BreakerState;
 use crate::servers::calcom::AvailabilityFlights;
-use crate::servers::calcom::flights::Boarding;
+use crate::servers::calcom::flights::{Boarding, Entry};
 use crate::tenant::{GetTenant, TenantDirectory};
 use actix::prelude::*;
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -164,30 +165,34 @@ impl Handler<Prefetch> for AvailabilityPrefetcher {
             };
             let calendar = &tenant.calendar;
             let give_up = AtomicBool::new(false);
-            let give_up = &give_up;
-            let flights = &flights;
+            let (give_up, flights) = (&give_up, &flights);
+            let warm = |entry: Entry| async move {
+                if give_up.load(Ordering::Relaxed) || calendar.state() != BreakerState::Closed {
+                    count("skipped");
+                    return;
+                }
+                match flights.board(calendar, entry, tz, false).await {
+                    Boarding::Warm(_) => count("warm"),
+                    Boarding::Joined(_) | Boarding::Full => count("busy"),
+                    Boarding::Started(landing) => match landing.await {
+                        Ok(_) => count("fetched"),
+                        Err(e) => {
+                            let (company, event_type, day) = entry;
+                            tracing::info!(%company, %event_type, %day, error = %e, "availability prefetch failed; the call asks Cal.com itself");
+                            count("failed");
+                            give_up.store(true, Ordering::Relaxed);
+                        }
+                    },
+                }
+            };
+            // The first entry alone: a Cal.com that refuses costs one failure per warm-up,
+            // not `concurrency` (failures that could open the circuit for live calls).
+            let mut entries = entries.into_iter();
+            if let Some(first) = entries.next() {
+                warm(first).await;
+            }
             futures_util::stream::iter(entries)
-                .map(|entry| async move {
-                    if give_up.load(Ordering::Relaxed)
-                        || calendar.state() != BreakerState::Closed
-                    {
-                        count("skipped");
-                        return;
-                    }
-                    match flights.board(calendar, entry, tz, false).await {
-                        Boarding::Warm(_) => count("warm"),
-                        Boarding::Joined(_) | Boarding::Full => count("busy"),
-                        Boarding::Started(landing) => match landing.await {
-                            Ok(_) => count("fetched"),
-                            Err(e) => {
-                                let (company, event_type, day) = entry;
-                                tracing::info!(%company, %event_type, %day, error = %e, "availability prefetch failed; the call asks Cal.com itself");
-                                count("failed");
-                                give_up.store(true, Ordering::Relaxed);
-                            }
-                        },
-                    }
-                })
+                .map(warm)
                 .buffered(concurrency)
                 .collect::<()>()
                 .await;
@@ -362,7 +367,7 @@ mod tests {
             "then day by day: {days:?}"
         );
         assert_eq!(cal.slots_peak.load(Ordering::SeqCst), 4, "four at once");
-        // 9 requests of 300 ms, 4 at once: three rounds, not nine.
+        // 9 requests of 300 ms: the first alone, then 4 at once: three rounds, not nine.
         assert!(took < Duration::from_millis(1000), "took {took:?}");
     }
 
@@ -381,24 +386,15 @@ mod tests {
     }
 
     #[actix_rt::test]
-    async fn a_refusing_calendar_stops_the_warm_up_after_the_requests_in_flight() {
+    async fn a_refusing_calendar_is_asked_once_per_warm_up() {
         let (cal, cache) = (Arc::new(FakeCal::default()), Arc::new(Memory::default()));
         cal.fail_slots.store(true, Ordering::SeqCst);
-        let policy = PrefetchPolicy {
-            days: 3,
-            max_event_types: 10,
-            concurrency: 2,
-        };
-        let prefetcher = start(&cal, &cache, policy);
+        let prefetcher = start(&cal, &cache, PrefetchPolicy::default());
         let services = (1..=5).map(EventTypeId).collect();
         prefetcher.send(prefetch(services)).await.unwrap();
         let key = availability_key(COMPANY, EventTypeId(1), day(23));
         assert!(cache.get(&key).await.is_none(), "nothing cached");
-        assert_eq!(
-            requests(&cal),
-            2,
-            "15 entries, 2 at once, none after the failures"
-        );
+        assert_eq!(requests(&cal), 1, "15 entries, none after the first failed");
     }
 
     #[actix_rt::test]
