@@ -183,7 +183,9 @@ impl AvailabilityFlights {
         let this = Arc::clone(self);
         let calendar = calendar.clone();
         let ttl = self.policy.ttl;
-        actix::spawn(async move {
+        // tokio, not actix: callers run inside and outside the arbiters' `LocalSet` (the
+        // outbox runs its jobs on plain tokio tasks).
+        tokio::spawn(async move {
             let answer = fetch_and_fill(this.cache(), &calendar, entry, tz, ttl, version).await;
             {
                 let mut flights = this.lock();
