@@ -322,7 +322,11 @@ mod tests {
         .start();
         let warm_up = prefetcher.send(prefetch(vec![EVENT_TYPE]));
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(requests(&cal), 1, "the prefetch's request of today is in flight");
+        assert_eq!(
+            requests(&cal),
+            1,
+            "the prefetch's request of today is in flight"
+        );
         // The call's first check_availability, through the live lane.
         let calendar = tenants
             .send(GetTenant(COMPANY))

@@ -93,6 +93,22 @@ pub struct AvailabilityFlights {
     next_id: AtomicU64,
 }
 
+/// Takes flight `id` of `entry` out of the map when dropped, unless it was replaced.
+struct Leave {
+    flights: Arc<AvailabilityFlights>,
+    entry: Entry,
+    id: u64,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock();
+        if flights.get(&self.entry).is_some_and(|f| f.id == self.id) {
+            flights.remove(&self.entry);
+        }
+    }
+}
+
 fn count(outcome: &'static str) {
     metrics::counter!(m::INBOUND_PREFETCH_TOTAL, "outcome" => outcome).increment(1);
 }
@@ -186,13 +202,15 @@ impl AvailabilityFlights {
         // tokio, not actix: callers run inside and outside the arbiters' `LocalSet` (the
         // outbox runs its jobs on plain tokio tasks).
         tokio::spawn(async move {
-            let answer = fetch_and_fill(this.cache(), &calendar, entry, tz, ttl, version).await;
-            {
-                let mut flights = this.lock();
-                if flights.get(&entry).is_some_and(|f| f.id == id) {
-                    flights.remove(&entry);
-                }
-            }
+            let leave = Leave {
+                flights: this,
+                entry,
+                id,
+            };
+            let cache = leave.flights.cache();
+            let answer = fetch_and_fill(cache, &calendar, entry, tz, ttl, version).await;
+            // Out of the map before the answer is handed out (and even if the fetch panicked).
+            drop(leave);
             // Nobody waiting is no error: the entry is filled either way.
             let _ = tx.send(answer);
         });
