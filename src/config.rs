@@ -411,6 +411,19 @@ pub struct CacheSettings {
     pub availability_ttl_s: u64,
     /// Most entries in the in-process cache.
     pub max_entries: u64,
+    /// Days of free slots warmed when a call starts (the inbound-call and `call_started`
+    /// webhooks), from the caller's local today: 3 = today and the next two; 0 turns the
+    /// prefetch off, and with it the background re-fetch of a day our own booking changed
+    /// (the entry is dropped instead). 0 to 31.
+    pub prefetch_days: u32,
+    /// Most Cal.com requests one call-start warm-up sends at once (today's services first).
+    /// 1 to 32.
+    pub prefetch_concurrency: usize,
+    /// Most free-slot fetches (company, event type, day) in flight in this process, shared by
+    /// the prefetch and the calls' lookups: a lookup waits for the fetch in flight instead of
+    /// asking Cal.com again. Beyond it a warm-up skips the day and a lookup asks alone.
+    /// 1 to 100000.
+    pub availability_in_flight: usize,
     /// Lifetime of the in-process memo of token and business-number lookups, seconds
     /// (`http::lookups`); 0 turns it off.
     pub lookups_ttl_s: u64,
@@ -634,6 +647,15 @@ impl Settings {
         }
         if !(1..=60).contains(&self.calls.slot_hold_min) {
             return bad("calls.slot_hold_min must be 1 to 60");
+        }
+        if self.cache.prefetch_days > 31
+            || !(1..=32).contains(&self.cache.prefetch_concurrency)
+            || !(1..=100_000).contains(&self.cache.availability_in_flight)
+        {
+            return bad(
+                "cache: prefetch_days must be 0 to 31, prefetch_concurrency 1 to 32, \
+                 availability_in_flight 1 to 100000",
+            );
         }
         if self.tenants.idle_timeout_min == 0 {
             return bad("tenants.idle_timeout_min must be at least 1");
@@ -916,5 +938,33 @@ mod tests {
         assert_eq!(s.metrics.queue_sample_interval_s, 15);
         let zero = env(&[("SWITCHBOARD__METRICS__QUEUE_SAMPLE_INTERVAL_S", "0")]);
         assert!(Settings::load_from(None, zero).is_err());
+    }
+
+    #[test]
+    fn prefetch_is_on_by_default_and_switched_off_from_the_environment() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(
+            (
+                s.cache.prefetch_days,
+                s.cache.prefetch_concurrency,
+                s.cache.availability_in_flight
+            ),
+            (3, 4, 256)
+        );
+        let off = env(&[("SWITCHBOARD__CACHE__PREFETCH_DAYS", "0")]);
+        assert_eq!(
+            Settings::load_from(None, off).unwrap().cache.prefetch_days,
+            0
+        );
+        for (key, value) in [
+            ("SWITCHBOARD__CACHE__PREFETCH_DAYS", "32"),
+            ("SWITCHBOARD__CACHE__PREFETCH_CONCURRENCY", "0"),
+            ("SWITCHBOARD__CACHE__AVAILABILITY_IN_FLIGHT", "0"),
+        ] {
+            assert!(
+                Settings::load_from(None, env(&[(key, value)])).is_err(),
+                "{key}={value}"
+            );
+        }
     }
 }

@@ -33,6 +33,7 @@ use switchboard_actors::call::registry::CallLimits;
 use switchboard_actors::jsonrpc::Limits;
 use switchboard_actors::outbox::OutboxConfig;
 use switchboard_actors::ports::{Clock, Store, SystemClock};
+use switchboard_actors::retell::prefetch::PrefetchPolicy;
 use switchboard_actors::servers::calcom::CacheTtl;
 use switchboard_actors::servers::database::QueryLimits;
 use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
@@ -132,6 +133,12 @@ fn core_config(s: &Settings, port: u16) -> CoreConfig {
             event_types: Duration::from_secs(s.cache.event_types_ttl_s),
             availability: Duration::from_secs(s.cache.availability_ttl_s),
         },
+        prefetch: PrefetchPolicy {
+            days: s.cache.prefetch_days,
+            concurrency: s.cache.prefetch_concurrency,
+            ..PrefetchPolicy::default()
+        },
+        availability_in_flight: s.cache.availability_in_flight,
         slot_hold: HoldPolicy {
             hold_min: s.calls.slot_hold_min,
         },

@@ -56,10 +56,12 @@ pub const SMS_TOTAL: &str = "sms_total";
 /// `cancel`, `status` `done` (Cal.com confirmed), `queued` (an outbox job will do it) or
 /// `refused`.
 pub const APPOINTMENT_CHANGES_TOTAL: &str = "appointment_changes_total";
-/// Counter `{outcome}`: one (company, event type, day) of the availability the inbound-call
-/// webhook warms; `fetched` (read from Cal.com and cached), `warm` (already cached), `busy`
-/// (already being fetched, or the in-flight set is full), `skipped` (the Cal.com circuit is
-/// not closed, or an earlier day of the same warm-up failed), `failed`.
+/// Counter `{outcome}`: one (company, event type, day) of the availability a call-start
+/// warm-up (inbound-call or `call_started` webhook) or a booking's re-warm touches; `fetched`
+/// (read from Cal.com and cached), `warm` (already cached), `busy` (already being fetched, or
+/// the in-flight set is full), `skipped` (the Cal.com circuit is not closed, or an earlier day
+/// of the same warm-up failed), `failed`; and `joined`: a call's lookup that waited for the
+/// fetch in flight instead of asking Cal.com again.
 pub const INBOUND_PREFETCH_TOTAL: &str = "inbound_prefetch_total";
 /// Counter `{outcome}`: Retell inbound-call webhooks answered 200; `agent` (the tenant's agent
 /// and variables), `no_agent` (variables, no agent named), `disabled` (empty answer).
@@ -141,7 +143,7 @@ pub const DESCRIPTIONS: &[Description] = &[
     d(RATE_LIMIT_FALLBACK_TOTAL, Counter, Count, "Rate-limit decisions taken in-process because the shared Redis failed."),
     d(SMS_TOTAL, Counter, Count, "Text messages to callers by outcome: sent, retry, dead_letter."),
     d(APPOINTMENT_CHANGES_TOTAL, Counter, Count, "Moves and cancellations of booked appointments by action (reschedule, cancel) and status (done, queued, refused)."),
-    d(INBOUND_PREFETCH_TOTAL, Counter, Count, "Availability days warmed after an inbound-call webhook, by outcome: fetched, warm, busy, skipped, failed."),
+    d(INBOUND_PREFETCH_TOTAL, Counter, Count, "Availability days warmed when a call starts or after our booking, by outcome: fetched, warm, busy, skipped, failed; joined = a call's lookup that waited for the fetch in flight instead of asking Cal.com again."),
     d(INBOUND_CALLS_TOTAL, Counter, Count, "Retell inbound-call webhooks answered, by outcome: agent, no_agent, disabled."),
     d(CACHE_ERRORS_TOTAL, Counter, Count, "Cache reads and writes that failed and were served as misses, by cache."),
     d(REPLAY_GUARD_FALLBACKS_TOTAL, Counter, Count, "Retell replay checks decided in-process because Redis could not answer."),

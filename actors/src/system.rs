@@ -14,7 +14,7 @@ use crate::resilience::RetryBudget;
 use crate::retell::prefetch::{AvailabilityPrefetcher, PrefetchPolicy};
 use crate::router::{Router, RouterBuilder};
 use crate::servers::appointments::AppointmentServer;
-use crate::servers::calcom::{CacheTtl, CalcomServer};
+use crate::servers::calcom::{AvailabilityFlights, CacheTtl, CalcomServer, FlightPolicy};
 use crate::servers::company::{AdminDeps, AdminServer};
 use crate::servers::database::{DatabaseDeps, DatabaseServer, QueryLimits};
 use crate::servers::queue::QueueServer;
@@ -87,6 +87,11 @@ pub struct CoreConfig {
     pub tenant_profile_ttl: Duration,
     /// Lifetimes of cached event types and free slots.
     pub cache_ttl: CacheTtl,
+    /// What a call-start warm-up fetches (`cache.prefetch_days`, `cache.prefetch_concurrency`);
+    /// `days` 0 turns the prefetch and the re-warming after our booking changes off.
+    pub prefetch: PrefetchPolicy,
+    /// Most free-slot fetches in flight in this process (`cache.availability_in_flight`).
+    pub availability_in_flight: usize,
     /// How long a caller's slot is held in Cal.com during the call (`calls.slot_hold_min`).
     pub slot_hold: HoldPolicy,
     /// How often `queue_depth` is read from the database (`metrics.queue_sample_interval_s`).
@@ -127,9 +132,12 @@ pub struct Core {
     /// The rate limits of [`CoreDeps::limiter`], for entries outside the router (custom
     /// functions).
     pub limiter: Arc<dyn Limiter>,
-    /// Warms a tenant's free slots after its inbound-call webhook
-    /// ([`Prefetch`](crate::retell::prefetch::Prefetch)).
+    /// Warms a tenant's free slots when a call starts (the inbound-call and `call_started`
+    /// webhooks, [`Prefetch`](crate::retell::prefetch::Prefetch)).
     pub prefetch: Addr<AvailabilityPrefetcher>,
+    /// The free-slot fetches in flight, shared by the prefetch, the functions and the
+    /// booking paths; Cal.com's webhooks re-warm the days they change through it.
+    pub flights: Arc<AvailabilityFlights>,
     /// Every method the router routes, sorted by name (the same specs `rpc.discover`
     /// documents): the MCP endpoint's tool list.
     pub methods: Arc<[MethodSpec]>,
@@ -146,6 +154,14 @@ impl Core {
     /// the figures changed").
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
         let budget = deps.budget.clone();
+        let flights = Arc::new(AvailabilityFlights::new(
+            Arc::clone(&deps.cache),
+            FlightPolicy {
+                ttl: cfg.cache_ttl.availability,
+                max_in_flight: cfg.availability_in_flight,
+                rewarm: cfg.prefetch.days > 0,
+            },
+        ));
         let tenants = {
             let calcom = CalcomAccess {
                 apis: Arc::clone(&deps.calendar),
@@ -193,6 +209,7 @@ impl Core {
                     store: Arc::clone(&deps.store),
                     tenants: tenants.clone(),
                     cache: Arc::clone(&deps.cache),
+                    flights: Arc::clone(&flights),
                     clock: Arc::clone(&deps.clock),
                     notifiers: Arc::clone(&deps.notifiers),
                 },
@@ -223,6 +240,7 @@ impl Core {
                     calls: calls.clone(),
                     tenants: tenants.clone(),
                     cache: Arc::clone(&deps.cache),
+                    flights: Arc::clone(&flights),
                     clock: Arc::clone(&deps.clock),
                     calendar_timeout: cfg.function_calendar_timeout,
                     hold: cfg.slot_hold,
@@ -238,6 +256,7 @@ impl Core {
                 Arc::clone(&deps.store),
                 tenants.clone(),
                 Arc::clone(&deps.cache),
+                Arc::clone(&flights),
                 Arc::clone(&deps.clock),
                 cfg.cache_ttl,
                 budget.clone(),
@@ -342,10 +361,10 @@ impl Core {
             Supervisor::start(move |_| actor)
         };
         let prefetch = {
-            let cache = Arc::clone(&deps.cache);
-            let policy = PrefetchPolicy::new(cfg.cache_ttl.availability);
+            let flights = Arc::clone(&flights);
+            let policy = cfg.prefetch;
             let tenants = tenants.clone();
-            Supervisor::start(move |_| AvailabilityPrefetcher::new(tenants, cache, policy))
+            Supervisor::start(move |_| AvailabilityPrefetcher::new(tenants, flights, policy))
         };
         let queue_depth = {
             let actor = QueueDepthSampler::new(
@@ -365,6 +384,7 @@ impl Core {
             outbox,
             limiter: deps.limiter,
             prefetch,
+            flights,
             methods,
             queue_depth,
         }

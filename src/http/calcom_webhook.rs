@@ -26,6 +26,7 @@ use switchboard_actors::metric_names as m;
 use switchboard_actors::ports::{Cache, StoreError};
 use switchboard_actors::records::{CalcomEventOutcome, CalcomTrigger};
 use switchboard_actors::servers::calcom::forget_availability;
+use switchboard_actors::tenant::GetTenant;
 
 /// The `event` label of `mcp_webhook_total` for Cal.com triggers we do not act on, or a
 /// request refused before its trigger was read.
@@ -197,10 +198,30 @@ async fn accept(
     {
         CalcomEventOutcome::Duplicate => Ok(Accepted::Duplicate),
         CalcomEventOutcome::Applied { .. } => {
-            // Whether or not a local row changed, Cal.com's calendar did.
+            // Whether or not a local row changed, Cal.com's calendar did: the days are
+            // dropped and, with the company's breaker at hand, fetched again in the
+            // background (also after the echo of our own booking, which patched them).
+            let tenant = state.core.tenants.send(GetTenant(company.id)).await;
             for (event_type, days) in &changed {
-                forget_availability(&state.cache as &dyn Cache, company.id, *event_type, days)
-                    .await;
+                match &tenant {
+                    Ok(Ok(tenant)) => {
+                        let tz = tenant.profile.time_zone;
+                        state
+                            .core
+                            .flights
+                            .changed(&tenant.calendar, company.id, *event_type, tz, days)
+                            .await;
+                    }
+                    _ => {
+                        forget_availability(
+                            &state.cache as &dyn Cache,
+                            company.id,
+                            *event_type,
+                            days,
+                        )
+                        .await;
+                    }
+                }
             }
             Ok(Accepted::Recorded)
         }

@@ -8,7 +8,8 @@
 //! `to_number`. The answer is read from our own tables and the in-process lookups only —
 //! never from Retell or Cal.com — so it is fast (≤ 20 ms p99 is the target; benches/README.md
 //! has the figure). After answering, the branch's free slots are warmed in the background
-//! ([`Prefetch`]).
+//! ([`Prefetch`]); the call's `call_started` webhook asks again and finds them warm or in
+//! flight.
 //!
 //! What each caller gets:
 //! - **Tenant with an agent**: 200 `{"call_inbound": {"override_agent_id", "dynamic_variables",
@@ -118,12 +119,9 @@ pub async fn handle(
         tracing::warn!(%company, "inbound call to a tenant without retell.agent_id: the number's bound agent answers");
         count("no_agent");
     }
-    let tz = route.company.time_zone;
-    state.core.prefetch.do_send(Prefetch {
-        company,
-        time_zone: tz,
-        event_types: services.iter().map(|s| s.event_type_id).collect(),
-        today: now.with_timezone(&tz).date_naive(),
-    });
+    state
+        .core
+        .prefetch
+        .do_send(Prefetch::for_call(&route, &services, now));
     Ok(HttpResponse::Ok().json(answer))
 }

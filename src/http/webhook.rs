@@ -3,14 +3,18 @@
 //! means "not stored" and Retell retries; a call id another company recorded first is 403 and
 //! nothing is written. A disabled tenant's webhooks are verified, answered 204 and not recorded.
 //! Transfer events and `call_analyzed` also store what they add to the call (the transfer
-//! fields, the whole `call_analysis`), shown by `webhook.getCall`.
+//! fields, the whole `call_analysis`), shown by `webhook.getCall`. A recorded `call_started`
+//! then warms the dialled branch's free slots in the background ([`Prefetch`]).
 
 use super::AppState;
 use super::retell::{RetellError, authenticate_call, parse_body, parse_call};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::Arc;
+use switchboard_actors::domain::tenant::TenantRoute;
 use switchboard_actors::records::WebhookEvent;
+use switchboard_actors::retell::prefetch::Prefetch;
 use switchboard_actors::servers::webhook::{
     HandleWebhook, TRANSFER_FIELDS, WebhookAck, WebhookError,
 };
@@ -57,6 +61,8 @@ pub async fn handle(
         .zip([envelope.transfer_destination, envelope.transfer_option])
         .filter_map(|(name, value)| Some((name.to_owned(), value?)))
         .collect();
+    // Captured before the route moves into the message.
+    let warm_up = (event == WebhookEvent::CallStarted).then(|| route.clone());
     let msg = HandleWebhook {
         route,
         event,
@@ -66,11 +72,33 @@ pub async fn handle(
         span,
     };
     match state.core.webhooks.send(msg).await {
-        Ok(Ok(WebhookAck::Recorded { .. } | WebhookAck::Duplicate)) => {
+        Ok(Ok(WebhookAck::Recorded { .. })) => {
+            if let Some(route) = warm_up {
+                prefetch_call(&state, route);
+            }
             Ok(HttpResponse::NoContent().finish())
         }
+        Ok(Ok(WebhookAck::Duplicate)) => Ok(HttpResponse::NoContent().finish()),
         Ok(Err(WebhookError::ForeignCall(call_id))) => Err(RetellError::OtherTenant(call_id)),
         Ok(Err(e)) => Err(RetellError::WebhookNotStored(e)),
         Err(e) => Err(RetellError::WebhookServerUnavailable(e)),
     }
+}
+
+/// After a call's `call_started` was recorded: warms the free slots of the services offered at
+/// the dialled branch ([`Prefetch`]), as the inbound-call webhook does when Retell sends one
+/// (the second finds the days warm or in flight). Spawned: the 204 never waits for the
+/// services' read, and a failed read only leaves the cache cold.
+fn prefetch_call(state: &web::Data<AppState>, route: TenantRoute) {
+    let store = Arc::clone(&state.store);
+    let prefetch = state.core.prefetch.clone();
+    let now = state.clock.now();
+    actix_web::rt::spawn(async move {
+        match store.services(route.company.id).await {
+            Ok(services) => prefetch.do_send(Prefetch::for_call(&route, &services, now)),
+            Err(e) => {
+                tracing::info!(company = %route.company.id, error = %e, "call_started: services unreadable, no availability prefetch");
+            }
+        }
+    });
 }

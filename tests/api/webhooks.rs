@@ -1,8 +1,11 @@
 //! Bad webhooks get the right status and leave stored data intact.
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, ended, now_ms, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, call, ended, now_ms, spawn_app};
 use serde_json::{Value, json};
 use switchboard::sandbox::DEMO_RETELL_API_KEY;
+use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
+use switchboard_actors::ports::Cache;
+use switchboard_actors::servers::calcom::availability_key;
 
 const PATH: &str = "/api/mcp/retell/webhook";
 
@@ -258,4 +261,29 @@ async fn oversized_event_details_are_replaced_by_their_size() {
     let details = app.get_call("c_big_analysis").await["events"][0]["details"].clone();
     assert!(details.get("call_analysis").is_none(), "{details}");
     assert!(details["bytes"].as_u64().unwrap() > 40_000, "{details}");
+}
+
+#[actix_web::test]
+async fn call_started_prefetches_the_branch_services_availability() {
+    let app = spawn_app().await;
+    let status = send(
+        &app,
+        &json!({"event": "call_started", "call": call("c_warm")}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    // Demo company (1), its Berlin branch offers "Färben" (event type 1003).
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive();
+    let key = availability_key(CompanyId(1), EventTypeId(1003), today);
+    let mut warmed = false;
+    for _ in 0..100 {
+        if app.cache.get(&key).await.is_some() {
+            warmed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(warmed, "{key} was not warmed after call_started");
 }

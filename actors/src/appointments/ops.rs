@@ -513,10 +513,10 @@ mod tests {
             assert_eq!(rows[0].rescheduled_to_uid.as_ref(), Some(&new.uid));
             assert_eq!(rows[1].booking_uid, new.uid);
             assert_eq!(rows[1].status, AppointmentStatus::Scheduled);
-            assert!(
-                cache.0.lock().unwrap().is_empty(),
-                "old and new day forgotten"
-            );
+            for d in [day(old_start), day(new_start)] {
+                let key = availability_key(COMPANY, EVENT_TYPE, d);
+                assert!(cache.get(&key).await.is_none(), "{key} forgotten");
+            }
         });
     }
 

@@ -21,14 +21,14 @@ use crate::tenant::directory::tests::OneCompany;
 use crate::tenant::{CalcomAccess, GetTenant, TenantDirectory, TenantHandle, TenantLock};
 use actix::{Actor, Addr};
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// The company of the fakes.
 pub const COMPANY: CompanyId = CompanyId(1);
@@ -228,6 +228,17 @@ pub struct FakeCal {
     pub slot_requests: AtomicUsize,
     /// Free-slot requests are refused (400).
     pub fail_slots: AtomicBool,
+    /// The free slots answered: those starting on the asked days (in the asked zone), as
+    /// they were when the request arrived.
+    pub free: Mutex<Vec<Slot>>,
+    /// How long a free-slot request takes, ms (drive it with a paused clock).
+    pub slot_latency_ms: AtomicU64,
+    /// The first day of each free-slot request, in the order they arrived.
+    pub slot_days: Mutex<Vec<NaiveDate>>,
+    /// Free-slot requests being answered now.
+    pub slots_now: AtomicUsize,
+    /// The most free-slot requests answered at once.
+    pub slots_peak: AtomicUsize,
 }
 
 fn refused(message: &str) -> UpstreamError {
@@ -263,12 +274,28 @@ impl CalendarApi for FakeCal {
     async fn event_types(&self, _: &SecretString) -> Result<Vec<EventType>, UpstreamError> {
         Ok(vec![])
     }
-    async fn slots(&self, _: &SecretString, _: &SlotQuery) -> Result<Vec<Slot>, UpstreamError> {
+    async fn slots(&self, _: &SecretString, q: &SlotQuery) -> Result<Vec<Slot>, UpstreamError> {
         self.slot_requests.fetch_add(1, Ordering::SeqCst);
+        self.slot_days.lock().unwrap().push(q.from);
+        let answer: Vec<Slot> = self
+            .free
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| (q.from..=q.to).contains(&s.start.with_timezone(&q.time_zone).date_naive()))
+            .cloned()
+            .collect();
+        let now = self.slots_now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.slots_peak.fetch_max(now, Ordering::SeqCst);
+        let latency = self.slot_latency_ms.load(Ordering::SeqCst);
+        if latency > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+        }
+        self.slots_now.fetch_sub(1, Ordering::SeqCst);
         if self.fail_slots.load(Ordering::SeqCst) {
             return Err(refused("slots refused by the test"));
         }
-        Ok(vec![])
+        Ok(answer)
     }
     async fn create_booking(
         &self,

@@ -21,6 +21,7 @@ use crate::ratelimit::{Lane, LocalLimiter, Quotas};
 use crate::records::*;
 use crate::resilience::RetryBudget;
 use crate::retell::call::RetellCall;
+use crate::servers::calcom::{AvailabilityFlights, FlightPolicy};
 use crate::servers::webhook::{BookingPolicy, HandleWebhook, WebhookAck, WebhookServer};
 use crate::supervision::RestartBudget;
 use crate::tenant::{TenantDirectory, TenantLock};
@@ -591,11 +592,20 @@ impl Harness {
         };
         let calls = CallRegistry::new(store.clone(), clock.clone(), limits, budget.clone()).start();
         let cache: Arc<dyn Cache> = Arc::new(NoCache);
+        let flights = Arc::new(AvailabilityFlights::new(
+            Arc::clone(&cache),
+            FlightPolicy {
+                ttl: Duration::from_secs(300),
+                max_in_flight: 256,
+                rewarm: false,
+            },
+        ));
         let outbox = OutboxWorker::new(
             JobDeps {
                 store: store.clone(),
                 tenants: tenants.clone(),
                 cache: Arc::clone(&cache),
+                flights: Arc::clone(&flights),
                 clock: clock.clone(),
                 notifiers: Arc::new(NoNotifiers),
             },
@@ -628,6 +638,7 @@ impl Harness {
             calls,
             tenants,
             cache,
+            flights,
             clock: clock.clone(),
             calendar_timeout: Duration::from_secs(2),
             hold: HoldPolicy { hold_min: HOLD_MIN },

@@ -28,7 +28,8 @@ use crate::metric_names as m;
 use crate::ports::{Cache, Clock, Store, StoreError, TenancyStore};
 use crate::ratelimit::Lane;
 use crate::retell::call::RetellCall;
-use crate::servers::calcom::cached_availability;
+use crate::servers::calcom::flights::Source;
+use crate::servers::calcom::{AvailabilityFlights, cached_availability};
 use crate::tenant::{GetTenant, TenantDirectory, TenantError};
 use actix::Addr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -47,6 +48,9 @@ pub struct FunctionDeps {
     pub tenants: Addr<TenantDirectory>,
     /// Cached free slots, dropped at once when a function changes a booking.
     pub cache: Arc<dyn Cache>,
+    /// One fetch at a time per (company, event type, day) of free slots, shared with the
+    /// prefetch: a one-day lookup waits for the fetch in flight instead of asking again.
+    pub flights: Arc<AvailabilityFlights>,
     /// "Now" for relative dates ("morgen") and the past check, read in the company's zone.
     pub clock: Arc<dyn Clock>,
     /// Longest wait for Cal.com inside a function before answering without it.
@@ -153,13 +157,17 @@ pub enum SlotsError {
     Tenant(TenantError),
 }
 
-/// Free start times (local) of `service` between `from` and `to` inclusive, in order. A
-/// one-day lookup is answered from a warm [`availability_key`] entry when there is one (the
-/// inbound-call prefetch or `calcom.checkAvailability` filled it; our own booking changes drop
-/// it); a miss asks Cal.com and does not fill the entry, so only those two decide what is
-/// cached.
+/// Free start times (local) of `service` between `from` and `to` inclusive, in order, within
+/// [`FunctionDeps::calendar_timeout`]. A one-day lookup goes through
+/// [`FunctionDeps::flights`]: a warm [`availability_key`] entry answers it; else it waits for
+/// the fetch of that entry in flight (the call-start prefetch's, another call's) instead of
+/// asking Cal.com again; else it fetches the day itself and fills the entry, so the next
+/// lookup of the day is warm. Only complete one-day answers fill it, and never one Cal.com
+/// gave before a booking change of the day ([`fetch_availability`]). A span of days asks
+/// Cal.com and fills nothing (its answer is not one entry).
 ///
 /// [`availability_key`]: crate::servers::calcom::availability_key
+/// [`fetch_availability`]: crate::servers::calcom::fetch_availability
 pub async fn free_times(
     deps: &FunctionDeps,
     lane: Lane,
@@ -169,20 +177,17 @@ pub async fn free_times(
     to: NaiveDate,
 ) -> Result<Vec<NaiveDateTime>, SlotsError> {
     let tz = route.company.time_zone;
+    let company = route.company.id;
+    let event_type = service.event_type_id;
     let local = |slots: Vec<crate::domain::booking::Slot>| {
         slots
             .into_iter()
             .map(|s| s.start.with_timezone(&tz).naive_local())
             .collect()
     };
+    let cache = deps.flights.cache();
     if from == to
-        && let Some(warm) = cached_availability(
-            deps.cache.as_ref(),
-            route.company.id,
-            service.event_type_id,
-            from,
-        )
-        .await
+        && let Some(warm) = cached_availability(cache, company, event_type, from).await
     {
         metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "availability").increment(1);
         return Ok(local(warm.slots));
@@ -190,7 +195,7 @@ pub async fn free_times(
     let lookup = async {
         let tenant = deps
             .tenants
-            .send(GetTenant(route.company.id))
+            .send(GetTenant(company))
             .await
             .map_err(|e| {
                 SlotsError::Upstream(UpstreamError::Transport {
@@ -199,11 +204,21 @@ pub async fn free_times(
                 })
             })?
             .map_err(SlotsError::Tenant)?;
-        let slots = tenant
-            .calendar
-            .in_lane(lane)
+        let calendar = tenant.calendar.in_lane(lane);
+        if from == to {
+            let (day, source) = deps
+                .flights
+                .fetch(&calendar, (company, event_type, from), tz)
+                .await
+                .map_err(SlotsError::Upstream)?;
+            if source == Source::Cache {
+                metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "availability").increment(1);
+            }
+            return Ok(local(day.slots));
+        }
+        let slots = calendar
             .slots(SlotQuery {
-                event_type_id: service.event_type_id,
+                event_type_id: event_type,
                 from,
                 to,
                 time_zone: tz,

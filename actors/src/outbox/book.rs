@@ -5,7 +5,6 @@ use crate::domain::booking::{BookingRequest, IDEMPOTENCY_METADATA_KEY};
 use crate::metric_names as m;
 use crate::notify::{confirmation, sms_job};
 use crate::records::{BookingJobPayload, Job, NewAppointment};
-use crate::servers::calcom::availability_key;
 use crate::speech::sms::SmsText;
 use crate::tenant::{Book, BookOutcome};
 use std::collections::BTreeMap;
@@ -13,7 +12,6 @@ use std::collections::BTreeMap;
 /// One attempt of a `book` job.
 pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
     let store = deps.store.as_ref();
-    let cache = deps.cache.as_ref();
     let payload: BookingJobPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
     let tenant = tenant_of(&deps.tenants, payload.company_id).await?;
@@ -131,17 +129,17 @@ pub(super) async fn attempt(deps: &JobDeps, job: &Job) -> Result<(), Failure> {
                 None,
             )
         })?;
-    // The slot is taken now: availability cached before the booking must not offer it.
-    let day = booking
-        .start
-        .with_timezone(&tenant.profile.time_zone)
-        .date_naive();
-    cache
-        .remove(&availability_key(
+    // The slot is taken now: the day's cached free slots lose it (and stay warm), and no
+    // answer Cal.com gave before the booking is cached after it.
+    deps.flights
+        .booked(
+            &tenant.calendar,
             payload.company_id,
             payload.event_type_id,
-            day,
-        ))
+            tenant.profile.time_zone,
+            booking.start,
+            booking.end,
+        )
         .await;
     let status = match outcome {
         BookOutcome::Created(_) => "booked",

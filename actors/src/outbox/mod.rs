@@ -9,6 +9,7 @@ use crate::metric_names as m;
 use crate::ports::{Cache, Clock, Notifiers, Store};
 use crate::records::{Job, JobFailure, WorkerHeartbeat};
 use crate::resilience::Backoff;
+use crate::servers::calcom::AvailabilityFlights;
 use crate::supervision::{RestartBudget, panic_message, restart_after_panic};
 use crate::tenant::{GetTenant, TenantDirectory, TenantError, TenantHandle};
 use crate::trace;
@@ -265,6 +266,8 @@ pub struct JobDeps {
     pub tenants: Addr<TenantDirectory>,
     /// Cached free slots: a booking change drops the affected entries at once.
     pub cache: Arc<dyn Cache>,
+    /// Free-slot fetches in flight: a booking patches the day's entry and re-warms it.
+    pub flights: Arc<AvailabilityFlights>,
     /// "Now", UTC.
     pub clock: Arc<dyn Clock>,
     /// SMS senders per tenant settings (the `sms` jobs).

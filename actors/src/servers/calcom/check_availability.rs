@@ -1,6 +1,6 @@
 //! `calcom.checkAvailability`: free slots of a service on one or more days (one day cached).
 
-use super::{CalcomDeps, availability_key, date_out_of_range, date_window, fetch_availability};
+use super::{CalcomDeps, availability_key, date_out_of_range, date_window};
 use crate::domain::booking::{Slot, SlotQuery, UpstreamError};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::jsonrpc::{ErrorCode, RpcError};
@@ -75,29 +75,25 @@ impl Method for CheckAvailability {
         let last = date_window(&deps, tz)
             .check_span(p.date, days)
             .map_err(date_out_of_range)?;
-        let single_day_key = (days == 1).then(|| availability_key(company, event_type_id, p.date));
-        if let Some(key) = &single_day_key
-            && let Some(hit) = deps.cache.get(key).await
+        if days == 1
+            && let Some(hit) = deps
+                .cache
+                .get(&availability_key(company, event_type_id, p.date))
+                .await
         {
             metrics::counter!(m::CACHE_HITS_TOTAL, "cache" => "availability").increment(1);
             return Ok(Reply::cached(hit));
         }
         let refused = |e: UpstreamError| upstream_error(&e, ErrorCode::EventTypeNotFound);
-        if single_day_key.is_some() {
-            let cache = deps.cache.as_ref();
-            let ttl = deps.ttl.availability;
-            let fetched = fetch_availability(
-                cache,
-                &tenant.calendar,
-                company,
-                event_type_id,
-                p.date,
-                tz,
-                ttl,
-            )
-            .await
-            .map_err(refused)?;
-            return Reply::fresh(fetched);
+        if days == 1 {
+            // Waits for the day's fetch in flight, or fetches and fills the entry.
+            let entry = (company, event_type_id, p.date);
+            let (day, _) = deps
+                .flights
+                .fetch(&tenant.calendar, entry, tz)
+                .await
+                .map_err(refused)?;
+            return Reply::fresh(day);
         }
         let slots = tenant
             .calendar

@@ -1,7 +1,7 @@
 //! `calcom.createBooking`: books a slot through the company's booking session and records the
 //! appointment; an idempotency key makes a repeat return the first booking.
 
-use super::{CalcomDeps, availability_key, date_out_of_range, date_window};
+use super::{CalcomDeps, date_out_of_range, date_window};
 use crate::domain::booking::{Attendee, Booking, BookingRequest, IDEMPOTENCY_METADATA_KEY};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::phone::PhoneNumber;
@@ -247,9 +247,16 @@ impl Method for CreateBooking {
             })
             .await
             .map_err(|e| store_error(&e))?;
-        let local_date = booking.start.with_timezone(&tz).date_naive();
-        deps.cache
-            .remove(&availability_key(company, event_type_id, local_date))
+        // The slot is taken now: the day's cached free slots lose it and stay warm.
+        deps.flights
+            .booked(
+                &tenant.calendar,
+                company,
+                event_type_id,
+                tz,
+                booking.start,
+                booking.end,
+            )
             .await;
         let reused = matches!(outcome, BookOutcome::Found(_));
         if !reused {

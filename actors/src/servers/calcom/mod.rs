@@ -44,6 +44,9 @@ pub struct CalcomDeps {
     pub tenants: Addr<TenantDirectory>,
     /// Cached event types and free slots.
     pub cache: Arc<dyn Cache>,
+    /// One fetch at a time per (company, event type, day) of free slots; re-warms a day our
+    /// booking changed.
+    pub flights: Arc<AvailabilityFlights>,
     /// "Now", to refuse bookings in the past and dates outside the [`DateWindow`].
     pub clock: Arc<dyn Clock>,
     /// How long cached reads live.
@@ -58,6 +61,8 @@ pub mod cancel_booking;
 pub mod check_availability;
 pub use check_availability::Availability;
 pub mod create_booking;
+pub mod flights;
+pub use flights::{AvailabilityFlights, FlightPolicy};
 pub mod get_bookings;
 pub mod get_event_types;
 pub mod sync_event_types;
@@ -83,11 +88,13 @@ pub struct CalcomServer {
 }
 
 impl CalcomServer {
-    /// A server reading through `tenants`' breakers and caching in `cache`.
+    /// A server reading through `tenants`' breakers and caching in `cache`, one-day free
+    /// slots through `flights` (over the same cache).
     pub fn new(
         store: Arc<dyn Store>,
         tenants: Addr<TenantDirectory>,
         cache: Arc<dyn Cache>,
+        flights: Arc<AvailabilityFlights>,
         clock: Arc<dyn Clock>,
         ttl: CacheTtl,
         budget: RestartBudget,
@@ -101,6 +108,7 @@ impl CalcomServer {
                 appointments: store,
                 tenants,
                 cache,
+                flights,
                 clock,
                 ttl,
             }),
@@ -164,10 +172,59 @@ pub async fn cached_availability(
     serde_json::from_value(hit).ok()
 }
 
+/// Cache key of the version of `company`'s free slots of `event_type` on `date`: every booking
+/// change writes a fresh value ([`forget_availability`], [`AvailabilityFlights::booked`]), and
+/// a fetch that started under another value does not fill [`availability_key`], so an answer
+/// Cal.com gave before the change is never cached after it (by any instance sharing the
+/// cache).
+fn availability_version_key(
+    company: CompanyId,
+    event_type: EventTypeId,
+    date: NaiveDate,
+) -> String {
+    format!("mcp:calcom:availability_version:{company}:{event_type}:{date}")
+}
+
+/// Lifetime of a version entry: far longer than any Cal.com request (the breaker's timeout
+/// and retries), so a fetch never outlives the version it started under.
+const VERSION_TTL: Duration = Duration::from_secs(3600);
+
+/// The current version of the day's free slots; `None` when no change was seen lately (or the
+/// cache failed: then nothing is filled only if the version appears meanwhile).
+async fn availability_version(
+    cache: &dyn Cache,
+    company: CompanyId,
+    event_type: EventTypeId,
+    date: NaiveDate,
+) -> Option<serde_json::Value> {
+    cache
+        .get(&availability_version_key(company, event_type, date))
+        .await
+}
+
+/// Writes a fresh version of the day's free slots: fetches in flight do not fill them.
+async fn new_availability_version(
+    cache: &dyn Cache,
+    company: CompanyId,
+    event_type: EventTypeId,
+    date: NaiveDate,
+) {
+    let version = serde_json::Value::String(uuid::Uuid::new_v4().to_string());
+    cache
+        .set(
+            &availability_version_key(company, event_type, date),
+            version,
+            VERSION_TTL,
+        )
+        .await;
+}
+
 /// The one path that fills an [`availability_key`] entry: the free slots of `event_type` on
 /// `company`'s local day `date` (zone `tz`), read from Cal.com through `calendar` (its breaker
-/// and lane) and cached for `ttl`. Shared by `calcom.checkAvailability` and the inbound-call
-/// prefetch, so a warmed entry is exactly what the method would have stored.
+/// and lane) and cached for `ttl`. Shared by `calcom.checkAvailability`, the custom functions
+/// and the prefetch (through [`AvailabilityFlights`]), so a warmed entry is exactly what the
+/// method would have stored: a complete one-day answer. Not cached when a booking changed the
+/// day while Cal.com was asked (its version moved): that answer may still offer the slot.
 ///
 /// # Errors
 /// The breaker's [`UpstreamError`]; nothing is cached then.
@@ -179,6 +236,20 @@ pub async fn fetch_availability(
     date: NaiveDate,
     tz: chrono_tz::Tz,
     ttl: Duration,
+) -> Result<Availability, UpstreamError> {
+    let version = availability_version(cache, company, event_type, date).await;
+    let entry = (company, event_type, date);
+    fetch_and_fill(cache, calendar, entry, tz, ttl, version).await
+}
+
+/// [`fetch_availability`] for a fetch that read `version` before it started.
+async fn fetch_and_fill(
+    cache: &dyn Cache,
+    calendar: &CalendarHandle,
+    (company, event_type, date): (CompanyId, EventTypeId, NaiveDate),
+    tz: chrono_tz::Tz,
+    ttl: Duration,
+    version: Option<serde_json::Value>,
 ) -> Result<Availability, UpstreamError> {
     let slots = calendar
         .slots(SlotQuery {
@@ -194,6 +265,10 @@ pub async fn fetch_availability(
         time_zone: tz.name().to_owned(),
         slots,
     };
+    if availability_version(cache, company, event_type, date).await != version {
+        tracing::debug!(%company, %event_type, %date, "free slots changed while Cal.com was asked; answer not cached");
+        return Ok(availability);
+    }
     if let Ok(value) = serde_json::to_value(&availability) {
         cache
             .set(&availability_key(company, event_type, date), value, ttl)
@@ -202,10 +277,12 @@ pub async fn fetch_availability(
     Ok(availability)
 }
 
-/// Drops the cached free slots of `event_type` on each of `days` (local dates of the company):
-/// called at once after every booking change, ours or Cal.com's (a booking, a move — its old
-/// and its new day — or a cancellation), so no caller is offered a slot that was just taken or
-/// denied one just freed.
+/// Drops the cached free slots of `event_type` on each of `days` (local dates of the company)
+/// and moves their version, so no fetch already in flight fills them again: called at once
+/// after every booking change that is not ours to patch ([`AvailabilityFlights::booked`]) —
+/// a move (its old and its new day), a cancellation, Cal.com's webhooks — so no caller is
+/// offered a slot that was just taken or denied one just freed. The next lookup of the day
+/// fetches it once ([`AvailabilityFlights`]).
 pub async fn forget_availability(
     cache: &dyn Cache,
     company: CompanyId,
@@ -213,6 +290,7 @@ pub async fn forget_availability(
     days: &[NaiveDate],
 ) {
     for day in days {
+        new_availability_version(cache, company, event_type, *day).await;
         cache
             .remove(&availability_key(company, event_type, *day))
             .await;
