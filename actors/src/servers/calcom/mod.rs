@@ -161,7 +161,7 @@ pub async fn cached_availability(
     let hit = cache
         .get(&availability_key(company, event_type, date))
         .await?;
-    serde_json::from_value(hit).ok()
+    hit.read().ok()
 }
 
 /// The one path that fills an [`availability_key`] entry: the free slots of `event_type` on
@@ -194,7 +194,7 @@ pub async fn fetch_availability(
         time_zone: tz.name().to_owned(),
         slots,
     };
-    if let Ok(value) = serde_json::to_value(&availability) {
+    if let Ok(value) = crate::jsonrpc::SharedJson::of(&availability) {
         cache
             .set(&availability_key(company, event_type, date), value, ttl)
             .await;
