@@ -592,6 +592,11 @@ fn serve_http(
     };
     let admin = settings.admin.clone();
     let mut server = HttpServer::new(move || {
+        // Called on each worker's thread as it starts: the worker gets a JSON-RPC plane of its
+        // own (router and stateless servers on this thread, switchboard_actors::plane), so a
+        // gateway call never waits for another thread to wake.
+        let mut state = state.clone();
+        state.core.router = state.core.plane.start();
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(max_body))

@@ -43,22 +43,33 @@ pub fn init(
 
 /// The subscriber: the filter, the log format, and the OpenTelemetry layer when `tracer` is
 /// given; `false` when one was installed before.
+///
+/// Without a tracer it is tracing-subscriber's plain `fmt` subscriber with the filter, not the
+/// layered one with empty `Option` layers: the layered stack cost every request measurable
+/// time even with nothing exported (issue 16: a disabled `info_span!` must stay a load and a
+/// compare).
 fn install(settings: &LogSettings, tracer: Option<SdkTracer>) -> bool {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
     let json = settings.format == "json";
+    let Some(tracer) = tracer else {
+        let builder = fmt().with_env_filter(filter);
+        return if json {
+            builder.json().try_init().is_ok()
+        } else {
+            builder.try_init().is_ok()
+        };
+    };
     // Without context activation a span is started (its parent fixed) only when it ends, gets
     // a child or is asked for its context: a Retell request's span can still be moved into
     // its call's trace after the signature check (`switchboard_actors::trace::join_call`).
     // Spans only, no log lines as span events: a span's attributes are the fields declared
     // where it is created, so no log text (an error quoting a caller, a refused number)
     // leaves the process in a trace.
-    let otel = tracer.map(|tracer| {
-        tracing_opentelemetry::layer()
-            .with_tracer(tracer)
-            .with_context_activation(false)
-            .with_filter(filter_fn(|metadata| metadata.is_span()))
-    });
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_context_activation(false)
+        .with_filter(filter_fn(|metadata| metadata.is_span()));
     tracing_subscriber::registry()
         .with(filter)
         .with(json.then(|| fmt::layer().json()))

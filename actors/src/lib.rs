@@ -47,6 +47,7 @@ pub mod jsonrpc;
 pub mod metric_names;
 pub mod notify;
 pub mod outbox;
+pub mod plane;
 pub mod ports;
 pub mod queue_depth;
 pub mod ratelimit;

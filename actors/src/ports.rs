@@ -876,15 +876,19 @@ pub trait Notifiers: Send + Sync + 'static {
     fn for_settings(&self, settings: &SmsSettings) -> Result<Arc<dyn Notifier>, String>;
 }
 
-/// Short-lived shared cache of JSON values (moka in-process now; Redis later). Keys follow the
-/// documented scheme, e.g. `mcp:calcom:event_types:{company}`. A cache failure is a miss.
+/// Short-lived shared cache of serialised JSON (moka in-process, or Redis shared by the
+/// instances). Keys follow the documented scheme, e.g. `mcp:calcom:event_types:{company}`. A
+/// cache failure is a miss. Values are kept as JSON text ([`SharedJson`]): a cached reply is
+/// sent as those bytes, and a typed reader parses them straight into its type.
+///
+/// [`SharedJson`]: crate::jsonrpc::SharedJson
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
     /// The value under `key`; `None` when absent, expired, or the cache failed.
-    async fn get(&self, key: &str) -> Option<serde_json::Value>;
+    async fn get(&self, key: &str) -> Option<crate::jsonrpc::SharedJson>;
     /// Stores `value` under `key` for `ttl`, replacing what was there. A failure is ignored: the
     /// next read is a miss.
-    async fn set(&self, key: &str, value: serde_json::Value, ttl: Duration);
+    async fn set(&self, key: &str, value: crate::jsonrpc::SharedJson, ttl: Duration);
     /// Drops `key`, e.g. after our own booking changed the free slots it holds. An absent key is no
     /// error.
     async fn remove(&self, key: &str);

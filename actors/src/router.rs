@@ -3,7 +3,7 @@
 //! forwards it to its server actor under a deadline and records metrics. It parses nothing:
 //! the server's [`MethodTable`](crate::registry::MethodTable) validates and parses the params.
 
-use crate::jsonrpc::{AppError, ErrorCode, Request, RpcError, success_envelope};
+use crate::jsonrpc::{AppError, ErrorCode, Request, RpcError, RpcResult, Success};
 use crate::metric_names as m;
 use crate::ratelimit::{Bucket, Limiter, admit};
 use crate::records::TokenGrant;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 /// One call to route: a request (already valid JSON-RPC) and who makes it.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Value, RpcError>")]
+#[rtype(result = "Result<RpcResult, RpcError>")]
 pub struct Dispatch {
     /// A valid JSON-RPC 2.0 request; `rpc.discover` is answered by the router itself.
     pub request: Request,
@@ -112,7 +112,7 @@ impl Supervised for Router {}
 crate::guarded_actor!(Router, "router");
 
 impl Handler<Dispatch> for Router {
-    type Result = ResponseFuture<Result<Value, RpcError>>;
+    type Result = ResponseFuture<Result<RpcResult, RpcError>>;
 
     fn handle(&mut self, msg: Dispatch, ctx: &mut Self::Context) -> Self::Result {
         guard(
@@ -127,7 +127,7 @@ impl Handler<Dispatch> for Router {
 fn dispatch(
     act: &Router,
     msg: Dispatch,
-) -> impl std::future::Future<Output = Result<Value, RpcError>> + use<> {
+) -> impl std::future::Future<Output = Result<RpcResult, RpcError>> + use<> {
     let routes = Arc::clone(&act.routes);
     let discover = Arc::clone(&act.discover);
     let deadline = act.deadline;
@@ -140,7 +140,7 @@ fn dispatch(
         } = msg;
         let method = request.method;
         if method == "rpc.discover" {
-            return Ok((*discover).clone());
+            return Ok(RpcResult::Bare(discover));
         }
         let Some(route) = routes.get(method.as_str()) else {
             return Err(RpcError::method_not_found(&method));
@@ -189,7 +189,13 @@ fn dispatch(
         }
         metrics::counter!(m::REQUEST_TOTAL, "server" => server, "method" => route.spec.name, "status" => status)
                 .increment(1);
-        outcome.map(|out| success_envelope(out.data, out.cached, elapsed.as_secs_f64() * 1000.0))
+        outcome.map(|out| {
+            RpcResult::Success(Success {
+                data: out.data,
+                cached: out.cached,
+                processing_time_ms: elapsed.as_secs_f64() * 1000.0,
+            })
+        })
     }
 }
 

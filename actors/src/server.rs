@@ -28,8 +28,8 @@ pub struct ServerCall {
 /// What a method returns: `data` of the success envelope and whether it came from a cache.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MethodOutput {
-    /// Becomes `result.data` of the success envelope (DESIGN §5).
-    pub data: Value,
+    /// Becomes `result.data` of the success envelope (DESIGN §5), serialised once.
+    pub data: crate::jsonrpc::SharedJson,
     /// Served from the cache; becomes `result.metadata.cached`.
     pub cached: bool,
 }

@@ -6,23 +6,18 @@ use crate::call::hold::HoldPolicy;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::functions::FunctionDeps;
 use crate::outbox::{JobDeps, OutboxConfig, OutboxWorker, WorkerIdentity};
+use crate::plane::{Plane, PlaneParts, SharedServers};
 use crate::ports::{Cache, CalendarApis, Clock, Notifiers, RetellApi, Store, WebhookProbe};
 use crate::queue_depth::QueueDepthSampler;
 use crate::ratelimit::Limiter;
 use crate::registry::MethodSpec;
 use crate::resilience::RetryBudget;
 use crate::retell::prefetch::{AvailabilityPrefetcher, PrefetchPolicy};
-use crate::router::{Router, RouterBuilder};
-use crate::servers::appointments::AppointmentServer;
-use crate::servers::calcom::{AvailabilityFlights, CacheTtl, CalcomServer, FlightPolicy};
-use crate::servers::company::{AdminDeps, AdminServer};
-use crate::servers::database::{DatabaseDeps, DatabaseServer, QueryLimits};
-use crate::servers::queue::QueueServer;
-use crate::servers::retell::RetellServer;
-use crate::servers::retell_config::RetellConfigServer;
+use crate::router::Router;
+use crate::servers::calcom::{AvailabilityFlights, CacheTtl, FlightPolicy};
+use crate::servers::database::QueryLimits;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
-use crate::servers::{auth, branch, company, service};
 use crate::supervision::RestartBudget;
 use crate::tenant::{CalcomAccess, RetellAccess, TenantDirectory, TenantLock};
 use actix::prelude::*;
@@ -143,6 +138,9 @@ pub struct Core {
     pub methods: Arc<[MethodSpec]>,
     /// Sets `queue_depth{queue,status}` from the database on its own timer.
     pub queue_depth: Addr<QueueDepthSampler>,
+    /// Starts more JSON-RPC planes like the one behind [`Core::router`]: each HTTP worker
+    /// starts its own on its thread ([`Plane::start`]).
+    pub plane: Plane,
 }
 
 impl Core {
@@ -251,115 +249,21 @@ impl Core {
             let arbiter = Arbiter::new();
             Supervisor::start_in_arbiter(&arbiter.handle(), move |_| actor)
         };
-        let calcom = {
-            let actor = CalcomServer::new(
-                Arc::clone(&deps.store),
-                tenants.clone(),
-                Arc::clone(&deps.cache),
-                Arc::clone(&flights),
-                Arc::clone(&deps.clock),
-                cfg.cache_ttl,
-                budget.clone(),
-            );
-            Supervisor::start(move |_| actor)
-        };
-        let queue = {
-            let actor = QueueServer::new(
-                deps.store.clone(),
-                outbox.clone().recipient(),
-                Arc::clone(&deps.clock),
-                budget.clone(),
-            );
-            Supervisor::start(move |_| actor)
-        };
-        let appointments = {
-            let actor = AppointmentServer::new(
-                deps.store.clone(),
-                tenants.clone(),
-                Arc::clone(&deps.cache),
-                Arc::clone(&deps.clock),
-                cfg.function_calendar_timeout,
-                budget.clone(),
-            );
-            Supervisor::start(move |_| actor)
-        };
-        let retell = {
-            let actor = RetellServer::new(
-                Arc::clone(&deps.store),
-                tenants.clone(),
-                Arc::clone(&deps.clock),
-                budget.clone(),
-            );
-            Supervisor::start(move |_| actor)
-        };
-        let retell_config = {
-            let actor = RetellConfigServer::new(
-                deps.store.clone(),
-                tenants.clone(),
-                Arc::clone(&deps.clock),
-                cfg.retell_setup.clone(),
-                Arc::clone(&deps.probe),
-                budget.clone(),
-            );
-            Supervisor::start(move |_| actor)
-        };
-        let database = {
-            let actor = DatabaseServer::new(
-                DatabaseDeps {
-                    reports: deps.store.clone(),
-                    tenancy: deps.store.clone(),
-                    tenants: deps.store.clone(),
-                    limits: cfg.query,
-                },
-                budget.clone(),
-            );
-            Supervisor::start(move |_| actor)
-        };
-        let admin = Arc::new(AdminDeps {
-            tenants: deps.store.clone(),
-            tokens: deps.store.clone(),
-            directory: tenants.clone(),
-            clock: Arc::clone(&deps.clock),
-            cache: Arc::clone(&deps.cache),
+        let plane = Plane::new(PlaneParts {
+            deps: deps.clone(),
+            cfg: cfg.clone(),
+            tenants: tenants.clone(),
+            outbox: outbox.clone(),
+            flights: Arc::clone(&flights),
+            shared: SharedServers {
+                webhooks: webhooks.clone(),
+                functions: functions.clone(),
+                #[cfg(feature = "fault-injection")]
+                calls: calls.clone(),
+            },
         });
-        let admin_server = |server: fn(Arc<AdminDeps>, RestartBudget) -> AdminServer| {
-            let actor = server(Arc::clone(&admin), budget.clone());
-            Supervisor::start(move |_| actor).recipient()
-        };
-        let builder = RouterBuilder::default()
-            .server(CalcomServer::methods(), calcom.clone().recipient())
-            .server(QueueServer::methods(), queue.recipient())
-            .server(WebhookServer::methods(), webhooks.clone().recipient())
-            .server(
-                RetellFunctionServer::methods(),
-                functions.clone().recipient(),
-            )
-            .server(company::methods(), admin_server(company::server))
-            .server(branch::methods(), admin_server(branch::server))
-            .server(service::methods(), admin_server(service::server))
-            .server(auth::methods(), admin_server(auth::server))
-            .server(AppointmentServer::methods(), appointments.recipient())
-            .server(RetellServer::methods(), retell.recipient())
-            .server(RetellConfigServer::methods(), retell_config.recipient())
-            .server(DatabaseServer::methods(), database.recipient());
-        #[cfg(feature = "fault-injection")]
-        let builder = {
-            use crate::servers::fault::FaultServer;
-            let fault = FaultServer::new(budget.clone())
-                .target("calcom", calcom.clone().recipient())
-                .target("webhook", webhooks.clone().recipient())
-                .target("retell.function", functions.clone().recipient())
-                .target("call_registry", calls.clone().recipient())
-                .target("tenant_directory", tenants.clone().recipient())
-                .target("outbox", outbox.clone().recipient());
-            let fault = Supervisor::start(move |_| fault);
-            builder.server(FaultServer::methods(), fault.recipient())
-        };
-        let methods: Arc<[MethodSpec]> = builder.specs().into();
-        let router = {
-            let actor = builder.build(cfg.rpc_deadline, budget, Arc::clone(&deps.limiter));
-            Supervisor::start(move |_| actor)
-        };
+        let methods: Arc<[MethodSpec]> = plane.specs().into();
+        let router = plane.start();
         let prefetch = {
             let flights = Arc::clone(&flights);
             let policy = cfg.prefetch;
@@ -387,6 +291,7 @@ impl Core {
             flights,
             methods,
             queue_depth,
+            plane,
         }
     }
 }

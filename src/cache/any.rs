@@ -4,8 +4,8 @@
 use super::{CacheError, MokaCache, RedisCache};
 use async_trait::async_trait;
 use serde::Serialize;
-use serde_json::Value;
 use std::time::Duration;
+use switchboard_actors::jsonrpc::SharedJson;
 use switchboard_actors::ports::Cache;
 
 /// The configured cache: in-process moka, or Redis shared by all instances.
@@ -106,14 +106,14 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 #[async_trait]
 impl Cache for AnyCache {
-    async fn get(&self, key: &str) -> Option<Value> {
+    async fn get(&self, key: &str) -> Option<SharedJson> {
         match self {
             Self::Moka(c) => c.get(key).await,
             Self::Redis(c) => c.get(key).await,
         }
     }
 
-    async fn set(&self, key: &str, value: Value, ttl: Duration) {
+    async fn set(&self, key: &str, value: SharedJson, ttl: Duration) {
         match self {
             Self::Moka(c) => c.set(key, value, ttl).await,
             Self::Redis(c) => c.set(key, value, ttl).await,
@@ -145,7 +145,7 @@ mod tests {
 
     async fn filled(cache: &AnyCache) {
         for key in KEYS {
-            cache.set(key, json!(key), TTL).await;
+            cache.set(key, json!(key).into(), TTL).await;
         }
     }
 
@@ -172,8 +172,8 @@ mod tests {
         for url in [None, Some(""), Some("  ")] {
             let cache = AnyCache::from_url(url, 10).unwrap();
             assert!(matches!(cache, AnyCache::Moka(_)), "{url:?}");
-            cache.set("k", json!(1), TTL).await;
-            assert_eq!(cache.get("k").await, Some(json!(1)));
+            cache.set("k", json!(1).into(), TTL).await;
+            assert_eq!(cache.get("k").await.map(|v| v.to_value()), Some(json!(1)));
             let health = cache.health().await;
             assert_eq!(
                 (health.backend, health.up, health.error),
@@ -247,7 +247,9 @@ mod tests {
     async fn clear_walks_more_keys_than_one_scan_step() {
         let (_server, cache) = private_redis().await;
         for i in 0..1_200 {
-            cache.set(&format!("mcp:phone:{i}"), json!(i), TTL).await;
+            cache
+                .set(&format!("mcp:phone:{i}"), json!(i).into(), TTL)
+                .await;
         }
 
         assert_eq!(cache.clear(Some("phone")).await.unwrap(), 1_200);

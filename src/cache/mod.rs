@@ -26,8 +26,8 @@ use async_trait::async_trait;
 use moka::Expiry;
 use moka::future::Cache as Moka;
 use secrecy::ExposeSecret as _;
-use serde_json::Value;
 use std::time::{Duration, Instant};
+use switchboard_actors::jsonrpc::SharedJson;
 use switchboard_actors::ports::Cache;
 
 /// Why a cache could not be built, probed or cleared. Reads and writes through the [`Cache`]
@@ -53,7 +53,7 @@ pub enum CacheError {
 
 #[derive(Clone)]
 struct Entry {
-    value: Value,
+    value: SharedJson,
     ttl: Duration,
 }
 
@@ -107,11 +107,11 @@ impl std::fmt::Debug for MokaCache {
 
 #[async_trait]
 impl Cache for MokaCache {
-    async fn get(&self, key: &str) -> Option<Value> {
+    async fn get(&self, key: &str) -> Option<SharedJson> {
         self.inner.get(key).await.map(|e| e.value)
     }
 
-    async fn set(&self, key: &str, value: Value, ttl: Duration) {
+    async fn set(&self, key: &str, value: SharedJson, ttl: Duration) {
         self.inner
             .insert(key.to_owned(), Entry { value, ttl })
             .await;
@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn each_entry_expires_after_its_own_ttl() {
         let entry = Entry {
-            value: json!(1),
+            value: json!(1).into(),
             ttl: Duration::from_secs(7),
         };
         let ttl = PerEntryTtl.expire_after_create(&"k".to_owned(), &entry, Instant::now());
@@ -173,8 +173,8 @@ mod tests {
     #[tokio::test]
     async fn set_get_and_remove() {
         let c = MokaCache::new(10);
-        c.set("b", json!(2), Duration::from_secs(60)).await;
-        assert_eq!(c.get("b").await, Some(json!(2)));
+        c.set("b", json!(2).into(), Duration::from_secs(60)).await;
+        assert_eq!(c.get("b").await.map(|v| v.to_value()), Some(json!(2)));
         c.remove("b").await;
         assert_eq!(c.get("b").await, None);
     }

@@ -14,11 +14,11 @@ use super::CacheError;
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, RedisError};
-use serde_json::Value;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
+use switchboard_actors::jsonrpc::SharedJson;
 use switchboard_actors::metric_names::CACHE_ERRORS_TOTAL;
 use switchboard_actors::ports::Cache;
 
@@ -333,7 +333,7 @@ fn expiry_secs(ttl: Duration) -> u64 {
 
 #[async_trait]
 impl Cache for RedisCache {
-    async fn get(&self, key: &str) -> Option<Value> {
+    async fn get(&self, key: &str) -> Option<SharedJson> {
         let key = self.key(key);
         let key = key.as_str();
         let raw = match self.outcome(self.conn().get::<_, Option<String>>(key).await) {
@@ -343,7 +343,7 @@ impl Cache for RedisCache {
                 return None;
             }
         };
-        match serde_json::from_str(&raw) {
+        match SharedJson::parse(raw) {
             Ok(value) => Some(value),
             Err(error) => {
                 metrics::counter!(CACHE_ERRORS_TOTAL, "cache" => "redis").increment(1);
@@ -353,10 +353,10 @@ impl Cache for RedisCache {
         }
     }
 
-    async fn set(&self, key: &str, value: Value, ttl: Duration) {
+    async fn set(&self, key: &str, value: SharedJson, ttl: Duration) {
         let result = self
             .conn()
-            .set_ex::<_, _, ()>(self.key(key), value.to_string(), expiry_secs(ttl))
+            .set_ex::<_, _, ()>(self.key(key), value.get(), expiry_secs(ttl))
             .await;
         if let Err(e) = self.outcome(result) {
             self.missed("set", &e);
@@ -375,6 +375,7 @@ impl Cache for RedisCache {
 mod tests {
     use super::super::throwaway::{ThrowawayRedis, free_port};
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     #[tokio::test]
@@ -419,8 +420,8 @@ mod tests {
     /// still see the failed connection and only start the reconnect.
     async fn eventually_roundtrips(cache: &RedisCache, key: &str, value: Value) -> bool {
         for _ in 0..100 {
-            cache.set(key, value.clone(), FIVE_MIN).await;
-            if cache.get(key).await.as_ref() == Some(&value) {
+            cache.set(key, value.clone().into(), FIVE_MIN).await;
+            if cache.get(key).await.map(|v| v.to_value()).as_ref() == Some(&value) {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -435,9 +436,12 @@ mod tests {
         let key = unique_key("roundtrip");
         let value = json!({"slots": ["2026-01-05T09:00:00Z"], "n": 2});
 
-        cache.set(&key, value.clone(), FIVE_MIN).await;
+        cache.set(&key, value.clone().into(), FIVE_MIN).await;
 
-        assert_eq!(cache.get(&key).await, Some(value.clone()));
+        assert_eq!(
+            cache.get(&key).await.map(|v| v.to_value()),
+            Some(value.clone())
+        );
         let mut raw = raw_conn(&url).await;
         let stored: String = raw.get(&key).await.unwrap();
         assert_eq!(serde_json::from_str::<Value>(&stored).unwrap(), value);
@@ -456,7 +460,9 @@ mod tests {
         let cache = RedisCache::new(&url).unwrap();
         let key = unique_key("short");
 
-        cache.set(&key, json!(1), Duration::from_millis(10)).await;
+        cache
+            .set(&key, json!(1).into(), Duration::from_millis(10))
+            .await;
 
         let mut raw = raw_conn(&url).await;
         let pttl: i64 = redis::cmd("PTTL")
@@ -473,7 +479,7 @@ mod tests {
         let (_server, url) = private_redis().await;
         let cache = RedisCache::new(&url).unwrap();
         let key = unique_key("remove");
-        cache.set(&key, json!("x"), FIVE_MIN).await;
+        cache.set(&key, json!("x").into(), FIVE_MIN).await;
 
         cache.remove(&key).await;
         cache.remove(&key).await;
@@ -501,7 +507,7 @@ mod tests {
     async fn unreachable_redis_is_a_miss_not_an_error() {
         let cache = RedisCache::new(&format!("redis://127.0.0.1:{}", free_port())).unwrap();
 
-        cache.set("k", json!(1), FIVE_MIN).await;
+        cache.set("k", json!(1).into(), FIVE_MIN).await;
         cache.remove("k").await;
 
         assert_eq!(cache.get("k").await, None);

@@ -118,10 +118,7 @@ impl Dispatcher {
             })
             .await
             .map_err(|e| RpcError::internal(format!("router unavailable: {e}")))??;
-        Ok(match envelope {
-            Value::Object(mut o) => o.remove("data").unwrap_or(Value::Null),
-            other => other,
-        })
+        Ok(envelope.into_data())
     }
 }
 

@@ -111,7 +111,7 @@ impl SessionStore for RedisSessionStore {
         let Some(value) = self.redis.get(&key).await else {
             return Ok(None);
         };
-        match serde_json::from_value(value) {
+        match value.read() {
             Ok(state) => Ok(Some(state)),
             Err(error) => {
                 tracing::warn!(%error, "an MCP session state in redis does not parse; unknown");
@@ -133,7 +133,7 @@ impl SessionStore for RedisSessionStore {
             }
             .into());
         }
-        self.redis.set(&key, value, self.idle).await;
+        self.redis.set(&key, value.into(), self.idle).await;
         Ok(())
     }
 

@@ -476,7 +476,7 @@ mod tests {
                 cache
                     .set(
                         &availability_key(COMPANY, EVENT_TYPE, d),
-                        json!([]),
+                        json!([]).into(),
                         std::time::Duration::from_secs(300),
                     )
                     .await;
@@ -608,7 +608,7 @@ mod tests {
             let cache = Memory::default();
             let key = availability_key(COMPANY, EVENT_TYPE, day(start));
             cache
-                .set(&key, json!([]), std::time::Duration::from_secs(300))
+                .set(&key, json!([]).into(), std::time::Duration::from_secs(300))
                 .await;
             let deps = OpDeps {
                 store: &store,

@@ -23,7 +23,6 @@ use actix::{Actor, Addr};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use secrecy::SecretString;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -393,14 +392,14 @@ impl CalendarApi for FakeCal {
 
 /// A cache in memory.
 #[derive(Default)]
-pub struct Memory(pub Mutex<HashMap<String, Value>>);
+pub struct Memory(pub Mutex<HashMap<String, crate::jsonrpc::SharedJson>>);
 
 #[async_trait]
 impl Cache for Memory {
-    async fn get(&self, key: &str) -> Option<Value> {
+    async fn get(&self, key: &str) -> Option<crate::jsonrpc::SharedJson> {
         self.0.lock().unwrap().get(key).cloned()
     }
-    async fn set(&self, key: &str, value: Value, _: std::time::Duration) {
+    async fn set(&self, key: &str, value: crate::jsonrpc::SharedJson, _: std::time::Duration) {
         self.0.lock().unwrap().insert(key.to_owned(), value);
     }
     async fn remove(&self, key: &str) {

@@ -545,10 +545,10 @@ struct NoCache;
 
 #[async_trait]
 impl Cache for NoCache {
-    async fn get(&self, _: &str) -> Option<Value> {
+    async fn get(&self, _: &str) -> Option<crate::jsonrpc::SharedJson> {
         None
     }
-    async fn set(&self, _: &str, _: Value, _: Duration) {}
+    async fn set(&self, _: &str, _: crate::jsonrpc::SharedJson, _: Duration) {}
     async fn remove(&self, _: &str) {}
 }
 

@@ -136,14 +136,14 @@ impl Request {
 /// `outcome` makes "exactly one of `result` and `error`" hold by construction; deserializing
 /// rejects a response that has both or neither.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Response {
+pub struct Response<T = Value> {
     /// The request's id, or [`Id::Null`] when it could not be read (§5).
     pub id: Id,
     /// `Ok` becomes `result` (which may be `null`), `Err` becomes `error`.
-    pub outcome: Result<Value, RpcError>,
+    pub outcome: Result<T, RpcError>,
 }
 
-impl Serialize for Response {
+impl<T: Serialize> Serialize for Response<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(3))?;
         map.serialize_entry("jsonrpc", "2.0")?;
@@ -250,7 +250,7 @@ mod tests {
             serde_json::to_value(&ok).unwrap(),
             json!({"jsonrpc": "2.0", "result": null, "id": "1"})
         );
-        let err = Response {
+        let err: Response = Response {
             id: Id::Null,
             outcome: Err(RpcError::parse_error()),
         };

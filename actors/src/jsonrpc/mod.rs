@@ -24,7 +24,7 @@ mod process;
 mod conformance_tests;
 
 pub use codes::{AppError, ErrorCode};
-pub use envelope::success_envelope;
+pub use envelope::{RpcResult, SharedJson, Success, success_envelope};
 pub use error::RpcError;
 pub use message::{Id, Request, Response, kind as json_kind};
 pub use process::{Limits, process};

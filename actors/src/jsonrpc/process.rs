@@ -41,14 +41,15 @@ impl Default for Limits {
 /// `dispatch` sees every valid request unchanged, `rpc.`-prefixed methods included, and is
 /// expected to answer unknown methods with [`RpcError::method_not_found`]. Returns after every dispatched call,
 /// notifications included, has finished, so notification work stays bounded by the request.
-pub async fn process<D, F>(body: &[u8], limits: &Limits, dispatch: D) -> Option<String>
+pub async fn process<D, F, T>(body: &[u8], limits: &Limits, dispatch: D) -> Option<String>
 where
     D: Fn(Request) -> F,
-    F: Future<Output = Result<Value, RpcError>>,
+    F: Future<Output = Result<T, RpcError>>,
+    T: Serialize,
 {
     let message = match serde_json::from_slice::<Value>(body) {
         Ok(message) => message,
-        Err(err) => return Some(to_json(&refusal(RpcError::parse_error_at(&err)))),
+        Err(err) => return Some(to_json(&refusal::<Value>(RpcError::parse_error_at(&err)))),
     };
     match message {
         Value::Array(batch) => run_batch(batch, limits, &dispatch).await,
@@ -58,23 +59,23 @@ where
     }
 }
 
-async fn run_batch<D, F>(batch: Vec<Value>, limits: &Limits, dispatch: &D) -> Option<String>
+async fn run_batch<D, F, T>(batch: Vec<Value>, limits: &Limits, dispatch: &D) -> Option<String>
 where
     D: Fn(Request) -> F,
-    F: Future<Output = Result<Value, RpcError>>,
+    F: Future<Output = Result<T, RpcError>>,
+    T: Serialize,
 {
     if batch.is_empty() {
-        return Some(to_json(&refusal(RpcError::invalid_request(
+        return Some(to_json(&refusal::<Value>(RpcError::invalid_request(
             "a batch must not be empty",
         ))));
     }
     if batch.len() > limits.max_batch {
-        return Some(to_json(&refusal(RpcError::invalid_request(format!(
-            "batch too large (max {})",
-            limits.max_batch
-        )))));
+        return Some(to_json(&refusal::<Value>(RpcError::invalid_request(
+            format!("batch too large (max {})", limits.max_batch),
+        ))));
     }
-    let replies: Vec<Response> = join_all(batch.into_iter().map(|m| run_one(m, dispatch)))
+    let replies: Vec<Response<T>> = join_all(batch.into_iter().map(|m| run_one(m, dispatch)))
         .await
         .into_iter()
         .flatten()
@@ -84,10 +85,11 @@ where
 }
 
 /// One batch element or a single message; `None` for a notification.
-async fn run_one<D, F>(message: Value, dispatch: &D) -> Option<Response>
+async fn run_one<D, F, T>(message: Value, dispatch: &D) -> Option<Response<T>>
 where
     D: Fn(Request) -> F,
-    F: Future<Output = Result<Value, RpcError>>,
+    F: Future<Output = Result<T, RpcError>>,
+    T: Serialize,
 {
     match Request::from_value(message) {
         Err(err) => Some(refusal(err)),
@@ -100,7 +102,7 @@ where
 }
 
 /// A reply to a message whose id could not be trusted (§5: the id MUST then be null).
-fn refusal(err: RpcError) -> Response {
+fn refusal<T>(err: RpcError) -> Response<T> {
     Response {
         id: Id::Null,
         outcome: Err(err),

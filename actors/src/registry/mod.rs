@@ -38,7 +38,7 @@ mod testing;
 pub use openrpc::openrpc;
 pub use table::{MethodList, MethodTable};
 
-use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::jsonrpc::{AppError, ErrorCode, RpcError, SharedJson};
 use crate::records::{TokenGrant, TokenScope};
 use crate::server::MethodOutput;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -176,16 +176,16 @@ impl<T: Serialize> Reply<T> {
     /// # Errors
     /// -32603 when `output` does not serialise (a map with non-string keys, say).
     pub fn fresh(output: T) -> Result<Self, RpcError> {
-        let data = serde_json::to_value(output).map_err(|e| RpcError::internal(e.to_string()))?;
+        let data = SharedJson::of(&output).map_err(|e| RpcError::internal(e.to_string()))?;
         Ok(Self::json(data, false))
     }
 
     /// A `T` that was serialised earlier and kept in a cache; `metadata.cached` says so.
-    pub fn cached(data: Value) -> Self {
+    pub fn cached(data: SharedJson) -> Self {
         Self::json(data, true)
     }
 
-    fn json(data: Value, cached: bool) -> Self {
+    fn json(data: SharedJson, cached: bool) -> Self {
         Self {
             output: MethodOutput { data, cached },
             kind: PhantomData,
@@ -193,7 +193,7 @@ impl<T: Serialize> Reply<T> {
     }
 
     /// The serialised result, e.g. to put it in a cache.
-    pub fn data(&self) -> &Value {
+    pub fn data(&self) -> &SharedJson {
         &self.output.data
     }
 }
@@ -351,10 +351,10 @@ mod tests {
 
     #[test]
     fn cached_reply_keeps_its_data_and_says_cached() {
-        let out: MethodOutput = Reply::<u8>::cached(Value::from(7)).into();
-        assert_eq!((out.data, out.cached), (Value::from(7), true));
+        let out: MethodOutput = Reply::<u8>::cached(Value::from(7).into()).into();
+        assert_eq!((out.data.to_value(), out.cached), (Value::from(7), true));
         let fresh = Reply::fresh(7u8).unwrap();
-        assert_eq!(fresh.data(), &Value::from(7));
+        assert_eq!(fresh.data().get(), "7");
         assert!(!MethodOutput::from(fresh).cached);
     }
 }

@@ -156,7 +156,7 @@ mod tests {
         let out = call("test.echo", Some(json!({"company_id": 4, "days": 31})))
             .await
             .unwrap();
-        assert_eq!(out.data, json!({"company_id": 4, "days": 31}));
+        assert_eq!(out.data.to_value(), json!({"company_id": 4, "days": 31}));
         assert!(!out.cached);
     }
 

@@ -20,6 +20,7 @@ use super::{
 use crate::breaker::CalendarHandle;
 use crate::domain::booking::UpstreamError;
 use crate::domain::ids::{CompanyId, EventTypeId};
+use crate::jsonrpc::SharedJson;
 use crate::metric_names as m;
 use crate::ports::Cache;
 use crate::ratelimit::Lane;
@@ -56,7 +57,7 @@ struct Flight {
     /// Tells this flight from the one that replaced it after a booking change.
     id: u64,
     /// The day's version when the flight started ([`availability_version`]).
-    version: Option<serde_json::Value>,
+    version: Option<SharedJson>,
     landing: Landing,
 }
 
@@ -139,7 +140,7 @@ impl AvailabilityFlights {
     }
 
     /// The flight of `entry` started under `version`, if any.
-    fn current(&self, entry: Entry, version: &Option<serde_json::Value>) -> Option<Landing> {
+    fn current(&self, entry: Entry, version: &Option<SharedJson>) -> Option<Landing> {
         self.lock()
             .get(&entry)
             .filter(|f| &f.version == version)
@@ -297,7 +298,7 @@ impl AvailabilityFlights {
         new_availability_version(cache, company, event_type, day).await;
         if let Some(mut warm) = cached_availability(cache, company, event_type, day).await {
             warm.slots.retain(|s| s.end <= start || s.start >= end);
-            match serde_json::to_value(&warm) {
+            match SharedJson::of(&warm) {
                 Ok(value) => {
                     let key = super::availability_key(company, event_type, day);
                     cache.set(&key, value, self.policy.ttl).await;

@@ -10,7 +10,7 @@ use crate::domain::date_window::{DateOutOfRange, DateWindow};
 use crate::domain::ids::{CompanyId, EventTypeId};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::Service;
-use crate::jsonrpc::{AppError, ErrorCode, RpcError};
+use crate::jsonrpc::{AppError, ErrorCode, RpcError, SharedJson};
 use crate::ports::{
     AppointmentStore, Cache, CallStore, Clock, Store, TenancyStore, TenantAdminStore,
 };
@@ -169,7 +169,7 @@ pub async fn cached_availability(
     let hit = cache
         .get(&availability_key(company, event_type, date))
         .await?;
-    serde_json::from_value(hit).ok()
+    hit.read().ok()
 }
 
 /// Cache key of the version of `company`'s free slots of `event_type` on `date`: every booking
@@ -196,7 +196,7 @@ async fn availability_version(
     company: CompanyId,
     event_type: EventTypeId,
     date: NaiveDate,
-) -> Option<serde_json::Value> {
+) -> Option<SharedJson> {
     cache
         .get(&availability_version_key(company, event_type, date))
         .await
@@ -209,7 +209,7 @@ async fn new_availability_version(
     event_type: EventTypeId,
     date: NaiveDate,
 ) {
-    let version = serde_json::Value::String(uuid::Uuid::new_v4().to_string());
+    let version = SharedJson::from(serde_json::Value::String(uuid::Uuid::new_v4().to_string()));
     cache
         .set(
             &availability_version_key(company, event_type, date),
@@ -249,7 +249,7 @@ async fn fetch_and_fill(
     (company, event_type, date): (CompanyId, EventTypeId, NaiveDate),
     tz: chrono_tz::Tz,
     ttl: Duration,
-    version: Option<serde_json::Value>,
+    version: Option<SharedJson>,
 ) -> Result<Availability, UpstreamError> {
     let slots = calendar
         .slots(SlotQuery {
@@ -269,7 +269,7 @@ async fn fetch_and_fill(
         tracing::debug!(%company, %event_type, %date, "free slots changed while Cal.com was asked; answer not cached");
         return Ok(availability);
     }
-    if let Ok(value) = serde_json::to_value(&availability) {
+    if let Ok(value) = SharedJson::of(&availability) {
         cache
             .set(&availability_key(company, event_type, date), value, ttl)
             .await;

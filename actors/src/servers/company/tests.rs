@@ -295,10 +295,10 @@ struct DroppedKeys(std::sync::Mutex<Vec<String>>);
 
 #[async_trait]
 impl Cache for DroppedKeys {
-    async fn get(&self, _: &str) -> Option<Value> {
+    async fn get(&self, _: &str) -> Option<crate::jsonrpc::SharedJson> {
         None
     }
-    async fn set(&self, _: &str, _: Value, _: Duration) {}
+    async fn set(&self, _: &str, _: crate::jsonrpc::SharedJson, _: Duration) {}
     async fn remove(&self, key: &str) {
         self.0.lock().unwrap().push(key.to_owned());
     }
@@ -385,7 +385,7 @@ impl Harness {
             .send(call)
             .await
             .unwrap()
-            .map(|out| out.data)
+            .map(|out| out.data.to_value())
     }
 }
 

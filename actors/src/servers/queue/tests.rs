@@ -193,7 +193,11 @@ impl Harness {
                 None => TokenGrant::admin("test"),
             },
         };
-        self.server.send(call).await.unwrap().map(|out| out.data)
+        self.server
+            .send(call)
+            .await
+            .unwrap()
+            .map(|out| out.data.to_value())
     }
 
     async fn wakes(&self) -> usize {

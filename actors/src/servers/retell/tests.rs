@@ -309,7 +309,7 @@ impl Harness {
             })
             .await
             .unwrap()
-            .map(|out| out.data)
+            .map(|out| out.data.to_value())
     }
 
     fn writes(&self) -> usize {

@@ -341,7 +341,11 @@ impl Harness {
             span: tracing::Span::none(),
             grant,
         };
-        self.server.send(call).await.unwrap().map(|out| out.data)
+        self.server
+            .send(call)
+            .await
+            .unwrap()
+            .map(|out| out.data.to_value())
     }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
