@@ -13,6 +13,11 @@ use switchboard::sim::retell::RetellSim;
 use switchboard::sim::sms::SmsSim;
 use switchboard::{cache, secrets, startup, telemetry, tokens_cli};
 
+/// The allocator (feature `mimalloc`, on by default): see the feature's note in Cargo.toml.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
