@@ -1264,7 +1264,8 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
         to_number: None,
         collected: collected(&fx),
         updated_at: t0() + TimeDelta::minutes(6),
-        version: 1,
+        // The end carried the data: version 1.
+        version: 2,
     };
     assert_eq!(
         fx.store.save_call_context(&ctx).await.unwrap(),
