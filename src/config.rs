@@ -412,8 +412,11 @@ pub struct CacheSettings {
     /// Most entries in the in-process cache.
     pub max_entries: u64,
     /// Lifetime of the in-process memo of token and business-number lookups, seconds
-    /// (`http::lookups`); 0 turns it off.
+    /// (`http::lookups`), and of each company's cached services; 0 turns both off.
     pub lookups_ttl_s: u64,
+    /// Most companies whose services are cached in this process (least used dropped first);
+    /// at least 1.
+    pub services_max_companies: u64,
 }
 
 /// `[secrets]`: the keys that encrypt tenants' credentials at rest (see [`crate::secrets`]).
@@ -637,6 +640,9 @@ impl Settings {
         }
         if self.tenants.idle_timeout_min == 0 {
             return bad("tenants.idle_timeout_min must be at least 1");
+        }
+        if self.cache.services_max_companies == 0 {
+            return bad("cache.services_max_companies must be at least 1");
         }
         self.resilience.calcom.validate("calcom")?;
         self.resilience.retell.validate("retell")?;

@@ -24,7 +24,9 @@ use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::servers::{auth, branch, company, service};
 use crate::supervision::RestartBudget;
-use crate::tenant::{CalcomAccess, RetellAccess, TenantDirectory, TenantLock};
+use crate::tenant::{
+    CalcomAccess, RetellAccess, ServicesCache, ServicesCachePolicy, TenantDirectory, TenantLock,
+};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +95,9 @@ pub struct CoreConfig {
     pub queue_sample_interval: Duration,
     /// Row, time and length limits of `database.query` (`[database.query]`).
     pub query: QueryLimits,
+    /// Most companies whose services are cached, and for how long
+    /// (`cache.services_max_companies`, `cache.lookups_ttl_s`).
+    pub services_cache: ServicesCachePolicy,
 }
 
 /// What `retell.config.deployCustomFunctions` and the inbound webhook need to know about this
@@ -135,6 +140,9 @@ pub struct Core {
     pub methods: Arc<[MethodSpec]>,
     /// Sets `queue_depth{queue,status}` from the database on its own timer.
     pub queue_depth: Addr<QueueDepthSampler>,
+    /// The companies' services, cached per company (the inbound-call webhook reads them;
+    /// tenant changes drop them).
+    pub services: Arc<ServicesCache>,
 }
 
 impl Core {
@@ -146,6 +154,7 @@ impl Core {
     /// the figures changed").
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
         let budget = deps.budget.clone();
+        let services = Arc::new(ServicesCache::new(deps.store.clone(), cfg.services_cache));
         let tenants = {
             let calcom = CalcomAccess {
                 apis: Arc::clone(&deps.calendar),
@@ -220,6 +229,7 @@ impl Core {
             let actor = RetellFunctionServer::new(
                 FunctionDeps {
                     store: Arc::clone(&deps.store),
+                    services: Arc::clone(&services),
                     calls: calls.clone(),
                     tenants: tenants.clone(),
                     cache: Arc::clone(&deps.cache),
@@ -302,6 +312,7 @@ impl Core {
             directory: tenants.clone(),
             clock: Arc::clone(&deps.clock),
             cache: Arc::clone(&deps.cache),
+            services: Arc::clone(&services),
         });
         let admin_server = |server: fn(Arc<AdminDeps>, RestartBudget) -> AdminServer| {
             let actor = server(Arc::clone(&admin), budget.clone());
@@ -367,6 +378,7 @@ impl Core {
             prefetch,
             methods,
             queue_depth,
+            services,
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::resilience::RetryBudget;
 use crate::retell::call::RetellCall;
 use crate::servers::webhook::{BookingPolicy, HandleWebhook, WebhookAck, WebhookServer};
 use crate::supervision::RestartBudget;
-use crate::tenant::{TenantDirectory, TenantLock};
+use crate::tenant::{ServicesCache, ServicesCachePolicy, TenantDirectory, TenantLock};
 use crate::test_clock::paused_system;
 use actix::prelude::*;
 use async_trait::async_trait;
@@ -628,8 +628,16 @@ impl Harness {
             budget,
         )
         .start();
+        let services = ServicesCache::new(
+            store.clone(),
+            ServicesCachePolicy {
+                max_companies: 10,
+                ttl: Duration::from_secs(10),
+            },
+        );
         let deps = FunctionDeps {
             store: store.clone(),
+            services: Arc::new(services),
             calls,
             tenants,
             cache,
