@@ -248,6 +248,7 @@ impl Core {
                 Arc::clone(&deps.store),
                 tenants.clone(),
                 Arc::clone(&deps.cache),
+                Arc::clone(&services),
                 Arc::clone(&deps.clock),
                 cfg.cache_ttl,
                 budget.clone(),

@@ -17,7 +17,7 @@ use crate::ports::{
 use crate::registry::{MethodSpec, MethodTable};
 use crate::servers::{store_error, tenant_error};
 use crate::supervision::RestartBudget;
-use crate::tenant::{GetTenant, TenantDirectory, TenantHandle};
+use crate::tenant::{GetTenant, ServicesCache, TenantDirectory, TenantHandle};
 use actix::prelude::*;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -52,6 +52,9 @@ pub struct CalcomDeps {
     pub admin: Arc<dyn TenantAdminStore>,
     /// Where staff moves and cancellations are recorded, and their SMS jobs enqueued.
     pub bookings: Arc<dyn AppointmentStore>,
+    /// The companies' services as the custom functions read them: dropped when
+    /// `calcom.syncEventTypes` rewrites a company's event type ids.
+    pub services_cache: Arc<ServicesCache>,
 }
 
 pub mod cancel_booking;
@@ -83,11 +86,13 @@ pub struct CalcomServer {
 }
 
 impl CalcomServer {
-    /// A server reading through `tenants`' breakers and caching in `cache`.
+    /// A server reading through `tenants`' breakers and caching in `cache`; its tenant
+    /// writes drop the company's entry in `services_cache`.
     pub fn new(
         store: Arc<dyn Store>,
         tenants: Addr<TenantDirectory>,
         cache: Arc<dyn Cache>,
+        services_cache: Arc<ServicesCache>,
         clock: Arc<dyn Clock>,
         ttl: CacheTtl,
         budget: RestartBudget,
@@ -103,6 +108,7 @@ impl CalcomServer {
                 cache,
                 clock,
                 ttl,
+                services_cache,
             }),
             budget,
         }
