@@ -923,4 +923,13 @@ mod tests {
         let zero = env(&[("SWITCHBOARD__METRICS__QUEUE_SAMPLE_INTERVAL_S", "0")]);
         assert!(Settings::load_from(None, zero).is_err());
     }
+
+    #[test]
+    fn services_cache_defaults_to_10000_companies_and_zero_is_refused() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.cache.services_max_companies, 10_000);
+        let zero = env(&[("SWITCHBOARD__CACHE__SERVICES_MAX_COMPANIES", "0")]);
+        let err = Settings::load_from(None, zero).unwrap_err();
+        assert!(err.to_string().contains("services_max_companies"), "{err}");
+    }
 }
