@@ -154,35 +154,43 @@ impl AnyStore {
     ) -> Result<Owned<ContextSave>, sqlx::Error> {
         let mut tx = self.db.begin_write().await?;
         // Status is only set on insert: a context saved after call_ended must not reopen the
-        // call. A row without data (a webhook came first) holds version 0.
+        // call. Only the first version is inserted, over no row or a row without data (a
+        // webhook came first: version 0); a later one only replaces its predecessor.
+        let text = if version == 1 {
+            "INSERT INTO calls (call_id, company_id, branch_id, status, from_number, \
+                 to_number, collected, collected_at, created_at, updated_at, context_version) \
+             VALUES ($1, $2, $3, 'ongoing', $4, $5, $6, $7, $7, $7, $8) \
+             ON CONFLICT (call_id) DO UPDATE SET \
+                 branch_id = COALESCE(calls.branch_id, excluded.branch_id), \
+                 from_number = COALESCE(calls.from_number, excluded.from_number), \
+                 to_number = COALESCE(calls.to_number, excluded.to_number), \
+                 collected = excluded.collected, \
+                 collected_at = excluded.collected_at, \
+                 updated_at = excluded.updated_at, \
+                 context_version = excluded.context_version \
+             WHERE calls.company_id = excluded.company_id AND calls.collected IS NULL \
+             RETURNING id"
+        } else {
+            "UPDATE calls SET \
+                 branch_id = COALESCE(branch_id, $3), \
+                 from_number = COALESCE(from_number, $4), \
+                 to_number = COALESCE(to_number, $5), \
+                 collected = $6, collected_at = $7, updated_at = $7, context_version = $8 \
+             WHERE call_id = $1 AND company_id = $2 AND collected IS NOT NULL \
+                 AND context_version = $8 - 1 \
+             RETURNING id"
+        };
         let written: Option<(i64,)> = tx
             .fetch_optional(
-                Sql::new(
-                    "INSERT INTO calls (call_id, company_id, branch_id, status, \
-                         from_number, to_number, collected, collected_at, created_at, \
-                         updated_at, context_version) \
-                     VALUES ($1, $2, $3, 'ongoing', $4, $5, $6, $7, $7, $7, $8) \
-                     ON CONFLICT (call_id) DO UPDATE SET \
-                         branch_id = COALESCE(calls.branch_id, excluded.branch_id), \
-                         from_number = COALESCE(calls.from_number, excluded.from_number), \
-                         to_number = COALESCE(calls.to_number, excluded.to_number), \
-                         collected = excluded.collected, \
-                         collected_at = excluded.collected_at, \
-                         updated_at = excluded.updated_at, \
-                         context_version = excluded.context_version \
-                     WHERE calls.company_id = excluded.company_id \
-                         AND CASE WHEN calls.collected IS NULL THEN 0 \
-                             ELSE calls.context_version END = excluded.context_version - 1 \
-                     RETURNING id",
-                )
-                .bind(ctx.call_id.as_str())
-                .bind(ctx.company_id.0)
-                .bind(ctx.branch_id.0)
-                .bind(ctx.from_number.as_deref())
-                .bind(ctx.to_number.as_deref())
-                .bind(collected)
-                .bind(ctx.updated_at)
-                .bind(version),
+                Sql::new(text)
+                    .bind(ctx.call_id.as_str())
+                    .bind(ctx.company_id.0)
+                    .bind(ctx.branch_id.0)
+                    .bind(ctx.from_number.as_deref())
+                    .bind(ctx.to_number.as_deref())
+                    .bind(collected)
+                    .bind(ctx.updated_at)
+                    .bind(version),
             )
             .await?;
         if written.is_some() {

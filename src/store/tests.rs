@@ -1176,6 +1176,23 @@ async fn call_context_saves_compare_and_set_on_the_version(db: TestDb) {
         updated_at: t0(),
         version: 1,
     };
+    // Over nothing stored only version 1 is written: a copy of data that was there is stale.
+    let unknown = CallContextRecord {
+        call_id: call_id("call_cas_gone"),
+        version: 2,
+        ..first.clone()
+    };
+    assert_eq!(
+        fx.store.save_call_context(&unknown).await.unwrap(),
+        ContextSave::Stale
+    );
+    assert_eq!(
+        fx.store
+            .load_call_context(fx.company, &unknown.call_id)
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(
         fx.store.save_call_context(&first).await.unwrap(),
         ContextSave::Saved

@@ -35,6 +35,7 @@ impl ContextMap {
                 Err(StoreError::ForeignCall(ctx.call_id.clone()))
             }
             Some(stored) if stored.version + 1 != ctx.version => Ok(ContextSave::Stale),
+            None if ctx.version != 1 => Ok(ContextSave::Stale),
             _ => {
                 records.insert(ctx.call_id.clone(), ctx.clone());
                 Ok(ContextSave::Saved)
