@@ -425,8 +425,11 @@ pub struct CacheSettings {
     /// 1 to 100000.
     pub availability_in_flight: usize,
     /// Lifetime of the in-process memo of token and business-number lookups, seconds
-    /// (`http::lookups`); 0 turns it off.
+    /// (`http::lookups`), and of each company's cached services; 0 turns both off.
     pub lookups_ttl_s: u64,
+    /// Most companies whose services are cached in this process (least used dropped first);
+    /// at least 1.
+    pub services_max_companies: u64,
 }
 
 /// `[secrets]`: the keys that encrypt tenants' credentials at rest (see [`crate::secrets`]).
@@ -659,6 +662,9 @@ impl Settings {
         }
         if self.tenants.idle_timeout_min == 0 {
             return bad("tenants.idle_timeout_min must be at least 1");
+        }
+        if self.cache.services_max_companies == 0 {
+            return bad("cache.services_max_companies must be at least 1");
         }
         self.resilience.calcom.validate("calcom")?;
         self.resilience.retell.validate("retell")?;
@@ -966,5 +972,14 @@ mod tests {
                 "{key}={value}"
             );
         }
+    }
+
+    #[test]
+    fn services_cache_defaults_to_10000_companies_and_zero_is_refused() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.cache.services_max_companies, 10_000);
+        let zero = env(&[("SWITCHBOARD__CACHE__SERVICES_MAX_COMPANIES", "0")]);
+        let err = Settings::load_from(None, zero).unwrap_err();
+        assert!(err.to_string().contains("services_max_companies"), "{err}");
     }
 }

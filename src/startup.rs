@@ -38,6 +38,7 @@ use switchboard_actors::servers::calcom::CacheTtl;
 use switchboard_actors::servers::database::QueryLimits;
 use switchboard_actors::supervision::{EXIT_RESTART_BUDGET, RestartBudget};
 use switchboard_actors::system::{Core, CoreConfig, CoreDeps, RetellSetup};
+use switchboard_actors::tenant::ServicesCachePolicy;
 
 /// How the process talks to the outside world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +148,10 @@ fn core_config(s: &Settings, port: u16) -> CoreConfig {
             max_rows: s.database.query.max_rows,
             timeout: Duration::from_millis(s.database.query.timeout_ms),
             max_sql_bytes: s.database.query.max_sql_bytes,
+        },
+        services_cache: ServicesCachePolicy {
+            max_companies: s.cache.services_max_companies,
+            ttl: Duration::from_secs(s.cache.lookups_ttl_s),
         },
     }
 }

@@ -29,7 +29,7 @@ use crate::servers::webhook::WebhookServer;
 use crate::servers::{auth, branch, company, service};
 use crate::supervision::RestartBudget;
 use crate::system::{CoreConfig, CoreDeps};
-use crate::tenant::TenantDirectory;
+use crate::tenant::{ServicesCache, TenantDirectory};
 use actix::prelude::*;
 use std::sync::Arc;
 
@@ -60,6 +60,8 @@ pub struct PlaneParts {
     /// The process's Cal.com availability fetches in flight (one per company, event type and
     /// day), shared by every plane's `calcom` server.
     pub flights: Arc<AvailabilityFlights>,
+    /// The companies' services, cached per company (tenant writes drop them).
+    pub services: Arc<ServicesCache>,
     /// The servers that stay one per process.
     pub shared: SharedServers,
 }
@@ -113,6 +115,7 @@ impl Plane {
             tenants,
             outbox,
             flights,
+            services,
             shared,
         } = self.parts.as_ref();
         let budget = deps.budget.clone();
@@ -122,6 +125,7 @@ impl Plane {
                 tenants.clone(),
                 Arc::clone(&deps.cache),
                 Arc::clone(flights),
+                Arc::clone(services),
                 Arc::clone(&deps.clock),
                 cfg.cache_ttl,
                 budget.clone(),
@@ -186,6 +190,7 @@ impl Plane {
             directory: tenants.clone(),
             clock: Arc::clone(&deps.clock),
             cache: Arc::clone(&deps.cache),
+            services: Arc::clone(services),
         });
         let admin_server = |server: fn(Arc<AdminDeps>, RestartBudget) -> AdminServer| {
             let actor = server(Arc::clone(&admin), budget.clone());

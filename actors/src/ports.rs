@@ -16,9 +16,9 @@ use crate::domain::tenant::SmsSettings;
 use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::records::{
     AppointmentRecord, CalcomEventOutcome, CalcomEventRecord, CallContextRecord, CallDetailRecord,
-    CallEventRecord, CallId, CallView, EventOutcome, FailedJob, Job, JobFailure, JobStatus,
-    NewAppointment, NewJob, NewToken, QueueMetricsRows, QueueOverview, RecentJob, RetryOutcome,
-    TokenGrant, TokenInfo, WebhookStats, WorkerHeartbeat, WorkerView,
+    CallEventRecord, CallId, CallView, ContextSave, EventOutcome, FailedJob, Job, JobFailure,
+    JobStatus, NewAppointment, NewJob, NewToken, QueueMetricsRows, QueueOverview, RecentJob,
+    RetryOutcome, TokenGrant, TokenInfo, WebhookStats, WorkerHeartbeat, WorkerView,
 };
 use crate::retell::api::{
     Agent, AgentSummary, AgentUpdate, AgentVersion, CallObject, CallQuery, LlmUpdate, Page,
@@ -126,16 +126,28 @@ pub trait TenancyStore: Send + Sync + 'static {
 /// Calls: live call contexts, webhooks and the local call record.
 #[async_trait]
 pub trait CallStore: Send + Sync + 'static {
-    /// Upserts the live data of a call (`calls` row, status `ongoing` unless already ended).
-    /// [`StoreError::ForeignCall`], writing nothing, when another company owns the call id.
-    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError>;
-    /// The live data of `company`'s call saved by [`CallStore::save_call_context`];
-    /// [`StoreError::ForeignCall`] when another company owns the call id.
+    /// Upserts the live data of a call (`calls` row, status `ongoing` unless already ended)
+    /// as `ctx.version`, compare-and-set: only over the stored version `ctx.version - 1`
+    /// (none stored counts as 0), else [`ContextSave::Stale`] and nothing is written.
+    /// [`StoreError::ForeignCall`], writing nothing, when another company owns the call id
+    /// (checked in the same transaction).
+    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<ContextSave, StoreError>;
+    /// The live data of `company`'s call saved by [`CallStore::save_call_context`], with its
+    /// version; [`StoreError::ForeignCall`] when another company owns the call id.
     async fn load_call_context(
         &self,
         company: CompanyId,
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError>;
+    /// Only the stored version of `company`'s call data (0 when none is stored): one integer
+    /// read by the call id's unique key, so an instance holding the data in memory can tell
+    /// whether another saved since. [`StoreError::ForeignCall`] when another company owns the
+    /// call id.
+    async fn call_context_version(
+        &self,
+        company: CompanyId,
+        call_id: &CallId,
+    ) -> Result<u64, StoreError>;
 
     /// Records one webhook in **one transaction**: dedupe on (company, event, call_id),
     /// upsert the call, find-or-create the customer and enqueue the booking job when given. A

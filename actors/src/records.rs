@@ -12,6 +12,13 @@ use std::collections::BTreeMap;
 
 /// The live data of a call, persisted on every `collect_appointment_data` so nothing a caller
 /// said is lost when the process dies.
+///
+/// Versioned: the first save of a call's data is version 1 and every later one adds 1
+/// (`calls.context_version`). A save is a compare-and-set: record `version` n is stored only
+/// over the stored version n − 1 (none stored counts as 0), so an instance whose copy is
+/// older than the stored one cannot overwrite it (see [`CallStore::save_call_context`]).
+///
+/// [`CallStore::save_call_context`]: crate::ports::CallStore::save_call_context
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallContextRecord {
     /// Retell call id; one record per call.
@@ -28,6 +35,19 @@ pub struct CallContextRecord {
     pub collected: CollectedAppointment,
     /// When the data was last saved, UTC (stored as `calls.collected_at`).
     pub updated_at: DateTime<Utc>,
+    /// Version of this data: 1 for the call's first save, +1 for each later one. Loaded: the
+    /// stored version; to save: the stored version it replaces plus 1.
+    pub version: u64,
+}
+
+/// What [`CallStore::save_call_context`](crate::ports::CallStore::save_call_context) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextSave {
+    /// Stored as the record's version.
+    Saved,
+    /// Nothing written: the stored version is not the one the record replaces (another
+    /// instance saved the call's data since it was read). Reload, re-apply, save again.
+    Stale,
 }
 
 /// Retell webhook events we act on (reference/retell.md §1.1); others are recorded as `Other`.

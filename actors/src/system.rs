@@ -19,7 +19,9 @@ use crate::servers::database::QueryLimits;
 use crate::servers::retell_function::RetellFunctionServer;
 use crate::servers::webhook::{BookingPolicy, WebhookServer};
 use crate::supervision::RestartBudget;
-use crate::tenant::{CalcomAccess, RetellAccess, TenantDirectory, TenantLock};
+use crate::tenant::{
+    CalcomAccess, RetellAccess, ServicesCache, ServicesCachePolicy, TenantDirectory, TenantLock,
+};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +95,9 @@ pub struct CoreConfig {
     pub queue_sample_interval: Duration,
     /// Row, time and length limits of `database.query` (`[database.query]`).
     pub query: QueryLimits,
+    /// Most companies whose services are cached, and for how long
+    /// (`cache.services_max_companies`, `cache.lookups_ttl_s`).
+    pub services_cache: ServicesCachePolicy,
 }
 
 /// What `retell.config.deployCustomFunctions` and the inbound webhook need to know about this
@@ -141,6 +146,9 @@ pub struct Core {
     /// Starts more JSON-RPC planes like the one behind [`Core::router`]: each HTTP worker
     /// starts its own on its thread ([`Plane::start`]).
     pub plane: Plane,
+    /// The companies' services, cached per company (the inbound-call webhook reads them;
+    /// tenant changes drop them).
+    pub services: Arc<ServicesCache>,
 }
 
 impl Core {
@@ -160,6 +168,7 @@ impl Core {
                 rewarm: cfg.prefetch.days > 0,
             },
         ));
+        let services = Arc::new(ServicesCache::new(deps.store.clone(), cfg.services_cache));
         let tenants = {
             let calcom = CalcomAccess {
                 apis: Arc::clone(&deps.calendar),
@@ -235,6 +244,7 @@ impl Core {
             let actor = RetellFunctionServer::new(
                 FunctionDeps {
                     store: Arc::clone(&deps.store),
+                    services: Arc::clone(&services),
                     calls: calls.clone(),
                     tenants: tenants.clone(),
                     cache: Arc::clone(&deps.cache),
@@ -255,6 +265,7 @@ impl Core {
             tenants: tenants.clone(),
             outbox: outbox.clone(),
             flights: Arc::clone(&flights),
+            services: Arc::clone(&services),
             shared: SharedServers {
                 webhooks: webhooks.clone(),
                 functions: functions.clone(),
@@ -292,6 +303,7 @@ impl Core {
             methods,
             queue_depth,
             plane,
+            services,
         }
     }
 }

@@ -99,7 +99,7 @@ pub async fn handle(
     }
     let now = state.clock.now();
     let (services, caller) = futures_util::try_join!(
-        state.store.services(company),
+        state.core.services.services(company),
         inbound::caller(
             state.store.as_ref(),
             &route,

@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::ports::{CallStore, StoreError};
 use switchboard_actors::records::{
-    CallContextRecord, CallDetailRecord, CallEventRecord, CallId, CallView, EventOutcome,
-    MAX_TRANSCRIPT_BYTES, NewAppointment, NewJob, WebhookStats,
+    CallContextRecord, CallDetailRecord, CallEventRecord, CallId, CallView, ContextSave,
+    EventOutcome, MAX_TRANSCRIPT_BYTES, NewAppointment, NewJob, WebhookStats,
 };
 use switchboard_actors::trace;
 
@@ -143,6 +143,69 @@ fn transcript_of(payload: &str) -> Option<String> {
 }
 
 impl AnyStore {
+    /// One attempt of [`CallStore::save_call_context`]: the compare-and-set upsert, and when
+    /// it wrote nothing, whose call it is, in the same transaction. A call's company never
+    /// changes, so a row of ours that was not written holds another version.
+    async fn save_context_once(
+        &self,
+        ctx: &CallContextRecord,
+        collected: &str,
+        version: i64,
+    ) -> Result<Owned<ContextSave>, sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        // Status is only set on insert: a context saved after call_ended must not reopen the
+        // call. Only the first version is inserted, over no row or a row without data (a
+        // webhook came first: version 0); a later one only replaces its predecessor.
+        let text = if version == 1 {
+            "INSERT INTO calls (call_id, company_id, branch_id, status, from_number, \
+                 to_number, collected, collected_at, created_at, updated_at, context_version) \
+             VALUES ($1, $2, $3, 'ongoing', $4, $5, $6, $7, $7, $7, $8) \
+             ON CONFLICT (call_id) DO UPDATE SET \
+                 branch_id = COALESCE(calls.branch_id, excluded.branch_id), \
+                 from_number = COALESCE(calls.from_number, excluded.from_number), \
+                 to_number = COALESCE(calls.to_number, excluded.to_number), \
+                 collected = excluded.collected, \
+                 collected_at = excluded.collected_at, \
+                 updated_at = excluded.updated_at, \
+                 context_version = excluded.context_version \
+             WHERE calls.company_id = excluded.company_id AND calls.collected IS NULL \
+             RETURNING id"
+        } else {
+            "UPDATE calls SET \
+                 branch_id = COALESCE(branch_id, $3), \
+                 from_number = COALESCE(from_number, $4), \
+                 to_number = COALESCE(to_number, $5), \
+                 collected = $6, collected_at = $7, updated_at = $7, context_version = $8 \
+             WHERE call_id = $1 AND company_id = $2 AND collected IS NOT NULL \
+                 AND context_version = $8 - 1 \
+             RETURNING id"
+        };
+        let written: Option<(i64,)> = tx
+            .fetch_optional(
+                Sql::new(text)
+                    .bind(ctx.call_id.as_str())
+                    .bind(ctx.company_id.0)
+                    .bind(ctx.branch_id.0)
+                    .bind(ctx.from_number.as_deref())
+                    .bind(ctx.to_number.as_deref())
+                    .bind(collected)
+                    .bind(ctx.updated_at)
+                    .bind(version),
+            )
+            .await?;
+        if written.is_some() {
+            tx.commit().await?;
+            return Ok(Ok(ContextSave::Saved));
+        }
+        let ours = may_write(&mut tx, ctx.company_id, &ctx.call_id).await?;
+        drop(tx);
+        Ok(if ours {
+            Ok(ContextSave::Stale)
+        } else {
+            Err(Foreign(ctx.call_id.clone()))
+        })
+    }
+
     async fn record_once(
         &self,
         event: &CallEventRecord,
@@ -276,6 +339,9 @@ async fn upsert_call(
                      COALESCE(excluded.disconnection_reason, calls.disconnection_reason), \
                  collected = COALESCE(excluded.collected, calls.collected), \
                  collected_at = COALESCE(excluded.collected_at, calls.collected_at), \
+                 context_version = CASE WHEN excluded.collected IS NULL \
+                     THEN calls.context_version WHEN calls.collected IS NULL THEN 1 \
+                     ELSE calls.context_version + 1 END, \
                  summary = COALESCE(excluded.summary, calls.summary), \
                  sentiment = COALESCE(excluded.sentiment, calls.sentiment), \
                  customer_id = COALESCE(excluded.customer_id, calls.customer_id), \
@@ -497,45 +563,18 @@ async fn insert_new_appointment(
 
 #[async_trait]
 impl CallStore for AnyStore {
-    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
+    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<ContextSave, StoreError> {
         let collected = serde_json::to_string(&ctx.collected)
             .map_err(|e| StoreError::backend(format!("collected: {e}")))?;
-        // Status is only set on insert: a context saved after call_ended must not reopen
-        // the call. The upsert's WHERE is the ownership check: one statement, no race.
-        let written: Option<(i64,)> = self
+        let version = i64::try_from(ctx.version)
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| StoreError::backend(format!("context version {}", ctx.version)))?;
+        Ok(self
             .db
-            .retry(|| {
-                self.db.fetch_optional(
-                    Sql::new(
-                        "INSERT INTO calls (call_id, company_id, branch_id, status, \
-                             from_number, to_number, collected, collected_at, created_at, \
-                             updated_at) \
-                         VALUES ($1, $2, $3, 'ongoing', $4, $5, $6, $7, $7, $7) \
-                         ON CONFLICT (call_id) DO UPDATE SET \
-                             branch_id = COALESCE(calls.branch_id, excluded.branch_id), \
-                             from_number = COALESCE(calls.from_number, excluded.from_number), \
-                             to_number = COALESCE(calls.to_number, excluded.to_number), \
-                             collected = excluded.collected, \
-                             collected_at = excluded.collected_at, \
-                             updated_at = excluded.updated_at \
-                         WHERE calls.company_id = excluded.company_id \
-                         RETURNING id",
-                    )
-                    .bind(ctx.call_id.as_str())
-                    .bind(ctx.company_id.0)
-                    .bind(ctx.branch_id.0)
-                    .bind(ctx.from_number.as_deref())
-                    .bind(ctx.to_number.as_deref())
-                    .bind(&collected)
-                    .bind(ctx.updated_at),
-                )
-            })
+            .retry(|| self.save_context_once(ctx, &collected, version))
             .await
-            .map_err(backend)?;
-        match written {
-            Some(_) => Ok(()),
-            None => Err(StoreError::ForeignCall(ctx.call_id.clone())),
-        }
+            .map_err(backend)??)
     }
 
     async fn load_call_context(
@@ -543,15 +582,16 @@ impl CallStore for AnyStore {
         company: CompanyId,
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError> {
-        // One round trip on every custom function: the owner's row with data, or any row of
-        // another company (its data masked, never decoded) so it can be refused.
+        // One round trip: the owner's row with data, or any row of another company (its data
+        // masked, never decoded) so it can be refused.
         let row: Option<CallContextRow> = self
             .db
             .fetch_optional(
                 Sql::new(
                     "SELECT call_id, company_id, branch_id, from_number, to_number, \
                          COALESCE(collected, '{}') AS collected, \
-                         COALESCE(collected_at, created_at) AS updated_at \
+                         COALESCE(collected_at, created_at) AS updated_at, \
+                         context_version AS version \
                      FROM calls \
                      WHERE call_id = $1 AND (collected IS NOT NULL OR company_id <> $2)",
                 )
@@ -564,6 +604,31 @@ impl CallStore for AnyStore {
             return Err(StoreError::ForeignCall(call_id.clone()));
         }
         row.map(CallContextRow::into_record).transpose()
+    }
+
+    async fn call_context_version(
+        &self,
+        company: CompanyId,
+        call_id: &CallId,
+    ) -> Result<u64, StoreError> {
+        let row: Option<(i64, i64)> = self
+            .db
+            .fetch_optional(
+                Sql::new(
+                    "SELECT company_id, \
+                         CASE WHEN collected IS NULL THEN 0 ELSE context_version END \
+                     FROM calls WHERE call_id = $1",
+                )
+                .bind(call_id.as_str()),
+            )
+            .await
+            .map_err(backend)?;
+        match row {
+            None => Ok(0),
+            Some((owner, _)) if owner != company.0 => Err(StoreError::ForeignCall(call_id.clone())),
+            Some((_, version)) => u64::try_from(version)
+                .map_err(|_| super::rows::corrupt("calls", format!("context_version {version}"))),
+        }
     }
 
     async fn record_call_event(&self, event: &CallEventRecord) -> Result<EventOutcome, StoreError> {

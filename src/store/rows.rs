@@ -236,6 +236,7 @@ pub(super) struct CallContextRow {
     pub to_number: Option<String>,
     pub collected: String,
     pub updated_at: DateTime<Utc>,
+    pub version: i64,
 }
 
 impl CallContextRow {
@@ -251,6 +252,8 @@ impl CallContextRow {
             to_number: self.to_number,
             collected: json_column("calls", "collected", &self.collected)?,
             updated_at: self.updated_at,
+            version: u64::try_from(self.version)
+                .map_err(|_| corrupt("calls", "negative context_version"))?,
         })
     }
 }

@@ -27,10 +27,10 @@ use switchboard_actors::ports::{
     TokenStore,
 };
 use switchboard_actors::records::{
-    BookingJobPayload, CallContextRecord, CallEventRecord, EventOutcome, JOB_LATENCY_BUCKETS_MS,
-    JobCounts, JobFailure, JobStatus, JobSummary, MinuteCounts, NewAppointment, NewCustomer,
-    NewJob, NewToken, RetryOutcome, TokenKind, TokenScope, WebhookEvent, WorkerHeartbeat,
-    WorkerView,
+    BookingJobPayload, CallContextRecord, CallEventRecord, ContextSave, EventOutcome,
+    JOB_LATENCY_BUCKETS_MS, JobCounts, JobFailure, JobStatus, JobSummary, MinuteCounts,
+    NewAppointment, NewCustomer, NewJob, NewToken, RetryOutcome, TokenKind, TokenScope,
+    WebhookEvent, WorkerHeartbeat, WorkerView,
 };
 use tempfile::TempDir;
 use tokio::sync::Barrier;
@@ -1126,8 +1126,12 @@ async fn call_context_roundtrips(db: TestDb) {
         },
         // Both backends keep microseconds (PostgreSQL's TIMESTAMPTZ precision).
         updated_at: t0() + TimeDelta::microseconds(123_456),
+        version: 1,
     };
-    fx.store.save_call_context(&ctx).await.unwrap();
+    assert_eq!(
+        fx.store.save_call_context(&ctx).await.unwrap(),
+        ContextSave::Saved
+    );
     assert_eq!(
         fx.store.load_call_context(fx.company, &id).await.unwrap(),
         Some(ctx.clone())
@@ -1136,13 +1140,108 @@ async fn call_context_roundtrips(db: TestDb) {
     // A later collect replaces the data; the call stays ongoing.
     ctx.collected = collected(&fx);
     ctx.updated_at = t0() + TimeDelta::seconds(20);
-    fx.store.save_call_context(&ctx).await.unwrap();
+    ctx.version = 2;
+    assert_eq!(
+        fx.store.save_call_context(&ctx).await.unwrap(),
+        ContextSave::Saved
+    );
     assert_eq!(
         fx.store.load_call_context(fx.company, &id).await.unwrap(),
         Some(ctx)
     );
     let view = fx.store.get_call(None, &id).await.unwrap().unwrap();
     assert_eq!(view.status, "ongoing");
+}
+
+async fn call_context_saves_compare_and_set_on_the_version(db: TestDb) {
+    let fx = fixture(&db).await;
+    let id = call_id("call_cas");
+    let version = || fx.store.call_context_version(fx.company, &id);
+    assert_eq!(version().await.unwrap(), 0, "nothing stored");
+    // A webhook first: the call's row exists, without data, so still version 0.
+    let started = event(&fx, WebhookEvent::CallStarted, "call_cas", t0());
+    fx.store.record_call_event(&started).await.unwrap();
+    assert_eq!(version().await.unwrap(), 0);
+
+    let first = CallContextRecord {
+        call_id: id.clone(),
+        company_id: fx.company,
+        branch_id: fx.branch,
+        from_number: Some(CALLER.to_owned()),
+        to_number: Some(NUMBER.to_owned()),
+        collected: CollectedAppointment {
+            name: Some("Erste Instanz".into()),
+            ..CollectedAppointment::default()
+        },
+        updated_at: t0(),
+        version: 1,
+    };
+    // Over nothing stored only version 1 is written: a copy of data that was there is stale.
+    let unknown = CallContextRecord {
+        call_id: call_id("call_cas_gone"),
+        version: 2,
+        ..first.clone()
+    };
+    assert_eq!(
+        fx.store.save_call_context(&unknown).await.unwrap(),
+        ContextSave::Stale
+    );
+    assert_eq!(
+        fx.store
+            .load_call_context(fx.company, &unknown.call_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        fx.store.save_call_context(&first).await.unwrap(),
+        ContextSave::Saved
+    );
+    assert_eq!(version().await.unwrap(), 1);
+
+    // Another instance that also read version 0 (or skips one) writes nothing.
+    for version in [1, 3] {
+        let stale = CallContextRecord {
+            collected: CollectedAppointment {
+                name: Some("Zweite Instanz".into()),
+                ..CollectedAppointment::default()
+            },
+            version,
+            ..first.clone()
+        };
+        assert_eq!(
+            fx.store.save_call_context(&stale).await.unwrap(),
+            ContextSave::Stale,
+            "version {version} over stored version 1"
+        );
+    }
+    assert_eq!(
+        fx.store.load_call_context(fx.company, &id).await.unwrap(),
+        Some(first.clone())
+    );
+
+    let second = CallContextRecord {
+        collected: collected(&fx),
+        updated_at: t0() + TimeDelta::seconds(5),
+        version: 2,
+        ..first
+    };
+    assert_eq!(
+        fx.store.save_call_context(&second).await.unwrap(),
+        ContextSave::Saved
+    );
+    assert_eq!(version().await.unwrap(), 2);
+    let loaded = fx.store.load_call_context(fx.company, &id).await.unwrap();
+    assert_eq!(loaded.map(|r| r.version), Some(2));
+    // A webhook that carries no data leaves the version alone; one that does is a new one.
+    let analyzed = event(&fx, WebhookEvent::CallAnalyzed, "call_cas", t0());
+    fx.store.record_call_event(&analyzed).await.unwrap();
+    assert_eq!(version().await.unwrap(), 2);
+    fx.store
+        .record_call_event(&call_ended(&fx, "call_cas"))
+        .await
+        .unwrap();
+    assert_eq!(version().await.unwrap(), 3);
 }
 
 async fn analyzed_does_not_regress_status(db: TestDb) {
@@ -1182,8 +1281,13 @@ async fn analyzed_does_not_regress_status(db: TestDb) {
         to_number: None,
         collected: collected(&fx),
         updated_at: t0() + TimeDelta::minutes(6),
+        // The end carried the data: version 1.
+        version: 2,
     };
-    fx.store.save_call_context(&ctx).await.unwrap();
+    assert_eq!(
+        fx.store.save_call_context(&ctx).await.unwrap(),
+        ContextSave::Saved
+    );
     assert_eq!(
         fx.store.get_call(None, &id).await.unwrap().unwrap().status,
         "analyzed"
@@ -2256,6 +2360,7 @@ on_both_backends! {
     reseeding_updates_the_tenant,
     api_token_grants_company_or_admin,
     call_context_roundtrips,
+    call_context_saves_compare_and_set_on_the_version,
     analyzed_does_not_regress_status,
     undecodable_job_is_dead_lettered_not_returned,
     failed_jobs_lists_dead_letters_newest_first,

@@ -1,12 +1,24 @@
 //! The `CallContext` actor: serialises the custom functions of one live call (read, merge,
-//! write) so their changes never interleave. The data itself lives in the store — read fresh
-//! for every message and written before it is acknowledged — so a restart loses nothing and a
-//! call's next function may land on any instance.
+//! write) so their changes never interleave, and holds the call's data between them.
+//!
+//! The data is loaded from the store once and kept in memory with its version
+//! ([`CallContextRecord::version`]); every change is written through before it is answered,
+//! so a restart loses nothing. A call's next function may land on another instance (several
+//! share one PostgreSQL database), so the copy in memory is never trusted blindly:
+//! - a change is saved compare-and-set on the version; when another instance saved in
+//!   between, the data is reloaded, the change applied again and saved again (at most
+//!   [`SAVE_ATTEMPTS`] times, then [`ContextError::Contended`]);
+//! - a read first reads the stored version (one integer by the call id's unique key) and
+//!   reloads the data only when it moved.
+//!
+//! The read check is made on SQLite too: nothing stops two processes from opening one
+//! SQLite file (the README only calls SQLite the embedded default), and the check costs one
+//! indexed read, where the context was read in full before every message.
 
 use crate::domain::appointment::{CollectedAppointment, SlotChoice, SlotHold};
 use crate::domain::ids::{BranchId, CallId, CompanyId};
 use crate::ports::{CallStore, Clock, StoreError};
-use crate::records::CallContextRecord;
+use crate::records::{CallContextRecord, ContextSave};
 use crate::supervision::{RestartBudget, catch, restart_after_panic};
 use actix::prelude::*;
 use std::sync::Arc;
@@ -41,7 +53,16 @@ pub enum ContextError {
     /// The call's actor could not be reached (actix mailbox error; the text says which).
     #[error("call context actor unavailable: {0}")]
     Unavailable(String),
+    /// Another instance saved the call's data between every reload and save, at each of
+    /// [`SAVE_ATTEMPTS`] attempts; nothing of this change was stored.
+    #[error("call {0} kept changing on another instance; not saved")]
+    Contended(CallId),
 }
+
+/// Most attempts to save one change: the first, and one after each reload that found the
+/// data changed by another instance. A call's functions come one at a time, so a second
+/// conflict in a row is already unusual.
+pub const SAVE_ATTEMPTS: usize = 3;
 
 /// The store's [`StoreError::ForeignCall`] is [`ContextError::CrossTenant`]: the store checks
 /// the owner in the transaction that reads or writes, so no context of another company is
@@ -95,6 +116,110 @@ pub struct CallContext {
     store: Arc<dyn CallStore>,
     clock: Arc<dyn Clock>,
     budget: RestartBudget,
+    /// The call's data as last loaded or saved here; `None` before the first message and
+    /// after a panic. Taken by each message's future and put back when it is done (the
+    /// mailbox waits meanwhile, see [`CallContext::atomic`]).
+    held: Option<Held>,
+}
+
+/// The call's data and the stored version it is.
+#[derive(Debug, Clone)]
+struct Held {
+    data: CollectedAppointment,
+    version: u64,
+}
+
+/// What one message works with: the store, the call, and the data held in memory.
+struct Session {
+    store: Arc<dyn CallStore>,
+    key: CallKey,
+    held: Option<Held>,
+}
+
+impl Session {
+    /// The data held, loaded on first use.
+    async fn loaded(&mut self) -> Result<&Held, ContextError> {
+        let held = match self.held.take() {
+            Some(held) => held,
+            None => self.load().await?,
+        };
+        Ok(self.held.insert(held))
+    }
+
+    /// The data held, checked against the stored version and reloaded when another
+    /// instance saved since.
+    async fn current(&mut self) -> Result<&Held, ContextError> {
+        if let Some(held) = &self.held {
+            let stored = self
+                .store
+                .call_context_version(self.key.company_id, &self.key.call_id)
+                .await?;
+            if stored != held.version {
+                tracing::debug!(
+                    call_id = %self.key.call_id,
+                    held = held.version,
+                    stored,
+                    "call context changed on another instance; reloading"
+                );
+                self.held = None;
+            }
+        }
+        self.loaded().await
+    }
+
+    async fn load(&self) -> Result<Held, ContextError> {
+        let record = self
+            .store
+            .load_call_context(self.key.company_id, &self.key.call_id)
+            .await?;
+        Ok(record.map_or_else(
+            || Held {
+                data: CollectedAppointment::default(),
+                version: 0,
+            },
+            |r| Held {
+                data: r.collected,
+                version: r.version,
+            },
+        ))
+    }
+
+    /// Applies `change` to the data and, when it says so (`(answer, true)`), saves the result
+    /// before answering. A save refused as stale reloads and applies `change` again.
+    ///
+    /// # Errors
+    /// The store's; [`ContextError::Contended`] after [`SAVE_ATTEMPTS`] stale saves.
+    async fn change<T>(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+        mut change: impl FnMut(&mut CollectedAppointment) -> (T, bool),
+    ) -> Result<T, ContextError> {
+        for _ in 0..SAVE_ATTEMPTS {
+            let held = self.loaded().await?;
+            let mut data = held.data.clone();
+            let version = held.version + 1;
+            let (answer, write) = change(&mut data);
+            if !write {
+                return Ok(answer);
+            }
+            let record = record(&self.key, data.clone(), version, now);
+            match self.store.save_call_context(&record).await? {
+                ContextSave::Saved => {
+                    self.held = Some(Held { data, version });
+                    return Ok(answer);
+                }
+                ContextSave::Stale => {
+                    tracing::debug!(
+                        call_id = %self.key.call_id,
+                        version,
+                        "call context saved by another instance meanwhile; reloading"
+                    );
+                    self.held = None;
+                }
+            }
+        }
+        Err(ContextError::Contended(self.key.call_id.clone()))
+    }
 }
 
 /// What [`Collect`] and [`Snapshot`] answer: the call's data, worked out while the context
@@ -102,7 +227,7 @@ pub struct CallContext {
 type Answer = AtomicResponse<CallContext, Result<CollectedAppointment, ContextError>>;
 
 impl CallContext {
-    /// A context that loads its state from `store` on first use.
+    /// A context that loads the call's data from `store` on first use.
     pub fn new(
         key: CallKey,
         store: Arc<dyn CallStore>,
@@ -114,27 +239,37 @@ impl CallContext {
             store,
             clock,
             budget,
+            held: None,
         }
     }
 
-    /// Runs `work` (given the store and the call's key) as one
-    /// atomic step: later messages wait until it is done, so a read never sees half a save. A
-    /// panic in `work` restarts the context and answers [`ContextError::Unavailable`].
+    /// Runs `work` on a [`Session`] holding the data held here as one atomic step: later
+    /// messages wait until it is done, so a read never sees half a save, and the session's
+    /// data is held again afterwards. A panic in `work` restarts the context without data
+    /// (the next message loads it) and answers [`ContextError::Unavailable`].
     fn atomic<T, F, Fut>(&mut self, work: F) -> AtomicResponse<Self, Result<T, ContextError>>
     where
         T: 'static,
-        F: FnOnce(Arc<dyn CallStore>, CallKey) -> Fut,
-        Fut: Future<Output = Result<T, ContextError>> + 'static,
+        F: FnOnce(Session) -> Fut,
+        Fut: Future<Output = (Session, Result<T, ContextError>)> + 'static,
     {
-        let work = work(Arc::clone(&self.store), self.key.clone());
-        AtomicResponse::new(Box::pin(catch(work).into_actor(self).map(
-            |result, act, ctx| {
-                result.unwrap_or_else(|panic| {
+        let session = Session {
+            store: Arc::clone(&self.store),
+            key: self.key.clone(),
+            held: self.held.take(),
+        };
+        AtomicResponse::new(Box::pin(catch(work(session)).into_actor(self).map(
+            |result, act, ctx| match result {
+                Ok((session, answer)) => {
+                    act.held = session.held;
+                    answer
+                }
+                Err(panic) => {
                     let reply = restart_after_panic(act, ctx, &panic);
                     Err(ContextError::Unavailable(format!(
                         "call context failed: {reply}"
                     )))
-                })
+                }
             },
         )))
     }
@@ -157,10 +292,11 @@ pub(crate) async fn load(
         .unwrap_or_default())
 }
 
-/// The stored form of `key`'s call data, saved at `now`.
+/// The stored form of `key`'s call data as `version`, saved at `now`.
 fn record(
     key: &CallKey,
     collected: CollectedAppointment,
+    version: u64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> CallContextRecord {
     CallContextRecord {
@@ -171,6 +307,7 @@ fn record(
         to_number: key.to_number.clone(),
         collected,
         updated_at: now,
+        version,
     }
 }
 
@@ -183,14 +320,16 @@ impl Handler<Collect> for CallContext {
 
     fn handle(&mut self, msg: Collect, _ctx: &mut Self::Context) -> Self::Result {
         let now = self.clock.now();
-        self.atomic(|store, key| async move {
-            // Always from the store: another instance may have taken the last call.
-            let mut data = load(store.as_ref(), &key).await?;
-            data.merge(msg.patch, msg.confirmation);
-            store
-                .save_call_context(&record(&key, data.clone(), now))
-                .await?;
-            Ok(data)
+        self.atomic(|mut session| async move {
+            // No version check first: the save is one, and a stale copy is reloaded and
+            // merged again.
+            let answer = session
+                .change(now, |data| {
+                    data.merge(msg.patch.clone(), msg.confirmation);
+                    (data.clone(), true)
+                })
+                .await;
+            (session, answer)
         })
     }
 }
@@ -200,18 +339,26 @@ impl Handler<KeepHold> for CallContext {
 
     fn handle(&mut self, msg: KeepHold, _ctx: &mut Self::Context) -> Self::Result {
         let now = self.clock.now();
-        self.atomic(|store, key| async move {
-            let mut data = load(store.as_ref(), &key).await?;
-            if data.slot() != msg.decided_for {
-                return Ok(false);
-            }
-            let withdraw = msg.withdraw_confirmation && data.confirmed;
-            if data.hold != msg.hold || withdraw {
-                data.hold = msg.hold;
-                data.confirmed &= !withdraw;
-                store.save_call_context(&record(&key, data, now)).await?;
-            }
-            Ok(true)
+        self.atomic(|mut session| async move {
+            // Checked first: the decision may be to write nothing, which no save would verify.
+            let answer = match session.current().await {
+                Ok(_) => {
+                    session
+                        .change(now, |data| {
+                            if data.slot() != msg.decided_for {
+                                return (false, false);
+                            }
+                            let withdraw = msg.withdraw_confirmation && data.confirmed;
+                            let write = data.hold != msg.hold || withdraw;
+                            data.hold.clone_from(&msg.hold);
+                            data.confirmed &= !withdraw;
+                            (true, write)
+                        })
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            (session, answer)
         })
     }
 }
@@ -220,6 +367,9 @@ impl Handler<Snapshot> for CallContext {
     type Result = Answer;
 
     fn handle(&mut self, _: Snapshot, _ctx: &mut Self::Context) -> Self::Result {
-        self.atomic(|store, key| async move { load(store.as_ref(), &key).await })
+        self.atomic(|mut session| async move {
+            let answer = session.current().await.map(|held| held.data.clone());
+            (session, answer)
+        })
     }
 }

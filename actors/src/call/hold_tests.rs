@@ -4,6 +4,7 @@
 
 use crate::breaker::UpstreamPolicy;
 use crate::call::hold::HoldPolicy;
+use crate::call::memory::ContextMap;
 use crate::call::registry::{CallLimits, CallRegistry};
 use crate::domain::appointment::SlotHold;
 use crate::domain::book_once::tests::status;
@@ -24,7 +25,7 @@ use crate::retell::call::RetellCall;
 use crate::servers::calcom::{AvailabilityFlights, FlightPolicy};
 use crate::servers::webhook::{BookingPolicy, HandleWebhook, WebhookAck, WebhookServer};
 use crate::supervision::RestartBudget;
-use crate::tenant::{TenantDirectory, TenantLock};
+use crate::tenant::{ServicesCache, ServicesCachePolicy, TenantDirectory, TenantLock};
 use crate::test_clock::paused_system;
 use actix::prelude::*;
 use async_trait::async_trait;
@@ -271,7 +272,7 @@ impl CalendarApi for Calendar {
 /// The store roles the subjects use, in memory; the rest refuse.
 #[derive(Default)]
 struct Memory {
-    contexts: Mutex<HashMap<CallId, CallContextRecord>>,
+    contexts: ContextMap,
     /// `call_ended` records, in order.
     events: Mutex<Vec<CallEventRecord>>,
     /// A hold that lands in the call's data just after `call_ended` read it (a function
@@ -332,26 +333,30 @@ impl TenancyStore for Memory {
 
 #[async_trait]
 impl CallStore for Memory {
-    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
-        let mut map = self.contexts.lock().unwrap();
-        map.insert(ctx.call_id.clone(), ctx.clone());
-        Ok(())
+    async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<ContextSave, StoreError> {
+        self.contexts.save(ctx)
     }
     async fn load_call_context(
         &self,
-        _: CompanyId,
+        company: CompanyId,
         call_id: &CallId,
     ) -> Result<Option<CallContextRecord>, StoreError> {
-        Ok(self.contexts.lock().unwrap().get(call_id).cloned())
+        self.contexts.load(company, call_id)
+    }
+    async fn call_context_version(
+        &self,
+        company: CompanyId,
+        call_id: &CallId,
+    ) -> Result<u64, StoreError> {
+        self.contexts.version(company, call_id)
     }
     async fn record_call_event(&self, event: &CallEventRecord) -> Result<EventOutcome, StoreError> {
         let mut events = self.events.lock().unwrap();
         events.push(event.clone());
         if let Some(hold) = self.late.lock().unwrap().take() {
-            let mut contexts = self.contexts.lock().unwrap();
-            if let Some(context) = contexts.get_mut(&event.call_id) {
-                context.collected.hold = Some(hold);
-            }
+            self.contexts.update(&event.call_id, |context| {
+                context.collected.hold = Some(hold)
+            });
         }
         let job_id = event.booking_job.as_ref().map(|job| {
             let id = events.len() as i64;
@@ -633,8 +638,16 @@ impl Harness {
             budget,
         )
         .start();
+        let services = ServicesCache::new(
+            store.clone(),
+            ServicesCachePolicy {
+                max_companies: 10,
+                ttl: Duration::from_secs(10),
+            },
+        );
         let deps = FunctionDeps {
             store: store.clone(),
+            services: Arc::new(services),
             calls,
             tenants,
             cache,
@@ -711,10 +724,10 @@ impl Harness {
     }
 
     fn stored_hold(&self, call_id: &str) -> Option<SlotHold> {
-        let contexts = self.store.contexts.lock().unwrap();
-        contexts
+        self.store
+            .contexts
             .get(&CallId::parse(call_id.to_owned()).unwrap())
-            .and_then(|c| c.collected.hold.clone())
+            .and_then(|c| c.collected.hold)
     }
 
     /// Waits (bounded; the tokio clock is paused, so the waits cost no real time) until the
@@ -964,13 +977,14 @@ fn hold_stored_after_call_ended_read_the_call_is_still_booked_against() {
         let reply = h.collect_complete("call_late", true).await;
         assert_eq!(reply["status"], "booked_pending", "{reply}");
         // call_ended reads the call before the function's hold is stored.
-        let hold = {
-            let mut contexts = h.store.contexts.lock().unwrap();
-            let context = contexts
-                .get_mut(&CallId::parse("call_late".to_owned()).unwrap())
-                .unwrap();
-            context.collected.hold.take().unwrap()
-        };
+        let hold = h
+            .store
+            .contexts
+            .update(&CallId::parse("call_late".to_owned()).unwrap(), |context| {
+                context.collected.hold.take()
+            })
+            .flatten()
+            .unwrap();
         *h.store.late.lock().unwrap() = Some(hold);
         assert!(matches!(
             h.end("call_late").await,

@@ -8,4 +8,8 @@ pub mod hold;
 pub mod registry;
 
 #[cfg(test)]
+mod context_tests;
+#[cfg(test)]
 mod hold_tests;
+#[cfg(test)]
+pub(crate) mod memory;

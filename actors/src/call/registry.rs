@@ -279,60 +279,13 @@ impl Handler<EndCall> for CallRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::memory::ContextMap;
     use crate::domain::ids::BranchId;
-    use crate::ports::{StoreError, SystemClock};
-    use crate::records::{
-        CallContextRecord, CallEventRecord, CallView, EventOutcome, NewAppointment, WebhookStats,
-    };
+    use crate::ports::SystemClock;
     use crate::test_clock::paused_system;
-    use async_trait::async_trait;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
 
     /// Call contexts in a map; the other call records are not used by the registry.
-    #[derive(Default)]
-    struct Contexts(Mutex<HashMap<CallId, CallContextRecord>>);
-
-    fn unused() -> StoreError {
-        StoreError::backend("not used by the call registry")
-    }
-
-    #[async_trait]
-    impl CallStore for Contexts {
-        async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<(), StoreError> {
-            let mut map = self.0.lock().unwrap();
-            map.insert(ctx.call_id.clone(), ctx.clone());
-            Ok(())
-        }
-        async fn load_call_context(
-            &self,
-            company: CompanyId,
-            call_id: &CallId,
-        ) -> Result<Option<CallContextRecord>, StoreError> {
-            match self.0.lock().unwrap().get(call_id) {
-                Some(record) if record.company_id != company => {
-                    Err(StoreError::ForeignCall(call_id.clone()))
-                }
-                found => Ok(found.cloned()),
-            }
-        }
-        async fn record_call_event(&self, _: &CallEventRecord) -> Result<EventOutcome, StoreError> {
-            Err(unused())
-        }
-        async fn get_call(
-            &self,
-            _: Option<CompanyId>,
-            _: &CallId,
-        ) -> Result<Option<CallView>, StoreError> {
-            Err(unused())
-        }
-        async fn webhook_stats(&self, _: Option<CompanyId>) -> Result<WebhookStats, StoreError> {
-            Err(unused())
-        }
-        async fn insert_appointment(&self, _: &NewAppointment) -> Result<i64, StoreError> {
-            Err(unused())
-        }
-    }
+    type Contexts = ContextMap;
 
     /// Message (tests): how many contexts are live.
     #[derive(Message)]
@@ -402,11 +355,7 @@ mod tests {
             most = most.max(calls.send(LiveCount).await.unwrap());
         }
         assert_eq!(most, MAX_LIVE, "never more live contexts than max_live");
-        assert_eq!(
-            store.0.lock().unwrap().len(),
-            CALLS,
-            "every call's data stored"
-        );
+        assert_eq!(store.len(), CALLS, "every call's data stored");
         // The first call's context was evicted long ago; its data is still read back.
         let first = calls.send(SnapshotFor(key(0))).await.unwrap().unwrap();
         assert_eq!(first.name.as_deref(), Some("Caller 0"));

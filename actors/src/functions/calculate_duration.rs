@@ -88,7 +88,7 @@ impl CustomFunction for CalculateDuration {
 
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
-    let services = inv.services(deps.store.as_ref()).await?;
+    let services = inv.services(&deps.services).await?;
     let asked = DurationArgs::read(inv.args);
     let start = asked
         .uhrzeit

@@ -132,7 +132,7 @@ async fn service_of(
     deps: &FunctionDeps,
     row: &AppointmentRecord,
 ) -> Result<Service, FunctionError> {
-    let services = deps.store.services(row.company_id).await?;
+    let services = deps.services.services(row.company_id).await?;
     Ok(services
         .into_iter()
         .find(|s| Some(s.id) == row.service_id || s.event_type_id == row.event_type_id)

@@ -87,7 +87,7 @@ pub(super) struct Ask {
 /// Reads service, date and time from the args, else from the call's collected data.
 async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, FunctionError> {
     let locale = inv.route.company.locale;
-    let services = inv.services(deps.store.as_ref()).await?;
+    let services = inv.services(&deps.services).await?;
     let collected = deps
         .calls
         .send(SnapshotFor(inv.key()))

@@ -308,7 +308,7 @@ fn outcome(
 async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, FunctionError> {
     let locale = inv.route.company.locale;
     let tz = inv.route.company.time_zone;
-    let services = inv.services(deps.store.as_ref()).await?;
+    let services = inv.services(&deps.services).await?;
     let args: AppointmentArgs = match serde_json::from_value(Value::Object(inv.args.clone())) {
         Ok(args) => args,
         // Never drop what the caller said silently: tell the agent which argument is wrong.

@@ -25,12 +25,12 @@ use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::date_window::DateWindow;
 use crate::domain::tenant::{Service, TenantRoute};
 use crate::metric_names as m;
-use crate::ports::{Cache, Clock, Store, StoreError, TenancyStore};
+use crate::ports::{Cache, Clock, Store, StoreError};
 use crate::ratelimit::Lane;
 use crate::retell::call::RetellCall;
 use crate::servers::calcom::flights::Source;
 use crate::servers::calcom::{AvailabilityFlights, cached_availability};
-use crate::tenant::{GetTenant, TenantDirectory, TenantError};
+use crate::tenant::{GetTenant, ServicesCache, TenantDirectory, TenantError};
 use actix::Addr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Map, Value};
@@ -40,8 +40,11 @@ use std::time::Duration;
 /// What the functions need.
 #[derive(Clone)]
 pub struct FunctionDeps {
-    /// The company's services; for `retell.function.execute` also the number → tenant lookup.
+    /// The number → tenant lookup of `retell.function.execute`, and the appointments the
+    /// functions find, move and cancel.
     pub store: Arc<dyn Store>,
+    /// The companies' services, cached per company.
+    pub services: Arc<ServicesCache>,
     /// The live call contexts the collected data goes into.
     pub calls: Addr<CallRegistry>,
     /// Per-company handles: the Cal.com breaker that free slots are read through.
@@ -86,12 +89,13 @@ impl Invocation<'_> {
     }
 
     /// The services callers of the dialled branch may book: the company's services offered
-    /// at that branch ([`Service::offered_at`]), ordered by name.
+    /// at that branch ([`Service::offered_at`]), ordered by name, from `services` (the
+    /// store is read at most once per `cache.lookups_ttl_s`).
     ///
     /// # Errors
     /// The store's failure.
-    pub async fn services(&self, store: &dyn TenancyStore) -> Result<Vec<Service>, StoreError> {
-        let mut services = store.services(self.route.company.id).await?;
+    pub async fn services(&self, services: &ServicesCache) -> Result<Vec<Service>, StoreError> {
+        let mut services = services.services(self.route.company.id).await?;
         services.retain(|s| s.offered_at(self.route.branch_id));
         Ok(services)
     }

@@ -8,10 +8,13 @@
 //!   and books exactly once per idempotency key (the decision is
 //!   [`crate::domain::book_once`]).
 //! - [`lock`]: [`TenantLock`], the cross-instance booking lock of a company (a lease row).
+//! - [`services_cache`]: [`ServicesCache`], each company's services cached in-process,
+//!   dropped when the company changes.
 
 pub mod directory;
 pub mod lock;
 pub mod route;
+pub mod services_cache;
 pub mod session;
 
 pub use crate::domain::book_once::BookOutcome;
@@ -21,4 +24,5 @@ pub use directory::{
 };
 pub use lock::{LOCK_LEASE, LOCK_POLL, LOCK_WAIT, TenantLock};
 pub use route::{RouteError, resolve_route};
+pub use services_cache::{ServicesCache, ServicesCachePolicy};
 pub use session::{Book, Cancel, Reschedule, TenantSession};

@@ -161,6 +161,7 @@ async fn foreign_call_context_is_refused_and_writes_nothing(db: TestDb) {
         to_number: Some(NUMBER.to_owned()),
         collected: collected(&fx),
         updated_at: t0(),
+        version: 1,
     };
     fx.store.save_call_context(&ours).await.unwrap();
     let theirs = CallContextRecord {
@@ -174,6 +175,15 @@ async fn foreign_call_context_is_refused_and_writes_nothing(db: TestDb) {
     let error = fx.store.save_call_context(&theirs).await.unwrap_err();
     assert!(matches!(error, StoreError::ForeignCall(_)), "{error:?}");
     let error = fx.store.load_call_context(b, &id).await.unwrap_err();
+    assert!(matches!(error, StoreError::ForeignCall(_)), "{error:?}");
+    let error = fx.store.call_context_version(b, &id).await.unwrap_err();
+    assert!(matches!(error, StoreError::ForeignCall(_)), "{error:?}");
+    // Not even as the next version of ours.
+    let next = CallContextRecord {
+        version: 2,
+        ..theirs
+    };
+    let error = fx.store.save_call_context(&next).await.unwrap_err();
     assert!(matches!(error, StoreError::ForeignCall(_)), "{error:?}");
     assert_eq!(
         fx.store.load_call_context(fx.company, &id).await.unwrap(),

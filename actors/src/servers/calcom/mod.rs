@@ -17,7 +17,7 @@ use crate::ports::{
 use crate::registry::{MethodSpec, MethodTable};
 use crate::servers::{store_error, tenant_error};
 use crate::supervision::RestartBudget;
-use crate::tenant::{GetTenant, TenantDirectory, TenantHandle};
+use crate::tenant::{GetTenant, ServicesCache, TenantDirectory, TenantHandle};
 use actix::prelude::*;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -55,6 +55,9 @@ pub struct CalcomDeps {
     pub admin: Arc<dyn TenantAdminStore>,
     /// Where staff moves and cancellations are recorded, and their SMS jobs enqueued.
     pub bookings: Arc<dyn AppointmentStore>,
+    /// The companies' services as the custom functions read them: dropped when
+    /// `calcom.syncEventTypes` rewrites a company's event type ids.
+    pub services_cache: Arc<ServicesCache>,
 }
 
 pub mod cancel_booking;
@@ -90,11 +93,14 @@ pub struct CalcomServer {
 impl CalcomServer {
     /// A server reading through `tenants`' breakers and caching in `cache`, one-day free
     /// slots through `flights` (over the same cache).
+    /// A server reading through `tenants`' breakers and caching in `cache`; its tenant
+    /// writes drop the company's entry in `services_cache`.
     pub fn new(
         store: Arc<dyn Store>,
         tenants: Addr<TenantDirectory>,
         cache: Arc<dyn Cache>,
         flights: Arc<AvailabilityFlights>,
+        services_cache: Arc<ServicesCache>,
         clock: Arc<dyn Clock>,
         ttl: CacheTtl,
         budget: RestartBudget,
@@ -111,6 +117,7 @@ impl CalcomServer {
                 flights,
                 clock,
                 ttl,
+                services_cache,
             }),
             budget,
         }

@@ -146,6 +146,7 @@ impl Method for SyncEventTypes {
                 .map_err(|e| store_error(&e))?;
             // The cached list names the services each event type backs.
             deps.cache.remove(&super::event_types_key(company)).await;
+            deps.services_cache.invalidate(company).await;
             report.applied = true;
         }
         Reply::fresh(report)

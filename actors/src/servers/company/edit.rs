@@ -278,10 +278,12 @@ pub async fn write(
 }
 
 /// Tells the directory to drop `company`'s cached handles, and drops its cached event types
-/// (they show which service each backs).
+/// (they show which service each backs) and services (a changed service, or a branch gone
+/// that offered one).
 pub async fn forget(deps: &AdminDeps, company: CompanyId) {
     deps.directory.do_send(ForgetTenant(company));
     deps.cache.remove(&event_types_key(company)).await;
+    deps.services.invalidate(company).await;
 }
 
 /// 4004 for a value another tenant holds ([`StoreError::Conflict`]); its text, which may

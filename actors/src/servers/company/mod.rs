@@ -6,7 +6,7 @@
 //! ([`edit`]): load the stored tenant, edit its written form ([`RawTenant`]), validate it with
 //! [`TenantSpec::from_raw`] exactly as a tenant file is validated, check numbers against other
 //! tenants, plan, write with the plan's lines in the audit log, and make the core forget the
-//! company's cached handles ([`ForgetTenant`]).
+//! company's cached handles ([`ForgetTenant`]) and services.
 //!
 //! What the gateway remembers is not forgotten here: the HTTP layer's memo of tokens and
 //! numbers (`cache.lookups_ttl_s`, 10 s by default) may route a moved number or accept a
@@ -31,7 +31,7 @@ mod tests;
 use crate::ports::{Cache, Clock, TenantAdminStore, TokenAdminStore};
 use crate::registry::{MethodList, MethodSpec, MethodTable};
 use crate::supervision::RestartBudget;
-use crate::tenant::TenantDirectory;
+use crate::tenant::{ServicesCache, TenantDirectory};
 use actix::prelude::*;
 use std::sync::Arc;
 
@@ -48,6 +48,8 @@ pub struct AdminDeps {
     /// The shared cache: a changed tenant's cached event types (which name its services)
     /// are dropped.
     pub cache: Arc<dyn Cache>,
+    /// The companies' cached services: a changed tenant's are dropped.
+    pub services: Arc<ServicesCache>,
 }
 
 crate::method_list!(AdminDeps:

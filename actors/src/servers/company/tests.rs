@@ -13,6 +13,7 @@ use crate::domain::onboarding::{
     Slug, TenantRef, TenantSpec, TenantState, TenantSummary, fingerprint, literal_secret,
 };
 use crate::domain::phone::PhoneNumber;
+use crate::domain::tenant::{CompanyProfile, Service, TenantRoute};
 use crate::jsonrpc::RpcError;
 use crate::ports::{
     Cache, CalendarApi, Clock, LockStore, SameCalendarApi, StoreError, TenancyStore,
@@ -96,6 +97,37 @@ impl FakeStore {
 
     fn spec(&self) -> TenantSpec {
         self.state.lock().unwrap().as_ref().unwrap().spec.clone()
+    }
+}
+
+/// The services of the stored tenant, as the SQL store reads them (only what the cache needs).
+#[async_trait]
+impl TenancyStore for FakeStore {
+    async fn tenant_by_phone(&self, _: &PhoneNumber) -> Result<Option<TenantRoute>, StoreError> {
+        Ok(None)
+    }
+    async fn company(&self, _: CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+        Ok(None)
+    }
+    async fn services(&self, company: CompanyId) -> Result<Vec<Service>, StoreError> {
+        let state = self.state.lock().unwrap().clone();
+        Ok(state
+            .filter(|s| s.id == company)
+            .map(|s| s.spec.services)
+            .unwrap_or_default()
+            .into_iter()
+            .zip(1..)
+            .map(|(s, id)| Service {
+                id,
+                company_id: company,
+                name: s.name,
+                aliases: s.aliases,
+                duration_min: s.duration_min,
+                event_type_id: s.event_type_id.unwrap_or(EventTypeId(0)),
+                team_id: s.team_id,
+                branch_ids: vec![],
+            })
+            .collect())
     }
 }
 
@@ -315,6 +347,8 @@ impl Clock for FixedClock {
 struct Harness {
     store: Arc<FakeStore>,
     cache: Arc<DroppedKeys>,
+    /// The company's services as the custom functions read them (cached for an hour).
+    services: Arc<ServicesCache>,
     /// The directory's store: counts how often the company is loaded.
     loaded: Arc<OneCompany>,
     servers: Vec<Addr<AdminServer>>,
@@ -344,12 +378,20 @@ impl Harness {
         )
         .start();
         let cache = Arc::new(DroppedKeys::default());
+        let services = Arc::new(ServicesCache::new(
+            Arc::clone(&store) as Arc<dyn TenancyStore>,
+            crate::tenant::ServicesCachePolicy {
+                max_companies: 10,
+                ttl: Duration::from_secs(3600),
+            },
+        ));
         let deps = Arc::new(AdminDeps {
             tenants: Arc::clone(&store) as Arc<dyn TenantAdminStore>,
             tokens: Arc::clone(&store) as Arc<dyn TokenAdminStore>,
             directory,
             clock: Arc::new(FixedClock),
             cache: Arc::clone(&cache) as Arc<dyn Cache>,
+            services: Arc::clone(&services),
         });
         let servers = [server, branch::server, service::server, auth::server]
             .into_iter()
@@ -358,6 +400,7 @@ impl Harness {
         Self {
             store,
             cache,
+            services,
             loaded,
             servers,
         }
@@ -765,6 +808,42 @@ async fn services_are_updated_and_deleted_by_name() {
             .contains(&"mcp:calcom:event_types:1".to_owned()),
         "the cached event types, which name the services, are dropped"
     );
+}
+
+#[actix::test]
+async fn changing_a_service_invalidates_the_companys_services_at_once() {
+    let h = Harness::start(FakeStore::new());
+    let durations = || async {
+        let services = h.services.services(CompanyId(1)).await.unwrap();
+        let mut durations: Vec<_> = services.iter().map(|s| s.duration_min).collect();
+        durations.sort_unstable();
+        durations
+    };
+    assert_eq!(durations().await, vec![30]);
+    h.call(
+        "service.update",
+        json!({"service": "Herrenschnitt", "duration_min": 45}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(durations().await, vec![45], "not the hour-old copy");
+    h.call(
+        "service.create",
+        json!({"name": "Färben", "duration_min": 90, "event_type_id": 1002}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(durations().await, vec![45, 90]);
+    h.call(
+        "service.delete",
+        json!({"service": "Herrenschnitt"}),
+        own_admin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(durations().await, vec![90]);
 }
 
 #[actix::test]
