@@ -281,6 +281,9 @@ struct Memory {
     /// Jobs enqueued by `call_ended`, handed out once each.
     due: Mutex<Vec<Job>>,
     done: Mutex<Vec<i64>>,
+    /// Fails every save of a context that carries a hold (the store down just when a
+    /// function records the hold it took).
+    refuse_holds: std::sync::atomic::AtomicBool,
 }
 
 fn unused() -> StoreError {
@@ -334,6 +337,11 @@ impl TenancyStore for Memory {
 #[async_trait]
 impl CallStore for Memory {
     async fn save_call_context(&self, ctx: &CallContextRecord) -> Result<ContextSave, StoreError> {
+        if ctx.collected.hold.is_some()
+            && self.refuse_holds.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError::backend("store down"));
+        }
         self.contexts.save(ctx)
     }
     async fn load_call_context(
@@ -998,5 +1006,42 @@ fn hold_stored_after_call_ended_read_the_call_is_still_booked_against() {
             vec![1],
             "booked, not dead-lettered"
         );
+    });
+}
+
+#[test]
+fn a_hold_the_call_could_not_record_is_released() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        h.store
+            .refuse_holds
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let call = "call_unrecorded_hold";
+        let call_value: RetellCall =
+            serde_json::from_value(Harness::call(call, "ongoing")).unwrap();
+        let route = Harness::route();
+        let Value::Object(args) = json!({"dienstleistung": "Herrenhaarschnitt",
+            "datum": "16.07.2030", "uhrzeit": "14:00", "name": "Anna Schmidt",
+            "telefonnummer": "0151 12345678", "bestaetigt": "ja"})
+        else {
+            unreachable!()
+        };
+        let inv = Invocation {
+            route: &route,
+            call: &call_value,
+            args: &args,
+            lane: Lane::Live,
+        };
+        // The function fails (the store is down) …
+        assert!(
+            execute(&h.deps, "collect_appointment_data", inv)
+                .await
+                .is_err()
+        );
+        assert_eq!(reservations(&h.calendar.seen()), 1, "the slot was held");
+        assert_eq!(h.stored_hold(call), None, "and the hold not recorded");
+        // … so the hold it took is released, not left to keep the caller's own slot from
+        // their booking until it lapses.
+        h.until_seen(Seen::Release("hold_1".into())).await;
     });
 }

@@ -405,7 +405,7 @@ async fn keep(
     hold: &Option<SlotHold>,
     withdraw: bool,
 ) -> Result<bool, FunctionError> {
-    let kept = deps
+    let recorded = deps
         .calls
         .send(KeepHoldFor {
             key: inv.key(),
@@ -414,11 +414,26 @@ async fn keep(
             withdraw_confirmation: withdraw,
         })
         .await
-        .map_err(|e| ContextError::Unavailable(e.to_string()))??;
-    if !kept && let Some(new) = hold.clone().filter(|h| merged.hold.as_ref() != Some(h)) {
-        release_later(deps.tenants.clone(), inv.route.company.id, inv.lane, new);
+        .map_err(|e| ContextError::Unavailable(e.to_string()))
+        .and_then(|kept| kept);
+    let new = hold.clone().filter(|h| merged.hold.as_ref() != Some(h));
+    match recorded {
+        Ok(true) => Ok(true),
+        Ok(false) => {
+            if let Some(new) = new {
+                release_later(deps.tenants.clone(), inv.route.company.id, inv.lane, new);
+            }
+            Ok(false)
+        }
+        Err(e) => {
+            // Not recorded, so nothing would ever book against the new hold or release it:
+            // it would keep the caller's own slot from their booking until it lapses.
+            if let Some(new) = new {
+                release_later(deps.tenants.clone(), inv.route.company.id, inv.lane, new);
+            }
+            Err(e.into())
+        }
     }
-    Ok(kept)
 }
 
 #[cfg(test)]
