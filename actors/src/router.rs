@@ -177,9 +177,9 @@ fn dispatch(
         let elapsed = started.elapsed();
         metrics::histogram!(m::REQUEST_DURATION_SECONDS, "server" => server, "method" => route.spec.name)
                 .record(elapsed.as_secs_f64());
-        let status = match &outcome {
-            Ok(_) => "ok".to_owned(),
-            Err(e) => e.code.to_string(),
+        let status: metrics::SharedString = match &outcome {
+            Ok(_) => "ok".into(),
+            Err(e) => e.code.to_string().into(),
         };
         if let Err(e) = &outcome {
             metrics::counter!(m::ERROR_TOTAL, "server" => server, "error_code" => e.code.to_string())

@@ -39,10 +39,20 @@ pub async fn middleware(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let res = next.call(req).await?;
-    let status = res.status().as_u16().to_string();
+    let status = status_label(res.status().as_u16());
     metrics::counter!(m::HTTP_REQUESTS_TOTAL, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(m::HTTP_REQUEST_DURATION_SECONDS, "route" => route)
         .record(started.elapsed().as_secs_f64());
     Ok(res)
+}
+
+/// The `status` label of `code` ("200", "404" …) as a `&'static str`: built once for every
+/// code HTTP allows (100–999), so a request allocates no label text.
+fn status_label(code: u16) -> &'static str {
+    static LABELS: std::sync::OnceLock<Box<[String]>> = std::sync::OnceLock::new();
+    LABELS
+        .get_or_init(|| (0..1000u16).map(|c| c.to_string()).collect())
+        .get(usize::from(code))
+        .map_or("other", String::as_str)
 }

@@ -29,6 +29,15 @@ fn incoming(req: &ServiceRequest) -> Option<String> {
         .then(|| v.to_owned())
 }
 
+/// The semantic conventions' span name: `{method} {route}`, the method alone when no route
+/// matched (a path is unbounded).
+fn span_name(req: &ServiceRequest) -> String {
+    match req.match_pattern() {
+        Some(route) => format!("{} {route}", req.method()),
+        None => req.method().to_string(),
+    }
+}
+
 /// Middleware (use with `actix_web::middleware::from_fn`).
 pub async fn middleware(
     req: ServiceRequest,
@@ -36,21 +45,16 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = incoming(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let route = req.match_pattern();
-    // The semantic conventions' span name: `{method} {route}`, the method alone when no route
-    // matched (a path is unbounded).
-    let name = match &route {
-        Some(route) => format!("{} {route}", req.method()),
-        None => req.method().to_string(),
-    };
+    // Built only when the span is enabled (tracing evaluates field values then): with logs at
+    // `warn` and no traces a request pays for no route lookup or name.
     let span = tracing::info_span!(
         "request",
-        otel.name = %name,
+        otel.name = %span_name(&req),
         otel.kind = "server",
         otel.status_code = Empty,
         request_id = %id,
         http.request.method = %req.method(),
-        http.route = route,
+        http.route = req.match_pattern(),
         url.path = %req.path(),
         http.response.status_code = Empty,
         company_id = Empty,

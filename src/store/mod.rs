@@ -83,7 +83,6 @@ use crate::secrets::Keyring;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use sql::Db;
-use std::fmt::Write as _;
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::tenant::Locale;
 use switchboard_actors::ports::StoreError;
@@ -193,10 +192,7 @@ pub fn token_digest(token: &str) -> String {
 
 /// `bytes` as lower-case hex, two digits per byte.
 pub(crate) fn lower_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    // The `hex` crate's table lookup: a `write!` per byte was 3 % of a gateway call (every
+    // request hashes its bearer token for the lookup memo).
+    hex::encode(bytes)
 }
