@@ -113,7 +113,7 @@ struct Args {
     #[arg(long, default_value_t = 8)]
     slow_warmup_s: u64,
     /// `cache.availability_ttl_s` of the slow Cal.com phase's service (see `slow.rs`).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 10)]
     slow_cache_ttl_s: u64,
     /// Where the JSON report goes (default `target/bench/report.json`).
     #[arg(long)]

@@ -13,10 +13,12 @@
 //! its days stay cached for `cache.availability_ttl_s` (300 s), and with one tenant every
 //! later call is warm whether prefetched or not. A real business gets a call every few
 //! minutes at most, so a call's days are cold when it starts. The phase compresses that: line
-//! `w` alternates between two tenants of its own (`2w`, `2w + 1`, all open daily) and the
-//! availability lifetime is cut to `ttl` (8 s), which outlives a call (about 6 s: prefetched
-//! entries are still there for its second question) but not the gap to the tenant's next call
-//! (one call of the other tenant), so each call starts cold unless prefetched.
+//! `w` takes turns among three tenants of its own (`3w` … `3w + 2`, all open daily) and the
+//! availability lifetime is cut to `ttl` (10 s), which outlives a call (3 think times of 1–3 s:
+//! at most 9 s, so prefetched entries are still there for its last question; with 8 s the
+//! longest calls' second question found them expired) but not the gap to the tenant's next
+//! call (two calls of the other tenants, at least 6 s, 12 s on average), so each call starts
+//! cold unless prefetched.
 
 use crate::common::{self, Proc};
 use crate::cpu::{CpuUse, cpu_s, own_cpu_s};
@@ -33,6 +35,9 @@ use tokio::time::Instant;
 /// environment variable `switchboard serve` reads, and its value. The one place to change if
 /// the setting is named otherwise.
 pub const PREFETCH_OFF: (&str, &str) = ("SWITCHBOARD__CACHE__PREFETCH_DAYS", "0");
+
+/// Tenants each line takes turns among (see the module docs).
+const TENANTS_PER_LINE: usize = 3;
 
 /// The setting of the availability cache's lifetime (see the module docs).
 const AVAILABILITY_TTL: &str = "SWITCHBOARD__CACHE__AVAILABILITY_TTL_S";
@@ -155,7 +160,7 @@ pub async fn run(
                 let batch = Batch {
                     prefix: "slow",
                     series: 2,
-                    count: 2 * settings.lines,
+                    count: TENANTS_PER_LINE * settings.lines,
                     hours: Hours::Daily,
                     webhooks: false,
                 };
@@ -227,7 +232,7 @@ async fn lines(env: &Env, settings: Settings, tag: &'static str) -> SlowFigures 
                     if started >= until {
                         break;
                     }
-                    let tenant = &env.tenants[2 * w + j % 2];
+                    let tenant = &env.tenants[TENANTS_PER_LINE * w + j % TENANTS_PER_LINE];
                     let call_id = format!("slow_{tag}_{w:03}_{j:04}");
                     let mut call_rec = Recorder::default();
                     one_call(
