@@ -18,7 +18,7 @@ use crate::outbox::OutboxWorker;
 use crate::registry::MethodSpec;
 use crate::router::{Router, RouterBuilder};
 use crate::servers::appointments::AppointmentServer;
-use crate::servers::calcom::{AvailabilityFlights, CalcomServer};
+use crate::servers::calcom::{AvailabilityFlights, CalcomCaches, CalcomServer};
 use crate::servers::company::{AdminDeps, AdminServer};
 use crate::servers::database::{DatabaseDeps, DatabaseServer};
 use crate::servers::queue::QueueServer;
@@ -123,9 +123,11 @@ impl Plane {
             let actor = CalcomServer::new(
                 Arc::clone(&deps.store),
                 tenants.clone(),
-                Arc::clone(&deps.cache),
-                Arc::clone(flights),
-                Arc::clone(services),
+                CalcomCaches {
+                    cache: Arc::clone(&deps.cache),
+                    flights: Arc::clone(flights),
+                    services: Arc::clone(services),
+                },
                 Arc::clone(&deps.clock),
                 cfg.cache_ttl,
                 budget.clone(),

@@ -90,21 +90,33 @@ pub struct CalcomServer {
     budget: RestartBudget,
 }
 
+/// The caches a `calcom` server reads and keeps fresh.
+#[derive(Clone)]
+pub struct CalcomCaches {
+    /// Event types and free slots (in-process, or Redis shared by the instances).
+    pub cache: Arc<dyn Cache>,
+    /// One-day free-slot fetches in flight, filling `cache`.
+    pub flights: Arc<AvailabilityFlights>,
+    /// The companies' services, dropped when `calcom.syncEventTypes` rewrites their event
+    /// type ids.
+    pub services: Arc<ServicesCache>,
+}
+
 impl CalcomServer {
-    /// A server reading through `tenants`' breakers and caching in `cache`, one-day free
-    /// slots through `flights` (over the same cache).
-    /// A server reading through `tenants`' breakers and caching in `cache`; its tenant
-    /// writes drop the company's entry in `services_cache`.
+    /// A server reading through `tenants`' breakers and caching in `caches`.
     pub fn new(
         store: Arc<dyn Store>,
         tenants: Addr<TenantDirectory>,
-        cache: Arc<dyn Cache>,
-        flights: Arc<AvailabilityFlights>,
-        services_cache: Arc<ServicesCache>,
+        caches: CalcomCaches,
         clock: Arc<dyn Clock>,
         ttl: CacheTtl,
         budget: RestartBudget,
     ) -> Self {
+        let CalcomCaches {
+            cache,
+            flights,
+            services: services_cache,
+        } = caches;
         Self {
             methods: list().compile(),
             deps: Arc::new(CalcomDeps {
