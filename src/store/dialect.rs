@@ -202,7 +202,7 @@ pub(super) async fn connect_sqlite(url: &str, max_connections: u32) -> Result<Db
         total = after,
         "sqlite store ready"
     );
-    Ok(Db::Sqlite(pool, super::sql::WriteGate::new()))
+    Ok(Db::Sqlite(pool))
 }
 
 /// Applies pending migrations inside one `BEGIN IMMEDIATE` transaction, so concurrent

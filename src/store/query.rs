@@ -44,7 +44,7 @@ pub(super) async fn run(
     let started = Instant::now();
     let run = async {
         match db {
-            Db::Sqlite(pool, _) => run_sqlite(pool, query, params, limits).await,
+            Db::Sqlite(pool) => run_sqlite(pool, query, params, limits).await,
             Db::Postgres(pool) => run_postgres(pool, query, params, limits).await,
         }
     };

@@ -203,61 +203,11 @@ impl Conn<'_> {
     }
 }
 
-/// The pool of the backend in use. Cheap to clone: clones share the pool (and SQLite's
-/// [`WriteGate`]).
+/// The pool of the backend in use. Cheap to clone: clones share the pool.
 #[derive(Clone, Debug)]
 pub(super) enum Db {
-    Sqlite(SqlitePool, WriteGate),
+    Sqlite(SqlitePool),
     Postgres(PgPool),
-}
-
-/// SQLite's writers of this process, one at a time, queued in order.
-///
-/// SQLite has one writer per file. Without the gate, every writer waiting for the lock sits
-/// in SQLite's busy handler, which *sleeps* (1 ms growing to 100 ms) and retries: under load
-/// (50 tenants booking at once while calls save their contexts) the pool's threads spent
-/// three quarters of their time in `clock_nanosleep`, the CPU half idle, and a function's
-/// p99 reached 230 ms (benches/README.md, issue 16). Here a writer waits for the permit on
-/// an async FIFO queue and is woken the moment the previous one commits. The busy handler
-/// still covers another process on the same file.
-///
-/// Gated: write transactions ([`Db::begin_write`], held until commit or drop) and statements
-/// run outside a transaction that change rows (`INSERT`, `UPDATE`, `DELETE`, `REPLACE`
-/// first). Reads never wait for it (WAL); a write in another form still meets SQLite's busy
-/// handler, as before.
-#[derive(Clone, Debug)]
-pub(super) struct WriteGate(Arc<tokio::sync::Semaphore>);
-
-/// Longest wait for the [`WriteGate`], as SQLite's own `busy_timeout` (5 s); then the
-/// statement fails as a pool timeout would.
-const WRITE_GATE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl WriteGate {
-    /// A gate letting one writer through at a time.
-    pub(super) fn new() -> Self {
-        Self(Arc::new(tokio::sync::Semaphore::new(1)))
-    }
-
-    /// Waits for this process's turn to write (at most [`WRITE_GATE_WAIT`]).
-    async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, sqlx::Error> {
-        match tokio::time::timeout(WRITE_GATE_WAIT, Arc::clone(&self.0).acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            // The semaphore is never closed; a wait past the limit is a pool timeout.
-            Ok(Err(_)) | Err(_) => Err(sqlx::Error::PoolTimedOut),
-        }
-    }
-}
-
-/// Whether `text` is one statement that changes rows (its first keyword).
-fn changes_rows(text: &str) -> bool {
-    let first = text
-        .trim_start()
-        .split_ascii_whitespace()
-        .next()
-        .unwrap_or("");
-    ["INSERT", "UPDATE", "DELETE", "REPLACE"]
-        .iter()
-        .any(|keyword| first.eq_ignore_ascii_case(keyword))
 }
 
 /// A connection taken from a [`Db`] for one statement.
@@ -268,12 +218,7 @@ fn changes_rows(text: &str) -> bool {
 /// the pool ("requires a Tokio context"), and that panic inside a destructor aborts the
 /// process. There, the connection is detached from the pool and closed by its own drop
 /// instead (the pool keeps no minimum of connections to refill).
-struct Pooled(
-    Option<PooledConn>,
-    /// SQLite's [`WriteGate`] permit of a writing statement; released after the connection.
-    #[allow(dead_code)]
-    Option<tokio::sync::OwnedSemaphorePermit>,
-);
+struct Pooled(Option<PooledConn>);
 
 enum PooledConn {
     Sqlite(PoolConnection<Sqlite>),
@@ -306,36 +251,26 @@ impl Drop for Pooled {
 impl Db {
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::Sqlite(..) => Dialect::Sqlite,
+            Db::Sqlite(_) => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,
         }
     }
 
-    /// A connection for one statement; on SQLite, a statement that `writes` first waits for
-    /// the [`WriteGate`], held until the connection is dropped.
-    async fn acquire(&self, writes: bool) -> Result<Pooled, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool, gate) => {
-                let permit = match writes {
-                    true => Some(gate.enter().await?),
-                    false => None,
-                };
-                Pooled(Some(PooledConn::Sqlite(pool.acquire().await?)), permit)
-            }
-            Db::Postgres(pool) => Pooled(Some(PooledConn::Postgres(pool.acquire().await?)), None),
-        })
+    async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(Pooled(Some(match self {
+            Db::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        })))
     }
 
     /// Every row of `sql`, run outside a transaction.
     pub async fn fetch_all<R: Record>(&self, sql: Sql<'_>) -> Result<Vec<R>, sqlx::Error> {
-        let writes = changes_rows(&sql.text);
-        self.acquire(writes).await?.conn().fetch_all(sql).await
+        self.acquire().await?.conn().fetch_all(sql).await
     }
 
     /// The first row of `sql`, if any, run outside a transaction.
     pub async fn fetch_optional<R: Record>(&self, sql: Sql<'_>) -> Result<Option<R>, sqlx::Error> {
-        let writes = changes_rows(&sql.text);
-        self.acquire(writes).await?.conn().fetch_optional(sql).await
+        self.acquire().await?.conn().fetch_optional(sql).await
     }
 
     /// The first row of `sql`; [`sqlx::Error::RowNotFound`] when there is none.
@@ -347,8 +282,7 @@ impl Db {
 
     /// Runs `sql` outside a transaction; returns the number of rows it changed.
     pub async fn execute(&self, sql: Sql<'_>) -> Result<u64, sqlx::Error> {
-        let writes = changes_rows(&sql.text);
-        self.acquire(writes).await?.conn().execute(sql).await
+        self.acquire().await?.conn().execute(sql).await
     }
 
     /// Opens a write transaction in the dialect's mode ([`Dialect::begin_write`]).
@@ -362,22 +296,10 @@ impl Db {
     }
 
     async fn begin(&self, statement: &'static str) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool, gate) => {
-                let permit = match statement == Dialect::Sqlite.begin_write() {
-                    true => Some(gate.enter().await?),
-                    false => None,
-                };
-                Tx(
-                    Some(TxConn::Sqlite(pool.begin_with(statement).await?)),
-                    permit,
-                )
-            }
-            Db::Postgres(pool) => Tx(
-                Some(TxConn::Postgres(pool.begin_with(statement).await?)),
-                None,
-            ),
-        })
+        Ok(Tx(Some(match self {
+            Db::Sqlite(pool) => TxConn::Sqlite(pool.begin_with(statement).await?),
+            Db::Postgres(pool) => TxConn::Postgres(pool.begin_with(statement).await?),
+        })))
     }
 
     /// Runs `op` again (a fresh transaction each time) while it fails transiently in this
@@ -424,13 +346,7 @@ where
 /// to the pool without a panic that aborts the process, nor be detached from a transaction:
 /// it is leaked instead, which happens only while a runtime shuts down (the database ends the
 /// session, and so the transaction, when the process exits).
-pub(super) struct Tx(
-    Option<TxConn>,
-    /// SQLite's [`WriteGate`] permit of a write transaction, released when the transaction
-    /// ends (commit, or drop and rollback).
-    #[allow(dead_code)]
-    Option<tokio::sync::OwnedSemaphorePermit>,
-);
+pub(super) struct Tx(Option<TxConn>);
 
 enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
@@ -508,29 +424,4 @@ pub(super) fn backend(error: sqlx::Error) -> StoreError {
 
 pub(super) fn job_not_found(job_id: i64) -> StoreError {
     StoreError::backend(format!("job {job_id} does not exist"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::changes_rows;
-
-    #[test]
-    fn write_gate_takes_the_statements_that_change_rows() {
-        for write in [
-            "INSERT INTO calls VALUES (1)",
-            "  update jobs SET status = 'done'",
-            "DELETE FROM admin_sessions",
-            "REPLACE INTO t VALUES (1)",
-        ] {
-            assert!(changes_rows(write), "{write}");
-        }
-        for read in [
-            "SELECT 1",
-            "WITH c AS (SELECT 1) SELECT * FROM c",
-            "",
-            "INSERTED",
-        ] {
-            assert!(!changes_rows(read), "{read}");
-        }
-    }
 }

@@ -524,7 +524,7 @@ async fn migrations_apply_on_fresh_database(db: TestDb) {
     assert_eq!(usize::try_from(applied).unwrap(), migrations);
     let (company, _, _) = seed(&store).await;
     match &store.db {
-        Db::Sqlite(pool, _) => pool.close().await,
+        Db::Sqlite(pool) => pool.close().await,
         Db::Postgres(pool) => pool.close().await,
     }
 

@@ -400,10 +400,7 @@ async fn migration_rewrites_call_booking_keys(db: TestDb) {
     migrate_to_0003(&db, backend).await;
     let old = AnyStore {
         db: match backend {
-            "sqlite" => Db::Sqlite(
-                sqlx::SqlitePool::connect(&db.url).await.unwrap(),
-                crate::store::sql::WriteGate::new(),
-            ),
+            "sqlite" => Db::Sqlite(sqlx::SqlitePool::connect(&db.url).await.unwrap()),
             _ => Db::Postgres(sqlx::PgPool::connect(&db.url).await.unwrap()),
         },
         keyring: test_keyring(),
@@ -458,7 +455,7 @@ async fn migration_rewrites_call_booking_keys(db: TestDb) {
         old.db.execute(sql).await.unwrap();
     }
     match &old.db {
-        Db::Sqlite(pool, _) => pool.close().await,
+        Db::Sqlite(pool) => pool.close().await,
         Db::Postgres(pool) => pool.close().await,
     }
 
