@@ -430,8 +430,10 @@ async fn calcom_booking_webhook_forgets_the_cached_availability_of_its_day() {
     .await;
     assert_eq!(status, 200);
 
+    // The webhook dropped the day and started its refetch: the next read is that fresh answer,
+    // from Cal.com or (if the refetch landed first) from the cache it filled after the
+    // webhook; either way the staff's booking is no longer offered.
     let fresh = availability(&app, &date).await;
-    assert_ne!(fresh["metadata"]["cached"], true, "{fresh}");
     assert!(!slots(&fresh).contains(&first_slot), "{fresh}");
 }
 
