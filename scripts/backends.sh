@@ -34,7 +34,7 @@ case "${1:-}" in
       as_postgres "$PG_BIN/initdb" -D "$DIR/pg" -U switchboard --auth=trust >/dev/null
     fi
     as_postgres "$PG_BIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w \
-      -o "-p $PG_PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+      -o "-p $PG_PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=1000" start >/dev/null
     as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U switchboard switchboard 2>/dev/null || true
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
       --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log"
