@@ -116,7 +116,9 @@ pub struct RetellSetup {
 /// Addresses of the running core.
 #[derive(Clone)]
 pub struct Core {
-    /// The JSON-RPC router; the gateway sends every call here.
+    /// The router of the plane started on the current arbiter by [`Core::start`]: `/mcp`
+    /// and the health check use it; each HTTP worker replaces it in its copy of the app state
+    /// with the router of its own plane ([`Plane::start`]), which the gateway sends to.
     pub router: Addr<Router>,
     /// Takes verified Retell webhooks ([`HandleWebhook`](crate::servers::webhook::HandleWebhook)).
     pub webhooks: Addr<WebhookServer>,
@@ -154,10 +156,11 @@ pub struct Core {
 impl Core {
     /// Starts all actors, each under an actix `Supervisor` so a guarded panic restarts it (see
     /// [`crate::supervision`]). The custom-function server runs on an [`Arbiter`] (thread) of
-    /// its own, every other actor on the current one: a handler's future runs on its actor's
-    /// arbiter, and the functions' work (store reads, parsing, replies) would otherwise share
-    /// one thread with the router, the call contexts and the outbox (benches/README.md, "What
-    /// the figures changed").
+    /// its own, the other process-wide actors on the current one: a handler's future runs on
+    /// its actor's arbiter, and the functions' work (store reads, parsing, replies) would
+    /// otherwise share one thread with the call contexts and the outbox (benches/README.md,
+    /// "What the figures changed"). One JSON-RPC plane ([`Plane`]) starts here for `/mcp` and
+    /// the health check; each HTTP worker starts its own.
     pub fn start(deps: CoreDeps, cfg: CoreConfig) -> Self {
         let budget = deps.budget.clone();
         let flights = Arc::new(AvailabilityFlights::new(
