@@ -23,14 +23,13 @@ const UNIX_TIMESTAMP_THRESHOLD: u64 = 1_000_000_000;
 /// Phrases of Cal.com's 400 answers that mean the time cannot be booked (§4.6, UP
 /// `errors.service.ts`): "User either already has booking at this time or is not available",
 /// "One of the hosts either already has booking …", "The event type can't be booked at the
-/// "start" time provided…", and the refusal of a slot someone else holds (§2 "Slot holds",
-/// UP `reserved-slot-bookings.e2e-spec.ts`): "Someone else reserved this slot before you…".
-const SLOT_TAKEN_PHRASES: [&str; 4] = [
-    "already has booking",
-    "not available",
-    "can't be booked",
-    "reserved this slot before you",
-];
+/// "start" time provided…".
+const SLOT_TAKEN_PHRASES: [&str; 3] = ["already has booking", "not available", "can't be booked"];
+
+/// Cal.com's 400 refusal of a slot someone else holds (§2 "Slot holds", UP
+/// `reserved-slot-bookings.e2e-spec.ts`): "Someone else reserved this slot before you…",
+/// which may go on "This slot will be freed up in N seconds." (our simulator's wording).
+const RESERVED_PHRASE: &str = "reserved this slot before you";
 
 /// The error for a non-2xx `status` with `headers` and raw `body`.
 pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
@@ -44,6 +43,13 @@ pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8])
         code,
         message,
     };
+    if let Some(freed_in) = reserved_refusal(&answer) {
+        return UpstreamError::SlotReserved {
+            service: SERVICE,
+            answer,
+            freed_in,
+        };
+    }
     if is_slot_taken(&answer) {
         return UpstreamError::SlotTaken {
             service: SERVICE,
@@ -68,6 +74,20 @@ fn is_slot_taken(answer: &ErrorAnswer) -> bool {
             .any(|phrase| answer.message.contains(phrase)),
         _ => false,
     }
+}
+
+/// `Some` for the refusal of a slot another reservation holds ([`RESERVED_PHRASE`]), with the
+/// wait until it lapses when the message says "freed up in N seconds".
+fn reserved_refusal(answer: &ErrorAnswer) -> Option<Option<Duration>> {
+    if answer.status != 400 || !answer.message.contains(RESERVED_PHRASE) {
+        return None;
+    }
+    let freed_in = answer
+        .message
+        .split_once("freed up in ")
+        .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    Some(freed_in)
 }
 
 /// `(code, message)` from either JSON error shape, `None` when the JSON is neither.
@@ -383,6 +403,27 @@ mod tests {
             ],
             |e| e.is_slot_unavailable() && !e.is_transient(),
         );
+    }
+
+    #[test]
+    fn refusal_for_another_reservation_is_slot_reserved_with_its_lapse() {
+        let e = variant(
+            400,
+            "Someone else reserved this slot before you. This slot will be freed up in 540 seconds.",
+        );
+        assert_eq!(
+            e.reserved_for(),
+            Some(Some(Duration::from_secs(540))),
+            "{e:?}"
+        );
+        assert!(e.is_slot_unavailable() && !e.is_transient());
+        let unsaid = variant(400, "Someone else reserved this slot before you.");
+        assert_eq!(unsaid.reserved_for(), Some(None), "{unsaid:?}");
+        let taken = variant(
+            400,
+            "User either already has booking at this time or is not available",
+        );
+        assert_eq!(taken.reserved_for(), None, "a booking is no reservation");
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::ratelimit::Lane;
 use crate::tenant::{GetTenant, TenantDirectory};
 use actix::Addr;
 use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
+use tokio::time::{Instant, timeout_at};
 
 /// How long a call holds its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,10 +92,43 @@ pub async fn secure(
     }
     match calendar.reserve_slot(request).await {
         Ok(reservation) => Secured::Held(reservation.into()),
-        Err(UpstreamError::SlotTaken { .. }) => Secured::Taken,
+        Err(UpstreamError::SlotTaken { .. } | UpstreamError::SlotReserved { .. }) => Secured::Taken,
         Err(e) => {
             tracing::warn!(error = %e, "reserving the caller's slot failed");
             Secured::Unheld
+        }
+    }
+}
+
+/// [`secure`] seen through to its end: it runs in its own task, and the caller waits for it
+/// until `deadline` (then `None`). A reservation asked for is never dropped halfway: Cal.com may
+/// grant it after the caller stopped waiting, and a hold nobody knows would keep the caller's
+/// own slot from their booking until it lapses. A hold granted (or renewed) too late for the
+/// caller is handed to `late`, which records it for the call or releases it.
+#[allow(clippy::too_many_arguments)]
+pub async fn secure_by(
+    deadline: Instant,
+    calendar: CalendarHandle,
+    held: Option<SlotHold>,
+    slot: WantedSlot,
+    policy: HoldPolicy,
+    now: DateTime<Utc>,
+    late: impl FnOnce(SlotHold) + 'static,
+) -> Option<Secured> {
+    let (answer, mut waiting) = oneshot::channel();
+    actix::spawn(async move {
+        let secured = secure(&calendar, held.as_ref(), slot, policy, now).await;
+        if let Err(Secured::Held(hold)) = answer.send(secured) {
+            tracing::warn!(uid = %hold.uid, until = %hold.until, "a slot hold was granted after the function stopped waiting for it");
+            late(hold);
+        }
+    });
+    match timeout_at(deadline, &mut waiting).await {
+        Ok(secured) => secured.ok(),
+        Err(_) => {
+            // From here on the task's answer goes to `late`; one sent just now is still ours.
+            waiting.close();
+            waiting.try_recv().ok()
         }
     }
 }

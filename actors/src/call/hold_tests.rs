@@ -81,6 +81,9 @@ struct Calendar {
     seen: Mutex<Vec<Seen>>,
     /// Answer reservations with 503.
     reservations_down: Mutex<bool>,
+    /// How long the next reservations take to answer, one entry each (then at once): the
+    /// reservation is made first, as a slow network would deliver Cal.com's answer late.
+    reservation_delays: Mutex<Vec<Duration>>,
     next: Mutex<u32>,
 }
 
@@ -92,6 +95,7 @@ impl Calendar {
             booked: Mutex::default(),
             seen: Mutex::default(),
             reservations_down: Mutex::new(false),
+            reservation_delays: Mutex::default(),
             next: Mutex::new(0),
         }
     }
@@ -224,23 +228,33 @@ impl CalendarApi for Calendar {
         if *self.reservations_down.lock().unwrap() {
             return Err(status(503, "down"));
         }
-        let now = self.clock.now();
-        let mut holds = self.holds.lock().unwrap();
-        holds.retain(|_, h| h.until > now);
-        if holds.values().any(|h| h.slot_start == r.slot_start) {
-            return Err(UpstreamError::SlotTaken {
-                service: "calcom",
-                answer: ErrorAnswer {
-                    status: 422,
-                    code: None,
-                    message: "This time slot is already reserved by another user".into(),
-                },
-            });
+        let reservation = {
+            let now = self.clock.now();
+            let mut holds = self.holds.lock().unwrap();
+            holds.retain(|_, h| h.until > now);
+            if holds.values().any(|h| h.slot_start == r.slot_start) {
+                return Err(UpstreamError::SlotTaken {
+                    service: "calcom",
+                    answer: ErrorAnswer {
+                        status: 422,
+                        code: None,
+                        message: "This time slot is already reserved by another user".into(),
+                    },
+                });
+            }
+            let mut next = self.next.lock().unwrap();
+            *next += 1;
+            let reservation = self.reservation(format!("hold_{next}"), r);
+            holds.insert(reservation.uid.clone(), reservation.clone());
+            reservation
+        };
+        let delay = {
+            let mut delays = self.reservation_delays.lock().unwrap();
+            (!delays.is_empty()).then(|| delays.remove(0))
+        };
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
         }
-        let mut next = self.next.lock().unwrap();
-        *next += 1;
-        let reservation = self.reservation(format!("hold_{next}"), r);
-        holds.insert(reservation.uid.clone(), reservation.clone());
         Ok(reservation)
     }
     async fn renew_reservation(
@@ -1043,5 +1057,61 @@ fn a_hold_the_call_could_not_record_is_released() {
         // … so the hold it took is released, not left to keep the caller's own slot from
         // their booking until it lapses.
         h.until_seen(Seen::Release("hold_1".into())).await;
+    });
+}
+
+#[test]
+fn a_hold_granted_after_the_function_stopped_waiting_is_booked_against() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        // Cal.com reserves the slot, but its answer comes after the function's 2 s deadline.
+        *h.calendar.reservation_delays.lock().unwrap() = vec![Duration::from_secs(3)];
+        let reply = h.collect_complete("call_slow_hold", true).await;
+        assert_ne!(reply["status"], "booked_pending", "no hold yet: {reply}");
+        for _ in 0..200 {
+            if h.stored_hold("call_slow_hold").is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            h.stored_hold("call_slow_hold").map(|hold| hold.uid),
+            Some("hold_1".to_owned()),
+            "the late hold is recorded for the call"
+        );
+        assert!(matches!(
+            h.end("call_slow_hold").await,
+            WebhookAck::Recorded {
+                booking_job: Some(_)
+            }
+        ));
+        // Booked against it: without it, Cal.com refuses the call's own slot as reserved.
+        h.until_seen(Seen::Book(Some("hold_1".into()))).await;
+        assert_eq!(
+            *h.store.done.lock().unwrap(),
+            vec![1],
+            "booked, not dead-lettered"
+        );
+    });
+}
+
+#[test]
+fn a_late_hold_of_a_slot_the_caller_left_is_released() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        *h.calendar.reservation_delays.lock().unwrap() = vec![Duration::from_secs(3)];
+        let reply = h.collect_complete("call_slow_change", false).await;
+        assert_ne!(reply["status"], "held", "no hold yet: {reply}");
+        // Before the answer for 14:00 comes, the caller moves to 15:00 (held at once).
+        let moved = h
+            .collect("call_slow_change", json!({"uhrzeit": "15:00"}))
+            .await;
+        assert_eq!(moved["status"], "held", "{moved}");
+        h.until_seen(Seen::Release("hold_1".into())).await;
+        assert_eq!(h.stored_hold("call_slow_change").unwrap().uid, "hold_2");
+        assert!(
+            !h.calendar.holds.lock().unwrap().contains_key("hold_1"),
+            "14:00 is free again for other callers"
+        );
     });
 }

@@ -276,6 +276,20 @@ pub enum UpstreamError {
         /// The refusal as answered.
         answer: ErrorAnswer,
     },
+    /// The time is held by a reservation that is not ours (Cal.com 400 "Someone else reserved
+    /// this slot before you. This slot will be freed up in N seconds.", reference/calcom.md §2
+    /// "Slot holds"): taken for now, free again once that reservation lapses unless its
+    /// holder books it.
+    #[error("{service} answered {answer}")]
+    SlotReserved {
+        /// Upstream name as used in metric labels, e.g. `calcom`.
+        service: &'static str,
+        /// The refusal as answered.
+        answer: ErrorAnswer,
+        /// When the reservation lapses, from the answer's "freed up in N seconds"; `None` when
+        /// the answer does not say.
+        freed_in: Option<Duration>,
+    },
     /// The credential was refused (401, 403).
     #[error("{service} answered {answer}")]
     Unauthorized {
@@ -380,6 +394,7 @@ impl UpstreamError {
     pub fn answer(&self) -> Option<&ErrorAnswer> {
         match self {
             Self::SlotTaken { answer, .. }
+            | Self::SlotReserved { answer, .. }
             | Self::Unauthorized { answer, .. }
             | Self::NotFound { answer, .. }
             | Self::RateLimited { answer, .. }
@@ -413,9 +428,19 @@ impl UpstreamError {
         )
     }
 
-    /// The upstream refused because the time is taken or not bookable.
+    /// The upstream refused because the time is taken or not bookable, also for now only
+    /// ([`UpstreamError::SlotReserved`]).
     pub fn is_slot_unavailable(&self) -> bool {
-        matches!(self, Self::SlotTaken { .. })
+        matches!(self, Self::SlotTaken { .. } | Self::SlotReserved { .. })
+    }
+
+    /// Refused only while another holder's reservation lasts ([`UpstreamError::SlotReserved`]):
+    /// `Some(freed_in)`, where `freed_in` is `None` when the answer does not say when.
+    pub fn reserved_for(&self) -> Option<Option<Duration>> {
+        match self {
+            Self::SlotReserved { freed_in, .. } => Some(*freed_in),
+            _ => None,
+        }
     }
 
     /// The credential was refused (401/403).

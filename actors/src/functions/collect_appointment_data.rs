@@ -7,9 +7,9 @@ use super::{
     CustomFunction, FunctionDeps, FunctionError, Invocation, SlotsError, free_times, nearest,
 };
 use crate::call::context::ContextError;
-use crate::call::hold::{Secured, release_later, secure};
+use crate::call::hold::{Secured, release_later, secure_by};
 use crate::call::registry::{CollectFor, KeepHoldFor};
-use crate::domain::appointment::{CollectedAppointment, SlotHold};
+use crate::domain::appointment::{CollectedAppointment, SlotChoice, SlotHold};
 use crate::domain::collect::{AppointmentArgs, CollectContext, normalize};
 use crate::domain::phone::caller_region;
 use crate::domain::tenant::Service;
@@ -193,19 +193,57 @@ async fn secure_slot(
                 };
             }
         };
-    match timeout_at(deadline, secure(&calendar, held, wanted, deps.hold, now)).await {
-        Ok(Secured::Held(hold)) => (SlotState::Held, Some(hold)),
-        Ok(Secured::Taken) => {
+    let late = adopt_late_hold(deps, inv, c.slot());
+    let secured = secure_by(
+        deadline,
+        calendar,
+        held.cloned(),
+        wanted,
+        deps.hold,
+        now,
+        late,
+    );
+    match secured.await {
+        Some(Secured::Held(hold)) => (SlotState::Held, Some(hold)),
+        Some(Secured::Taken) => {
             let alts = timeout_at(deadline, alternatives(deps, inv, c, services))
                 .await
                 .unwrap_or_default();
             (SlotState::Taken(alts), None)
         }
-        Ok(Secured::Unheld) | Err(_) => match still_live() {
+        Some(Secured::Unheld) | None => match still_live() {
             Some(hold) => (SlotState::Held, Some(hold)),
             None if held.is_some() => (SlotState::Unknown, None),
             None => (SlotState::FreeNotHeld, None),
         },
+    }
+}
+
+/// What becomes of a hold Cal.com granted after the function stopped waiting for it
+/// ([`secure_by`]): recorded as the call's hold while the call still wants the slot `decided_for`
+/// (so the booking at `call_ended` redeems it, also when the call has ended meanwhile: the
+/// booking job reads holds stored late), released otherwise.
+fn adopt_late_hold(
+    deps: &FunctionDeps,
+    inv: &Invocation<'_>,
+    decided_for: SlotChoice,
+) -> impl FnOnce(SlotHold) + 'static {
+    let (calls, tenants) = (deps.calls.clone(), deps.tenants.clone());
+    let (key, company, lane) = (inv.key(), inv.route.company.id, inv.lane);
+    move |hold| {
+        actix::spawn(async move {
+            let kept = calls
+                .send(KeepHoldFor {
+                    key,
+                    decided_for,
+                    hold: Some(hold.clone()),
+                    withdraw_confirmation: false,
+                })
+                .await;
+            if !matches!(kept, Ok(Ok(true))) {
+                release_later(tenants, company, lane, hold);
+            }
+        });
     }
 }
 

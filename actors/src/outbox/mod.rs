@@ -248,7 +248,14 @@ pub(crate) enum Failure {
 }
 
 pub(crate) fn classify(e: &UpstreamError) -> Failure {
-    if e.is_slot_unavailable() {
+    if let Some(freed_in) = e.reserved_for() {
+        // Another holder's reservation lapses, and the slot is free again unless they book it
+        // (then the next attempt is refused for good): try again once it is due to lapse.
+        Failure::Retry(
+            format!("time slot reserved by another holder: {e}"),
+            freed_in,
+        )
+    } else if e.is_slot_unavailable() {
         Failure::Permanent(format!("time slot not available: {e}"))
     } else if e.is_transient() {
         Failure::Retry(e.to_string(), e.retry_after())
@@ -450,6 +457,25 @@ mod tests {
             },
         };
         assert!(matches!(classify(&bad), Failure::Permanent(_)));
+    }
+
+    #[test]
+    fn slot_reserved_by_another_holder_is_retried_once_the_reservation_lapses() {
+        let reserved = UpstreamError::SlotReserved {
+            service: "calcom",
+            answer: ErrorAnswer {
+                status: 400,
+                code: None,
+                message: "Someone else reserved this slot before you. This slot will be freed \
+                          up in 540 seconds."
+                    .into(),
+            },
+            freed_in: Some(Duration::from_secs(540)),
+        };
+        let Failure::Retry(_, after) = classify(&reserved) else {
+            panic!("a reservation lapses: the booking must be tried again, not dead-lettered");
+        };
+        assert_eq!(after, Some(Duration::from_secs(540)));
     }
 
     #[test]

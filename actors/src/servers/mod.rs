@@ -57,7 +57,9 @@ use crate::tenant::TenantError;
 /// refusal that has no more specific one (e.g. 2004 when creating a booking).
 pub fn upstream_error(e: &UpstreamError, fallback: ErrorCode) -> RpcError {
     let code = match e {
-        UpstreamError::SlotTaken { .. } => ErrorCode::SlotNotAvailable,
+        UpstreamError::SlotTaken { .. } | UpstreamError::SlotReserved { .. } => {
+            ErrorCode::SlotNotAvailable
+        }
         UpstreamError::Unauthorized { .. } => ErrorCode::InvalidCalcomKey,
         UpstreamError::Transport { .. }
         | UpstreamError::RateLimited { .. }

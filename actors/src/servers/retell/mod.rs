@@ -255,7 +255,9 @@ pub fn retell_error(e: &UpstreamError, missing: ErrorCode) -> RpcError {
         | UpstreamError::CircuitOpen { .. }
         | UpstreamError::Decode { .. } => ErrorCode::UpstreamUnavailable,
         UpstreamError::Throttled { .. } => ErrorCode::RateLimited,
-        UpstreamError::SlotTaken { .. } | UpstreamError::Rejected { .. } => {
+        UpstreamError::SlotTaken { .. }
+        | UpstreamError::SlotReserved { .. }
+        | UpstreamError::Rejected { .. } => {
             return RpcError::invalid_params(e.to_string());
         }
     };

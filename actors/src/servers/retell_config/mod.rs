@@ -133,7 +133,9 @@ const MAX_NUMBER_PAGES: usize = 10;
 /// params.
 pub fn retell_error(e: &UpstreamError, not_found: ErrorCode) -> RpcError {
     match e {
-        UpstreamError::Rejected { .. } | UpstreamError::SlotTaken { .. } => {
+        UpstreamError::Rejected { .. }
+        | UpstreamError::SlotTaken { .. }
+        | UpstreamError::SlotReserved { .. } => {
             AppError::new(ErrorCode::WebhookRegistrationFailed, e.to_string()).into()
         }
         _ => crate::servers::retell::retell_error(e, not_found),
