@@ -151,6 +151,20 @@ pub struct Core {
     /// The companies' services, cached per company (the inbound-call webhook reads them;
     /// tenant changes drop them).
     pub services: Arc<ServicesCache>,
+    /// Stops the custom functions' arbiter when the last copy of the core is dropped.
+    _functions_arbiter: Arc<StopOnDrop>,
+}
+
+/// Stops an arbiter (thread) when dropped. The System stops its arbiters at a normal
+/// shutdown, but an arbiter keeps a handle to itself, so one whose System just ends without a
+/// stop (an app in a test, whose runtime is dropped) would run until the process exits and
+/// keep everything its actors hold: the store's pool with its open database connections.
+struct StopOnDrop(ArbiterHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
 }
 
 impl Core {
@@ -258,10 +272,11 @@ impl Core {
                 },
                 budget.clone(),
             );
-            // The arbiter belongs to the System, which stops it at shutdown.
-            let arbiter = Arbiter::new();
-            Supervisor::start_in_arbiter(&arbiter.handle(), move |_| actor)
+            let arbiter = Arbiter::new().handle();
+            let addr = Supervisor::start_in_arbiter(&arbiter, move |_| actor);
+            (addr, Arc::new(StopOnDrop(arbiter)))
         };
+        let (functions, functions_arbiter) = functions;
         let plane = Plane::new(PlaneParts {
             deps: deps.clone(),
             cfg: cfg.clone(),
@@ -307,6 +322,7 @@ impl Core {
             queue_depth,
             plane,
             services,
+            _functions_arbiter: functions_arbiter,
         }
     }
 }
