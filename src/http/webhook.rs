@@ -87,14 +87,15 @@ pub async fn handle(
 
 /// After a call's `call_started` was recorded: warms the free slots of the services offered at
 /// the dialled branch ([`Prefetch`]), as the inbound-call webhook does when Retell sends one
-/// (the second finds the days warm or in flight). Spawned: the 204 never waits for the
-/// services' read, and a failed read only leaves the cache cold.
+/// (the second finds the days warm or in flight). The services come from the per-company
+/// cache the functions read too. Spawned: the 204 never waits for them, and a failed read only
+/// leaves the cache cold.
 fn prefetch_call(state: &web::Data<AppState>, route: TenantRoute) {
-    let store = Arc::clone(&state.store);
+    let services = Arc::clone(&state.core.services);
     let prefetch = state.core.prefetch.clone();
     let now = state.clock.now();
     actix_web::rt::spawn(async move {
-        match store.services(route.company.id).await {
+        match services.services(route.company.id).await {
             Ok(services) => prefetch.do_send(Prefetch::for_call(&route, &services, now)),
             Err(e) => {
                 tracing::info!(company = %route.company.id, error = %e, "call_started: services unreadable, no availability prefetch");
