@@ -248,9 +248,30 @@ const ANCHORS: &[&str] = &[
 /// Words that may stand before a window and belong to it ("am Nachmittag", "so gegen
 /// Mittag", "in the morning", "irgendwann am Vormittag").
 const LINKS: &[&str] = &[
-    "am", "im", "in", "the", "der", "des", "so", "gegen", "um", "at", "around", "about", "eher",
-    "lieber", "gerne", "gern", "irgendwann", "sometime", "gleich", "ganz", "den", "zur",
-    "ueber", "die",
+    "am",
+    "im",
+    "in",
+    "the",
+    "der",
+    "des",
+    "so",
+    "gegen",
+    "um",
+    "at",
+    "around",
+    "about",
+    "eher",
+    "lieber",
+    "gerne",
+    "gern",
+    "irgendwann",
+    "sometime",
+    "gleich",
+    "ganz",
+    "den",
+    "zur",
+    "ueber",
+    "die",
 ];
 
 /// Links that make a point rough ("so gegen Mittag", "around noon", "über Mittag").
@@ -259,7 +280,17 @@ const ROUGHLY: &[&str] = &["so", "gegen", "around", "about", "ueber", "ganz"];
 /// Words left around the day that add nothing once the window is taken out ("egal wann am
 /// Donnerstag": "am").
 const DAY_FILLERS: &[&str] = &[
-    "am", "on", "the", "den", "an", "at", "dem", "so", "bitte", "please", "irgendwann",
+    "am",
+    "on",
+    "the",
+    "den",
+    "an",
+    "at",
+    "dem",
+    "so",
+    "bitte",
+    "please",
+    "irgendwann",
 ];
 
 /// Words before "nach"/"vor"/"past"/"to" that make them part of a clock time ("zehn nach
@@ -273,10 +304,22 @@ fn is_minutes_word(word: &str) -> bool {
         .contains(&word)
 }
 
+/// "14-16", "9:30–11": two clock numbers joined by a dash.
+fn is_dash_range(word: &str) -> bool {
+    word.split_once(['-', '–']).is_some_and(|(a, b)| {
+        let clock = |s: &str| {
+            s.starts_with(|c: char| c.is_ascii_digit())
+                && s.chars()
+                    .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        };
+        clock(a) && clock(b)
+    })
+}
+
 /// Index of the first word of the window phrase: the first anchor, with the links before it.
 fn window_start(w: &[&str]) -> Option<usize> {
     let anchor = w.iter().enumerate().position(|(i, word)| {
-        ANCHORS.contains(word)
+        (ANCHORS.contains(word) || is_dash_range(word))
             && !(["nach", "vor", "after", "before"].contains(word)
                 && i > 0
                 && is_minutes_word(w[i - 1]))
@@ -353,7 +396,14 @@ impl<'a> Cursor<'a> {
     /// A named time used as a bound: "Mittag(essen)", "lunch", "der Arbeit", "work".
     fn named_bound(&mut self) -> Option<NaiveTime> {
         self.eat_any(&["dem", "der", "the", "my", "meiner"]);
-        if self.eat_any(&["mittagessen", "mittag", "mittagspause", "lunch", "noon", "midday"]) {
+        if self.eat_any(&[
+            "mittagessen",
+            "mittag",
+            "mittagspause",
+            "lunch",
+            "noon",
+            "midday",
+        ]) {
             return Some(hm(12, 0));
         }
         self.eat_any(&["arbeit", "work"]).then(|| hm(17, 0))
@@ -421,8 +471,15 @@ impl<'a> Cursor<'a> {
             self.eat_any(&["on", "onwards"]);
             return Ok(Some((t, closes)));
         }
-        if self.eat_any(&["vor", "before", "bis", "until", "till", "til", "spaetestens"])
-            || self.eat_all(&["not", "after"])
+        if self.eat_any(&[
+            "vor",
+            "before",
+            "bis",
+            "until",
+            "till",
+            "til",
+            "spaetestens",
+        ]) || self.eat_all(&["not", "after"])
             || self.eat_all(&["no", "later", "than"])
             || self.eat_all(&["earlier", "than"])
         {
@@ -442,15 +499,17 @@ impl<'a> Cursor<'a> {
         let Some((first, rest)) = self.words.split_first() else {
             return Ok(None);
         };
+        if !is_dash_range(first) {
+            return Ok(None);
+        }
         let Some((a, b)) = first.split_once(['-', '–']) else {
             return Ok(None);
         };
-        if a.is_empty() || b.is_empty() || !a.chars().chain(b.chars()).all(|c| c.is_ascii_digit() || c == ':' || c == '.') {
-            return Ok(None);
-        }
         let tail: Vec<&str> = rest.iter().take(2).copied().collect();
         let from = parse_time(a, self.window)?;
-        let with_tail = std::iter::once(b).chain(tail.iter().copied()).collect::<Vec<_>>();
+        let with_tail = std::iter::once(b)
+            .chain(tail.iter().copied())
+            .collect::<Vec<_>>();
         for n in (0..=tail.len()).rev() {
             if let Ok(to) = parse_time(&with_tail[..=n].join(" "), self.window) {
                 self.words = &rest[n..];
@@ -597,7 +656,13 @@ mod tests {
 
     #[test]
     fn times_window_refuses_points() {
-        for point in ["14 Uhr", "Mittag", "zehn nach drei", "viertel vor vier", "halb drei"] {
+        for point in [
+            "14 Uhr",
+            "Mittag",
+            "zehn nach drei",
+            "viertel vor vier",
+            "halb drei",
+        ] {
             assert!(
                 matches!(w(point), Err(WindowParseError::NotAWindow(_))),
                 "{point}: {:?}",
