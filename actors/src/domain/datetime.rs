@@ -311,6 +311,19 @@ const TIME_FILLERS: &[&str] = &[
     "dann",
     "also",
     "exactly",
+    "am",
+    "besten",
+    "liebsten",
+    "vielleicht",
+    "eventuell",
+    "ja",
+    "wie",
+    "waere",
+    "es",
+    "mit",
+    "maybe",
+    "perhaps",
+    "how",
 ];
 /// Words after a time that add nothing ("um drei rum", "14 Uhr bitte").
 const TIME_TRAILERS: &[&str] = &["rum", "herum", "bitte", "please", "sharp", "genau"];

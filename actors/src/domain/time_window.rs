@@ -166,6 +166,9 @@ pub fn parse_window(
         .collect();
     let date = if rest.is_empty() {
         Ok(None)
+    } else if rest == ["this"] {
+        // "this afternoon"
+        Ok(Some(today))
     } else {
         parse_date(&rest.join(" "), today).map(Some)
     };
@@ -243,6 +246,9 @@ const ANCHORS: &[&str] = &[
     "lunchtime",
     "not",
     "no",
+    "nicht",
+    "later",
+    "earlier",
 ];
 
 /// Words that may stand before a window and belong to it ("am Nachmittag", "so gegen
@@ -272,6 +278,8 @@ const LINKS: &[&str] = &[
     "zur",
     "ueber",
     "die",
+    "liebsten",
+    "besten",
 ];
 
 /// Links that make a point rough ("so gegen Mittag", "around noon", "über Mittag").
@@ -291,6 +299,10 @@ const DAY_FILLERS: &[&str] = &[
     "bitte",
     "please",
     "irgendwann",
+    "liebsten",
+    "besten",
+    "lieber",
+    "gerne",
 ];
 
 /// Words before "nach"/"vor"/"past"/"to" that make them part of a clock time ("zehn nach
@@ -393,8 +405,10 @@ impl<'a> Cursor<'a> {
         first_error.map_or(Ok(None), Err)
     }
 
-    /// A named time used as a bound: "Mittag(essen)", "lunch", "der Arbeit", "work".
-    fn named_bound(&mut self) -> Option<NaiveTime> {
+    /// A named time used as a bound: "(nach dem) Mittagessen" 13:00, "(vor dem) Mittag"
+    /// 12:00, "(after) lunch"; "(nach der) Arbeit", "(after) work" 17:00, only `after`.
+    fn named_bound(&mut self, after: bool) -> Option<NaiveTime> {
+        let rest = self.words;
         self.eat_any(&["dem", "der", "the", "my", "meiner"]);
         if self.eat_any(&[
             "mittagessen",
@@ -404,9 +418,13 @@ impl<'a> Cursor<'a> {
             "noon",
             "midday",
         ]) {
-            return Some(hm(12, 0));
+            return Some(if after { hm(13, 0) } else { hm(12, 0) });
         }
-        self.eat_any(&["arbeit", "work"]).then(|| hm(17, 0))
+        if after && self.eat_any(&["arbeit", "work"]) {
+            return Some(hm(17, 0));
+        }
+        self.words = rest;
+        None
     }
 
     /// Reads the window's words; `None` when they are not a window.
@@ -457,12 +475,13 @@ impl<'a> Cursor<'a> {
             }));
         }
         if self.eat_any(&["nach", "after", "ab", "fruehestens"])
+            || self.eat_all(&["nicht", "vor"])
             || self.eat_all(&["not", "before"])
             || self.eat_all(&["no", "earlier", "than"])
             || self.eat_all(&["later", "than"])
         {
-            if let Some(t) = self.named_bound() {
-                let t = if t == hm(12, 0) { hm(13, 0) } else { t };
+            self.eat_any(&["um", "at"]);
+            if let Some(t) = self.named_bound(true) {
                 return Ok(Some((t, closes)));
             }
             let Some(t) = self.time(&[])? else {
@@ -479,11 +498,13 @@ impl<'a> Cursor<'a> {
             "till",
             "til",
             "spaetestens",
-        ]) || self.eat_all(&["not", "after"])
+        ]) || self.eat_all(&["nicht", "nach"])
+            || self.eat_all(&["not", "after"])
             || self.eat_all(&["no", "later", "than"])
             || self.eat_all(&["earlier", "than"])
         {
-            if let Some(t) = self.named_bound() {
+            self.eat_any(&["spaetestens", "um", "at"]);
+            if let Some(t) = self.named_bound(false) {
                 return Ok(Some((opens, t)));
             }
             let Some(t) = self.time(&[])? else {
@@ -491,7 +512,21 @@ impl<'a> Cursor<'a> {
             };
             return Ok(Some((opens, t)));
         }
-        Ok(self.part_of_day())
+        let Some((from, to)) = self.part_of_day() else {
+            return Ok(None);
+        };
+        // "nachmittags ab drei", "vormittags bis elf": a bound narrows the part of the day.
+        if self.eat_any(&["ab", "nach", "after", "from"]) {
+            if let Some(t) = self.time(&[])? {
+                return Ok(Some((from.max(t), to)));
+            }
+        } else if self.eat_any(&["bis", "vor", "before", "until", "till"]) {
+            self.eat("spaetestens");
+            if let Some(t) = self.time(&[])? {
+                return Ok(Some((from, to.min(t))));
+            }
+        }
+        Ok(Some((from, to)))
     }
 
     /// "14-16", "14-16 Uhr", "9-11 am": one word with a dash between two numbers.
@@ -524,6 +559,10 @@ impl<'a> Cursor<'a> {
         let (opens, closes) = (self.window.opens, self.window.closes);
         let early = self.eat_any(&["fruehen", "frueher", "early"]);
         let late = !early && self.eat_any(&["spaeten", "spaeter", "late"]);
+        if early || late {
+            self.eat_any(&["am", "in", "the"]);
+            self.eat("the");
+        }
         let span = if self.eat_any(&["nachmittag", "nachmittags", "afternoon"]) {
             match (early, late) {
                 (true, _) => (hm(12, 0), hm(15, 0)),
