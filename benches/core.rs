@@ -12,6 +12,11 @@
 //!   a fixed `today`; one iteration parses the whole list.
 //! - `parse/german_time`: [`parse_time`] over five time phrases ("14 Uhr" … "3 pm") with
 //!   [`BusinessWindow::default`]; one iteration parses the whole list.
+//! - `times/parse_time_typical`: [`parse_time`] on "fünf vor halb vier am Nachmittag".
+//! - `times/parse_time_long_refused`: [`parse_time`] on 10 000 characters, refused by its
+//!   length bound before any other work.
+//! - `times/parse_window_typical` / `times/parse_window_long_refused`: the same for
+//!   [`parse_window`] with "egal wann am Donnerstag" and a fixed `today`.
 //! - `router/dispatch_trivial_method`: one [`Dispatch`] round trip through a started
 //!   [`Router`](switchboard_actors::router::Router) to a bench-local server actor whose one
 //!   method answers `{"ok": true}`, inside an actix System (mailboxes, scope check, the
@@ -38,6 +43,7 @@ use switchboard::sim::calcom::CalcomSim;
 use switchboard_actors::domain::datetime::{parse_date, parse_time};
 use switchboard_actors::domain::ids::CompanyId;
 use switchboard_actors::domain::tenant::BusinessWindow;
+use switchboard_actors::domain::time_window::parse_window;
 use switchboard_actors::jsonrpc::{Limits, Request, RpcError, process};
 use switchboard_actors::ratelimit::{Bucket, LocalLimiter, Quotas};
 use switchboard_actors::records::TokenGrant;
@@ -365,5 +371,35 @@ fn sim(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, jsonrpc, retell, parse, router, ratelimit, sim);
+/// `times/*`: a time and a time window as callers say them, and input over the parsers'
+/// length bound (refused first, so its cost does not grow with the input).
+fn times(c: &mut Criterion) {
+    const TIME: &str = "fünf vor halb vier am Nachmittag";
+    const WINDOW: &str = "egal wann am Donnerstag";
+    let today = NaiveDate::from_ymd_opt(2026, 12, 2).expect("valid date");
+    let window = BusinessWindow::default();
+    let long = "halb drei ".repeat(1000);
+    parse_time(TIME, window).unwrap_or_else(|e| panic!("{TIME}: {e}"));
+    parse_window(WINDOW, window, today).unwrap_or_else(|e| panic!("{WINDOW}: {e}"));
+    assert!(parse_time(&long, window).is_err() && parse_window(&long, window, today).is_err());
+
+    let mut group = c.benchmark_group("times");
+    group.bench_function("parse_time_typical", |b| {
+        b.iter(|| black_box(parse_time(black_box(TIME), window)));
+    });
+    group.bench_function("parse_time_long_refused", |b| {
+        b.iter(|| black_box(parse_time(black_box(&long), window)));
+    });
+    group.bench_function("parse_window_typical", |b| {
+        b.iter(|| black_box(parse_window(black_box(WINDOW), window, today)));
+    });
+    group.bench_function("parse_window_long_refused", |b| {
+        b.iter(|| black_box(parse_window(black_box(&long), window, today)));
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches, jsonrpc, retell, parse, times, router, ratelimit, sim
+);
 criterion_main!(benches);

@@ -704,8 +704,15 @@ impl Harness {
     }
 
     async fn collect(&self, call_id: &str, args: Value) -> Value {
+        self.function("collect_appointment_data", Locale::De, call_id, args)
+            .await
+    }
+
+    /// Runs the custom function `name` for a company speaking `locale`.
+    async fn function(&self, name: &str, locale: Locale, call_id: &str, args: Value) -> Value {
         let call: RetellCall = serde_json::from_value(Self::call(call_id, "ongoing")).unwrap();
-        let route = Self::route();
+        let mut route = Self::route();
+        route.company.locale = locale;
         let Value::Object(args) = args else {
             panic!("args are an object")
         };
@@ -715,9 +722,7 @@ impl Harness {
             args: &args,
             lane: Lane::Live,
         };
-        execute(&self.deps, "collect_appointment_data", inv)
-            .await
-            .unwrap()
+        execute(&self.deps, name, inv).await.unwrap()
     }
 
     /// All details of the 14:00 slot; `confirmed` as said.
@@ -1113,5 +1118,163 @@ fn a_late_hold_of_a_slot_the_caller_left_is_released() {
             !h.calendar.holds.lock().unwrap().contains_key("hold_1"),
             "14:00 is free again for other callers"
         );
+    });
+}
+
+// Time windows (issue 17) through `check_availability` and `find_next_slot`: the in-memory
+// Cal.com has a slot every 30 minutes 09:00–17:30, and it is Monday 15 July 2030, 10:00.
+
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn window_in_check_availability_offers_earliest_middle_and_latest_free_time() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        let args = json!({"dienstleistung": "Herrenhaarschnitt", "datum": "16.07.2030",
+                          "uhrzeit": "nachmittags"});
+        let reply = h
+            .function("check_availability", Locale::De, "call_w1", args)
+            .await;
+        assert_eq!(reply["available"], true, "{reply}");
+        assert_eq!(reply["zeitfenster"], "12:00-17:00", "{reply}");
+        assert_eq!(
+            strings(&reply["alternatives"]),
+            ["12:00", "14:00", "16:30"],
+            "{reply}"
+        );
+        assert_eq!(
+            reply["message"],
+            "Am Dienstag, 16.07.2030 zwischen 12 Uhr und 17 Uhr ist um 12 Uhr, 14 Uhr und \
+             16:30 Uhr frei. Was passt Ihnen?"
+        );
+    });
+}
+
+#[test]
+fn window_with_a_day_needs_no_date_arg_and_speaks_english() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        let args = json!({"service": "Herrenhaarschnitt", "time": "any time Tuesday"});
+        let reply = h
+            .function("check_availability", Locale::En, "call_w2", args)
+            .await;
+        assert_eq!(reply["datum"], "2030-07-16", "{reply}");
+        assert_eq!(
+            strings(&reply["alternatives"]),
+            ["09:00", "13:00", "17:30"],
+            "{reply}"
+        );
+        assert_eq!(
+            reply["message"],
+            "On Tuesday, 16 July 2030 between 8 am and 8 pm I have 9 am, 1 pm and 5:30 pm \
+             available. Which suits you?"
+        );
+    });
+}
+
+#[test]
+fn full_window_offers_the_free_times_nearest_to_it() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        // 09:00 and 09:30 Berlin (UTC+2) are booked.
+        for minute in [0, 30] {
+            let start = Utc.with_ymd_and_hms(2030, 7, 16, 7, minute, 0).unwrap();
+            h.calendar.booked.lock().unwrap().push(start);
+        }
+        let args = json!({"dienstleistung": "Herrenhaarschnitt", "datum": "16.07.2030",
+                          "uhrzeit": "vor zehn"});
+        let reply = h
+            .function("check_availability", Locale::De, "call_w3", args)
+            .await;
+        assert_eq!(reply["available"], false, "{reply}");
+        assert_eq!(
+            strings(&reply["alternatives"]),
+            ["10:00", "10:30", "11:00"],
+            "{reply}"
+        );
+        assert!(
+            reply["message"]
+                .as_str()
+                .unwrap()
+                .contains("zwischen 8 Uhr und 10 Uhr ist leider nichts frei"),
+            "{reply}"
+        );
+    });
+}
+
+#[test]
+fn window_in_find_next_slot_is_searched_from_today() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        let args = json!({"dienstleistung": "Herrenhaarschnitt", "uhrzeit": "abends"});
+        let reply = h
+            .function("find_next_slot", Locale::De, "call_w4", args)
+            .await;
+        assert_eq!(reply["found"], true, "{reply}");
+        assert_eq!(reply["datum"], "2030-07-15", "{reply}");
+        assert_eq!(reply["uhrzeit"], "17:00", "{reply}");
+        assert_eq!(
+            strings(&reply["alternativen"]),
+            ["17:00", "17:30"],
+            "{reply}"
+        );
+        assert_eq!(
+            reply["message"],
+            "Für Herrenhaarschnitt ist am Montag, 15.07.2030 um 17 Uhr und 17:30 Uhr frei. \
+             Was passt Ihnen?"
+        );
+    });
+}
+
+#[test]
+fn window_in_find_next_slot_skips_times_already_past() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        let args = json!({"service": "Herrenhaarschnitt", "time": "before noon"});
+        let reply = h
+            .function("find_next_slot", Locale::En, "call_w5", args)
+            .await;
+        assert_eq!(reply["datum"], "2030-07-15", "{reply}");
+        assert_eq!(
+            strings(&reply["alternativen"]),
+            ["10:30", "11:00", "11:30"],
+            "{reply}"
+        );
+        assert_eq!(
+            reply["message"],
+            "For Herrenhaarschnitt I have 10:30 am, 11 am and 11:30 am on Monday, 15 July 2030. \
+             Which suits you?"
+        );
+    });
+}
+
+#[test]
+fn two_windows_offered_are_asked_about_not_guessed() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        for (locale, said, asks) in [
+            (
+                Locale::De,
+                "vormittags oder nachmittags",
+                "Welche soll ich nehmen?",
+            ),
+            (Locale::En, "at 3 or 4", "Which one should I take?"),
+        ] {
+            let args = json!({"dienstleistung": "Herrenhaarschnitt", "datum": "16.07.2030",
+                              "uhrzeit": said});
+            let reply = h
+                .function("check_availability", locale, "call_w6", args)
+                .await;
+            assert_eq!(reply["success"], false, "{reply}");
+            assert!(
+                reply["message"].as_str().unwrap().ends_with(asks),
+                "{reply}"
+            );
+        }
     });
 }

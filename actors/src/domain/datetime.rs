@@ -48,7 +48,22 @@ pub enum TimeParseError {
     /// The form was read but names no time of day ("25 Uhr", "14:75").
     #[error("{0:?} is not a time of day")]
     OutOfRange(String),
+    /// The caller named more than one time ("um acht oder neun", "3 or 4"): the function
+    /// asks which one is meant instead of guessing.
+    #[error("{0:?} names more than one time; ask which is meant")]
+    Ambiguous(String),
+    /// The input is longer than [`MAX_TIME_CHARS`]; refused before any other work.
+    #[error("a time of day is at most {max} characters")]
+    TooLong {
+        /// The bound, [`MAX_TIME_CHARS`].
+        max: usize,
+    },
 }
+
+/// The longest input [`parse_time`] reads, in characters (Unicode scalar values). A time of
+/// day as spoken ("fünf Minuten vor halb vier am Nachmittag") is well under it; longer input
+/// is refused before it is looked at, which keeps the parser's work linear and bounded.
+pub const MAX_TIME_CHARS: usize = 200;
 
 /// Reads a date a caller said, relative to `today` (the company's local date).
 ///
@@ -135,6 +150,13 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, DateParseE
 /// Number words run from zero to fifty-nine in both languages ("eins"/"ein", "zwölf"/"zwoelf",
 /// "dreiundzwanzig", "forty-five").
 ///
+/// - a part of the day before any of these does the same: "früh um sieben" (07:00), "abends
+///   um acht" (20:00), "am Nachmittag um drei" (15:00);
+/// - "Punkt", "genau", "pünktlich" in front and "bitte"/"please" at the end are ignored.
+///
+/// "kurz nach drei" and "kurz vor vier" are not points: they are windows
+/// ([`super::time_window::parse_window`]: 15:00–15:30 and 15:30–16:00) and are refused here.
+///
 /// A 12-hour reading (hour 1–12 without am/pm, a part of the day or a leading zero) that lies
 /// before `window.opens` is moved to the afternoon when that lands within
 /// `[window.opens, window.closes]`: with 08:00–20:00 "halb drei" is 14:30 and "3 Uhr" 15:00,
@@ -142,9 +164,15 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, DateParseE
 /// time. Times outside the window are returned as read.
 ///
 /// # Errors
-/// [`TimeParseError::Empty`] for blank input, [`TimeParseError::OutOfRange`] for "25 Uhr" or
-/// "14:75", [`TimeParseError::Unrecognized`] for anything else.
+/// [`TimeParseError::TooLong`] above [`MAX_TIME_CHARS`], [`TimeParseError::Empty`] for blank
+/// input, [`TimeParseError::Ambiguous`] for "X oder Y", [`TimeParseError::OutOfRange`] for
+/// "25 Uhr" or "14:75", [`TimeParseError::Unrecognized`] for anything else.
 pub fn parse_time(input: &str, window: BusinessWindow) -> Result<NaiveTime, TimeParseError> {
+    if input.chars().nth(MAX_TIME_CHARS).is_some() {
+        return Err(TimeParseError::TooLong {
+            max: MAX_TIME_CHARS,
+        });
+    }
     let unrecognized = || TimeParseError::Unrecognized(input.trim().to_owned());
     let prepared = fold_umlauts(input)
         .replace("a.m.", " am ")
@@ -155,14 +183,34 @@ pub fn parse_time(input: &str, window: BusinessWindow) -> Result<NaiveTime, Time
         return Err(TimeParseError::Empty);
     }
     let mut w: Vec<&str> = words.iter().map(String::as_str).collect();
+    if w.iter().any(|word| ["oder", "or"].contains(word)) {
+        return Err(TimeParseError::Ambiguous(input.trim().to_owned()));
+    }
     strip_leading(&mut w, TIME_FILLERS);
-    while w.len() > 1 && w.last().is_some_and(|last| ["rum", "herum"].contains(last)) {
+    while w.len() > 1 && w.last().is_some_and(|last| TIME_TRAILERS.contains(last)) {
         w.pop();
     }
     let mut meridiem = None;
+    let links = w
+        .iter()
+        .take_while(|word| DAYPART_LINKS.contains(word))
+        .count();
+    if w.len() > links + 1
+        && let Some(m) = w
+            .get(links)
+            .filter(|first| !["am", "pm"].contains(first))
+            .and_then(|first| meridiem_from_word(first))
+    {
+        meridiem = Some(m);
+        w.drain(..=links);
+        strip_leading(&mut w, TIME_FILLERS);
+    }
     if w.len() > 1
         && let Some(m) = w.last().and_then(|last| meridiem_from_word(last))
     {
+        if meridiem.is_some_and(|before| before != m) {
+            return Err(unrecognized());
+        }
         meridiem = Some(m);
         w.pop();
         while w.len() > 1 && w.last().is_some_and(|last| DAYPART_LINKS.contains(last)) {
@@ -255,13 +303,36 @@ const TIME_FILLERS: &[&str] = &[
     "around",
     "about",
     "a",
+    "punkt",
+    "genau",
+    "puenktlich",
+    "gerne",
+    "lieber",
+    "dann",
+    "also",
+    "exactly",
+    "am",
+    "besten",
+    "liebsten",
+    "vielleicht",
+    "eventuell",
+    "ja",
+    "wie",
+    "waere",
+    "es",
+    "mit",
+    "maybe",
+    "perhaps",
+    "how",
 ];
+/// Words after a time that add nothing ("um drei rum", "14 Uhr bitte").
+const TIME_TRAILERS: &[&str] = &["rum", "herum", "bitte", "please", "sharp", "genau"];
 
 /// Lower-cases, folds umlauts and splits `input` into words: whitespace and `,;!?"„“”()`
 /// separate, a hyphen next to a letter separates ("forty-five"), and so does a change
 /// between letters and digits ("14uhr", "15th", "2pm", "15.juli"). Dots at either end of a
 /// word go ("15.", "Okt.", "Uhr."), dots inside stay ("15.07", "14.30").
-fn words(input: &str) -> Vec<String> {
+pub(super) fn words(input: &str) -> Vec<String> {
     let is_letter = |c: char| c.is_alphabetic() || c == '\'';
     let mut out = Vec::new();
     let mut push = |word: &mut String| {
@@ -478,7 +549,7 @@ fn meridiem_from_word(word: &str) -> Option<Meridiem> {
         "pm" | "nachmittag" | "nachmittags" | "abend" | "abends" | "afternoon" | "evening" => {
             Some(Meridiem::Pm)
         }
-        "mittag" | "mittags" => Some(Meridiem::Midday),
+        "mittag" | "mittags" | "noon" | "midday" => Some(Meridiem::Midday),
         _ => None,
     }
 }

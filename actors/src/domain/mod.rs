@@ -1,5 +1,5 @@
 //! Domain types and pure functions: ids, phone numbers, tenancy, appointment data, German and
-//! English date/time reading, Cal.com booking shapes, and the decision that books a slot exactly
+//! English date/time reading, the time windows callers offer (`time_window`), Cal.com booking shapes, and the decision that books a slot exactly
 //! once per idempotency key; the window of dates a request may name (`date_window`); the one sanitiser of free text
 //! (`text`); the checker and rewriter of client SQL (`sql_guard`).
 
@@ -16,4 +16,5 @@ pub mod service_match;
 pub mod sql_guard;
 pub mod tenant;
 pub mod text;
+pub mod time_window;
 pub mod truthy;

@@ -7,13 +7,15 @@ use super::{
 };
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
-use crate::domain::datetime::{parse_date, parse_time};
+use crate::domain::date_window::DateWindow;
+use crate::domain::datetime::{TimeParseError, parse_date, parse_time};
 use crate::domain::service_match::match_service;
-use crate::domain::tenant::{Locale, Service};
+use crate::domain::tenant::{BusinessWindow, Locale, Service};
 use crate::domain::text;
+use crate::domain::time_window::{TimeWindow, WindowParseError, parse_window};
 use crate::speech::Catalog;
 use crate::speech::general::GeneralSay;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
 
@@ -29,8 +31,10 @@ pub struct SlotArgs {
     /// The day as the caller said it: "morgen", "nächsten Dienstag", "15.07.", "2026-07-15".
     /// For `find_next_slot`, the first day searched (default today).
     pub datum: Option<String>,
-    /// The time as the caller said it: "14 Uhr", "halb drei", "14:30". For `find_next_slot`,
-    /// the earliest time on the first day.
+    /// The time as the caller said it: "14 Uhr", "halb drei", "14:30"; or a window, also
+    /// with a day: "vormittags", "am Nachmittag", "nach 17 Uhr", "zwischen 14 und 16 Uhr",
+    /// "egal wann am Donnerstag". For `find_next_slot`, a time is the earliest time on the
+    /// first day and a window is searched on every day.
     pub uhrzeit: Option<String>,
 }
 
@@ -64,9 +68,11 @@ pub struct CheckAvailability;
 impl CustomFunction for CheckAvailability {
     const NAME: &'static str = "check_availability";
     const DESCRIPTION: &'static str = "Check whether a time is free for a service on a day, or \
-        which times are free that day. Arguments left out are taken from the details already \
-        collected in this call. The reply lists the free times and the nearest alternatives, \
-        and says the answer in `message`.";
+        which times are free that day. The time may be a window as the caller said it \
+        (\"vormittags\", \"nach 17 Uhr\", \"between 2 and 4\", \"any time Thursday\"): the \
+        reply then offers the best two or three free times in it. Arguments left out are taken \
+        from the details already collected in this call. The reply lists the free times and the \
+        nearest alternatives, and says the answer in `message`.";
     type Args = SlotArgs;
     const ARGS: &'static [Arg] = SlotArgs::ARGS;
 
@@ -80,6 +86,8 @@ pub(super) struct Ask {
     pub service: Option<Service>,
     pub date: Option<NaiveDate>,
     pub time: Option<NaiveTime>,
+    /// The window asked for instead of a time (its day, if said, is in `date`).
+    pub window: Option<TimeWindow>,
     /// Spoken problems with the args (unknown date, service, …).
     pub problems: Vec<String>,
 }
@@ -130,23 +138,10 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
             .as_ref()
             .and_then(|c| services.iter().find(|s| s.id == c.service_id).cloned()),
     };
-    let date = match asked.datum {
+    let has_date_arg = asked.datum.is_some();
+    let mut date = match asked.datum {
         Some(text) => match parse_date(&text, today) {
-            Ok(d) if d < window.earliest => {
-                problems.push(GeneralSay::DateInPast { said: text }.say(locale));
-                None
-            }
-            Ok(d) if d > window.latest => {
-                problems.push(
-                    GeneralSay::DateTooFar {
-                        said: text,
-                        latest: window.latest,
-                    }
-                    .say(locale),
-                );
-                None
-            }
-            Ok(d) => Some(d),
+            Ok(d) => bookable(d, text, window, locale, &mut problems),
             Err(_) => {
                 problems.push(GeneralSay::DateNotUnderstood { said: text }.say(locale));
                 None
@@ -154,22 +149,107 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
         },
         None => collected.date,
     };
-    let time = match asked.uhrzeit {
-        Some(text) => match parse_time(&text, inv.route.window) {
-            Ok(t) => Some(t),
-            Err(_) => {
-                problems.push(GeneralSay::TimeNotUnderstood { said: text }.say(locale));
-                None
+    let (mut time, mut span) = (None, None);
+    match asked.uhrzeit {
+        Some(text) => match read_time(&text, inv.route.window, today) {
+            Ok(TimeAsked::Point(t)) => time = Some(t),
+            Ok(TimeAsked::Window(w)) => {
+                if let Some(d) = w.date.filter(|_| !has_date_arg) {
+                    date = bookable(d, text, window, locale, &mut problems);
+                }
+                span = Some(w);
             }
+            Err(say) => problems.push(say.say(locale)),
         },
-        None => collected.time,
-    };
+        None => time = collected.time,
+    }
     Ok(Ask {
         service,
         date,
         time,
+        window: span,
         problems,
     })
+}
+
+/// `date` when callers may ask about it, else the spoken problem is noted.
+fn bookable(
+    date: NaiveDate,
+    said: String,
+    window: DateWindow,
+    locale: Locale,
+    problems: &mut Vec<String>,
+) -> Option<NaiveDate> {
+    if date < window.earliest {
+        problems.push(GeneralSay::DateInPast { said }.say(locale));
+        None
+    } else if date > window.latest {
+        problems.push(
+            GeneralSay::DateTooFar {
+                said,
+                latest: window.latest,
+            }
+            .say(locale),
+        );
+        None
+    } else {
+        Some(date)
+    }
+}
+
+/// The time arg read as a point or as a window.
+enum TimeAsked {
+    Point(NaiveTime),
+    Window(TimeWindow),
+}
+
+/// Reads the time arg: a window when [`parse_window`] reads one ("vormittags", "nach 17
+/// Uhr", "egal wann am Donnerstag"), else a point ([`parse_time`]). Two times or windows
+/// offered are asked about, not guessed.
+fn read_time(said: &str, hours: BusinessWindow, today: NaiveDate) -> Result<TimeAsked, GeneralSay> {
+    let said_owned = || said.to_owned();
+    match parse_window(said, hours, today) {
+        Ok(w) => return Ok(TimeAsked::Window(w)),
+        Err(e) if e.is_ambiguous() => {
+            return Err(GeneralSay::WhichTimeMeant { said: said_owned() });
+        }
+        Err(WindowParseError::OutsideHours(_)) => {
+            return Err(GeneralSay::WindowClosed { said: said_owned() });
+        }
+        Err(_) => {}
+    }
+    match parse_time(said, hours) {
+        Ok(t) => Ok(TimeAsked::Point(t)),
+        Err(TimeParseError::Ambiguous(_)) => Err(GeneralSay::WhichTimeMeant { said: said_owned() }),
+        Err(_) => Err(GeneralSay::TimeNotUnderstood { said: said_owned() }),
+    }
+}
+
+/// Up to `n` free times of `date` nearest to `window` (by distance to its span), ascending.
+fn nearest_to_window(
+    free: &[NaiveDateTime],
+    date: NaiveDate,
+    window: &TimeWindow,
+    n: usize,
+) -> Vec<NaiveTime> {
+    let mut same_day: Vec<NaiveTime> = free
+        .iter()
+        .filter(|t| t.date() == date)
+        .map(|t| t.time())
+        .collect();
+    let distance = |t: &NaiveTime| {
+        if *t < window.from {
+            (window.from - *t).num_seconds()
+        } else if *t >= window.to {
+            (*t - window.to).num_seconds()
+        } else {
+            0
+        }
+    };
+    same_day.sort_by_key(distance);
+    same_day.truncate(n);
+    same_day.sort();
+    same_day
 }
 
 /// What the caller asked about ([`read_ask`]) with the service to look up taken out of it;
@@ -229,25 +309,56 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         "dienstleistung": service.name,
         "freie_zeiten": day.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>(),
     });
-    let (available, alternatives, say) = match ask.time {
-        Some(time) if day.contains(&time) => (true, vec![], GeneralSay::SlotFree { date, time }),
-        Some(time) => {
-            let alternatives = nearest(&free, date, time, 3);
-            (
-                false,
-                alternatives.clone(),
-                GeneralSay::SlotTaken {
-                    date,
-                    time,
-                    alternatives,
-                },
-            )
+    let (available, alternatives, say) = match (ask.window, ask.time) {
+        (Some(w), _) => {
+            let best = w.best(&day, 3);
+            if best.is_empty() {
+                let alternatives = nearest_to_window(&free, date, &w, 3);
+                (
+                    false,
+                    alternatives.clone(),
+                    GeneralSay::WindowFull {
+                        date,
+                        from: w.from,
+                        to: w.to,
+                        alternatives,
+                    },
+                )
+            } else {
+                (
+                    true,
+                    best.clone(),
+                    GeneralSay::WindowHasFreeTimes {
+                        date,
+                        from: w.from,
+                        to: w.to,
+                        times: best,
+                    },
+                )
+            }
         }
-        None if day.is_empty() => (false, vec![], GeneralSay::DayFull { date }),
-        None => {
-            let times = day.iter().take(6).copied().collect();
-            (true, vec![], GeneralSay::DayHasFreeTimes { date, times })
-        }
+        (None, time) => match time {
+            Some(time) if day.contains(&time) => {
+                (true, vec![], GeneralSay::SlotFree { date, time })
+            }
+            Some(time) => {
+                let alternatives = nearest(&free, date, time, 3);
+                (
+                    false,
+                    alternatives.clone(),
+                    GeneralSay::SlotTaken {
+                        date,
+                        time,
+                        alternatives,
+                    },
+                )
+            }
+            None if day.is_empty() => (false, vec![], GeneralSay::DayFull { date }),
+            None => {
+                let times = day.iter().take(6).copied().collect();
+                (true, vec![], GeneralSay::DayHasFreeTimes { date, times })
+            }
+        },
     };
     let (available, message) = (Value::Bool(available), say.say(locale));
     let mut reply = base;
@@ -258,6 +369,13 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
             .map(|t| t.format("%H:%M").to_string())
             .collect::<Vec<_>>()
     );
+    if let Some(w) = ask.window {
+        reply["zeitfenster"] = json!(format!(
+            "{}-{}",
+            w.from.format("%H:%M"),
+            w.to.format("%H:%M")
+        ));
+    }
     reply["message"] = Value::String(message);
     Ok(reply)
 }

@@ -55,6 +55,48 @@ pub enum GeneralSay {
         /// The time as said.
         said: String,
     },
+    /// More than one time or window was offered ("um acht oder neun"): which is meant?
+    WhichTimeMeant {
+        /// The time as said.
+        said: String,
+    },
+    /// The window said lies outside the opening hours ("nach 21 Uhr").
+    WindowClosed {
+        /// The window as said.
+        said: String,
+    },
+    /// Free times inside the window asked for (`from`..`to`, local), the best two or three.
+    WindowHasFreeTimes {
+        /// The day.
+        date: NaiveDate,
+        /// Earliest start of the window.
+        from: NaiveTime,
+        /// End of the window (exclusive).
+        to: NaiveTime,
+        /// The free times offered, ascending.
+        times: Vec<NaiveTime>,
+    },
+    /// Nothing is free inside the window; `alternatives` are the free times nearest to it
+    /// that day.
+    WindowFull {
+        /// The day.
+        date: NaiveDate,
+        /// Earliest start of the window.
+        from: NaiveTime,
+        /// End of the window (exclusive).
+        to: NaiveTime,
+        /// Nearest free times outside the window; empty when the day is full.
+        alternatives: Vec<NaiveTime>,
+    },
+    /// The first day with free times inside a window, and the best two or three of them.
+    NextFreeInWindow {
+        /// Service name.
+        service: String,
+        /// The day.
+        date: NaiveDate,
+        /// The free times offered, ascending.
+        times: Vec<NaiveTime>,
+    },
     /// Free times were asked for without a service.
     WhichServiceToCheck,
     /// Free times were asked for without a day.
@@ -175,6 +217,50 @@ impl Catalog for GeneralSay {
             Self::TimeNotUnderstood { said } => {
                 format!("Die Uhrzeit {} habe ich nicht verstanden.", quoted(said, l))
             }
+            Self::WhichTimeMeant { said } => format!(
+                "Sie haben mehr als eine Zeit genannt ({}). Welche soll ich nehmen?",
+                quoted(said, l)
+            ),
+            Self::WindowClosed { said } => format!(
+                "{} haben wir leider nicht geöffnet. Passt Ihnen eine andere Zeit?",
+                quoted(said, l)
+            ),
+            Self::WindowHasFreeTimes {
+                date: d,
+                from,
+                to,
+                times: t,
+            } => format!(
+                "Am {} zwischen {} und {} ist um {} frei. Was passt Ihnen?",
+                date(*d, l),
+                time(*from, l),
+                time(*to, l),
+                times(t, l)
+            ),
+            Self::WindowFull {
+                date: d,
+                from,
+                to,
+                alternatives,
+            } if !alternatives.is_empty() => format!(
+                "Am {} zwischen {} und {} ist leider nichts frei. Frei wäre um {}.",
+                date(*d, l),
+                time(*from, l),
+                time(*to, l),
+                times(alternatives, l)
+            ),
+            Self::WindowFull { date: d, .. } => {
+                format!("Am {} ist leider nichts mehr frei.", date(*d, l))
+            }
+            Self::NextFreeInWindow {
+                service,
+                date: d,
+                times: t,
+            } => format!(
+                "Für {service} ist am {} um {} frei. Was passt Ihnen?",
+                date(*d, l),
+                times(t, l)
+            ),
             Self::WhichServiceToCheck => "Für welche Dienstleistung soll ich nachsehen?".into(),
             Self::WhichDayToCheck => "Für welchen Tag soll ich nachsehen?".into(),
             Self::SlotFree { date: d, time: t } => {
@@ -280,6 +366,48 @@ impl Catalog for GeneralSay {
             Self::TimeNotUnderstood { said } => {
                 format!("I didn't understand the time {}.", quoted(said, l))
             }
+            Self::WhichTimeMeant { said } => format!(
+                "You mentioned more than one time ({}). Which one should I take?",
+                quoted(said, l)
+            ),
+            Self::WindowClosed { said } => format!(
+                "We're not open {}. Would another time suit you?",
+                quoted(said, l)
+            ),
+            Self::WindowHasFreeTimes {
+                date: d,
+                from,
+                to,
+                times: t,
+            } => format!(
+                "On {} between {} and {} I have {} available. Which suits you?",
+                date(*d, l),
+                time(*from, l),
+                time(*to, l),
+                times(t, l)
+            ),
+            Self::WindowFull {
+                date: d,
+                from,
+                to,
+                alternatives,
+            } if !alternatives.is_empty() => format!(
+                "On {} nothing is free between {} and {}. I could offer {}.",
+                date(*d, l),
+                time(*from, l),
+                time(*to, l),
+                times(alternatives, l)
+            ),
+            Self::WindowFull { date: d, .. } => format!("{} is fully booked.", date(*d, l)),
+            Self::NextFreeInWindow {
+                service,
+                date: d,
+                times: t,
+            } => format!(
+                "For {service} I have {} on {}. Which suits you?",
+                times(t, l),
+                date(*d, l)
+            ),
             Self::WhichServiceToCheck => "Which service should I look up?".into(),
             Self::WhichDayToCheck => "Which day should I check?".into(),
             Self::SlotFree { date: d, time: t } => {
