@@ -140,6 +140,13 @@ pub enum FieldErrorKind {
         /// The weekday the caller named.
         said: Weekday,
     },
+    /// The date may mean more than one day ("nächsten Freitag" on a Thursday); the reply asks
+    /// which, naming `candidates`, and no date is stored.
+    #[error("may mean any of {candidates:?}")]
+    AmbiguousDate {
+        /// The days meant, earliest first.
+        candidates: Vec<NaiveDate>,
+    },
     /// No time form matches, or it names no time of day.
     #[error("not a time we can read")]
     UnknownTime,
@@ -326,6 +333,10 @@ fn read_date(
         Err(DateParseError::WeekdayMismatch { date, said, .. }) => {
             Err(FieldErrorKind::WeekdayMismatch { date, said })
         }
+        Err(DateParseError::Ambiguous { candidates, .. }) => {
+            Err(FieldErrorKind::AmbiguousDate { candidates })
+        }
+        Err(DateParseError::TooLong { max }) => Err(FieldErrorKind::TooLong { max }),
         Err(DateParseError::Empty | DateParseError::Unrecognized(_)) => {
             Err(FieldErrorKind::UnknownDate)
         }

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
-use crate::domain::datetime::{parse_date, parse_time};
+use crate::domain::datetime::{DateParseError, parse_date, parse_time};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::{Locale, Service};
 use crate::domain::text;
@@ -147,6 +147,10 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
                 None
             }
             Ok(d) => Some(d),
+            Err(DateParseError::Ambiguous { candidates, .. }) => {
+                problems.push(GeneralSay::DateAmbiguous { candidates }.say(locale));
+                None
+            }
             Err(_) => {
                 problems.push(GeneralSay::DateNotUnderstood { said: text }.say(locale));
                 None

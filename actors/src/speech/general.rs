@@ -45,6 +45,11 @@ pub enum GeneralSay {
         /// The last day callers may ask about.
         latest: NaiveDate,
     },
+    /// A date that may mean more than one day: the question naming them.
+    DateAmbiguous {
+        /// The days meant, earliest first.
+        candidates: Vec<NaiveDate>,
+    },
     /// A date the parser could not read.
     DateNotUnderstood {
         /// The date as said.
@@ -169,6 +174,7 @@ impl Catalog for GeneralSay {
                 quoted(said, l),
                 short_date(*latest, l)
             ),
+            Self::DateAmbiguous { candidates } => super::which_date(candidates, l),
             Self::DateNotUnderstood { said } => {
                 format!("Das Datum {} habe ich nicht verstanden.", quoted(said, l))
             }
@@ -274,6 +280,7 @@ impl Catalog for GeneralSay {
                 quoted(said, l),
                 short_date(*latest, l)
             ),
+            Self::DateAmbiguous { candidates } => super::which_date(candidates, l),
             Self::DateNotUnderstood { said } => {
                 format!("I didn't understand the date {}.", quoted(said, l))
             }
@@ -366,6 +373,7 @@ impl Catalog for FieldError {
                 super::weekday(date.weekday(), l),
                 super::weekday(*day, l)
             ),
+            FieldErrorKind::AmbiguousDate { candidates } => super::which_date(candidates, l),
             FieldErrorKind::UnknownTime => format!("Die Uhrzeit {said} habe ich nicht verstanden."),
             FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
                 format!("Die Uhrzeit {said} ist heute schon vorbei.")
@@ -407,6 +415,7 @@ impl Catalog for FieldError {
                 super::weekday(date.weekday(), l),
                 super::weekday(*day, l)
             ),
+            FieldErrorKind::AmbiguousDate { candidates } => super::which_date(candidates, l),
             FieldErrorKind::UnknownTime => format!("I didn't understand the time {said}."),
             FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
                 format!("The time {said} has already passed today.")
