@@ -163,6 +163,7 @@ const FILLERS: &[&str] = &[
     "vielleicht",
     "lieber",
     "liebsten",
+    "noch",
     "gerne",
     "gern",
     "ja",
@@ -295,8 +296,8 @@ fn week_offset(w: &[&str]) -> Option<(u32, usize)> {
             "uebernaechste" | "uebernaechster" | "uebernaechsten",
             "woche",
             ..,
-        ]
-        | ["week", "after", "next", ..] => (2, 3),
+        ] => (2, 2),
+        ["week", "after", "next", ..] => (2, 3),
         ["diese" | "dieser" | "diesen", "woche", ..] | ["this", "week", ..] => (0, 2),
         _ => return None,
     };
