@@ -697,6 +697,27 @@ mod tests {
     }
 
     #[test]
+    fn ambiguous_date_asks_which_day_and_stores_none() {
+        // Today is Wednesday 1 July: "nächsten Freitag" is the 3rd or the 10th.
+        let out = run(json!({"datum": "nächsten Freitag", "uhrzeit": "10 Uhr"}));
+        assert_eq!((out.patch.date, out.patch.time), (None, Some(t(10, 0))));
+        assert_eq!(
+            out.errors[0].kind,
+            FieldErrorKind::AmbiguousDate {
+                candidates: vec![
+                    NaiveDate::from_ymd_opt(2026, 7, 3).unwrap(),
+                    NaiveDate::from_ymd_opt(2026, 7, 10).unwrap(),
+                ]
+            }
+        );
+        assert_says(
+            &out.errors[0],
+            "Meinen Sie Freitag, den 3. Juli, oder Freitag, den 10. Juli?",
+            "Do you mean Friday, July 3, or Friday, July 10?",
+        );
+    }
+
+    #[test]
     fn weekday_mismatch_is_reported() {
         let out = run(json!({"datum": "Dienstag, 15.07."}));
         assert_eq!(out.patch.date, None);

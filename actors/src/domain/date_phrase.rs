@@ -673,3 +673,183 @@ fn resolve_day(p: &Phrase, day: u32) -> Result<NaiveDate, DateParseError> {
         .find(|d| *d >= p.today)
         .ok_or_else(|| p.unrecognized())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wednesday, 2 December 2026.
+    fn today() -> NaiveDate {
+        d(2026, 12, 2)
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn read(input: &str) -> Result<NaiveDate, DateParseError> {
+        parse_date(input, today())
+    }
+
+    fn ambiguous(input: &str, candidates: &[NaiveDate]) -> Result<NaiveDate, DateParseError> {
+        Err(DateParseError::Ambiguous {
+            input: input.into(),
+            candidates: candidates.to_vec(),
+        })
+    }
+
+    #[test]
+    fn next_weekday_still_ahead_this_week_is_ambiguous() {
+        let friday = [d(2026, 12, 4), d(2026, 12, 11)];
+        assert_eq!(
+            read("nächsten Freitag"),
+            ambiguous("nächsten Freitag", &friday)
+        );
+        assert_eq!(read("next Friday"), ambiguous("next Friday", &friday));
+        let thursday = d(2026, 12, 3);
+        assert_eq!(
+            parse_date("nächsten Freitag", thursday),
+            ambiguous("nächsten Freitag", &friday)
+        );
+        assert_eq!(
+            read("übernächsten Freitag"),
+            ambiguous("übernächsten Freitag", &[d(2026, 12, 11), d(2026, 12, 18)])
+        );
+    }
+
+    #[test]
+    fn next_weekday_passed_or_today_is_next_weeks() {
+        assert_eq!(read("nächsten Mittwoch"), Ok(d(2026, 12, 9)));
+        assert_eq!(read("nächsten Montag"), Ok(d(2026, 12, 7)));
+        assert_eq!(read("übernächsten Montag"), Ok(d(2026, 12, 14)));
+        assert_eq!(
+            parse_date("nächsten Freitag", d(2026, 12, 5)),
+            Ok(d(2026, 12, 11))
+        );
+    }
+
+    #[test]
+    fn coming_and_bare_weekdays_are_the_first_after_today() {
+        assert_eq!(read("kommenden Freitag"), Ok(d(2026, 12, 4)));
+        assert_eq!(read("Mittwoch"), Ok(d(2026, 12, 9)));
+        assert_eq!(read("diesen Mittwoch"), Ok(today()));
+    }
+
+    #[test]
+    fn weekday_of_a_named_week_is_never_ambiguous() {
+        for input in [
+            "nächste Woche Mittwoch",
+            "Mittwoch nächste Woche",
+            "next week Wednesday",
+            "Wednesday next week",
+            "Mittwoch in der nächsten Woche",
+        ] {
+            assert_eq!(read(input), Ok(d(2026, 12, 9)), "{input}");
+        }
+        assert_eq!(read("Dienstag übernächste Woche"), Ok(d(2026, 12, 15)));
+        assert_eq!(read("diese Woche Freitag"), Ok(d(2026, 12, 4)));
+    }
+
+    #[test]
+    fn part_of_a_week_is_its_first_day() {
+        assert_eq!(read("Anfang nächster Woche"), Ok(d(2026, 12, 7)));
+        assert_eq!(read("Mitte nächster Woche"), Ok(d(2026, 12, 9)));
+        assert_eq!(read("Ende nächster Woche"), Ok(d(2026, 12, 11)));
+        assert_eq!(read("nächste Woche"), Ok(d(2026, 12, 7)));
+    }
+
+    #[test]
+    fn counted_days_and_weeks_from_today() {
+        assert_eq!(read("in 3 Tagen"), Ok(d(2026, 12, 5)));
+        assert_eq!(read("in zwei Wochen"), Ok(d(2026, 12, 16)));
+        assert_eq!(read("heute in einer Woche"), Ok(d(2026, 12, 9)));
+        assert_eq!(read("heute in acht Tagen"), Ok(d(2026, 12, 9)));
+        assert_eq!(read("morgen in einer Woche"), Ok(d(2026, 12, 10)));
+        assert_eq!(read("two weeks from today"), Ok(d(2026, 12, 16)));
+    }
+
+    #[test]
+    fn german_ordinal_words_in_every_ending() {
+        for (word, n) in [
+            ("erste", 1),
+            ("ersten", 1),
+            ("erster", 1),
+            ("zweiten", 2),
+            ("dritten", 3),
+            ("siebten", 7),
+            ("siebenten", 7),
+            ("achte", 8),
+            ("sechsten", 6),
+            ("zehnter", 10),
+            ("zwoelften", 12),
+            ("fuenfzehnten", 15),
+            ("zwanzigsten", 20),
+            ("einundzwanzigste", 21),
+            ("dreissigsten", 30),
+            ("einunddreissigster", 31),
+        ] {
+            assert_eq!(german_ordinal(word), Some(n), "{word}");
+        }
+        for word in ["heute", "mitte", "naechste", "letzte", "ein", "einte"] {
+            assert_eq!(german_ordinal(word), None, "{word}");
+        }
+    }
+
+    #[test]
+    fn day_of_month_alone_is_the_next_such_day() {
+        assert_eq!(read("am fünfzehnten"), Ok(d(2026, 12, 15)));
+        assert_eq!(read("am 15."), Ok(d(2026, 12, 15)));
+        assert_eq!(read("am ersten"), Ok(d(2027, 1, 1)));
+        assert_eq!(read("the twenty-first"), Ok(d(2026, 12, 21)));
+        assert_eq!(
+            read("am 32."),
+            Err(DateParseError::Impossible("am 32.".into()))
+        );
+    }
+
+    #[test]
+    fn month_names_roll_into_next_year_once_passed() {
+        assert_eq!(read("10. Jänner"), Ok(d(2027, 1, 10)));
+        assert_eq!(read("am zehnten Januar"), Ok(d(2027, 1, 10)));
+        assert_eq!(read("fünfzehnter Dezember"), Ok(d(2026, 12, 15)));
+        assert_eq!(read("December fifteenth"), Ok(d(2026, 12, 15)));
+        assert_eq!(read("am fünfzehnten Zwölften"), Ok(d(2026, 12, 15)));
+    }
+
+    #[test]
+    fn slash_dates_read_by_impossibility_else_asked() {
+        assert_eq!(read("12/17/2026"), Ok(d(2026, 12, 17)));
+        assert_eq!(read("17/12/2026"), Ok(d(2026, 12, 17)));
+        assert_eq!(read("12/17"), Ok(d(2026, 12, 17)));
+        assert_eq!(read("06/06"), Ok(d(2027, 6, 6)));
+        assert_eq!(
+            read("05/06"),
+            ambiguous("05/06", &[d(2027, 5, 6), d(2027, 6, 5)])
+        );
+        assert_eq!(
+            read("13/13"),
+            Err(DateParseError::Impossible("13/13".into()))
+        );
+        // Dots are German: day, then month.
+        assert_eq!(read("05.06."), Ok(d(2027, 6, 5)));
+    }
+
+    #[test]
+    fn input_over_the_bound_is_refused_before_reading() {
+        let at_bound = format!("{}morgen", " ".repeat(MAX_DATE_CHARS - 6));
+        assert_eq!(read(&at_bound), Ok(d(2026, 12, 3)));
+        let over = format!("{}morgen", " ".repeat(MAX_DATE_CHARS - 5));
+        assert_eq!(
+            read(&over),
+            Err(DateParseError::TooLong {
+                max: MAX_DATE_CHARS
+            })
+        );
+        assert_eq!(
+            read(&"ä".repeat(MAX_DATE_CHARS + 1)),
+            Err(DateParseError::TooLong {
+                max: MAX_DATE_CHARS
+            })
+        );
+    }
+}

@@ -394,6 +394,16 @@ mod tests {
                 "Which day and time would you like to move the appointment to?",
             ),
             (
+                AppointmentSay::DateAmbiguous {
+                    candidates: vec![
+                        NaiveDate::from_ymd_opt(2027, 5, 6).unwrap(),
+                        NaiveDate::from_ymd_opt(2027, 6, 5).unwrap(),
+                    ],
+                },
+                "Meinen Sie Donnerstag, den 6. Mai, oder Samstag, den 5. Juni?",
+                "Do you mean Thursday, May 6, or Saturday, June 5?",
+            ),
+            (
                 AppointmentSay::DateNotUnderstood {
                     said: "irgendwann".into(),
                 },

@@ -463,6 +463,13 @@ mod tests {
         let day = d(2026, 11, 24);
         let table: Vec<(GeneralSay, &str, &str)> = vec![
             (
+                GeneralSay::DateAmbiguous {
+                    candidates: vec![d(2026, 12, 4), d(2026, 12, 11)],
+                },
+                "Meinen Sie Freitag, den 4. Dezember, oder Freitag, den 11. Dezember?",
+                "Do you mean Friday, December 4, or Friday, December 11?",
+            ),
+            (
                 GeneralSay::SlotFree {
                     date: day,
                     time: t(14, 0),
