@@ -354,7 +354,8 @@ enum Which {
 }
 
 /// "Freitag", "kommenden Freitag", "nächsten Freitag", "übernächsten Freitag", "this Friday",
-/// "the Friday after next", and a weekday followed by a date ("Freitag, 11.12.").
+/// "the Friday after next", and a weekday followed by a date ("Freitag, 11.12.", "nächsten
+/// Freitag, den 11.").
 fn weekday_phrase(p: &Phrase, w: &[&str]) -> Option<Result<NaiveDate, DateParseError>> {
     let (which, w) = match w {
         ["kommenden" | "kommender" | "kommende" | "coming", rest @ ..]
@@ -374,9 +375,7 @@ fn weekday_phrase(p: &Phrase, w: &[&str]) -> Option<Result<NaiveDate, DateParseE
     let (first, rest) = w.split_first()?;
     let said = weekday_from_word(first)?;
     if !rest.is_empty() {
-        if which != Which::Coming {
-            return None;
-        }
+        // The date settles what the modifier left open ("nächsten Freitag, den 11.").
         return Some(calendar_date(p, rest)?.and_then(|date| {
             if date.weekday() == said {
                 Ok(date)
