@@ -138,13 +138,15 @@ pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, DateParseE
     }
     let w = significant(&words);
     let p = Phrase { input, today };
-    let forms: [fn(&Phrase, &[&str]) -> Option<Result<NaiveDate, DateParseError>>; 4] =
-        [relative_day, relative_week, weekday_phrase, calendar_date];
+    let forms: [Form; 4] = [relative_day, relative_week, weekday_phrase, calendar_date];
     forms
         .into_iter()
         .find_map(|form| form(&p, &w))
         .unwrap_or_else(|| Err(p.unrecognized()))
 }
+
+/// One form of the grammar: `None` when the words are not of this form, else what they mean.
+type Form = fn(&Phrase, &[&str]) -> Option<Result<NaiveDate, DateParseError>>;
 
 /// Words that carry nothing for a date, wherever they stand.
 const FILLERS: &[&str] = &[
