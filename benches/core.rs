@@ -8,6 +8,9 @@
 //! - `retell/verify_signature_20kib`: [`verify`] of an `X-Retell-Signature` over a ~20 KiB
 //!   `call_ended` webhook body (a call object with a long transcript), signed once with
 //!   [`sign`] outside the loop.
+//! - `parse/date_phrases`: [`parse_date`] over four of issue 17's forms (a named week, an
+//!   ordinal word, a US date, an ambiguous weekday); `parse/date_refused_long`: a 1,400-char
+//!   phrase refused by the length bound.
 //! - `parse/german_date`: [`parse_date`] over six date phrases ("morgen" … "2026-07-15") with
 //!   a fixed `today`; one iteration parses the whole list.
 //! - `parse/german_time`: [`parse_time`] over five time phrases ("14 Uhr" … "3 pm") with
@@ -215,6 +218,24 @@ fn parse(c: &mut Criterion) {
                 let _ = black_box(parse_date(black_box(phrase), today));
             }
         });
+    });
+    // Issue 17's forms: a named week, an ordinal word, a slash date, an ambiguous weekday.
+    const DATE_PHRASES: [&str; 4] = [
+        "nächste Woche Mittwoch",
+        "am fünfzehnten Dezember",
+        "12/17/2026",
+        "nächsten Freitag",
+    ];
+    group.bench_function("date_phrases", |b| {
+        b.iter(|| {
+            for phrase in DATE_PHRASES {
+                let _ = black_box(parse_date(black_box(phrase), today));
+            }
+        });
+    });
+    let long = "nächste Woche ".repeat(100);
+    group.bench_function("date_refused_long", |b| {
+        b.iter(|| black_box(parse_date(black_box(&long), today)));
     });
     group.bench_function("german_time", |b| {
         b.iter(|| {

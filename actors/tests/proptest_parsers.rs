@@ -10,7 +10,9 @@ use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
 use switchboard_actors::domain::collect::{AppointmentArgs, CollectContext, normalize};
 use switchboard_actors::domain::date_window::DateWindow;
-use switchboard_actors::domain::datetime::{parse_date, parse_time};
+use switchboard_actors::domain::datetime::{
+    DateParseError, MAX_DATE_CHARS, parse_date, parse_time,
+};
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::phone::{DEFAULT_REGION, PhoneNumber};
 use switchboard_actors::domain::service_match::match_service;
@@ -464,5 +466,89 @@ proptest! {
     #[test]
     fn times_in_any_words_never_panic(input in prop_oneof![grammar_phrase(), hostile_text()]) {
         let _ = parse_time(&input, window());
+    }
+}
+
+/// A date phrase from issue 17's grammar: weeks, parts of weeks, ordinal words, slashes,
+/// mixed with digits and words of other scripts.
+fn week_and_ordinal_phrase() -> impl Strategy<Value = String> {
+    const WORDS: &[&str] = &[
+        "nächste",
+        "nächster",
+        "übernächsten",
+        "übernächste",
+        "diese",
+        "woche",
+        "week",
+        "after",
+        "next",
+        "from",
+        "today",
+        "in",
+        "der",
+        "anfang",
+        "mitte",
+        "ende",
+        "end",
+        "early",
+        "heute",
+        "morgen",
+        "acht",
+        "tagen",
+        "einer",
+        "ersten",
+        "zehnten",
+        "fünfzehnter",
+        "einundzwanzigsten",
+        "dreißigsten",
+        "zwölften",
+        "twenty",
+        "first",
+        "thirty-first",
+        "fifteenth",
+        "mittwoch",
+        "freitag",
+        "friday",
+        "dezember",
+        "jänner",
+        "dez.",
+        "jan",
+        "/",
+        ".",
+        "-",
+        "12/17",
+        "05/06/2027",
+        "2026/12/15",
+        "月曜日",
+        "пятница",
+        "الجمعة",
+        "\u{202E}",
+    ];
+    let token = prop_oneof![
+        prop::sample::select(WORDS).prop_map(str::to_owned),
+        any::<u16>().prop_map(|n| n.to_string()),
+        any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(token, 0..12).prop_map(|words| words.join(" "))
+}
+
+proptest! {
+    #![proptest_config(config(GRAMMAR_CASES))]
+
+    /// Weeks, ordinals and slashes in any order, mixed scripts, on any day: never a panic.
+    #[test]
+    fn week_and_ordinal_dates_never_panic(input in week_and_ordinal_phrase(), today in today()) {
+        let _ = parse_date(&input, today);
+    }
+
+    /// Input longer than the documented bound is refused as too long, whatever it says.
+    #[test]
+    fn dates_over_the_bound_are_refused(prefix in week_and_ordinal_phrase(), extra in 1usize..2000) {
+        let input = format!("{prefix}{}", "ä".repeat(MAX_DATE_CHARS + extra));
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).expect("a day");
+        prop_assert_eq!(
+            parse_date(&input, today),
+            Err(DateParseError::TooLong { max: MAX_DATE_CHARS })
+        );
     }
 }

@@ -193,6 +193,24 @@ async fn change_inside_the_notice_window_is_refused_through_the_endpoint() {
 }
 
 #[actix_web::test]
+async fn change_to_an_ambiguous_date_asks_which_day() {
+    let app = spawn_app().await;
+    let day = tuesday();
+    let uid = book(&app, ME, day, "10:00").await;
+    let args = json!({"datum": "05/06", "uhrzeit": "15 Uhr", "bestaetigt": true});
+    let reply = say(&app, "change_appointment", "call_a", Some(ME), args).await;
+    assert_eq!(reply["status"], "date_ambiguous", "{reply}");
+    for part in ["Meinen Sie", "den 6. Mai, oder", "den 5. Juni?"] {
+        assert!(message(&reply).contains(part), "{part}: {reply}");
+    }
+    assert_eq!(
+        at_calcom(&app, &uid).await["status"],
+        "accepted",
+        "unchanged"
+    );
+}
+
+#[actix_web::test]
 async fn change_to_a_taken_slot_offers_free_times() {
     let app = spawn_app().await;
     let day = tuesday();

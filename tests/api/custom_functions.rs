@@ -116,8 +116,8 @@ async fn german_parsing_table_through_the_endpoint() {
         ("morgen", today + Duration::days(1)),
         ("übermorgen", today + Duration::days(2)),
         ("Dienstag", tuesday),
-        ("nächsten Dienstag", tuesday),
-        ("next Tuesday", tuesday),
+        ("kommenden Dienstag", tuesday),
+        ("this coming Tuesday", tuesday),
         (iso.as_str(), absolute),
         (german.as_str(), absolute),
     ];
@@ -164,6 +164,37 @@ async fn german_parsing_table_through_the_endpoint() {
     assert!(reply["collected"]["datum"].is_null());
 }
 
+/// "05/06" is 5 June or 6 May whatever the day: the functions ask which, naming both, and
+/// keep no date.
+#[actix_web::test]
+async fn ambiguous_date_is_asked_back_naming_both_days() {
+    let app = spawn_app().await;
+    let (_, reply) = app
+        .function(
+            "collect_appointment_data",
+            "c_amb",
+            json!({"datum": "05/06", "uhrzeit": "10 Uhr"}),
+        )
+        .await;
+    assert!(reply["collected"]["datum"].is_null(), "{reply}");
+    let asked = reply["errors"][0]["message"].as_str().unwrap_or_default();
+    for part in ["Meinen Sie", "den 6. Mai, oder", "den 5. Juni?"] {
+        assert!(asked.contains(part), "{part}: {reply}");
+    }
+    let (_, reply) = app
+        .function(
+            "check_availability",
+            "c_amb",
+            json!({"dienstleistung": "Färben", "datum": "05/06", "uhrzeit": "10:30"}),
+        )
+        .await;
+    assert!(reply["available"].is_null(), "{reply}");
+    let asked = reply["message"].as_str().unwrap_or_default();
+    for part in ["Meinen Sie", "den 6. Mai, oder", "den 5. Juni?"] {
+        assert!(asked.contains(part), "{part}: {reply}");
+    }
+}
+
 #[actix_web::test]
 async fn check_availability_and_find_next_slot_speak_german() {
     let app = spawn_app().await;
@@ -171,7 +202,7 @@ async fn check_availability_and_find_next_slot_speak_german() {
         .function(
             "check_availability",
             "c5",
-            json!({"dienstleistung": "Färben", "datum": "nächsten Dienstag", "uhrzeit": "10:30"}),
+            json!({"dienstleistung": "Färben", "datum": "kommenden Dienstag", "uhrzeit": "10:30"}),
         )
         .await;
     assert_eq!(status, 200);

@@ -262,7 +262,7 @@ async fn a_slot_booked_after_the_call_is_at_once_no_longer_offered_from_the_cach
         .function(
             "collect_appointment_data",
             "call_cache_1",
-            json!({"dienstleistung": "Herrenschnitt", "datum": "nächsten Dienstag"}),
+            json!({"dienstleistung": "Herrenschnitt", "datum": "kommenden Dienstag"}),
         )
         .await
         .1;

@@ -270,7 +270,7 @@ impl TestApp {
                 call_id,
                 json!({
                     "dienstleistung": "Herrenschnitt",
-                    "datum": "nächsten Dienstag",
+                    "datum": "kommenden Dienstag",
                     "uhrzeit": time,
                     "name": "Max Mustermann",
                     "telefonnummer": "0151 12345678",

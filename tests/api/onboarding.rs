@@ -191,7 +191,7 @@ async fn both_example_tenants_book_through_their_own_numbers_in_their_language_a
             "call_onboard_berlin",
             json!({
                 "dienstleistung": "Herrenschnitt",
-                "datum": "nächsten Dienstag",
+                "datum": "kommenden Dienstag",
                 "uhrzeit": "halb drei",
                 "name": "Jonas Becker",
                 "telefonnummer": "0151 23456789",

@@ -229,7 +229,7 @@ async fn live_calls_keep_calcom_budget_when_gateway_saturates() {
         .function(
             "check_availability",
             "call_live",
-            json!({"dienstleistung": "Färben", "datum": "nächsten Dienstag", "uhrzeit": "10:30"}),
+            json!({"dienstleistung": "Färben", "datum": "kommenden Dienstag", "uhrzeit": "10:30"}),
         )
         .await;
     assert_eq!(status, 200);
@@ -249,7 +249,7 @@ async fn gateway_function_execution_cannot_take_the_live_reserve() {
     ])
     .await;
     let args =
-        json!({"dienstleistung": "Färben", "datum": "nächsten Dienstag", "uhrzeit": "10:30"});
+        json!({"dienstleistung": "Färben", "datum": "kommenden Dienstag", "uhrzeit": "10:30"});
     for i in 0..6 {
         let reply = app
             .rpc(

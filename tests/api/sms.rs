@@ -18,7 +18,7 @@ async fn collect(app: &TestApp, call_id: &str, time: &str, phone: &str) {
             call_id,
             json!({
                 "dienstleistung": "Herrenschnitt",
-                "datum": "nächsten Dienstag",
+                "datum": "kommenden Dienstag",
                 "uhrzeit": time,
                 "name": "Max Mustermann",
                 "telefonnummer": phone,

@@ -140,6 +140,13 @@ pub enum FieldErrorKind {
         /// The weekday the caller named.
         said: Weekday,
     },
+    /// The date may mean more than one day ("nächsten Freitag" on a Thursday); the reply asks
+    /// which, naming `candidates`, and no date is stored.
+    #[error("may mean any of {candidates:?}")]
+    AmbiguousDate {
+        /// The days meant, earliest first.
+        candidates: Vec<NaiveDate>,
+    },
     /// No time form matches, or it names no time of day.
     #[error("not a time we can read")]
     UnknownTime,
@@ -326,6 +333,10 @@ fn read_date(
         Err(DateParseError::WeekdayMismatch { date, said, .. }) => {
             Err(FieldErrorKind::WeekdayMismatch { date, said })
         }
+        Err(DateParseError::Ambiguous { candidates, .. }) => {
+            Err(FieldErrorKind::AmbiguousDate { candidates })
+        }
+        Err(DateParseError::TooLong { max }) => Err(FieldErrorKind::TooLong { max }),
         Err(DateParseError::Empty | DateParseError::Unrecognized(_)) => {
             Err(FieldErrorKind::UnknownDate)
         }
@@ -683,6 +694,27 @@ mod tests {
         ] {
             assert_eq!(read_email(bad), Err(FieldErrorKind::InvalidEmail), "{bad}");
         }
+    }
+
+    #[test]
+    fn ambiguous_date_asks_which_day_and_stores_none() {
+        // Today is Wednesday 1 July: "nächsten Freitag" is the 3rd or the 10th.
+        let out = run(json!({"datum": "nächsten Freitag", "uhrzeit": "10 Uhr"}));
+        assert_eq!((out.patch.date, out.patch.time), (None, Some(t(10, 0))));
+        assert_eq!(
+            out.errors[0].kind,
+            FieldErrorKind::AmbiguousDate {
+                candidates: vec![
+                    NaiveDate::from_ymd_opt(2026, 7, 3).unwrap(),
+                    NaiveDate::from_ymd_opt(2026, 7, 10).unwrap(),
+                ]
+            }
+        );
+        assert_says(
+            &out.errors[0],
+            "Meinen Sie Freitag, den 3. Juli, oder Freitag, den 10. Juli?",
+            "Do you mean Friday, July 3, or Friday, July 10?",
+        );
     }
 
     #[test]

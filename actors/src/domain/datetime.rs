@@ -2,39 +2,17 @@
 //! "nächsten Dienstag", "15. Juli"; "halb drei", "viertel vor vier", "2:30 pm").
 //!
 //! No crate reads German spoken-date phrases, so the phrase grammar is ours; chrono does the
-//! calendar arithmetic and decides which days exist. Both parsers take the words the agent's
+//! calendar arithmetic and decides which days exist. The date grammar lives in
+//! [`super::date_phrase`] and is re-exported here; this file holds the time grammar and the
+//! word tables both share. Both parsers take the words the agent's
 //! LLM passed on, so they tolerate fillers ("am", "den", "um", "gegen"), umlauts spelled out
 //! ("uebermorgen") and trailing punctuation, but never guess: what they can't read is an error.
 
 use super::service_match::fold_umlauts;
 use super::tenant::{BusinessWindow, Locale};
-use chrono::{Datelike, Days, NaiveDate, NaiveTime, Weekday};
+use chrono::{NaiveTime, Weekday};
 
-/// Why [`parse_date`] refused an input. Variants carry the input as given (trimmed).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DateParseError {
-    /// The input is blank.
-    #[error("no date given")]
-    Empty,
-    /// No supported form matches.
-    #[error("cannot read {0:?} as a date")]
-    Unrecognized(String),
-    /// A day and month were read that no calendar has ("31.02.", "32.13."); never adjusted to
-    /// a nearby day.
-    #[error("{0:?} is not a day of the calendar")]
-    Impossible(String),
-    /// A weekday and a date were both given and disagree ("Dienstag, 15.07.2026" when that is
-    /// a Wednesday).
-    #[error("{input:?}: {date} is not a {said}")]
-    WeekdayMismatch {
-        /// The input as given, trimmed.
-        input: String,
-        /// The date read.
-        date: NaiveDate,
-        /// The weekday the caller named.
-        said: Weekday,
-    },
-}
+pub use super::date_phrase::{DateParseError, MAX_DATE_CHARS, parse_date};
 
 /// Why [`parse_time`] refused an input. Variants carry the input as given (trimmed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,74 +42,6 @@ pub enum TimeParseError {
 /// day as spoken ("fünf Minuten vor halb vier am Nachmittag") is well under it; longer input
 /// is refused before it is looked at, which keeps the parser's work linear and bounded.
 pub const MAX_TIME_CHARS: usize = 200;
-
-/// Reads a date a caller said, relative to `today` (the company's local date).
-///
-/// Accepted, case-insensitive, with or without "am"/"den"/"on"/"the" in front, a part of the
-/// day after ("morgen früh", "Dienstag Nachmittag") and trailing punctuation:
-/// - "heute"/"today", "morgen"/"tomorrow", "übermorgen"/"uebermorgen"/"day after tomorrow";
-///   "morgen" always means tomorrow, never "morning";
-/// - a weekday, German or English, optionally after "nächsten"/"next"/"kommenden"/"this":
-///   the first such day strictly after `today`;
-/// - "15.07.", "15.7." (this year, or next year once the day has passed), "15.07.2026",
-///   "15.7.26", ISO "2026-07-15";
-/// - "15. Juli", "15. Juli 2026", "15 July", "15th of July", "July 15", "July 15, 2026"
-///   (German and English month names and their usual abbreviations; year rule as above);
-/// - a weekday followed by a date ("Mittwoch, den 15.07."): the date, checked against the
-///   weekday.
-///
-/// Dates before `today` are returned as read when a year is given; the caller decides
-/// whether a past date is an error.
-///
-/// # Errors
-/// [`DateParseError::Empty`] for blank input, [`DateParseError::Impossible`] for a day that
-/// doesn't exist, [`DateParseError::WeekdayMismatch`] when weekday and date disagree, and
-/// [`DateParseError::Unrecognized`] for anything else.
-pub fn parse_date(input: &str, today: NaiveDate) -> Result<NaiveDate, DateParseError> {
-    let words = words(input);
-    let unrecognized = || DateParseError::Unrecognized(input.trim().to_owned());
-    if words.is_empty() {
-        return Err(DateParseError::Empty);
-    }
-    let mut w: Vec<&str> = words.iter().map(String::as_str).collect();
-    strip_leading(&mut w, DATE_FILLERS);
-    while w.len() > 1 && w.last().is_some_and(|last| DAYPARTS.contains(last)) {
-        w.pop();
-        while w.len() > 1 && w.last().is_some_and(|last| DAYPART_LINKS.contains(last)) {
-            w.pop();
-        }
-    }
-    let days_ahead = match w.as_slice() {
-        ["heute" | "today"] => Some(0),
-        ["morgen" | "tomorrow"] => Some(1),
-        ["uebermorgen"] | ["day", "after", "tomorrow"] => Some(2),
-        _ => None,
-    };
-    if let Some(n) = days_ahead {
-        return today
-            .checked_add_days(Days::new(n))
-            .ok_or_else(unrecognized);
-    }
-    strip_leading(&mut w, NEXT_WORDS);
-    if let Some(said) = w.first().and_then(|first| weekday_from_word(first)) {
-        let mut rest = w[1..].to_vec();
-        if rest.is_empty() {
-            return next_weekday(today, said).ok_or_else(unrecognized);
-        }
-        strip_leading(&mut rest, DATE_FILLERS);
-        let date = explicit_date(&rest, today, input)?;
-        return if date.weekday() == said {
-            Ok(date)
-        } else {
-            Err(DateParseError::WeekdayMismatch {
-                input: input.trim().to_owned(),
-                date,
-                said,
-            })
-        };
-    }
-    explicit_date(&w, today, input)
-}
 
 /// Reads a time of day a caller said. `window` settles the 12-hour readings.
 ///
@@ -257,22 +167,8 @@ pub fn weekday_name(day: Weekday, locale: Locale) -> &'static str {
     }
 }
 
-/// Words before a date that add nothing ("am Dienstag", "den 15.07.", "on the 15th").
-const DATE_FILLERS: &[&str] = &["am", "den", "on", "the", "fuer", "for", "zum"];
-/// Words before a weekday that keep the rule "first such day after today".
-const NEXT_WORDS: &[&str] = &[
-    "naechsten",
-    "naechster",
-    "naechste",
-    "kommenden",
-    "kommender",
-    "diesen",
-    "next",
-    "this",
-    "coming",
-];
 /// Parts of the day said after a date; the date is the same day ("morgen früh").
-const DAYPARTS: &[&str] = &[
+pub(super) const DAYPARTS: &[&str] = &[
     "morgen",
     "morgens",
     "frueh",
@@ -289,7 +185,7 @@ const DAYPARTS: &[&str] = &[
     "evening",
 ];
 /// Words that join a part of the day to what precedes it ("am Nachmittag", "in the evening").
-const DAYPART_LINKS: &[&str] = &["am", "in", "the", "der", "des"];
+pub(super) const DAYPART_LINKS: &[&str] = &["am", "in", "the", "der", "des"];
 /// Words before a time that add nothing ("um drei", "so gegen drei", "at a quarter past").
 const TIME_FILLERS: &[&str] = &[
     "um",
@@ -368,170 +264,10 @@ fn strip_leading(words: &mut Vec<&str>, fillers: &[&str]) {
     words.drain(..n);
 }
 
-fn weekday_from_word(word: &str) -> Option<Weekday> {
-    if word == "sonnabend" {
-        return Some(Weekday::Sat);
-    }
-    let days = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
-    days.into_iter().find(|&day| {
-        [Locale::De, Locale::En]
-            .into_iter()
-            .any(|locale| weekday_name(day, locale).to_lowercase() == word)
-    })
-}
-
-/// The first `day` strictly after `today`: on a Wednesday, "Mittwoch" is next week's. `None`
-/// past chrono's last date (found by the property tests: "montag" on `NaiveDate::MAX`
-/// panicked).
-fn next_weekday(today: NaiveDate, day: Weekday) -> Option<NaiveDate> {
-    let ahead = (day.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
-    let ahead = if ahead == 0 { 7 } else { ahead };
-    today.checked_add_days(Days::new(u64::from(ahead)))
-}
-
-fn month_from_word(word: &str) -> Option<u32> {
-    const MONTHS: &[(&str, u32)] = &[
-        ("januar", 1),
-        ("jaenner", 1),
-        ("january", 1),
-        ("jan", 1),
-        ("februar", 2),
-        ("february", 2),
-        ("feb", 2),
-        ("maerz", 3),
-        ("march", 3),
-        ("mrz", 3),
-        ("mar", 3),
-        ("april", 4),
-        ("apr", 4),
-        ("mai", 5),
-        ("may", 5),
-        ("juni", 6),
-        ("june", 6),
-        ("jun", 6),
-        ("juli", 7),
-        ("july", 7),
-        ("jul", 7),
-        ("august", 8),
-        ("aug", 8),
-        ("september", 9),
-        ("sept", 9),
-        ("sep", 9),
-        ("oktober", 10),
-        ("october", 10),
-        ("okt", 10),
-        ("oct", 10),
-        ("november", 11),
-        ("nov", 11),
-        ("dezember", 12),
-        ("december", 12),
-        ("dez", 12),
-        ("dec", 12),
-    ];
-    MONTHS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map(|&(_, m)| m)
-}
-
 /// `word` as a number if it is `min..=max` ASCII digits.
-fn digits(word: &str, min: usize, max: usize) -> Option<u32> {
+pub(super) fn digits(word: &str, min: usize, max: usize) -> Option<u32> {
     let ok = (min..=max).contains(&word.len()) && word.bytes().all(|b| b.is_ascii_digit());
     if ok { word.parse().ok() } else { None }
-}
-
-/// A year as written: four digits, or two meaning 20xx.
-fn year(word: &str) -> Option<i32> {
-    match word.len() {
-        4 => digits(word, 4, 4).and_then(|y| i32::try_from(y).ok()),
-        2 => digits(word, 2, 2).and_then(|y| i32::try_from(2000 + y).ok()),
-        _ => None,
-    }
-}
-
-/// The calendar forms: numeric ("15.07.", "2026-07-15") and with a month name.
-fn explicit_date(
-    words: &[&str],
-    today: NaiveDate,
-    input: &str,
-) -> Result<NaiveDate, DateParseError> {
-    let unrecognized = || DateParseError::Unrecognized(input.trim().to_owned());
-    let mut w: Vec<&str> = Vec::with_capacity(words.len());
-    for &word in words {
-        let ordinal_suffix = ["st", "nd", "rd", "th"].contains(&word)
-            && w.last().is_some_and(|prev| digits(prev, 1, 2).is_some());
-        if word != "of" && !ordinal_suffix {
-            w.push(word);
-        }
-    }
-    let (day, month, year_said) = match w.as_slice() {
-        [numeric] => return numeric_date(numeric, today, input),
-        [a, b] | [a, b, _] => {
-            let (day, month) = match (digits(a, 1, 2), month_from_word(b)) {
-                (Some(d), Some(m)) => (d, m),
-                _ => match (month_from_word(a), digits(b, 1, 2)) {
-                    (Some(m), Some(d)) => (d, m),
-                    _ => return Err(unrecognized()),
-                },
-            };
-            let year_said = match w.get(2) {
-                Some(y) => Some(year(y).ok_or_else(unrecognized)?),
-                None => None,
-            };
-            (day, month, year_said)
-        }
-        _ => return Err(unrecognized()),
-    };
-    resolve(year_said, month, day, today, input)
-}
-
-/// "15.07.2026", "15.7.26", "15.07" and ISO "2026-07-15".
-fn numeric_date(word: &str, today: NaiveDate, input: &str) -> Result<NaiveDate, DateParseError> {
-    let unrecognized = || DateParseError::Unrecognized(input.trim().to_owned());
-    let iso: Vec<&str> = word.split('-').collect();
-    if let [y, m, d] = iso.as_slice() {
-        let (y, m, d) = (digits(y, 4, 4), digits(m, 1, 2), digits(d, 1, 2));
-        let (Some(y), Some(m), Some(d)) = (y, m, d) else {
-            return Err(unrecognized());
-        };
-        let y = i32::try_from(y).map_err(|_| unrecognized())?;
-        return resolve(Some(y), m, d, today, input);
-    }
-    let dotted: Vec<&str> = word.split('.').collect();
-    let (d, m, y) = match dotted.as_slice() {
-        [d, m] => (d, m, None),
-        [d, m, y] => (d, m, Some(year(y).ok_or_else(unrecognized)?)),
-        _ => return Err(unrecognized()),
-    };
-    match (digits(d, 1, 2), digits(m, 1, 2)) {
-        (Some(d), Some(m)) => resolve(y, m, d, today, input),
-        _ => Err(unrecognized()),
-    }
-}
-
-/// Builds the date; without a year, this year's day unless it has passed, then next year's.
-fn resolve(
-    year: Option<i32>,
-    month: u32,
-    day: u32,
-    today: NaiveDate,
-    input: &str,
-) -> Result<NaiveDate, DateParseError> {
-    let date = match year {
-        Some(y) => NaiveDate::from_ymd_opt(y, month, day),
-        None => NaiveDate::from_ymd_opt(today.year(), month, day)
-            .filter(|d| *d >= today)
-            .or_else(|| NaiveDate::from_ymd_opt(today.year() + 1, month, day)),
-    };
-    date.ok_or_else(|| DateParseError::Impossible(input.trim().to_owned()))
 }
 
 /// Am/pm as said after a time.
@@ -762,7 +498,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// German number words 0–59, umlauts folded: "drei", "zwoelf", "dreiundzwanzig".
-fn german_number(word: &str) -> Option<u32> {
+pub(super) fn german_number(word: &str) -> Option<u32> {
     const WORDS: &[(&str, u32)] = &[
         ("null", 0),
         ("eins", 1),
@@ -802,7 +538,7 @@ fn german_number(word: &str) -> Option<u32> {
 }
 
 /// English number words 0–19 and the tens to fifty; "forty five" is joined by the caller.
-fn english_number(word: &str) -> Option<u32> {
+pub(super) fn english_number(word: &str) -> Option<u32> {
     const WORDS: &[&str] = &[
         "zero",
         "one",
@@ -840,6 +576,7 @@ fn english_number(word: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     /// Wednesday.
     fn today() -> NaiveDate {
@@ -927,7 +664,7 @@ mod tests {
                 "irgendwann",
                 Err(DateParseError::Unrecognized("irgendwann".into())),
             ),
-            ("15/07", Err(DateParseError::Unrecognized("15/07".into()))),
+            ("15/07", Ok(d(2026, 7, 15))),
             (
                 "15. Juno",
                 Err(DateParseError::Unrecognized("15. Juno".into())),

@@ -8,7 +8,7 @@ use super::find_appointments::{APPOINTMENT, CONFIRMED, lookup, not_one, reply, s
 use super::{CustomFunction, FunctionDeps, FunctionError, Invocation, free_times, nearest};
 use crate::appointments::ops::{self, Changed, OpDeps, OpError};
 use crate::appointments::rules;
-use crate::domain::datetime::{parse_date, parse_time};
+use crate::domain::datetime::{DateParseError, parse_date, parse_time};
 use crate::domain::tenant::Service;
 use crate::domain::truthy::is_truthy;
 use crate::records::AppointmentRecord;
@@ -154,13 +154,19 @@ fn new_start(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<NaiveDateTime,
     let (Some(day), Some(at)) = (said(NEW_DATE, inv.args), said(args::TIME, inv.args)) else {
         return Err(reply(false, "need_slot", &AppointmentSay::AskNewSlot, inv));
     };
-    let date = parse_date(&day, today).map_err(|_| {
-        reply(
+    let date = parse_date(&day, today).map_err(|e| match e {
+        DateParseError::Ambiguous { candidates, .. } => reply(
+            false,
+            "date_ambiguous",
+            &AppointmentSay::DateAmbiguous { candidates },
+            inv,
+        ),
+        _ => reply(
             false,
             "date_not_understood",
             &AppointmentSay::DateNotUnderstood { said: day },
             inv,
-        )
+        ),
     })?;
     let time = parse_time(&at, inv.route.window).map_err(|_| {
         reply(

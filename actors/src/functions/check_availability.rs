@@ -8,7 +8,7 @@ use super::{
 use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
 use crate::domain::date_window::DateWindow;
-use crate::domain::datetime::{TimeParseError, parse_date, parse_time};
+use crate::domain::datetime::{DateParseError, TimeParseError, parse_date, parse_time};
 use crate::domain::service_match::match_service;
 use crate::domain::tenant::{BusinessWindow, Locale, Service};
 use crate::domain::text;
@@ -142,6 +142,10 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
     let mut date = match asked.datum {
         Some(text) => match parse_date(&text, today) {
             Ok(d) => bookable(d, text, window, locale, &mut problems),
+            Err(DateParseError::Ambiguous { candidates, .. }) => {
+                problems.push(GeneralSay::DateAmbiguous { candidates }.say(locale));
+                None
+            }
             Err(_) => {
                 problems.push(GeneralSay::DateNotUnderstood { said: text }.say(locale));
                 None

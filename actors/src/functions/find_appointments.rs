@@ -6,6 +6,7 @@
 use super::args::Arg;
 use super::{CustomFunction, FunctionDeps, FunctionError, Invocation};
 use crate::appointments::rules::{self, Caller, MAX_LISTED, MAX_SPOKEN, Selection, Which};
+use crate::domain::datetime::DateParseError;
 use crate::domain::text;
 use crate::records::AppointmentRecord;
 use crate::speech::Catalog;
@@ -111,6 +112,10 @@ pub(super) async fn lookup(
         None => None,
         Some(raw) => match text::PHRASE.clean(&raw).map(|s| Which::parse(&s, today)) {
             Ok(Ok(w)) => Some(w),
+            Ok(Err(DateParseError::Ambiguous { candidates, .. })) => {
+                let say = AppointmentSay::DateAmbiguous { candidates };
+                return Ok(Err(reply(false, "date_ambiguous", &say, inv)));
+            }
             _ => {
                 let said = text::excerpt(&raw, text::QUOTE_CHARS);
                 let say = AppointmentSay::DateNotUnderstood { said };

@@ -46,6 +46,11 @@ pub enum AppointmentSay {
         /// As said.
         said: String,
     },
+    /// A date that may mean more than one day: the question naming them.
+    DateAmbiguous {
+        /// The days meant, earliest first.
+        candidates: Vec<NaiveDate>,
+    },
     /// A time the parser could not read.
     TimeNotUnderstood {
         /// As said.
@@ -184,6 +189,7 @@ impl Catalog for AppointmentSay {
             Self::DateNotUnderstood { said } => {
                 format!("Das Datum „{said}“ habe ich nicht verstanden.")
             }
+            Self::DateAmbiguous { candidates } => super::which_date(candidates, Locale::De),
             Self::TimeNotUnderstood { said } => {
                 format!("Die Uhrzeit „{said}“ habe ich nicht verstanden.")
             }
@@ -265,6 +271,7 @@ impl Catalog for AppointmentSay {
             }
             Self::AskNewSlot => "Which day and time would you like to move the appointment to?".to_owned(),
             Self::DateNotUnderstood { said } => format!("I didn't understand the date \"{said}\"."),
+            Self::DateAmbiguous { candidates } => super::which_date(candidates, Locale::En),
             Self::TimeNotUnderstood { said } => format!("I didn't understand the time \"{said}\"."),
             Self::NoticeRefused { hours } => format!(
                 "I can't change this appointment by phone any more: moving or cancelling is only possible up to {hours} hours before it. Please contact our team directly."
@@ -385,6 +392,16 @@ mod tests {
                 AppointmentSay::AskNewSlot,
                 "Auf welchen Tag und welche Uhrzeit möchten Sie den Termin verschieben?",
                 "Which day and time would you like to move the appointment to?",
+            ),
+            (
+                AppointmentSay::DateAmbiguous {
+                    candidates: vec![
+                        NaiveDate::from_ymd_opt(2027, 5, 6).unwrap(),
+                        NaiveDate::from_ymd_opt(2027, 6, 5).unwrap(),
+                    ],
+                },
+                "Meinen Sie Donnerstag, den 6. Mai, oder Samstag, den 5. Juni?",
+                "Do you mean Thursday, May 6, or Saturday, June 5?",
             ),
             (
                 AppointmentSay::DateNotUnderstood {

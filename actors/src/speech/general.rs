@@ -45,6 +45,11 @@ pub enum GeneralSay {
         /// The last day callers may ask about.
         latest: NaiveDate,
     },
+    /// A date that may mean more than one day: the question naming them.
+    DateAmbiguous {
+        /// The days meant, earliest first.
+        candidates: Vec<NaiveDate>,
+    },
     /// A date the parser could not read.
     DateNotUnderstood {
         /// The date as said.
@@ -211,6 +216,7 @@ impl Catalog for GeneralSay {
                 quoted(said, l),
                 short_date(*latest, l)
             ),
+            Self::DateAmbiguous { candidates } => super::which_date(candidates, l),
             Self::DateNotUnderstood { said } => {
                 format!("Das Datum {} habe ich nicht verstanden.", quoted(said, l))
             }
@@ -360,6 +366,7 @@ impl Catalog for GeneralSay {
                 quoted(said, l),
                 short_date(*latest, l)
             ),
+            Self::DateAmbiguous { candidates } => super::which_date(candidates, l),
             Self::DateNotUnderstood { said } => {
                 format!("I didn't understand the date {}.", quoted(said, l))
             }
@@ -494,6 +501,7 @@ impl Catalog for FieldError {
                 super::weekday(date.weekday(), l),
                 super::weekday(*day, l)
             ),
+            FieldErrorKind::AmbiguousDate { candidates } => super::which_date(candidates, l),
             FieldErrorKind::UnknownTime => format!("Die Uhrzeit {said} habe ich nicht verstanden."),
             FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
                 format!("Die Uhrzeit {said} ist heute schon vorbei.")
@@ -535,6 +543,7 @@ impl Catalog for FieldError {
                 super::weekday(date.weekday(), l),
                 super::weekday(*day, l)
             ),
+            FieldErrorKind::AmbiguousDate { candidates } => super::which_date(candidates, l),
             FieldErrorKind::UnknownTime => format!("I didn't understand the time {said}."),
             FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
                 format!("The time {said} has already passed today.")
@@ -581,6 +590,13 @@ mod tests {
     fn general_sentences_are_pinned() {
         let day = d(2026, 11, 24);
         let table: Vec<(GeneralSay, &str, &str)> = vec![
+            (
+                GeneralSay::DateAmbiguous {
+                    candidates: vec![d(2026, 12, 4), d(2026, 12, 11)],
+                },
+                "Meinen Sie Freitag, den 4. Dezember, oder Freitag, den 11. Dezember?",
+                "Do you mean Friday, December 4, or Friday, December 11?",
+            ),
             (
                 GeneralSay::SlotFree {
                     date: day,

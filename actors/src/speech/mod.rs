@@ -107,6 +107,52 @@ pub fn time(t: NaiveTime, locale: Locale) -> String {
     }
 }
 
+const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+
+/// The question that settles an ambiguous date ([`DateParseError::Ambiguous`]), naming each
+/// candidate: "Meinen Sie Freitag, den 4. Dezember, oder Freitag, den 11. Dezember?" /
+/// "Do you mean Friday, December 4, or Friday, December 11?".
+///
+/// [`DateParseError::Ambiguous`]: crate::domain::datetime::DateParseError::Ambiguous
+pub fn which_date(candidates: &[NaiveDate], locale: Locale) -> String {
+    let named: Vec<String> = candidates
+        .iter()
+        .map(|d| {
+            let (wd, m) = (
+                d.weekday().num_days_from_monday() as usize,
+                d.month0() as usize,
+            );
+            match locale {
+                Locale::De => format!("{}, den {}. {}", WEEKDAYS_DE[wd], d.day(), MONTHS_DE[m]),
+                Locale::En => format!("{}, {} {}", WEEKDAYS_EN[wd], MONTHS_EN[m], d.day()),
+            }
+        })
+        .collect();
+    let (ask, or) = match locale {
+        Locale::De => ("Meinen Sie", "oder"),
+        Locale::En => ("Do you mean", "or"),
+    };
+    match named.as_slice() {
+        [init @ .., last] if !init.is_empty() => {
+            format!("{ask} {}, {or} {last}?", init.join(", "))
+        }
+        _ => format!("{ask} {}?", named.join("")),
+    }
+}
+
 /// "a, b und c" / "a, b and c".
 pub fn list(items: &[String], locale: Locale) -> String {
     let and = match locale {
