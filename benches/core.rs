@@ -36,8 +36,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use switchboard::sim::calcom::CalcomSim;
 use switchboard_actors::domain::datetime::{parse_date, parse_time};
-use switchboard_actors::domain::ids::CompanyId;
+use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
+use switchboard_actors::domain::phone::PhoneNumber;
+use switchboard_actors::domain::service_match::match_service;
 use switchboard_actors::domain::tenant::BusinessWindow;
+use switchboard_actors::domain::tenant::Service;
 use switchboard_actors::jsonrpc::{Limits, Request, RpcError, process};
 use switchboard_actors::ratelimit::{Bucket, LocalLimiter, Quotas};
 use switchboard_actors::records::TokenGrant;
@@ -220,6 +223,41 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
+/// Issue 17: reading a phone number and choosing a service from what the caller said.
+fn phones(c: &mut Criterion) {
+    let services: Vec<Service> = [
+        ("Herrenhaarschnitt", "Herrenschnitt"),
+        ("Damenhaarschnitt", "Damenschnitt"),
+        ("Kinderhaarschnitt", "Kinderschnitt"),
+        ("Färben", "Coloration"),
+        ("Strähnchen", "Highlights"),
+        ("Bartrasur", "Bart trimmen"),
+    ]
+    .iter()
+    .zip(1..)
+    .map(|((name, alias), id)| Service {
+        id,
+        company_id: CompanyId(1),
+        name: (*name).to_owned(),
+        aliases: vec![(*alias).to_owned()],
+        duration_min: 30,
+        event_type_id: EventTypeId(100 + id),
+        team_id: None,
+        branch_ids: Vec::new(),
+    })
+    .collect();
+    let mut group = c.benchmark_group("phones");
+    group.bench_function("phone_grouped", |b| {
+        b.iter(|| black_box(PhoneNumber::parse_default(black_box("0151 1234 5678"))));
+    });
+    group.bench_function("service_alias", |b| {
+        b.iter(|| {
+            black_box(match_service(black_box("einen Herrenschnitt bitte"), &services).is_some())
+        });
+    });
+    group.finish();
+}
+
 /// The bench-local server actor behind `bench.echo`: runs calls through its method table,
 /// as the real servers do.
 struct EchoServer {
@@ -365,5 +403,7 @@ fn sim(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, jsonrpc, retell, parse, router, ratelimit, sim);
+criterion_group!(
+    benches, jsonrpc, retell, parse, phones, router, ratelimit, sim
+);
 criterion_main!(benches);
