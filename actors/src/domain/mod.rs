@@ -13,6 +13,7 @@ pub mod ids;
 pub mod onboarding;
 pub mod phone;
 pub mod service_match;
+pub mod spoken_digits;
 pub mod sql_guard;
 pub mod tenant;
 pub mod text;
