@@ -252,7 +252,7 @@ fn phones(c: &mut Criterion) {
     });
     group.bench_function("service_alias", |b| {
         b.iter(|| {
-            black_box(match_service(black_box("einen Herrenschnitt bitte"), &services).is_some())
+            black_box(match_service(black_box("einen Herrenschnitt bitte"), &services).is_ok())
         });
     });
     group.finish();

@@ -7,6 +7,7 @@ pub mod appointment;
 pub mod book_once;
 pub mod booking;
 pub mod collect;
+pub mod correction;
 pub mod date_window;
 pub mod datetime;
 pub mod ids;

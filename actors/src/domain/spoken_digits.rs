@@ -40,9 +40,37 @@ pub enum SpokenError {
 
 /// Words skipped between digits: hesitations and joiners.
 const HESITATIONS: &[&str] = &[
-    "aeh", "aehm", "ehm", "hm", "also", "und", "dann", "noch", "genau", "ja", "bitte", "danke",
-    "die", "der", "strich", "schraegstrich", "leerzeichen", "uh", "um", "erm", "and", "then",
-    "yes", "yeah", "so", "okay", "ok", "dash", "slash", "thanks", "please",
+    "aeh",
+    "aehm",
+    "ehm",
+    "hm",
+    "also",
+    "und",
+    "dann",
+    "noch",
+    "genau",
+    "ja",
+    "bitte",
+    "danke",
+    "die",
+    "der",
+    "strich",
+    "schraegstrich",
+    "leerzeichen",
+    "uh",
+    "um",
+    "erm",
+    "and",
+    "then",
+    "yes",
+    "yeah",
+    "so",
+    "okay",
+    "ok",
+    "dash",
+    "slash",
+    "thanks",
+    "please",
 ];
 
 /// A one-digit word's value. "ein"/"eine" are not digits: callers say "eins", and "eine
@@ -158,7 +186,11 @@ pub fn read_digits(input: &str) -> Result<String, SpokenError> {
         let word = &rest[..end];
         rest = &rest[end..];
         // "thirty four": an English tens word takes the unit after it.
-        if last_tens && matches!(word, "one" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine")
+        if last_tens
+            && matches!(
+                word,
+                "one" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine"
+            )
         {
             let u = unit(word).unwrap_or(0);
             out.pop();
