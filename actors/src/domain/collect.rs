@@ -627,7 +627,7 @@ mod tests {
         assert_eq!(out.patch.service, None);
         assert!(matches!(
             out.errors[0].kind,
-            FieldErrorKind::UnknownService { .. }
+            FieldErrorKind::AmbiguousService { .. }
         ));
     }
 
@@ -805,5 +805,55 @@ mod tests {
             json!(["string", "number", "boolean", "null"])
         );
         assert!(schema.get("required").is_none());
+    }
+
+    #[test]
+    fn corrected_date_time_and_service_are_read_as_now_meant() {
+        let n = run(json!({"datum": "nein, nicht Donnerstag, Freitag",
+                           "uhrzeit": "doch lieber um vier",
+                           "dienstleistung": "nicht Herrenhaarschnitt, sondern Färben"}));
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        assert!(n.corrected);
+        assert_eq!(n.patch.date, NaiveDate::from_ymd_opt(2026, 7, 3));
+        assert_eq!(n.patch.time, Some(t(16, 0)));
+        assert_eq!(n.patch.service.unwrap().name, "Färben");
+    }
+
+    #[test]
+    fn plain_values_are_not_corrections() {
+        let n = run(json!({"datum": "Freitag", "uhrzeit": "16 Uhr"}));
+        assert!(!n.corrected);
+    }
+
+    #[test]
+    fn only_a_rejected_date_is_asked_again() {
+        let n = run(json!({"datum": "nicht Donnerstag"}));
+        assert_eq!(n.patch.date, None);
+        assert_eq!(n.errors[0].kind, FieldErrorKind::UnknownDate);
+    }
+
+    #[test]
+    fn ambiguous_service_asks_which_naming_the_candidates() {
+        let n = run(json!({"dienstleistung": "Haarschnitt"}));
+        assert_eq!(
+            n.errors[0].kind,
+            FieldErrorKind::AmbiguousService {
+                candidates: vec!["Herrenhaarschnitt".into(), "Damenhaarschnitt".into()]
+            }
+        );
+        assert_says(
+            &n.errors[0],
+            "Meinen Sie Herrenhaarschnitt oder Damenhaarschnitt?",
+            "Do you mean Herrenhaarschnitt or Damenhaarschnitt?",
+        );
+    }
+
+    #[test]
+    fn phone_number_said_in_words_is_read() {
+        let n = run(
+            json!({"telefonnummer": "null eins fünf eins, eins zwei drei vier, fünf sechs sieben acht"}),
+        );
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        assert_eq!(n.patch.phone.unwrap().as_str(), "+4915112345678");
     }
 }

@@ -124,7 +124,8 @@ pub fn current(input: &str) -> Result<Reading<'_>, CorrectionError> {
     // "Mittwoch statt Dienstag": the value is what comes before the marker.
     if let Some(i) = rest.iter().position(|w| is(w, INSTEAD)) {
         if i > 0 {
-            let value = slice(input, &rest[..i]);
+            let value = input[rest[0].start..rest[i].start]
+                .trim_end_matches(|c: char| c.is_whitespace() || ",;—–-".contains(c));
             return Ok(Reading {
                 value,
                 corrected: true,

@@ -298,4 +298,34 @@ mod tests {
         assert_eq!(matched("Schnitt", &s), None);
         assert_eq!(matched("schnitt lang", &s), Some(2));
     }
+
+    #[test]
+    fn misheard_names_match_the_closest_service() {
+        let s = salon();
+        assert_eq!(matched("Damenhaarschnit", &s), Some(2));
+        assert_eq!(matched("Farben", &s), Some(3));
+        assert_eq!(matched("Herenhaarschnitt", &s), Some(1));
+    }
+
+    #[test]
+    fn a_tie_names_the_candidates() {
+        let s = salon();
+        assert_eq!(
+            match_service("Haarschnitt", &s).err(),
+            Some(ServiceMatchError::Ambiguous {
+                candidates: vec!["Herrenhaarschnitt".into(), "Damenhaarschnitt".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn input_longer_than_the_bound_is_refused() {
+        let s = salon();
+        let long = "Herrenschnitt ".repeat(MAX_SERVICE_CHARS / 14 + 1);
+        assert_eq!(
+            match_service(&long, &s).err(),
+            Some(ServiceMatchError::TooLong)
+        );
+        assert_eq!(matched(&long[..MAX_SERVICE_CHARS], &s), Some(1));
+    }
 }

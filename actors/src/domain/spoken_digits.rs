@@ -301,3 +301,35 @@ fn flush_count(out: &mut String, count: &mut Option<u8>, digits: &mut usize) {
         push_digit(out, d, digits);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_words_pairs_and_repeats_are_read() {
+        assert_eq!(
+            read_digits("null eins fünf eins doppel-null zwo mal die drei").unwrap(),
+            "01510033"
+        );
+        assert_eq!(read_digits("null dreißig zwölf").unwrap(), "0 30 12");
+        assert_eq!(read_digits("plus forty four").unwrap(), "+ 44");
+    }
+
+    #[test]
+    fn a_word_among_the_digits_refuses_the_number() {
+        assert_eq!(
+            read_digits("null eins Katze"),
+            Err(SpokenError::Word("katze".into()))
+        );
+        assert_eq!(read_digits("doppel"), Err(SpokenError::DanglingRepeat));
+        assert_eq!(read_digits("hallo"), Err(SpokenError::NoDigits));
+    }
+
+    #[test]
+    fn text_longer_than_the_bound_is_refused_before_reading() {
+        let long = "1".repeat(MAX_SPOKEN_CHARS + 1);
+        assert_eq!(read_digits(&long), Err(SpokenError::TooLong));
+        assert!(read_digits(&"1".repeat(MAX_SPOKEN_CHARS)).is_ok());
+    }
+}
