@@ -35,9 +35,10 @@ use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use switchboard::sim::calcom::CalcomSim;
+use switchboard_actors::domain::correction;
 use switchboard_actors::domain::datetime::{parse_date, parse_time};
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
-use switchboard_actors::domain::phone::PhoneNumber;
+use switchboard_actors::domain::phone::{DEFAULT_REGION, PhoneNumber};
 use switchboard_actors::domain::service_match::match_service;
 use switchboard_actors::domain::tenant::BusinessWindow;
 use switchboard_actors::domain::tenant::Service;
@@ -253,6 +254,32 @@ fn phones(c: &mut Criterion) {
     group.bench_function("service_alias", |b| {
         b.iter(|| {
             black_box(match_service(black_box("einen Herrenschnitt bitte"), &services).is_ok())
+        });
+    });
+    group.bench_function("phone_spoken", |b| {
+        b.iter(|| {
+            black_box(PhoneNumber::from_speech(
+                black_box("null eins fünf eins, doppel-null zwo, vierunddreißig fünf sechs"),
+                DEFAULT_REGION,
+            ))
+        });
+    });
+    group.bench_function("service_misheard", |b| {
+        b.iter(|| black_box(match_service(black_box("Damenhaarschnit"), &services).is_ok()));
+    });
+    group.bench_function("correction", |b| {
+        b.iter(|| {
+            black_box(correction::current(black_box(
+                "nein, nicht Dienstag, Mittwoch",
+            )))
+        });
+    });
+    let long = "null eins ".repeat(100);
+    group.bench_function("refused_long", |b| {
+        b.iter(|| {
+            let _ = black_box(PhoneNumber::from_speech(black_box(&long), DEFAULT_REGION));
+            let _ = black_box(match_service(black_box(&long), &services));
+            let _ = black_box(correction::current(black_box(&long)));
         });
     });
     group.finish();
