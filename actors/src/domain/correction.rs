@@ -122,15 +122,15 @@ pub fn current(input: &str) -> Result<Reading<'_>, CorrectionError> {
     }
     let rest = &words[first..];
     // "Mittwoch statt Dienstag": the value is what comes before the marker.
-    if let Some(i) = rest.iter().position(|w| is(w, INSTEAD)) {
-        if i > 0 {
-            let value = input[rest[0].start..rest[i].start]
-                .trim_end_matches(|c: char| c.is_whitespace() || ",;—–-".contains(c));
-            return Ok(Reading {
-                value,
-                corrected: true,
-            });
-        }
+    if let Some(i) = rest.iter().position(|w| is(w, INSTEAD))
+        && i > 0
+    {
+        let value = input[rest[0].start..rest[i].start]
+            .trim_end_matches(|c: char| c.is_whitespace() || ",;—–-".contains(c));
+        return Ok(Reading {
+            value,
+            corrected: true,
+        });
     }
     // "nicht Dienstag, Mittwoch" / "not Tuesday but Wednesday" / "statt Dienstag lieber …".
     let rejects = rest

@@ -281,10 +281,10 @@ fn split_compound(word: &str) -> (&str, Option<usize>) {
         ("zweimal", 2),
         ("dreimal", 3),
     ] {
-        if let Some(rest) = word.strip_prefix(prefix) {
-            if rest.is_empty() || unit(rest).is_some() {
-                return (rest, Some(n));
-            }
+        if let Some(rest) = word.strip_prefix(prefix)
+            && (rest.is_empty() || unit(rest).is_some())
+        {
+            return (rest, Some(n));
         }
     }
     (word, None)
