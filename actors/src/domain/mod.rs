@@ -1,7 +1,8 @@
 //! Domain types and pure functions: ids, phone numbers, tenancy, appointment data, German and
 //! English date/time reading, Cal.com booking shapes, and the decision that books a slot exactly
 //! once per idempotency key; the window of dates a request may name (`date_window`); the one sanitiser of free text
-//! (`text`); the checker and rewriter of client SQL (`sql_guard`).
+//! (`text`); the checker and rewriter of client SQL (`sql_guard`); phone numbers said in words
+//! (`spoken_digits`) and corrections inside a call (`correction`).
 
 pub mod appointment;
 pub mod book_once;
