@@ -43,9 +43,13 @@ use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use switchboard::sim::calcom::CalcomSim;
+use switchboard_actors::domain::correction;
 use switchboard_actors::domain::datetime::{parse_date, parse_time};
-use switchboard_actors::domain::ids::CompanyId;
+use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
+use switchboard_actors::domain::phone::{DEFAULT_REGION, PhoneNumber};
+use switchboard_actors::domain::service_match::match_service;
 use switchboard_actors::domain::tenant::BusinessWindow;
+use switchboard_actors::domain::tenant::Service;
 use switchboard_actors::domain::time_window::parse_window;
 use switchboard_actors::jsonrpc::{Limits, Request, RpcError, process};
 use switchboard_actors::ratelimit::{Bucket, LocalLimiter, Quotas};
@@ -247,6 +251,67 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
+/// Issue 17: reading a phone number and choosing a service from what the caller said.
+fn phones(c: &mut Criterion) {
+    let services: Vec<Service> = [
+        ("Herrenhaarschnitt", "Herrenschnitt"),
+        ("Damenhaarschnitt", "Damenschnitt"),
+        ("Kinderhaarschnitt", "Kinderschnitt"),
+        ("Färben", "Coloration"),
+        ("Strähnchen", "Highlights"),
+        ("Bartrasur", "Bart trimmen"),
+    ]
+    .iter()
+    .zip(1..)
+    .map(|((name, alias), id)| Service {
+        id,
+        company_id: CompanyId(1),
+        name: (*name).to_owned(),
+        aliases: vec![(*alias).to_owned()],
+        duration_min: 30,
+        event_type_id: EventTypeId(100 + id),
+        team_id: None,
+        branch_ids: Vec::new(),
+    })
+    .collect();
+    let mut group = c.benchmark_group("phones");
+    group.bench_function("phone_grouped", |b| {
+        b.iter(|| black_box(PhoneNumber::parse_default(black_box("0151 1234 5678"))));
+    });
+    group.bench_function("service_alias", |b| {
+        b.iter(|| {
+            black_box(match_service(black_box("einen Herrenschnitt bitte"), &services).is_ok())
+        });
+    });
+    group.bench_function("phone_spoken", |b| {
+        b.iter(|| {
+            black_box(PhoneNumber::from_speech(
+                black_box("null eins fünf eins, doppel-null zwo, vierunddreißig fünf sechs"),
+                DEFAULT_REGION,
+            ))
+        });
+    });
+    group.bench_function("service_misheard", |b| {
+        b.iter(|| black_box(match_service(black_box("Damenhaarschnit"), &services).is_ok()));
+    });
+    group.bench_function("correction", |b| {
+        b.iter(|| {
+            black_box(correction::current(black_box(
+                "nein, nicht Dienstag, Mittwoch",
+            )))
+        });
+    });
+    let long = "null eins ".repeat(100);
+    group.bench_function("refused_long", |b| {
+        b.iter(|| {
+            let _ = black_box(PhoneNumber::from_speech(black_box(&long), DEFAULT_REGION));
+            let _ = black_box(match_service(black_box(&long), &services));
+            let _ = black_box(correction::current(black_box(&long)));
+        });
+    });
+    group.finish();
+}
+
 /// The bench-local server actor behind `bench.echo`: runs calls through its method table,
 /// as the real servers do.
 struct EchoServer {
@@ -421,6 +486,6 @@ fn times(c: &mut Criterion) {
 }
 
 criterion_group!(
-    benches, jsonrpc, retell, parse, times, router, ratelimit, sim
+    benches, jsonrpc, retell, parse, times, phones, router, ratelimit, sim
 );
 criterion_main!(benches);

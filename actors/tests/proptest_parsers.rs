@@ -9,13 +9,17 @@ use chrono::{NaiveDate, NaiveTime};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
 use switchboard_actors::domain::collect::{AppointmentArgs, CollectContext, normalize};
+use switchboard_actors::domain::correction::{self, CorrectionError, MAX_CORRECTION_CHARS};
 use switchboard_actors::domain::date_window::DateWindow;
 use switchboard_actors::domain::datetime::{
     DateParseError, MAX_DATE_CHARS, parse_date, parse_time,
 };
 use switchboard_actors::domain::ids::{CompanyId, EventTypeId};
 use switchboard_actors::domain::phone::{DEFAULT_REGION, PhoneNumber};
-use switchboard_actors::domain::service_match::match_service;
+use switchboard_actors::domain::service_match::{
+    MAX_SERVICE_CHARS, ServiceMatchError, match_service,
+};
+use switchboard_actors::domain::spoken_digits::{MAX_SPOKEN_CHARS, SpokenError, read_digits};
 use switchboard_actors::domain::tenant::{BusinessWindow, Service};
 use switchboard_actors::domain::text::{self, Limit};
 use switchboard_actors::functions::check_availability::SlotArgs;
@@ -361,7 +365,7 @@ proptest! {
     #[test]
     fn service_matching_takes_any_words(input in prop_oneof![hostile_text(), grammar_phrase()]) {
         let services = services();
-        if let Some(found) = match_service(&input, &services) {
+        if let Ok(found) = match_service(&input, &services) {
             prop_assert!(services.iter().any(|s| s.id == found.id));
         }
     }
@@ -466,6 +470,71 @@ proptest! {
     #[test]
     fn times_in_any_words_never_panic(input in prop_oneof![grammar_phrase(), hostile_text()]) {
         let _ = parse_time(&input, window());
+    }
+
+    /// Spoken phone numbers: any text, including digit words mixed with other scripts, is
+    /// read or refused, never a panic; text past the bound is refused before any reading.
+    #[test]
+    fn spoken_phone_numbers_are_read_or_refused(
+        input in prop_oneof![
+            hostile_text(),
+            prop::collection::vec(
+                prop_oneof![
+                    Just("null "), Just("zwo "), Just("doppel"), Just("-null "), Just("zwei mal die "),
+                    Just("vierunddreißig "), Just("plus "), Just("(0) "), Just("12 "), Just("Привет "),
+                    Just("三 "), Just("thirty "), Just("four "), Just("mal "), Just("und"),
+                ],
+                0..80,
+            ).prop_map(|parts| parts.concat()),
+        ]
+    ) {
+        let result = read_digits(&input);
+        if input.chars().count() > MAX_SPOKEN_CHARS {
+            prop_assert_eq!(result, Err(SpokenError::TooLong));
+        } else if let Ok(digits) = result {
+            prop_assert!(digits.chars().all(|c| c.is_ascii_digit() || "+() ".contains(c)));
+        }
+        let _ = PhoneNumber::from_speech(&input, DEFAULT_REGION);
+    }
+
+    /// Service matching with misheard names: any text is matched or refused; text past the
+    /// bound is refused before any comparison.
+    #[test]
+    fn service_matching_refuses_long_text_and_never_panics(
+        input in prop_oneof![hostile_text(), "[a-zäöüß ]{0,400}"]
+    ) {
+        let services = services();
+        let result = match_service(&input, &services);
+        if input.chars().count() > MAX_SERVICE_CHARS {
+            prop_assert_eq!(result.err(), Some(ServiceMatchError::TooLong));
+        }
+    }
+
+    /// Corrections: any text gives a part of itself or an error; text past the bound is
+    /// refused first.
+    #[test]
+    fn corrections_yield_a_part_of_the_input_or_refuse(
+        input in prop_oneof![
+            hostile_text(),
+            prop::collection::vec(
+                prop_oneof![
+                    Just("nein, "), Just("nicht "), Just("Dienstag"), Just(", "), Just("— "),
+                    Just("sondern "), Just("statt "), Just("make it "), Just("ش "), Just("lieber "),
+                ],
+                0..60,
+            ).prop_map(|parts| parts.concat()),
+        ]
+    ) {
+        match correction::current(&input) {
+            Ok(reading) => prop_assert!(input.contains(reading.value)),
+            Err(CorrectionError::TooLong) => {
+                prop_assert!(input.chars().count() > MAX_CORRECTION_CHARS)
+            }
+            Err(CorrectionError::OnlyRejected) => {}
+        }
+        if input.chars().count() > MAX_CORRECTION_CHARS {
+            prop_assert_eq!(correction::current(&input), Err(CorrectionError::TooLong));
+        }
     }
 }
 

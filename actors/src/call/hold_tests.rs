@@ -834,6 +834,45 @@ fn changing_the_time_releases_the_old_hold() {
 }
 
 #[test]
+fn corrected_time_replaces_the_old_withdraws_the_confirmation_and_is_repeated() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        let confirmed = h.collect_complete("call_hold_corr", true).await;
+        assert_eq!(confirmed["confirmed"], true, "{confirmed}");
+        let reply = h
+            .collect(
+                "call_hold_corr",
+                json!({"uhrzeit": "nein, nicht um 14 Uhr, um 15 Uhr"}),
+            )
+            .await;
+        assert_eq!(reply["collected"]["uhrzeit"], "15:00", "{reply}");
+        assert_eq!(reply["confirmed"], false, "the yes was for 14:00: {reply}");
+        assert!(
+            reply["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Verstanden: Dienstag, 16.07.2030, 15 Uhr, Herrenhaarschnitt."),
+            "{reply}"
+        );
+    });
+}
+
+#[test]
+fn value_without_correction_is_not_repeated_as_understood() {
+    paused_system().block_on(async {
+        let h = Harness::new();
+        h.collect_complete("call_hold_plain", false).await;
+        let reply = h
+            .collect("call_hold_plain", json!({"uhrzeit": "15:00"}))
+            .await;
+        assert!(
+            !reply["message"].as_str().unwrap().contains("Verstanden:"),
+            "{reply}"
+        );
+    });
+}
+
+#[test]
 fn slot_held_by_another_call_is_reported_taken_with_alternatives() {
     paused_system().block_on(async {
         let h = Harness::new();

@@ -241,6 +241,22 @@ mod tests {
     }
 
     #[test]
+    fn corrected_date_replaces_the_old_and_withdraws_its_confirmation() {
+        let mut c = slot_at(14);
+        c.merge(CollectedAppointment::default(), Some(true));
+        let wednesday = NaiveDate::from_ymd_opt(2030, 7, 17);
+        c.merge(
+            CollectedAppointment {
+                date: wednesday,
+                ..CollectedAppointment::default()
+            },
+            None,
+        );
+        assert_eq!(c.date, wednesday);
+        assert!(!c.confirmed, "the yes was given for the old day");
+    }
+
+    #[test]
     fn confirmation_can_be_withdrawn() {
         let mut c = slot_at(14);
         c.merge(CollectedAppointment::default(), Some(true));

@@ -5,10 +5,12 @@
 //! again while everything else the caller said is kept.
 
 use super::appointment::{CollectedAppointment, RequiredField, ServiceChoice};
+use super::correction::{self, CorrectionError, MAX_CORRECTION_CHARS};
 use super::date_window::DateWindow;
 use super::datetime::{DateParseError, parse_date, parse_time};
 use super::phone::PhoneNumber;
-use super::service_match::match_service;
+use super::service_match::{ServiceMatchError, match_service};
+use super::spoken_digits::MAX_SPOKEN_CHARS;
 use super::tenant::{BusinessWindow, Locale, Service};
 use super::text::{self, Limit, TextError};
 use super::truthy::is_truthy;
@@ -168,6 +170,12 @@ pub enum FieldErrorKind {
         /// Names of the branch's services, in the order configured, for the agent to offer.
         offered: Vec<String>,
     },
+    /// Several services match equally well: the caller is asked which one.
+    #[error("several services match")]
+    AmbiguousService {
+        /// Names of the services that match, in the order configured.
+        candidates: Vec<String>,
+    },
     /// Not shaped like an email address (one `@`, a dot in the domain).
     #[error("not an email address")]
     InvalidEmail,
@@ -209,6 +217,9 @@ pub struct Normalized {
     /// In argument order (`datum`, `uhrzeit`, `name`, `telefonnummer`, `dienstleistung`,
     /// `email`).
     pub errors: Vec<FieldError>,
+    /// The caller corrected the date, time or service in this call ("nein, nicht Dienstag,
+    /// Mittwoch", [`correction::current`]): the reply repeats what is now understood.
+    pub corrected: bool,
 }
 
 /// Reads `args` into a patch. Values are cleaned by their [`text::Limit`] (hidden characters
@@ -220,11 +231,14 @@ pub struct Normalized {
 pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized {
     use RequiredField::{Datum, Dienstleistung, Name, Telefonnummer, Uhrzeit};
     let mut errors = Vec::new();
+    let mut corrected = false;
     let e = &mut errors;
     let date = read(e, Datum.arg_name(), &args.datum, text::PHRASE, |s| {
+        let s = now_meant(s, &mut corrected, FieldErrorKind::UnknownDate)?;
         read_date(s, ctx.today, ctx.horizon_days)
     });
     let time = read(e, Uhrzeit.arg_name(), &args.uhrzeit, text::PHRASE, |s| {
+        let s = now_meant(s, &mut corrected, FieldErrorKind::UnknownTime)?;
         read_time(s, date, ctx)
     });
     let name = read(e, Name.arg_name(), &args.name, text::NAME, |s| {
@@ -234,15 +248,21 @@ pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized
         e,
         Telefonnummer.arg_name(),
         &args.telefonnummer,
-        text::PHRASE,
-        |s| PhoneNumber::parse(s, ctx.region).map_err(|_| FieldErrorKind::InvalidPhone),
+        // Digits said as words take more room than a written number.
+        Limit::line(MAX_SPOKEN_CHARS),
+        |s| PhoneNumber::from_speech(s, ctx.region).map_err(|_| FieldErrorKind::InvalidPhone),
     );
     let service = read(
         e,
         Dienstleistung.arg_name(),
         &args.dienstleistung,
         text::PHRASE,
-        |s| read_service(s, ctx.services),
+        |s| {
+            let unknown = FieldErrorKind::UnknownService {
+                offered: ctx.services.iter().map(|s| s.name.clone()).collect(),
+            };
+            read_service(now_meant(s, &mut corrected, unknown)?, ctx.services)
+        },
     );
     let email = read(e, "email", &args.email, text::EMAIL, read_email);
     let staff = read(
@@ -270,7 +290,31 @@ pub fn normalize(args: &AppointmentArgs, ctx: &CollectContext<'_>) -> Normalized
             .is_some_and(|v| is_truthy(&v.to_json())),
         hold: None,
     };
-    Normalized { patch, errors }
+    Normalized {
+        patch,
+        errors,
+        corrected,
+    }
+}
+
+/// The part of a date, time or service text the caller now means ([`correction::current`]),
+/// noting in `corrected` when they corrected themselves; `rejected_only` is the error when
+/// they only said what they do not want ("nicht Dienstag"), so the agent asks again.
+fn now_meant<'a>(
+    input: &'a str,
+    corrected: &mut bool,
+    rejected_only: FieldErrorKind,
+) -> Result<&'a str, FieldErrorKind> {
+    match correction::current(input) {
+        Ok(reading) => {
+            *corrected |= reading.corrected;
+            Ok(reading.value)
+        }
+        Err(CorrectionError::TooLong) => Err(FieldErrorKind::TooLong {
+            max: MAX_CORRECTION_CHARS,
+        }),
+        Err(CorrectionError::OnlyRejected) => Err(rejected_only),
+    }
 }
 
 /// The trimmed text of a value, `None` when absent or blank: LLMs fill fields they don't
@@ -357,8 +401,13 @@ fn read_time(
 }
 
 fn read_service(input: &str, services: &[Service]) -> Result<ServiceChoice, FieldErrorKind> {
-    let service = match_service(input, services).ok_or_else(|| FieldErrorKind::UnknownService {
-        offered: services.iter().map(|s| s.name.clone()).collect(),
+    let service = match_service(input, services).map_err(|e| match e {
+        ServiceMatchError::Ambiguous { candidates } => {
+            FieldErrorKind::AmbiguousService { candidates }
+        }
+        ServiceMatchError::NoMatch | ServiceMatchError::TooLong => FieldErrorKind::UnknownService {
+            offered: services.iter().map(|s| s.name.clone()).collect(),
+        },
     })?;
     Ok(ServiceChoice {
         service_id: service.id,
@@ -589,7 +638,7 @@ mod tests {
         assert_eq!(out.patch.service, None);
         assert!(matches!(
             out.errors[0].kind,
-            FieldErrorKind::UnknownService { .. }
+            FieldErrorKind::AmbiguousService { .. }
         ));
     }
 
@@ -788,5 +837,55 @@ mod tests {
             json!(["string", "number", "boolean", "null"])
         );
         assert!(schema.get("required").is_none());
+    }
+
+    #[test]
+    fn corrected_date_time_and_service_are_read_as_now_meant() {
+        let n = run(json!({"datum": "nein, nicht Donnerstag, Freitag",
+                           "uhrzeit": "doch lieber um vier",
+                           "dienstleistung": "nicht Herrenhaarschnitt, sondern Färben"}));
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        assert!(n.corrected);
+        assert_eq!(n.patch.date, NaiveDate::from_ymd_opt(2026, 7, 3));
+        assert_eq!(n.patch.time, Some(t(16, 0)));
+        assert_eq!(n.patch.service.unwrap().name, "Färben");
+    }
+
+    #[test]
+    fn plain_values_are_not_corrections() {
+        let n = run(json!({"datum": "Freitag", "uhrzeit": "16 Uhr"}));
+        assert!(!n.corrected);
+    }
+
+    #[test]
+    fn only_a_rejected_date_is_asked_again() {
+        let n = run(json!({"datum": "nicht Donnerstag"}));
+        assert_eq!(n.patch.date, None);
+        assert_eq!(n.errors[0].kind, FieldErrorKind::UnknownDate);
+    }
+
+    #[test]
+    fn ambiguous_service_asks_which_naming_the_candidates() {
+        let n = run(json!({"dienstleistung": "Haarschnitt"}));
+        assert_eq!(
+            n.errors[0].kind,
+            FieldErrorKind::AmbiguousService {
+                candidates: vec!["Herrenhaarschnitt".into(), "Damenhaarschnitt".into()]
+            }
+        );
+        assert_says(
+            &n.errors[0],
+            "Meinen Sie Herrenhaarschnitt oder Damenhaarschnitt?",
+            "Do you mean Herrenhaarschnitt or Damenhaarschnitt?",
+        );
+    }
+
+    #[test]
+    fn phone_number_said_in_words_is_read() {
+        let n = run(
+            json!({"telefonnummer": "null eins fünf eins, eins zwei drei vier, fünf sechs sieben acht"}),
+        );
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        assert_eq!(n.patch.phone.unwrap().as_str(), "+4915112345678");
     }
 }

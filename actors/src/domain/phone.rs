@@ -1,5 +1,6 @@
 //! E.164 phone numbers, parsed and validated with `phonenumber` (libphonenumber metadata).
 
+use super::spoken_digits::{SpokenError, read_digits};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,6 +15,15 @@ pub enum PhoneError {
     /// short.
     #[error("{0:?} is not a valid number in its country")]
     Invalid(String),
+    /// Said in words we cannot read as digits ([`read_digits`]), e.g. a word among the
+    /// digits, or longer than [`MAX_SPOKEN_CHARS`](super::spoken_digits::MAX_SPOKEN_CHARS).
+    #[error("{input:?} cannot be read as digits: {why}")]
+    Spoken {
+        /// The phrase, trimmed.
+        input: String,
+        /// What stopped the reading.
+        why: SpokenError,
+    },
 }
 
 /// A valid phone number in E.164 form (`+493083793369`). Valid by construction.
@@ -38,6 +48,27 @@ impl PhoneNumber {
         Ok(Self(
             parsed.format().mode(phonenumber::Mode::E164).to_string(),
         ))
+    }
+
+    /// Reads a number as callers say it, in words, digits or both ("null eins fünf eins
+    /// 12 34 56 78", "plus vier neun, doppel-null …", "my number is oh seven nine one one …";
+    /// grammar in [`super::spoken_digits`]), then parses and validates it like [`Self::parse`]
+    /// in `region`.
+    ///
+    /// # Errors
+    /// [`PhoneError::Spoken`] when the words are not digits (checked first, including the
+    /// length bound), else as [`Self::parse`].
+    pub fn from_speech(input: &str, region: phonenumber::country::Id) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        let digits = read_digits(trimmed).map_err(|why| PhoneError::Spoken {
+            input: trimmed.to_owned(),
+            why,
+        })?;
+        Self::parse(&digits, region).map_err(|e| match e {
+            PhoneError::Unparseable(_) => PhoneError::Unparseable(trimmed.to_owned()),
+            PhoneError::Invalid(_) => PhoneError::Invalid(trimmed.to_owned()),
+            spoken => spoken,
+        })
     }
 
     /// Parses with the [`DEFAULT_REGION`].

@@ -5,7 +5,7 @@
 use super::args::{self, Arg};
 use super::{CustomFunction, FunctionDeps, FunctionError, Invocation};
 use crate::domain::datetime::parse_time;
-use crate::domain::service_match::match_service;
+use crate::domain::service_match::{ServiceMatchError, match_service};
 use crate::domain::text::{self, PHRASE};
 use crate::speech::Catalog;
 use crate::speech::general::GeneralSay;
@@ -103,8 +103,22 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
     let mut unknown = Vec::new();
     for name in &names {
         match match_service(name, &services) {
-            Some(s) => matched.push(s),
-            None => unknown.push(name.clone()),
+            Ok(s) => matched.push(s),
+            Err(ServiceMatchError::Ambiguous { candidates }) => {
+                let text = GeneralSay::WhichService {
+                    candidates: candidates.clone(),
+                }
+                .say(locale);
+                return Ok(json!({
+                    "success": false,
+                    "ambiguous_service": name,
+                    "candidates": candidates,
+                    "message": text,
+                }));
+            }
+            Err(ServiceMatchError::NoMatch | ServiceMatchError::TooLong) => {
+                unknown.push(name.clone());
+            }
         }
     }
     if !unknown.is_empty() {

@@ -9,7 +9,7 @@ use crate::call::context::ContextError;
 use crate::call::registry::SnapshotFor;
 use crate::domain::date_window::DateWindow;
 use crate::domain::datetime::{DateParseError, TimeParseError, parse_date, parse_time};
-use crate::domain::service_match::match_service;
+use crate::domain::service_match::{ServiceMatchError, match_service};
 use crate::domain::tenant::{BusinessWindow, Locale, Service};
 use crate::domain::text;
 use crate::domain::time_window::{TimeWindow, WindowParseError, parse_window};
@@ -119,9 +119,13 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
     };
 
     let service = match asked.dienstleistung {
-        Some(text) => {
-            let found = match_service(&text, &services).cloned();
-            if found.is_none() {
+        Some(text) => match match_service(&text, &services) {
+            Ok(found) => Some(found.clone()),
+            Err(ServiceMatchError::Ambiguous { candidates }) => {
+                problems.push(GeneralSay::WhichService { candidates }.say(locale));
+                None
+            }
+            Err(ServiceMatchError::NoMatch | ServiceMatchError::TooLong) => {
                 let offered: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
                 problems.push(
                     GeneralSay::ServiceNotOffered {
@@ -130,9 +134,9 @@ async fn read_ask(deps: &FunctionDeps, inv: &Invocation<'_>) -> Result<Ask, Func
                     }
                     .say(locale),
                 );
+                None
             }
-            found
-        }
+        },
         None => collected
             .service
             .as_ref()

@@ -16,7 +16,7 @@ use crate::domain::tenant::Service;
 use crate::domain::truthy::is_truthy;
 use crate::notify;
 use crate::speech::Catalog;
-use crate::speech::booking::{BookingSay, Wanted};
+use crate::speech::booking::{BookingSay, Understood, Wanted};
 use crate::speech::sms::SmsText;
 use crate::tenant::GetTenant;
 use chrono::NaiveTime;
@@ -419,6 +419,17 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         // Not kept: another function of this call changed the slot meanwhile; its reply counts.
         outcome(&inv, &told, if kept { state } else { SlotState::Unknown })
     };
+    // A correction ("nein, nicht Dienstag, Mittwoch") is answered with what is now understood.
+    let message = if normalized.corrected {
+        let understood = Understood {
+            date: told.date,
+            time: told.time,
+            service: told.service.as_ref().map(|s| s.name.clone()),
+        };
+        format!("{} {}", understood.say(locale), say.say(locale))
+    } else {
+        say.say(locale)
+    };
     Ok(json!({
         "success": matches!(status, "held" | "booked_pending" | "free_unheld" | "calendar_unreachable" | "noted_unconfirmed"),
         "status": status,
@@ -428,7 +439,7 @@ async fn run(deps: &FunctionDeps, inv: Invocation<'_>) -> Result<Value, Function
         "available": available,
         "alternatives": alternatives.iter().map(|t| t.format("%H:%M").to_string()).collect::<Vec<_>>(),
         "confirmed": told.confirmed,
-        "message": say.say(locale),
+        "message": message,
     }))
 }
 

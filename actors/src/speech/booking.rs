@@ -88,6 +88,38 @@ pub enum BookingSay {
     },
 }
 
+/// What is understood after the caller corrected a value ("nein, nicht Dienstag, Mittwoch"):
+/// said before the reply so the caller hears the new reading. Only the parts known are said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Understood {
+    /// The date now understood, in the company's zone.
+    pub date: Option<NaiveDate>,
+    /// The time now understood, local.
+    pub time: Option<NaiveTime>,
+    /// The service now understood, by its name.
+    pub service: Option<String>,
+}
+
+impl Understood {
+    fn parts(&self, locale: Locale) -> String {
+        let mut parts = Vec::with_capacity(3);
+        parts.extend(self.date.map(|d| date(d, locale)));
+        parts.extend(self.time.map(|t| time(t, locale)));
+        parts.extend(self.service.clone());
+        parts.join(", ")
+    }
+}
+
+impl Catalog for Understood {
+    fn de(&self) -> String {
+        format!("Verstanden: {}.", self.parts(Locale::De))
+    }
+
+    fn en(&self) -> String {
+        format!("Understood: {}.", self.parts(Locale::En))
+    }
+}
+
 impl Wanted {
     fn de(&self) -> String {
         format!(

@@ -2,7 +2,7 @@
 //! said that could not be read, and the replies of the HTTP layer (line not in service, busy,
 //! failed).
 
-use super::{Catalog, date, list, time, times};
+use super::{Catalog, date, list, or_list, time, times};
 use crate::domain::appointment::RequiredField;
 use crate::domain::collect::{FieldError, FieldErrorKind};
 use crate::domain::tenant::Locale;
@@ -25,6 +25,11 @@ pub enum GeneralSay {
         asked: String,
         /// The services offered, in order.
         offered: Vec<String>,
+    },
+    /// The service as said matches several equally well: which one?
+    WhichService {
+        /// The names of the services that match, in the order configured.
+        candidates: Vec<String>,
     },
     /// Several services asked about are not offered here (durations).
     ServicesNotOffered {
@@ -203,6 +208,9 @@ impl Catalog for GeneralSay {
                 quoted(asked, l),
                 list(offered, l)
             ),
+            Self::WhichService { candidates } => {
+                format!("Meinen Sie {}?", or_list(candidates, l))
+            }
             Self::ServicesNotOffered { asked, offered } => format!(
                 "{} bieten wir nicht an. Wir bieten {}.",
                 list(asked, l),
@@ -355,6 +363,9 @@ impl Catalog for GeneralSay {
                 quoted(asked, l),
                 list(offered, l)
             ),
+            Self::WhichService { candidates } => {
+                format!("Do you mean {}?", or_list(candidates, l))
+            }
             Self::ServicesNotOffered { asked, offered } => format!(
                 "We don't offer {}. We offer {}.",
                 list(asked, l),
@@ -519,6 +530,9 @@ impl Catalog for FieldError {
                 "Diese Dienstleistung bieten wir nicht an. Wir bieten: {}.",
                 offered.join(", ")
             ),
+            FieldErrorKind::AmbiguousService { candidates } => {
+                format!("Meinen Sie {}?", or_list(candidates, Locale::De))
+            }
             FieldErrorKind::InvalidEmail => format!("Die E-Mail-Adresse {said} ist nicht gültig."),
             FieldErrorKind::TooLong { max } => {
                 let what = match self.field {
@@ -561,6 +575,9 @@ impl Catalog for FieldError {
                 "We don't offer that service. We offer: {}.",
                 offered.join(", ")
             ),
+            FieldErrorKind::AmbiguousService { candidates } => {
+                format!("Do you mean {}?", or_list(candidates, Locale::En))
+            }
             FieldErrorKind::InvalidEmail => format!("The email address {said} is not valid."),
             FieldErrorKind::TooLong { max } => {
                 let what = match self.field {

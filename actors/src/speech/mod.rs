@@ -166,6 +166,19 @@ pub fn list(items: &[String], locale: Locale) -> String {
     }
 }
 
+/// `items` joined as a spoken choice: "A, B oder C" / "A, B or C".
+pub fn or_list(items: &[String], locale: Locale) -> String {
+    let or = match locale {
+        Locale::De => "oder",
+        Locale::En => "or",
+    };
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {or} {last}", init.join(", ")),
+    }
+}
+
 /// How the agent asks for a missing field.
 pub fn field_label(field: RequiredField, locale: Locale) -> &'static str {
     match (locale, field) {

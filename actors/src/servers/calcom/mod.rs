@@ -8,7 +8,7 @@ use crate::breaker::CalendarHandle;
 use crate::domain::booking::{SlotQuery, UpstreamError};
 use crate::domain::date_window::{DateOutOfRange, DateWindow};
 use crate::domain::ids::{CompanyId, EventTypeId};
-use crate::domain::service_match::match_service;
+use crate::domain::service_match::{ServiceMatchError, match_service};
 use crate::domain::tenant::Service;
 use crate::jsonrpc::{AppError, ErrorCode, RpcError, SharedJson};
 use crate::ports::{
@@ -343,15 +343,26 @@ impl CalcomDeps {
         let services = self.services(company).await?;
         match (service, event_type) {
             (Some(name), _) => {
-                let s = match_service(name, &services).cloned().ok_or_else(|| {
-                    AppError::new(
+                let s =
+                    match_service(name, &services).cloned().map_err(|e| {
+                        match e {
+                    ServiceMatchError::Ambiguous { candidates } => AppError::new(
+                        ErrorCode::ServiceNotMapped,
+                        format!(
+                            "service {name:?} is ambiguous for company {company}: {}",
+                            candidates.join(", ")
+                        ),
+                    )
+                    .with_details(json!({"candidates": candidates})),
+                    ServiceMatchError::NoMatch | ServiceMatchError::TooLong => AppError::new(
                         ErrorCode::ServiceNotMapped,
                         format!("no service {name:?} for company {company}"),
                     )
                     .with_details(
                         json!({"services": services.iter().map(|s| &s.name).collect::<Vec<_>>()}),
-                    )
-                })?;
+                    ),
+                }
+                    })?;
                 Ok((s.event_type_id, Some(s)))
             }
             (None, Some(id)) => Ok((id, services.into_iter().find(|s| s.event_type_id == id))),
