@@ -7,7 +7,7 @@
 use super::appointment::{CollectedAppointment, RequiredField, ServiceChoice};
 use super::correction::{self, CorrectionError, MAX_CORRECTION_CHARS};
 use super::date_window::DateWindow;
-use super::datetime::{DateParseError, parse_date, parse_time};
+use super::datetime::{DateParseError, TimeParseError, parse_date, parse_time};
 use super::phone::PhoneNumber;
 use super::service_match::{ServiceMatchError, match_service};
 use super::spoken_digits::MAX_SPOKEN_CHARS;
@@ -152,6 +152,10 @@ pub enum FieldErrorKind {
     /// No time form matches, or it names no time of day.
     #[error("not a time we can read")]
     UnknownTime,
+    /// More than one time was named ("um acht oder neun"): the reply asks which one, and no
+    /// time is stored.
+    #[error("names more than one time")]
+    AmbiguousTime,
     /// The date is before today, or (on `uhrzeit`) date and time are before now.
     #[error("in the past")]
     InPast,
@@ -393,7 +397,11 @@ fn read_time(
     date: Option<NaiveDate>,
     ctx: &CollectContext<'_>,
 ) -> Result<NaiveTime, FieldErrorKind> {
-    let time = parse_time(input, ctx.window).map_err(|_| FieldErrorKind::UnknownTime)?;
+    let time = parse_time(input, ctx.window).map_err(|e| match e {
+        TimeParseError::Ambiguous(_) => FieldErrorKind::AmbiguousTime,
+        TimeParseError::TooLong { max } => FieldErrorKind::TooLong { max },
+        _ => FieldErrorKind::UnknownTime,
+    })?;
     match date {
         Some(date) if date.and_time(time) < ctx.now_local => Err(FieldErrorKind::InPast),
         _ => Ok(time),
@@ -763,6 +771,18 @@ mod tests {
             &out.errors[0],
             "Meinen Sie Freitag, den 3. Juli, oder Freitag, den 10. Juli?",
             "Do you mean Friday, July 3, or Friday, July 10?",
+        );
+    }
+
+    #[test]
+    fn two_times_named_ask_which_and_store_none() {
+        let out = run(json!({"datum": "morgen", "uhrzeit": "um acht oder neun"}));
+        assert_eq!(out.patch.time, None);
+        assert_eq!(out.errors[0].kind, FieldErrorKind::AmbiguousTime);
+        assert_says(
+            &out.errors[0],
+            "Sie haben mehr als eine Uhrzeit genannt („um acht oder neun“). Welche passt Ihnen?",
+            "You named more than one time (“um acht oder neun”). Which one suits you?",
         );
     }
 
