@@ -781,8 +781,8 @@ mod tests {
         assert_eq!(out.errors[0].kind, FieldErrorKind::AmbiguousTime);
         assert_says(
             &out.errors[0],
-            "Sie haben mehr als eine Uhrzeit genannt („um acht oder neun“). Welche passt Ihnen?",
-            "You named more than one time (“um acht oder neun”). Which one suits you?",
+            "Sie haben mehr als eine Zeit genannt („um acht oder neun“). Welche soll ich nehmen?",
+            "You mentioned more than one time (“um acht oder neun”). Which one should I take?",
         );
     }
 

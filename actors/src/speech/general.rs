@@ -515,7 +515,7 @@ impl Catalog for FieldError {
             FieldErrorKind::AmbiguousDate { candidates } => super::which_date(candidates, l),
             FieldErrorKind::UnknownTime => format!("Die Uhrzeit {said} habe ich nicht verstanden."),
             FieldErrorKind::AmbiguousTime => {
-                format!("Sie haben mehr als eine Uhrzeit genannt ({said}). Welche passt Ihnen?")
+                format!("Sie haben mehr als eine Zeit genannt ({said}). Welche soll ich nehmen?")
             }
             FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
                 format!("Die Uhrzeit {said} ist heute schon vorbei.")
@@ -563,7 +563,7 @@ impl Catalog for FieldError {
             FieldErrorKind::AmbiguousDate { candidates } => super::which_date(candidates, l),
             FieldErrorKind::UnknownTime => format!("I didn't understand the time {said}."),
             FieldErrorKind::AmbiguousTime => {
-                format!("You named more than one time ({said}). Which one suits you?")
+                format!("You mentioned more than one time ({said}). Which one should I take?")
             }
             FieldErrorKind::InPast if self.field == RequiredField::Uhrzeit.arg_name() => {
                 format!("The time {said} has already passed today.")
