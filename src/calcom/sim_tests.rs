@@ -102,14 +102,16 @@ async fn second_reservation_of_a_held_slot_is_slot_taken() {
 }
 
 #[actix_web::test]
-async fn booking_a_slot_held_by_another_is_slot_taken() {
+async fn booking_a_slot_held_by_another_is_slot_reserved_until_the_hold_lapses() {
     let client = client();
     client.reserve_slot(&key(), &hold(at(7))).await.unwrap();
     let e = client
         .create_booking(&key(), &booking(at(7), None))
         .await
         .unwrap_err();
-    assert!(matches!(e, UpstreamError::SlotTaken { .. }), "{e:?}");
+    assert!(e.is_slot_unavailable(), "{e:?}");
+    // The simulator's clock stands still: the 10-minute hold lapses in 600 s.
+    assert_eq!(e.reserved_for(), Some(Some(Duration::from_secs(600))), "{e:?}");
 }
 
 #[actix_web::test]
