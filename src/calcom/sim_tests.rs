@@ -111,7 +111,11 @@ async fn booking_a_slot_held_by_another_is_slot_reserved_until_the_hold_lapses()
         .unwrap_err();
     assert!(e.is_slot_unavailable(), "{e:?}");
     // The simulator's clock stands still: the 10-minute hold lapses in 600 s.
-    assert_eq!(e.reserved_for(), Some(Some(Duration::from_secs(600))), "{e:?}");
+    assert_eq!(
+        e.reserved_for(),
+        Some(Some(Duration::from_secs(600))),
+        "{e:?}"
+    );
 }
 
 #[actix_web::test]
