@@ -240,11 +240,6 @@ fn nearest_to_window(
     window: &TimeWindow,
     n: usize,
 ) -> Vec<NaiveTime> {
-    let mut same_day: Vec<NaiveTime> = free
-        .iter()
-        .filter(|t| t.date() == date)
-        .map(|t| t.time())
-        .collect();
     let distance = |t: &NaiveTime| {
         if *t < window.from {
             (window.from - *t).num_seconds()
@@ -254,10 +249,7 @@ fn nearest_to_window(
             0
         }
     };
-    same_day.sort_by_key(distance);
-    same_day.truncate(n);
-    same_day.sort();
-    same_day
+    super::nearest_by(free, date, n, distance)
 }
 
 /// What the caller asked about ([`read_ask`]) with the service to look up taken out of it;

@@ -244,12 +244,23 @@ pub fn nearest(
     wanted: NaiveTime,
     n: usize,
 ) -> Vec<NaiveTime> {
+    nearest_by(free, date, n, |t| (*t - wanted).num_seconds().abs())
+}
+
+/// Free times on `date` with the smallest `distance` (seconds, ≥ 0), at most `n`, in time
+/// order.
+pub fn nearest_by(
+    free: &[NaiveDateTime],
+    date: NaiveDate,
+    n: usize,
+    distance: impl Fn(&NaiveTime) -> i64,
+) -> Vec<NaiveTime> {
     let mut same_day: Vec<NaiveTime> = free
         .iter()
         .filter(|t| t.date() == date)
         .map(|t| t.time())
         .collect();
-    same_day.sort_by_key(|t| (*t - wanted).num_seconds().abs());
+    same_day.sort_by_key(distance);
     same_day.truncate(n);
     same_day.sort();
     same_day
